@@ -1,0 +1,328 @@
+//! Inputs of the customers area, each converting into its validated domain type.
+
+use async_graphql::{Enum, InputObject, MaybeUndefined, ID};
+use chrono::{DateTime, Utc};
+use domain::customers::{self as dc, Currency, CustomerName, Locale, Money, Phone, Tag};
+use domain::validation::Email;
+use domain::{DomainError, DomainResult};
+use rust_decimal::Decimal;
+
+use crate::graphql::error::ApiError;
+use crate::graphql::object::customer::{Channel, CostKind, RelationshipStage, RelationshipType};
+use crate::graphql::scalar::{parse_id, Date};
+
+fn id_of(field: &str, id: &ID) -> DomainResult<i64> {
+    id.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| DomainError::validation(field, "is not a valid id"))
+}
+
+/// A new customer.
+#[derive(InputObject)]
+pub struct CreateCustomerInput {
+    /// Display name (1–200 characters).
+    pub name: String,
+    /// E-mail address; unique among customers.
+    pub email: Option<String>,
+    /// Telephone number (7–15 digits, optional leading +).
+    pub phone: Option<String>,
+    /// Date of birth.
+    pub birthday: Option<Date>,
+    /// Preferred language (BCP 47), e.g. `de-AT`.
+    pub locale: Option<String>,
+    /// Tags (at most 20; lower-cased).
+    #[graphql(default)]
+    pub tags: Vec<String>,
+    /// Phase of the relationship (default AWARENESS).
+    pub relationship_stage: Option<RelationshipStage>,
+    /// How the business serves this customer.
+    pub relationship_type: Option<RelationshipType>,
+    /// When the customer was won (default now).
+    pub acquired_at: Option<DateTime<Utc>>,
+    /// The customer who referred this one.
+    pub referred_by_id: Option<ID>,
+    /// Whether the customer agreed to marketing messages (default false).
+    #[graphql(default)]
+    pub marketing_consent: bool,
+}
+
+impl TryFrom<CreateCustomerInput> for dc::NewCustomer {
+    type Error = ApiError;
+
+    fn try_from(input: CreateCustomerInput) -> Result<Self, ApiError> {
+        Ok(Self {
+            name: CustomerName::parse(&input.name)?,
+            email: input
+                .email
+                .filter(|e| !e.trim().is_empty())
+                .map(|e| Email::parse("email", &e))
+                .transpose()?,
+            phone: input
+                .phone
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| Phone::parse(&p))
+                .transpose()?,
+            birthday: input.birthday.map(Into::into),
+            locale: input
+                .locale
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| Locale::parse(&l))
+                .transpose()?,
+            tags: Tag::parse_all(&input.tags)?,
+            relationship_stage: input
+                .relationship_stage
+                .map_or(dc::RelationshipStage::Awareness, Into::into),
+            relationship_type: input.relationship_type.map(Into::into),
+            acquired_at: input.acquired_at,
+            referred_by_id: input
+                .referred_by_id
+                .map(|id| parse_id("referredById", &id))
+                .transpose()?,
+            marketing_consent: input.marketing_consent,
+        })
+    }
+}
+
+/// Changes to a customer: omitted fields stay, `null` clears a nullable field.
+#[derive(InputObject, Default)]
+pub struct UpdateCustomerInput {
+    /// Display name (1–200 characters).
+    pub name: Option<String>,
+    /// E-mail address; unique among customers.
+    pub email: MaybeUndefined<String>,
+    /// Telephone number.
+    pub phone: MaybeUndefined<String>,
+    /// Date of birth.
+    pub birthday: MaybeUndefined<Date>,
+    /// Preferred language (BCP 47).
+    pub locale: MaybeUndefined<String>,
+    /// Replaces all tags.
+    pub tags: Option<Vec<String>>,
+    /// How the business serves this customer.
+    pub relationship_type: MaybeUndefined<RelationshipType>,
+    /// When the customer was won.
+    pub acquired_at: Option<DateTime<Utc>>,
+    /// The customer who referred this one; no self-referral or cycles.
+    pub referred_by_id: MaybeUndefined<ID>,
+    /// Whether the customer agreed to marketing messages.
+    pub marketing_consent: Option<bool>,
+}
+
+/// `None` keeps, `Some(None)` clears, `Some(Some(v))` sets; blank text clears.
+fn patch<T, U>(
+    value: MaybeUndefined<T>,
+    parse: impl FnOnce(T) -> DomainResult<Option<U>>,
+) -> DomainResult<Option<Option<U>>> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Ok(Some(None)),
+        MaybeUndefined::Value(v) => parse(v).map(Some),
+    }
+}
+
+fn nonblank(s: String) -> Option<String> {
+    (!s.trim().is_empty()).then_some(s)
+}
+
+impl TryFrom<UpdateCustomerInput> for dc::CustomerPatch {
+    type Error = ApiError;
+
+    fn try_from(input: UpdateCustomerInput) -> Result<Self, ApiError> {
+        Ok(Self {
+            name: input.name.map(|n| CustomerName::parse(&n)).transpose()?,
+            email: patch(input.email, |e| {
+                nonblank(e).map(|e| Email::parse("email", &e)).transpose()
+            })?,
+            phone: patch(input.phone, |p| {
+                nonblank(p).map(|p| Phone::parse(&p)).transpose()
+            })?,
+            birthday: patch(input.birthday, |d| Ok(Some(d.0)))?,
+            locale: patch(input.locale, |l| {
+                nonblank(l).map(|l| Locale::parse(&l)).transpose()
+            })?,
+            tags: input.tags.map(|t| Tag::parse_all(&t)).transpose()?,
+            relationship_type: patch(input.relationship_type, |t| Ok(Some(t.into())))?,
+            acquired_at: input.acquired_at,
+            referred_by_id: patch(input.referred_by_id, |id| {
+                id_of("referredById", &id).map(Some)
+            })?,
+            marketing_consent: input.marketing_consent,
+        })
+    }
+}
+
+/// A touchpoint to record.
+#[derive(InputObject)]
+pub struct RecordInteractionInput {
+    /// The customer.
+    pub customer_id: ID,
+    /// Where it happened.
+    pub channel: Channel,
+    /// When it happened (default now; at most a day ahead).
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// What happened.
+    pub summary: Option<String>,
+    /// Whether the customer was helped.
+    #[graphql(default)]
+    pub helped: bool,
+}
+
+impl TryFrom<RecordInteractionInput> for dc::NewInteraction {
+    type Error = ApiError;
+
+    fn try_from(input: RecordInteractionInput) -> Result<Self, ApiError> {
+        Ok(Self {
+            customer_id: parse_id("customerId", &input.customer_id)?,
+            channel: input.channel.into(),
+            occurred_at: input.occurred_at,
+            summary: input.summary,
+            helped: input.helped,
+        })
+    }
+}
+
+/// A purchase to record.
+#[derive(InputObject)]
+pub struct RecordPurchaseInput {
+    /// The customer.
+    pub customer_id: ID,
+    /// Amount in major units, greater than zero, with no more decimals than
+    /// the currency allows.
+    pub amount: Decimal,
+    /// ISO 4217 code, e.g. `EUR`.
+    pub currency: String,
+    /// When it was made (default now; at most a day ahead).
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// The reference in the selling system; recording it twice for the same
+    /// customer is `CONFLICT`.
+    pub external_ref: String,
+}
+
+impl TryFrom<RecordPurchaseInput> for dc::NewPurchase {
+    type Error = ApiError;
+
+    fn try_from(input: RecordPurchaseInput) -> Result<Self, ApiError> {
+        let customer_id = parse_id("customerId", &input.customer_id)?;
+        let currency = Currency::parse("currency", &input.currency)?;
+        Ok(Self {
+            customer_id,
+            money: Money::parse("amount", input.amount, currency)?,
+            occurred_at: input.occurred_at,
+            external_ref: input.external_ref,
+        })
+    }
+}
+
+/// A cost to record.
+#[derive(InputObject)]
+pub struct RecordCostInput {
+    /// The customer it was spent on; omit for costs not tied to one customer.
+    pub customer_id: Option<ID>,
+    /// Acquisition or care.
+    pub kind: CostKind,
+    /// Amount in major units, greater than zero.
+    pub amount: Decimal,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The day it was incurred (default today).
+    pub incurred_on: Option<Date>,
+    /// What it was for.
+    pub note: Option<String>,
+}
+
+impl TryFrom<RecordCostInput> for dc::NewCost {
+    type Error = ApiError;
+
+    fn try_from(input: RecordCostInput) -> Result<Self, ApiError> {
+        let customer_id = input
+            .customer_id
+            .map(|id| parse_id("customerId", &id))
+            .transpose()?;
+        let currency = Currency::parse("currency", &input.currency)?;
+        Ok(Self {
+            customer_id,
+            kind: input.kind.into(),
+            money: Money::parse("amount", input.amount, currency)?,
+            incurred_on: input.incurred_on.map(Into::into),
+            note: input.note,
+        })
+    }
+}
+
+/// Which customers to list; every set field narrows the list.
+#[derive(InputObject, Default)]
+pub struct CustomerFilter {
+    /// Case-insensitive text within the name or e-mail.
+    pub text: Option<String>,
+    /// Customers carrying this tag.
+    pub tag: Option<String>,
+    /// Customers in this stage.
+    pub relationship_stage: Option<RelationshipStage>,
+    /// Customers of this type.
+    pub relationship_type: Option<RelationshipType>,
+    /// `true`: churned customers only; `false`: active customers only.
+    pub churned: Option<bool>,
+    /// Acquired at or after this instant.
+    pub acquired_from: Option<DateTime<Utc>>,
+    /// Acquired before this instant.
+    pub acquired_to: Option<DateTime<Utc>>,
+}
+
+impl From<CustomerFilter> for dc::CustomerFilter {
+    fn from(f: CustomerFilter) -> Self {
+        Self {
+            text: f.text,
+            tag: f.tag,
+            relationship_stage: f.relationship_stage.map(Into::into),
+            relationship_type: f.relationship_type.map(Into::into),
+            churned: f.churned,
+            acquired_from: f.acquired_from,
+            acquired_to: f.acquired_to,
+        }
+    }
+}
+
+/// What the customer list is sorted by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::customers::CustomerOrderField")]
+pub enum CustomerOrderField {
+    /// Name, case-insensitively.
+    Name,
+    /// Acquisition time.
+    AcquiredAt,
+    /// Total revenue in `orderBy.currency`.
+    TotalRevenue,
+}
+
+/// Sort direction.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::customers::SortDirection")]
+pub enum OrderDirection {
+    /// Smallest first.
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+/// How to sort the customer list; ties are broken by id.
+#[derive(InputObject)]
+pub struct CustomerOrder {
+    /// The sort field.
+    pub field: CustomerOrderField,
+    /// The direction.
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+    /// For TOTAL_REVENUE: the currency whose revenue is compared (default EUR).
+    pub currency: Option<String>,
+}
+
+impl From<CustomerOrder> for dc::CustomerOrder {
+    fn from(o: CustomerOrder) -> Self {
+        Self {
+            field: o.field.into(),
+            direction: o.direction.into(),
+            currency: o.currency,
+        }
+    }
+}

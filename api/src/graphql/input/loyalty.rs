@@ -1,0 +1,149 @@
+//! Inputs of the loyalty mutations.
+
+use async_graphql::{InputObject, MaybeUndefined};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+/// A tier of a programme.
+#[derive(InputObject)]
+#[graphql(name = "LoyaltyTierInput")]
+pub struct LoyaltyTierInput {
+    /// Unique name within the programme.
+    pub name: String,
+    /// Lifetime points from which it applies; one tier must start at 0.
+    pub min_lifetime_points: i64,
+    /// Multiplier on purchase points, greater than 0 (at most 100).
+    pub earn_multiplier: Decimal,
+}
+
+impl From<LoyaltyTierInput> for domain::loyalty::TierInput {
+    fn from(t: LoyaltyTierInput) -> Self {
+        Self {
+            name: t.name,
+            min_lifetime_points: t.min_lifetime_points,
+            earn_multiplier: t.earn_multiplier,
+        }
+    }
+}
+
+/// A new loyalty programme.
+#[derive(InputObject)]
+pub struct CreateLoyaltyProgramInput {
+    /// Display name.
+    pub name: String,
+    /// ISO 4217 code of the purchases that earn points.
+    pub currency: String,
+    /// Points per currency unit, greater than 0 (at most 10000).
+    pub points_per_currency_unit: Decimal,
+    /// Days after which earned points expire; leave out for never.
+    pub points_expire_after_days: Option<i32>,
+    /// Tiers, including a base tier starting at 0 lifetime points.
+    pub tiers: Vec<LoyaltyTierInput>,
+    /// Points for the referrer of a customer whose first purchase falls in the window.
+    #[graphql(default = 0)]
+    pub referral_bonus_points: i64,
+    /// Days after the referred customer's acquisition that the window lasts.
+    #[graphql(default = 30)]
+    pub referral_window_days: i32,
+    /// Points on a consenting member's birthday, once a year.
+    #[graphql(default = 0)]
+    pub birthday_bonus_points: i64,
+}
+
+impl From<CreateLoyaltyProgramInput> for domain::loyalty::NewProgram {
+    fn from(i: CreateLoyaltyProgramInput) -> Self {
+        Self {
+            name: i.name,
+            currency: i.currency,
+            points_per_currency_unit: i.points_per_currency_unit,
+            points_expire_after_days: i.points_expire_after_days,
+            tiers: i.tiers.into_iter().map(Into::into).collect(),
+            referral_bonus_points: i.referral_bonus_points,
+            referral_window_days: i.referral_window_days,
+            birthday_bonus_points: i.birthday_bonus_points,
+        }
+    }
+}
+
+/// Changes to a programme; fields left out keep their value. The currency
+/// cannot change.
+#[derive(InputObject)]
+pub struct UpdateLoyaltyProgramInput {
+    /// Display name.
+    pub name: Option<String>,
+    /// Points per currency unit, greater than 0.
+    pub points_per_currency_unit: Option<Decimal>,
+    /// Days after which newly earned points expire; null for never.
+    pub points_expire_after_days: MaybeUndefined<i32>,
+    /// Replaces all tiers (a base tier at 0 is required).
+    pub tiers: Option<Vec<LoyaltyTierInput>>,
+    /// Referral bonus points.
+    pub referral_bonus_points: Option<i64>,
+    /// Referral window in days.
+    pub referral_window_days: Option<i32>,
+    /// Birthday bonus points.
+    pub birthday_bonus_points: Option<i64>,
+}
+
+impl From<UpdateLoyaltyProgramInput> for domain::loyalty::ProgramPatch {
+    fn from(i: UpdateLoyaltyProgramInput) -> Self {
+        Self {
+            name: i.name,
+            points_per_currency_unit: i.points_per_currency_unit,
+            points_expire_after_days: match i.points_expire_after_days {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(days) => Some(Some(days)),
+            },
+            tiers: i.tiers.map(|t| t.into_iter().map(Into::into).collect()),
+            referral_bonus_points: i.referral_bonus_points,
+            referral_window_days: i.referral_window_days,
+            birthday_bonus_points: i.birthday_bonus_points,
+        }
+    }
+}
+
+/// Changes to a reward; fields left out keep their value.
+#[derive(InputObject)]
+pub struct UpdateRewardInput {
+    /// Display name.
+    pub name: Option<String>,
+    /// Points one redemption costs (greater than 0).
+    pub cost_points: Option<i64>,
+    /// Units left (restock); null for unlimited.
+    pub stock: MaybeUndefined<i64>,
+    /// False withdraws the reward: redeeming it is then `CONFLICT`.
+    pub active: Option<bool>,
+}
+
+impl From<UpdateRewardInput> for domain::loyalty::RewardPatch {
+    fn from(i: UpdateRewardInput) -> Self {
+        Self {
+            name: i.name,
+            cost_points: i.cost_points,
+            stock: match i.stock {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(units) => Some(Some(units)),
+            },
+            active: i.active,
+        }
+    }
+}
+
+/// A new promotion.
+#[derive(InputObject)]
+pub struct CreatePromotionInput {
+    /// The programme it belongs to.
+    pub program_id: async_graphql::ID,
+    /// Display name.
+    pub name: String,
+    /// Multiplier on purchase points, greater than 0 (at most 100).
+    pub multiplier: Decimal,
+    /// First moment it applies (inclusive).
+    pub starts_at: DateTime<Utc>,
+    /// Moment it stops applying (exclusive); after `startsAt`.
+    pub ends_at: DateTime<Utc>,
+    /// Only customers with this tag qualify; leave out for everyone.
+    pub tag: Option<String>,
+}

@@ -1,0 +1,10 @@
+//! Input objects; each converts into its validated domain type beside its definition.
+pub mod loyalty;
+
+pub mod customer;
+
+pub mod csi;
+
+pub mod survey;
+
+pub mod metrics;

@@ -1,0 +1,15 @@
+//! The GraphQL schema: roots, objects, inputs, scalars, loaders and the error
+//! mapping. Transport only: rules live in `domain`.
+
+pub mod context;
+pub mod error;
+pub mod extension;
+pub mod guard;
+pub mod input;
+pub mod loader;
+pub mod mutation;
+pub mod object;
+pub mod query;
+pub mod scalar;
+pub mod schema;
+pub mod subscription;

@@ -1,0 +1,20 @@
+//! The mutation root, merged from one object per area (one per line).
+
+mod csi;
+mod customers;
+mod loyalty;
+mod surveys;
+mod users;
+
+use async_graphql::MergedObject;
+
+/// All mutations. Each runs in one database transaction.
+#[derive(MergedObject, Default)]
+#[rustfmt::skip]
+pub struct Mutation(
+    users::UserMutation,
+    loyalty::LoyaltyMutation,
+    customers::CustomerMutation,
+    csi::CsiMutation,
+    surveys::SurveyMutation,
+);

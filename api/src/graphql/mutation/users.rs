@@ -1,0 +1,109 @@
+//! Sign-in, sessions and user administration.
+
+use async_graphql::{Context, Object, ID};
+use domain::auth::Capability;
+use domain::users::IssuedSession;
+
+use crate::graphql::context::ContextExt;
+use crate::graphql::error::{ApiError, ApiResult};
+use crate::graphql::object::user::{AuthPayload, Role, User};
+use crate::graphql::scalar::parse_id;
+use crate::state::Services;
+
+#[derive(Default)]
+pub struct UserMutation;
+
+fn payload(
+    services: &Services,
+    user: domain::users::User,
+    session: IssuedSession,
+) -> ApiResult<AuthPayload> {
+    let (access_token, access_token_expires_at) = services
+        .jwt
+        .issue(user.id, user.role)
+        .map_err(|e| ApiError::from(domain::DomainError::Internal(e)))?;
+    Ok(AuthPayload {
+        access_token,
+        access_token_expires_at,
+        refresh_token: session.refresh_token,
+        refresh_token_expires_at: session.refresh_expires_at,
+        user: User(user),
+    })
+}
+
+#[Object]
+impl UserMutation {
+    /// Signs in with e-mail and password. Unknown e-mails and wrong passwords
+    /// answer the same `UNAUTHENTICATED`; repeated failures are `RATE_LIMITED`.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+    ) -> ApiResult<AuthPayload> {
+        let services = ctx.services()?;
+        let (user, session) = services.users.login(&email, password).await?;
+        payload(services, user, session)
+    }
+
+    /// Exchanges a refresh token for a new session. The token is spent; using
+    /// it again revokes every session descended from the same login.
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> ApiResult<AuthPayload> {
+        let services = ctx.services()?;
+        let (user, session) = services.users.refresh(&refresh_token).await?;
+        payload(services, user, session)
+    }
+
+    /// Ends the session the refresh token belongs to.
+    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> ApiResult<bool> {
+        ctx.services()?.users.logout(&refresh_token).await?;
+        Ok(true)
+    }
+
+    /// Creates a staff account (ADMIN). Passwords need at least 12 characters.
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+        role: Role,
+    ) -> ApiResult<User> {
+        let actor = ctx.actor_with(Capability::ManageUsers)?;
+        let user = ctx
+            .services()?
+            .users
+            .create_user(Some(actor), &email, password, role.into())
+            .await?;
+        Ok(User(user))
+    }
+
+    /// Changes a user's role (ADMIN); effective on their next request.
+    async fn update_user_role(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        role: Role,
+    ) -> ApiResult<User> {
+        let actor = ctx.actor_with(Capability::ManageUsers)?;
+        let id = parse_id("userId", &user_id)?;
+        let user = ctx
+            .services()?
+            .users
+            .update_role(actor, id, role.into())
+            .await?;
+        Ok(User(user))
+    }
+
+    /// Deactivates a user (ADMIN) and revokes their sessions; effective on
+    /// their next request.
+    async fn deactivate_user(&self, ctx: &Context<'_>, user_id: ID) -> ApiResult<User> {
+        let actor = ctx.actor_with(Capability::ManageUsers)?;
+        let id = parse_id("userId", &user_id)?;
+        let user = ctx.services()?.users.deactivate(actor, id).await?;
+        Ok(User(user))
+    }
+}

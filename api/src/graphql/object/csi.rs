@@ -1,0 +1,360 @@
+//! CSI factor sets, presets and reports (SPEC §5).
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Enum, Object, ID};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::graphql::error::ApiResult;
+use crate::graphql::loader::csi::CsiVersionsLoader;
+use crate::graphql::scalar::Date;
+
+/// The lifecycle of a factor-set version.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::csi::FactorSetStatus")]
+pub enum CsiFactorSetStatus {
+    /// Editable; surveys cannot use it yet.
+    Draft,
+    /// Frozen; surveys use it and ratings point to it.
+    Published,
+    /// Retired; kept for history and reports.
+    Archived,
+}
+
+/// The length of one trend period.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::csi::Granularity")]
+pub enum Granularity {
+    /// Calendar months, labelled `2026-01`.
+    Month,
+    /// Calendar quarters, labelled `2026-Q1`.
+    Quarter,
+    /// Calendar years, labelled `2026`.
+    Year,
+}
+
+/// One version of a CSI factor set: a name, a rating scale and weighted factors.
+pub struct CsiFactorSet(pub domain::csi::FactorSet);
+
+#[Object]
+impl CsiFactorSet {
+    /// The id of this version.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The id of the family's first version, shared by every version.
+    async fn family_id(&self) -> ID {
+        ID(self.0.family_id.to_string())
+    }
+    /// The set's name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// 1 for the first version, then one more per revision.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// DRAFT (editable), PUBLISHED (frozen) or ARCHIVED.
+    async fn status(&self) -> CsiFactorSetStatus {
+        self.0.status.into()
+    }
+    /// Lowest rating of the scale (default 1).
+    async fn scale_min(&self) -> i32 {
+        self.0.scale.min
+    }
+    /// Highest rating of the scale (default 5).
+    async fn scale_max(&self) -> i32 {
+        self.0.scale.max
+    }
+    /// Optimistic-concurrency version: send it back with `updateCsiFactorSet`;
+    /// a stale value is refused with `CONFLICT`.
+    async fn lock_version(&self) -> i32 {
+        self.0.lock_version
+    }
+    /// Σ of the factors' weights.
+    async fn total_weight(&self) -> Decimal {
+        self.0.total_weight()
+    }
+    /// The factors, in their configured order.
+    async fn factors(&self) -> Vec<CsiFactor> {
+        self.0.factors.iter().cloned().map(CsiFactor).collect()
+    }
+    /// Every version of this set's family, oldest first (this one included).
+    async fn versions(&self, ctx: &Context<'_>) -> ApiResult<Vec<CsiFactorSet>> {
+        let loader = ctx.data::<DataLoader<CsiVersionsLoader>>()?;
+        let versions = loader.load_one(self.0.family_id).await?;
+        Ok(versions
+            .unwrap_or_default()
+            .into_iter()
+            .map(CsiFactorSet)
+            .collect())
+    }
+    /// When this version was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When this version last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// When this version was published, if it was.
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+}
+
+/// One weighted factor of a set.
+pub struct CsiFactor(pub domain::csi::Factor);
+
+#[Object]
+impl CsiFactor {
+    /// The factor's id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Stable key (`[a-z0-9_]{1,40}`) that survey questions refer to.
+    async fn key(&self) -> &str {
+        &self.0.key
+    }
+    /// Label shown to staff and respondents.
+    async fn label(&self) -> &str {
+        &self.0.label
+    }
+    /// Weight as configured (any positive decimal).
+    async fn weight(&self) -> Decimal {
+        self.0.weight
+    }
+    /// `weight / Σ weights`, rounded to 4 decimal places.
+    async fn normalized_weight(&self) -> Decimal {
+        self.0.normalized_weight
+    }
+    /// 0-based position in the set.
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+}
+
+/// A ready-made list of factors to start a set from.
+pub struct CsiPreset(pub domain::csi::presets::Preset);
+
+#[Object]
+impl CsiPreset {
+    /// Stable key of the preset, e.g. `acsi`.
+    async fn key(&self) -> &str {
+        self.0.key
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        self.0.name
+    }
+    /// What the preset measures.
+    async fn description(&self) -> &str {
+        self.0.description
+    }
+    /// Suggested lowest rating.
+    async fn scale_min(&self) -> i32 {
+        self.0.scale.min
+    }
+    /// Suggested highest rating.
+    async fn scale_max(&self) -> i32 {
+        self.0.scale.max
+    }
+    /// The drivers with default weights.
+    async fn factors(&self) -> Vec<CsiPresetFactor> {
+        self.0
+            .factors
+            .iter()
+            .cloned()
+            .map(CsiPresetFactor)
+            .collect()
+    }
+}
+
+/// One driver of a preset.
+pub struct CsiPresetFactor(pub domain::csi::presets::PresetFactor);
+
+#[Object]
+impl CsiPresetFactor {
+    /// Factor key.
+    async fn key(&self) -> &str {
+        self.0.key
+    }
+    /// Factor label.
+    async fn label(&self) -> &str {
+        self.0.label
+    }
+    /// Default weight.
+    async fn weight(&self) -> Decimal {
+        self.0.weight
+    }
+    /// What a respondent is asked to rate.
+    async fn description(&self) -> &str {
+        self.0.description
+    }
+}
+
+/// The CSI of one factor-set version over a period.
+pub struct CsiReport(pub domain::csi::CsiReport);
+
+#[Object]
+impl CsiReport {
+    /// The version reported on (its weights apply).
+    async fn factor_set(&self) -> CsiFactorSet {
+        CsiFactorSet(self.0.factor_set.clone())
+    }
+    /// First day counted (UTC).
+    async fn from(&self) -> Date {
+        self.0.from.into()
+    }
+    /// First day no longer counted (UTC): the period is `[from, to)`.
+    async fn to(&self) -> Date {
+        self.0.to.into()
+    }
+    /// The trend's period length.
+    async fn granularity(&self) -> Granularity {
+        self.0.granularity.into()
+    }
+    /// 0..100: `100 · Σ wᵢ·(x̄ᵢ − min)/(max − min) / Σ wᵢ` over factors with
+    /// ratings; null when nothing was rated.
+    async fn index(&self) -> Option<Decimal> {
+        self.0.index
+    }
+    /// `Σ wᵢ·x̄ᵢ / Σ wᵢ` on the rating scale; null when nothing was rated.
+    async fn weighted_mean(&self) -> Option<Decimal> {
+        self.0.weighted_mean
+    }
+    /// Distinct responses with at least one rating in the period.
+    async fn response_count(&self) -> i64 {
+        self.0.response_count
+    }
+    /// Factor ratings in the period.
+    async fn rating_count(&self) -> i64 {
+        self.0.rating_count
+    }
+    /// Per factor, highest priority (improve first) at the top.
+    async fn factors(&self) -> Vec<CsiFactorResult> {
+        self.0
+            .factors
+            .iter()
+            .cloned()
+            .map(CsiFactorResult)
+            .collect()
+    }
+    /// One point per period of `granularity`, empty periods included.
+    async fn trend(&self) -> Vec<CsiTrendPoint> {
+        self.0.trend.iter().cloned().map(CsiTrendPoint).collect()
+    }
+    /// The same-length period just before `from`, and the change since.
+    async fn previous_period(&self) -> CsiPeriodComparison {
+        CsiPeriodComparison(self.0.previous_period.clone())
+    }
+}
+
+/// One factor's line in a CSI report.
+pub struct CsiFactorResult(pub domain::csi::report::FactorResult);
+
+#[Object]
+impl CsiFactorResult {
+    /// Factor key.
+    async fn key(&self) -> &str {
+        &self.0.key
+    }
+    /// Factor label.
+    async fn label(&self) -> &str {
+        &self.0.label
+    }
+    /// Configured weight.
+    async fn weight(&self) -> Decimal {
+        self.0.weight
+    }
+    /// `weight / Σ weights`.
+    async fn normalized_weight(&self) -> Decimal {
+        self.0.normalized_weight
+    }
+    /// Ratings of this factor in the period.
+    async fn rating_count(&self) -> i64 {
+        self.0.rating_count
+    }
+    /// Mean rating on the scale; null without ratings.
+    async fn mean(&self) -> Option<Decimal> {
+        self.0.mean
+    }
+    /// The mean on 0..100, `100 · (x̄ − min)/(max − min)`; null without ratings.
+    async fn score(&self) -> Option<Decimal> {
+        self.0.score
+    }
+    /// Importance × shortfall, `normalizedWeight × (100 − score)`; null without ratings.
+    async fn priority_score(&self) -> Option<Decimal> {
+        self.0.priority_score
+    }
+    /// Rank, 1 = improve first (highest priorityScore); factors without ratings last.
+    async fn priority(&self) -> i32 {
+        self.0.priority
+    }
+}
+
+/// One period of a CSI trend.
+pub struct CsiTrendPoint(pub domain::csi::report::TrendPoint);
+
+#[Object]
+impl CsiTrendPoint {
+    /// `2026-01`, `2026-Q1` or `2026`.
+    async fn period(&self) -> &str {
+        &self.0.period
+    }
+    /// First day counted (the period's start, or the report's `from` if later).
+    async fn start(&self) -> Date {
+        self.0.start.into()
+    }
+    /// First day not counted (the next period's start, or the report's `to` if earlier).
+    async fn end(&self) -> Date {
+        self.0.end.into()
+    }
+    /// The period's index; null when nothing was rated.
+    async fn index(&self) -> Option<Decimal> {
+        self.0.index
+    }
+    /// The period's weighted mean; null when nothing was rated.
+    async fn weighted_mean(&self) -> Option<Decimal> {
+        self.0.weighted_mean
+    }
+    /// Distinct responses in the period.
+    async fn response_count(&self) -> i64 {
+        self.0.response_count
+    }
+    /// Factor ratings in the period.
+    async fn rating_count(&self) -> i64 {
+        self.0.rating_count
+    }
+}
+
+/// The period before a report's period, for comparison.
+pub struct CsiPeriodComparison(pub domain::csi::report::PeriodComparison);
+
+#[Object]
+impl CsiPeriodComparison {
+    /// First day of the previous period, `from − (to − from)`.
+    async fn from(&self) -> Date {
+        self.0.from.into()
+    }
+    /// The report's `from` (exclusive end of the previous period).
+    async fn to(&self) -> Date {
+        self.0.to.into()
+    }
+    /// The previous period's index; null when nothing was rated.
+    async fn index(&self) -> Option<Decimal> {
+        self.0.index
+    }
+    /// The previous period's weighted mean.
+    async fn weighted_mean(&self) -> Option<Decimal> {
+        self.0.weighted_mean
+    }
+    /// Distinct responses in the previous period.
+    async fn response_count(&self) -> i64 {
+        self.0.response_count
+    }
+    /// Report index − previous index; null when either is null.
+    async fn delta(&self) -> Option<Decimal> {
+        self.0.delta
+    }
+}

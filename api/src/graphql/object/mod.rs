@@ -1,0 +1,8 @@
+//! Output objects: thin wrappers over domain types.
+
+pub mod csi;
+pub mod customer;
+pub mod loyalty;
+pub mod metrics;
+pub mod survey;
+pub mod user;

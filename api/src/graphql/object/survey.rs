@@ -1,0 +1,588 @@
+//! Surveys, questions, invitations, responses, results and follow-ups.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Enum, Object, OutputType, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use domain::pagination::Page;
+use rust_decimal::Decimal;
+
+use crate::graphql::context::ContextExt;
+use crate::graphql::error::{ApiError, ApiResult};
+
+fn id(n: i64) -> ID {
+    ID(n.to_string())
+}
+
+/// Turns a domain page into a Relay connection.
+pub fn connection<T: OutputType>(page: Page<T>) -> Connection<String, T> {
+    let mut conn = Connection::new(page.has_previous_page, page.has_next_page);
+    conn.edges.extend(
+        page.items
+            .into_iter()
+            .map(|(cursor, node)| Edge::new(cursor, node)),
+    );
+    conn
+}
+
+/// A survey's life cycle.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::feedback::SurveyStatus")]
+pub enum SurveyStatus {
+    /// Being written; editable; cannot be answered.
+    Draft,
+    /// Published: invitations can be sent and answered.
+    Active,
+    /// Closed: no more responses.
+    Closed,
+}
+
+/// What a question asks for.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::feedback::QuestionKind")]
+pub enum QuestionKind {
+    /// Satisfaction 1..5 (5 = completely satisfied).
+    Rating,
+    /// A rating of one factor of the survey's CSI factor set, on the set's scale (1..5 by default).
+    CsiFactor,
+    /// Likelihood to recommend, 0..10.
+    Nps,
+    /// Exactly one of the options.
+    SingleChoice,
+    /// One or more of the options.
+    MultipleChoice,
+    /// Free text, up to `maxLength` characters.
+    Text,
+}
+
+/// Why a customer was not invited.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::feedback::SkipReason")]
+pub enum InvitationSkipReason {
+    /// No customer has this id.
+    UnknownCustomer,
+    /// The customer's personal data was erased.
+    Erased,
+    /// The customer has churned.
+    Churned,
+    /// The customer already answered this survey.
+    AlreadyResponded,
+}
+
+/// Why a follow-up was opened.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::feedback::FollowUpReason")]
+pub enum FollowUpReason {
+    /// The response's CSI is below the survey's `csiThreshold`.
+    LowCsi,
+    /// An NPS answer of 0..6.
+    NpsDetractor,
+    /// A RATING answer of 1 or 2.
+    LowRating,
+}
+
+/// Whether a follow-up still needs attention.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::feedback::FollowUpStatus")]
+pub enum FollowUpStatus {
+    /// Raised, not yet handled.
+    Open,
+    /// Handled, with a note.
+    Resolved,
+}
+
+/// One question of a survey.
+pub struct SurveyQuestion(pub domain::feedback::Question);
+
+#[Object]
+impl SurveyQuestion {
+    /// The question's id; answers name it as `questionId`.
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    /// 1-based order in the survey.
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+    /// The question as shown to the respondent.
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+    /// Whether an answer is required.
+    async fn required(&self) -> bool {
+        self.0.required
+    }
+    /// What the question asks for.
+    async fn kind(&self) -> QuestionKind {
+        self.0.kind.into()
+    }
+    /// For `CSI_FACTOR`: the factor's key in the survey's factor set.
+    async fn factor_key(&self) -> Option<&str> {
+        self.0.factor_key.as_deref()
+    }
+    /// For the choice kinds: the options, in order (answers send these strings).
+    async fn options(&self) -> &[String] {
+        &self.0.options
+    }
+    /// For `TEXT`: the most characters accepted.
+    async fn max_length(&self) -> Option<i32> {
+        self.0.max_length
+    }
+    /// For rated kinds: the lowest accepted rating.
+    async fn scale_min(&self) -> Option<i32> {
+        self.0.scale.map(|s| s.0)
+    }
+    /// For rated kinds: the highest accepted rating.
+    async fn scale_max(&self) -> Option<i32> {
+        self.0.scale.map(|s| s.1)
+    }
+}
+
+/// A survey (SPEC §4).
+pub struct Survey(pub domain::feedback::Survey);
+
+#[Object]
+impl Survey {
+    /// The survey's id.
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    /// Title shown to respondents.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Introduction shown to respondents.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// Language of the questions (BCP 47), e.g. `en` or `de-CH`.
+    async fn locale(&self) -> Option<&str> {
+        self.0.locale.as_deref()
+    }
+    /// `DRAFT` → `ACTIVE` → `CLOSED`.
+    async fn status(&self) -> SurveyStatus {
+        self.0.status.into()
+    }
+    /// Responses are accepted from this time (none: from publication).
+    async fn opens_at(&self) -> Option<DateTime<Utc>> {
+        self.0.opens_at
+    }
+    /// Responses are accepted until this time (none: until closed).
+    async fn closes_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closes_at
+    }
+    /// The CSI factor-set version its `CSI_FACTOR` questions rate.
+    async fn factor_set_id(&self) -> Option<ID> {
+        self.0.factor_set_id.map(id)
+    }
+    /// The loyalty programme that rewards responses.
+    async fn program_id(&self) -> Option<ID> {
+        self.0.program_id.map(id)
+    }
+    /// Points credited once for a complete response.
+    async fn incentive_points(&self) -> i64 {
+        self.0.incentive_points
+    }
+    /// Points credited once when staff mark a response helpful.
+    async fn helpful_bonus_points(&self) -> i64 {
+        self.0.helpful_bonus_points
+    }
+    /// A response whose CSI (0..100) is below this raises a follow-up; null: never for CSI.
+    async fn csi_threshold(&self) -> Option<Decimal> {
+        self.0.csi_threshold
+    }
+    /// The questions in order.
+    async fn questions(&self) -> Vec<SurveyQuestion> {
+        self.0
+            .questions
+            .iter()
+            .cloned()
+            .map(SurveyQuestion)
+            .collect()
+    }
+    /// When the survey was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the survey last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// The survey as the holder of an invitation sees it.
+pub struct SurveyInvitation {
+    pub survey: domain::feedback::Survey,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[Object]
+impl SurveyInvitation {
+    /// Title of the survey.
+    async fn title(&self) -> &str {
+        &self.survey.title
+    }
+    /// Introduction.
+    async fn description(&self) -> Option<&str> {
+        self.survey.description.as_deref()
+    }
+    /// Language of the questions.
+    async fn locale(&self) -> Option<&str> {
+        self.survey.locale.as_deref()
+    }
+    /// Points credited for a complete response (0 when the survey rewards none).
+    async fn incentive_points(&self) -> i64 {
+        if self.survey.program_id.is_some() {
+            self.survey.incentive_points
+        } else {
+            0
+        }
+    }
+    /// The invitation is valid until this time.
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+    /// The survey closes at this time, if set.
+    async fn closes_at(&self) -> Option<DateTime<Utc>> {
+        self.survey.closes_at
+    }
+    /// The questions in order.
+    async fn questions(&self) -> Vec<SurveyQuestion> {
+        self.survey
+            .questions
+            .iter()
+            .cloned()
+            .map(SurveyQuestion)
+            .collect()
+    }
+}
+
+/// A newly issued invitation. The token is shown only here: send the form URL
+/// to the customer and do not store the token.
+#[derive(SimpleObject)]
+pub struct IssuedInvitation {
+    /// The invitation's id.
+    pub invitation_id: ID,
+    /// The invited customer.
+    pub customer_id: ID,
+    /// The personal token (43 URL-safe characters), shown once.
+    pub token: String,
+    /// The form page for this token, `{publicUrl}/s/{token}`.
+    pub form_url: String,
+    /// The invitation is valid until this time.
+    pub expires_at: DateTime<Utc>,
+    /// Whether a live invitation of this customer was revoked to issue this one.
+    pub reissued: bool,
+}
+
+/// A customer who was not invited, and why.
+#[derive(SimpleObject)]
+pub struct SkippedInvitation {
+    /// The customer id as given.
+    pub customer_id: ID,
+    /// Why no invitation was issued.
+    pub reason: InvitationSkipReason,
+}
+
+/// The result of `inviteToSurvey`.
+#[derive(SimpleObject)]
+pub struct InviteToSurveyPayload {
+    /// One per invited customer.
+    pub invitations: Vec<IssuedInvitation>,
+    /// Customers not invited, with the reason.
+    pub skipped: Vec<SkippedInvitation>,
+}
+
+/// What a respondent gets back for a stored response.
+#[derive(SimpleObject)]
+pub struct SubmissionReceipt {
+    /// The stored response.
+    pub response_id: ID,
+    /// Loyalty points credited for it.
+    pub points_awarded: i64,
+    /// The response's CSI (0..100), when it rated CSI factors.
+    pub csi: Option<Decimal>,
+}
+
+/// One stored answer.
+pub struct SurveyAnswer(pub domain::feedback::Answer);
+
+#[Object]
+impl SurveyAnswer {
+    /// The question answered.
+    async fn question_id(&self) -> ID {
+        id(self.0.question_id)
+    }
+    /// For rated kinds.
+    async fn rating(&self) -> Option<i32> {
+        self.0.rating
+    }
+    /// For the choice kinds: the chosen options.
+    async fn choices(&self) -> &[String] {
+        &self.0.choices
+    }
+    /// For `TEXT`: exactly as submitted.
+    async fn text(&self) -> Option<&str> {
+        self.0.text.as_deref()
+    }
+}
+
+/// A stored survey response.
+pub struct SurveyResponse(pub domain::feedback::SurveyResponse);
+
+#[Object]
+impl SurveyResponse {
+    /// The response's id.
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    /// The survey answered.
+    async fn survey_id(&self) -> ID {
+        id(self.0.survey_id)
+    }
+    /// The respondent.
+    async fn customer_id(&self) -> ID {
+        id(self.0.customer_id)
+    }
+    /// When it was submitted.
+    async fn submitted_at(&self) -> DateTime<Utc> {
+        self.0.submitted_at
+    }
+    /// The response's CSI (0..100) over the factors it rated, weights
+    /// renormalised over those factors.
+    async fn csi(&self) -> Option<Decimal> {
+        self.0.csi
+    }
+    /// The weighted mean factor rating on the factor set's scale.
+    async fn weighted_mean(&self) -> Option<Decimal> {
+        self.0.weighted_mean
+    }
+    /// The factor-set version it was answered under.
+    async fn factor_set_id(&self) -> Option<ID> {
+        self.0.factor_set_id.map(id)
+    }
+    /// Whether staff marked it helpful.
+    async fn helpful(&self) -> bool {
+        self.0.helpful_at.is_some()
+    }
+    /// When staff marked it helpful.
+    async fn helpful_at(&self) -> Option<DateTime<Utc>> {
+        self.0.helpful_at
+    }
+    /// The answers, in the order stored.
+    async fn answers(&self) -> Vec<SurveyAnswer> {
+        self.0.answers.iter().cloned().map(SurveyAnswer).collect()
+    }
+}
+
+/// One value of a question's distribution.
+#[derive(SimpleObject)]
+pub struct DistributionBucket {
+    /// A rating (`"1"`…) or an option.
+    pub value: String,
+    /// How many answers had it.
+    pub count: i64,
+}
+
+/// Results of one question.
+pub struct QuestionResults(pub domain::feedback::QuestionResult);
+
+#[Object]
+impl QuestionResults {
+    /// The question.
+    async fn question_id(&self) -> ID {
+        id(self.0.question_id)
+    }
+    /// Its position.
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+    /// Its text.
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+    /// Its kind.
+    async fn kind(&self) -> QuestionKind {
+        self.0.kind.into()
+    }
+    /// Responses that answered it.
+    async fn answers(&self) -> i64 {
+        self.0.answers
+    }
+    /// Mean rating (rated kinds), 4 decimals.
+    async fn mean(&self) -> Option<Decimal> {
+        self.0.mean
+    }
+    /// Value → count: every scale value for rated kinds, every option for
+    /// choice kinds (a multiple-choice answer counts once per option); empty for TEXT.
+    async fn distribution(&self) -> Vec<DistributionBucket> {
+        self.0
+            .distribution
+            .iter()
+            .map(|(value, count)| DistributionBucket {
+                value: value.clone(),
+                count: *count,
+            })
+            .collect()
+    }
+}
+
+/// A survey's results, counted in the database.
+pub struct SurveyResults(pub domain::feedback::SurveyResults);
+
+#[Object]
+impl SurveyResults {
+    /// The CSI report of the survey's factor-set version over this survey's
+    /// responses, from the survey's creation to today by month; null when the
+    /// survey has no factor set.
+    async fn csi_report(&self) -> Option<crate::graphql::object::csi::CsiReport> {
+        self.0
+            .csi
+            .clone()
+            .map(crate::graphql::object::csi::CsiReport)
+    }
+    /// The survey.
+    async fn survey_id(&self) -> ID {
+        id(self.0.survey_id)
+    }
+    /// Invitations issued and not revoked (a re-issued invitation counts once).
+    async fn invitations_sent(&self) -> i64 {
+        self.0.invitations_sent
+    }
+    /// Responses stored.
+    async fn responses(&self) -> i64 {
+        self.0.responses
+    }
+    /// `responses / invitationsSent · 100`, 2 decimals; null without invitations.
+    async fn response_rate(&self) -> Option<Decimal> {
+        self.0.response_rate
+    }
+    /// Customer satisfaction: share of 4–5 among all RATING answers, in percent (2 decimals).
+    async fn csat(&self) -> Option<Decimal> {
+        self.0.csat
+    }
+    /// RATING answers counted for `csat`.
+    async fn rating_answers(&self) -> i64 {
+        self.0.rating_answers
+    }
+    /// Net promoter score: % promoters (9–10) − % detractors (0–6), in percent points (−100..100).
+    async fn nps(&self) -> Option<Decimal> {
+        self.0.nps
+    }
+    /// NPS answers of 9–10.
+    async fn promoters(&self) -> i64 {
+        self.0.promoters
+    }
+    /// NPS answers of 7–8.
+    async fn passives(&self) -> i64 {
+        self.0.passives
+    }
+    /// NPS answers of 0–6.
+    async fn detractors(&self) -> i64 {
+        self.0.detractors
+    }
+    /// Per-question distributions and means, in question order.
+    async fn questions(&self) -> Vec<QuestionResults> {
+        self.0
+            .questions
+            .iter()
+            .cloned()
+            .map(QuestionResults)
+            .collect()
+    }
+}
+
+/// A follow-up raised by a dissatisfied response.
+pub struct FollowUp(pub domain::feedback::FollowUp);
+
+#[Object]
+impl FollowUp {
+    /// The follow-up's id.
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    /// The response that raised it.
+    async fn response_id(&self) -> ID {
+        id(self.0.response_id)
+    }
+    /// The response's survey.
+    async fn survey_id(&self) -> ID {
+        id(self.0.survey_id)
+    }
+    /// The dissatisfied customer.
+    async fn customer_id(&self) -> ID {
+        id(self.0.customer_id)
+    }
+    /// Every reason that applied.
+    async fn reasons(&self) -> Vec<FollowUpReason> {
+        self.0.reasons.iter().map(|r| (*r).into()).collect()
+    }
+    /// `OPEN` or `RESOLVED`.
+    async fn status(&self) -> FollowUpStatus {
+        self.0.status.into()
+    }
+    /// When the response raised it.
+    async fn opened_at(&self) -> DateTime<Utc> {
+        self.0.opened_at
+    }
+    /// When it was resolved.
+    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
+        self.0.resolved_at
+    }
+    /// The staff user who resolved it.
+    async fn resolved_by(&self) -> Option<ID> {
+        self.0.resolved_by.map(id)
+    }
+    /// What was done.
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+}
+
+/// Most responses `Customer.latestSurveyResponses` returns.
+const MAX_LATEST_RESPONSES: i32 = 20;
+
+/// The feedback area's part of `Customer`: their latest responses and CSI.
+pub struct CustomerFeedback(pub i64);
+
+#[Object]
+impl CustomerFeedback {
+    /// The customer's latest survey responses, newest first, with their CSI
+    /// (batched across a page of customers). Needs survey read access.
+    async fn latest_survey_responses(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        #[graphql(desc = "How many (1..=20).", default = 1)] first: i32,
+    ) -> crate::graphql::error::ApiResult<Vec<SurveyResponse>> {
+        use crate::graphql::context::ContextExt as _;
+        ctx.actor_with(domain::auth::Capability::ReadSurveys)?;
+        if !(1..=MAX_LATEST_RESPONSES).contains(&first) {
+            return Err(
+                domain::DomainError::validation("first", "must be between 1 and 20").into(),
+            );
+        }
+        let key = crate::graphql::loader::first_page::FirstPage {
+            parent_id: self.0,
+            limit: u64::try_from(first).unwrap_or(1),
+        };
+        let loader = ctx.data::<async_graphql::dataloader::DataLoader<
+            crate::graphql::loader::latest_responses::LatestResponsesLoader,
+        >>()?;
+        let rows = loader.load_one(key).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(SurveyResponse).collect())
+    }
+
+    /// The customer's own CSI: the index of their most recent response (of
+    /// the last 20) that rated CSI factors, 0..100; null when none did.
+    async fn csi(&self, ctx: &async_graphql::Context<'_>) -> ApiResult<Option<Decimal>> {
+        ctx.actor_with(domain::auth::Capability::ReadSurveys)?;
+        let key = crate::graphql::loader::first_page::FirstPage {
+            parent_id: self.0,
+            limit: MAX_LATEST_RESPONSES as u64,
+        };
+        let loader = ctx.data::<async_graphql::dataloader::DataLoader<
+            crate::graphql::loader::latest_responses::LatestResponsesLoader,
+        >>()?;
+        let rows = loader.load_one(key).await.map_err(ApiError::from)?;
+        Ok(rows.unwrap_or_default().into_iter().find_map(|r| r.csi))
+    }
+}

@@ -1,0 +1,58 @@
+//! Staff users and sessions.
+
+use async_graphql::{Enum, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+/// A staff role (SPEC §2).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::auth::Role")]
+pub enum Role {
+    /// Everything, including users and configuration.
+    Admin,
+    /// Customers, surveys and loyalty operations.
+    Manager,
+    /// Front-line staff.
+    Agent,
+}
+
+/// A staff account.
+pub struct User(pub domain::users::User);
+
+#[Object]
+impl User {
+    /// The user's id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Login e-mail, lower-cased.
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    /// Current role.
+    async fn role(&self) -> Role {
+        self.0.role.into()
+    }
+    /// Whether the account may sign in.
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+    /// When the account was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// Tokens of a new or refreshed session.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Bearer token for `Authorization: Bearer …`; short-lived.
+    pub access_token: String,
+    /// When the access token expires.
+    pub access_token_expires_at: DateTime<Utc>,
+    /// Single-use token for `refreshSession`; keep it secret.
+    pub refresh_token: String,
+    /// When the refresh token expires.
+    pub refresh_token_expires_at: DateTime<Utc>,
+    /// The signed-in user.
+    pub user: User,
+}

@@ -1,0 +1,76 @@
+//! Queries about CSI factor sets and reports (SPEC §5).
+
+use async_graphql::{Context, Object, ID};
+use domain::auth::Capability;
+use domain::csi::ReportQuery;
+
+use crate::graphql::context::ContextExt;
+use crate::graphql::error::ApiResult;
+use crate::graphql::input::csi::CsiReportFilter;
+use crate::graphql::object::csi::{
+    CsiFactorSet, CsiFactorSetStatus, CsiPreset, CsiReport, Granularity,
+};
+use crate::graphql::scalar::{parse_id, Date};
+
+#[derive(Default)]
+pub struct CsiQuery;
+
+#[Object]
+impl CsiQuery {
+    /// Every factor-set version, by family then version.
+    async fn csi_factor_sets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only versions with this status.")] status: Option<CsiFactorSetStatus>,
+    ) -> ApiResult<Vec<CsiFactorSet>> {
+        let actor = ctx.actor_with(Capability::ReadConfiguration)?;
+        let sets = ctx
+            .services()?
+            .csi
+            .list(actor, status.map(Into::into))
+            .await?;
+        Ok(sets.into_iter().map(CsiFactorSet).collect())
+    }
+
+    /// One factor-set version (`NOT_FOUND` if unknown); `versions` lists its family.
+    async fn csi_factor_set(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The version's id.")] id: ID,
+    ) -> ApiResult<CsiFactorSet> {
+        let actor = ctx.actor_with(Capability::ReadConfiguration)?;
+        let id = parse_id("id", &id)?;
+        Ok(CsiFactorSet(ctx.services()?.csi.get(actor, id).await?))
+    }
+
+    /// Ready-made driver lists (ACSI) to start a factor set from.
+    async fn csi_presets(&self, ctx: &Context<'_>) -> ApiResult<Vec<CsiPreset>> {
+        let actor = ctx.actor_with(Capability::ReadConfiguration)?;
+        let presets = ctx.services()?.csi.presets(actor)?;
+        Ok(presets.into_iter().map(CsiPreset).collect())
+    }
+
+    /// The CSI of one factor-set version over `[from, to)` (UTC dates): index,
+    /// per-factor means, scores and priorities, a trend and the previous period.
+    async fn csi_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The factor-set version; its weights apply.")] factor_set_id: ID,
+        #[graphql(desc = "First day counted.")] from: Date,
+        #[graphql(desc = "First day no longer counted; not before `from`.")] to: Date,
+        #[graphql(desc = "Which ratings count.")] filter: Option<CsiReportFilter>,
+        #[graphql(desc = "Trend period length; MONTH when omitted.")] granularity: Option<
+            Granularity,
+        >,
+    ) -> ApiResult<CsiReport> {
+        let actor = ctx.actor_with(Capability::ReadReports)?;
+        let query = ReportQuery {
+            factor_set_id: parse_id("factorSetId", &factor_set_id)?,
+            from: from.0,
+            to: to.0,
+            granularity: granularity.unwrap_or(Granularity::Month).into(),
+            filter: filter.unwrap_or_default().try_into()?,
+        };
+        Ok(CsiReport(ctx.services()?.csi.report(actor, query).await?))
+    }
+}

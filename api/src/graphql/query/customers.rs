@@ -1,0 +1,107 @@
+//! Queries about customers.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, Json, Object, ID};
+use domain::auth::Capability;
+use domain::customers::CustomerCursor;
+use domain::pagination::PageRequest;
+
+use crate::graphql::context::ContextExt;
+use crate::graphql::error::ApiResult;
+use crate::graphql::input::customer::{CustomerFilter, CustomerOrder};
+use crate::graphql::object::customer::{to_connection, Customer, UpcomingBirthday};
+use crate::graphql::scalar::parse_id;
+
+#[derive(Default)]
+pub struct CustomerQuery;
+
+#[Object]
+impl CustomerQuery {
+    /// Customers as a Relay connection, filtered and ordered (default: most
+    /// recently acquired first). Cursors stay valid when customers are added.
+    #[allow(clippy::too_many_arguments)]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to read after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to read before.")] before: Option<String>,
+        #[graphql(desc = "Which customers to list.")] filter: Option<CustomerFilter>,
+        #[graphql(desc = "Sort order; cursors belong to the order they were issued for.")]
+        order_by: Option<CustomerOrder>,
+    ) -> ApiResult<Connection<String, Customer>> {
+        let actor = ctx.actor_with(Capability::ReadCustomers)?;
+        let page = PageRequest::<CustomerCursor>::parse(first, after, last, before)?;
+        let page = ctx
+            .services()?
+            .customers
+            .list(
+                actor,
+                page,
+                filter.unwrap_or_default().into(),
+                order_by.map(Into::into).unwrap_or_default(),
+            )
+            .await?;
+        Ok(to_connection(page, Customer::new))
+    }
+
+    /// How many customers match `filter` (all customers without one).
+    async fn customer_count(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which customers to count.")] filter: Option<CustomerFilter>,
+    ) -> ApiResult<i64> {
+        let actor = ctx.actor_with(Capability::ReadCustomers)?;
+        let count = ctx
+            .services()?
+            .customers
+            .count(actor, filter.unwrap_or_default().into())
+            .await?;
+        Ok(count)
+    }
+
+    /// One customer.
+    async fn customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's id.")] id: ID,
+    ) -> ApiResult<Customer> {
+        let actor = ctx.actor_with(Capability::ReadCustomers)?;
+        let id = parse_id("id", &id)?;
+        let customer = ctx.services()?.customers.get(actor, id).await?;
+        Ok(Customer::new(customer))
+    }
+
+    /// Customers whose birthday falls within the next `days` days (today
+    /// included, 0–366), soonest first. 29 February birthdays are celebrated
+    /// on 28 February in common years.
+    async fn upcoming_birthdays(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Window length in days (0 = today only).", default = 30)] days: i32,
+    ) -> ApiResult<Vec<UpcomingBirthday>> {
+        let actor = ctx.actor_with(Capability::ReadCustomers)?;
+        let list = ctx
+            .services()?
+            .customers
+            .upcoming_birthdays(actor, days, None)
+            .await?;
+        Ok(list.into_iter().map(UpcomingBirthday).collect())
+    }
+
+    /// Everything stored about a customer, as JSON (MANAGER and ADMIN): the
+    /// customer row, tags, interactions, purchases, costs, churn events,
+    /// memberships and ledger entries, survey invitations (without token
+    /// hashes), responses and answers, follow-ups and erasures.
+    async fn export_customer_data(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's id.")] id: ID,
+    ) -> ApiResult<Json<serde_json::Value>> {
+        let actor = ctx.actor_with(Capability::EraseCustomers)?;
+        let id = parse_id("id", &id)?;
+        let data = ctx.services()?.customers.export(actor, id).await?;
+        Ok(Json(data))
+    }
+}

@@ -1,0 +1,22 @@
+//! The query root, merged from one object per area (one per line).
+
+mod csi;
+mod customers;
+mod loyalty;
+mod metrics;
+pub mod surveys;
+mod users;
+
+use async_graphql::MergedObject;
+
+/// All queries.
+#[derive(MergedObject, Default)]
+#[rustfmt::skip]
+pub struct Query(
+    users::UserQuery,
+    loyalty::LoyaltyQuery,
+    customers::CustomerQuery,
+    csi::CsiQuery,
+    surveys::SurveyQuery,
+    metrics::MetricsQuery,
+);

@@ -1,0 +1,54 @@
+//! The `Date` scalar: a calendar date in ISO 8601 (`2026-02-28`), SPEC §1.
+
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
+use chrono::NaiveDate;
+
+/// A calendar date without time or zone, written `YYYY-MM-DD` (ISO 8601).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(pub NaiveDate);
+
+/// A calendar date without time or zone, written `YYYY-MM-DD` (ISO 8601).
+#[Scalar(name = "Date")]
+impl ScalarType for Date {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(Date)
+                .map_err(|_| InputValueError::custom("expected a date like 2026-02-28")),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}
+
+impl From<NaiveDate> for Date {
+    fn from(date: NaiveDate) -> Self {
+        Self(date)
+    }
+}
+
+impl From<Date> for NaiveDate {
+    fn from(date: Date) -> Self {
+        date.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip_and_reject_other_shapes() {
+        let date = <Date as ScalarType>::parse(Value::String("2028-02-29".into())).expect("valid");
+        assert_eq!(date.to_value(), Value::String("2028-02-29".into()));
+        for bad in ["2027-02-29", "29.02.2028", "2028-2-29T00:00:00Z", ""] {
+            assert!(
+                <Date as ScalarType>::parse(Value::String(bad.into())).is_err(),
+                "{bad}"
+            );
+        }
+    }
+}

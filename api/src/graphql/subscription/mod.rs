@@ -1,0 +1,49 @@
+//! The subscription root, served over `/graphql/ws` (graphql-ws).
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Subscription as GqlSubscription, ID};
+use domain::auth::Capability;
+use futures::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::graphql::context::ContextExt;
+use crate::graphql::object::survey::SurveyResponse;
+use crate::graphql::scalar::parse_id;
+
+/// All subscriptions. The WebSocket handler authenticates the connection in
+/// `connection_init` and puts the staff `Actor` into the connection data.
+#[derive(Default)]
+pub struct Subscription;
+
+#[GqlSubscription]
+impl Subscription {
+    /// New survey responses as they are stored (staff with ReadSurveys).
+    /// Events come from this API process's broadcast channel; a subscriber that
+    /// falls more than 256 responses behind skips ahead.
+    async fn feedback_received(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this survey's responses; all surveys when omitted.")]
+        survey_id: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = SurveyResponse>> {
+        ctx.actor_with(Capability::ReadSurveys)?;
+        let survey_id = survey_id.map(|id| parse_id("surveyId", &id)).transpose()?;
+        let receiver = ctx.services()?.feedback_events.subscribe();
+        Ok(futures::stream::unfold(
+            receiver,
+            move |mut rx| async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(response) if survey_id.is_none_or(|id| id == response.survey_id) => {
+                            let response = Arc::unwrap_or_clone(response);
+                            return Some((SurveyResponse(response), rx));
+                        }
+                        Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Closed) => return None,
+                    }
+                }
+            },
+        ))
+    }
+}

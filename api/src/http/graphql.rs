@@ -1,0 +1,370 @@
+//! `POST /graphql` and `GET /graphql`, GraphQL over HTTP.
+//!
+//! The transport rules are enforced here, before the schema sees anything:
+//! JSON bodies only (415), a bounded body (413, from the payload limit), no
+//! batched arrays (400), mutations only by POST (405), an execution timeout
+//! (`TIMEOUT`), and a panic answered with 500 instead of a reset connection.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::OperationType;
+use async_graphql::{ErrorExtensions, Executor, Request, Response, ServerError};
+use futures::FutureExt as _;
+use tracing_actix_web::RequestId as TracingRequestId;
+
+use crate::auth;
+use crate::graphql::context::{ClientAddr, RequestId};
+use crate::graphql::error::{code, to_graphql};
+use crate::graphql::extension::fill_code;
+use crate::state::Services;
+
+/// Per-server HTTP settings.
+#[derive(Clone, Copy, Debug)]
+pub struct HttpSettings {
+    pub request_timeout: Duration,
+    pub production: bool,
+    /// Add `x-sql-statements` (statements sent while the request ran) to
+    /// every response; a benchmark aid, off by default.
+    pub statement_count_header: bool,
+}
+
+fn error_response(status: actix_web::http::StatusCode, message: &str, code: &str) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code } }]
+    }))
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            let mime = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            mime == "application/json" || mime == "application/graphql-response+json"
+        })
+        .unwrap_or(false)
+}
+
+/// `POST /graphql`. Generic over the executor so tests can serve a schema
+/// with resolvers the public one must not have (see the panic test below);
+/// the server mounts it with `AppSchema`.
+pub async fn post<E: Executor>(
+    schema: web::Data<E>,
+    services: web::Data<Services>,
+    settings: web::Data<HttpSettings>,
+    request_id: TracingRequestId,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    if !is_json(&req) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send the request as application/json.",
+            code::BAD_USER_INPUT,
+        );
+    }
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "The body is not valid JSON.",
+                code::BAD_USER_INPUT,
+            )
+        }
+    };
+    if !value.is_object() {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "Send one GraphQL request object; batches are not supported.",
+            code::BAD_USER_INPUT,
+        );
+    }
+    let request: Request = match serde_json::from_value(value) {
+        Ok(request) => request,
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "The body is not a GraphQL request: expected {\"query\", \"variables\", \"operationName\"}.",
+                code::BAD_USER_INPUT,
+            )
+        }
+    };
+    execute(
+        schema.get_ref(),
+        &services,
+        &settings,
+        request_id,
+        &req,
+        request,
+    )
+    .await
+}
+
+/// `GET /graphql`: a query in the URL, or GraphiQL for a browser in development.
+pub async fn get<E: Executor>(
+    schema: web::Data<E>,
+    services: web::Data<Services>,
+    settings: web::Data<HttpSettings>,
+    request_id: TracingRequestId,
+    req: HttpRequest,
+) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Params {
+        query: Option<String>,
+        operation_name: Option<String>,
+        variables: Option<String>,
+    }
+    let params = web::Query::<Params>::from_query(req.query_string())
+        .ok()
+        .map(|q| q.into_inner());
+    let Some(Params {
+        query: Some(query),
+        operation_name,
+        variables,
+    }) = params
+    else {
+        if settings.production {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "Missing query.",
+                code::BAD_USER_INPUT,
+            );
+        }
+        return HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(
+                GraphiQLSource::build()
+                    .endpoint("/graphql")
+                    .subscription_endpoint("/graphql/ws")
+                    .finish(),
+            );
+    };
+    if is_mutation(&query, operation_name.as_deref()) {
+        return HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "POST"))
+            .json(serde_json::json!({
+                "errors": [{ "message": "Mutations must be sent with POST.", "extensions": { "code": code::BAD_USER_INPUT } }]
+            }));
+    }
+    let mut request = Request::new(query);
+    if let Some(name) = operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(raw) = variables {
+        match serde_json::from_str(&raw) {
+            Ok(vars) => request = request.variables(async_graphql::Variables::from_json(vars)),
+            Err(_) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "variables is not valid JSON.",
+                    code::BAD_USER_INPUT,
+                )
+            }
+        }
+    }
+    execute(
+        schema.get_ref(),
+        &services,
+        &settings,
+        request_id,
+        &req,
+        request,
+    )
+    .await
+}
+
+fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    doc.operations.iter().any(|(name, op)| {
+        op.node.ty == OperationType::Mutation
+            && match (operation_name, name) {
+                (Some(wanted), Some(name)) => wanted == name.as_str(),
+                _ => true,
+            }
+    })
+}
+
+async fn execute<E: Executor>(
+    schema: &E,
+    services: &Services,
+    settings: &HttpSettings,
+    request_id: TracingRequestId,
+    req: &HttpRequest,
+    request: Request,
+) -> HttpResponse {
+    if !settings.statement_count_header {
+        return execute_inner(schema, services, settings, request_id, req, request).await;
+    }
+    let before = services.statements.load(Ordering::Relaxed);
+    let mut response = execute_inner(schema, services, settings, request_id, req, request).await;
+    let sent = services
+        .statements
+        .load(Ordering::Relaxed)
+        .saturating_sub(before);
+    response.headers_mut().insert(
+        header::HeaderName::from_static("x-sql-statements"),
+        header::HeaderValue::from(sent),
+    );
+    response
+}
+
+async fn execute_inner<E: Executor>(
+    schema: &E,
+    services: &Services,
+    settings: &HttpSettings,
+    request_id: TracingRequestId,
+    req: &HttpRequest,
+    request: Request,
+) -> HttpResponse {
+    let request_id = RequestId(request_id.to_string());
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("invalid"));
+    let actor = match auth::authenticate(header, &services.jwt, &services.users).await {
+        Ok(actor) => actor,
+        Err(err) => {
+            let mut error = ServerError::new("", None);
+            let gql = to_graphql(&err);
+            error.message = gql.message.clone();
+            error.extensions = gql.extensions;
+            fill_code(&mut error, Some(&request_id.0));
+            return HttpResponse::Ok().json(Response::from_errors(vec![error]));
+        }
+    };
+    let client = ClientAddr(
+        req.connection_info()
+            .realip_remote_addr()
+            .unwrap_or("unknown")
+            .to_owned(),
+    );
+    let mut request = request.data(request_id.clone()).data(client);
+    if let Some(actor) = actor {
+        request = request.data(actor);
+    }
+    let run = AssertUnwindSafe(schema.execute(request)).catch_unwind();
+    match tokio::time::timeout(settings.request_timeout, run).await {
+        Ok(Ok(mut response)) => {
+            // The schema extension cannot see request data in its `request`
+            // hook, so internal errors get their request id here.
+            for error in &mut response.errors {
+                fill_code(error, Some(&request_id.0));
+            }
+            HttpResponse::Ok().json(response)
+        }
+        Ok(Err(_panic)) => {
+            tracing::error!(request_id = %request_id.0, "resolver panicked");
+            HttpResponse::InternalServerError().json(serde_json::json!({
+                "errors": [{ "message": crate::graphql::error::INTERNAL_MESSAGE,
+                             "extensions": { "code": code::INTERNAL, "requestId": request_id.0 } }]
+            }))
+        }
+        Err(_elapsed) => {
+            let error = async_graphql::Error::new("The request took too long and was cut off.")
+                .extend_with(|_, e| e.set("code", code::TIMEOUT))
+                .into_server_error(Default::default());
+            HttpResponse::Ok().json(Response::from_errors(vec![error]))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{test, web, App};
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+    use clap::Parser as _;
+    use tracing_actix_web::TracingLogger;
+
+    use super::*;
+
+    /// A query root that exists only in this test: the public schema has no
+    /// way to make a resolver panic, and must not get one.
+    struct Crashing;
+
+    #[Object]
+    impl Crashing {
+        async fn crash(&self) -> i32 {
+            let nothing: Vec<i32> = Vec::new();
+            nothing[0]
+        }
+
+        async fn ok(&self) -> i32 {
+            1
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_panicking_resolver_is_a_500_with_a_code_and_the_next_request_succeeds() {
+        // Arrange: the real handler around a schema with a panicking resolver.
+        let cli = crate::cli::Cli::try_parse_from([
+            "rapport",
+            "--jwt-secret",
+            "test-secret-test-secret-test-secret-0123",
+        ])
+        .expect("test arguments parse");
+        let db = sea_orm::Database::connect("sqlite::memory:")
+            .await
+            .expect("in-memory database");
+        let services = crate::startup::services(&cli.config, db).expect("services");
+        let schema = Schema::new(Crashing, EmptyMutation, EmptySubscription);
+        let app = test::init_service(
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(web::Data::new(schema))
+                .app_data(web::Data::new(services))
+                .app_data(web::Data::new(HttpSettings {
+                    request_timeout: Duration::from_secs(10),
+                    production: true,
+                    statement_count_header: false,
+                }))
+                .route(
+                    "/graphql",
+                    web::post().to(post::<Schema<Crashing, EmptyMutation, EmptySubscription>>),
+                ),
+        )
+        .await;
+
+        // Act
+        let crash = test::TestRequest::post()
+            .uri("/graphql")
+            .set_json(serde_json::json!({ "query": "{ crash }" }))
+            .send_request(&app)
+            .await;
+        let status = crash.status();
+        let body: serde_json::Value = test::read_body_json(crash).await;
+        let next = test::TestRequest::post()
+            .uri("/graphql")
+            .set_json(serde_json::json!({ "query": "{ ok }" }))
+            .send_request(&app)
+            .await;
+        let next_status = next.status();
+        let next_body: serde_json::Value = test::read_body_json(next).await;
+
+        // Assert
+        assert_eq!(status, 500);
+        assert_eq!(body["errors"][0]["extensions"]["code"], code::INTERNAL);
+        assert!(
+            body["errors"][0]["extensions"]["requestId"].is_string(),
+            "{body}"
+        );
+        assert!(!body.to_string().contains("index out of bounds"), "{body}");
+        assert_eq!(next_status, 200);
+        assert_eq!(next_body["data"]["ok"], 1);
+    }
+}

@@ -1,0 +1,8 @@
+//! HTTP endpoints: GraphQL over HTTP, WebSocket subscriptions, health checks,
+//! the survey form page.
+
+pub mod form;
+pub mod graphql;
+pub mod health;
+pub mod request_span;
+pub mod ws;

@@ -1,0 +1,213 @@
+//! Building and running the application: database, migrations, services,
+//! schema and HTTP server.
+
+use std::net::TcpListener;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context as _;
+use domain::db::{self, DbSettings};
+use domain::users::{PasswordHasher, SessionSettings, UserService};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::JwtKeys;
+use crate::config::{Config, Environment};
+use crate::graphql::schema;
+use crate::http::{self, graphql::HttpSettings, request_span::RedactedRootSpan};
+use crate::state::Services;
+
+/// A built server, bound to its port, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    services: Services,
+}
+
+impl Application {
+    /// Connects, migrates, builds the services and binds the listener.
+    ///
+    /// # Errors
+    /// Unsafe production settings, an unreachable database, a failed migration
+    /// or a port that cannot be bound.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        config.check()?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let db = connect_counted(&config, &statements).await?;
+        Migrator::up(&db, None)
+            .await
+            .context("Failed to run migrations")?;
+        let services = services_counted(&config, db, statements)?;
+        if config.demo && !UserService::any_exist(&services.db).await? {
+            let credentials = domain::demo::seed(&services.db, &services.users).await?;
+            print_credentials(&credentials);
+        }
+        tokio::spawn(loyalty_daily_job(services.db.clone()));
+        let listener = TcpListener::bind(&config.bind)
+            .with_context(|| format!("Failed to bind {}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, &config, services.clone())?;
+        tracing::info!(address = %config.bind, port, "rapport listening");
+        Ok(Self {
+            port,
+            server,
+            services,
+        })
+    }
+
+    /// The bound port (useful with `--bind 127.0.0.1:0`).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The services, for tests that arrange data directly.
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Serves until SIGINT/SIGTERM, finishing in-flight requests.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Opens the database pool with the configured limits.
+///
+/// # Errors
+/// When the database cannot be reached.
+pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    connect_counted(config, &DbSettings::default().statement_counter).await
+}
+
+/// Like [`connect`], counting statements into `counter`.
+///
+/// # Errors
+/// When the database cannot be reached.
+pub async fn connect_counted(
+    config: &Config,
+    counter: &Arc<AtomicU64>,
+) -> anyhow::Result<DatabaseConnection> {
+    let settings = DbSettings {
+        max_connections: config.db_max_connections,
+        statement_counter: counter.clone(),
+        ..DbSettings::default()
+    };
+    db::connect(&config.database_url, &settings)
+        .await
+        .context("Failed to connect to the database")
+}
+
+/// Builds the shared services.
+///
+/// # Errors
+/// When the JWT key is missing or weak.
+pub fn services(config: &Config, db: DatabaseConnection) -> anyhow::Result<Services> {
+    services_counted(config, db, Arc::default())
+}
+
+fn services_counted(
+    config: &Config,
+    db: DatabaseConnection,
+    statements: Arc<AtomicU64>,
+) -> anyhow::Result<Services> {
+    let jwt = JwtKeys::new(&config.jwt_key()?, config.access_token_ttl);
+    let hasher = PasswordHasher::new(std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let sessions = SessionSettings {
+        refresh_ttl: chrono::Duration::from_std(config.refresh_token_ttl)?,
+    };
+    let users = UserService::new(db.clone(), hasher, sessions);
+    Ok(Services::new(
+        db,
+        jwt,
+        users,
+        config.public_url(),
+        statements,
+    ))
+}
+
+fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Result<Server> {
+    let production = config.environment == Environment::Production;
+    let schema = web::Data::new(schema::build(services.clone(), production));
+    let settings = web::Data::new(HttpSettings {
+        request_timeout: config.request_timeout,
+        production,
+        statement_count_header: config.debug_statement_count,
+    });
+    let services = web::Data::new(services);
+    let max_body = config.max_body_bytes;
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(TracingLogger::<RedactedRootSpan>::new())
+            .app_data(web::PayloadConfig::new(max_body))
+            .app_data(schema.clone())
+            .app_data(services.clone())
+            .app_data(settings.clone())
+            .route(
+                "/graphql",
+                web::post().to(http::graphql::post::<schema::AppSchema>),
+            )
+            .route(
+                "/graphql",
+                web::get().to(http::graphql::get::<schema::AppSchema>),
+            )
+            .route("/graphql/ws", web::get().to(http::ws::subscriptions))
+            .route("/health", web::get().to(http::health::health))
+            .route("/ready", web::get().to(http::health::ready))
+            .route("/s/{token}", web::get().to(http::form::survey_form))
+    })
+    .client_request_timeout(std::time::Duration::from_secs(10))
+    .shutdown_timeout(20)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// First run of the loyalty job after start-up: late enough not to compete
+/// with start-up work, early enough to catch up after a restart.
+const LOYALTY_JOB_FIRST_RUN: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The loyalty daily job (SPEC §6): birthday bonuses and point expiry, a few
+/// minutes after start-up and then every day at 00:05 UTC. Both steps are
+/// idempotent, so several servers may run it against one database.
+async fn loyalty_daily_job(db: DatabaseConnection) {
+    let mut wait = LOYALTY_JOB_FIRST_RUN;
+    loop {
+        tokio::time::sleep(wait).await;
+        let now = chrono::Utc::now();
+        match domain::loyalty::run_daily(&db, now).await {
+            Ok((birthdays, expiry)) => tracing::info!(
+                birthday_members = birthdays.members_credited,
+                birthday_points = birthdays.points_credited,
+                expired_points = expiry.points_expired,
+                expiry_entries = expiry.entries_written,
+                "loyalty daily job done"
+            ),
+            Err(error) => {
+                tracing::warn!(error = %error, "loyalty daily job failed; retried tomorrow")
+            }
+        }
+        let now = chrono::Utc::now();
+        wait = (domain::loyalty::next_daily_run(now) - now)
+            .to_std()
+            .unwrap_or(LOYALTY_JOB_FIRST_RUN);
+    }
+}
+
+fn print_credentials(credentials: &[domain::demo::DemoLogin]) {
+    println!("\nDemo data loaded. Sign in with one of these (shown once):");
+    for login in credentials {
+        println!(
+            "  {:<8} {:<28} {}",
+            login.role.as_str(),
+            login.email,
+            login.password
+        );
+    }
+    println!();
+}

@@ -1,0 +1,68 @@
+//! The services a running server shares across requests.
+//!
+//! Each area adds its service as one field and one line in [`Services::new`].
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use domain::customers::CustomerService;
+use domain::feedback::{SurveyResponse, SurveyService};
+use domain::loyalty::LoyaltyService;
+use domain::metrics::MetricsService;
+use domain::users::UserService;
+use sea_orm::DatabaseConnection;
+
+use crate::auth::JwtKeys;
+use crate::throttle::PublicThrottle;
+
+/// Everything resolvers need, cloned cheaply into each request.
+#[derive(Clone)]
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub jwt: JwtKeys,
+    /// Base URL for links handed out (invitation forms).
+    pub public_url: String,
+    /// Statements sent to the database since start (see `domain::db`).
+    pub statements: Arc<AtomicU64>,
+    pub users: UserService,
+    pub loyalty: LoyaltyService,
+    pub customers: CustomerService,
+    pub csi: domain::csi::CsiService,
+    pub surveys: SurveyService,
+    /// New survey responses, for the `feedbackReceived` subscription. The
+    /// channel is per process: a subscriber sees responses submitted through
+    /// the same API process (see `docs/surveys.md`).
+    pub feedback_events: tokio::sync::broadcast::Sender<Arc<SurveyResponse>>,
+    /// Throttles public respondent operations per client address (per process).
+    pub public_throttle: Arc<PublicThrottle>,
+    pub metrics: MetricsService,
+}
+
+/// Responses buffered for slow subscribers before they skip ahead.
+pub const FEEDBACK_CHANNEL_CAPACITY: usize = 256;
+
+impl Services {
+    /// Builds every area's service over one connection pool.
+    pub fn new(
+        db: DatabaseConnection,
+        jwt: JwtKeys,
+        users: UserService,
+        public_url: String,
+        statements: Arc<AtomicU64>,
+    ) -> Self {
+        Self {
+            jwt,
+            public_url,
+            statements,
+            users,
+            loyalty: LoyaltyService::new(db.clone()),
+            customers: CustomerService::new(db.clone()),
+            csi: domain::csi::CsiService::new(db.clone()),
+            surveys: SurveyService::new(db.clone()),
+            feedback_events: tokio::sync::broadcast::channel(FEEDBACK_CHANNEL_CAPACITY).0,
+            public_throttle: Arc::default(),
+            metrics: MetricsService::new(db.clone()),
+            db,
+        }
+    }
+}

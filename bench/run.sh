@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# Rapport benchmark: seeds, serves and measures the five scenarios of
+# BENCHMARKS.md on SQLite and PostgreSQL, with raw SQL and PostGraphile
+# baselines. One command reproduces the whole table:
+#
+#   bench/run.sh                      # quick: 1 000 customers, 20 000 responses
+#   FULL=1 bench/run.sh               # full: 10 000 customers, 1 000 000 responses
+#
+# Settings (environment): CUSTOMERS, RESPONSES, RUNS (5), SECONDS (10),
+# CONCURRENCY (16), ENGINES ("sqlite postgres"), PG_ADMIN_URL
+# (postgres://postgres@127.0.0.1:5432/postgres), POSTGRAPHILE (1 = compare),
+# OUT (target/bench). Needs: cargo, curl, jq, python3, psql, sqlite3, npx.
+# Everything it writes lives under $OUT; PostgreSQL gets a database named
+# rapport_bench (dropped and recreated).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+if [[ "${FULL:-0}" == 1 ]]; then
+  CUSTOMERS=${CUSTOMERS:-10000}
+  RESPONSES=${RESPONSES:-1000000}
+fi
+CUSTOMERS=${CUSTOMERS:-1000}
+RESPONSES=${RESPONSES:-20000}
+RUNS=${RUNS:-5}
+SECONDS_PER_RUN=${SECONDS:-10}
+CONCURRENCY=${CONCURRENCY:-16}
+ENGINES=${ENGINES:-"sqlite postgres"}
+PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+PG_URL=${PG_ADMIN_URL%/*}/rapport_bench
+POSTGRAPHILE=${POSTGRAPHILE:-1}
+OUT=${OUT:-$ROOT/target/bench}
+PORT=${PORT:-18080}
+PGL_PORT=${PGL_PORT:-15678}
+PASSWORD=bench-password-1
+URL=http://127.0.0.1:$PORT/graphql
+# The bench data's history ends here (see domain::demo::bench).
+FROM=2024-11-01
+TO=2026-11-01
+PREV=2022-11-01
+
+mkdir -p "$OUT"
+RESULTS=$OUT/results.jsonl
+: > "$RESULTS"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+PROFILE=${PROFILE:-release} # PROFILE=dev only to smoke-test this script
+echo "== building ($PROFILE)" >&2
+cargo build --profile "$PROFILE" -q -p api -p bench
+BIN_DIR=$CARGO_TARGET_DIR/$([[ $PROFILE == dev ]] && echo debug || echo "$PROFILE")
+RAPPORT=$BIN_DIR/rapport
+LOAD=$BIN_DIR/rapport-load
+Q=$ROOT/bench/queries
+
+record() { # engine scenario extra-json < rapport-load json line
+  local line
+  line=$(cat)
+  echo "$line" | jq -c --arg e "$1" --arg s "$2" --argjson x "$3" '. + {engine: $e, scenario: $s} + $x' >> "$RESULTS"
+}
+
+gql() { # token query-file variables-json [header-dump-file]
+  local auth=() dump=/dev/null
+  [[ -n "$1" ]] && auth=(-H "authorization: Bearer $1")
+  [[ -n "${4:-}" ]] && dump=$4
+  jq -n --rawfile q "$2" --argjson v "$3" '{query: $q, variables: $v}' |
+    curl -sS -D "$dump" -H 'content-type: application/json' "${auth[@]}" --data-binary @- "$URL"
+}
+
+SERVER_PID=
+PGL_PID=
+stop_server() {
+  if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; fi
+}
+stop_pgl() {
+  if [[ -n "$PGL_PID" ]]; then kill -- "-$PGL_PID" 2>/dev/null || kill "$PGL_PID" 2>/dev/null || true; wait "$PGL_PID" 2>/dev/null || true; PGL_PID=; fi
+}
+trap 'stop_server; stop_pgl' EXIT
+
+start_server() { # database-url -> sets SERVER_PID and READY_MS
+  local t0 t1
+  if curl -s "http://127.0.0.1:$PORT/ready" > /dev/null 2>&1; then
+    echo "port $PORT is taken by another server; set PORT" >&2
+    exit 1
+  fi
+  t0=$(date +%s%N)
+  RAPPORT_DEBUG_STATEMENT_COUNT=true "$RAPPORT" --database-url "$1" --bind "127.0.0.1:$PORT" \
+    --data-dir "$OUT" --jwt-secret "bench-secret-bench-secret-bench-secret-00" \
+    --access-token-ttl 6h --log warn serve > "$OUT/server.log" 2>&1 &
+  SERVER_PID=$!
+  until curl -sf "http://127.0.0.1:$PORT/ready" > /dev/null 2>&1; do
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$OUT/server.log" >&2; exit 1; }
+    sleep 0.005
+  done
+  t1=$(date +%s%N)
+  READY_MS=$(( (t1 - t0) / 1000000 ))
+}
+
+load() { # engine scenario concurrency query-file variables-json [extra args...]
+  local engine=$1 scenario=$2 c=$3 qf=$4 vars=$5
+  shift 5
+  "$LOAD" --url "$URL" --token "$TOKEN" --query-file "$qf" --variables "$vars" \
+    --concurrency "$c" --seconds 2 --json "$@" > /dev/null || true # warm-up
+  for run in $(seq 1 "$RUNS"); do
+    "$LOAD" --url "$URL" --token "$TOKEN" --query-file "$qf" --variables "$vars" \
+      --concurrency "$c" --seconds "$SECONDS_PER_RUN" --json "$@" |
+      record "$engine" "$scenario" "{\"run\": $run, \"concurrency\": $c}" || true
+  done
+}
+
+sql_file() { # engine file -> SQL with the placeholders filled
+  sed -e "s/{SET}/$SET_ID/g;s/{FROM}/${FROM}T00:00:00+00:00/g;s/{TO}/${TO}T00:00:00+00:00/g" \
+      -e "s/{PREV}/${PREV}T00:00:00+00:00/g;s/{FROM_DATE}/$FROM/g;s/{TO_DATE}/$TO/g" \
+      "$ROOT/bench/sql/$1/$2"
+}
+
+raw_sql() { # engine scenario file: RUNS timed runs of the whole file (+1 warm-up)
+  local engine=$1 scenario=$2 file=$3 sql ms
+  sql=$(sql_file "$engine" "$file")
+  for run in $(seq 0 "$RUNS"); do
+    if [[ $engine == postgres ]]; then
+      ms=$( { echo '\timing on'; echo "$sql"; } | psql -X -q "$PG_URL" 2>&1 |
+            awk '/^Time: /{s += $2} END {printf "%.3f", s}')
+    else
+      ms=$( { echo '.timer on'; echo "$sql"; } | sqlite3 "$SQLITE_FILE" 2>&1 |
+            awk '/^Run Time: real /{s += $4 * 1000} END {printf "%.3f", s}')
+    fi
+    [[ $run == 0 ]] && continue
+    echo "{\"engine\": \"$engine\", \"scenario\": \"raw:$scenario\", \"run\": $run, \"raw_sql_ms\": $ms}" >> "$RESULTS"
+  done
+}
+
+for ENGINE in $ENGINES; do
+  echo "== $ENGINE: seeding $CUSTOMERS customers, $RESPONSES responses" >&2
+  if [[ $ENGINE == sqlite ]]; then
+    SQLITE_FILE=$OUT/bench.db
+    rm -f "$SQLITE_FILE" "$SQLITE_FILE-wal" "$SQLITE_FILE-shm"
+    DB_URL="sqlite://$SQLITE_FILE?mode=rwc"
+  else
+    psql -X -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS rapport_bench" -c "CREATE DATABASE rapport_bench"
+    DB_URL=$PG_URL
+  fi
+  t0=$(date +%s%N)
+  RAPPORT_LOG=warn "$RAPPORT" --database-url "$DB_URL" --data-dir "$OUT" seed-bench \
+    --customers "$CUSTOMERS" --responses "$RESPONSES" --admin-password "$PASSWORD" > "$OUT/seed-$ENGINE.json"
+  seed_s=$(( ($(date +%s%N) - t0) / 1000000 ))
+  SEED=$OUT/seed-$ENGINE.json
+  SET_ID=$(jq .factor_set_id "$SEED")
+  CARD=$(jq .card_customer_id "$SEED")
+  echo "{\"engine\": \"$ENGINE\", \"scenario\": \"seed\", \"seed_ms\": $seed_s, \"rows\": $(jq .rows "$SEED")}" >> "$RESULTS"
+
+  # Startup on the existing database (migrations already applied).
+  start_server "$DB_URL"
+  echo "{\"engine\": \"$ENGINE\", \"scenario\": \"startup\", \"ready_ms\": $READY_MS}" >> "$RESULTS"
+  TOKEN=$(gql "" <(echo 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }') \
+    "{\"e\": \"bench@rapport.dev\", \"p\": \"$PASSWORD\"}" | jq -r .data.login.accessToken)
+
+  # Statements per request (one request in flight, so the header is exact).
+  for first in 5 50; do
+    gql "$TOKEN" "$Q/s1_dashboard.graphql" "{\"first\": $first}" "$OUT/h" > "$OUT/body.json"
+    jq -e '.errors == null' "$OUT/body.json" > /dev/null || { cat "$OUT/body.json" >&2; exit 1; }
+    n=$(awk 'tolower($1) == "x-sql-statements:" {print $2+0}' "$OUT/h")
+    echo "{\"engine\": \"$ENGINE\", \"scenario\": \"statements\", \"query\": \"s1_dashboard\", \"page\": $first, \"statements\": $n}" >> "$RESULTS"
+  done
+  for id in "$CARD" "$(jq .last_customer_id "$SEED")"; do
+    gql "$TOKEN" "$Q/s2_card.graphql" "{\"id\": \"$id\"}" "$OUT/h" > "$OUT/body.json"
+    jq -e '.errors == null' "$OUT/body.json" > /dev/null || { cat "$OUT/body.json" >&2; exit 1; }
+    n=$(awk 'tolower($1) == "x-sql-statements:" {print $2+0}' "$OUT/h")
+    echo "{\"engine\": \"$ENGINE\", \"scenario\": \"statements\", \"query\": \"s2_card\", \"customer\": $id, \"statements\": $n}" >> "$RESULTS"
+  done
+
+  echo "== $ENGINE: scenarios" >&2
+  load "$ENGINE" s1_dashboard "$CONCURRENCY" "$Q/s1_dashboard.graphql" '{"first": 50}'
+  load "$ENGINE" s1_dashboard_latency 1 "$Q/s1_dashboard.graphql" '{"first": 50}'
+  load "$ENGINE" s2_card "$CONCURRENCY" "$Q/s2_card.graphql" "{\"id\": \"$CARD\"}"
+  load "$ENGINE" s4_csi_report 1 "$Q/s4_csi_report.graphql" "{\"factorSetId\": \"$SET_ID\", \"from\": \"$FROM\", \"to\": \"$TO\"}"
+  load "$ENGINE" s5_metrics 1 "$Q/s5_metrics.graphql" "{\"from\": \"$FROM\", \"to\": \"$TO\"}"
+
+  # Scenario 3: each run answers a fresh survey; every active customer is
+  # invited beforehand (1 000 per inviteToSurvey call).
+  runs3=$(jq '.load_survey_ids | length' "$SEED")
+  (( runs3 > RUNS )) && runs3=$RUNS
+  first_c=$(jq .first_customer_id "$SEED")
+  last_c=$(jq .last_customer_id "$SEED")
+  for run in $(seq 1 "$runs3"); do
+    survey=$(jq ".load_survey_ids[$((run - 1))]" "$SEED")
+    answers=$(jq -c ".load_questions[$((run - 1))] | map({questionId: (.id | tostring), rating: 4})" "$SEED")
+    tokens=$OUT/tokens-$ENGINE-$run.jsonl
+    : > "$tokens"
+    for ((lo = first_c; lo <= last_c; lo += 1000)); do
+      hi=$(( lo + 999 > last_c ? last_c : lo + 999 ))
+      ids=$(seq "$lo" "$hi" | jq -R . | jq -sc .)
+      gql "$TOKEN" "$Q/invite.graphql" \
+        "{\"surveyId\": \"$survey\", \"customerIds\": $ids, \"expiresAt\": \"2099-01-01T00:00:00Z\"}" |
+        jq -c --argjson a "$answers" '.data.inviteToSurvey.invitations[] | {token, answers: $a}' >> "$tokens"
+    done
+    invited=$(wc -l < "$tokens")
+    "$LOAD" --url "$URL" --query-file "$Q/s3_submit.graphql" --variables-file "$tokens" \
+      --concurrency "$CONCURRENCY" --seconds 120 --json |
+      record "$ENGINE" s3_submit "{\"run\": $run, \"concurrency\": $CONCURRENCY, \"invited\": $invited}" || true
+    check="SELECT (SELECT COUNT(*) FROM survey_responses WHERE survey_id = $survey) || ' ' ||
+      (SELECT COUNT(*) FROM ledger_entries l WHERE l.reason = 'FEEDBACK_INCENTIVE'
+         AND l.source_key IN (SELECT 'response:' || id FROM survey_responses WHERE survey_id = $survey)) || ' ' ||
+      (SELECT COUNT(*) FROM (SELECT source_key FROM ledger_entries WHERE reason = 'FEEDBACK_INCENTIVE'
+         GROUP BY membership_id, source_key HAVING COUNT(*) > 1) d);"
+    if [[ $ENGINE == postgres ]]; then
+      read -r responses credits dupes < <(psql -X -At "$PG_URL" -c "$check")
+    else
+      read -r responses credits dupes < <(sqlite3 "$SQLITE_FILE" "$check")
+    fi
+    echo "{\"engine\": \"$ENGINE\", \"scenario\": \"s3_credits\", \"run\": $run, \"responses\": $responses, \"credits\": $credits, \"duplicates\": $dupes}" >> "$RESULTS"
+  done
+
+  rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status")
+  echo "{\"engine\": \"$ENGINE\", \"scenario\": \"rss\", \"vmhwm_kb\": $rss_kb}" >> "$RESULTS"
+
+  echo "== $ENGINE: raw SQL" >&2
+  raw_sql "$ENGINE" s1_dashboard s1_dashboard.sql
+  raw_sql "$ENGINE" s4_csi_report s4_csi_report.sql
+  raw_sql "$ENGINE" s5_metrics s5_metrics.sql
+
+  if [[ $ENGINE == postgres && $POSTGRAPHILE == 1 ]]; then
+    echo "== postgres: PostGraphile" >&2
+    # Computed columns so PostGraphile can serve the same fields (added to the
+    # bench database only).
+    psql -X -q "$PG_URL" -f "$ROOT/bench/postgraphile/computed.sql"
+    if "$ROOT/bench/postgraphile/start.sh" "$PG_URL" "$PGL_PORT" "$OUT" > "$OUT/postgraphile.version"; then
+      PGL_PID=$(cat "$OUT/postgraphile.pid")
+      version=$(cat "$OUT/postgraphile.version")
+      PGL=http://127.0.0.1:$PGL_PORT/graphql
+      for pair in "s1_dashboard:{\"first\": 50}" "s2_card:{\"id\": \"$CARD\"}"; do
+        s=${pair%%:*}
+        vars=${pair#*:}
+        "$LOAD" --url "$PGL" --query-file "$ROOT/bench/postgraphile/v${version}_$s.graphql" --variables "$vars" \
+          --concurrency "$CONCURRENCY" --seconds 2 --json > /dev/null || true
+        for run in $(seq 1 "$RUNS"); do
+          "$LOAD" --url "$PGL" --query-file "$ROOT/bench/postgraphile/v${version}_$s.graphql" --variables "$vars" \
+            --concurrency "$CONCURRENCY" --seconds "$SECONDS_PER_RUN" --json |
+            record postgraphile "$s" "{\"run\": $run, \"concurrency\": $CONCURRENCY, \"version\": \"$version\"}" || true
+        done
+      done
+      stop_pgl
+    else
+      echo "{\"engine\": \"postgraphile\", \"scenario\": \"failed\"}" >> "$RESULTS"
+    fi
+  fi
+  stop_server
+done
+
+python3 "$ROOT/bench/summarize.py" "$RESULTS" | tee "$OUT/summary.md"

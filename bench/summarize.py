@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Turns bench/run.sh's results.jsonl into the Markdown tables of BENCHMARKS.md."""
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+by = defaultdict(list)
+for r in rows:
+    by[(r["engine"], r["scenario"])].append(r)
+
+
+def med(key, items):
+    values = [r[key] for r in items if key in r]
+    return statistics.median(values) if values else None
+
+
+def fmt(x, digits=1):
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def verdict(ok):
+    return "met" if ok else "**not met**"
+
+
+engines = [e for e in ("sqlite", "postgres") if (e, "seed") in by]
+out = []
+out.append("### Set-up\n")
+out.append("| engine | rows seeded | seed time (s) | ready after start (ms) | peak RSS under load (MB) |")
+out.append("|---|---:|---:|---:|---:|")
+for e in engines:
+    seed = by[(e, "seed")][0]
+    ready = by[(e, "startup")][0]["ready_ms"] if by[(e, "startup")] else None
+    rss = by[(e, "rss")][0]["vmhwm_kb"] / 1024 if by[(e, "rss")] else None
+    out.append(f"| {e} | {seed['rows']:,} | {seed['seed_ms'] / 1000:.1f} | {ready} | {fmt(rss)} |")
+
+out.append("\n### SQL statements per request\n")
+out.append("| engine | query | variant | statements |")
+out.append("|---|---|---|---:|")
+for e in engines:
+    for r in by[(e, "statements")]:
+        variant = f"page {r['page']}" if "page" in r else f"customer {r['customer']}"
+        out.append(f"| {e} | {r['query']} | {variant} | {r['statements']} |")
+
+out.append(f"\n### Load (medians over runs)\n")
+out.append("| server | scenario | concurrency | runs | req/s | p50 ms | p95 ms | p99 ms | errors |")
+out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+names = ["s1_dashboard", "s1_dashboard_latency", "s2_card", "s3_submit", "s4_csi_report", "s5_metrics"]
+for e in engines + ["postgraphile"]:
+    for s in names:
+        items = by.get((e, s))
+        if not items:
+            continue
+        label = e if e != "postgraphile" else f"PostGraphile {items[0].get('version', '?')}"
+        out.append(
+            f"| {label} | {s} | {items[0].get('concurrency', '')} | {len(items)} | "
+            f"{fmt(med('throughput', items))} | {fmt(med('p50_ms', items), 2)} | "
+            f"{fmt(med('p95_ms', items), 2)} | {fmt(med('p99_ms', items), 2)} | "
+            f"{sum(r['errors'] for r in items)} |"
+        )
+
+out.append("\n### Rapport against raw SQL (median latency at concurrency 1 vs median raw time)\n")
+out.append("| engine | scenario | Rapport p50 ms | raw SQL ms | ratio | target | verdict |")
+out.append("|---|---|---:|---:|---:|---:|---|")
+targets = {"s1_dashboard": 1.5, "s4_csi_report": 1.2, "s5_metrics": None}
+for e in engines:
+    for s, target in targets.items():
+        raw = med("raw_sql_ms", by.get((e, "raw:" + s), []))
+        gql = by.get((e, "s1_dashboard_latency" if s == "s1_dashboard" else s), [])
+        p50 = med("p50_ms", gql)
+        ratio = p50 / raw if raw and p50 else None
+        t = f"≤ {target}×" if target else "–"
+        v = verdict(ratio <= target) if (ratio and target) else "–"
+        out.append(f"| {e} | {s} | {fmt(p50, 2)} | {fmt(raw, 2)} | {fmt(ratio, 2)} | {t} | {v} |")
+
+pgl = by.get(("postgraphile", "s1_dashboard"))
+out.append("\n### Rapport against PostGraphile (PostgreSQL, same database, throughput)\n")
+if by.get(("postgraphile", "failed")):
+    out.append("PostGraphile did not start; see postgraphile*.log.")
+elif pgl:
+    out.append("| scenario | Rapport req/s | PostGraphile req/s | ratio | target | verdict |")
+    out.append("|---|---:|---:|---:|---:|---|")
+    for s in ("s1_dashboard", "s2_card"):
+        ours = med("throughput", by.get(("postgres", s), []))
+        theirs = med("throughput", by.get(("postgraphile", s), []))
+        ratio = ours / theirs if ours and theirs else None
+        target = "≥ 2×" if s == "s1_dashboard" else "–"
+        v = verdict(ratio >= 2) if (ratio and s == "s1_dashboard") else "–"
+        out.append(f"| {s} | {fmt(ours)} | {fmt(theirs)} | {fmt(ratio, 2)} | {target} | {v} |")
+
+out.append("\n### Submissions (scenario 3): throughput and credits\n")
+out.append("| engine | runs | invited per run | median submissions/s | errors | responses = credits, no duplicates | target | verdict |")
+out.append("|---|---:|---:|---:|---:|---|---:|---|")
+for e in engines:
+    items = by.get((e, "s3_submit"), [])
+    credits = by.get((e, "s3_credits"), [])
+    exact = all(c["responses"] == c["credits"] and c["duplicates"] == 0 for c in credits) and credits
+    tp = med("throughput", items)
+    target = 1000 if e == "postgres" else 500
+    errors = sum(r["errors"] for r in items)
+    ok = tp is not None and tp >= target and errors == 0 and exact
+    invited = items[0].get("invited") if items else None
+    out.append(
+        f"| {e} | {len(items)} | {invited} | {fmt(tp)} | {errors} | {'yes' if exact else 'NO'} | ≥ {target}/s | {verdict(ok)} |"
+    )
+
+out.append("\n### Other targets\n")
+for e in engines:
+    rss = by[(e, "rss")][0]["vmhwm_kb"] / 1024 if by[(e, "rss")] else None
+    out.append(f"- {e}: peak RSS {fmt(rss)} MB (target ≤ 64 MB): {verdict(rss is not None and rss <= 64)}")
+    st = by[(e, "statements")]
+    s1 = {r["page"]: r["statements"] for r in st if r["query"] == "s1_dashboard"}
+    out.append(f"- {e}: dashboard statements page 5 = {s1.get(5)}, page 50 = {s1.get(50)}: {verdict(s1.get(5) == s1.get(50))}")
+if ("sqlite", "startup") in by:
+    ready = by[("sqlite", "startup")][0]["ready_ms"]
+    out.append(f"- sqlite: ready {ready} ms after start on the existing file (target ≤ 200 ms): {verdict(ready <= 200)}")
+print("\n".join(out))

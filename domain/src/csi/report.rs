@@ -1,0 +1,652 @@
+//! `csiReport`: the index of one factor-set version over a period, per-factor
+//! means, scores and priorities, a trend series and the previous period.
+//!
+//! Aggregation happens in SQL: the database returns one row per
+//! (factor, period) with `SUM(rating)` and `COUNT(*)`, and one row per period
+//! with the distinct response count, never individual ratings, so memory does
+//! not grow with the number of responses. Rust then applies SPEC §5's formula
+//! to the factor means (`compute::index`).
+//!
+//! A report is per *version*: each version keeps its own weights, and ratings
+//! point to the version they were given under, so revising a set never changes
+//! a past report. Periods are half-open date ranges `[from, to)` in UTC.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, Utc};
+use rust_decimal::{Decimal, RoundingStrategy};
+use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, Statement, Value};
+
+use crate::csi::compute::{self, CsiValue};
+use crate::csi::factor_sets::load;
+use crate::csi::types::FactorSet;
+use crate::error::{DomainError, DomainResult};
+use entity::surveys;
+
+/// Most trend periods one report returns.
+pub const MAX_TREND_PERIODS: usize = 600;
+
+/// The relationship types a report can be filtered by (SPEC §3).
+pub const RELATIONSHIP_TYPES: [&str; 6] = [
+    "PERSONAL_ASSISTANCE",
+    "DEDICATED_PERSONAL_ASSISTANCE",
+    "SELF_SERVICE",
+    "AUTOMATED_SERVICE",
+    "COMMUNITY",
+    "CO_CREATION",
+];
+
+/// The length of one trend period.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Granularity {
+    /// Calendar months, labelled `2026-01`.
+    Month,
+    /// Calendar quarters, labelled `2026-Q1`.
+    Quarter,
+    /// Calendar years, labelled `2026`.
+    Year,
+}
+
+impl Granularity {
+    fn months(self) -> u32 {
+        match self {
+            Self::Month => 1,
+            Self::Quarter => 3,
+            Self::Year => 12,
+        }
+    }
+
+    /// The first day of the period holding `date`.
+    fn start_of(self, date: NaiveDate) -> NaiveDate {
+        let month0 = date.month0() - date.month0() % self.months();
+        NaiveDate::from_ymd_opt(date.year(), month0 + 1, 1).unwrap_or(date)
+    }
+
+    /// The label of the period starting at `start`, as the SQL expression of
+    /// [`bucket_expr`] spells it.
+    fn label(self, start: NaiveDate) -> String {
+        match self {
+            Self::Month => format!("{:04}-{:02}", start.year(), start.month()),
+            Self::Quarter => format!("{:04}-Q{}", start.year(), start.month0() / 3 + 1),
+            Self::Year => format!("{:04}", start.year()),
+        }
+    }
+}
+
+/// Which ratings count. Every given criterion applies.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportFilter {
+    /// Only ratings of customers with this tag.
+    pub tag: Option<String>,
+    /// Only ratings of customers of this relationship type (SPEC §3 names).
+    pub relationship_type: Option<String>,
+    /// Only ratings given in responses to this survey.
+    pub survey_id: Option<i64>,
+}
+
+/// What a report covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportQuery {
+    /// The factor-set *version*.
+    pub factor_set_id: i64,
+    /// First day, inclusive (UTC).
+    pub from: NaiveDate,
+    /// Last day, exclusive (UTC).
+    pub to: NaiveDate,
+    pub granularity: Granularity,
+    pub filter: ReportFilter,
+}
+
+/// One factor's line in a report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FactorResult {
+    pub key: String,
+    pub label: String,
+    pub weight: Decimal,
+    pub normalized_weight: Decimal,
+    /// Ratings of this factor in the period.
+    pub rating_count: i64,
+    /// Mean rating on the set's scale; `None` without ratings.
+    pub mean: Option<Decimal>,
+    /// The mean on 0..=100; `None` without ratings.
+    pub score: Option<Decimal>,
+    /// `normalizedWeight × (100 − score)`: importance × shortfall.
+    pub priority_score: Option<Decimal>,
+    /// 1 = improve first. Factors without ratings rank last.
+    pub priority: i32,
+}
+
+/// One period of the trend series.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrendPoint {
+    /// `2026-01`, `2026-Q1` or `2026`.
+    pub period: String,
+    /// First day counted (the period's start, or `from` if later).
+    pub start: NaiveDate,
+    /// First day no longer counted (the next period's start, or `to` if earlier).
+    pub end: NaiveDate,
+    pub index: Option<Decimal>,
+    pub weighted_mean: Option<Decimal>,
+    pub response_count: i64,
+    pub rating_count: i64,
+}
+
+/// The same-length period just before `from`, and the change since.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeriodComparison {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub index: Option<Decimal>,
+    pub weighted_mean: Option<Decimal>,
+    pub response_count: i64,
+    /// `index − previous index`; `None` when either is `None`.
+    pub delta: Option<Decimal>,
+}
+
+/// A CSI report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CsiReport {
+    pub factor_set: FactorSet,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub granularity: Granularity,
+    /// 0..=100; `None` when nothing was rated.
+    pub index: Option<Decimal>,
+    pub weighted_mean: Option<Decimal>,
+    pub response_count: i64,
+    pub rating_count: i64,
+    /// Ordered by priority (improve first at the top).
+    pub factors: Vec<FactorResult>,
+    pub trend: Vec<TrendPoint>,
+    pub previous_period: PeriodComparison,
+}
+
+/// Sums of one factor's ratings.
+#[derive(Clone, Copy, Debug, Default)]
+struct Sums {
+    total: i64,
+    count: i64,
+}
+
+/// What the database returns for one date range.
+#[derive(Debug, Default)]
+struct Aggregates {
+    /// (factor id, bucket) → sums.
+    by_factor: HashMap<(i64, String), Sums>,
+    /// bucket → distinct responses.
+    responses: HashMap<String, i64>,
+}
+
+/// Builds a statement with the engine's placeholders.
+struct Sql {
+    backend: DatabaseBackend,
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    fn new(backend: DatabaseBackend) -> Self {
+        Self {
+            backend,
+            text: String::new(),
+            values: Vec::new(),
+        }
+    }
+
+    fn param(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        match self.backend {
+            DatabaseBackend::Postgres => format!("${}", self.values.len()),
+            _ => "?".to_owned(),
+        }
+    }
+
+    fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    fn build(self) -> Statement {
+        Statement::from_sql_and_values(self.backend, self.text, self.values)
+    }
+}
+
+/// The SQL expression naming a rating's period, as [`Granularity::label`] does.
+/// SQLite stores timestamps as RFC 3339 text in UTC; PostgreSQL as TIMESTAMPTZ.
+fn bucket_expr(backend: DatabaseBackend, granularity: Granularity) -> &'static str {
+    match (backend, granularity) {
+        (DatabaseBackend::Postgres, Granularity::Month) => {
+            "to_char(r.rated_at AT TIME ZONE 'UTC', 'YYYY-MM')"
+        }
+        (DatabaseBackend::Postgres, Granularity::Quarter) => {
+            "to_char(r.rated_at AT TIME ZONE 'UTC', 'YYYY-\"Q\"Q')"
+        }
+        (DatabaseBackend::Postgres, Granularity::Year) => {
+            "to_char(r.rated_at AT TIME ZONE 'UTC', 'YYYY')"
+        }
+        (_, Granularity::Month) => "substr(r.rated_at, 1, 7)",
+        (_, Granularity::Quarter) => {
+            "(substr(r.rated_at, 1, 4) || '-Q' || ((CAST(substr(r.rated_at, 6, 2) AS INTEGER) + 2) / 3))"
+        }
+        (_, Granularity::Year) => "substr(r.rated_at, 1, 4)",
+    }
+}
+
+fn midnight(date: NaiveDate) -> DateTime<Utc> {
+    date.and_time(NaiveTime::MIN).and_utc()
+}
+
+/// Appends the `WHERE` clause selecting the ratings of the report.
+fn push_scope(
+    sql: &mut Sql,
+    factor_set_id: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+    filter: &ReportFilter,
+) {
+    let set = sql.param(factor_set_id);
+    let lo = sql.param(midnight(from));
+    let hi = sql.param(midnight(to));
+    sql.push(&format!(
+        " WHERE r.factor_set_id = {set} AND r.rated_at >= {lo} AND r.rated_at < {hi}"
+    ));
+    if let Some(tag) = &filter.tag {
+        let p = sql.param(tag.clone());
+        sql.push(&format!(
+            " AND r.customer_id IN (SELECT t.customer_id FROM customer_tags t WHERE t.tag = {p})"
+        ));
+    }
+    if let Some(kind) = &filter.relationship_type {
+        let p = sql.param(kind.clone());
+        sql.push(&format!(
+            " AND r.customer_id IN (SELECT c.id FROM customers c WHERE c.relationship_type = {p})"
+        ));
+    }
+    if let Some(survey) = filter.survey_id {
+        let p = sql.param(survey);
+        sql.push(&format!(
+            " AND r.response_id IN (SELECT s.id FROM survey_responses s WHERE s.survey_id = {p})"
+        ));
+    }
+}
+
+/// Runs the two aggregate queries over `[from, to)`, grouped by `granularity`
+/// (or not at all, bucket `"all"`).
+async fn aggregate(
+    db: &impl ConnectionTrait,
+    factor_set_id: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+    granularity: Option<Granularity>,
+    filter: &ReportFilter,
+) -> DomainResult<Aggregates> {
+    let backend = db.get_database_backend();
+    let bucket = granularity.map(|g| bucket_expr(backend, g));
+    let select_bucket = bucket.unwrap_or("'all'");
+
+    let mut sums = Sql::new(backend);
+    sums.push(&format!(
+        "SELECT r.factor_id AS factor_id, {select_bucket} AS bucket, \
+         SUM(r.rating) AS total, COUNT(*) AS n FROM csi_ratings r"
+    ));
+    push_scope(&mut sums, factor_set_id, from, to, filter);
+    match bucket {
+        Some(expr) => sums.push(&format!(" GROUP BY r.factor_id, {expr}")),
+        None => sums.push(" GROUP BY r.factor_id"),
+    }
+
+    // A response is a survey response; ratings recorded without one count
+    // once per (customer, rated_at), which is how `ratings::record` stores a
+    // loose set of ratings. Either way all of one response's ratings share
+    // `rated_at`, so a response falls in exactly one bucket.
+    let mut responses = Sql::new(backend);
+    responses.push(&format!(
+        "SELECT {select_bucket} AS bucket, COUNT(DISTINCT r.response_id) AS responses, \
+         COUNT(DISTINCT CASE WHEN r.response_id IS NULL THEN \
+         COALESCE(CAST(r.customer_id AS TEXT), '') || '@' || CAST(r.rated_at AS TEXT) END) AS loose \
+         FROM csi_ratings r"
+    ));
+    push_scope(&mut responses, factor_set_id, from, to, filter);
+    if let Some(expr) = bucket {
+        responses.push(&format!(" GROUP BY {expr}"));
+    }
+
+    // Independent scans: on a pool they run side by side.
+    let (sum_rows, response_rows) = futures::try_join!(
+        db.query_all_raw(sums.build()),
+        db.query_all_raw(responses.build())
+    )?;
+    let mut out = Aggregates::default();
+    for row in sum_rows {
+        let factor_id: i64 = row.try_get("", "factor_id")?;
+        let bucket: String = row.try_get("", "bucket")?;
+        let total: i64 = row.try_get("", "total")?;
+        let count: i64 = row.try_get("", "n")?;
+        out.by_factor
+            .insert((factor_id, bucket), Sums { total, count });
+    }
+    for row in response_rows {
+        let bucket: Option<String> = row.try_get("", "bucket")?;
+        let distinct: i64 = row.try_get("", "responses")?;
+        let loose: i64 = row.try_get("", "loose")?;
+        if let Some(bucket) = bucket {
+            *out.responses.entry(bucket).or_default() += distinct + loose;
+        }
+    }
+    Ok(out)
+}
+
+/// Exact factor means from sums, and the index over them.
+fn index_from(set: &FactorSet, sums: &HashMap<i64, Sums>) -> Option<CsiValue> {
+    let pairs: Vec<(Decimal, Option<Decimal>)> = set
+        .factors
+        .iter()
+        .map(|f| {
+            let mean = sums
+                .get(&f.id)
+                .filter(|s| s.count > 0)
+                .map(|s| Decimal::from(s.total) / Decimal::from(s.count));
+            (f.weight, mean)
+        })
+        .collect();
+    compute::index(set.scale, &pairs)
+}
+
+fn round4(value: Decimal) -> Decimal {
+    value
+        .round_dp_with_strategy(compute::RESULT_DP, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+}
+
+fn validate(query: &ReportQuery) -> DomainResult<()> {
+    if query.from > query.to {
+        return Err(DomainError::validation("from", "must not be after to"));
+    }
+    if let Some(tag) = &query.filter.tag {
+        if tag.trim().is_empty() {
+            return Err(DomainError::validation("filter.tag", "must not be blank"));
+        }
+    }
+    if let Some(kind) = &query.filter.relationship_type {
+        if !RELATIONSHIP_TYPES.contains(&kind.as_str()) {
+            return Err(DomainError::validation(
+                "filter.relationshipType",
+                format!("must be one of {}", RELATIONSHIP_TYPES.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The trend periods covering `[from, to)`, clipped to it.
+fn periods(
+    from: NaiveDate,
+    to: NaiveDate,
+    granularity: Granularity,
+) -> DomainResult<Vec<(String, NaiveDate, NaiveDate)>> {
+    let mut out = Vec::new();
+    let mut start = granularity.start_of(from);
+    while start < to {
+        let next = start
+            .checked_add_months(Months::new(granularity.months()))
+            .ok_or_else(|| DomainError::validation("to", "is out of range"))?;
+        out.push((granularity.label(start), start.max(from), next.min(to)));
+        if out.len() > MAX_TREND_PERIODS {
+            return Err(DomainError::validation(
+                "granularity",
+                format!(
+                    "the period spans more than {MAX_TREND_PERIODS} trend periods; choose a coarser granularity or a shorter period"
+                ),
+            ));
+        }
+        start = next;
+    }
+    Ok(out)
+}
+
+/// The CSI report of one factor-set version over `[from, to)` (UTC dates).
+///
+/// - `index`: SPEC §5's aggregate: per factor the mean of its ratings, then
+///   `100 · Σ wᵢ·(x̄ᵢ − min)/(max − min) / Σ wᵢ` over factors with ratings.
+/// - `response_count`: distinct responses (see [`aggregate`]).
+/// - `factors`: ranked by `normalizedWeight × (100 − score)`, highest first;
+///   factors without ratings last.
+/// - `trend`: one point per period of `granularity` overlapping the range,
+///   empty periods included (index `None`, count 0).
+/// - `previous_period`: `[from − (to − from), from)`.
+///
+/// # Errors
+/// `BAD_USER_INPUT` when `from` is after `to`, for a blank tag, an unknown
+/// relationship type or too many trend periods; `NOT_FOUND` for an unknown set
+/// or survey.
+#[tracing::instrument(skip(db))]
+pub async fn report(db: &impl ConnectionTrait, query: ReportQuery) -> DomainResult<CsiReport> {
+    validate(&query)?;
+    let filter = ReportFilter {
+        tag: query.filter.tag.as_deref().map(|t| t.trim().to_owned()),
+        ..query.filter.clone()
+    };
+    let periods = periods(query.from, query.to, query.granularity)?;
+    let length = query.to - query.from;
+    let previous_from = query
+        .from
+        .checked_sub_signed(length)
+        .ok_or_else(|| DomainError::validation("from", "is out of range"))?;
+
+    let set = load(db, query.factor_set_id).await?;
+    if let Some(survey_id) = filter.survey_id {
+        if surveys::Entity::find_by_id(survey_id)
+            .one(db)
+            .await?
+            .is_none()
+        {
+            return Err(DomainError::NotFound("survey"));
+        }
+    }
+
+    let (current, previous) = futures::try_join!(
+        aggregate(
+            db,
+            set.id,
+            query.from,
+            query.to,
+            Some(query.granularity),
+            &filter,
+        ),
+        aggregate(db, set.id, previous_from, query.from, None, &filter)
+    )?;
+
+    // Whole-period sums are the sums over the buckets: SUM and COUNT add up.
+    let mut totals: HashMap<i64, Sums> = HashMap::new();
+    let mut per_bucket: HashMap<&str, HashMap<i64, Sums>> = HashMap::new();
+    for ((factor_id, bucket), sums) in &current.by_factor {
+        let total = totals.entry(*factor_id).or_default();
+        total.total += sums.total;
+        total.count += sums.count;
+        per_bucket
+            .entry(bucket.as_str())
+            .or_default()
+            .insert(*factor_id, *sums);
+    }
+    let overall = index_from(&set, &totals);
+
+    let trend = periods
+        .into_iter()
+        .map(|(period, start, end)| {
+            let sums = per_bucket.get(period.as_str());
+            let value = sums.and_then(|s| index_from(&set, s));
+            TrendPoint {
+                rating_count: sums.map_or(0, |s| s.values().map(|x| x.count).sum()),
+                response_count: current.responses.get(&period).copied().unwrap_or(0),
+                index: value.map(|v| v.index),
+                weighted_mean: value.map(|v| v.weighted_mean),
+                period,
+                start,
+                end,
+            }
+        })
+        .collect();
+
+    let previous_sums: HashMap<i64, Sums> = previous
+        .by_factor
+        .iter()
+        .map(|((factor_id, _), sums)| (*factor_id, *sums))
+        .collect();
+    let previous_value = index_from(&set, &previous_sums);
+    let previous_period = PeriodComparison {
+        from: previous_from,
+        to: query.from,
+        index: previous_value.map(|v| v.index),
+        weighted_mean: previous_value.map(|v| v.weighted_mean),
+        response_count: previous.responses.values().sum(),
+        delta: match (overall, previous_value) {
+            (Some(now), Some(before)) => Some((now.index - before.index).normalize()),
+            _ => None,
+        },
+    };
+
+    let factors = rank(&set, &totals);
+    Ok(CsiReport {
+        index: overall.map(|v| v.index),
+        weighted_mean: overall.map(|v| v.weighted_mean),
+        response_count: current.responses.values().sum(),
+        rating_count: totals.values().map(|s| s.count).sum(),
+        factors,
+        trend,
+        previous_period,
+        from: query.from,
+        to: query.to,
+        granularity: query.granularity,
+        factor_set: set,
+    })
+}
+
+/// Per-factor lines ordered by importance × shortfall.
+fn rank(set: &FactorSet, totals: &HashMap<i64, Sums>) -> Vec<FactorResult> {
+    let mut lines: Vec<(i32, FactorResult)> = set
+        .factors
+        .iter()
+        .map(|f| {
+            let sums = totals.get(&f.id).copied().unwrap_or_default();
+            let mean = compute::mean(sums.total, sums.count);
+            let score = (sums.count > 0).then(|| {
+                compute::factor_score(
+                    set.scale,
+                    Decimal::from(sums.total) / Decimal::from(sums.count),
+                )
+            });
+            let priority_score =
+                score.map(|s| round4(f.normalized_weight * (Decimal::ONE_HUNDRED - s)));
+            (
+                f.position,
+                FactorResult {
+                    key: f.key.clone(),
+                    label: f.label.clone(),
+                    weight: f.weight,
+                    normalized_weight: f.normalized_weight,
+                    rating_count: sums.count,
+                    mean,
+                    score,
+                    priority_score,
+                    priority: 0,
+                },
+            )
+        })
+        .collect();
+    // Rated before unrated; then highest importance × shortfall; then the
+    // heavier factor; then the set's own order.
+    lines.sort_by(|(pa, a), (pb, b)| {
+        b.priority_score
+            .is_some()
+            .cmp(&a.priority_score.is_some())
+            .then_with(|| b.priority_score.cmp(&a.priority_score))
+            .then_with(|| b.weight.cmp(&a.weight))
+            .then_with(|| pa.cmp(pb))
+    });
+    lines
+        .into_iter()
+        .zip(1..)
+        .map(|((_, mut line), rank)| {
+            line.priority = rank;
+            line
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    #[test]
+    fn periods_cover_the_range_with_clipped_ends() {
+        let months = periods(date(2026, 1, 15), date(2026, 4, 1), Granularity::Month).expect("ok");
+        let labels: Vec<_> = months.iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(labels, ["2026-01", "2026-02", "2026-03"]);
+        assert_eq!(months[0].1, date(2026, 1, 15));
+        assert_eq!(months[2].2, date(2026, 4, 1));
+
+        let quarters =
+            periods(date(2025, 11, 1), date(2026, 5, 2), Granularity::Quarter).expect("ok");
+        let labels: Vec<_> = quarters.iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(labels, ["2025-Q4", "2026-Q1", "2026-Q2"]);
+
+        let years = periods(date(2024, 6, 1), date(2026, 1, 1), Granularity::Year).expect("ok");
+        let labels: Vec<_> = years.iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(labels, ["2024", "2025"]);
+
+        assert!(
+            periods(date(2026, 1, 1), date(2026, 1, 1), Granularity::Month)
+                .expect("ok")
+                .is_empty()
+        );
+        assert!(periods(date(1900, 1, 1), date(2026, 1, 1), Granularity::Month).is_err());
+    }
+
+    #[test]
+    fn bad_queries_are_refused() {
+        let query = |from, to, filter| ReportQuery {
+            factor_set_id: 1,
+            from,
+            to,
+            granularity: Granularity::Month,
+            filter,
+        };
+        let field = |q: ReportQuery| match validate(&q) {
+            Err(DomainError::Validation { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field(query(
+                date(2026, 2, 1),
+                date(2026, 1, 1),
+                ReportFilter::default()
+            )),
+            "from"
+        );
+        assert_eq!(
+            field(query(
+                date(2026, 1, 1),
+                date(2026, 2, 1),
+                ReportFilter {
+                    relationship_type: Some("FRIENDS".into()),
+                    ..ReportFilter::default()
+                }
+            )),
+            "filter.relationshipType"
+        );
+        assert_eq!(
+            field(query(
+                date(2026, 1, 1),
+                date(2026, 2, 1),
+                ReportFilter {
+                    tag: Some(" ".into()),
+                    ..ReportFilter::default()
+                }
+            )),
+            "filter.tag"
+        );
+    }
+}

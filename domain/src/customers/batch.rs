@@ -1,0 +1,401 @@
+//! Batch functions behind the API's DataLoaders: each answers for many
+//! customers with one statement (plus one for tags where customers are
+//! returned), so a page of customer cards costs the same whatever its size.
+//!
+//! First pages of per-customer lists use `ROW_NUMBER() OVER (PARTITION BY
+//! customer_id …)`, which SQLite and PostgreSQL both support; later pages
+//! (with a cursor) are read per customer with a keyset query.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
+use serde::{Deserialize, Serialize};
+
+use entity::{churn_events, customers, interactions, purchases};
+
+use super::list::tags_for;
+use super::money::stored_to_decimal;
+use super::sql::Sql;
+use super::types::{ChurnEvent, CurrencyAmount, Customer, Interaction, Purchase, PurchaseStats};
+use crate::error::DomainResult;
+use crate::pagination::{Direction, Page, PageRequest};
+
+/// A position in a newest-first list: the time and the id.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TimeCursor {
+    pub t: DateTime<Utc>,
+    pub id: i64,
+}
+
+/// Customers by id, with tags; missing ids are absent from the map.
+///
+/// # Errors
+/// Database failures.
+pub async fn customers_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> DomainResult<HashMap<i64, Customer>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let models = customers::Entity::find()
+        .filter(customers::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    with_tags(db, models)
+        .await
+        .map(|list| list.into_iter().map(|c| (c.id, c)).collect())
+}
+
+async fn with_tags(
+    db: &impl ConnectionTrait,
+    models: Vec<customers::Model>,
+) -> DomainResult<Vec<Customer>> {
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let mut tags = tags_for(db, &ids).await?;
+    models
+        .into_iter()
+        .map(|m| {
+            let t = tags.remove(&m.id).unwrap_or_default();
+            Customer::from_model(m, t)
+        })
+        .collect()
+}
+
+/// Each customer's churn history, oldest first (customers who never churned
+/// get an empty list).
+///
+/// # Errors
+/// Database failures.
+pub async fn churn_events_for(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> DomainResult<HashMap<i64, Vec<ChurnEvent>>> {
+    let mut map: HashMap<i64, Vec<ChurnEvent>> = ids.iter().map(|id| (*id, Vec::new())).collect();
+    if ids.is_empty() {
+        return Ok(map);
+    }
+    let rows = churn_events::Entity::find()
+        .filter(churn_events::Column::CustomerId.is_in(ids.iter().copied()))
+        .order_by_asc(churn_events::Column::ChurnedAt)
+        .order_by_asc(churn_events::Column::Id)
+        .all(db)
+        .await?;
+    for row in rows {
+        let event = ChurnEvent::try_from(row)?;
+        map.entry(event.customer_id).or_default().push(event);
+    }
+    Ok(map)
+}
+
+/// Purchase count and revenue per currency for each customer (customers
+/// without purchases get the default: zero and no revenue).
+///
+/// # Errors
+/// Database failures; `INTERNAL` for an unknown stored currency.
+pub async fn purchase_stats_for(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> DomainResult<HashMap<i64, PurchaseStats>> {
+    let mut map: HashMap<i64, PurchaseStats> = ids
+        .iter()
+        .map(|id| (*id, PurchaseStats::default()))
+        .collect();
+    if ids.is_empty() {
+        return Ok(map);
+    }
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT customer_id, currency, COUNT(*) AS n, CAST(SUM(amount_minor) AS BIGINT) AS total \
+         FROM purchases WHERE customer_id IN (",
+    );
+    sql.ids(ids);
+    sql.push(") GROUP BY customer_id, currency ORDER BY customer_id, currency");
+    for row in db.query_all_raw(sql.build()).await? {
+        let customer_id: i64 = row.try_get("", "customer_id")?;
+        let currency: String = row.try_get("", "currency")?;
+        let n: i64 = row.try_get("", "n")?;
+        let total: i64 = row.try_get("", "total")?;
+        let stats = map.entry(customer_id).or_default();
+        stats.count += n;
+        stats.revenue.push(CurrencyAmount {
+            amount: stored_to_decimal(total, &currency)?,
+            currency,
+        });
+    }
+    Ok(map)
+}
+
+/// The first `limit` rows per customer of `table`, newest first by `time_col`,
+/// fetched with one window-function statement (`limit + 1` rows each, to
+/// know whether more exist).
+async fn first_rows<M: FromQueryResult>(
+    db: &impl ConnectionTrait,
+    table: &str,
+    partition_col: &str,
+    time_col: &str,
+    ids: &[i64],
+    limit: u64,
+) -> DomainResult<Vec<M>> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(&format!(
+        "SELECT * FROM (SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.{partition_col} \
+         ORDER BY x.{time_col} DESC, x.id DESC) AS rn FROM {table} x WHERE x.{partition_col} IN ("
+    ));
+    sql.ids(ids);
+    sql.push(&format!(
+        ")) ranked WHERE rn <= {} ORDER BY {partition_col}, rn",
+        limit + 1
+    ));
+    let rows = db.query_all_raw(sql.build()).await?;
+    rows.iter()
+        .map(|row| M::from_query_result(row, "").map_err(Into::into))
+        .collect()
+}
+
+fn group_pages<T>(
+    ids: &[i64],
+    limit: u64,
+    rows: Vec<T>,
+    owner: impl Fn(&T) -> i64,
+    cursor: impl Fn(&T) -> TimeCursor + Copy,
+) -> HashMap<i64, Page<T>> {
+    let mut grouped: HashMap<i64, Vec<T>> = ids.iter().map(|id| (*id, Vec::new())).collect();
+    for row in rows {
+        grouped.entry(owner(&row)).or_default().push(row);
+    }
+    grouped
+        .into_iter()
+        .map(|(id, rows)| {
+            (
+                id,
+                Page::from_rows(Direction::Forward, limit, false, rows, cursor),
+            )
+        })
+        .collect()
+}
+
+/// The first page (newest first) of each customer's interactions.
+///
+/// # Errors
+/// Database failures.
+pub async fn interactions_page_for(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+    limit: u64,
+) -> DomainResult<HashMap<i64, Page<Interaction>>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<interactions::Model> =
+        first_rows(db, "interactions", "customer_id", "occurred_at", ids, limit).await?;
+    let rows = rows
+        .into_iter()
+        .map(Interaction::try_from)
+        .collect::<DomainResult<Vec<_>>>()?;
+    Ok(group_pages(
+        ids,
+        limit,
+        rows,
+        |i| i.customer_id,
+        |i| TimeCursor {
+            t: i.occurred_at,
+            id: i.id,
+        },
+    ))
+}
+
+/// The first page (newest first) of each customer's purchases.
+///
+/// # Errors
+/// Database failures.
+pub async fn purchases_page_for(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+    limit: u64,
+) -> DomainResult<HashMap<i64, Page<Purchase>>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<purchases::Model> =
+        first_rows(db, "purchases", "customer_id", "occurred_at", ids, limit).await?;
+    let rows = rows
+        .into_iter()
+        .map(Purchase::try_from)
+        .collect::<DomainResult<Vec<_>>>()?;
+    Ok(group_pages(
+        ids,
+        limit,
+        rows,
+        |p| p.customer_id,
+        |p| TimeCursor {
+            t: p.occurred_at,
+            id: p.id,
+        },
+    ))
+}
+
+/// The first page (most recently acquired first) of the customers each
+/// customer referred.
+///
+/// # Errors
+/// Database failures.
+pub async fn referrals_page_for(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+    limit: u64,
+) -> DomainResult<HashMap<i64, Page<Customer>>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<customers::Model> =
+        first_rows(db, "customers", "referred_by_id", "acquired_at", ids, limit).await?;
+    let rows = with_tags(db, rows).await?;
+    Ok(group_pages(
+        ids,
+        limit,
+        rows,
+        |c| c.referred_by_id.unwrap_or_default(),
+        |c| TimeCursor {
+            t: c.acquired_at,
+            id: c.id,
+        },
+    ))
+}
+
+/// Keyset condition for a newest-first list read in `direction` from `cursor`.
+fn keyset<C: ColumnTrait>(time: C, id: C, direction: Direction, cursor: &TimeCursor) -> Condition {
+    match direction {
+        Direction::Forward => Condition::any().add(time.lt(cursor.t)).add(
+            Condition::all()
+                .add(time.eq(cursor.t))
+                .add(id.lt(cursor.id)),
+        ),
+        Direction::Backward => Condition::any().add(time.gt(cursor.t)).add(
+            Condition::all()
+                .add(time.eq(cursor.t))
+                .add(id.gt(cursor.id)),
+        ),
+    }
+}
+
+/// Applies a newest-first keyset page to `query`: the cursor condition, the
+/// order (reversed for backward pages) and one extra row to tell whether more exist.
+fn newest_first_page<E: EntityTrait>(
+    query: Select<E>,
+    time: E::Column,
+    id: E::Column,
+    page: &PageRequest<TimeCursor>,
+) -> Select<E> {
+    let query = match &page.cursor {
+        Some(cursor) => query.filter(keyset(time, id, page.direction, cursor)),
+        None => query,
+    };
+    let query = match page.direction {
+        Direction::Forward => query.order_by_desc(time).order_by_desc(id),
+        Direction::Backward => query.order_by_asc(time).order_by_asc(id),
+    };
+    query.limit(page.limit + 1)
+}
+
+/// Any page of one customer's interactions (newest first).
+///
+/// # Errors
+/// Database failures.
+pub async fn interactions_page(
+    db: &impl ConnectionTrait,
+    customer_id: i64,
+    page: &PageRequest<TimeCursor>,
+) -> DomainResult<Page<Interaction>> {
+    use interactions::Column as C;
+    let query = newest_first_page(
+        interactions::Entity::find().filter(C::CustomerId.eq(customer_id)),
+        C::OccurredAt,
+        C::Id,
+        page,
+    );
+    let rows = query
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Interaction::try_from)
+        .collect::<DomainResult<Vec<_>>>()?;
+    Ok(Page::from_rows(
+        page.direction,
+        page.limit,
+        page.cursor.is_some(),
+        rows,
+        |i| TimeCursor {
+            t: i.occurred_at,
+            id: i.id,
+        },
+    ))
+}
+
+/// Any page of one customer's purchases (newest first).
+///
+/// # Errors
+/// Database failures.
+pub async fn purchases_page(
+    db: &impl ConnectionTrait,
+    customer_id: i64,
+    page: &PageRequest<TimeCursor>,
+) -> DomainResult<Page<Purchase>> {
+    use purchases::Column as C;
+    let query = newest_first_page(
+        purchases::Entity::find().filter(C::CustomerId.eq(customer_id)),
+        C::OccurredAt,
+        C::Id,
+        page,
+    );
+    let rows = query
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Purchase::try_from)
+        .collect::<DomainResult<Vec<_>>>()?;
+    Ok(Page::from_rows(
+        page.direction,
+        page.limit,
+        page.cursor.is_some(),
+        rows,
+        |p| TimeCursor {
+            t: p.occurred_at,
+            id: p.id,
+        },
+    ))
+}
+
+/// Any page of the customers one customer referred (most recent first).
+///
+/// # Errors
+/// Database failures.
+pub async fn referrals_page(
+    db: &impl ConnectionTrait,
+    customer_id: i64,
+    page: &PageRequest<TimeCursor>,
+) -> DomainResult<Page<Customer>> {
+    use customers::Column as C;
+    let query = newest_first_page(
+        customers::Entity::find().filter(C::ReferredById.eq(customer_id)),
+        C::AcquiredAt,
+        C::Id,
+        page,
+    );
+    let models = query.all(db).await?;
+    let rows = with_tags(db, models).await?;
+    Ok(Page::from_rows(
+        page.direction,
+        page.limit,
+        page.cursor.is_some(),
+        rows,
+        |c| TimeCursor {
+            t: c.acquired_at,
+            id: c.id,
+        },
+    ))
+}

@@ -1,0 +1,206 @@
+//! Privacy for EU customers: export everything stored about a customer, and
+//! erase the personal data while keeping ids, amounts and dates so every
+//! metric and the points ledger's sums stay the same.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Value,
+};
+use serde_json::{json, Value as Json};
+
+use entity::{
+    churn_events, costs, customer_tags, customers, erasures, follow_ups, interactions,
+    ledger_entries, memberships, purchases, survey_answers, survey_invitations, survey_responses,
+};
+
+use crate::error::{DomainError, DomainResult};
+
+/// The name an erased customer keeps.
+pub const ERASED_NAME: &str = "Erased customer";
+
+/// Everything stored about one customer as a JSON document.
+pub(crate) async fn export(db: &impl ConnectionTrait, id: i64) -> DomainResult<Json> {
+    let customer = customers::Entity::find_by_id(id)
+        .into_json()
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound("customer"))?;
+    let tags: Vec<String> = customer_tags::Entity::find()
+        .filter(customer_tags::Column::CustomerId.eq(id))
+        .order_by_asc(customer_tags::Column::Tag)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.tag)
+        .collect();
+    let interactions = interactions::Entity::find()
+        .filter(interactions::Column::CustomerId.eq(id))
+        .order_by_asc(interactions::Column::Id)
+        .into_json()
+        .all(db)
+        .await?;
+    let purchases = purchases::Entity::find()
+        .filter(purchases::Column::CustomerId.eq(id))
+        .order_by_asc(purchases::Column::Id)
+        .into_json()
+        .all(db)
+        .await?;
+    let costs = costs::Entity::find()
+        .filter(costs::Column::CustomerId.eq(id))
+        .order_by_asc(costs::Column::Id)
+        .into_json()
+        .all(db)
+        .await?;
+    let churn_events = churn_events::Entity::find()
+        .filter(churn_events::Column::CustomerId.eq(id))
+        .order_by_asc(churn_events::Column::Id)
+        .into_json()
+        .all(db)
+        .await?;
+    let memberships = memberships::Entity::find()
+        .filter(memberships::Column::CustomerId.eq(id))
+        .order_by_asc(memberships::Column::Id)
+        .into_json()
+        .all(db)
+        .await?;
+    let ledger_entries = ledger_entries::Entity::find()
+        .filter(
+            ledger_entries::Column::MembershipId.in_subquery(
+                Query::select()
+                    .column(memberships::Column::Id)
+                    .from(memberships::Entity)
+                    .and_where(memberships::Column::CustomerId.eq(id))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(ledger_entries::Column::Id)
+        .into_json()
+        .all(db)
+        .await?;
+    // Token hashes are credentials, not personal data: never exported.
+    let invitations = survey_invitations::Entity::find()
+        .select_only()
+        .columns([
+            survey_invitations::Column::Id,
+            survey_invitations::Column::SurveyId,
+            survey_invitations::Column::CustomerId,
+            survey_invitations::Column::ExpiresAt,
+            survey_invitations::Column::CreatedAt,
+            survey_invitations::Column::UsedAt,
+            survey_invitations::Column::RevokedAt,
+        ])
+        .filter(survey_invitations::Column::CustomerId.eq(id))
+        .order_by_asc(survey_invitations::Column::Id)
+        .into_json()
+        .all(db)
+        .await?;
+    let responses = survey_responses::Entity::find()
+        .filter(survey_responses::Column::CustomerId.eq(id))
+        .order_by_asc(survey_responses::Column::Id)
+        .into_json()
+        .all(db)
+        .await?;
+    let answers = survey_answers::Entity::find()
+        .filter(survey_answers::Column::ResponseId.in_subquery(responses_of(id)))
+        .order_by_asc(survey_answers::Column::Id)
+        .into_json()
+        .all(db)
+        .await?;
+    let follow_ups = follow_ups::Entity::find()
+        .filter(follow_ups::Column::CustomerId.eq(id))
+        .order_by_asc(follow_ups::Column::Id)
+        .into_json()
+        .all(db)
+        .await?;
+    let erasures = erasures::Entity::find()
+        .filter(erasures::Column::CustomerId.eq(id))
+        .order_by_asc(erasures::Column::Id)
+        .into_json()
+        .all(db)
+        .await?;
+    Ok(json!({
+        "exportedAt": Utc::now(),
+        "customer": customer,
+        "tags": tags,
+        "interactions": interactions,
+        "purchases": purchases,
+        "costs": costs,
+        "churnEvents": churn_events,
+        "memberships": memberships,
+        "ledgerEntries": ledger_entries,
+        "surveyInvitations": invitations,
+        "surveyResponses": responses,
+        "surveyAnswers": answers,
+        "followUps": follow_ups,
+        "erasures": erasures,
+    }))
+}
+
+fn responses_of(id: i64) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(survey_responses::Column::Id)
+        .from(survey_responses::Entity)
+        .and_where(survey_responses::Column::CustomerId.eq(id))
+        .to_owned()
+}
+
+/// Blanks the personal data and free texts of customer `id` inside the
+/// caller's transaction and records the erasure.
+pub(crate) async fn erase(
+    db: &impl ConnectionTrait,
+    id: i64,
+    actor_id: i64,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    let null_text = || Expr::value(Value::String(None));
+    customers::Entity::update_many()
+        .col_expr(customers::Column::Name, Expr::value(ERASED_NAME))
+        .col_expr(customers::Column::Email, null_text())
+        .col_expr(customers::Column::Phone, null_text())
+        .col_expr(
+            customers::Column::Birthday,
+            Expr::value(Value::ChronoDate(None)),
+        )
+        .col_expr(customers::Column::Locale, null_text())
+        .col_expr(customers::Column::ChurnNote, null_text())
+        .col_expr(customers::Column::MarketingConsent, Expr::value(false))
+        .col_expr(customers::Column::ErasedAt, Expr::value(now))
+        .col_expr(customers::Column::ErasedBy, Expr::value(actor_id))
+        .col_expr(customers::Column::UpdatedAt, Expr::value(now))
+        .filter(customers::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    customer_tags::Entity::delete_many()
+        .filter(customer_tags::Column::CustomerId.eq(id))
+        .exec(db)
+        .await?;
+    interactions::Entity::update_many()
+        .col_expr(interactions::Column::Summary, null_text())
+        .filter(interactions::Column::CustomerId.eq(id))
+        .exec(db)
+        .await?;
+    churn_events::Entity::update_many()
+        .col_expr(churn_events::Column::Note, null_text())
+        .filter(churn_events::Column::CustomerId.eq(id))
+        .exec(db)
+        .await?;
+    costs::Entity::update_many()
+        .col_expr(costs::Column::Note, null_text())
+        .filter(costs::Column::CustomerId.eq(id))
+        .exec(db)
+        .await?;
+    // Survey free texts and follow-up notes belong to the feedback area, which
+    // also revokes the customer's live invitations.
+    crate::feedback::on_customer_erased(db, id, now).await?;
+    erasures::ActiveModel {
+        customer_id: Set(id),
+        erased_by: Set(actor_id),
+        erased_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! What other areas need from feedback about customers: a batch of each
+//! customer's latest responses (for the customer card, without N+1), and the
+//! erasure hook that removes a customer's free texts.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
+
+use super::model::SurveyResponse;
+use crate::error::DomainResult;
+use entity::{follow_ups, survey_answers, survey_invitations, survey_responses};
+
+/// Each customer's latest `per_customer` responses (newest first), with their
+/// answers, in three queries whatever the number of customers
+/// (`ROW_NUMBER() OVER (PARTITION BY customer_id …)`).
+///
+/// # Errors
+/// Database failures.
+pub async fn responses_for_customers(
+    db: &impl ConnectionTrait,
+    customer_ids: &[i64],
+    per_customer: u64,
+) -> DomainResult<HashMap<i64, Vec<SurveyResponse>>> {
+    let mut out: HashMap<i64, Vec<SurveyResponse>> = HashMap::new();
+    if customer_ids.is_empty() || per_customer == 0 {
+        return Ok(out);
+    }
+    // Ids and the limit are integers we hold, so inlining them is safe.
+    let list = customer_ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql = format!(
+        "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY id DESC) AS rn \
+         FROM survey_responses WHERE customer_id IN ({list})) ranked WHERE rn <= {per_customer}"
+    );
+    let backend = db.get_database_backend();
+    let mut ids = Vec::new();
+    for row in db
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await?
+    {
+        ids.push(row.try_get::<i64>("", "id")?);
+    }
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let rows = survey_responses::Entity::find()
+        .filter(survey_responses::Column::Id.is_in(ids.clone()))
+        .order_by_desc(survey_responses::Column::Id)
+        .all(db)
+        .await?;
+    let mut answers: HashMap<i64, Vec<survey_answers::Model>> = HashMap::new();
+    for a in survey_answers::Entity::find()
+        .filter(survey_answers::Column::ResponseId.is_in(ids))
+        .order_by_asc(survey_answers::Column::Id)
+        .all(db)
+        .await?
+    {
+        answers.entry(a.response_id).or_default().push(a);
+    }
+    for row in rows {
+        let a = answers.remove(&row.id).unwrap_or_default();
+        let customer = row.customer_id;
+        out.entry(customer)
+            .or_default()
+            .push(SurveyResponse::from_rows(row, a)?);
+    }
+    Ok(out)
+}
+
+/// Called inside `eraseCustomer`'s transaction: removes the customer's free
+/// texts (TEXT answers, follow-up notes) and revokes their live invitations.
+/// Ratings, choices, CSI values and ledger credits stay, as anonymous
+/// aggregates.
+///
+/// # Errors
+/// Database failures; the caller's transaction then rolls back.
+pub async fn on_customer_erased(
+    db: &impl ConnectionTrait,
+    customer_id: i64,
+    at: DateTime<Utc>,
+) -> DomainResult<()> {
+    let responses = sea_orm::sea_query::Query::select()
+        .column(survey_responses::Column::Id)
+        .from(survey_responses::Entity)
+        .and_where(Expr::col(survey_responses::Column::CustomerId).eq(customer_id))
+        .to_owned();
+    survey_answers::Entity::update_many()
+        .col_expr(
+            survey_answers::Column::Text,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(survey_answers::Column::ResponseId.in_subquery(responses))
+        .filter(survey_answers::Column::Text.is_not_null())
+        .exec(db)
+        .await?;
+    follow_ups::Entity::update_many()
+        .col_expr(
+            follow_ups::Column::Note,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(follow_ups::Column::CustomerId.eq(customer_id))
+        .exec(db)
+        .await?;
+    survey_invitations::Entity::update_many()
+        .col_expr(survey_invitations::Column::RevokedAt, Expr::value(at))
+        .filter(survey_invitations::Column::CustomerId.eq(customer_id))
+        .filter(survey_invitations::Column::UsedAt.is_null())
+        .filter(survey_invitations::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! The closed loop: follow-ups raised by dissatisfied responses, and resolving them.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::model::{FollowUp, FollowUpStatus};
+use super::SurveyService;
+use crate::auth::{Actor, Capability};
+use crate::db::begin_write;
+use crate::error::{DomainError, DomainResult};
+use crate::pagination::{Direction, Page, PageRequest};
+use crate::validation::required_text;
+use entity::{follow_ups, survey_responses};
+
+/// Filters of `followUps`.
+#[derive(Clone, Debug, Default)]
+pub struct FollowUpFilter {
+    pub status: Option<FollowUpStatus>,
+    pub survey_id: Option<i64>,
+}
+
+async fn hydrate(
+    db: &impl ConnectionTrait,
+    rows: Vec<follow_ups::Model>,
+) -> DomainResult<Vec<FollowUp>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.response_id).collect();
+    let surveys: HashMap<i64, i64> = survey_responses::Entity::find()
+        .select_only()
+        .column(survey_responses::Column::Id)
+        .column(survey_responses::Column::SurveyId)
+        .filter(survey_responses::Column::Id.is_in(ids))
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    rows.into_iter()
+        .map(|r| {
+            let survey_id = surveys.get(&r.response_id).copied().unwrap_or_default();
+            FollowUp::from_row(r, survey_id)
+        })
+        .collect()
+}
+
+impl SurveyService {
+    /// Follow-ups, newest first, by status and survey.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `BAD_USER_INPUT` on page arguments.
+    pub async fn follow_ups(
+        &self,
+        actor: &Actor,
+        filter: FollowUpFilter,
+        page: PageRequest<i64>,
+    ) -> DomainResult<Page<FollowUp>> {
+        actor.require(Capability::ReadSurveys)?;
+        let mut query = follow_ups::Entity::find();
+        if let Some(status) = filter.status {
+            query = query.filter(follow_ups::Column::Status.eq(status.as_str()));
+        }
+        if let Some(survey_id) = filter.survey_id {
+            query = query.filter(
+                follow_ups::Column::ResponseId.in_subquery(
+                    Query::select()
+                        .column(survey_responses::Column::Id)
+                        .from(survey_responses::Entity)
+                        .and_where(Expr::col(survey_responses::Column::SurveyId).eq(survey_id))
+                        .to_owned(),
+                ),
+            );
+        }
+        query = match (page.direction, page.cursor) {
+            (Direction::Forward, Some(c)) => query.filter(follow_ups::Column::Id.lt(c)),
+            (Direction::Backward, Some(c)) => query.filter(follow_ups::Column::Id.gt(c)),
+            (_, None) => query,
+        };
+        query = match page.direction {
+            Direction::Forward => query.order_by_desc(follow_ups::Column::Id),
+            Direction::Backward => query.order_by_asc(follow_ups::Column::Id),
+        };
+        let rows = query.limit(page.limit + 1).all(&self.db).await?;
+        let rows = hydrate(&self.db, rows).await?;
+        Ok(Page::from_rows(
+            page.direction,
+            page.limit,
+            page.cursor.is_some(),
+            rows,
+            |f| f.id,
+        ))
+    }
+
+    /// Resolves an OPEN follow-up with a note.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` below MANAGER; `NOT_FOUND`; `CONFLICT` when already
+    /// resolved; `BAD_USER_INPUT` on a blank or overlong note.
+    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, follow_up_id = id))]
+    pub async fn resolve_follow_up(
+        &self,
+        actor: &Actor,
+        id: i64,
+        note: &str,
+    ) -> DomainResult<FollowUp> {
+        actor.require(Capability::ResolveFollowUps)?;
+        let note = required_text("note", note, 4_000)?;
+        let txn = begin_write(&self.db).await?;
+        let done = follow_ups::Entity::update_many()
+            .col_expr(
+                follow_ups::Column::Status,
+                Expr::value(FollowUpStatus::Resolved.as_str()),
+            )
+            .col_expr(follow_ups::Column::ResolvedAt, Expr::value(Utc::now()))
+            .col_expr(follow_ups::Column::ResolvedBy, Expr::value(actor.user_id))
+            .col_expr(follow_ups::Column::Note, Expr::value(note))
+            .filter(follow_ups::Column::Id.eq(id))
+            .filter(follow_ups::Column::Status.eq(FollowUpStatus::Open.as_str()))
+            .exec(&txn)
+            .await?;
+        let row = follow_ups::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or(DomainError::NotFound("follow-up"))?;
+        if done.rows_affected != 1 {
+            return Err(DomainError::conflict("the follow-up is already resolved"));
+        }
+        let follow_up = hydrate(&txn, vec![row])
+            .await?
+            .pop()
+            .ok_or(DomainError::NotFound("follow-up"))?;
+        txn.commit().await?;
+        Ok(follow_up)
+    }
+}

@@ -1,0 +1,364 @@
+//! Invitations: one personal token per customer and survey, shown once and
+//! stored only as its SHA-256 hash.
+//!
+//! Re-inviting a customer who holds a live (unused, unrevoked) invitation
+//! **re-issues** it: the old token is revoked and a new one issued in the same
+//! transaction, so a lost e-mail can be resent and there are never two live
+//! invitations (the partial unique index `uq_survey_invitations_live` is the
+//! last line of defence). A customer who already answered is skipped.
+
+use std::collections::{HashMap, HashSet};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
+
+use super::model::{Survey, SurveyStatus};
+use super::surveys::load;
+use super::SurveyService;
+use crate::auth::{Actor, Capability};
+use crate::db::begin_write;
+use crate::error::{DbResultExt, DomainError, DomainResult};
+use entity::{customers, survey_invitations};
+
+/// Most customers one `inviteToSurvey` call may name.
+pub const MAX_INVITES_PER_CALL: usize = 1_000;
+
+/// A freshly issued invitation; the token is shown only here.
+#[derive(Clone)]
+pub struct IssuedInvitation {
+    pub invitation_id: i64,
+    pub customer_id: i64,
+    /// 32 random bytes, base64url without padding (43 characters).
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    /// Whether a live invitation was revoked to issue this one.
+    pub reissued: bool,
+}
+
+impl std::fmt::Debug for IssuedInvitation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedInvitation")
+            .field("invitation_id", &self.invitation_id)
+            .field("customer_id", &self.customer_id)
+            .field("token", &"***")
+            .finish()
+    }
+}
+
+/// Why a customer was not invited.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SkipReason {
+    /// No customer has this id.
+    UnknownCustomer,
+    /// The customer's personal data was erased.
+    Erased,
+    /// The customer has churned.
+    Churned,
+    /// The customer already answered this survey.
+    AlreadyResponded,
+}
+
+/// The outcome of one `inviteToSurvey` call.
+#[derive(Clone, Debug, Default)]
+pub struct InvitationBatch {
+    pub issued: Vec<IssuedInvitation>,
+    pub skipped: Vec<(i64, SkipReason)>,
+}
+
+/// The stored form of a token.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// An invitation token: 32 random bytes as 43 base64url characters. Its
+/// `Debug` never shows the value, so it cannot end up in a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InvitationToken(String);
+
+impl InvitationToken {
+    /// Length of every token we issue.
+    pub const LEN: usize = 43;
+
+    /// A fresh random token.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// Accepts a presented token that could be one we issued (a cheap
+    /// rejection before any SQL).
+    ///
+    /// # Errors
+    /// `INVALID_TOKEN` for anything else.
+    pub fn parse(raw: &str) -> DomainResult<Self> {
+        let plausible = raw.len() == Self::LEN
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if plausible {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(DomainError::InvalidToken)
+        }
+    }
+
+    /// The SHA-256 hex digest stored in place of the token.
+    pub fn hash(&self) -> String {
+        hash_token(&self.0)
+    }
+
+    /// The token itself, to hand to the customer once.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for InvitationToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InvitationToken(***)")
+    }
+}
+
+/// The invitation behind a token and its survey, checked for use at `now`.
+///
+/// Unknown and revoked tokens (and those of erased customers) are all
+/// `INVALID_TOKEN`, so nothing tells whether some other token exists.
+///
+/// # Errors
+/// `INVALID_TOKEN`, `ALREADY_SUBMITTED`, `TOKEN_EXPIRED`, or `CONFLICT` when
+/// the survey is closed or not open at `now`.
+pub(crate) async fn resolve(
+    db: &impl ConnectionTrait,
+    token: &InvitationToken,
+    now: DateTime<Utc>,
+) -> DomainResult<(survey_invitations::Model, Survey)> {
+    let invitation = survey_invitations::Entity::find()
+        .filter(survey_invitations::Column::TokenHash.eq(token.hash()))
+        .one(db)
+        .await?
+        .ok_or(DomainError::InvalidToken)?;
+    if invitation.revoked_at.is_some() {
+        return Err(DomainError::InvalidToken);
+    }
+    let erased = customers::Entity::find_by_id(invitation.customer_id)
+        .one(db)
+        .await?
+        .is_none_or(|c| c.erased_at.is_some());
+    if erased {
+        return Err(DomainError::InvalidToken);
+    }
+    if invitation.used_at.is_some() {
+        return Err(DomainError::AlreadySubmitted);
+    }
+    if invitation.expires_at <= now {
+        return Err(DomainError::TokenExpired);
+    }
+    let survey = load(db, invitation.survey_id).await?;
+    if !survey.is_open_at(now) {
+        let reason = match survey.status {
+            SurveyStatus::Active if survey.opens_at.is_some_and(|t| now < t) => {
+                "this survey is not open yet"
+            }
+            _ => "this survey is closed",
+        };
+        return Err(DomainError::conflict(reason));
+    }
+    Ok((invitation, survey))
+}
+
+impl SurveyService {
+    /// Invites customers to an ACTIVE survey: one new token per customer,
+    /// returned once. Unknown, erased and churned customers and those who
+    /// already answered are skipped with a reason; a live invitation is
+    /// revoked and re-issued.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `NOT_FOUND`; `CONFLICT` unless the survey is ACTIVE;
+    /// `BAD_USER_INPUT` on `expiresAt` in the past or too many customers.
+    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, survey_id, customers = customer_ids.len()))]
+    pub async fn invite(
+        &self,
+        actor: &Actor,
+        survey_id: i64,
+        customer_ids: &[i64],
+        expires_at: DateTime<Utc>,
+    ) -> DomainResult<InvitationBatch> {
+        actor.require(Capability::ManageSurveys)?;
+        let now = Utc::now();
+        if customer_ids.is_empty() || customer_ids.len() > MAX_INVITES_PER_CALL {
+            return Err(DomainError::validation(
+                "customerIds",
+                format!("name between 1 and {MAX_INVITES_PER_CALL} customers"),
+            ));
+        }
+        if expires_at <= now {
+            return Err(DomainError::validation(
+                "expiresAt",
+                "must be in the future",
+            ));
+        }
+        let txn = begin_write(&self.db).await?;
+        let survey = load(&txn, survey_id).await?;
+        if survey.status != SurveyStatus::Active {
+            return Err(DomainError::conflict(
+                "invitations can only be sent for an ACTIVE survey",
+            ));
+        }
+        if survey.closes_at.is_some_and(|t| t <= now) {
+            return Err(DomainError::conflict("the survey has passed its closesAt"));
+        }
+        let mut seen = HashSet::new();
+        let ids: Vec<i64> = customer_ids
+            .iter()
+            .copied()
+            .filter(|id| seen.insert(*id))
+            .collect();
+        let found: HashMap<i64, customers::Model> = customers::Entity::find()
+            .filter(customers::Column::Id.is_in(ids.clone()))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        let existing = survey_invitations::Entity::find()
+            .filter(survey_invitations::Column::SurveyId.eq(survey_id))
+            .filter(survey_invitations::Column::CustomerId.is_in(ids.clone()))
+            .filter(survey_invitations::Column::RevokedAt.is_null())
+            .all(&txn)
+            .await?;
+        let responded: HashSet<i64> = existing
+            .iter()
+            .filter(|i| i.used_at.is_some())
+            .map(|i| i.customer_id)
+            .collect();
+        let live: HashSet<i64> = existing
+            .iter()
+            .filter(|i| i.used_at.is_none())
+            .map(|i| i.customer_id)
+            .collect();
+        let mut batch = InvitationBatch::default();
+        let mut to_issue = Vec::new();
+        for id in ids {
+            let reason = match found.get(&id) {
+                None => Some(SkipReason::UnknownCustomer),
+                Some(c) if c.erased_at.is_some() => Some(SkipReason::Erased),
+                Some(c) if c.churned_at.is_some() => Some(SkipReason::Churned),
+                Some(_) if responded.contains(&id) => Some(SkipReason::AlreadyResponded),
+                Some(_) => None,
+            };
+            match reason {
+                Some(reason) => batch.skipped.push((id, reason)),
+                None => to_issue.push(id),
+            }
+        }
+        let reissue: Vec<i64> = to_issue
+            .iter()
+            .copied()
+            .filter(|id| live.contains(id))
+            .collect();
+        if !reissue.is_empty() {
+            survey_invitations::Entity::update_many()
+                .col_expr(survey_invitations::Column::RevokedAt, Expr::value(now))
+                .filter(survey_invitations::Column::SurveyId.eq(survey_id))
+                .filter(survey_invitations::Column::CustomerId.is_in(reissue))
+                .filter(survey_invitations::Column::UsedAt.is_null())
+                .filter(survey_invitations::Column::RevokedAt.is_null())
+                .exec(&txn)
+                .await?;
+        }
+        if !to_issue.is_empty() {
+            let tokens: Vec<(i64, InvitationToken)> = to_issue
+                .iter()
+                .map(|id| (*id, InvitationToken::generate()))
+                .collect();
+            let rows = tokens
+                .iter()
+                .map(|(customer_id, token)| survey_invitations::ActiveModel {
+                    survey_id: Set(survey_id),
+                    customer_id: Set(*customer_id),
+                    token_hash: Set(token.hash()),
+                    expires_at: Set(expires_at),
+                    created_at: Set(now),
+                    ..Default::default()
+                });
+            survey_invitations::Entity::insert_many(rows)
+                .exec_without_returning(&txn)
+                .await
+                .on_unique(
+                    "another invitation for one of these customers was issued meanwhile; retry",
+                )?;
+            let stored: HashMap<String, i64> = survey_invitations::Entity::find()
+                .filter(survey_invitations::Column::SurveyId.eq(survey_id))
+                .filter(survey_invitations::Column::CustomerId.is_in(to_issue.clone()))
+                .filter(survey_invitations::Column::UsedAt.is_null())
+                .filter(survey_invitations::Column::RevokedAt.is_null())
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|i| (i.token_hash, i.id))
+                .collect();
+            for (customer_id, token) in tokens {
+                let invitation_id = stored.get(&token.hash()).copied().ok_or_else(|| {
+                    DomainError::Internal(anyhow::anyhow!("issued invitation vanished"))
+                })?;
+                batch.issued.push(IssuedInvitation {
+                    invitation_id,
+                    customer_id,
+                    token: token.expose().to_owned(),
+                    expires_at,
+                    reissued: live.contains(&customer_id),
+                });
+            }
+        }
+        txn.commit().await?;
+        Ok(batch)
+    }
+
+    /// The survey as the holder of `token` sees it (public, no staff actor).
+    ///
+    /// # Errors
+    /// `INVALID_TOKEN`, `TOKEN_EXPIRED`, `ALREADY_SUBMITTED`, or `CONFLICT`
+    /// for a closed survey.
+    #[tracing::instrument(skip_all)]
+    pub async fn survey_for_token(&self, token: &str) -> DomainResult<(Survey, DateTime<Utc>)> {
+        let token = InvitationToken::parse(token)?;
+        let (invitation, survey) = resolve(&self.db, &token, Utc::now()).await?;
+        Ok((survey, invitation.expires_at))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_parse_only_when_they_could_be_ours() {
+        let rejects = [
+            ("", "empty"),
+            ("abc", "short"),
+            (&"A".repeat(44)[..], "long"),
+            (&format!("{}=", "A".repeat(42))[..], "padding"),
+            (&format!("{}/", "A".repeat(42))[..], "standard base64"),
+            (&format!("{}\u{0}", "A".repeat(42))[..], "NUL"),
+        ];
+        for (raw, why) in rejects {
+            assert!(
+                matches!(InvitationToken::parse(raw), Err(DomainError::InvalidToken)),
+                "{why}"
+            );
+        }
+        for _ in 0..100 {
+            let token = InvitationToken::generate();
+            let parsed = InvitationToken::parse(token.expose()).expect("round trip");
+            assert_eq!(parsed.hash(), token.hash());
+            assert_eq!(token.hash().len(), 64);
+            assert_eq!(format!("{token:?}"), "InvitationToken(***)");
+        }
+    }
+}

@@ -1,0 +1,412 @@
+//! The feedback area's types: surveys, questions, responses, follow-ups, and
+//! the conversions from their stored rows.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::error::{DomainError, DomainResult};
+use entity::{follow_ups, survey_answers, survey_questions, survey_responses, surveys};
+
+fn corrupt(what: &str, raw: &str) -> DomainError {
+    DomainError::Internal(anyhow::anyhow!("stored {what} {raw:?} is not understood"))
+}
+
+/// A survey's life cycle: `DRAFT` → `ACTIVE` → `CLOSED` (SPEC §4).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SurveyStatus {
+    /// Being written; editable; cannot be answered.
+    Draft,
+    /// Published: invitations can be sent and answered.
+    Active,
+    /// No more responses.
+    Closed,
+}
+
+impl SurveyStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "DRAFT",
+            Self::Active => "ACTIVE",
+            Self::Closed => "CLOSED",
+        }
+    }
+
+    /// Parses a stored name.
+    ///
+    /// # Errors
+    /// `INTERNAL` for an unknown name.
+    pub fn parse(raw: &str) -> DomainResult<Self> {
+        match raw {
+            "DRAFT" => Ok(Self::Draft),
+            "ACTIVE" => Ok(Self::Active),
+            "CLOSED" => Ok(Self::Closed),
+            _ => Err(corrupt("survey status", raw)),
+        }
+    }
+}
+
+/// What a question asks for (SPEC §4).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum QuestionKind {
+    /// Satisfaction 1..5, 5 = completely satisfied.
+    Rating,
+    /// A rating of one factor of the survey's CSI factor set, on the set's scale.
+    CsiFactor,
+    /// Likelihood to recommend, 0..10.
+    Nps,
+    /// Exactly one of the options.
+    SingleChoice,
+    /// One or more of the options.
+    MultipleChoice,
+    /// Free text, length-limited.
+    Text,
+}
+
+impl QuestionKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rating => "RATING",
+            Self::CsiFactor => "CSI_FACTOR",
+            Self::Nps => "NPS",
+            Self::SingleChoice => "SINGLE_CHOICE",
+            Self::MultipleChoice => "MULTIPLE_CHOICE",
+            Self::Text => "TEXT",
+        }
+    }
+
+    /// Parses a stored name.
+    ///
+    /// # Errors
+    /// `INTERNAL` for an unknown name.
+    pub fn parse(raw: &str) -> DomainResult<Self> {
+        [
+            Self::Rating,
+            Self::CsiFactor,
+            Self::Nps,
+            Self::SingleChoice,
+            Self::MultipleChoice,
+            Self::Text,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == raw)
+        .ok_or_else(|| corrupt("question kind", raw))
+    }
+
+    /// Whether answers are a number on a scale.
+    pub fn is_rated(self) -> bool {
+        matches!(self, Self::Rating | Self::CsiFactor | Self::Nps)
+    }
+
+    /// Whether the question has options.
+    pub fn has_options(self) -> bool {
+        matches!(self, Self::SingleChoice | Self::MultipleChoice)
+    }
+}
+
+/// The fixed scale of RATING questions.
+pub const RATING_SCALE: (i32, i32) = (1, 5);
+/// The fixed scale of NPS questions.
+pub const NPS_SCALE: (i32, i32) = (0, 10);
+
+/// One question of a survey.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Question {
+    pub id: i64,
+    /// 1-based order within the survey.
+    pub position: i32,
+    pub text: String,
+    pub required: bool,
+    pub kind: QuestionKind,
+    /// For `CSI_FACTOR`: the factor's key in the survey's factor set.
+    pub factor_key: Option<String>,
+    /// For the choice kinds: the options, in order.
+    pub options: Vec<String>,
+    /// For `TEXT`: the most characters accepted.
+    pub max_length: Option<i32>,
+    /// For rated kinds: the inclusive `(min, max)` of accepted ratings.
+    pub scale: Option<(i32, i32)>,
+}
+
+impl Question {
+    /// Builds a question from its row; `csi_scale` is the survey's factor-set
+    /// scale (used by `CSI_FACTOR`).
+    ///
+    /// # Errors
+    /// `INTERNAL` on unreadable stored values.
+    pub fn from_row(
+        m: survey_questions::Model,
+        csi_scale: Option<(i32, i32)>,
+    ) -> DomainResult<Self> {
+        let kind = QuestionKind::parse(&m.kind)?;
+        let options = match &m.options {
+            Some(raw) => serde_json::from_str(raw).map_err(|_| corrupt("options", raw))?,
+            None => Vec::new(),
+        };
+        let scale = match kind {
+            QuestionKind::Rating => Some(RATING_SCALE),
+            QuestionKind::Nps => Some(NPS_SCALE),
+            QuestionKind::CsiFactor => Some(csi_scale.unwrap_or(RATING_SCALE)),
+            _ => None,
+        };
+        Ok(Self {
+            id: m.id,
+            position: m.position,
+            text: m.text,
+            required: m.required,
+            kind,
+            factor_key: m.factor_key,
+            options,
+            max_length: m.max_length,
+            scale,
+        })
+    }
+}
+
+/// A survey with its questions in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Survey {
+    pub id: i64,
+    pub title: String,
+    pub description: Option<String>,
+    pub locale: Option<String>,
+    pub status: SurveyStatus,
+    pub opens_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime<Utc>>,
+    pub factor_set_id: Option<i64>,
+    pub program_id: Option<i64>,
+    pub incentive_points: i64,
+    pub helpful_bonus_points: i64,
+    /// Responses whose CSI is below this (0..100) raise a follow-up.
+    pub csi_threshold: Option<Decimal>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub questions: Vec<Question>,
+}
+
+impl Survey {
+    /// Builds a survey from its row and its questions' rows.
+    ///
+    /// # Errors
+    /// `INTERNAL` on unreadable stored values.
+    pub fn from_rows(
+        m: surveys::Model,
+        questions: Vec<survey_questions::Model>,
+        csi_scale: Option<(i32, i32)>,
+    ) -> DomainResult<Self> {
+        let mut questions = questions
+            .into_iter()
+            .map(|q| Question::from_row(q, csi_scale))
+            .collect::<DomainResult<Vec<_>>>()?;
+        questions.sort_by_key(|q| (q.position, q.id));
+        Ok(Self {
+            id: m.id,
+            title: m.title,
+            description: m.description,
+            locale: m.locale,
+            status: SurveyStatus::parse(&m.status)?,
+            opens_at: m.opens_at,
+            closes_at: m.closes_at,
+            factor_set_id: m.factor_set_id,
+            program_id: m.program_id,
+            incentive_points: m.incentive_points,
+            helpful_bonus_points: m.helpful_bonus_points,
+            csi_threshold: parse_decimal("csi threshold", m.csi_threshold.as_deref())?,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            questions,
+        })
+    }
+
+    /// Whether respondents may answer at `now`: ACTIVE and within the
+    /// opening window.
+    pub fn is_open_at(&self, now: DateTime<Utc>) -> bool {
+        self.status == SurveyStatus::Active
+            && self.opens_at.is_none_or(|t| t <= now)
+            && self.closes_at.is_none_or(|t| now < t)
+    }
+}
+
+pub(crate) fn parse_decimal(what: &str, raw: Option<&str>) -> DomainResult<Option<Decimal>> {
+    raw.map(|s| Decimal::from_str(s).map_err(|_| corrupt(what, s)))
+        .transpose()
+}
+
+/// One stored answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub question_id: i64,
+    pub rating: Option<i32>,
+    pub choices: Vec<String>,
+    pub text: Option<String>,
+}
+
+impl TryFrom<survey_answers::Model> for Answer {
+    type Error = DomainError;
+
+    fn try_from(m: survey_answers::Model) -> Result<Self, Self::Error> {
+        let choices = match &m.choices {
+            Some(raw) => serde_json::from_str(raw).map_err(|_| corrupt("choices", raw))?,
+            None => Vec::new(),
+        };
+        Ok(Self {
+            question_id: m.question_id,
+            rating: m.rating,
+            choices,
+            text: m.text,
+        })
+    }
+}
+
+/// A stored response with its answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SurveyResponse {
+    pub id: i64,
+    pub survey_id: i64,
+    pub customer_id: i64,
+    pub submitted_at: DateTime<Utc>,
+    /// The response's CSI (0..100) over the factors it rated.
+    pub csi: Option<Decimal>,
+    /// The weighted mean rating on the factor set's scale.
+    pub weighted_mean: Option<Decimal>,
+    pub factor_set_id: Option<i64>,
+    pub helpful_at: Option<DateTime<Utc>>,
+    pub helpful_by: Option<i64>,
+    pub answers: Vec<Answer>,
+}
+
+impl SurveyResponse {
+    /// Builds a response from its row and answers.
+    ///
+    /// # Errors
+    /// `INTERNAL` on unreadable stored values.
+    pub fn from_rows(
+        m: survey_responses::Model,
+        answers: Vec<survey_answers::Model>,
+    ) -> DomainResult<Self> {
+        Ok(Self {
+            id: m.id,
+            survey_id: m.survey_id,
+            customer_id: m.customer_id,
+            submitted_at: m.submitted_at,
+            csi: parse_decimal("csi", m.csi.as_deref())?,
+            weighted_mean: parse_decimal("weighted mean", m.weighted_mean.as_deref())?,
+            factor_set_id: m.factor_set_id,
+            helpful_at: m.helpful_at,
+            helpful_by: m.helpful_by,
+            answers: answers
+                .into_iter()
+                .map(Answer::try_from)
+                .collect::<DomainResult<_>>()?,
+        })
+    }
+}
+
+/// Why a follow-up was opened.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FollowUpReason {
+    /// The response's CSI is below the survey's threshold.
+    LowCsi,
+    /// An NPS answer of 0..6.
+    NpsDetractor,
+    /// A RATING answer of 1 or 2.
+    LowRating,
+}
+
+impl FollowUpReason {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LowCsi => "LOW_CSI",
+            Self::NpsDetractor => "NPS_DETRACTOR",
+            Self::LowRating => "LOW_RATING",
+        }
+    }
+
+    /// Parses a stored name.
+    ///
+    /// # Errors
+    /// `INTERNAL` for an unknown name.
+    pub fn parse(raw: &str) -> DomainResult<Self> {
+        [Self::LowCsi, Self::NpsDetractor, Self::LowRating]
+            .into_iter()
+            .find(|r| r.as_str() == raw)
+            .ok_or_else(|| corrupt("follow-up reason", raw))
+    }
+}
+
+/// Whether a follow-up still needs attention.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FollowUpStatus {
+    /// Raised, not yet handled.
+    Open,
+    /// Handled, with a note.
+    Resolved,
+}
+
+impl FollowUpStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "OPEN",
+            Self::Resolved => "RESOLVED",
+        }
+    }
+
+    /// Parses a stored name.
+    ///
+    /// # Errors
+    /// `INTERNAL` for an unknown name.
+    pub fn parse(raw: &str) -> DomainResult<Self> {
+        match raw {
+            "OPEN" => Ok(Self::Open),
+            "RESOLVED" => Ok(Self::Resolved),
+            _ => Err(corrupt("follow-up status", raw)),
+        }
+    }
+}
+
+/// A follow-up raised by a dissatisfied response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FollowUp {
+    pub id: i64,
+    pub response_id: i64,
+    pub survey_id: i64,
+    pub customer_id: i64,
+    /// Every reason that applied, stored comma-separated.
+    pub reasons: Vec<FollowUpReason>,
+    pub status: FollowUpStatus,
+    pub opened_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_by: Option<i64>,
+    pub note: Option<String>,
+}
+
+impl FollowUp {
+    /// Builds a follow-up from its row and its response's survey.
+    ///
+    /// # Errors
+    /// `INTERNAL` on unreadable stored values.
+    pub fn from_row(m: follow_ups::Model, survey_id: i64) -> DomainResult<Self> {
+        Ok(Self {
+            id: m.id,
+            response_id: m.response_id,
+            survey_id,
+            customer_id: m.customer_id,
+            reasons: m
+                .reason
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(FollowUpReason::parse)
+                .collect::<DomainResult<_>>()?,
+            status: FollowUpStatus::parse(&m.status)?,
+            opened_at: m.opened_at,
+            resolved_at: m.resolved_at,
+            resolved_by: m.resolved_by,
+            note: m.note,
+        })
+    }
+}

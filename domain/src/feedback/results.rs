@@ -1,0 +1,421 @@
+//! Reading responses, marking feedback helpful, and a survey's results
+//! (aggregated in SQL: counts grouped by question and value).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::{Decimal, RoundingStrategy};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
+};
+
+use super::model::{QuestionKind, SurveyResponse};
+use super::surveys::load;
+use super::SurveyService;
+use crate::auth::{Actor, Capability};
+use crate::csi::compute;
+use crate::db::begin_write;
+use crate::error::{DomainError, DomainResult};
+use crate::loyalty::{self, LedgerReason};
+use crate::pagination::{Direction, Page, PageRequest};
+use entity::{survey_answers, survey_invitations, survey_responses, surveys};
+
+/// Filters of `surveyResponses`.
+#[derive(Clone, Debug, Default)]
+pub struct ResponseFilter {
+    pub customer_id: Option<i64>,
+    pub submitted_from: Option<DateTime<Utc>>,
+    pub submitted_to: Option<DateTime<Utc>>,
+    pub helpful: Option<bool>,
+}
+
+/// Results of one question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuestionResult {
+    pub question_id: i64,
+    pub position: i32,
+    pub text: String,
+    pub kind: QuestionKind,
+    /// Responses that answered the question.
+    pub answers: i64,
+    /// Mean rating (rated kinds with answers).
+    pub mean: Option<Decimal>,
+    /// Value → count: every scale value for rated kinds, every option for
+    /// choice kinds (a response may count once per chosen option), none for TEXT.
+    pub distribution: Vec<(String, i64)>,
+}
+
+/// A survey's results.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SurveyResults {
+    pub survey_id: i64,
+    /// Invitations issued and not revoked (a re-issue counts once).
+    pub invitations_sent: i64,
+    pub responses: i64,
+    /// `responses / invitationsSent · 100`, 2 decimals.
+    pub response_rate: Option<Decimal>,
+    /// Share of 4–5 among all RATING answers, in percent, 2 decimals.
+    pub csat: Option<Decimal>,
+    pub rating_answers: i64,
+    /// `%promoters (9–10) − %detractors (0–6)` over NPS answers, 2 decimals.
+    pub nps: Option<Decimal>,
+    pub promoters: i64,
+    pub passives: i64,
+    pub detractors: i64,
+    pub questions: Vec<QuestionResult>,
+    /// The CSI report of the survey's factor-set version over its responses
+    /// (from the survey's creation to today, by month); `None` without a set.
+    pub csi: Option<crate::csi::CsiReport>,
+}
+
+fn percent(part: i64, whole: i64) -> Option<Decimal> {
+    (whole > 0).then(|| {
+        (Decimal::from(part) * Decimal::ONE_HUNDRED / Decimal::from(whole))
+            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+            .normalize()
+    })
+}
+
+/// Loads one response with its answers.
+///
+/// # Errors
+/// `NOT_FOUND` when it does not exist.
+pub(crate) async fn load_response(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> DomainResult<SurveyResponse> {
+    let model = survey_responses::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound("survey response"))?;
+    hydrate(db, vec![model])
+        .await?
+        .pop()
+        .ok_or(DomainError::NotFound("survey response"))
+}
+
+/// Attaches answers to responses with one query.
+async fn hydrate(
+    db: &impl ConnectionTrait,
+    models: Vec<survey_responses::Model>,
+) -> DomainResult<Vec<SurveyResponse>> {
+    if models.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let mut answers: HashMap<i64, Vec<survey_answers::Model>> = HashMap::new();
+    for a in survey_answers::Entity::find()
+        .filter(survey_answers::Column::ResponseId.is_in(ids))
+        .order_by_asc(survey_answers::Column::Id)
+        .all(db)
+        .await?
+    {
+        answers.entry(a.response_id).or_default().push(a);
+    }
+    models
+        .into_iter()
+        .map(|m| {
+            let a = answers.remove(&m.id).unwrap_or_default();
+            SurveyResponse::from_rows(m, a)
+        })
+        .collect()
+}
+
+impl SurveyService {
+    /// A survey's responses, newest first.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `NOT_FOUND` for an unknown survey.
+    pub async fn responses(
+        &self,
+        actor: &Actor,
+        survey_id: i64,
+        filter: ResponseFilter,
+        page: PageRequest<i64>,
+    ) -> DomainResult<Page<SurveyResponse>> {
+        actor.require(Capability::ReadSurveys)?;
+        if surveys::Entity::find_by_id(survey_id)
+            .one(&self.db)
+            .await?
+            .is_none()
+        {
+            return Err(DomainError::NotFound("survey"));
+        }
+        let mut query = survey_responses::Entity::find()
+            .filter(survey_responses::Column::SurveyId.eq(survey_id));
+        if let Some(id) = filter.customer_id {
+            query = query.filter(survey_responses::Column::CustomerId.eq(id));
+        }
+        if let Some(from) = filter.submitted_from {
+            query = query.filter(survey_responses::Column::SubmittedAt.gte(from));
+        }
+        if let Some(to) = filter.submitted_to {
+            query = query.filter(survey_responses::Column::SubmittedAt.lt(to));
+        }
+        match filter.helpful {
+            Some(true) => query = query.filter(survey_responses::Column::HelpfulAt.is_not_null()),
+            Some(false) => query = query.filter(survey_responses::Column::HelpfulAt.is_null()),
+            None => {}
+        }
+        query = match (page.direction, page.cursor) {
+            (Direction::Forward, Some(c)) => query.filter(survey_responses::Column::Id.lt(c)),
+            (Direction::Backward, Some(c)) => query.filter(survey_responses::Column::Id.gt(c)),
+            (_, None) => query,
+        };
+        query = match page.direction {
+            Direction::Forward => query.order_by_desc(survey_responses::Column::Id),
+            Direction::Backward => query.order_by_asc(survey_responses::Column::Id),
+        };
+        let rows = query.limit(page.limit + 1).all(&self.db).await?;
+        let rows = hydrate(&self.db, rows).await?;
+        Ok(Page::from_rows(
+            page.direction,
+            page.limit,
+            page.cursor.is_some(),
+            rows,
+            |r| r.id,
+        ))
+    }
+
+    /// One response.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `NOT_FOUND`.
+    pub async fn response(&self, actor: &Actor, id: i64) -> DomainResult<SurveyResponse> {
+        actor.require(Capability::ReadSurveys)?;
+        load_response(&self.db, id).await
+    }
+
+    /// Marks a response helpful and credits the survey's helpful bonus, once:
+    /// marking it again returns the response and credits nothing.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` below MANAGER; `NOT_FOUND`.
+    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, response_id = id))]
+    pub async fn mark_helpful(&self, actor: &Actor, id: i64) -> DomainResult<SurveyResponse> {
+        actor.require(Capability::MarkFeedbackHelpful)?;
+        let now = Utc::now();
+        let txn = begin_write(&self.db).await?;
+        let marked = survey_responses::Entity::update_many()
+            .col_expr(survey_responses::Column::HelpfulAt, Expr::value(now))
+            .col_expr(
+                survey_responses::Column::HelpfulBy,
+                Expr::value(actor.user_id),
+            )
+            .filter(survey_responses::Column::Id.eq(id))
+            .filter(survey_responses::Column::HelpfulAt.is_null())
+            .exec(&txn)
+            .await?;
+        let response = load_response(&txn, id).await?;
+        if marked.rows_affected == 1 {
+            let survey = surveys::Entity::find_by_id(response.survey_id)
+                .one(&txn)
+                .await?
+                .ok_or(DomainError::NotFound("survey"))?;
+            if let Some(program_id) = survey.program_id {
+                loyalty::credit_for_source(
+                    &txn,
+                    program_id,
+                    response.customer_id,
+                    survey.helpful_bonus_points,
+                    LedgerReason::HelpfulFeedback,
+                    &format!("helpful:{id}"),
+                    now,
+                )
+                .await?;
+            }
+        }
+        txn.commit().await?;
+        Ok(response)
+    }
+
+    /// Invitations, responses, response rate, per-question distributions and
+    /// means, CSAT and NPS, all counted in SQL.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `NOT_FOUND`.
+    pub async fn results(&self, actor: &Actor, survey_id: i64) -> DomainResult<SurveyResults> {
+        actor.require(Capability::ReadSurveys)?;
+        let db = &self.db;
+        let survey = load(db, survey_id).await?;
+        let invitations_sent = survey_invitations::Entity::find()
+            .filter(survey_invitations::Column::SurveyId.eq(survey_id))
+            .filter(survey_invitations::Column::RevokedAt.is_null())
+            .count(db)
+            .await? as i64;
+        let responses = survey_responses::Entity::find()
+            .filter(survey_responses::Column::SurveyId.eq(survey_id))
+            .count(db)
+            .await? as i64;
+        let question_ids: Vec<i64> = survey.questions.iter().map(|q| q.id).collect();
+        let mut answered: HashMap<i64, i64> = HashMap::new();
+        let mut ratings: HashMap<(i64, i32), i64> = HashMap::new();
+        let mut chosen: HashMap<(i64, String), i64> = HashMap::new();
+        if !question_ids.is_empty() {
+            answered = survey_answers::Entity::find()
+                .select_only()
+                .column(survey_answers::Column::QuestionId)
+                .column_as(Expr::col(survey_answers::Column::Id).count(), "n")
+                .filter(survey_answers::Column::QuestionId.is_in(question_ids.clone()))
+                .group_by(survey_answers::Column::QuestionId)
+                .into_tuple::<(i64, i64)>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect();
+            ratings = survey_answers::Entity::find()
+                .select_only()
+                .column(survey_answers::Column::QuestionId)
+                .column(survey_answers::Column::Rating)
+                .column_as(Expr::col(survey_answers::Column::Id).count(), "n")
+                .filter(survey_answers::Column::QuestionId.is_in(question_ids.clone()))
+                .filter(survey_answers::Column::Rating.is_not_null())
+                .group_by(survey_answers::Column::QuestionId)
+                .group_by(survey_answers::Column::Rating)
+                .into_tuple::<(i64, i32, i64)>()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|(q, r, n)| ((q, r), n))
+                .collect();
+            if survey.questions.iter().any(|q| q.kind.has_options()) {
+                chosen = choice_counts(db, survey_id).await?;
+            }
+        }
+        let mut rating_answers = 0;
+        let mut satisfied = 0;
+        let (mut promoters, mut passives, mut detractors) = (0, 0, 0);
+        let mut questions = Vec::with_capacity(survey.questions.len());
+        for q in &survey.questions {
+            let mut distribution = Vec::new();
+            let mut mean = None;
+            if let Some((min, max)) = q.scale.filter(|_| q.kind.is_rated()) {
+                let (mut sum, mut count) = (0i64, 0i64);
+                for value in min..=max {
+                    let n = ratings.get(&(q.id, value)).copied().unwrap_or(0);
+                    sum += i64::from(value) * n;
+                    count += n;
+                    distribution.push((value.to_string(), n));
+                    match q.kind {
+                        QuestionKind::Rating => {
+                            rating_answers += n;
+                            if value >= 4 {
+                                satisfied += n;
+                            }
+                        }
+                        QuestionKind::Nps => match value {
+                            9..=10 => promoters += n,
+                            7..=8 => passives += n,
+                            _ => detractors += n,
+                        },
+                        _ => {}
+                    }
+                }
+                mean = compute::mean(sum, count);
+            } else if q.kind.has_options() {
+                for option in &q.options {
+                    let n = chosen.get(&(q.id, option.clone())).copied().unwrap_or(0);
+                    distribution.push((option.clone(), n));
+                }
+            }
+            questions.push(QuestionResult {
+                question_id: q.id,
+                position: q.position,
+                text: q.text.clone(),
+                kind: q.kind,
+                answers: answered.get(&q.id).copied().unwrap_or(0),
+                mean,
+                distribution,
+            });
+        }
+        let nps_answers = promoters + passives + detractors;
+        let csi = match survey.factor_set_id {
+            Some(factor_set_id) => {
+                let today = chrono::Utc::now().date_naive();
+                let first_response: Option<chrono::DateTime<chrono::Utc>> =
+                    survey_responses::Entity::find()
+                        .select_only()
+                        .column_as(survey_responses::Column::SubmittedAt.min(), "first")
+                        .filter(survey_responses::Column::SurveyId.eq(survey_id))
+                        .into_tuple::<Option<chrono::DateTime<chrono::Utc>>>()
+                        .one(db)
+                        .await?
+                        .flatten();
+                let start = first_response
+                    .map_or(survey.created_at, |first| {
+                        Ord::min(first, survey.created_at)
+                    })
+                    .date_naive();
+                let query = crate::csi::report::ReportQuery {
+                    factor_set_id,
+                    from: Ord::min(start, today),
+                    to: today + chrono::Duration::days(1),
+                    granularity: crate::csi::report::Granularity::Month,
+                    filter: crate::csi::report::ReportFilter {
+                        survey_id: Some(survey_id),
+                        ..Default::default()
+                    },
+                };
+                Some(crate::csi::report::report(db, query).await?)
+            }
+            None => None,
+        };
+        Ok(SurveyResults {
+            survey_id,
+            invitations_sent,
+            responses,
+            response_rate: percent(responses, invitations_sent),
+            csat: percent(satisfied, rating_answers),
+            rating_answers,
+            nps: (nps_answers > 0).then(|| {
+                (Decimal::from(promoters - detractors) * Decimal::ONE_HUNDRED
+                    / Decimal::from(nps_answers))
+                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+                .normalize()
+            }),
+            promoters,
+            passives,
+            detractors,
+            questions,
+            csi,
+        })
+    }
+}
+
+/// Counts each chosen option per question, unnesting the JSON arrays in SQL.
+async fn choice_counts(
+    db: &impl ConnectionTrait,
+    survey_id: i64,
+) -> DomainResult<HashMap<(i64, String), i64>> {
+    // `survey_id` is an integer we hold, so inlining it is safe.
+    let sql = match db.get_database_backend() {
+        DatabaseBackend::Postgres => format!(
+            "SELECT a.question_id AS question_id, j.value AS choice, COUNT(*) AS n \
+             FROM survey_answers a \
+             CROSS JOIN LATERAL json_array_elements_text(a.choices::json) AS j(value) \
+             WHERE a.choices IS NOT NULL AND a.question_id IN \
+               (SELECT id FROM survey_questions WHERE survey_id = {survey_id}) \
+             GROUP BY a.question_id, j.value"
+        ),
+        _ => format!(
+            "SELECT a.question_id AS question_id, j.value AS choice, COUNT(*) AS n \
+             FROM survey_answers a, json_each(a.choices) j \
+             WHERE a.choices IS NOT NULL AND a.question_id IN \
+               (SELECT id FROM survey_questions WHERE survey_id = {survey_id}) \
+             GROUP BY a.question_id, j.value"
+        ),
+    };
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    let mut counts = HashMap::new();
+    for row in rows {
+        let question: i64 = row.try_get("", "question_id")?;
+        let choice: String = row.try_get("", "choice")?;
+        let n: i64 = row.try_get("", "n")?;
+        counts.insert((question, choice), n);
+    }
+    Ok(counts)
+}

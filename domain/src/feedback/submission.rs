@@ -1,0 +1,618 @@
+//! The public respondent flow: validating a submission and storing it.
+//!
+//! Validation happens before any write, so a bad submission stores nothing and
+//! leaves the token usable. A good one runs in one write transaction whose
+//! first statement marks the invitation used with a conditional UPDATE
+//! (`used_at IS NULL`): of any number of concurrent submissions of one token,
+//! exactly one sees a row change and goes on to store the response and credit
+//! the incentive; the rest answer `ALREADY_SUBMITTED`.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+use chrono::Utc;
+use rust_decimal::Decimal;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
+
+use super::invitations::{resolve, InvitationToken};
+use super::model::{
+    Answer, FollowUpReason, FollowUpStatus, Question, QuestionKind, Survey, SurveyResponse,
+    SurveyStatus,
+};
+use super::SurveyService;
+use crate::csi::compute::{self, Scale};
+use crate::db::begin_write;
+use crate::error::{DomainError, DomainResult};
+use crate::loyalty::{self, LedgerReason};
+use entity::{
+    csi_factors, csi_ratings, follow_ups, survey_answers, survey_invitations, survey_responses,
+    surveys,
+};
+
+/// Most answers one submission may carry.
+pub const MAX_ANSWERS: usize = 200;
+/// Most choices one MULTIPLE_CHOICE answer may carry.
+pub const MAX_CHOICES: usize = 50;
+
+/// One answer as a respondent sent it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AnswerInput {
+    pub question_id: i64,
+    pub rating: Option<i32>,
+    pub choices: Option<Vec<String>>,
+    pub text: Option<String>,
+}
+
+/// What the respondent gets back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub response_id: i64,
+    pub points_awarded: i64,
+    pub csi: Option<Decimal>,
+    /// The stored response, for the `feedbackReceived` subscription.
+    pub response: SurveyResponse,
+}
+
+/// A validated answer, ready to store.
+#[derive(Clone, Debug)]
+struct CleanAnswer {
+    question_id: i64,
+    kind: QuestionKind,
+    factor_key: Option<String>,
+    rating: Option<i32>,
+    choices: Option<Vec<String>>,
+    text: Option<String>,
+}
+
+fn has_control(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+}
+
+/// Checks a submission against the survey's questions. Errors name the
+/// question as `answers.<questionId>`; a list too long is `answers`.
+fn validate(survey: &Survey, answers: Vec<AnswerInput>) -> DomainResult<Vec<CleanAnswer>> {
+    if answers.len() > MAX_ANSWERS {
+        return Err(DomainError::validation(
+            "answers",
+            format!("at most {MAX_ANSWERS} answers"),
+        ));
+    }
+    let questions: HashMap<i64, &Question> = survey.questions.iter().map(|q| (q.id, q)).collect();
+    let mut seen = HashSet::new();
+    let mut clean = Vec::with_capacity(answers.len());
+    for answer in answers {
+        let field = format!("answers.{}", answer.question_id);
+        let bad = |reason: String| DomainError::validation(field.clone(), reason);
+        let Some(question) = questions.get(&answer.question_id) else {
+            return Err(bad("is not a question of this survey".into()));
+        };
+        let label = format!("question {}", question.position);
+        if !seen.insert(answer.question_id) {
+            return Err(bad(format!("{label} is answered more than once")));
+        }
+        let kind = question.kind;
+        let wrong_kind = || bad(format!("{label} takes a {} answer", kind_hint(kind)));
+        let mut out = CleanAnswer {
+            question_id: question.id,
+            kind,
+            factor_key: question.factor_key.clone(),
+            rating: None,
+            choices: None,
+            text: None,
+        };
+        match kind {
+            QuestionKind::Rating | QuestionKind::Nps | QuestionKind::CsiFactor => {
+                if answer.choices.is_some() || answer.text.is_some() {
+                    return Err(wrong_kind());
+                }
+                let Some(rating) = answer.rating else {
+                    return Err(wrong_kind());
+                };
+                let (min, max) = question.scale.unwrap_or((1, 5));
+                if !(min..=max).contains(&rating) {
+                    return Err(bad(format!(
+                        "{label}: the rating must be between {min} and {max}"
+                    )));
+                }
+                out.rating = Some(rating);
+            }
+            QuestionKind::SingleChoice | QuestionKind::MultipleChoice => {
+                if answer.rating.is_some() || answer.text.is_some() {
+                    return Err(wrong_kind());
+                }
+                let Some(choices) = answer.choices else {
+                    return Err(wrong_kind());
+                };
+                if choices.iter().any(|c| has_control(c)) {
+                    return Err(bad(format!(
+                        "{label}: choices must not contain control characters"
+                    )));
+                }
+                if kind == QuestionKind::SingleChoice && choices.len() > 1 {
+                    return Err(bad(format!("{label} takes exactly one choice")));
+                }
+                if choices.len() > MAX_CHOICES {
+                    return Err(bad(format!("{label}: too many choices")));
+                }
+                let mut unique = HashSet::new();
+                for choice in &choices {
+                    if !question.options.contains(choice) {
+                        return Err(bad(format!(
+                            "{label}: {choice:?} is not one of the options"
+                        )));
+                    }
+                    if !unique.insert(choice) {
+                        return Err(bad(format!("{label}: {choice:?} is chosen twice")));
+                    }
+                }
+                if choices.is_empty() {
+                    continue; // nothing chosen: unanswered (checked below if required)
+                }
+                out.choices = Some(choices);
+            }
+            QuestionKind::Text => {
+                if answer.rating.is_some() || answer.choices.is_some() {
+                    return Err(wrong_kind());
+                }
+                let Some(text) = answer.text else {
+                    return Err(wrong_kind());
+                };
+                if has_control(&text) {
+                    return Err(bad(format!(
+                        "{label}: the text must not contain NUL or other control characters"
+                    )));
+                }
+                let max = question.max_length.unwrap_or(2_000).max(0) as usize;
+                if text.chars().count() > max {
+                    return Err(bad(format!("{label}: at most {max} characters")));
+                }
+                if text.trim().is_empty() {
+                    continue; // blank: unanswered
+                }
+                out.text = Some(text);
+            }
+        }
+        clean.push(out);
+    }
+    let answered: HashSet<i64> = clean.iter().map(|a| a.question_id).collect();
+    if let Some(missing) = survey
+        .questions
+        .iter()
+        .find(|q| q.required && !answered.contains(&q.id))
+    {
+        return Err(DomainError::validation(
+            format!("answers.{}", missing.id),
+            format!("question {} is required", missing.position),
+        ));
+    }
+    Ok(clean)
+}
+
+fn kind_hint(kind: QuestionKind) -> &'static str {
+    match kind {
+        QuestionKind::Rating | QuestionKind::Nps | QuestionKind::CsiFactor => "rating",
+        QuestionKind::SingleChoice | QuestionKind::MultipleChoice => "choices",
+        QuestionKind::Text => "text",
+    }
+}
+
+/// A factor of the survey's set, for the per-response index.
+struct Factor {
+    id: i64,
+    key: String,
+    weight: Decimal,
+}
+
+async fn factors(db: &impl ConnectionTrait, set_id: i64) -> DomainResult<Vec<Factor>> {
+    csi_factors::Entity::find()
+        .filter(csi_factors::Column::FactorSetId.eq(set_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| {
+            let weight = Decimal::from_str(&f.weight).map_err(|_| {
+                DomainError::Internal(anyhow::anyhow!("factor {} has a bad weight", f.id))
+            })?;
+            Ok(Factor {
+                id: f.id,
+                key: f.key,
+                weight,
+            })
+        })
+        .collect()
+}
+
+/// The reasons a response needs a follow-up, if any.
+fn follow_up_reasons(
+    survey: &Survey,
+    csi: Option<Decimal>,
+    answers: &[CleanAnswer],
+) -> Vec<FollowUpReason> {
+    let mut reasons = Vec::new();
+    if let (Some(csi), Some(threshold)) = (csi, survey.csi_threshold) {
+        if csi < threshold {
+            reasons.push(FollowUpReason::LowCsi);
+        }
+    }
+    if answers
+        .iter()
+        .any(|a| a.kind == QuestionKind::Nps && a.rating.is_some_and(|r| r <= 6))
+    {
+        reasons.push(FollowUpReason::NpsDetractor);
+    }
+    if answers
+        .iter()
+        .any(|a| a.kind == QuestionKind::Rating && a.rating.is_some_and(|r| r <= 2))
+    {
+        reasons.push(FollowUpReason::LowRating);
+    }
+    reasons
+}
+
+impl SurveyService {
+    /// Stores a respondent's answers (public, no staff actor): validates them,
+    /// then in one transaction marks the invitation used, stores the response,
+    /// answers and CSI ratings, credits the incentive once and opens a
+    /// follow-up when the response shows dissatisfaction.
+    ///
+    /// # Errors
+    /// `INVALID_TOKEN`, `TOKEN_EXPIRED`, `ALREADY_SUBMITTED`, `CONFLICT` (survey
+    /// closed or not open), `BAD_USER_INPUT` naming the question.
+    #[tracing::instrument(skip_all, fields(answers = answers.len()))]
+    pub async fn submit(&self, token: &str, answers: Vec<AnswerInput>) -> DomainResult<Receipt> {
+        if answers.len() > MAX_ANSWERS {
+            return Err(DomainError::validation(
+                "answers",
+                format!("at most {MAX_ANSWERS} answers"),
+            ));
+        }
+        let now = Utc::now();
+        let token = InvitationToken::parse(token)?;
+        let (invitation, survey) = resolve(&self.db, &token, now).await?;
+        let clean = validate(&survey, answers)?;
+        let factors = match survey.factor_set_id {
+            Some(set_id) if clean.iter().any(|a| a.kind == QuestionKind::CsiFactor) => {
+                factors(&self.db, set_id).await?
+            }
+            _ => Vec::new(),
+        };
+        let by_key: HashMap<&str, &Factor> = factors.iter().map(|f| (f.key.as_str(), f)).collect();
+        let rated: Vec<(&Factor, i32)> = clean
+            .iter()
+            .filter(|a| a.kind == QuestionKind::CsiFactor)
+            .filter_map(|a| {
+                let factor = by_key.get(a.factor_key.as_deref()?)?;
+                Some((*factor, a.rating?))
+            })
+            .collect();
+        let scale = survey
+            .questions
+            .iter()
+            .find(|q| q.kind == QuestionKind::CsiFactor)
+            .and_then(|q| q.scale)
+            .map(|(min, max)| Scale { min, max })
+            .unwrap_or_default();
+        let pairs: Vec<(Decimal, Option<Decimal>)> = rated
+            .iter()
+            .map(|(f, r)| (f.weight, Some(Decimal::from(*r))))
+            .collect();
+        let csi = compute::index(scale, &pairs);
+
+        let txn = begin_write(&self.db).await?;
+        // First statement: claim the invitation. Only one submission can.
+        let claimed = survey_invitations::Entity::update_many()
+            .col_expr(survey_invitations::Column::UsedAt, Expr::value(now))
+            .filter(survey_invitations::Column::Id.eq(invitation.id))
+            .filter(survey_invitations::Column::UsedAt.is_null())
+            .filter(survey_invitations::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if claimed.rows_affected != 1 {
+            return Err(DomainError::AlreadySubmitted);
+        }
+        // The survey may have been closed between the read and the claim.
+        let status = surveys::Entity::find_by_id(survey.id)
+            .select_only()
+            .column(surveys::Column::Status)
+            .into_tuple::<String>()
+            .one(&txn)
+            .await?;
+        if status.as_deref() != Some(SurveyStatus::Active.as_str()) {
+            return Err(DomainError::conflict("this survey is closed"));
+        }
+        let response = survey_responses::ActiveModel {
+            survey_id: Set(survey.id),
+            invitation_id: Set(invitation.id),
+            customer_id: Set(invitation.customer_id),
+            submitted_at: Set(now),
+            csi: Set(csi.map(|c| c.index.to_string())),
+            weighted_mean: Set(csi.map(|c| c.weighted_mean.to_string())),
+            factor_set_id: Set(survey.factor_set_id),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        if !clean.is_empty() {
+            let rows = clean.iter().map(|a| survey_answers::ActiveModel {
+                response_id: Set(response.id),
+                question_id: Set(a.question_id),
+                rating: Set(a.rating),
+                choices: Set(a
+                    .choices
+                    .as_ref()
+                    .map(|c| serde_json::to_string(c).unwrap_or_default())),
+                text: Set(a.text.clone()),
+                ..Default::default()
+            });
+            survey_answers::Entity::insert_many(rows)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        if let (Some(set_id), false) = (survey.factor_set_id, rated.is_empty()) {
+            let rows = rated
+                .iter()
+                .map(|(factor, rating)| csi_ratings::ActiveModel {
+                    factor_set_id: Set(set_id),
+                    factor_id: Set(factor.id),
+                    response_id: Set(Some(response.id)),
+                    customer_id: Set(Some(invitation.customer_id)),
+                    rating: Set(*rating),
+                    rated_at: Set(now),
+                    ..Default::default()
+                });
+            csi_ratings::Entity::insert_many(rows)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        let points_awarded = match survey.program_id {
+            Some(program_id) => {
+                loyalty::credit_for_source(
+                    &txn,
+                    program_id,
+                    invitation.customer_id,
+                    survey.incentive_points,
+                    LedgerReason::FeedbackIncentive,
+                    &format!("response:{}", response.id),
+                    now,
+                )
+                .await?
+            }
+            None => 0,
+        };
+        let reasons = follow_up_reasons(&survey, csi.map(|c| c.index), &clean);
+        if !reasons.is_empty() {
+            let reason = reasons
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
+            follow_ups::Entity::insert(follow_ups::ActiveModel {
+                response_id: Set(response.id),
+                customer_id: Set(invitation.customer_id),
+                reason: Set(reason),
+                status: Set(FollowUpStatus::Open.as_str().to_owned()),
+                opened_at: Set(now),
+                ..Default::default()
+            })
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(follow_ups::Column::ResponseId)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+        let stored = SurveyResponse {
+            id: response.id,
+            survey_id: survey.id,
+            customer_id: invitation.customer_id,
+            submitted_at: now,
+            csi: csi.map(|c| c.index),
+            weighted_mean: csi.map(|c| c.weighted_mean),
+            factor_set_id: survey.factor_set_id,
+            helpful_at: None,
+            helpful_by: None,
+            answers: clean
+                .into_iter()
+                .map(|a| Answer {
+                    question_id: a.question_id,
+                    rating: a.rating,
+                    choices: a.choices.unwrap_or_default(),
+                    text: a.text,
+                })
+                .collect(),
+        };
+        tracing::info!(
+            survey_id = survey.id,
+            response_id = response.id,
+            points_awarded,
+            "survey response stored"
+        );
+        Ok(Receipt {
+            response_id: response.id,
+            points_awarded,
+            csi: csi.map(|c| c.index),
+            response: stored,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feedback::model::SurveyStatus;
+
+    fn question(id: i64, kind: QuestionKind, required: bool) -> Question {
+        Question {
+            id,
+            position: id as i32,
+            text: format!("q{id}"),
+            required,
+            kind,
+            factor_key: (kind == QuestionKind::CsiFactor).then(|| "quality".to_owned()),
+            options: if kind.has_options() {
+                vec!["a".into(), "b".into()]
+            } else {
+                vec![]
+            },
+            max_length: (kind == QuestionKind::Text).then_some(5),
+            scale: match kind {
+                QuestionKind::Nps => Some((0, 10)),
+                k if k.is_rated() => Some((1, 5)),
+                _ => None,
+            },
+        }
+    }
+
+    fn survey() -> Survey {
+        Survey {
+            id: 1,
+            title: "t".into(),
+            description: None,
+            locale: None,
+            status: SurveyStatus::Active,
+            opens_at: None,
+            closes_at: None,
+            factor_set_id: Some(1),
+            program_id: None,
+            incentive_points: 0,
+            helpful_bonus_points: 0,
+            csi_threshold: Some(Decimal::from(60)),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            questions: vec![
+                question(1, QuestionKind::Rating, true),
+                question(2, QuestionKind::Nps, false),
+                question(3, QuestionKind::SingleChoice, false),
+                question(4, QuestionKind::MultipleChoice, false),
+                question(5, QuestionKind::Text, false),
+                question(6, QuestionKind::CsiFactor, false),
+            ],
+        }
+    }
+
+    fn rating(q: i64, r: i32) -> AnswerInput {
+        AnswerInput {
+            question_id: q,
+            rating: Some(r),
+            ..Default::default()
+        }
+    }
+
+    fn field_of(result: DomainResult<Vec<CleanAnswer>>) -> Option<String> {
+        match result {
+            Err(DomainError::Validation { field, .. }) => Some(field),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn rejects_name_the_question() {
+        let s = survey();
+        let choices = |q: i64, c: &[&str]| AnswerInput {
+            question_id: q,
+            choices: Some(c.iter().map(|s| (*s).to_owned()).collect()),
+            ..Default::default()
+        };
+        let text = |q: i64, t: &str| AnswerInput {
+            question_id: q,
+            text: Some(t.to_owned()),
+            ..Default::default()
+        };
+        let cases: Vec<(&str, Vec<AnswerInput>, &str)> = vec![
+            ("missing required", vec![rating(2, 5)], "answers.1"),
+            ("rating too high", vec![rating(1, 6)], "answers.1"),
+            ("rating too low", vec![rating(1, 0)], "answers.1"),
+            (
+                "nps out of range",
+                vec![rating(1, 5), rating(2, 11)],
+                "answers.2",
+            ),
+            ("wrong kind", vec![rating(1, 5), rating(5, 3)], "answers.5"),
+            (
+                "unknown choice",
+                vec![rating(1, 5), choices(3, &["z"])],
+                "answers.3",
+            ),
+            (
+                "two single choices",
+                vec![rating(1, 5), choices(3, &["a", "b"])],
+                "answers.3",
+            ),
+            (
+                "duplicate choice",
+                vec![rating(1, 5), choices(4, &["a", "a"])],
+                "answers.4",
+            ),
+            (
+                "text too long",
+                vec![rating(1, 5), text(5, "abcdef")],
+                "answers.5",
+            ),
+            (
+                "NUL byte",
+                vec![rating(1, 5), text(5, "a\u{0}b")],
+                "answers.5",
+            ),
+            (
+                "foreign question",
+                vec![rating(1, 5), rating(99, 3)],
+                "answers.99",
+            ),
+            (
+                "duplicate question",
+                vec![rating(1, 5), rating(1, 4)],
+                "answers.1",
+            ),
+            (
+                "csi out of scale",
+                vec![rating(1, 5), rating(6, 9)],
+                "answers.6",
+            ),
+        ];
+        for (why, answers, field) in cases {
+            assert_eq!(
+                field_of(validate(&s, answers)).as_deref(),
+                Some(field),
+                "{why}"
+            );
+        }
+        let many = (0..=MAX_ANSWERS).map(|_| rating(1, 5)).collect();
+        assert_eq!(field_of(validate(&s, many)).as_deref(), Some("answers"));
+    }
+
+    #[test]
+    fn accepts_a_full_answer_and_finds_follow_up_reasons() {
+        let s = survey();
+        let clean = validate(
+            &s,
+            vec![
+                rating(1, 2),
+                rating(2, 6),
+                AnswerInput {
+                    question_id: 5,
+                    text: Some("<b>'".into()),
+                    ..Default::default()
+                },
+            ],
+        )
+        .expect("valid");
+        assert_eq!(clean.len(), 3);
+        let reasons = follow_up_reasons(&s, Some(Decimal::from(50)), &clean);
+        assert_eq!(
+            reasons,
+            vec![
+                FollowUpReason::LowCsi,
+                FollowUpReason::NpsDetractor,
+                FollowUpReason::LowRating
+            ]
+        );
+        let happy = validate(&s, vec![rating(1, 4), rating(2, 7)]).expect("valid");
+        assert!(follow_up_reasons(&s, Some(Decimal::from(60)), &happy).is_empty());
+    }
+}

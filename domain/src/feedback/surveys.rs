@@ -1,0 +1,622 @@
+//! Writing and reading surveys: create, update (DRAFT only), publish, close, list.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::model::{QuestionKind, Survey, SurveyStatus};
+use crate::auth::{Actor, Capability};
+use crate::db::begin_write;
+use crate::error::{DomainError, DomainResult};
+use crate::pagination::{Direction, Page, PageRequest};
+use crate::validation::{optional_text, required_text};
+use entity::{csi_factor_sets, csi_factors, loyalty_programs, survey_questions, surveys};
+
+use super::SurveyService;
+
+/// Most questions in one survey.
+pub const MAX_QUESTIONS: usize = 100;
+/// Most options of one choice question.
+pub const MAX_OPTIONS: usize = 50;
+/// Longest free-text answer a TEXT question may allow.
+pub const MAX_TEXT_LENGTH: i32 = 10_000;
+/// A TEXT question's limit when none is given.
+pub const DEFAULT_TEXT_LENGTH: i32 = 2_000;
+/// Most points one response or helpful mark may credit.
+pub const MAX_SURVEY_POINTS: i64 = 1_000_000;
+/// The follow-up threshold used when a survey names none (CSI below 60).
+pub const DEFAULT_CSI_THRESHOLD: i64 = 60;
+
+/// A question as written by staff.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewQuestion {
+    pub text: String,
+    pub required: bool,
+    pub kind: QuestionKind,
+    pub factor_key: Option<String>,
+    pub options: Vec<String>,
+    pub max_length: Option<i32>,
+}
+
+/// Every field of a survey as written by staff (create, or update merged over
+/// the stored survey).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurveyDraft {
+    pub title: String,
+    pub description: Option<String>,
+    pub locale: Option<String>,
+    pub opens_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime<Utc>>,
+    pub factor_set_id: Option<i64>,
+    pub program_id: Option<i64>,
+    pub incentive_points: i64,
+    pub helpful_bonus_points: i64,
+    pub csi_threshold: Option<Decimal>,
+    pub questions: Vec<NewQuestion>,
+}
+
+/// Changes to a DRAFT survey; `None` leaves a field as it is, and for nullable
+/// fields `Some(None)` clears it. `questions`, when given, replaces them all.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SurveyPatch {
+    pub title: Option<String>,
+    pub description: Option<Option<String>>,
+    pub locale: Option<Option<String>>,
+    pub opens_at: Option<Option<DateTime<Utc>>>,
+    pub closes_at: Option<Option<DateTime<Utc>>>,
+    pub factor_set_id: Option<Option<i64>>,
+    pub program_id: Option<Option<i64>>,
+    pub incentive_points: Option<i64>,
+    pub helpful_bonus_points: Option<i64>,
+    pub csi_threshold: Option<Option<Decimal>>,
+    pub questions: Option<Vec<NewQuestion>>,
+}
+
+/// A survey filter for `surveys`.
+#[derive(Clone, Debug, Default)]
+pub struct SurveyFilter {
+    pub status: Option<SurveyStatus>,
+}
+
+fn check_points(field: &str, points: i64) -> DomainResult<()> {
+    if !(0..=MAX_SURVEY_POINTS).contains(&points) {
+        return Err(DomainError::validation(
+            field,
+            format!("must be between 0 and {MAX_SURVEY_POINTS}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks everything that needs no database; returns the normalised draft.
+fn validate(draft: SurveyDraft) -> DomainResult<SurveyDraft> {
+    let title = required_text("title", &draft.title, 200)?;
+    let description = optional_text("description", draft.description.as_deref(), 4_000)?;
+    let locale = optional_text("locale", draft.locale.as_deref(), 35)?;
+    if let (Some(open), Some(close)) = (draft.opens_at, draft.closes_at) {
+        if close <= open {
+            return Err(DomainError::validation("closesAt", "must be after opensAt"));
+        }
+    }
+    check_points("incentivePoints", draft.incentive_points)?;
+    check_points("helpfulBonusPoints", draft.helpful_bonus_points)?;
+    if let Some(t) = draft.csi_threshold {
+        if t < Decimal::ZERO || t > Decimal::ONE_HUNDRED {
+            return Err(DomainError::validation(
+                "csiThreshold",
+                "must be between 0 and 100",
+            ));
+        }
+    }
+    if draft.questions.len() > MAX_QUESTIONS {
+        return Err(DomainError::validation(
+            "questions",
+            format!("at most {MAX_QUESTIONS} questions"),
+        ));
+    }
+    let mut factor_keys = HashSet::new();
+    let mut questions = Vec::with_capacity(draft.questions.len());
+    for (i, q) in draft.questions.into_iter().enumerate() {
+        let field = |name: &str| format!("questions.{i}.{name}");
+        let text = required_text(&field("text"), &q.text, 1_000)?;
+        let factor_key = if q.kind == QuestionKind::CsiFactor {
+            let key = required_text(
+                &field("factorKey"),
+                q.factor_key.as_deref().unwrap_or(""),
+                64,
+            )?;
+            if draft.factor_set_id.is_none() {
+                return Err(DomainError::validation(
+                    field("factorKey"),
+                    "CSI_FACTOR questions need the survey's factorSetId",
+                ));
+            }
+            if !factor_keys.insert(key.clone()) {
+                return Err(DomainError::validation(
+                    field("factorKey"),
+                    "each factor may be asked only once per survey",
+                ));
+            }
+            Some(key)
+        } else {
+            if q.factor_key
+                .as_deref()
+                .is_some_and(|k| !k.trim().is_empty())
+            {
+                return Err(DomainError::validation(
+                    field("factorKey"),
+                    "only CSI_FACTOR questions have a factor key",
+                ));
+            }
+            None
+        };
+        let options = if q.kind.has_options() {
+            if q.options.len() < 2 || q.options.len() > MAX_OPTIONS {
+                return Err(DomainError::validation(
+                    field("options"),
+                    format!("needs between 2 and {MAX_OPTIONS} options"),
+                ));
+            }
+            let mut seen = HashSet::new();
+            let mut options = Vec::with_capacity(q.options.len());
+            for (j, raw) in q.options.iter().enumerate() {
+                let option = required_text(&format!("questions.{i}.options.{j}"), raw, 200)?;
+                if !seen.insert(option.clone()) {
+                    return Err(DomainError::validation(
+                        format!("questions.{i}.options.{j}"),
+                        "options must be unique",
+                    ));
+                }
+                options.push(option);
+            }
+            options
+        } else {
+            if !q.options.is_empty() {
+                return Err(DomainError::validation(
+                    field("options"),
+                    "only SINGLE_CHOICE and MULTIPLE_CHOICE questions have options",
+                ));
+            }
+            Vec::new()
+        };
+        let max_length = if q.kind == QuestionKind::Text {
+            let max = q.max_length.unwrap_or(DEFAULT_TEXT_LENGTH);
+            if !(1..=MAX_TEXT_LENGTH).contains(&max) {
+                return Err(DomainError::validation(
+                    field("maxLength"),
+                    format!("must be between 1 and {MAX_TEXT_LENGTH}"),
+                ));
+            }
+            Some(max)
+        } else {
+            if q.max_length.is_some() {
+                return Err(DomainError::validation(
+                    field("maxLength"),
+                    "only TEXT questions have a maximum length",
+                ));
+            }
+            None
+        };
+        questions.push(NewQuestion {
+            text,
+            required: q.required,
+            kind: q.kind,
+            factor_key,
+            options,
+            max_length,
+        });
+    }
+    Ok(SurveyDraft {
+        title,
+        description,
+        locale,
+        questions,
+        ..draft
+    })
+}
+
+/// Checks the referenced factor set and programme exist.
+async fn check_references(db: &impl ConnectionTrait, draft: &SurveyDraft) -> DomainResult<()> {
+    if let Some(id) = draft.factor_set_id {
+        if csi_factor_sets::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .is_none()
+        {
+            return Err(DomainError::validation(
+                "factorSetId",
+                "no such CSI factor set",
+            ));
+        }
+    }
+    if let Some(id) = draft.program_id {
+        if loyalty_programs::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .is_none()
+        {
+            return Err(DomainError::validation(
+                "programId",
+                "no such loyalty programme",
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn insert_questions(
+    db: &impl ConnectionTrait,
+    survey_id: i64,
+    questions: &[NewQuestion],
+) -> DomainResult<()> {
+    if questions.is_empty() {
+        return Ok(());
+    }
+    let rows = questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| survey_questions::ActiveModel {
+            survey_id: Set(survey_id),
+            position: Set(i as i32 + 1),
+            text: Set(q.text.clone()),
+            required: Set(q.required),
+            kind: Set(q.kind.as_str().to_owned()),
+            factor_key: Set(q.factor_key.clone()),
+            options: Set(q
+                .kind
+                .has_options()
+                .then(|| serde_json::to_string(&q.options).unwrap_or_default())),
+            max_length: Set(q.max_length),
+            ..Default::default()
+        });
+    survey_questions::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Loads surveys with their questions and factor-set scales in three queries.
+pub(crate) async fn hydrate(
+    db: &impl ConnectionTrait,
+    models: Vec<surveys::Model>,
+) -> DomainResult<Vec<Survey>> {
+    if models.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let set_ids: Vec<i64> = models.iter().filter_map(|m| m.factor_set_id).collect();
+    let mut questions: HashMap<i64, Vec<survey_questions::Model>> = HashMap::new();
+    for q in survey_questions::Entity::find()
+        .filter(survey_questions::Column::SurveyId.is_in(ids))
+        .all(db)
+        .await?
+    {
+        questions.entry(q.survey_id).or_default().push(q);
+    }
+    let scales: HashMap<i64, (i32, i32)> = if set_ids.is_empty() {
+        HashMap::new()
+    } else {
+        csi_factor_sets::Entity::find()
+            .filter(csi_factor_sets::Column::Id.is_in(set_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, (s.scale_min, s.scale_max)))
+            .collect()
+    };
+    models
+        .into_iter()
+        .map(|m| {
+            let scale = m.factor_set_id.and_then(|id| scales.get(&id).copied());
+            let qs = questions.remove(&m.id).unwrap_or_default();
+            Survey::from_rows(m, qs, scale)
+        })
+        .collect()
+}
+
+/// Loads one survey with its questions.
+///
+/// # Errors
+/// `NOT_FOUND` when it does not exist.
+pub(crate) async fn load(db: &impl ConnectionTrait, id: i64) -> DomainResult<Survey> {
+    let model = surveys::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound("survey"))?;
+    hydrate(db, vec![model])
+        .await?
+        .pop()
+        .ok_or(DomainError::NotFound("survey"))
+}
+
+impl SurveyService {
+    /// Creates a DRAFT survey with its questions.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` below MANAGER; `BAD_USER_INPUT` naming the field.
+    #[tracing::instrument(skip_all, fields(user_id = actor.user_id))]
+    pub async fn create_survey(&self, actor: &Actor, draft: SurveyDraft) -> DomainResult<Survey> {
+        actor.require(Capability::ManageSurveys)?;
+        let draft = validate(draft)?;
+        let txn = begin_write(&self.db).await?;
+        check_references(&txn, &draft).await?;
+        let now = Utc::now();
+        let model = surveys::ActiveModel {
+            title: Set(draft.title.clone()),
+            description: Set(draft.description.clone()),
+            locale: Set(draft.locale.clone()),
+            status: Set(SurveyStatus::Draft.as_str().to_owned()),
+            opens_at: Set(draft.opens_at),
+            closes_at: Set(draft.closes_at),
+            factor_set_id: Set(draft.factor_set_id),
+            program_id: Set(draft.program_id),
+            incentive_points: Set(draft.incentive_points),
+            helpful_bonus_points: Set(draft.helpful_bonus_points),
+            csi_threshold: Set(draft.csi_threshold.map(|d| d.normalize().to_string())),
+            created_by: Set(Some(actor.user_id)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        insert_questions(&txn, model.id, &draft.questions).await?;
+        let survey = load(&txn, model.id).await?;
+        txn.commit().await?;
+        Ok(survey)
+    }
+
+    /// Changes a DRAFT survey; `questions`, when given, replaces them all.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `NOT_FOUND`; `CONFLICT` unless the survey is a DRAFT;
+    /// `BAD_USER_INPUT` naming the field.
+    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, survey_id = id))]
+    pub async fn update_survey(
+        &self,
+        actor: &Actor,
+        id: i64,
+        patch: SurveyPatch,
+    ) -> DomainResult<Survey> {
+        actor.require(Capability::ManageSurveys)?;
+        let txn = begin_write(&self.db).await?;
+        let current = load(&txn, id).await?;
+        if current.status != SurveyStatus::Draft {
+            return Err(DomainError::conflict("only a DRAFT survey can be changed"));
+        }
+        let replace_questions = patch.questions.is_some();
+        let draft = validate(SurveyDraft {
+            title: patch.title.unwrap_or(current.title),
+            description: patch.description.unwrap_or(current.description),
+            locale: patch.locale.unwrap_or(current.locale),
+            opens_at: patch.opens_at.unwrap_or(current.opens_at),
+            closes_at: patch.closes_at.unwrap_or(current.closes_at),
+            factor_set_id: patch.factor_set_id.unwrap_or(current.factor_set_id),
+            program_id: patch.program_id.unwrap_or(current.program_id),
+            incentive_points: patch.incentive_points.unwrap_or(current.incentive_points),
+            helpful_bonus_points: patch
+                .helpful_bonus_points
+                .unwrap_or(current.helpful_bonus_points),
+            csi_threshold: patch.csi_threshold.unwrap_or(current.csi_threshold),
+            questions: patch.questions.unwrap_or_else(|| {
+                current
+                    .questions
+                    .into_iter()
+                    .map(|q| NewQuestion {
+                        text: q.text,
+                        required: q.required,
+                        kind: q.kind,
+                        factor_key: q.factor_key,
+                        options: q.options,
+                        max_length: q.max_length,
+                    })
+                    .collect()
+            }),
+        })?;
+        check_references(&txn, &draft).await?;
+        let updated = surveys::Entity::update_many()
+            .col_expr(surveys::Column::Title, Expr::value(draft.title.clone()))
+            .col_expr(
+                surveys::Column::Description,
+                Expr::value(draft.description.clone()),
+            )
+            .col_expr(surveys::Column::Locale, Expr::value(draft.locale.clone()))
+            .col_expr(surveys::Column::OpensAt, Expr::value(draft.opens_at))
+            .col_expr(surveys::Column::ClosesAt, Expr::value(draft.closes_at))
+            .col_expr(
+                surveys::Column::FactorSetId,
+                Expr::value(draft.factor_set_id),
+            )
+            .col_expr(surveys::Column::ProgramId, Expr::value(draft.program_id))
+            .col_expr(
+                surveys::Column::IncentivePoints,
+                Expr::value(draft.incentive_points),
+            )
+            .col_expr(
+                surveys::Column::HelpfulBonusPoints,
+                Expr::value(draft.helpful_bonus_points),
+            )
+            .col_expr(
+                surveys::Column::CsiThreshold,
+                Expr::value(draft.csi_threshold.map(|d| d.normalize().to_string())),
+            )
+            .col_expr(surveys::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(surveys::Column::Id.eq(id))
+            .filter(surveys::Column::Status.eq(SurveyStatus::Draft.as_str()))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(DomainError::conflict("only a DRAFT survey can be changed"));
+        }
+        if replace_questions {
+            survey_questions::Entity::delete_many()
+                .filter(survey_questions::Column::SurveyId.eq(id))
+                .exec(&txn)
+                .await?;
+            insert_questions(&txn, id, &draft.questions).await?;
+        }
+        let survey = load(&txn, id).await?;
+        txn.commit().await?;
+        Ok(survey)
+    }
+
+    /// Publishes a DRAFT: checks it has questions, that every CSI_FACTOR
+    /// question names a factor of the survey's PUBLISHED factor set, and that
+    /// the programme exists; then the survey is ACTIVE.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `NOT_FOUND`; `CONFLICT` unless DRAFT; `BAD_USER_INPUT`
+    /// naming the offending question or reference.
+    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, survey_id = id))]
+    pub async fn publish_survey(&self, actor: &Actor, id: i64) -> DomainResult<Survey> {
+        actor.require(Capability::ManageSurveys)?;
+        let txn = begin_write(&self.db).await?;
+        let survey = load(&txn, id).await?;
+        if survey.status != SurveyStatus::Draft {
+            return Err(DomainError::conflict(
+                "only a DRAFT survey can be published",
+            ));
+        }
+        if survey.questions.is_empty() {
+            return Err(DomainError::validation(
+                "questions",
+                "a survey needs at least one question to be published",
+            ));
+        }
+        if let Some(set_id) = survey.factor_set_id {
+            let set = csi_factor_sets::Entity::find_by_id(set_id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| DomainError::validation("factorSetId", "no such CSI factor set"))?;
+            if set.status != "PUBLISHED" {
+                return Err(DomainError::validation(
+                    "factorSetId",
+                    "the CSI factor set must be a PUBLISHED version",
+                ));
+            }
+            let keys: HashSet<String> = csi_factors::Entity::find()
+                .filter(csi_factors::Column::FactorSetId.eq(set_id))
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|f| f.key)
+                .collect();
+            for (i, q) in survey.questions.iter().enumerate() {
+                if let Some(key) = &q.factor_key {
+                    if !keys.contains(key) {
+                        return Err(DomainError::validation(
+                            format!("questions.{i}.factorKey"),
+                            format!("{key:?} is not a factor of the survey's factor set"),
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some(program_id) = survey.program_id {
+            if loyalty_programs::Entity::find_by_id(program_id)
+                .one(&txn)
+                .await?
+                .is_none()
+            {
+                return Err(DomainError::validation(
+                    "programId",
+                    "no such loyalty programme",
+                ));
+            }
+        }
+        self.set_status(&txn, id, SurveyStatus::Draft, SurveyStatus::Active)
+            .await?;
+        let survey = load(&txn, id).await?;
+        txn.commit().await?;
+        Ok(survey)
+    }
+
+    /// Closes a DRAFT or ACTIVE survey; its tokens then answer `CONFLICT`.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `NOT_FOUND`; `CONFLICT` when already closed.
+    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, survey_id = id))]
+    pub async fn close_survey(&self, actor: &Actor, id: i64) -> DomainResult<Survey> {
+        actor.require(Capability::ManageSurveys)?;
+        let txn = begin_write(&self.db).await?;
+        let survey = load(&txn, id).await?;
+        if survey.status == SurveyStatus::Closed {
+            return Err(DomainError::conflict("the survey is already closed"));
+        }
+        self.set_status(&txn, id, survey.status, SurveyStatus::Closed)
+            .await?;
+        let survey = load(&txn, id).await?;
+        txn.commit().await?;
+        Ok(survey)
+    }
+
+    async fn set_status(
+        &self,
+        db: &impl ConnectionTrait,
+        id: i64,
+        from: SurveyStatus,
+        to: SurveyStatus,
+    ) -> DomainResult<()> {
+        let done = surveys::Entity::update_many()
+            .col_expr(surveys::Column::Status, Expr::value(to.as_str()))
+            .col_expr(surveys::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(surveys::Column::Id.eq(id))
+            .filter(surveys::Column::Status.eq(from.as_str()))
+            .exec(db)
+            .await?;
+        if done.rows_affected != 1 {
+            return Err(DomainError::conflict("the survey changed meanwhile; retry"));
+        }
+        Ok(())
+    }
+
+    /// One survey.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `NOT_FOUND`.
+    pub async fn survey(&self, actor: &Actor, id: i64) -> DomainResult<Survey> {
+        actor.require(Capability::ReadSurveys)?;
+        load(&self.db, id).await
+    }
+
+    /// Surveys, newest first, optionally by status.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `BAD_USER_INPUT` on page arguments.
+    pub async fn surveys(
+        &self,
+        actor: &Actor,
+        filter: SurveyFilter,
+        page: PageRequest<i64>,
+    ) -> DomainResult<Page<Survey>> {
+        actor.require(Capability::ReadSurveys)?;
+        let mut query = surveys::Entity::find();
+        if let Some(status) = filter.status {
+            query = query.filter(surveys::Column::Status.eq(status.as_str()));
+        }
+        query = match (page.direction, page.cursor) {
+            (Direction::Forward, Some(c)) => query.filter(surveys::Column::Id.lt(c)),
+            (Direction::Backward, Some(c)) => query.filter(surveys::Column::Id.gt(c)),
+            (_, None) => query,
+        };
+        query = match page.direction {
+            Direction::Forward => query.order_by_desc(surveys::Column::Id),
+            Direction::Backward => query.order_by_asc(surveys::Column::Id),
+        };
+        let rows = query.limit(page.limit + 1).all(&self.db).await?;
+        let rows = hydrate(&self.db, rows).await?;
+        Ok(Page::from_rows(
+            page.direction,
+            page.limit,
+            page.cursor.is_some(),
+            rows,
+            |s| s.id,
+        ))
+    }
+}

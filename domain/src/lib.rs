@@ -1,0 +1,19 @@
+//! Rapport's business services and rules, independent of HTTP and GraphQL.
+//!
+//! Each area is a module named by its noun; services take an [`auth::Actor`]
+//! and validated input, and every public mutation runs in one transaction.
+
+pub mod auth;
+pub mod csi;
+pub mod customers;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod feedback;
+pub mod loyalty;
+pub mod metrics;
+pub mod pagination;
+pub mod users;
+pub mod validation;
+
+pub use error::{DomainError, DomainResult};

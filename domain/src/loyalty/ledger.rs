@@ -1,0 +1,248 @@
+//! The points ledger: append-only entries and the membership balance they sum to.
+//!
+//! Every change is one appended entry in the caller's transaction; a database
+//! trigger moves the membership's balance and lifetime points and refuses any
+//! balance that differs from the ledger's sum. Uniqueness of `(membership,
+//! reason, source_key)` makes each credit idempotent by its source; a
+//! conditional row lock (`balance + delta >= 0`) and `CHECK (balance >= 0)`
+//! make debits race-free — the database, not a read-then-write, decides.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, SqlErr};
+
+use crate::error::{DomainError, DomainResult};
+use entity::{ledger_entries, loyalty_programs, memberships};
+
+/// Largest magnitude of one ledger entry; keeps every sum far from overflow.
+pub const MAX_ENTRY_POINTS: i64 = 1_000_000_000;
+
+/// Why the balance changed (SPEC §6).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum LedgerReason {
+    Purchase,
+    FeedbackIncentive,
+    HelpfulFeedback,
+    Referral,
+    Birthday,
+    Promotion,
+    Redemption,
+    Expiry,
+    Adjustment,
+}
+
+impl LedgerReason {
+    /// Every reason.
+    pub const ALL: [LedgerReason; 9] = [
+        Self::Purchase,
+        Self::FeedbackIncentive,
+        Self::HelpfulFeedback,
+        Self::Referral,
+        Self::Birthday,
+        Self::Promotion,
+        Self::Redemption,
+        Self::Expiry,
+        Self::Adjustment,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Purchase => "PURCHASE",
+            Self::FeedbackIncentive => "FEEDBACK_INCENTIVE",
+            Self::HelpfulFeedback => "HELPFUL_FEEDBACK",
+            Self::Referral => "REFERRAL",
+            Self::Birthday => "BIRTHDAY",
+            Self::Promotion => "PROMOTION",
+            Self::Redemption => "REDEMPTION",
+            Self::Expiry => "EXPIRY",
+            Self::Adjustment => "ADJUSTMENT",
+        }
+    }
+
+    /// Parses a stored name.
+    ///
+    /// # Errors
+    /// `INTERNAL` for a name this version does not know.
+    pub fn parse(raw: &str) -> DomainResult<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == raw)
+            .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("unknown ledger reason {raw}")))
+    }
+}
+
+/// An entry to append.
+#[derive(Clone, Debug)]
+pub struct NewEntry {
+    pub membership_id: i64,
+    /// Positive credits, negative debits; never zero.
+    pub delta: i64,
+    pub reason: LedgerReason,
+    /// What the entry is for (`purchase:42`, `response:7`, an idempotency key…).
+    pub source_key: String,
+    pub occurred_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub actor_id: Option<i64>,
+    pub note: Option<String>,
+}
+
+/// Appends an entry; the database moves the balance. Returns `None` when an
+/// entry with the same membership, reason and source already exists (nothing
+/// changes).
+///
+/// The balance and lifetime points are maintained by a trigger on
+/// `ledger_entries` (migration `m20261123_200001`), which also refuses any
+/// balance that differs from the ledger's sum. Credits add to lifetime points
+/// as well; debits never reduce them. A debit first locks the membership row
+/// with a conditional UPDATE (`balance + delta >= 0`), so concurrent debits
+/// queue on the row and never overdraw; when it does not cover the debit,
+/// nothing is written.
+///
+/// # Errors
+/// `INSUFFICIENT_POINTS` when a debit would take the balance below zero;
+/// `NOT_FOUND` for an unknown membership; `BAD_USER_INPUT` on a zero or
+/// oversized delta; database failures.
+pub async fn append(
+    db: &impl ConnectionTrait,
+    entry: NewEntry,
+) -> DomainResult<Option<ledger_entries::Model>> {
+    if entry.delta == 0
+        || entry
+            .delta
+            .checked_abs()
+            .is_none_or(|d| d > MAX_ENTRY_POINTS)
+    {
+        return Err(DomainError::validation(
+            "points",
+            format!("must be non-zero and at most {MAX_ENTRY_POINTS} in magnitude"),
+        ));
+    }
+    let delta = entry.delta;
+    if delta < 0 {
+        // Lock the row and check the balance in one statement; the lock holds
+        // until commit, so the trigger's update below cannot go negative.
+        let covered = memberships::Entity::update_many()
+            .col_expr(
+                memberships::Column::Balance,
+                Expr::col(memberships::Column::Balance),
+            )
+            .filter(memberships::Column::Id.eq(entry.membership_id))
+            .filter(Expr::col(memberships::Column::Balance).add(delta).gte(0))
+            .exec(db)
+            .await?;
+        if covered.rows_affected != 1 {
+            let balance = memberships::Entity::find_by_id(entry.membership_id)
+                .one(db)
+                .await?
+                .ok_or(DomainError::NotFound("membership"))?
+                .balance;
+            return Err(DomainError::InsufficientPoints {
+                balance,
+                required: -delta,
+            });
+        }
+    }
+    let inserted = ledger_entries::Entity::insert(ledger_entries::ActiveModel {
+        membership_id: Set(entry.membership_id),
+        delta: Set(entry.delta),
+        reason: Set(entry.reason.as_str().to_owned()),
+        source_key: Set(entry.source_key.clone()),
+        occurred_at: Set(entry.occurred_at),
+        expires_at: Set(entry.expires_at),
+        actor_id: Set(entry.actor_id),
+        note: Set(entry.note.clone()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            ledger_entries::Column::MembershipId,
+            ledger_entries::Column::Reason,
+            ledger_entries::Column::SourceKey,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await
+    .map_err(|err| match err.sql_err() {
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => DomainError::NotFound("membership"),
+        _ => DomainError::from(err),
+    })?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    let stored = ledger_entries::Entity::find()
+        .filter(ledger_entries::Column::MembershipId.eq(entry.membership_id))
+        .filter(ledger_entries::Column::Reason.eq(entry.reason.as_str()))
+        .filter(ledger_entries::Column::SourceKey.eq(entry.source_key))
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("appended entry vanished")))?;
+    Ok(Some(stored))
+}
+
+/// Loads a programme.
+///
+/// # Errors
+/// `NOT_FOUND` when it does not exist.
+pub async fn program(db: &impl ConnectionTrait, id: i64) -> DomainResult<loyalty_programs::Model> {
+    loyalty_programs::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound("loyalty program"))
+}
+
+/// When points earned at `earned_at` expire under the programme's rule.
+pub fn expiry_for(
+    program: &loyalty_programs::Model,
+    earned_at: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    program
+        .points_expire_after_days
+        .map(|days| earned_at + Duration::days(i64::from(days)))
+}
+
+/// The customer's membership of the programme, created (empty) if missing.
+/// Safe under concurrency: a lost insert race reads the winner's row.
+///
+/// # Errors
+/// Database failures.
+pub async fn ensure_membership(
+    db: &impl ConnectionTrait,
+    program_id: i64,
+    customer_id: i64,
+    at: DateTime<Utc>,
+) -> DomainResult<memberships::Model> {
+    let find = || {
+        memberships::Entity::find()
+            .filter(memberships::Column::ProgramId.eq(program_id))
+            .filter(memberships::Column::CustomerId.eq(customer_id))
+    };
+    if let Some(existing) = find().one(db).await? {
+        return Ok(existing);
+    }
+    memberships::Entity::insert(memberships::ActiveModel {
+        program_id: Set(program_id),
+        customer_id: Set(customer_id),
+        balance: Set(0),
+        lifetime_points: Set(0),
+        enrolled_at: Set(at),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            memberships::Column::ProgramId,
+            memberships::Column::CustomerId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    find()
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("membership vanished")))
+}

@@ -1,0 +1,292 @@
+//! Rewards, redemptions and manual adjustments — the debit paths.
+//!
+//! A redemption is one transaction: claim the idempotency key, debit the
+//! points through `ledger::append` (a conditional UPDATE: `balance + delta >=
+//! 0`), take one unit of stock with a conditional UPDATE (`stock > 0`), record
+//! the redemption and store the result under the key. Concurrent redemptions
+//! therefore never overdraw a balance or a stock: the database decides.
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde_json::json;
+
+use crate::error::{DomainError, DomainResult};
+use crate::loyalty::idempotency::{self, Claim, IdempotencyKey};
+use crate::loyalty::ledger::{self, LedgerReason, NewEntry, MAX_ENTRY_POINTS};
+use crate::loyalty::model::{LedgerEntry, Reward};
+use crate::loyalty::programs;
+use crate::validation::required_text;
+use entity::{ledger_entries, memberships, redemptions, rewards};
+
+/// Idempotency scope of `redeemReward`.
+pub(crate) const REDEEM_SCOPE: &str = "redeemReward";
+/// Idempotency scope of `adjustPoints`.
+pub(crate) const ADJUST_SCOPE: &str = "adjustPoints";
+
+/// A reward as submitted.
+#[derive(Clone, Debug)]
+pub struct NewReward {
+    pub program_id: i64,
+    pub name: String,
+    pub cost_points: i64,
+    /// `None` for unlimited.
+    pub stock: Option<i64>,
+}
+
+/// Validates and stores a reward.
+///
+/// # Errors
+/// `BAD_USER_INPUT` for a cost outside `1..=1e9` or a negative stock,
+/// `NOT_FOUND` for an unknown programme.
+pub(crate) async fn create_reward(
+    db: &impl ConnectionTrait,
+    input: NewReward,
+) -> DomainResult<Reward> {
+    let name = required_text("name", &input.name, 100)?;
+    let cost = cost_points(input.cost_points)?;
+    let stock = stock_units(input.stock)?;
+    ledger::program(db, input.program_id).await?;
+    let row = rewards::ActiveModel {
+        program_id: Set(input.program_id),
+        name: Set(name),
+        cost_points: Set(cost),
+        stock: Set(stock),
+        active: Set(true),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(row.into())
+}
+
+/// Changes to a reward; `None` keeps the value. `stock: Some(None)` makes it
+/// unlimited.
+#[derive(Clone, Debug, Default)]
+pub struct RewardPatch {
+    pub name: Option<String>,
+    pub cost_points: Option<i64>,
+    pub stock: Option<Option<i64>>,
+    pub active: Option<bool>,
+}
+
+/// Applies a patch: rename, reprice, restock (sets the units left) or
+/// withdraw (`active: false`). Past redemptions keep the points they cost.
+///
+/// # Errors
+/// `NOT_FOUND`, `BAD_USER_INPUT` as for [`create_reward`].
+pub(crate) async fn update_reward(
+    db: &impl ConnectionTrait,
+    id: i64,
+    patch: RewardPatch,
+) -> DomainResult<Reward> {
+    let existing = rewards::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound("reward"))?;
+    let mut model: rewards::ActiveModel = existing.into();
+    if let Some(name) = patch.name {
+        model.name = Set(required_text("name", &name, 100)?);
+    }
+    if let Some(cost) = patch.cost_points {
+        model.cost_points = Set(cost_points(cost)?);
+    }
+    if let Some(stock) = patch.stock {
+        model.stock = Set(stock_units(stock)?);
+    }
+    if let Some(active) = patch.active {
+        model.active = Set(active);
+    }
+    Ok(model.update(db).await?.into())
+}
+
+fn cost_points(cost: i64) -> DomainResult<i64> {
+    if (1..=MAX_ENTRY_POINTS).contains(&cost) {
+        Ok(cost)
+    } else {
+        Err(DomainError::validation(
+            "costPoints",
+            format!("must be between 1 and {MAX_ENTRY_POINTS}"),
+        ))
+    }
+}
+
+fn stock_units(stock: Option<i64>) -> DomainResult<Option<i64>> {
+    if stock.is_some_and(|s| s < 0) {
+        return Err(DomainError::validation(
+            "stock",
+            "must be 0 or more (leave it out for unlimited)",
+        ));
+    }
+    Ok(stock)
+}
+
+/// A programme's rewards, cheapest first.
+///
+/// # Errors
+/// Database failures.
+pub(crate) async fn rewards_of(
+    db: &impl ConnectionTrait,
+    program_id: i64,
+) -> DomainResult<Vec<Reward>> {
+    Ok(rewards::Entity::find()
+        .filter(rewards::Column::ProgramId.eq(program_id))
+        .order_by_asc(rewards::Column::CostPoints)
+        .order_by_asc(rewards::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Reward::from)
+        .collect())
+}
+
+/// Redeems inside the caller's transaction; returns the redemption id.
+///
+/// # Errors
+/// `BAD_USER_INPUT` for a reward of another programme, `NOT_FOUND`,
+/// `CONFLICT` (inactive reward, key reused with another payload),
+/// `INSUFFICIENT_POINTS`, `OUT_OF_STOCK`.
+pub(crate) async fn redeem(
+    db: &impl ConnectionTrait,
+    actor_id: i64,
+    membership_id: i64,
+    reward_id: i64,
+    key: &IdempotencyKey,
+) -> DomainResult<i64> {
+    let hash = idempotency::request_hash(&format!("{membership_id}:{reward_id}"));
+    if let Claim::Replay(response) = idempotency::claim(db, REDEEM_SCOPE, key, &hash).await? {
+        return stored_id(&response, "redemptionId");
+    }
+    let membership = memberships::Entity::find_by_id(membership_id)
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound("membership"))?;
+    let reward = rewards::Entity::find_by_id(reward_id)
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound("reward"))?;
+    if reward.program_id != membership.program_id {
+        return Err(DomainError::validation(
+            "rewardId",
+            "belongs to another loyalty programme than the membership",
+        ));
+    }
+    if !reward.active {
+        return Err(DomainError::conflict("the reward is no longer offered"));
+    }
+    let now = Utc::now();
+    let entry = ledger::append(
+        db,
+        NewEntry {
+            membership_id,
+            delta: -reward.cost_points,
+            reason: LedgerReason::Redemption,
+            source_key: format!("redemption:{}", key.as_ref()),
+            occurred_at: now,
+            expires_at: None,
+            actor_id: Some(actor_id),
+            note: Some(reward.name.clone()),
+        },
+    )
+    .await?
+    .ok_or_else(|| DomainError::conflict("this redemption was already recorded"))?;
+    if reward.stock.is_some() {
+        let taken = rewards::Entity::update_many()
+            .col_expr(
+                rewards::Column::Stock,
+                Expr::col(rewards::Column::Stock).sub(1),
+            )
+            .filter(rewards::Column::Id.eq(reward.id))
+            .filter(rewards::Column::Stock.gt(0))
+            .exec(db)
+            .await?;
+        if taken.rows_affected != 1 {
+            return Err(DomainError::OutOfStock);
+        }
+    }
+    let redemption = redemptions::ActiveModel {
+        membership_id: Set(membership_id),
+        reward_id: Set(reward.id),
+        ledger_entry_id: Set(entry.id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    idempotency::complete(
+        db,
+        REDEEM_SCOPE,
+        key,
+        &json!({ "redemptionId": redemption.id }),
+    )
+    .await?;
+    Ok(redemption.id)
+}
+
+/// Adjusts inside the caller's transaction; returns the ledger entry id.
+///
+/// # Errors
+/// `BAD_USER_INPUT` (zero or oversized delta, empty note), `NOT_FOUND`,
+/// `CONFLICT` (key reused with another payload), `INSUFFICIENT_POINTS`.
+pub(crate) async fn adjust(
+    db: &impl ConnectionTrait,
+    actor_id: i64,
+    membership_id: i64,
+    delta: i64,
+    note: &str,
+    key: &IdempotencyKey,
+) -> DomainResult<i64> {
+    if delta == 0 || delta.checked_abs().is_none_or(|d| d > MAX_ENTRY_POINTS) {
+        return Err(DomainError::validation(
+            "delta",
+            format!("must be non-zero and at most {MAX_ENTRY_POINTS} in magnitude"),
+        ));
+    }
+    let note = required_text("note", note, 500)?;
+    let hash = idempotency::request_hash(&format!("{membership_id}:{delta}:{note}"));
+    if let Claim::Replay(response) = idempotency::claim(db, ADJUST_SCOPE, key, &hash).await? {
+        return stored_id(&response, "ledgerEntryId");
+    }
+    let membership = programs::load_membership(db, membership_id).await?;
+    let now = Utc::now();
+    let entry = ledger::append(
+        db,
+        NewEntry {
+            membership_id,
+            delta,
+            reason: LedgerReason::Adjustment,
+            source_key: format!("adjustment:{}", key.as_ref()),
+            occurred_at: now,
+            expires_at: (delta > 0)
+                .then(|| membership.program.expiry_for(now))
+                .flatten(),
+            actor_id: Some(actor_id),
+            note: Some(note),
+        },
+    )
+    .await?
+    .ok_or_else(|| DomainError::conflict("this adjustment was already recorded"))?;
+    idempotency::complete(db, ADJUST_SCOPE, key, &json!({ "ledgerEntryId": entry.id })).await?;
+    Ok(entry.id)
+}
+
+fn stored_id(response: &serde_json::Value, field: &str) -> DomainResult<i64> {
+    response[field]
+        .as_i64()
+        .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("stored response lacks {field}")))
+}
+
+/// Loads a ledger entry.
+///
+/// # Errors
+/// `NOT_FOUND`.
+pub(crate) async fn load_entry(db: &impl ConnectionTrait, id: i64) -> DomainResult<LedgerEntry> {
+    ledger_entries::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound("ledger entry"))
+        .and_then(LedgerEntry::try_from)
+}

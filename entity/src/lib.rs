@@ -1,0 +1,29 @@
+//! SeaORM entities, one module per table.
+
+pub mod churn_events;
+pub mod costs;
+pub mod csi_factor_sets;
+pub mod csi_factors;
+pub mod csi_ratings;
+pub mod customer_tags;
+pub mod customers;
+pub mod erasures;
+pub mod follow_ups;
+pub mod idempotency_keys;
+pub mod interactions;
+pub mod ledger_entries;
+pub mod login_failures;
+pub mod loyalty_programs;
+pub mod loyalty_tiers;
+pub mod memberships;
+pub mod promotions;
+pub mod purchases;
+pub mod redemptions;
+pub mod refresh_tokens;
+pub mod rewards;
+pub mod survey_answers;
+pub mod survey_invitations;
+pub mod survey_questions;
+pub mod survey_responses;
+pub mod surveys;
+pub mod users;

@@ -1,0 +1,39 @@
+//! Forward-only schema migrations for SQLite and PostgreSQL.
+//!
+//! Migrations never use `entity::…`, so old ones keep compiling when entities
+//! change. A migration is never edited once released: add a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod sql;
+
+mod m20261123_000001_create_users;
+mod m20261123_000002_create_customers;
+mod m20261123_000003_create_loyalty;
+mod m20261123_000004_create_csi;
+mod m20261123_000005_create_surveys;
+mod m20261123_000006_create_guards;
+mod m20261123_200001_ledger_maintains_balance;
+mod m20261123_200002_ledger_guard_multirow;
+mod m20261123_300001_csi_versions_and_report_index;
+mod m20261123_500001_metrics_indexes;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_users::Migration),
+            Box::new(m20261123_000002_create_customers::Migration),
+            Box::new(m20261123_000003_create_loyalty::Migration),
+            Box::new(m20261123_000004_create_csi::Migration),
+            Box::new(m20261123_000005_create_surveys::Migration),
+            Box::new(m20261123_000006_create_guards::Migration),
+            Box::new(m20261123_300001_csi_versions_and_report_index::Migration),
+            Box::new(m20261123_500001_metrics_indexes::Migration),
+            Box::new(m20261123_200001_ledger_maintains_balance::Migration),
+            Box::new(m20261123_200002_ledger_guard_multirow::Migration),
+        ]
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the survey form page test in headless Chromium.
+# Installs Debian's chromium + chromedriver and selenium when missing, builds the
+# `rapport` binary, then runs tests/browser/test_form.py. Called from .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+if ! python3 -c 'import selenium' 2>/dev/null; then
+  python3 -m pip install --quiet selenium 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages selenium
+fi
+
+cargo build -q -p api
+exec python3 tests/browser/test_form.py

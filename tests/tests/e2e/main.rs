@@ -1,0 +1,19 @@
+//! End-to-end tests: the real server on a random port, spoken to over HTTP.
+//! Every test runs on SQLite and, with `TEST_DATABASE_URL`, on PostgreSQL.
+
+#[macro_use]
+pub mod helpers;
+
+mod auth;
+mod authz;
+mod csi;
+mod csi_scale;
+mod customers;
+mod faults;
+mod hardening;
+mod limits;
+mod loyalty;
+mod metrics;
+mod process;
+mod schema;
+mod surveys;

@@ -1,0 +1,255 @@
+//! Tests of the real `rapport` binary as a process: logs, signals.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// The `rapport` command line as a binary of this package (see `src/bin`).
+pub fn rapport_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_rapport-under-test"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A server process on a temporary SQLite database, logging to a file.
+pub struct ServerProcess {
+    pub child: Child,
+    pub address: String,
+    pub log: PathBuf,
+    /// Keeps the database directory alive as long as the process.
+    _dir: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    pub fn env(dir: &std::path::Path) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "DATABASE_URL",
+                format!("sqlite://{}?mode=rwc", dir.join("rapport.db").display()),
+            ),
+            ("RAPPORT_DATA_DIR", dir.display().to_string()),
+            (
+                "RAPPORT_LOG",
+                "debug,sqlx=warn,h2=warn,hyper=warn".to_owned(),
+            ),
+        ]
+    }
+
+    pub fn create_user(dir: &std::path::Path, email: &str, password: &str, role: &str) {
+        let mut child = Command::new(rapport_binary())
+            .args([
+                "create-user",
+                "--email",
+                email,
+                "--role",
+                role,
+                "--password-stdin",
+            ])
+            .envs(Self::env(dir))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn create-user");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{password}\n").as_bytes())
+            .expect("write password");
+        assert!(
+            child.wait().expect("wait").success(),
+            "create-user succeeded"
+        );
+    }
+
+    pub async fn start(dir: tempfile::TempDir) -> Self {
+        let port = free_port();
+        let log = dir.path().join("server.log");
+        let log_file = std::fs::File::create(&log).expect("log file");
+        let child = Command::new(rapport_binary())
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .envs(Self::env(dir.path()))
+            .stdout(log_file.try_clone().expect("clone"))
+            .stderr(log_file)
+            .spawn()
+            .expect("spawn server");
+        let address = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            if let Ok(r) = client.get(format!("{address}/ready")).send().await {
+                if r.status() == 200 {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self {
+            child,
+            address,
+            log,
+            _dir: dir,
+        }
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn post(client: &reqwest::Client, address: &str, query: &str, variables: Value) -> Value {
+    client
+        .post(format!("{address}/graphql"))
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json")
+}
+
+const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logs_never_contain_passwords_or_tokens() {
+    let dir = tempfile::tempdir().expect("dir");
+    let password = "Sup3r-Secret-Passphrase-XYZ";
+    ServerProcess::create_user(dir.path(), "ann@example.com", password, "ADMIN");
+    let server = ServerProcess::start(dir).await;
+    let client = reqwest::Client::new();
+
+    let body = post(
+        &client,
+        &server.address,
+        LOGIN,
+        json!({ "e": "ann@example.com", "p": password }),
+    )
+    .await;
+    let access = body["data"]["login"]["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let refresh = body["data"]["login"]["refreshToken"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    post(
+        &client,
+        &server.address,
+        LOGIN,
+        json!({ "e": "ann@example.com", "p": "Wrong-Passphrase-QQQ" }),
+    )
+    .await;
+    post(
+        &client,
+        &server.address,
+        "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }",
+        json!({ "t": refresh }),
+    )
+    .await;
+    client
+        .post(format!("{}/graphql", server.address))
+        .bearer_auth(&access)
+        .json(&json!({ "query": "{ me { email } }" }))
+        .send()
+        .await
+        .expect("sent");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let log = std::fs::read_to_string(&server.log).expect("log");
+    assert!(log.contains("/graphql"), "request logging is on: {log}");
+    for (what, secret) in [
+        ("password", password),
+        ("wrong password", "Wrong-Passphrase-QQQ"),
+        ("access token", access.as_str()),
+        ("refresh token", refresh.as_str()),
+    ] {
+        assert!(!log.contains(secret), "{what} leaked into the logs");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_under_load_finishes_in_flight_requests_and_exits_zero() {
+    let dir = tempfile::tempdir().expect("dir");
+    ServerProcess::create_user(
+        dir.path(),
+        "ann@example.com",
+        "correct horse battery staple",
+        "ADMIN",
+    );
+    let mut server = ServerProcess::start(dir).await;
+    let client = reqwest::Client::new();
+
+    // Open the connections first, so every request below rides an accepted
+    // connection: SIGTERM stops accepting new ones, which is not what this tests.
+    let warm: Vec<_> = (0..20)
+        .map(|_| {
+            let client = client.clone();
+            let url = format!("{}/health", server.address);
+            tokio::spawn(async move { client.get(url).send().await.map(|r| r.status()) })
+        })
+        .collect();
+    for request in warm {
+        assert!(request.await.expect("task").is_ok(), "warm-up request");
+    }
+    // Logins hash with argon2, so these are genuinely in flight when the signal lands.
+    let requests: Vec<_> = (0..20)
+        .map(|i| {
+            let client = client.clone();
+            let address = server.address.clone();
+            tokio::spawn(async move {
+                post(
+                    &client,
+                    &address,
+                    LOGIN,
+                    json!({ "e": format!("user{i}@example.com"), "p": "whatever it is" }),
+                )
+                .await
+            })
+        })
+        .collect();
+    // Long enough for every connection to be accepted on a loaded machine
+    // (a request not yet read when the signal lands is not in flight).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.signal("TERM");
+    for request in requests {
+        let body = request.await.expect("task");
+        assert!(
+            body["errors"][0]["extensions"]["code"].is_string(),
+            "in-flight request answered: {body}"
+        );
+    }
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server exits after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit code 0, got {status:?}");
+}
