@@ -1,13 +1,8 @@
 //! One schema for the server, the tests and `rapport export-schema`.
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Schema, SchemaBuilder};
 
 use crate::graphql::extension::Limits;
-use crate::graphql::loader::csi::CsiVersionsLoader;
-use crate::graphql::loader::loyalty::{
-    ExpiringPointsByMembership, LedgerFirstPages, MembershipsByCustomer,
-};
 use crate::graphql::mutation::Mutation;
 use crate::graphql::query::Query;
 use crate::graphql::subscription::Subscription;
@@ -37,17 +32,6 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 /// introspection and field suggestions.
 pub fn build(services: Services, production: bool) -> AppSchema {
     let mut builder = schema_builder();
-    builder = crate::graphql::loader::with_customer_loaders(builder, &services.db);
-    builder = builder
-        .data(MembershipsByCustomer::data_loader(services.loyalty.clone()))
-        .data(LedgerFirstPages::data_loader(services.loyalty.clone()))
-        .data(ExpiringPointsByMembership::data_loader(
-            services.loyalty.clone(),
-        ));
-    builder = builder.data(DataLoader::new(
-        CsiVersionsLoader(services.db.clone()),
-        tokio::spawn,
-    ));
     builder = builder.data(services);
     if production {
         builder = builder.disable_introspection().disable_suggestions();

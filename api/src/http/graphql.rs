@@ -21,6 +21,7 @@ use crate::auth;
 use crate::graphql::context::{ClientAddr, RequestId};
 use crate::graphql::error::{code, to_graphql};
 use crate::graphql::extension::fill_code;
+use crate::graphql::loader::{self, Rounds};
 use crate::state::Services;
 
 /// Per-server HTTP settings.
@@ -258,7 +259,9 @@ async fn execute_inner<E: Executor>(
     if let Some(actor) = actor {
         request = request.data(actor);
     }
-    let run = AssertUnwindSafe(schema.execute(request)).catch_unwind();
+    let rounds = Rounds::default();
+    let request = loader::attach(request, services, &rounds);
+    let run = AssertUnwindSafe(rounds.drive(schema.execute(request))).catch_unwind();
     match tokio::time::timeout(settings.request_timeout, run).await {
         Ok(Ok(mut response)) => {
             // The schema extension cannot see request data in its `request`

@@ -6,15 +6,24 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::model::SurveyResponse;
 use crate::error::DomainResult;
 use entity::{follow_ups, survey_answers, survey_invitations, survey_responses};
 
-/// Each customer's latest `per_customer` responses (newest first), with their
-/// answers, in three queries whatever the number of customers
-/// (`ROW_NUMBER() OVER (PARTITION BY customer_id …)`).
+/// How much of each response a batch reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ResponseDetail {
+    /// The response row only (CSI, dates); `answers` stays empty.
+    Summary,
+    /// The response and its answers.
+    WithAnswers,
+}
+
+/// Each customer's latest `per_customer` responses (newest first), in one
+/// statement whatever the number of customers (`ROW_NUMBER() OVER
+/// (PARTITION BY customer_id …)`), plus one for the answers when asked.
 ///
 /// # Errors
 /// Database failures.
@@ -22,6 +31,7 @@ pub async fn responses_for_customers(
     db: &impl ConnectionTrait,
     customer_ids: &[i64],
     per_customer: u64,
+    detail: ResponseDetail,
 ) -> DomainResult<HashMap<i64, Vec<SurveyResponse>>> {
     let mut out: HashMap<i64, Vec<SurveyResponse>> = HashMap::new();
     if customer_ids.is_empty() || per_customer == 0 {
@@ -33,34 +43,29 @@ pub async fn responses_for_customers(
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(",");
-    let sql = format!(
-        "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY id DESC) AS rn \
-         FROM survey_responses WHERE customer_id IN ({list})) ranked WHERE rn <= {per_customer}"
-    );
-    let backend = db.get_database_backend();
-    let mut ids = Vec::new();
-    for row in db
-        .query_all_raw(Statement::from_string(backend, sql))
-        .await?
-    {
-        ids.push(row.try_get::<i64>("", "id")?);
-    }
-    if ids.is_empty() {
-        return Ok(out);
-    }
+    let latest = Expr::cust(format!(
+        "survey_responses.id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER \
+         (PARTITION BY customer_id ORDER BY id DESC) AS rn FROM survey_responses \
+         WHERE customer_id IN ({list})) ranked WHERE rn <= {per_customer})"
+    ));
     let rows = survey_responses::Entity::find()
-        .filter(survey_responses::Column::Id.is_in(ids.clone()))
+        .filter(latest)
         .order_by_desc(survey_responses::Column::Id)
         .all(db)
         .await?;
+    if rows.is_empty() {
+        return Ok(out);
+    }
     let mut answers: HashMap<i64, Vec<survey_answers::Model>> = HashMap::new();
-    for a in survey_answers::Entity::find()
-        .filter(survey_answers::Column::ResponseId.is_in(ids))
-        .order_by_asc(survey_answers::Column::Id)
-        .all(db)
-        .await?
-    {
-        answers.entry(a.response_id).or_default().push(a);
+    if detail == ResponseDetail::WithAnswers {
+        for a in survey_answers::Entity::find()
+            .filter(survey_answers::Column::ResponseId.is_in(rows.iter().map(|r| r.id)))
+            .order_by_asc(survey_answers::Column::Id)
+            .all(db)
+            .await?
+        {
+            answers.entry(a.response_id).or_default().push(a);
+        }
     }
     for row in rows {
         let a = answers.remove(&row.id).unwrap_or_default();

@@ -12,7 +12,7 @@ mod surveys;
 
 use sea_orm::DatabaseConnection;
 
-pub use customers::{on_customer_erased, responses_for_customers};
+pub use customers::{on_customer_erased, responses_for_customers, ResponseDetail};
 pub use follow_ups::FollowUpFilter;
 pub use invitations::{
     hash_token, InvitationBatch, InvitationToken, IssuedInvitation, SkipReason,

@@ -1230,6 +1230,7 @@ async fn the_ledger_pages_newest_first(engine: Engine) {
 
 async fn customer_memberships_load_in_one_batch(engine: Engine) {
     use api::graphql::loader::loyalty::MembershipsByCustomer;
+    use api::graphql::loader::BatchLoad as _;
     let s = setup(engine, json!({})).await;
     let second = create_program(&s.app, &s.admin, json!({ "name": "Second" })).await;
     let mut customers = Vec::new();
@@ -1241,16 +1242,14 @@ async fn customer_memberships_load_in_one_batch(engine: Engine) {
         }
         customers.push(c);
     }
-    let loader = MembershipsByCustomer::data_loader(s.app.services.loyalty.clone());
+    let loader = MembershipsByCustomer(s.app.services.loyalty.clone());
     let count = |n: usize| {
         let loader = &loader;
         let keys = customers[..n].to_vec();
         let app = &s.app;
         async move {
-            // One call, so the batch cannot be split by the loader's time
-            // window on a loaded machine; the GraphQL tests cover that path.
             let before = app.statements();
-            let loaded = loader.load_many(keys.iter().copied()).await;
+            let loaded = loader.load(&keys).await;
             (app.statements() - before, loaded)
         }
     };
@@ -1417,15 +1416,10 @@ async fn a_page_of_members_with_ledgers_costs_the_same_for_3_or_25(engine: Engin
             (used, body)
         }
     };
-    // DataLoaders batch keys that arrive within a short window; on a loaded
-    // machine a batch can occasionally split, so the cheapest of five runs is
-    // compared (an N+1 would add a statement per row every time).
-    let (mut few, small) = cost(3).await;
-    let (mut many, big) = cost(25).await;
-    for _ in 0..4 {
-        few = few.min(cost(3).await.0);
-        many = many.min(cost(25).await.0);
-    }
+    // Loaders batch by resolver round, so every run costs the same.
+    let (few, small) = cost(3).await;
+    let (many, big) = cost(25).await;
+    assert_eq!(cost(25).await.0, many, "the count is the same on every run");
     let edges = data(&big)["loyaltyProgram"]["members"]["edges"]
         .as_array()
         .expect("edges")
@@ -1523,15 +1517,10 @@ async fn the_customer_card_shows_memberships_without_n_plus_1(engine: Engine) {
             (app.statements() - before, body)
         }
     };
-    // DataLoaders batch keys that arrive within a short window; on a loaded
-    // machine a batch can occasionally split, so the cheapest of five runs is
-    // compared (an N+1 would add a statement per row every time).
-    let (mut few, _) = cost(3).await;
-    let (mut many, body) = cost(20).await;
-    for _ in 0..4 {
-        few = few.min(cost(3).await.0);
-        many = many.min(cost(20).await.0);
-    }
+    // Loaders batch by resolver round, so every run costs the same.
+    let (few, _) = cost(3).await;
+    let (many, body) = cost(20).await;
+    assert_eq!(cost(20).await.0, many, "the count is the same on every run");
     let edges = data(&body)["customers"]["edges"]
         .as_array()
         .expect("edges")

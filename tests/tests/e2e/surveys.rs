@@ -1440,14 +1440,40 @@ async fn customer_responses_batch_and_erasure_hook(engine: Engine) {
     let live = f.invite(&app, cid).await;
 
     let before = app.statements();
-    let batch = domain::feedback::responses_for_customers(app.db(), &[ann, bob, cid], 5)
-        .await
-        .expect("batch");
-    assert!(app.statements() - before <= 3, "constant round-trips");
+    let batch = domain::feedback::responses_for_customers(
+        app.db(),
+        &[ann, bob, cid],
+        5,
+        domain::feedback::ResponseDetail::WithAnswers,
+    )
+    .await
+    .expect("batch");
+    assert_eq!(
+        app.statements() - before,
+        2,
+        "responses, then their answers"
+    );
     assert_eq!(batch.get(&ann).map(Vec::len), Some(1));
     assert_eq!(batch.get(&bob).map(Vec::len), Some(1));
     assert!(!batch.contains_key(&cid));
     assert_eq!(batch[&ann][0].answers.len(), 9);
+    let before = app.statements();
+    let summary = domain::feedback::responses_for_customers(
+        app.db(),
+        &[ann, bob, cid],
+        5,
+        domain::feedback::ResponseDetail::Summary,
+    )
+    .await
+    .expect("summary");
+    assert_eq!(
+        app.statements() - before,
+        1,
+        "one statement without answers"
+    );
+    assert!(summary[&ann][0].answers.is_empty());
+    assert_eq!(summary[&ann][0].id, batch[&ann][0].id);
+    assert_eq!(summary[&ann][0].csi, batch[&ann][0].csi);
 
     domain::feedback::on_customer_erased(app.db(), ann, Utc::now())
         .await
@@ -1455,9 +1481,14 @@ async fn customer_responses_batch_and_erasure_hook(engine: Engine) {
     domain::feedback::on_customer_erased(app.db(), cid, Utc::now())
         .await
         .expect("erase");
-    let batch = domain::feedback::responses_for_customers(app.db(), &[ann, bob], 5)
-        .await
-        .expect("batch");
+    let batch = domain::feedback::responses_for_customers(
+        app.db(),
+        &[ann, bob],
+        5,
+        domain::feedback::ResponseDetail::WithAnswers,
+    )
+    .await
+    .expect("batch");
     assert!(
         batch[&ann][0].answers.iter().all(|a| a.text.is_none()),
         "free text removed"
@@ -1548,6 +1579,22 @@ async fn customer_cards_show_latest_responses_in_constant_statements(engine: Eng
             assert_eq!(latest[0]["csi"], "87.5");
         }
     }
+    // Asking for the answers costs exactly one statement more, and gets them.
+    let with_answers = "query($n: Int) { customers(first: $n) { edges { node { id \
+                        latestSurveyResponses(first: 1) { csi answers { questionId } } } } } }";
+    let before = app.statements();
+    let body = app
+        .graphql_as(Some(&f.admin), with_answers, json!({ "n": 6 }))
+        .await;
+    assert_eq!(app.statements() - before, large + 1, "{body}");
+    let answered = data(&body)["customers"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter_map(|e| e["node"]["latestSurveyResponses"].get(0))
+        .map(|r| r["answers"].as_array().map(Vec::len))
+        .collect::<Vec<_>>();
+    assert_eq!(answered, vec![Some(9); 3], "{body}");
     let bad = app
         .graphql_as(
             Some(&f.admin),

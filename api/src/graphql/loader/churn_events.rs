@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
+use super::BatchLoad;
 use domain::customers::{churn_events_for, ChurnEvent};
 use domain::DomainError;
 use sea_orm::DatabaseConnection;
@@ -11,11 +11,11 @@ use sea_orm::DatabaseConnection;
 /// Loads churn histories for many customers in one statement.
 pub struct ChurnEventsLoader(pub DatabaseConnection);
 
-impl Loader<i64> for ChurnEventsLoader {
+impl BatchLoad for ChurnEventsLoader {
+    type Key = i64;
     type Value = Vec<ChurnEvent>;
-    type Error = Arc<DomainError>;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<ChurnEvent>>, Self::Error> {
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<ChurnEvent>>, Arc<DomainError>> {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }

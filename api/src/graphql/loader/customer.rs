@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
+use super::BatchLoad;
 use domain::customers::{customers_by_ids, Customer};
 use domain::DomainError;
 use sea_orm::DatabaseConnection;
@@ -11,11 +11,11 @@ use sea_orm::DatabaseConnection;
 /// Loads customers by id in one batch.
 pub struct CustomerLoader(pub DatabaseConnection);
 
-impl Loader<i64> for CustomerLoader {
+impl BatchLoad for CustomerLoader {
+    type Key = i64;
     type Value = Customer;
-    type Error = Arc<DomainError>;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Customer>, Self::Error> {
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Customer>, Arc<DomainError>> {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }

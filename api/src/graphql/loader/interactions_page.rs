@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
+use super::BatchLoad;
 use domain::customers::{interactions_page_for, Interaction};
 use domain::pagination::Page;
 use domain::DomainError;
@@ -15,14 +15,14 @@ use super::first_page::{by_limit, FirstPage};
 /// Loads first pages of each customer's interactions in batches.
 pub struct InteractionsPageLoader(pub DatabaseConnection);
 
-impl Loader<FirstPage> for InteractionsPageLoader {
+impl BatchLoad for InteractionsPageLoader {
+    type Key = FirstPage;
     type Value = Page<Interaction>;
-    type Error = Arc<DomainError>;
 
     async fn load(
         &self,
         keys: &[FirstPage],
-    ) -> Result<HashMap<FirstPage, Page<Interaction>>, Self::Error> {
+    ) -> Result<HashMap<FirstPage, Page<Interaction>>, Arc<DomainError>> {
         let mut out = HashMap::with_capacity(keys.len());
         for (limit, ids) in by_limit(keys) {
             let pages = interactions_page_for(&self.0, &ids, limit)

@@ -5,34 +5,24 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use super::BatchLoad;
 use domain::loyalty::{ExpiringPoints, LedgerEntry, LoyaltyService, Membership};
 use domain::pagination::Page;
 use domain::DomainError;
 
 /// Loads every membership of a batch of customers in three statements, over
 /// `domain::loyalty::memberships_for_customers`.
-pub struct MembershipsByCustomer {
-    loyalty: LoyaltyService,
-}
+pub struct MembershipsByCustomer(pub LoyaltyService);
 
-impl MembershipsByCustomer {
-    /// A batching, non-caching loader (safe to share across requests), with
-    /// the shared [`super::BATCH_WINDOW`].
-    pub fn data_loader(loyalty: LoyaltyService) -> DataLoader<Self> {
-        super::batching(Self { loyalty })
-    }
-}
-
-impl Loader<i64> for MembershipsByCustomer {
+impl BatchLoad for MembershipsByCustomer {
+    type Key = i64;
     type Value = Vec<Membership>;
-    type Error = Arc<DomainError>;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Arc<DomainError>> {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
-        self.loyalty
+        self.0
             .memberships_for_customers(keys)
             .await
             .map_err(Arc::new)
@@ -41,26 +31,16 @@ impl Loader<i64> for MembershipsByCustomer {
 
 /// The first page of many memberships' ledgers, keyed by `(membership id,
 /// page size)`: one statement per distinct page size in a batch.
-pub struct LedgerFirstPages {
-    loyalty: LoyaltyService,
-}
+pub struct LedgerFirstPages(pub LoyaltyService);
 
-impl LedgerFirstPages {
-    /// A batching, non-caching loader (safe to share across requests), with
-    /// the shared [`super::BATCH_WINDOW`].
-    pub fn data_loader(loyalty: LoyaltyService) -> DataLoader<Self> {
-        super::batching(Self { loyalty })
-    }
-}
-
-impl Loader<(i64, u64)> for LedgerFirstPages {
+impl BatchLoad for LedgerFirstPages {
+    type Key = (i64, u64);
     type Value = Page<LedgerEntry>;
-    type Error = Arc<DomainError>;
 
     async fn load(
         &self,
         keys: &[(i64, u64)],
-    ) -> Result<HashMap<(i64, u64), Self::Value>, Self::Error> {
+    ) -> Result<HashMap<(i64, u64), Self::Value>, Arc<DomainError>> {
         let mut by_limit: HashMap<u64, Vec<i64>> = HashMap::new();
         for (id, limit) in keys {
             by_limit.entry(*limit).or_default().push(*id);
@@ -68,7 +48,7 @@ impl Loader<(i64, u64)> for LedgerFirstPages {
         let mut out = HashMap::new();
         for (limit, ids) in by_limit {
             let pages = self
-                .loyalty
+                .0
                 .ledger_first_pages(&ids, limit)
                 .await
                 .map_err(Arc::new)?;
@@ -79,29 +59,16 @@ impl Loader<(i64, u64)> for LedgerFirstPages {
 }
 
 /// Points about to expire for many memberships in one statement.
-pub struct ExpiringPointsByMembership {
-    loyalty: LoyaltyService,
-}
+pub struct ExpiringPointsByMembership(pub LoyaltyService);
 
-impl ExpiringPointsByMembership {
-    /// A batching, non-caching loader (safe to share across requests), with
-    /// the shared [`super::BATCH_WINDOW`].
-    pub fn data_loader(loyalty: LoyaltyService) -> DataLoader<Self> {
-        super::batching(Self { loyalty })
-    }
-}
-
-impl Loader<i64> for ExpiringPointsByMembership {
+impl BatchLoad for ExpiringPointsByMembership {
+    type Key = i64;
     type Value = Vec<ExpiringPoints>;
-    type Error = Arc<DomainError>;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Arc<DomainError>> {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
-        self.loyalty
-            .expiring_points_for(keys)
-            .await
-            .map_err(Arc::new)
+        self.0.expiring_points_for(keys).await.map_err(Arc::new)
     }
 }

@@ -1,7 +1,16 @@
-//! DataLoaders: one file per relation or per-parent aggregate, each glue over a
-//! domain batch function, so lists never cost a query per row.
+//! Batch loaders: one file per relation or per-parent aggregate, each glue over
+//! a domain batch function, so lists never cost a query per row.
+//!
+//! Batching is scheduled by the request, not by a timer. Every request gets
+//! its own [`Loaders`] and runs inside [`Rounds::drive`]: resolvers register
+//! the keys they need and wait; once the whole resolver tree has nothing else
+//! to do, each loader with waiting keys sends one batch, and the next round
+//! starts only when every batch of this one has answered. A page therefore
+//! costs the same statements however many rows it has and however busy the
+//! machine is, and no request waits on a batching window.
 
 pub mod churn_events;
+pub mod csi;
 pub mod customer;
 pub mod first_page;
 pub mod interactions_page;
@@ -11,48 +20,232 @@ pub mod purchase_stats;
 pub mod purchases_page;
 pub mod referrals_page;
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
 
-use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{ObjectType, SchemaBuilder, SubscriptionType};
-use sea_orm::DatabaseConnection;
+use async_graphql::Request;
+use domain::DomainError;
+use futures::channel::oneshot;
+use futures::future::{poll_fn, BoxFuture};
+use futures::stream::{FuturesUnordered, StreamExt as _};
+use futures::task::ArcWake;
 
-/// Adds the customer card's loaders. `DataLoader::new` batches without
-/// caching, so schema-wide loaders never serve stale rows across requests.
-pub fn with_customer_loaders<Q, M, S>(
-    builder: SchemaBuilder<Q, M, S>,
-    db: &DatabaseConnection,
-) -> SchemaBuilder<Q, M, S>
-where
-    Q: ObjectType + 'static,
-    M: ObjectType + 'static,
-    S: SubscriptionType + 'static,
-{
-    builder
-        .data(batching(customer::CustomerLoader(db.clone())))
-        .data(batching(churn_events::ChurnEventsLoader(db.clone())))
-        .data(batching(purchase_stats::PurchaseStatsLoader(db.clone())))
-        .data(batching(interactions_page::InteractionsPageLoader(
-            db.clone(),
-        )))
-        .data(batching(purchases_page::PurchasesPageLoader(db.clone())))
-        .data(batching(referrals_page::ReferralsPageLoader(db.clone())))
-        .data(batching(latest_responses::LatestResponsesLoader(
-            db.clone(),
-        )))
+use crate::state::Services;
+
+/// A domain batch function: the values of many keys in one go. Keys with no
+/// value are simply absent from the map.
+pub trait BatchLoad: Send + Sync + 'static {
+    type Key: Clone + Eq + Hash + Send + Sync + 'static;
+    type Value: Clone + Send + Sync + 'static;
+
+    fn load(
+        &self,
+        keys: &[Self::Key],
+    ) -> impl Future<Output = Result<HashMap<Self::Key, Self::Value>, Arc<DomainError>>> + Send;
 }
 
-/// How long a loader waits for more keys before it queries. Resolvers of one
-/// page register their keys within microseconds; 2 ms keeps a busy machine
-/// from splitting a page's batch while adding little latency.
-pub const BATCH_WINDOW: Duration = Duration::from_millis(2);
+type Batch = BoxFuture<'static, ()>;
 
-/// A non-caching loader with the [`BATCH_WINDOW`].
-pub fn batching<K, T>(loader: T) -> DataLoader<T>
-where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-    T: Loader<K>,
-{
-    DataLoader::new(loader, tokio::spawn).delay(BATCH_WINDOW)
+/// The batches a request's resolvers asked for and that have not started.
+#[derive(Clone, Default)]
+pub struct Rounds(Arc<Mutex<Vec<Batch>>>);
+
+impl Rounds {
+    fn queue(&self, batch: Batch) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(batch);
+    }
+
+    fn take(&self) -> Vec<Batch> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Runs `execution` (a request's resolver tree) to completion, sending
+    /// the batches it queues round by round on the same task.
+    pub async fn drive<F: Future>(self, execution: F) -> F::Output {
+        let mut execution = pin!(execution);
+        let mut round = FuturesUnordered::new();
+        poll_fn(move |cx| {
+            let mut polls = 0;
+            loop {
+                // Nested `FuturesUnordered`s (lists and fields) poll a few
+                // children, wake themselves and return; the tree has
+                // registered every key it can only once a poll ends without
+                // such a wake-up.
+                let nudge = Arc::new(Nudge {
+                    woken: AtomicBool::new(false),
+                    task: cx.waker().clone(),
+                });
+                let waker = futures::task::waker(nudge.clone());
+                if let Poll::Ready(output) =
+                    execution.as_mut().poll(&mut Context::from_waker(&waker))
+                {
+                    return Poll::Ready(output);
+                }
+                polls += 1;
+                if nudge.woken.load(Ordering::Acquire) && polls < MAX_POLLS_PER_ROUND {
+                    continue;
+                }
+                polls = 0;
+                if round.is_empty() {
+                    let next = self.take();
+                    if next.is_empty() {
+                        return Poll::Pending;
+                    }
+                    round.extend(next);
+                }
+                while !round.is_empty() {
+                    if round.poll_next_unpin(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                }
+                // The round is complete and its answers woke resolvers: let
+                // them register their next keys before the next round is cut.
+            }
+        })
+        .await
+    }
 }
-pub mod csi;
+
+/// Bounds the polls spent waiting for the tree to settle, in case a future
+/// wakes itself forever; past it the round is cut with the keys so far.
+const MAX_POLLS_PER_ROUND: u32 = 4096;
+
+/// A waker that remembers being woken and passes the wake-up on to the task.
+struct Nudge {
+    woken: AtomicBool,
+    task: Waker,
+}
+
+impl ArcWake for Nudge {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        arc_self.woken.store(true, Ordering::Release);
+        arc_self.task.wake_by_ref();
+    }
+}
+
+type Answer<L> =
+    Result<Arc<HashMap<<L as BatchLoad>::Key, <L as BatchLoad>::Value>>, Arc<DomainError>>;
+
+struct Waiting<L: BatchLoad> {
+    keys: Vec<L::Key>,
+    waiters: Vec<oneshot::Sender<Answer<L>>>,
+}
+
+/// One loader of one request: collects keys until the round is cut.
+pub struct Loader<L: BatchLoad> {
+    batch_fn: Arc<L>,
+    rounds: Rounds,
+    waiting: Arc<Mutex<Option<Waiting<L>>>>,
+}
+
+impl<L: BatchLoad> Loader<L> {
+    pub fn new(batch_fn: L, rounds: &Rounds) -> Self {
+        Self {
+            batch_fn: Arc::new(batch_fn),
+            rounds: rounds.clone(),
+            waiting: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// The value of `key`, fetched together with every other key asked for
+    /// in the same round.
+    pub async fn load_one(&self, key: L::Key) -> Result<Option<L::Value>, Arc<DomainError>> {
+        let (sender, answer) = oneshot::channel();
+        {
+            let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+            match waiting.as_mut() {
+                Some(open) => {
+                    if !open.keys.contains(&key) {
+                        open.keys.push(key.clone());
+                    }
+                    open.waiters.push(sender);
+                }
+                None => {
+                    *waiting = Some(Waiting {
+                        keys: vec![key.clone()],
+                        waiters: vec![sender],
+                    });
+                    self.rounds.queue(Box::pin(send_batch(
+                        self.batch_fn.clone(),
+                        self.waiting.clone(),
+                    )));
+                }
+            }
+        }
+        match answer.await {
+            Ok(Ok(values)) => Ok(values.get(&key).cloned()),
+            Ok(Err(error)) => Err(error),
+            Err(oneshot::Canceled) => Err(Arc::new(DomainError::Internal(anyhow::anyhow!(
+                "a batch was dropped before it answered"
+            )))),
+        }
+    }
+}
+
+async fn send_batch<L: BatchLoad>(batch_fn: Arc<L>, waiting: Arc<Mutex<Option<Waiting<L>>>>) {
+    let Some(Waiting { keys, waiters }) = waiting
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+    else {
+        return;
+    };
+    let answer = batch_fn.load(&keys).await.map(Arc::new);
+    for waiter in waiters {
+        // A waiter whose resolver was dropped no longer needs its answer.
+        let _ = waiter.send(answer.clone());
+    }
+}
+
+/// Attaches a fresh set of loaders, scheduled by `rounds`, to a request.
+pub fn attach(request: Request, services: &Services, rounds: &Rounds) -> Request {
+    let db = &services.db;
+    let loyalty = &services.loyalty;
+    request
+        .data(Loader::new(customer::CustomerLoader(db.clone()), rounds))
+        .data(Loader::new(
+            churn_events::ChurnEventsLoader(db.clone()),
+            rounds,
+        ))
+        .data(Loader::new(
+            purchase_stats::PurchaseStatsLoader(db.clone()),
+            rounds,
+        ))
+        .data(Loader::new(
+            interactions_page::InteractionsPageLoader(db.clone()),
+            rounds,
+        ))
+        .data(Loader::new(
+            purchases_page::PurchasesPageLoader(db.clone()),
+            rounds,
+        ))
+        .data(Loader::new(
+            referrals_page::ReferralsPageLoader(db.clone()),
+            rounds,
+        ))
+        .data(Loader::new(
+            latest_responses::LatestResponsesLoader(db.clone()),
+            rounds,
+        ))
+        .data(Loader::new(csi::CsiVersionsLoader(db.clone()), rounds))
+        .data(Loader::new(
+            loyalty::MembershipsByCustomer(loyalty.clone()),
+            rounds,
+        ))
+        .data(Loader::new(
+            loyalty::LedgerFirstPages(loyalty.clone()),
+            rounds,
+        ))
+        .data(Loader::new(
+            loyalty::ExpiringPointsByMembership(loyalty.clone()),
+            rounds,
+        ))
+}

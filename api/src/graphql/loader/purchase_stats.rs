@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
+use super::BatchLoad;
 use domain::customers::{purchase_stats_for, PurchaseStats};
 use domain::DomainError;
 use sea_orm::DatabaseConnection;
@@ -12,11 +12,11 @@ use sea_orm::DatabaseConnection;
 /// Loads purchase aggregates for many customers in one statement.
 pub struct PurchaseStatsLoader(pub DatabaseConnection);
 
-impl Loader<i64> for PurchaseStatsLoader {
+impl BatchLoad for PurchaseStatsLoader {
+    type Key = i64;
     type Value = PurchaseStats;
-    type Error = Arc<DomainError>;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, PurchaseStats>, Self::Error> {
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, PurchaseStats>, Arc<DomainError>> {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
+use super::BatchLoad;
 use domain::customers::{purchases_page_for, Purchase};
 use domain::pagination::Page;
 use domain::DomainError;
@@ -15,14 +15,14 @@ use super::first_page::{by_limit, FirstPage};
 /// Loads first pages of each customer's purchases in batches.
 pub struct PurchasesPageLoader(pub DatabaseConnection);
 
-impl Loader<FirstPage> for PurchasesPageLoader {
+impl BatchLoad for PurchasesPageLoader {
+    type Key = FirstPage;
     type Value = Page<Purchase>;
-    type Error = Arc<DomainError>;
 
     async fn load(
         &self,
         keys: &[FirstPage],
-    ) -> Result<HashMap<FirstPage, Page<Purchase>>, Self::Error> {
+    ) -> Result<HashMap<FirstPage, Page<Purchase>>, Arc<DomainError>> {
         let mut out = HashMap::with_capacity(keys.len());
         for (limit, ids) in by_limit(keys) {
             let pages = purchases_page_for(&self.0, &ids, limit)

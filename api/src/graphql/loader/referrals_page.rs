@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
+use super::BatchLoad;
 use domain::customers::{referrals_page_for, Customer};
 use domain::pagination::Page;
 use domain::DomainError;
@@ -15,14 +15,14 @@ use super::first_page::{by_limit, FirstPage};
 /// Loads first pages of the customers each customer referred in batches.
 pub struct ReferralsPageLoader(pub DatabaseConnection);
 
-impl Loader<FirstPage> for ReferralsPageLoader {
+impl BatchLoad for ReferralsPageLoader {
+    type Key = FirstPage;
     type Value = Page<Customer>;
-    type Error = Arc<DomainError>;
 
     async fn load(
         &self,
         keys: &[FirstPage],
-    ) -> Result<HashMap<FirstPage, Page<Customer>>, Self::Error> {
+    ) -> Result<HashMap<FirstPage, Page<Customer>>, Arc<DomainError>> {
         let mut out = HashMap::with_capacity(keys.len());
         for (limit, ids) in by_limit(keys) {
             let pages = referrals_page_for(&self.0, &ids, limit)

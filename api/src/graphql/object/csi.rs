@@ -1,6 +1,6 @@
 //! CSI factor sets, presets and reports (SPEC §5).
 
-use async_graphql::dataloader::DataLoader;
+use crate::graphql::loader::Loader;
 use async_graphql::{Context, Enum, Object, ID};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -81,7 +81,7 @@ impl CsiFactorSet {
     }
     /// Every version of this set's family, oldest first (this one included).
     async fn versions(&self, ctx: &Context<'_>) -> ApiResult<Vec<CsiFactorSet>> {
-        let loader = ctx.data::<DataLoader<CsiVersionsLoader>>()?;
+        let loader = ctx.data::<Loader<CsiVersionsLoader>>()?;
         let versions = loader.load_one(self.0.family_id).await?;
         Ok(versions
             .unwrap_or_default()

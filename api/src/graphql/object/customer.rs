@@ -1,7 +1,7 @@
 //! Customers and their card: touchpoints, purchases, revenue, referrals.
 
+use crate::graphql::loader::Loader;
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, MergedObject, Object, OutputType, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::customers::{self as dc, TimeCursor};
@@ -238,7 +238,7 @@ impl CustomerCore {
         let Some(id) = self.0.referred_by_id else {
             return Ok(None);
         };
-        let loader = ctx.data::<DataLoader<CustomerLoader>>()?;
+        let loader = ctx.data::<Loader<CustomerLoader>>()?;
         Ok(loader.load_one(id).await?.map(Customer::new))
     }
 
@@ -257,7 +257,7 @@ impl CustomerCore {
                 parent_id: self.0.id,
                 limit: request.limit,
             };
-            let loader = ctx.data::<DataLoader<ReferralsPageLoader>>()?;
+            let loader = ctx.data::<Loader<ReferralsPageLoader>>()?;
             loader.load_one(key).await?.unwrap_or_else(empty_page)
         } else {
             dc::referrals_page(&ctx.services()?.db, self.0.id, &request).await?
@@ -280,7 +280,7 @@ impl CustomerCore {
                 parent_id: self.0.id,
                 limit: request.limit,
             };
-            let loader = ctx.data::<DataLoader<InteractionsPageLoader>>()?;
+            let loader = ctx.data::<Loader<InteractionsPageLoader>>()?;
             loader.load_one(key).await?.unwrap_or_else(empty_page)
         } else {
             dc::interactions_page(&ctx.services()?.db, self.0.id, &request).await?
@@ -303,7 +303,7 @@ impl CustomerCore {
                 parent_id: self.0.id,
                 limit: request.limit,
             };
-            let loader = ctx.data::<DataLoader<PurchasesPageLoader>>()?;
+            let loader = ctx.data::<Loader<PurchasesPageLoader>>()?;
             loader.load_one(key).await?.unwrap_or_else(empty_page)
         } else {
             dc::purchases_page(&ctx.services()?.db, self.0.id, &request).await?
@@ -313,7 +313,7 @@ impl CustomerCore {
 
     /// Every churn of this customer, oldest first, with reactivations.
     async fn churn_history(&self, ctx: &Context<'_>) -> ApiResult<Vec<ChurnEvent>> {
-        let loader = ctx.data::<DataLoader<ChurnEventsLoader>>()?;
+        let loader = ctx.data::<Loader<ChurnEventsLoader>>()?;
         let events = loader.load_one(self.0.id).await?.unwrap_or_default();
         Ok(events.into_iter().map(ChurnEvent).collect())
     }
@@ -348,7 +348,7 @@ impl CustomerCore {
 
 impl CustomerCore {
     async fn stats(&self, ctx: &Context<'_>) -> ApiResult<dc::PurchaseStats> {
-        let loader = ctx.data::<DataLoader<PurchaseStatsLoader>>()?;
+        let loader = ctx.data::<Loader<PurchaseStatsLoader>>()?;
         Ok(loader.load_one(self.0.id).await?.unwrap_or_default())
     }
 }

@@ -1,7 +1,7 @@
 //! Loyalty programmes, memberships, the points ledger, rewards and promotions.
 
+use crate::graphql::loader::Loader;
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::auth::Capability;
@@ -167,7 +167,7 @@ impl Membership {
     /// The member (batched across a list of memberships).
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
         ctx.actor_with(Capability::ReadCustomers)?;
-        let loader = ctx.data::<DataLoader<CustomerLoader>>()?;
+        let loader = ctx.data::<Loader<CustomerLoader>>()?;
         Ok(loader
             .load_one(self.0.customer_id)
             .await
@@ -218,7 +218,7 @@ impl Membership {
         let request = PageRequest::<i64>::parse(first, after, last, before)?;
         let page = if request.cursor.is_none() && request.direction == Direction::Forward {
             // The common first page batches across memberships in a list.
-            let loader = ctx.data::<DataLoader<LedgerFirstPages>>()?;
+            let loader = ctx.data::<Loader<LedgerFirstPages>>()?;
             loader
                 .load_one((self.0.id, request.limit))
                 .await
@@ -249,7 +249,7 @@ impl Membership {
     /// Points that will expire, per expiry moment, soonest first.
     async fn expiring_points(&self, ctx: &Context<'_>) -> ApiResult<Vec<ExpiringPoints>> {
         ctx.actor_with(Capability::ReadCustomers)?;
-        let loader = ctx.data::<DataLoader<ExpiringPointsByMembership>>()?;
+        let loader = ctx.data::<Loader<ExpiringPointsByMembership>>()?;
         let points = loader
             .load_one(self.0.id)
             .await
@@ -482,7 +482,7 @@ impl CustomerLoyalty {
     /// The customer's loyalty memberships with balance and tier.
     async fn memberships(&self, ctx: &Context<'_>) -> ApiResult<Vec<Membership>> {
         ctx.actor_with(Capability::ReadCustomers)?;
-        let loader = ctx.data::<DataLoader<MembershipsByCustomer>>()?;
+        let loader = ctx.data::<Loader<MembershipsByCustomer>>()?;
         let memberships = loader.load_one(self.0).await.map_err(ApiError::from)?;
         Ok(memberships
             .unwrap_or_default()

@@ -3,11 +3,14 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Enum, Object, OutputType, SimpleObject, ID};
 use chrono::{DateTime, Utc};
+use domain::feedback::ResponseDetail;
 use domain::pagination::Page;
 use rust_decimal::Decimal;
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
+use crate::graphql::loader::latest_responses::{LatestResponses, LatestResponsesLoader};
+use crate::graphql::loader::Loader;
 
 fn id(n: i64) -> ID {
     ID(n.to_string())
@@ -560,14 +563,22 @@ impl CustomerFeedback {
                 domain::DomainError::validation("first", "must be between 1 and 20").into(),
             );
         }
-        let key = crate::graphql::loader::first_page::FirstPage {
-            parent_id: self.0,
-            limit: u64::try_from(first).unwrap_or(1),
+        // Answers cost a second statement; a dashboard showing CSI skips it.
+        let detail = if ctx.look_ahead().field("answers").exists() {
+            ResponseDetail::WithAnswers
+        } else {
+            ResponseDetail::Summary
         };
-        let loader = ctx.data::<async_graphql::dataloader::DataLoader<
-            crate::graphql::loader::latest_responses::LatestResponsesLoader,
-        >>()?;
-        let rows = loader.load_one(key).await?.unwrap_or_default();
+        let key = LatestResponses {
+            customer_id: self.0,
+            limit: u64::try_from(first).unwrap_or(1),
+            detail,
+        };
+        let rows = ctx
+            .data::<Loader<LatestResponsesLoader>>()?
+            .load_one(key)
+            .await?
+            .unwrap_or_default();
         Ok(rows.into_iter().map(SurveyResponse).collect())
     }
 
@@ -575,14 +586,16 @@ impl CustomerFeedback {
     /// the last 20) that rated CSI factors, 0..100; null when none did.
     async fn csi(&self, ctx: &async_graphql::Context<'_>) -> ApiResult<Option<Decimal>> {
         ctx.actor_with(domain::auth::Capability::ReadSurveys)?;
-        let key = crate::graphql::loader::first_page::FirstPage {
-            parent_id: self.0,
+        let key = LatestResponses {
+            customer_id: self.0,
             limit: MAX_LATEST_RESPONSES as u64,
+            detail: ResponseDetail::Summary,
         };
-        let loader = ctx.data::<async_graphql::dataloader::DataLoader<
-            crate::graphql::loader::latest_responses::LatestResponsesLoader,
-        >>()?;
-        let rows = loader.load_one(key).await.map_err(ApiError::from)?;
+        let rows = ctx
+            .data::<Loader<LatestResponsesLoader>>()?
+            .load_one(key)
+            .await
+            .map_err(ApiError::from)?;
         Ok(rows.unwrap_or_default().into_iter().find_map(|r| r.csi))
     }
 }
