@@ -65,6 +65,17 @@ gql() { # token query-file variables-json [header-dump-file]
     curl -sS -D "$dump" -H 'content-type: application/json' "${auth[@]}" --data-binary @- "$URL"
 }
 
+cpu_ticks() { # pid... -> user+system clock ticks the live processes used so far
+  local sum=0 p t
+  for p in "$@"; do
+    t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || continue
+    sum=$(( sum + ${t:-0} ))
+  done
+  echo "$sum"
+}
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+CLK_TCK=$(getconf CLK_TCK)
+
 SERVER_PID=
 PGL_PID=
 stop_server() {
@@ -193,9 +204,15 @@ for ENGINE in $ENGINES; do
         jq -c --argjson a "$answers" '.data.inviteToSurvey.invitations[] | {token, answers: $a}' >> "$tokens"
     done
     invited=$(wc -l < "$tokens")
+    # Where the CPU goes during the run: the server, PostgreSQL's processes,
+    # and everything else (the load driver, the kernel), in ms per submission.
+    pg_pids=$(pgrep -x postgres | tr '\n' ' ' || true)
+    server0=$(cpu_ticks "$SERVER_PID"); pg0=$(cpu_ticks $pg_pids); busy0=$(busy_ticks)
     "$LOAD" --url "$URL" --query-file "$Q/s3_submit.graphql" --variables-file "$tokens" \
       --concurrency "$CONCURRENCY" --seconds 120 --json |
       record "$ENGINE" s3_submit "{\"run\": $run, \"concurrency\": $CONCURRENCY, \"invited\": $invited}" || true
+    server1=$(cpu_ticks "$SERVER_PID"); pg1=$(cpu_ticks $pg_pids); busy1=$(busy_ticks)
+    echo "{\"engine\": \"$ENGINE\", \"scenario\": \"s3_cpu\", \"run\": $run, \"clk_tck\": $CLK_TCK, \"server_ticks\": $((server1 - server0)), \"postgres_ticks\": $((pg1 - pg0)), \"busy_ticks\": $((busy1 - busy0))}" >> "$RESULTS"
     check="SELECT (SELECT COUNT(*) FROM survey_responses WHERE survey_id = $survey) || ' ' ||
       (SELECT COUNT(*) FROM ledger_entries l WHERE l.reason = 'FEEDBACK_INCENTIVE'
          AND l.source_key IN (SELECT 'response:' || id FROM survey_responses WHERE survey_id = $survey)) || ' ' ||

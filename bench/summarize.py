@@ -105,6 +105,28 @@ for e in engines:
         f"| {e} | {len(items)} | {invited} | {fmt(tp)} | {errors} | {'yes' if exact else 'NO'} | ≥ {target}/s | {verdict(ok)} |"
     )
 
+if any(by.get((e, "s3_cpu")) for e in engines):
+    out.append("\n### Submissions (scenario 3): CPU per submission (both cores, medians over runs)\n")
+    out.append("| engine | server ms | PostgreSQL ms | everything else ms (load driver, kernel) | total ms | ceiling at 2 cores, submissions/s |")
+    out.append("|---|---:|---:|---:|---:|---:|")
+    for e in engines:
+        cpu = by.get((e, "s3_cpu"), [])
+        subs = {r["run"]: r["requests"] for r in by.get((e, "s3_submit"), []) if r.get("requests")}
+        rows = []
+        for r in cpu:
+            n = subs.get(r["run"])
+            if not n:
+                continue
+            ms = 1000 / r["clk_tck"] / n
+            server, pg = r["server_ticks"] * ms, r["postgres_ticks"] * ms
+            rows.append({"server": server, "pg": pg, "other": r["busy_ticks"] * ms - server - pg, "total": r["busy_ticks"] * ms})
+        if rows:
+            total = med("total", rows)
+            out.append(
+                f"| {e} | {fmt(med('server', rows), 2)} | {fmt(med('pg', rows), 2)} | {fmt(med('other', rows), 2)} "
+                f"| {fmt(total, 2)} | {fmt(2000 / total if total else None, 0)} |"
+            )
+
 out.append("\n### Other targets\n")
 for e in engines:
     rss = by[(e, "rss")][0]["vmhwm_kb"] / 1024 if by[(e, "rss")] else None

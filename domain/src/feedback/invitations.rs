@@ -143,14 +143,10 @@ pub(crate) async fn resolve(
         .one(db)
         .await?
         .ok_or(DomainError::InvalidToken)?;
+    // Erasing a customer revokes their live invitations in the same
+    // transaction, so a revoked token also covers an erased customer (and
+    // the claim in `submit` checks the customer again).
     if invitation.revoked_at.is_some() {
-        return Err(DomainError::InvalidToken);
-    }
-    let erased = customers::Entity::find_by_id(invitation.customer_id)
-        .one(db)
-        .await?
-        .is_none_or(|c| c.erased_at.is_some());
-    if erased {
         return Err(DomainError::InvalidToken);
     }
     if invitation.used_at.is_some() {

@@ -12,10 +12,8 @@ use std::str::FromStr;
 
 use chrono::Utc;
 use rust_decimal::Decimal;
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
-};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::invitations::{resolve, InvitationToken};
 use super::model::{
@@ -28,8 +26,8 @@ use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
 use crate::loyalty::{self, LedgerReason};
 use entity::{
-    csi_factors, csi_ratings, follow_ups, survey_answers, survey_invitations, survey_responses,
-    surveys,
+    csi_factors, csi_ratings, customers, follow_ups, survey_answers, survey_invitations,
+    survey_responses, surveys,
 };
 
 /// Most answers one submission may carry.
@@ -253,6 +251,39 @@ fn follow_up_reasons(
     reasons
 }
 
+/// Why the claim in [`SurveyService::submit`] matched no row: the
+/// invitation was used or revoked, the customer erased, or the survey closed
+/// after `resolve` read them.
+async fn why_unclaimed(
+    db: &impl ConnectionTrait,
+    invitation: &survey_invitations::Model,
+) -> DomainError {
+    let current = match survey_invitations::Entity::find_by_id(invitation.id)
+        .one(db)
+        .await
+    {
+        Ok(Some(current)) => current,
+        Ok(None) => return DomainError::InvalidToken,
+        Err(err) => return err.into(),
+    };
+    if current.used_at.is_some() {
+        return DomainError::AlreadySubmitted;
+    }
+    if current.revoked_at.is_some() {
+        return DomainError::InvalidToken;
+    }
+    match customers::Entity::find_by_id(invitation.customer_id)
+        .one(db)
+        .await
+    {
+        Ok(Some(customer)) if customer.erased_at.is_none() => {
+            DomainError::conflict("this survey is closed")
+        }
+        Ok(_) => DomainError::InvalidToken,
+        Err(err) => err.into(),
+    }
+}
+
 impl SurveyService {
     /// Stores a respondent's answers (public, no staff actor): validates them,
     /// then in one transaction marks the invitation used, stores the response,
@@ -303,26 +334,38 @@ impl SurveyService {
         let csi = compute::index(scale, &pairs);
 
         let txn = begin_write(&self.db).await?;
-        // First statement: claim the invitation. Only one submission can.
+        // First statement: claim the invitation. Only one submission can, and
+        // only while the survey is still active and the customer not erased
+        // (either may have changed since the reads above).
         let claimed = survey_invitations::Entity::update_many()
             .col_expr(survey_invitations::Column::UsedAt, Expr::value(now))
             .filter(survey_invitations::Column::Id.eq(invitation.id))
             .filter(survey_invitations::Column::UsedAt.is_null())
             .filter(survey_invitations::Column::RevokedAt.is_null())
+            .filter(
+                survey_invitations::Column::SurveyId.in_subquery(
+                    Query::select()
+                        .column(surveys::Column::Id)
+                        .from(surveys::Entity)
+                        .and_where(surveys::Column::Id.eq(survey.id))
+                        .and_where(surveys::Column::Status.eq(SurveyStatus::Active.as_str()))
+                        .to_owned(),
+                ),
+            )
+            .filter(
+                survey_invitations::Column::CustomerId.in_subquery(
+                    Query::select()
+                        .column(customers::Column::Id)
+                        .from(customers::Entity)
+                        .and_where(customers::Column::Id.eq(invitation.customer_id))
+                        .and_where(customers::Column::ErasedAt.is_null())
+                        .to_owned(),
+                ),
+            )
             .exec(&txn)
             .await?;
         if claimed.rows_affected != 1 {
-            return Err(DomainError::AlreadySubmitted);
-        }
-        // The survey may have been closed between the read and the claim.
-        let status = surveys::Entity::find_by_id(survey.id)
-            .select_only()
-            .column(surveys::Column::Status)
-            .into_tuple::<String>()
-            .one(&txn)
-            .await?;
-        if status.as_deref() != Some(SurveyStatus::Active.as_str()) {
-            return Err(DomainError::conflict("this survey is closed"));
+            return Err(why_unclaimed(&txn, &invitation).await);
         }
         let response = survey_responses::ActiveModel {
             survey_id: Set(survey.id),
