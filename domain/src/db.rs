@@ -59,10 +59,6 @@ pub async fn connect(url: &str, settings: &DbSettings) -> Result<DatabaseConnect
                 .busy_timeout(busy)
                 .foreign_keys(true)
                 .create_if_missing(true)
-                // Sorts and DISTINCT sets of large reports spill to temporary
-                // files through the page cache instead of growing the heap
-                // (the bundled SQLite keeps them in memory by default).
-                .pragma("temp_store", "file")
         })
         .map_sqlx_postgres_opts(move |opts| {
             opts.options([("statement_timeout", statement_timeout_ms.as_str())])

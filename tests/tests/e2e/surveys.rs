@@ -1450,8 +1450,8 @@ async fn customer_responses_batch_and_erasure_hook(engine: Engine) {
     .expect("batch");
     assert_eq!(
         app.statements() - before,
-        2,
-        "responses, then their answers"
+        3,
+        "ids, rows, then their answers"
     );
     assert_eq!(batch.get(&ann).map(Vec::len), Some(1));
     assert_eq!(batch.get(&bob).map(Vec::len), Some(1));
@@ -1468,8 +1468,8 @@ async fn customer_responses_batch_and_erasure_hook(engine: Engine) {
     .expect("summary");
     assert_eq!(
         app.statements() - before,
-        1,
-        "one statement without answers"
+        2,
+        "ids and rows without answers"
     );
     assert!(summary[&ann][0].answers.is_empty());
     assert_eq!(summary[&ann][0].id, batch[&ann][0].id);

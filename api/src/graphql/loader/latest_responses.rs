@@ -17,7 +17,7 @@ pub struct LatestResponses {
     pub detail: ResponseDetail,
 }
 
-/// Loads customers' newest responses with one statement per page size and
+/// Loads customers' newest responses with two statements per page size and
 /// detail, and one more for answers when they are asked for.
 pub struct LatestResponsesLoader(pub DatabaseConnection);
 

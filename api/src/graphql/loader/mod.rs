@@ -249,3 +249,71 @@ pub fn attach(request: Request, services: &Services, rounds: &Rounds) -> Request
             rounds,
         ))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use futures::future::join_all;
+
+    use super::*;
+
+    /// Doubles its keys and records the size of every batch.
+    struct Doubler(Arc<Mutex<Vec<usize>>>);
+
+    impl BatchLoad for Doubler {
+        type Key = u32;
+        type Value = u32;
+
+        async fn load(&self, keys: &[u32]) -> Result<HashMap<u32, u32>, Arc<DomainError>> {
+            self.0.lock().expect("not poisoned").push(keys.len());
+            tokio::task::yield_now().await;
+            Ok(keys.iter().map(|k| (*k, k * 2)).collect())
+        }
+    }
+
+    #[tokio::test]
+    async fn one_round_sends_one_batch_however_deeply_the_keys_are_nested() {
+        // Arrange: 40 lists of 40 keys (each list large enough to be polled
+        // through a self-waking `FuturesUnordered`), and a second, dependent
+        // key for each.
+        let batches = Arc::new(Mutex::new(Vec::new()));
+        let rounds = Rounds::default();
+        let loader = Loader::new(Doubler(batches.clone()), &rounds);
+        let resolved = AtomicUsize::new(0);
+        let tree = join_all((0..40u32).map(|list| {
+            let (loader, resolved) = (&loader, &resolved);
+            join_all((0..40u32).map(move |item| async move {
+                let key = list * 40 + item;
+                let first = loader.load_one(key).await.expect("batch").expect("value");
+                let second = loader
+                    .load_one(first + 10_000)
+                    .await
+                    .expect("batch")
+                    .expect("value");
+                resolved.fetch_add(1, Ordering::Relaxed);
+                second
+            }))
+        }));
+
+        // Act
+        let lists = rounds.drive(tree).await;
+
+        // Assert: two rounds, one batch each, with every distinct key once.
+        assert_eq!(resolved.load(Ordering::Relaxed), 1600);
+        assert_eq!(lists[1][2], (42 * 2 + 10_000) * 2);
+        assert_eq!(*batches.lock().expect("not poisoned"), vec![1600, 1600]);
+    }
+
+    #[tokio::test]
+    async fn repeated_keys_are_sent_once_and_each_waiter_gets_the_value() {
+        let batches = Arc::new(Mutex::new(Vec::new()));
+        let rounds = Rounds::default();
+        let loader = Loader::new(Doubler(batches.clone()), &rounds);
+        let values = rounds
+            .drive(join_all((0..10).map(|_| loader.load_one(7))))
+            .await;
+        assert!(values.iter().all(|v| matches!(v, Ok(Some(14)))));
+        assert_eq!(*batches.lock().expect("not poisoned"), vec![1]);
+    }
+}
