@@ -1466,11 +1466,7 @@ async fn customer_responses_batch_and_erasure_hook(engine: Engine) {
     )
     .await
     .expect("summary");
-    assert_eq!(
-        app.statements() - before,
-        2,
-        "ids and rows without answers"
-    );
+    assert_eq!(app.statements() - before, 2, "ids and rows without answers");
     assert!(summary[&ann][0].answers.is_empty());
     assert_eq!(summary[&ann][0].id, batch[&ann][0].id);
     assert_eq!(summary[&ann][0].csi, batch[&ann][0].csi);
