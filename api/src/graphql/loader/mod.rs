@@ -20,7 +20,7 @@ pub mod purchase_stats;
 pub mod purchases_page;
 pub mod referrals_page;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::hash::Hash;
 use std::pin::pin;
@@ -135,7 +135,7 @@ type Answer<L> =
     Result<Arc<HashMap<<L as BatchLoad>::Key, <L as BatchLoad>::Value>>, Arc<DomainError>>;
 
 struct Waiting<L: BatchLoad> {
-    keys: Vec<L::Key>,
+    keys: HashSet<L::Key>,
     waiters: Vec<oneshot::Sender<Answer<L>>>,
 }
 
@@ -163,14 +163,12 @@ impl<L: BatchLoad> Loader<L> {
             let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
             match waiting.as_mut() {
                 Some(open) => {
-                    if !open.keys.contains(&key) {
-                        open.keys.push(key.clone());
-                    }
+                    open.keys.insert(key.clone());
                     open.waiters.push(sender);
                 }
                 None => {
                     *waiting = Some(Waiting {
-                        keys: vec![key.clone()],
+                        keys: HashSet::from([key.clone()]),
                         waiters: vec![sender],
                     });
                     self.rounds.queue(Box::pin(send_batch(
@@ -198,6 +196,7 @@ async fn send_batch<L: BatchLoad>(batch_fn: Arc<L>, waiting: Arc<Mutex<Option<Wa
     else {
         return;
     };
+    let keys: Vec<L::Key> = keys.into_iter().collect();
     let answer = batch_fn.load(&keys).await.map(Arc::new);
     for waiter in waiters {
         // A waiter whose resolver was dropped no longer needs its answer.
