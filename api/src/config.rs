@@ -94,14 +94,10 @@ pub struct Config {
     #[arg(long, env = "RAPPORT_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
-    /// Most database connections in the pool.
-    #[arg(
-        long,
-        env = "RAPPORT_DB_MAX_CONNECTIONS",
-        default_value_t = 16,
-        global = true
-    )]
-    pub db_max_connections: u32,
+    /// Most database connections in the pool [default: PostgreSQL 16; SQLite
+    /// two per core, 4 to 16].
+    #[arg(long, env = "RAPPORT_DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<u32>,
 
     /// How long a GraphQL request may run before it is cut off with `TIMEOUT`.
     #[arg(long, env = "RAPPORT_REQUEST_TIMEOUT", default_value = "15s", value_parser = parse_duration, global = true)]

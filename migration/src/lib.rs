@@ -17,6 +17,7 @@ mod m20261123_200001_ledger_maintains_balance;
 mod m20261123_200002_ledger_guard_multirow;
 mod m20261123_300001_csi_versions_and_report_index;
 mod m20261123_500001_metrics_indexes;
+mod m20261123_600001_responses_by_customer_index;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_create_guards::Migration),
             Box::new(m20261123_300001_csi_versions_and_report_index::Migration),
             Box::new(m20261123_500001_metrics_indexes::Migration),
+            Box::new(m20261123_600001_responses_by_customer_index::Migration),
             Box::new(m20261123_200001_ledger_maintains_balance::Migration),
             Box::new(m20261123_200002_ledger_guard_multirow::Migration),
         ]

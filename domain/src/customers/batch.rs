@@ -111,10 +111,10 @@ pub async fn purchase_stats_for(
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(
         "SELECT customer_id, currency, COUNT(*) AS n, CAST(SUM(amount_minor) AS BIGINT) AS total \
-         FROM purchases WHERE customer_id IN (",
-    );
-    sql.ids(ids);
-    sql.push(") GROUP BY customer_id, currency ORDER BY customer_id, currency");
+         FROM purchases WHERE ",
+    )
+    .id_in("customer_id", ids)
+    .push(" GROUP BY customer_id, currency ORDER BY customer_id, currency");
     for row in db.query_all_raw(sql.build()).await? {
         let customer_id: i64 = row.try_get("", "customer_id")?;
         let currency: String = row.try_get("", "currency")?;
@@ -144,11 +144,11 @@ async fn first_rows<M: FromQueryResult>(
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(&format!(
         "SELECT * FROM (SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.{partition_col} \
-         ORDER BY x.{time_col} DESC, x.id DESC) AS rn FROM {table} x WHERE x.{partition_col} IN ("
-    ));
-    sql.ids(ids);
-    sql.push(&format!(
-        ")) ranked WHERE rn <= {} ORDER BY {partition_col}, rn",
+         ORDER BY x.{time_col} DESC, x.id DESC) AS rn FROM {table} x WHERE "
+    ))
+    .id_in(&format!("x.{partition_col}"), ids)
+    .push(&format!(
+        ") ranked WHERE rn <= {} ORDER BY {partition_col}, rn",
         limit + 1
     ));
     let rows = db.query_all_raw(sql.build()).await?;

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::model::SurveyResponse;
+use crate::customers::sql::Sql;
 use crate::error::DomainResult;
 use entity::{follow_ups, survey_answers, survey_invitations, survey_responses};
 
@@ -22,9 +23,9 @@ pub enum ResponseDetail {
 }
 
 /// Each customer's latest `per_customer` responses (newest first), in two
-/// statements whatever the number of customers (`ROW_NUMBER() OVER
-/// (PARTITION BY customer_id …)`, then the rows), plus one for the answers
-/// when asked.
+/// statements whatever the number of customers (the ids, by a grouped `MAX`
+/// for one each or `ROW_NUMBER() OVER (PARTITION BY customer_id …)` for more,
+/// then the rows), plus one for the answers when asked.
 ///
 /// # Errors
 /// Database failures.
@@ -38,25 +39,27 @@ pub async fn responses_for_customers(
     if customer_ids.is_empty() || per_customer == 0 {
         return Ok(out);
     }
-    // Ids and the limit are integers we hold, so inlining them is safe.
-    let list = customer_ids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
-    // Ranking ids first and reading rows by id keeps both statements on
-    // indexes; PostgreSQL plans the one-statement forms (an `id IN` over the
-    // ranked subquery, or ranking whole rows) several times slower.
-    let sql = format!(
-        "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY id DESC) AS rn \
-         FROM survey_responses WHERE customer_id IN ({list})) ranked WHERE rn <= {per_customer}"
-    );
-    let backend = db.get_database_backend();
+    // Finding the ids first and reading rows by id keeps both statements on
+    // the (customer_id, id) index; PostgreSQL plans the one-statement forms
+    // (an `id IN` over the ranked subquery, or ranking whole rows) several
+    // times slower. The newest response alone (a dashboard's latest CSI) is a
+    // grouped MAX, which both engines answer without sorting. The limit is an
+    // integer we hold, so inlining it is safe.
+    let mut sql = Sql::new(db.get_database_backend());
+    if per_customer == 1 {
+        sql.push("SELECT MAX(id) AS id FROM survey_responses WHERE ")
+            .id_in("customer_id", customer_ids)
+            .push(" GROUP BY customer_id");
+    } else {
+        sql.push(
+            "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY id DESC) AS rn \
+             FROM survey_responses WHERE ",
+        )
+        .id_in("customer_id", customer_ids)
+        .push(&format!(") ranked WHERE rn <= {per_customer}"));
+    }
     let mut ids = Vec::new();
-    for row in db
-        .query_all_raw(Statement::from_string(backend, sql))
-        .await?
-    {
+    for row in db.query_all_raw(sql.build()).await? {
         ids.push(row.try_get::<i64>("", "id")?);
     }
     if ids.is_empty() {

@@ -2,6 +2,7 @@
 //! public respondent flow, exactly-once incentives, bad input, results,
 //! follow-ups, the subscription and the form page.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{Duration as Days, Utc};
@@ -32,6 +33,7 @@ on_both_engines!(
     feedback_received_streams_new_responses_over_websocket,
     form_page_is_served_with_a_strict_csp,
     customer_responses_batch_and_erasure_hook,
+    latest_responses_are_each_customers_newest_for_one_or_several,
     pages_cost_a_constant_number_of_statements,
     customer_cards_show_latest_responses_in_constant_statements,
 );
@@ -1423,6 +1425,78 @@ async fn form_page_is_served_with_a_strict_csp(engine: Engine) {
         !html.contains(&"A".repeat(43)),
         "the token is not echoed into the page"
     );
+}
+
+async fn latest_responses_are_each_customers_newest_for_one_or_several(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let first = fixture(&app).await;
+    let set_id = insert_factor_set(&app, "PUBLISHED").await;
+    let body = app
+        .graphql_as(
+            Some(&first.admin),
+            CREATE,
+            json!({ "input": survey_input(set_id, first.program_id) }),
+        )
+        .await;
+    let survey = &data(&body)["createSurvey"];
+    let second = Fixture {
+        admin: first.admin.clone(),
+        survey_id: survey["id"].as_str().expect("id").to_owned(),
+        q: survey["questions"]
+            .as_array()
+            .expect("questions")
+            .iter()
+            .map(|q| q["id"].as_str().expect("qid").to_owned())
+            .collect(),
+        program_id: first.program_id,
+    };
+    let published = app
+        .graphql_as(
+            Some(&first.admin),
+            PUBLISH,
+            json!({ "id": second.survey_id }),
+        )
+        .await;
+    assert_eq!(data(&published)["publishSurvey"]["status"], "ACTIVE");
+    let (ann, bob, cid) = (
+        insert_customer(&app, "Ann").await,
+        insert_customer(&app, "Bob").await,
+        insert_customer(&app, "Cid").await,
+    );
+    // Ann answers the first survey, then the second; Bob only the first.
+    for (f, customer) in [(&first, ann), (&first, bob), (&second, ann)] {
+        let token = f.invite(&app, customer).await;
+        data(&submit(&app, &token, f.good_answers()).await);
+    }
+    let surveys_of = |batch: &HashMap<i64, Vec<domain::feedback::SurveyResponse>>, c: i64| {
+        batch
+            .get(&c)
+            .map(|rs| {
+                rs.iter()
+                    .map(|r| r.survey_id.to_string())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    for (per_customer, ann_expected) in [
+        (1, vec![second.survey_id.clone()]),
+        (2, vec![second.survey_id.clone(), first.survey_id.clone()]),
+        (20, vec![second.survey_id.clone(), first.survey_id.clone()]),
+    ] {
+        let before = app.statements();
+        let batch = domain::feedback::responses_for_customers(
+            app.db(),
+            &[cid, bob, ann],
+            per_customer,
+            domain::feedback::ResponseDetail::Summary,
+        )
+        .await
+        .expect("batch");
+        assert_eq!(app.statements() - before, 2, "ids, then rows");
+        assert_eq!(surveys_of(&batch, ann), ann_expected, "{per_customer}");
+        assert_eq!(surveys_of(&batch, bob), vec![first.survey_id.clone()]);
+        assert!(surveys_of(&batch, cid).is_empty());
+    }
 }
 
 async fn customer_responses_batch_and_erasure_hook(engine: Engine) {
