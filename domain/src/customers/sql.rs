@@ -47,23 +47,16 @@ impl Sql {
     /// different customers do not fill the statement cache with one-off
     /// entries.
     pub(crate) fn id_in(&mut self, column: &str, ids: &[i64]) -> &mut Self {
-        let mut list = String::with_capacity(ids.len() * 8);
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                list.push(',');
-            }
-            let _ = write!(list, "{id}");
-        }
         self.push(column);
         match self.backend {
             DbBackend::Postgres => {
                 self.push(" = ANY(CAST(")
-                    .bind(format!("{{{list}}}"))
+                    .bind(id_list(ids, '{', '}'))
                     .push(" AS BIGINT[]))");
             }
             _ => {
                 self.push(" IN (SELECT value FROM json_each(")
-                    .bind(format!("[{list}]"))
+                    .bind(id_list(ids, '[', ']'))
                     .push("))");
             }
         }
@@ -73,4 +66,19 @@ impl Sql {
     pub(crate) fn build(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }
+}
+
+/// Ids as one text value: `{1,2,3}` (a PostgreSQL array literal) or
+/// `[1,2,3]` (a JSON array), by the brackets given.
+pub(crate) fn id_list(ids: &[i64], open: char, close: char) -> String {
+    let mut list = String::with_capacity(ids.len() * 8 + 2);
+    list.push(open);
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            list.push(',');
+        }
+        let _ = write!(list, "{id}");
+    }
+    list.push(close);
+    list
 }

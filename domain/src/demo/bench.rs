@@ -819,7 +819,14 @@ async fn finish(db: &DatabaseConnection) -> DomainResult<()> {
             .await?;
         }
     }
-    db.execute_raw(Statement::from_string(backend, "ANALYZE".to_owned()))
+    // On PostgreSQL a bulk load is followed by VACUUM as well: it sets the
+    // visibility map, without which index-only scans visit every heap page
+    // until autovacuum gets round to the new rows.
+    let finish = match backend {
+        DatabaseBackend::Postgres => "VACUUM ANALYZE",
+        _ => "ANALYZE",
+    };
+    db.execute_raw(Statement::from_string(backend, finish.to_owned()))
         .await?;
     Ok(())
 }

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder};
 
 use super::model::SurveyResponse;
-use crate::customers::sql::Sql;
+use crate::customers::sql::{id_list, Sql};
 use crate::error::DomainResult;
 use entity::{follow_ups, survey_answers, survey_invitations, survey_responses};
 
@@ -42,11 +42,21 @@ pub async fn responses_for_customers(
     // Finding the ids first and reading rows by id keeps both statements on
     // the (customer_id, id) index; PostgreSQL plans the one-statement forms
     // (an `id IN` over the ranked subquery, or ranking whole rows) several
-    // times slower. The newest response alone (a dashboard's latest CSI) is a
-    // grouped MAX, which both engines answer without sorting. The limit is an
-    // integer we hold, so inlining it is safe.
-    let mut sql = Sql::new(db.get_database_backend());
-    if per_customer == 1 {
+    // times slower. PostgreSQL walks each customer's newest entries in the
+    // index (LATERAL … LIMIT); SQLite, without LATERAL, takes a grouped MAX
+    // for the newest response alone (a dashboard's latest CSI) and ranks
+    // with ROW_NUMBER() for more. The limit is an integer we hold, so
+    // inlining it is safe.
+    let backend = db.get_database_backend();
+    let mut sql = Sql::new(backend);
+    if backend == DbBackend::Postgres {
+        sql.push("SELECT r.id FROM unnest(CAST(")
+            .bind(id_list(customer_ids, '{', '}'))
+            .push(&format!(
+                " AS BIGINT[])) AS c(id) CROSS JOIN LATERAL (SELECT id FROM survey_responses \
+                 WHERE customer_id = c.id ORDER BY id DESC LIMIT {per_customer}) r"
+            ));
+    } else if per_customer == 1 {
         sql.push("SELECT MAX(id) AS id FROM survey_responses WHERE ")
             .id_in("customer_id", customer_ids)
             .push(" GROUP BY customer_id");
