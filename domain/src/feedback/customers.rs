@@ -23,9 +23,10 @@ pub enum ResponseDetail {
 }
 
 /// Each customer's latest `per_customer` responses (newest first), in two
-/// statements whatever the number of customers (the ids, by a grouped `MAX`
-/// for one each or `ROW_NUMBER() OVER (PARTITION BY customer_id …)` for more,
-/// then the rows), plus one for the answers when asked.
+/// statements whatever the number of customers (the ids — on PostgreSQL by a
+/// `LATERAL` walk of each customer's index entries, on SQLite by a grouped
+/// `MAX` for one each or `ROW_NUMBER()` for more — then the rows), plus one
+/// for the answers when asked.
 ///
 /// # Errors
 /// Database failures.
