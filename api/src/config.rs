@@ -107,6 +107,11 @@ pub struct Config {
     #[arg(long, env = "RAPPORT_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
     pub max_body_bytes: usize,
 
+    /// Largest GraphQL answer in bytes (JSON); a larger one is replaced by an
+    /// `OPERATION_TOO_COMPLEX` error.
+    #[arg(long, env = "RAPPORT_MAX_RESPONSE_BYTES", default_value_t = crate::graphql::extension::DEFAULT_MAX_RESPONSE_BYTES, global = true)]
+    pub max_response_bytes: usize,
+
     /// Seed the demo data set on start when the database has no users.
     #[arg(long, env = "RAPPORT_DEMO", default_value_t = false, global = true)]
     pub demo: bool,

@@ -133,7 +133,11 @@ fn services_counted(
 
 fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Result<Server> {
     let production = config.environment == Environment::Production;
-    let schema = web::Data::new(schema::build(services.clone(), production));
+    let schema = web::Data::new(schema::build(
+        services.clone(),
+        production,
+        config.max_response_bytes,
+    )?);
     let settings = web::Data::new(HttpSettings {
         request_timeout: config.request_timeout,
         production,

@@ -23,6 +23,9 @@ pub mod code {
     pub const TOKEN_EXPIRED: &str = "TOKEN_EXPIRED";
     pub const ALREADY_SUBMITTED: &str = "ALREADY_SUBMITTED";
     pub const TIMEOUT: &str = "TIMEOUT";
+    /// The document is over a shape or cost limit, or its answer over the
+    /// response ceiling: ask for less.
+    pub const OPERATION_TOO_COMPLEX: &str = "OPERATION_TOO_COMPLEX";
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     pub const INTERNAL: &str = "INTERNAL";
 }

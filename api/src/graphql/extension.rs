@@ -1,82 +1,140 @@
-//! Request-level rules the schema's built-in limits do not cover, and the
-//! final pass that gives every error a code.
+//! The schema extension that holds every request to the limits of
+//! [`crate::graphql::shape`] before async-graphql parses, validates or
+//! executes it, ends an oversized answer with `OPERATION_TOO_COMPLEX`, and
+//! gives every error a code.
 //!
-//! Checked on the parsed document, before validation and before any resolver
-//! (so before any SQL): the number of aliases, and at most one "sensitive"
-//! root field per operation (login, refreshSession, submitSurveyResponse,
-//! redeemReward), which stops batching brute-force attempts into one request.
+//! Checked in `prepare_request`, the first hook of every request on every
+//! transport (HTTP and WebSocket): the raw text's bracket nesting, then the
+//! parsed document's shape and cost. The parsed document is handed on, so
+//! the text is parsed once.
 
-use std::collections::HashSet;
+use std::io;
 use std::sync::Arc;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest, NextRequest,
 };
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{
-    ErrorExtensions, Positioned, Response, ServerError, ServerResult, Value, Variables,
-};
+use async_graphql::{ErrorExtensions, Request, Response, ServerError, ServerResult, Value};
 
 use crate::graphql::context::RequestId;
 use crate::graphql::error::code;
+use crate::graphql::shape::{self, Refusal, TypeTable};
 
-/// Most aliases one document may use.
-pub const MAX_ALIASES: usize = 30;
-
-/// Root fields of which a document may contain at most one.
-pub const SENSITIVE_ROOT_FIELDS: &[&str] = &[
-    "login",
-    "refreshSession",
-    "submitSurveyResponse",
-    "redeemReward",
-];
+/// Default ceiling on one answer's JSON size.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The extension factory.
-pub struct Limits;
+#[derive(Clone)]
+pub struct Limits {
+    types: Arc<TypeTable>,
+    max_response_bytes: usize,
+}
 
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension)
+impl Limits {
+    /// Limits for the schema whose SDL is `sdl`.
+    ///
+    /// # Errors
+    /// When `sdl` is not a schema document.
+    pub fn new(sdl: &str, max_response_bytes: usize) -> anyhow::Result<Self> {
+        Ok(Self {
+            types: Arc::new(TypeTable::from_sdl(sdl)?),
+            max_response_bytes,
+        })
     }
 }
 
-struct LimitsExtension;
+impl ExtensionFactory for Limits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(LimitsExtension(self.clone()))
+    }
+}
 
-fn reject(message: &str) -> ServerError {
+struct LimitsExtension(Limits);
+
+fn refuse(refusal: Refusal) -> ServerError {
+    let (message, code) = match refusal {
+        Refusal::TooComplex(message) => (message, code::OPERATION_TOO_COMPLEX),
+        Refusal::Invalid(message) => (message, code::BAD_USER_INPUT),
+    };
     async_graphql::Error::new(message)
-        .extend_with(|_, e| e.set("code", code::BAD_USER_INPUT))
+        .extend_with(|_, e| e.set("code", code))
         .into_server_error(Default::default())
+}
+
+/// Counts bytes and fails once more than `limit` were written.
+struct Ceiling {
+    written: usize,
+    limit: usize,
+}
+
+impl io::Write for Ceiling {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.written = self.written.saturating_add(buf.len());
+        if self.written > self.limit {
+            return Err(io::Error::other("over the ceiling"));
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether `response` serialises to more than `limit` bytes; stops counting
+/// at the limit.
+pub fn exceeds(response: &Response, limit: usize) -> bool {
+    let mut ceiling = Ceiling { written: 0, limit };
+    serde_json::to_writer(&mut ceiling, response).is_err()
 }
 
 #[async_trait::async_trait]
 impl Extension for LimitsExtension {
-    async fn parse_query(
+    async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let mut counter = Counter {
-            doc: &doc,
-            aliases: 0,
-            visited: HashSet::new(),
-        };
-        for (_, op) in doc.operations.iter() {
-            counter.walk(&op.node.selection_set);
-            let mut sensitive = 0;
-            counter.root_fields(&op.node.selection_set, &mut HashSet::new(), &mut sensitive);
-            if sensitive > 1 {
-                return Err(reject(
-                    "At most one of login, refreshSession, submitSurveyResponse and redeemReward may appear in one request.",
-                ));
-            }
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        if shape::text_nesting_exceeds(&request.query, 2 * shape::MAX_NESTING) {
+            return Err(refuse(Refusal::TooComplex(format!(
+                "The document nests brackets more than {} levels deep.",
+                2 * shape::MAX_NESTING
+            ))));
         }
-        if counter.aliases > MAX_ALIASES {
-            return Err(reject("Too many aliases in one request."));
+        let doc = async_graphql::parser::parse_query(&request.query).map_err(ServerError::from)?;
+        shape::check(
+            &doc,
+            &self.0.types,
+            &request.variables,
+            request.operation_name.as_deref(),
+            shape::Limits::default(),
+        )
+        .map_err(refuse)?;
+        request.set_parsed_query(doc);
+        next.run(ctx, request).await
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let response = next.run(ctx, operation_name).await;
+        if exceeds(&response, self.0.max_response_bytes) {
+            let limit = self.0.max_response_bytes;
+            let error = async_graphql::Error::new(format!(
+                "The answer is larger than {limit} bytes; ask for smaller pages or fewer fields."
+            ))
+            .extend_with(move |_, e| {
+                e.set("code", code::OPERATION_TOO_COMPLEX);
+                e.set("maxResponseBytes", limit);
+            })
+            .into_server_error(Default::default());
+            return Response::from_errors(vec![error]);
         }
-        Ok(doc)
+        response
     }
 
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
@@ -104,69 +162,6 @@ pub fn fill_code(error: &mut ServerError, request_id: Option<&str>) {
     if code == code::INTERNAL {
         if let Some(id) = request_id {
             extensions.set("requestId", id);
-        }
-    }
-}
-
-struct Counter<'a> {
-    doc: &'a ExecutableDocument,
-    aliases: usize,
-    visited: HashSet<String>,
-}
-
-impl Counter<'_> {
-    fn walk(&mut self, set: &Positioned<SelectionSet>) {
-        for item in &set.node.items {
-            match &item.node {
-                Selection::Field(field) => {
-                    if field.node.alias.is_some() {
-                        self.aliases += 1;
-                    }
-                    self.walk(&field.node.selection_set);
-                }
-                Selection::InlineFragment(fragment) => self.walk(&fragment.node.selection_set),
-                Selection::FragmentSpread(spread) => {
-                    let name = spread.node.fragment_name.node.to_string();
-                    // Each fragment is counted once; cycles are rejected later by validation.
-                    if self.visited.insert(name.clone()) {
-                        if let Some(fragment) =
-                            self.doc.fragments.get(&spread.node.fragment_name.node)
-                        {
-                            self.walk(&fragment.node.selection_set);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    fn root_fields(
-        &self,
-        set: &Positioned<SelectionSet>,
-        seen: &mut HashSet<String>,
-        count: &mut usize,
-    ) {
-        for item in &set.node.items {
-            match &item.node {
-                Selection::Field(field) => {
-                    if SENSITIVE_ROOT_FIELDS.contains(&field.node.name.node.as_str()) {
-                        *count += 1;
-                    }
-                }
-                Selection::InlineFragment(fragment) => {
-                    self.root_fields(&fragment.node.selection_set, seen, count)
-                }
-                Selection::FragmentSpread(spread) => {
-                    let name = spread.node.fragment_name.node.to_string();
-                    if seen.insert(name) {
-                        if let Some(fragment) =
-                            self.doc.fragments.get(&spread.node.fragment_name.node)
-                        {
-                            self.root_fields(&fragment.node.selection_set, seen, count);
-                        }
-                    }
-                }
-            }
         }
     }
 }

@@ -12,4 +12,5 @@ pub mod object;
 pub mod query;
 pub mod scalar;
 pub mod schema;
+pub mod shape;
 pub mod subscription;
