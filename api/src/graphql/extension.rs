@@ -20,6 +20,9 @@ use crate::graphql::context::RequestId;
 use crate::graphql::error::code;
 use crate::graphql::shape::{self, Refusal, TypeTable};
 
+/// Documents longer than this are parsed and measured on the blocking pool.
+const INLINE_PARSE_BYTES: usize = 8 * 1024;
+
 /// Default ceiling on one answer's JSON size.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
@@ -56,9 +59,12 @@ fn refuse(refusal: Refusal) -> ServerError {
         Refusal::TooComplex(message) => (message, code::OPERATION_TOO_COMPLEX),
         Refusal::Invalid(message) => (message, code::BAD_USER_INPUT),
     };
-    async_graphql::Error::new(message)
+    let mut error = async_graphql::Error::new(message)
         .extend_with(|_, e| e.set("code", code))
-        .into_server_error(Default::default())
+        .into_server_error(Default::default());
+    // About the whole document: no location.
+    error.locations.clear();
+    error
 }
 
 /// Counts bytes and fails once more than `limit` were written.
@@ -96,21 +102,39 @@ impl Extension for LimitsExtension {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        if shape::text_nesting_exceeds(&request.query, 2 * shape::MAX_NESTING) {
-            return Err(refuse(Refusal::TooComplex(format!(
-                "The document nests brackets more than {} levels deep.",
-                2 * shape::MAX_NESTING
-            ))));
-        }
-        let doc = async_graphql::parser::parse_query(&request.query).map_err(ServerError::from)?;
-        shape::check(
-            &doc,
-            &self.0.types,
-            &request.variables,
-            request.operation_name.as_deref(),
-            shape::Limits::default(),
-        )
-        .map_err(refuse)?;
+        let measure = {
+            let types = self.0.types.clone();
+            let query = request.query.clone();
+            let variables = request.variables.clone();
+            let operation = request.operation_name.clone();
+            move || -> ServerResult<_> {
+                if shape::text_nesting_exceeds(&query, 2 * shape::MAX_NESTING) {
+                    return Err(refuse(Refusal::TooComplex(format!(
+                        "The document nests brackets more than {} levels deep.",
+                        2 * shape::MAX_NESTING
+                    ))));
+                }
+                let doc = async_graphql::parser::parse_query(&query).map_err(ServerError::from)?;
+                shape::check(
+                    &doc,
+                    &types,
+                    &variables,
+                    operation.as_deref(),
+                    shape::Limits::default(),
+                )
+                .map_err(refuse)?;
+                Ok(doc)
+            }
+        };
+        // Parsing is linear but not free: a large document is parsed off the
+        // server's worker threads, so small requests are not queued behind it.
+        let doc = if request.query.len() > INLINE_PARSE_BYTES {
+            tokio::task::spawn_blocking(measure)
+                .await
+                .map_err(|_| ServerError::new("The document could not be read.", None))??
+        } else {
+            measure()?
+        };
         request.set_parsed_query(doc);
         next.run(ctx, request).await
     }
@@ -132,6 +156,8 @@ impl Extension for LimitsExtension {
                 e.set("maxResponseBytes", limit);
             })
             .into_server_error(Default::default());
+            let mut error = error;
+            error.locations.clear();
             return Response::from_errors(vec![error]);
         }
         response

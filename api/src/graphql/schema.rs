@@ -17,7 +17,7 @@ fn bare() -> SchemaBuilder<Query, Mutation, Subscription> {
 }
 
 /// The schema with its limits (see [`crate::graphql::shape`]; they replace
-/// async-graphql's depth, complexity, recursion and directive limits, which
+/// async-graphql's depth, complexity and directive limits, which
 /// expand fragments exponentially) and extensions but no runtime data.
 ///
 /// # Errors
@@ -26,7 +26,11 @@ pub fn schema_builder(
     max_response_bytes: usize,
 ) -> anyhow::Result<SchemaBuilder<Query, Mutation, Subscription>> {
     let limits = Limits::new(&bare().finish().sdl(), max_response_bytes)?;
-    Ok(bare().extension(limits))
+    // async-graphql's own recursion check runs after ours (which is one level
+    // stricter), so it never refuses; its default of 32 would.
+    Ok(bare()
+        .limit_recursive_depth(crate::graphql::shape::MAX_NESTING as usize)
+        .extension(limits))
 }
 
 /// The schema as served, with the services attached. Production turns off

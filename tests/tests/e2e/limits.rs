@@ -1,13 +1,21 @@
 //! Transport and query-shape limits, checked before anything executes.
 
-use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 
-use crate::helpers::{error_code, spawn_app, spawn_app_with, Engine};
+use domain::auth::Role;
+use futures::{SinkExt as _, StreamExt as _};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::{data, error_code, spawn_app, spawn_app_with, Engine};
 
 on_both_engines!(
     transport_rules_are_enforced,
     query_shape_limits_are_enforced_before_any_sql,
     health_and_readiness_answer,
+    cost_counts_page_sizes_before_any_sql,
+    an_oversized_answer_ends_with_a_coded_error,
 );
 
 async fn transport_rules_are_enforced(engine: Engine) {
@@ -139,16 +147,26 @@ async fn query_shape_limits_are_enforced_before_any_sql(engine: Engine) {
     let sensitive = "mutation { a: login(email: \"a@b.co\", password: \"x\") { accessToken } b: login(email: \"a@b.co\", password: \"y\") { accessToken } }";
     let fragment_cycle = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
     let cases = [
-        ("depth", deep),
-        ("aliases", aliases),
-        ("directives", directives),
-        ("two sensitive root fields", sensitive.to_owned()),
-        ("fragment cycle", fragment_cycle.to_owned()),
+        ("depth", deep, "OPERATION_TOO_COMPLEX"),
+        ("aliases", aliases, "OPERATION_TOO_COMPLEX"),
+        ("directives", directives, "OPERATION_TOO_COMPLEX"),
+        ("fan-out", fan_out(25, "__typename"), "OPERATION_TOO_COMPLEX"),
+        (
+            "two sensitive root fields",
+            sensitive.to_owned(),
+            "BAD_USER_INPUT",
+        ),
+        ("fragment cycle", fragment_cycle.to_owned(), "BAD_USER_INPUT"),
     ];
-    for (name, query) in cases {
+    for (name, query, code) in cases {
         let before = app.statements();
         let body = app.graphql(&query, json!({})).await;
-        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{name}: {body}");
+        assert_eq!(error_code(&body), Some(code), "{name}: {body}");
+        assert_eq!(
+            body["errors"].as_array().map(Vec::len),
+            Some(1),
+            "{name}: one error: {body}"
+        );
         assert_eq!(app.statements(), before, "{name}: no SQL ran");
     }
 }
@@ -271,4 +289,254 @@ async fn readiness_fails_when_the_database_is_gone_and_recovers() {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     assert!(recovered, "ready again without a restart");
+}
+
+/// `levels` fragments, each spreading the next twice: 2^levels leaves.
+fn fan_out(levels: usize, leaf: &str) -> String {
+    let mut doc = String::from("{ ...F0 }");
+    for i in 0..levels {
+        doc.push_str(&format!(
+            " fragment F{i} on Query {{ ... on Query {{ ...F{n} }} ... on Query {{ ...F{n} }} }}",
+            n = i + 1
+        ));
+    }
+    doc.push_str(&format!(" fragment F{levels} on Query {{ {leaf} }}"));
+    doc
+}
+
+/// The worst documents that fit in the 256 KiB body limit (with room for the
+/// JSON around them).
+fn hostile_documents() -> Vec<(&'static str, String)> {
+    let room = 250 * 1024;
+    let mut long_fan_out = fan_out(64, "__typename");
+    long_fan_out.push_str(&" # padding".repeat((room - long_fan_out.len()) / 10));
+    vec![
+        ("fan-out, 25 levels", fan_out(25, "__typename")),
+        ("fan-out, invalid leaf at 22 levels", fan_out(22, "notAField")),
+        ("fan-out, 64 levels, padded", long_fan_out),
+        ("deep nesting", format!("{}{}", "{ a ".repeat(room / 8), "}".repeat(room / 8))),
+        (
+            "many directives",
+            format!("{{ __typename {} }}", "@include(if: true) ".repeat(room / 20)),
+        ),
+        ("wide", format!("{{ {} }}", "__typename ".repeat(room / 11))),
+        (
+            // Within every limit: the largest document validation sees.
+            "accepted: nested inline fragments, repeated",
+            format!(
+                "{{ {} }}",
+                format!("{}__typename{}", "... on Query { ".repeat(60), " }".repeat(60))
+                    .repeat(room / 1100)
+            ),
+        ),
+        (
+            "many fragment definitions",
+            format!(
+                "{{ __typename }} {}",
+                (0..room / 40)
+                    .map(|i| format!("fragment F{i} on Query {{ __typename }}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        ),
+    ]
+}
+
+/// Issue 14: the worst documents within the body limit are each refused with
+/// one `OPERATION_TOO_COMPLEX` error, over HTTP and over the WebSocket, and
+/// while they are in flight a cheap request is still answered promptly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hostile_documents_are_refused_without_stalling_the_server() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let documents = hostile_documents();
+    for (name, query) in &documents {
+        let body = json!({ "query": query }).to_string();
+        assert!(body.len() < 256 * 1024, "{name}: {} bytes", body.len());
+    }
+
+    // Alone, each is refused in well under the request timeout.
+    for (name, query) in &documents {
+        let started = Instant::now();
+        let body = app.graphql(query, json!({})).await;
+        let took = started.elapsed();
+        println!("{name} ({} bytes): answered in {took:?}", query.len());
+        if name.starts_with("accepted") {
+            assert_eq!(body["data"]["__typename"], "Query", "{name}: {body}");
+        } else {
+            assert_eq!(error_code(&body), Some("OPERATION_TOO_COMPLEX"), "{name}: {body}");
+            assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{name}: one error");
+        }
+        assert!(took < Duration::from_secs(5), "{name}: {took:?}");
+    }
+
+    // Together, three of each, while a cheap request is timed over and over.
+    let hostile: Vec<_> = (0..3)
+        .flat_map(|_| documents.clone())
+        .map(|(name, query)| {
+            let client = app.client.clone();
+            let url = format!("{}/graphql", app.address);
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let body: Value = client
+                    .post(url)
+                    .json(&json!({ "query": query }))
+                    .send()
+                    .await
+                    .expect("sent")
+                    .json()
+                    .await
+                    .expect("json");
+                (name, started.elapsed(), body)
+            })
+        })
+        .collect();
+    let mut cheap = Vec::new();
+    while hostile.iter().any(|h| !h.is_finished()) {
+        let started = Instant::now();
+        let body = app.graphql("{ __typename }", json!({})).await;
+        cheap.push(started.elapsed());
+        assert_eq!(body["data"]["__typename"], "Query", "{body}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut slowest_hostile = Duration::ZERO;
+    for handle in hostile {
+        let (name, took, body) = handle.await.expect("task");
+        if !name.starts_with("accepted") {
+            assert_eq!(error_code(&body), Some("OPERATION_TOO_COMPLEX"), "{name}: {body}");
+        }
+        slowest_hostile = slowest_hostile.max(took);
+    }
+    cheap.sort();
+    let worst = cheap.last().copied().unwrap_or_default();
+    println!(
+        "{} cheap requests during the flood: median {:?}, worst {worst:?}; slowest hostile answer {slowest_hostile:?}",
+        cheap.len(),
+        cheap.get(cheap.len() / 2).copied().unwrap_or_default()
+    );
+    // The request timeout is 15 s; a debug build on a shared machine.
+    assert!(worst < Duration::from_secs(5), "cheap request waited {worst:?}");
+    assert!(slowest_hostile < Duration::from_secs(15), "{slowest_hostile:?}");
+
+    // Over the WebSocket, the same refusal.
+    let token = app.login_as(Role::Agent).await;
+    let mut request = format!("ws://127.0.0.1:{}/graphql/ws", app.port)
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("websocket");
+    let send = |v: Value| Message::Text(v.to_string().into());
+    ws.send(send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })))
+        .await
+        .expect("init");
+    let ack = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .expect("in time")
+        .expect("message")
+        .expect("ok");
+    let ack: Value = serde_json::from_str(ack.to_text().expect("text")).expect("json");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let started = Instant::now();
+    ws.send(send(json!({ "id": "1", "type": "subscribe", "payload": { "query": fan_out(25, "__typename") } })))
+        .await
+        .expect("subscribe");
+    let reply = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .expect("in time")
+        .expect("message")
+        .expect("ok");
+    let reply: Value = serde_json::from_str(reply.to_text().expect("text")).expect("json");
+    println!("fan-out over the WebSocket: answered in {:?}", started.elapsed());
+    assert_eq!(reply["type"], "next", "{reply}");
+    let errors = &reply["payload"]["errors"];
+    assert_eq!(errors[0]["extensions"]["code"], "OPERATION_TOO_COMPLEX", "{reply}");
+    assert_eq!(errors.as_array().map(Vec::len), Some(1), "{reply}");
+}
+
+/// Ten aliased `customers(first: 100)`, each with twenty aliased
+/// `purchases(first: 100)`: 2 KB asking for 200 000 purchases.
+fn cost_attack() -> String {
+    let purchases = (0..20)
+        .map(|i| format!("p{i}: purchases(first: 100) {{ nodes {{ id amount currency }} }}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let customers = (0..10)
+        .map(|i| format!("c{i}: customers(first: 100) {{ nodes {{ id {purchases} }} }}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!("{{ {customers} }}")
+}
+
+/// Issue 14: a connection's children cost its page size; the attack is
+/// refused before any SQL, through variables too, and the bench dashboard
+/// at the largest page still runs.
+async fn cost_counts_page_sizes_before_any_sql(engine: Engine) {
+    let app = spawn_app(engine).await;
+    domain::demo::seed(app.db(), &app.services.users)
+        .await
+        .expect("demo data");
+    let token = app.login_as(Role::Agent).await;
+    // The bearer token's user lookup runs before any limit is checked.
+    let before = app.statements();
+    data(&app.graphql_as(Some(&token), "{ __typename }", json!({})).await);
+    let auth = app.statements() - before;
+    let attack = cost_attack();
+    assert!(attack.len() < 16_000, "{} bytes", attack.len());
+    let by_variable = "query($n: Int) { customers(first: $n) { nodes { purchases(first: $n) { nodes { id } } interactions(first: $n) { nodes { id } } referrals(first: $n) { nodes { id } } } } }";
+    for (name, query, variables) in [
+        ("aliased pages", attack.as_str(), json!({})),
+        ("pages by variable", by_variable, json!({ "n": 100 })),
+    ] {
+        let before = app.statements();
+        let body = app.graphql_as(Some(&token), query, variables).await;
+        assert_eq!(error_code(&body), Some("OPERATION_TOO_COMPLEX"), "{name}: {body}");
+        assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{name}");
+        assert_eq!(app.statements() - before, auth, "{name}: no SQL ran");
+    }
+    // The same shape with small pages is fine.
+    let small = app
+        .graphql_as(Some(&token), by_variable, json!({ "n": 5 }))
+        .await;
+    data(&small);
+    let dashboard = include_str!("../../../bench/queries/s1_dashboard.graphql");
+    let body = app
+        .graphql_as(Some(&token), dashboard, json!({ "first": 100 }))
+        .await;
+    let edges = data(&body)["customers"]["edges"].as_array().expect("edges");
+    assert_eq!(edges.len(), 100, "a full page of the dashboard");
+}
+
+/// Issue 14: an answer over `--max-response-bytes` is replaced by one
+/// `OPERATION_TOO_COMPLEX` error; a smaller one is not.
+async fn an_oversized_answer_ends_with_a_coded_error(engine: Engine) {
+    let app = spawn_app_with(engine, &["--max-response-bytes", "4000"]).await;
+    domain::demo::seed(app.db(), &app.services.users)
+        .await
+        .expect("demo data");
+    let token = app.login_as(Role::Agent).await;
+    let query = "query($n: Int) { customers(first: $n) { nodes { id name email } } }";
+    let small = app.graphql_as(Some(&token), query, json!({ "n": 5 })).await;
+    assert_eq!(
+        data(&small)["customers"]["nodes"].as_array().map(Vec::len),
+        Some(5)
+    );
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&token)
+        .json(&json!({ "query": query, "variables": { "n": 100 } }))
+        .send()
+        .await
+        .expect("sent");
+    let bytes = response.bytes().await.expect("body");
+    let body: Value = serde_json::from_slice(&bytes).expect("json");
+    println!("100 customers against a 4 000-byte ceiling: {} bytes answered", bytes.len());
+    assert!(bytes.len() < 1_000, "{} bytes", bytes.len());
+    assert_eq!(error_code(&body), Some("OPERATION_TOO_COMPLEX"), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["maxResponseBytes"], 4000);
+    assert!(body["data"].is_null(), "{body}");
 }
