@@ -72,12 +72,18 @@ impl ServerProcess {
     }
 
     pub async fn start(dir: tempfile::TempDir) -> Self {
+        Self::start_with(dir, &[]).await
+    }
+
+    /// Starts the server with extra environment variables.
+    pub async fn start_with(dir: tempfile::TempDir, extra: &[(&str, &str)]) -> Self {
         let port = free_port();
         let log = dir.path().join("server.log");
         let log_file = std::fs::File::create(&log).expect("log file");
         let child = Command::new(rapport_binary())
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .envs(Self::env(dir.path()))
+            .envs(extra.iter().copied())
             .stdout(log_file.try_clone().expect("clone"))
             .stderr(log_file)
             .spawn()
@@ -252,4 +258,101 @@ async fn sigterm_under_load_finishes_in_flight_requests_and_exits_zero() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "exit code 0, got {status:?}");
+}
+
+/// Peak resident memory of a process, in KiB (`VmHWM`).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
+/// Issue 14: a flood of the largest answers the cost limit accepts, mixed
+/// with the 200 000-purchase attack (refused), keeps the server's peak
+/// memory bounded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flood_of_large_queries_keeps_memory_bounded() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = ServerProcess::start_with(dir, &[("RAPPORT_DEMO", "true")]).await;
+    let log = std::fs::read_to_string(&server.log).expect("log");
+    let password = log
+        .lines()
+        .find(|l| l.contains("agent@demo.rapport.dev"))
+        .and_then(|l| l.split_whitespace().last())
+        .expect("demo credentials in the log")
+        .to_owned();
+    let client = reqwest::Client::new();
+    let login = post(
+        &client,
+        &server.address,
+        LOGIN,
+        json!({ "e": "agent@demo.rapport.dev", "p": password }),
+    )
+    .await;
+    let token = login["data"]["login"]["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let purchases = (0..20)
+        .map(|i| format!("p{i}: purchases(first: 100) {{ nodes {{ id amount currency }} }}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let attack = format!(
+        "{{ {} }}",
+        (0..10)
+            .map(|i| format!("c{i}: customers(first: 100) {{ nodes {{ id {purchases} }} }}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    // Close to the cost limit: 100 customers with 20 purchases each.
+    let large = "{ customers(first: 100) { nodes { id name email phone relationshipStage acquiredAt purchaseCount totalRevenue { currency amount } purchases(first: 20) { nodes { id amount currency occurredAt externalRef } } } } }";
+    let before = peak_rss_kib(server.child.id());
+    let started = Instant::now();
+    let mut answered_bytes = 0_usize;
+    let mut refused = 0;
+    for _round in 0..4 {
+        let tasks: Vec<_> = (0..32)
+            .map(|i| {
+                let client = client.clone();
+                let url = format!("{}/graphql", server.address);
+                let token = token.clone();
+                let query = if i % 2 == 0 { attack.clone() } else { large.to_owned() };
+                tokio::spawn(async move {
+                    client
+                        .post(url)
+                        .bearer_auth(token)
+                        .json(&json!({ "query": query }))
+                        .send()
+                        .await
+                        .expect("sent")
+                        .bytes()
+                        .await
+                        .expect("body")
+                })
+            })
+            .collect();
+        for task in tasks {
+            let bytes = task.await.expect("task");
+            let body: Value = serde_json::from_slice(&bytes).expect("json");
+            if body["errors"][0]["extensions"]["code"] == "OPERATION_TOO_COMPLEX" {
+                refused += 1;
+            } else {
+                assert!(body["data"]["customers"]["nodes"].is_array(), "{body}");
+                answered_bytes = answered_bytes.max(bytes.len());
+            }
+        }
+    }
+    let after = peak_rss_kib(server.child.id());
+    println!(
+        "peak RSS {} MiB before, {} MiB after 128 requests ({refused} refused, largest answer {answered_bytes} bytes) in {:?}",
+        before / 1024,
+        after / 1024,
+        started.elapsed()
+    );
+    assert_eq!(refused, 64, "every attack is refused");
+    assert!(answered_bytes > 30_000, "the large query is large: {answered_bytes}");
+    assert!(after < 256 * 1024, "peak RSS {} MiB", after / 1024);
 }
