@@ -211,7 +211,11 @@ pub fn text_nesting_exceeds(query: &str, max: u32) -> bool {
             b'"' if bytes[i..].starts_with(b"\"\"\"") => {
                 i += 3;
                 while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                    i += if bytes[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
                 }
                 i += 2;
             }
@@ -637,7 +641,10 @@ mod tests {
             let doc = parse_query(&query).expect("parses");
             let refusal = check(&doc, &types, &Variables::default(), None, Limits::default());
             let took = started.elapsed();
-            println!("fan-out {levels} ({} bytes): parse + measure {took:?}", query.len());
+            println!(
+                "fan-out {levels} ({} bytes): parse + measure {took:?}",
+                query.len()
+            );
             assert!(
                 matches!(&refusal, Err(Refusal::TooComplex(m)) if m.contains("field selections")),
                 "{refusal:?}"
@@ -662,7 +669,10 @@ mod tests {
             "query { __typename } fragment A on Query { ... on Query { ...A } }",
             serde_json::json!({}),
         );
-        assert!(matches!(self_cycle, Err(Refusal::Invalid(_))), "{self_cycle:?}");
+        assert!(
+            matches!(self_cycle, Err(Refusal::Invalid(_))),
+            "{self_cycle:?}"
+        );
     }
 
     #[test]
@@ -676,7 +686,9 @@ mod tests {
             measure(&twice, serde_json::json!({})).expect("16").aliases,
             16
         );
-        let four = format!("{{ ...A ...A ... on Query {{ ...A ...A }} }} fragment A on Query {{ {aliases} }}");
+        let four = format!(
+            "{{ ...A ...A ... on Query {{ ...A ...A }} }} fragment A on Query {{ {aliases} }}"
+        );
         let refused = measure(&four, serde_json::json!({}));
         assert!(
             matches!(&refused, Err(Refusal::TooComplex(m)) if m.contains("aliases")),
@@ -708,8 +720,17 @@ mod tests {
                     d.repeat(51)
                 ),
             ),
-            ("spread", format!("{{ ...F {} }} fragment F on Query {{ __typename }}", d.repeat(51))),
-            ("inline fragment", format!("{{ ... on Query {} {{ __typename }} }}", d.repeat(51))),
+            (
+                "spread",
+                format!(
+                    "{{ ...F {} }} fragment F on Query {{ __typename }}",
+                    d.repeat(51)
+                ),
+            ),
+            (
+                "inline fragment",
+                format!("{{ ... on Query {} {{ __typename }} }}", d.repeat(51)),
+            ),
             (
                 "spread across fields",
                 format!("{{ {} }}", format!("__typename {d} ").repeat(51)),
@@ -729,7 +750,11 @@ mod tests {
 
     #[test]
     fn depth_and_nesting_are_bounded() {
-        let deep = format!("{{ {}__typename{} }}", "customers { nodes { ".repeat(8), " } }".repeat(8));
+        let deep = format!(
+            "{{ {}__typename{} }}",
+            "customers { nodes { ".repeat(8),
+            " } }".repeat(8)
+        );
         let refused = measure(&deep, serde_json::json!({}));
         assert!(
             matches!(&refused, Err(Refusal::TooComplex(m)) if m.contains("field depth")),
@@ -802,8 +827,12 @@ mod tests {
                 "nested, repeated",
                 format!(
                     "{{ {} }}",
-                    format!("{}__typename{}", "... on Query { ".repeat(60), " }".repeat(60))
-                        .repeat(size / 1100)
+                    format!(
+                        "{}__typename{}",
+                        "... on Query { ".repeat(60),
+                        " }".repeat(60)
+                    )
+                    .repeat(size / 1100)
                 ),
             ),
             ("many fragments", format!("{{ __typename }} {fragments}")),
@@ -839,7 +868,10 @@ mod tests {
             // Linear is ×32; quadratic would be ×1 000.
             assert!(ratio < 150.0, "{name}: ×{ratio:.0}");
             if let Ok(took) = measured {
-                assert!(took < long_took, "{name}: measuring costs less than parsing");
+                assert!(
+                    took < long_took,
+                    "{name}: measuring costs less than parsing"
+                );
             }
         }
     }
@@ -863,28 +895,52 @@ mod tests {
     #[test]
     fn cost_multiplies_children_by_page_sizes() {
         // A connection: 1 + page × (its children).
-        assert_eq!(cost("{ customers(first: 7) { totalCount } }", serde_json::json!({})), 1 + 7);
-        assert_eq!(cost("{ customers(last: 9) { totalCount } }", serde_json::json!({})), 1 + 9);
+        assert_eq!(
+            cost(
+                "{ customers(first: 7) { totalCount } }",
+                serde_json::json!({})
+            ),
+            1 + 7
+        );
+        assert_eq!(
+            cost(
+                "{ customers(last: 9) { totalCount } }",
+                serde_json::json!({})
+            ),
+            1 + 9
+        );
         assert_eq!(
             cost("{ customers { totalCount } }", serde_json::json!({})),
             1 + DEFAULT_PAGE_SIZE
         );
         // `edges` and `nodes` are paid for by their connection.
         assert_eq!(
-            cost("{ customers(first: 10) { nodes { id name } } }", serde_json::json!({})),
+            cost(
+                "{ customers(first: 10) { nodes { id name } } }",
+                serde_json::json!({})
+            ),
             1 + 10 * (1 + 2)
         );
         // Variables, their defaults, and oversized pages (refused later) at the largest page.
         assert_eq!(
-            cost("query($n: Int) { customers(first: $n) { totalCount } }", serde_json::json!({ "n": 3 })),
+            cost(
+                "query($n: Int) { customers(first: $n) { totalCount } }",
+                serde_json::json!({ "n": 3 })
+            ),
             1 + 3
         );
         assert_eq!(
-            cost("query($n: Int = 4) { customers(first: $n) { totalCount } }", serde_json::json!({})),
+            cost(
+                "query($n: Int = 4) { customers(first: $n) { totalCount } }",
+                serde_json::json!({})
+            ),
             1 + 4
         );
         assert_eq!(
-            cost("{ customers(first: 99999999) { totalCount } }", serde_json::json!({})),
+            cost(
+                "{ customers(first: 99999999) { totalCount } }",
+                serde_json::json!({})
+            ),
             1 + MAX_PAGE_SIZE
         );
         // Nested pages multiply.
@@ -919,7 +975,10 @@ mod tests {
         );
         // Lists without a size argument count as UNSIZED_LIST_ITEMS items.
         assert_eq!(
-            cost("{ upcomingBirthdays(days: 366) { date } }", serde_json::json!({})),
+            cost(
+                "{ upcomingBirthdays(days: 366) { date } }",
+                serde_json::json!({})
+            ),
             1 + UNSIZED_LIST_ITEMS
         );
         // Fragments and inline fragments keep their type.
@@ -936,7 +995,11 @@ mod tests {
     fn the_reported_attack_is_refused_on_cost() {
         // Ten aliased customers(first: 100), each with twenty aliased purchases(first: 100).
         let purchases = (0..20)
-            .map(|i| format!("p{i}: purchases(first: 100) {{ nodes {{ id amount currency occurredAt }} }}"))
+            .map(|i| {
+                format!(
+                    "p{i}: purchases(first: 100) {{ nodes {{ id amount currency occurredAt }} }}"
+                )
+            })
             .collect::<Vec<_>>()
             .join(" ");
         let customers = (0..10)
@@ -945,10 +1008,16 @@ mod tests {
             .join(" ");
         let query = format!("{{ {customers} }}");
         let doc = parse_query(&query).expect("parses");
-        let refused = check(&doc, &types(), &Variables::default(), None, Limits {
-            aliases: u64::MAX,
-            ..Limits::default()
-        });
+        let refused = check(
+            &doc,
+            &types(),
+            &Variables::default(),
+            None,
+            Limits {
+                aliases: u64::MAX,
+                ..Limits::default()
+            },
+        );
         assert!(
             matches!(&refused, Err(Refusal::TooComplex(m)) if m.contains("could return up to")),
             "{refused:?}"
@@ -995,7 +1064,9 @@ mod tests {
             let variables = Variables::from_json(serde_json::json!({ "first": 100, "n": 100 }));
             let names: Vec<Option<String>> = match &doc.operations {
                 DocumentOperations::Single(_) => vec![None],
-                DocumentOperations::Multiple(ops) => ops.keys().map(|k| Some(k.to_string())).collect(),
+                DocumentOperations::Multiple(ops) => {
+                    ops.keys().map(|k| Some(k.to_string())).collect()
+                }
             };
             for op in names {
                 let measured = check(&doc, &types, &variables, op.as_deref(), Limits::default())
@@ -1007,7 +1078,10 @@ mod tests {
                     ("depth", u64::from(measured.depth), u64::from(MAX_DEPTH)),
                     ("cost", measured.cost, MAX_COST),
                 ] {
-                    assert!(value * 2 <= limit, "{name} {op:?}: {what} {value} leaves no room under {limit}");
+                    assert!(
+                        value * 2 <= limit,
+                        "{name} {op:?}: {what} {value} leaves no room under {limit}"
+                    );
                 }
                 worst.selections = worst.selections.max(measured.selections);
                 worst.aliases = worst.aliases.max(measured.aliases);

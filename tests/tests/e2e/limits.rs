@@ -150,13 +150,21 @@ async fn query_shape_limits_are_enforced_before_any_sql(engine: Engine) {
         ("depth", deep, "OPERATION_TOO_COMPLEX"),
         ("aliases", aliases, "OPERATION_TOO_COMPLEX"),
         ("directives", directives, "OPERATION_TOO_COMPLEX"),
-        ("fan-out", fan_out(25, "__typename"), "OPERATION_TOO_COMPLEX"),
+        (
+            "fan-out",
+            fan_out(25, "__typename"),
+            "OPERATION_TOO_COMPLEX",
+        ),
         (
             "two sensitive root fields",
             sensitive.to_owned(),
             "BAD_USER_INPUT",
         ),
-        ("fragment cycle", fragment_cycle.to_owned(), "BAD_USER_INPUT"),
+        (
+            "fragment cycle",
+            fragment_cycle.to_owned(),
+            "BAD_USER_INPUT",
+        ),
     ];
     for (name, query, code) in cases {
         let before = app.statements();
@@ -312,12 +320,21 @@ fn hostile_documents() -> Vec<(&'static str, String)> {
     long_fan_out.push_str(&" # padding".repeat((room - long_fan_out.len()) / 10));
     vec![
         ("fan-out, 25 levels", fan_out(25, "__typename")),
-        ("fan-out, invalid leaf at 22 levels", fan_out(22, "notAField")),
+        (
+            "fan-out, invalid leaf at 22 levels",
+            fan_out(22, "notAField"),
+        ),
         ("fan-out, 64 levels, padded", long_fan_out),
-        ("deep nesting", format!("{}{}", "{ a ".repeat(room / 8), "}".repeat(room / 8))),
+        (
+            "deep nesting",
+            format!("{}{}", "{ a ".repeat(room / 8), "}".repeat(room / 8)),
+        ),
         (
             "many directives",
-            format!("{{ __typename {} }}", "@include(if: true) ".repeat(room / 20)),
+            format!(
+                "{{ __typename {} }}",
+                "@include(if: true) ".repeat(room / 20)
+            ),
         ),
         ("wide", format!("{{ {} }}", "__typename ".repeat(room / 11))),
         (
@@ -325,8 +342,12 @@ fn hostile_documents() -> Vec<(&'static str, String)> {
             "accepted: nested inline fragments, repeated",
             format!(
                 "{{ {} }}",
-                format!("{}__typename{}", "... on Query { ".repeat(60), " }".repeat(60))
-                    .repeat(room / 1100)
+                format!(
+                    "{}__typename{}",
+                    "... on Query { ".repeat(60),
+                    " }".repeat(60)
+                )
+                .repeat(room / 1100)
             ),
         ),
         (
@@ -363,8 +384,16 @@ async fn hostile_documents_are_refused_without_stalling_the_server() {
         if name.starts_with("accepted") {
             assert_eq!(body["data"]["__typename"], "Query", "{name}: {body}");
         } else {
-            assert_eq!(error_code(&body), Some("OPERATION_TOO_COMPLEX"), "{name}: {body}");
-            assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{name}: one error");
+            assert_eq!(
+                error_code(&body),
+                Some("OPERATION_TOO_COMPLEX"),
+                "{name}: {body}"
+            );
+            assert_eq!(
+                body["errors"].as_array().map(Vec::len),
+                Some(1),
+                "{name}: one error"
+            );
         }
         assert!(took < Duration::from_secs(5), "{name}: {took:?}");
     }
@@ -402,7 +431,11 @@ async fn hostile_documents_are_refused_without_stalling_the_server() {
     for handle in hostile {
         let (name, took, body) = handle.await.expect("task");
         if !name.starts_with("accepted") {
-            assert_eq!(error_code(&body), Some("OPERATION_TOO_COMPLEX"), "{name}: {body}");
+            assert_eq!(
+                error_code(&body),
+                Some("OPERATION_TOO_COMPLEX"),
+                "{name}: {body}"
+            );
         }
         slowest_hostile = slowest_hostile.max(took);
     }
@@ -414,8 +447,14 @@ async fn hostile_documents_are_refused_without_stalling_the_server() {
         cheap.get(cheap.len() / 2).copied().unwrap_or_default()
     );
     // The request timeout is 15 s; a debug build on a shared machine.
-    assert!(worst < Duration::from_secs(5), "cheap request waited {worst:?}");
-    assert!(slowest_hostile < Duration::from_secs(15), "{slowest_hostile:?}");
+    assert!(
+        worst < Duration::from_secs(5),
+        "cheap request waited {worst:?}"
+    );
+    assert!(
+        slowest_hostile < Duration::from_secs(15),
+        "{slowest_hostile:?}"
+    );
 
     // Over the WebSocket, the same refusal.
     let token = app.login_as(Role::Agent).await;
@@ -450,10 +489,16 @@ async fn hostile_documents_are_refused_without_stalling_the_server() {
         .expect("message")
         .expect("ok");
     let reply: Value = serde_json::from_str(reply.to_text().expect("text")).expect("json");
-    println!("fan-out over the WebSocket: answered in {:?}", started.elapsed());
+    println!(
+        "fan-out over the WebSocket: answered in {:?}",
+        started.elapsed()
+    );
     assert_eq!(reply["type"], "next", "{reply}");
     let errors = &reply["payload"]["errors"];
-    assert_eq!(errors[0]["extensions"]["code"], "OPERATION_TOO_COMPLEX", "{reply}");
+    assert_eq!(
+        errors[0]["extensions"]["code"], "OPERATION_TOO_COMPLEX",
+        "{reply}"
+    );
     assert_eq!(errors.as_array().map(Vec::len), Some(1), "{reply}");
 }
 
@@ -482,7 +527,10 @@ async fn cost_counts_page_sizes_before_any_sql(engine: Engine) {
     let token = app.login_as(Role::Agent).await;
     // The bearer token's user lookup runs before any limit is checked.
     let before = app.statements();
-    data(&app.graphql_as(Some(&token), "{ __typename }", json!({})).await);
+    data(
+        &app.graphql_as(Some(&token), "{ __typename }", json!({}))
+            .await,
+    );
     let auth = app.statements() - before;
     let attack = cost_attack();
     assert!(attack.len() < 16_000, "{} bytes", attack.len());
@@ -493,7 +541,11 @@ async fn cost_counts_page_sizes_before_any_sql(engine: Engine) {
     ] {
         let before = app.statements();
         let body = app.graphql_as(Some(&token), query, variables).await;
-        assert_eq!(error_code(&body), Some("OPERATION_TOO_COMPLEX"), "{name}: {body}");
+        assert_eq!(
+            error_code(&body),
+            Some("OPERATION_TOO_COMPLEX"),
+            "{name}: {body}"
+        );
         assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{name}");
         assert_eq!(app.statements() - before, auth, "{name}: no SQL ran");
     }
@@ -534,7 +586,10 @@ async fn an_oversized_answer_ends_with_a_coded_error(engine: Engine) {
         .expect("sent");
     let bytes = response.bytes().await.expect("body");
     let body: Value = serde_json::from_slice(&bytes).expect("json");
-    println!("100 customers against a 4 000-byte ceiling: {} bytes answered", bytes.len());
+    println!(
+        "100 customers against a 4 000-byte ceiling: {} bytes answered",
+        bytes.len()
+    );
     assert!(bytes.len() < 1_000, "{} bytes", bytes.len());
     assert_eq!(error_code(&body), Some("OPERATION_TOO_COMPLEX"), "{body}");
     assert_eq!(body["errors"][0]["extensions"]["maxResponseBytes"], 4000);

@@ -319,7 +319,11 @@ async fn a_flood_of_large_queries_keeps_memory_bounded() {
                 let client = client.clone();
                 let url = format!("{}/graphql", server.address);
                 let token = token.clone();
-                let query = if i % 2 == 0 { attack.clone() } else { large.to_owned() };
+                let query = if i % 2 == 0 {
+                    attack.clone()
+                } else {
+                    large.to_owned()
+                };
                 tokio::spawn(async move {
                     client
                         .post(url)
@@ -353,6 +357,9 @@ async fn a_flood_of_large_queries_keeps_memory_bounded() {
         started.elapsed()
     );
     assert_eq!(refused, 64, "every attack is refused");
-    assert!(answered_bytes > 30_000, "the large query is large: {answered_bytes}");
+    assert!(
+        answered_bytes > 30_000,
+        "the large query is large: {answered_bytes}"
+    );
     assert!(after < 256 * 1024, "peak RSS {} MiB", after / 1024);
 }
