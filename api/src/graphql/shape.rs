@@ -649,8 +649,9 @@ mod tests {
                 matches!(&refusal, Err(Refusal::TooComplex(m)) if m.contains("field selections")),
                 "{refusal:?}"
             );
-            // Well under a millisecond in a release build; generous for debug.
-            assert!(took < Duration::from_millis(20), "{took:?}");
+            // Expanded, this would be 2^25 steps (tens of seconds); a generous
+            // bound for a debug build on a shared machine.
+            assert!(took < Duration::from_millis(100), "{took:?}");
         }
     }
 
