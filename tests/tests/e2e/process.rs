@@ -72,12 +72,18 @@ impl ServerProcess {
     }
 
     pub async fn start(dir: tempfile::TempDir) -> Self {
+        Self::start_with(dir, &[]).await
+    }
+
+    /// Like [`ServerProcess::start`], with extra environment settings.
+    pub async fn start_with(dir: tempfile::TempDir, extra_env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let log = dir.path().join("server.log");
         let log_file = std::fs::File::create(&log).expect("log file");
         let child = Command::new(rapport_binary())
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .envs(Self::env(dir.path()))
+            .envs(extra_env.iter().copied())
             .stdout(log_file.try_clone().expect("clone"))
             .stderr(log_file)
             .spawn()
