@@ -112,7 +112,12 @@ pub struct Config {
     /// Proxies whose forwarding headers are believed: CIDRs or addresses,
     /// comma-separated (e.g. `127.0.0.1/32,10.0.0.0/8`). Empty: the socket
     /// peer is always the client and `X-Forwarded-For`/`Forwarded` are ignored.
-    #[arg(long, env = "RAPPORT_TRUSTED_PROXIES", default_value = "", global = true)]
+    #[arg(
+        long,
+        env = "RAPPORT_TRUSTED_PROXIES",
+        default_value = "",
+        global = true
+    )]
     pub trusted_proxies: TrustedProxies,
 
     /// How long a WebSocket may wait for `connection_init` before it is closed
@@ -122,7 +127,12 @@ pub struct Config {
 
     /// Most WebSockets open at once from one client address (more are refused
     /// with 429 before the upgrade).
-    #[arg(long, env = "RAPPORT_WS_MAX_PER_CLIENT", default_value_t = 20, global = true)]
+    #[arg(
+        long,
+        env = "RAPPORT_WS_MAX_PER_CLIENT",
+        default_value_t = 20,
+        global = true
+    )]
     pub ws_max_per_client: usize,
 
     /// How often the server pings each WebSocket and re-reads its user (a
@@ -132,7 +142,12 @@ pub struct Config {
     pub ws_heartbeat: Duration,
 
     /// Most operations running at once on one WebSocket.
-    #[arg(long, env = "RAPPORT_WS_MAX_OPERATIONS", default_value_t = 20, global = true)]
+    #[arg(
+        long,
+        env = "RAPPORT_WS_MAX_OPERATIONS",
+        default_value_t = 20,
+        global = true
+    )]
     pub ws_max_operations: usize,
 
     /// Seed the demo data set on start when the database has no users.

@@ -56,9 +56,7 @@ impl FromStr for TrustedProxies {
 
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
 }
@@ -188,10 +186,7 @@ mod tests {
 
     #[test]
     fn headers_from_an_untrusted_peer_are_ignored() {
-        let h = headers(&[
-            ("x-forwarded-for", "1.1.1.1"),
-            ("forwarded", "for=2.2.2.2"),
-        ]);
+        let h = headers(&[("x-forwarded-for", "1.1.1.1"), ("forwarded", "for=2.2.2.2")]);
         assert_eq!(
             client_ip(ip("9.9.9.9"), &h, &TrustedProxies::default()),
             ip("9.9.9.9")

@@ -182,7 +182,7 @@ enum ClientMessage {
     Pong {},
     Subscribe {
         id: String,
-        payload: Request,
+        payload: Box<Request>,
     },
     Complete {
         id: String,
@@ -229,10 +229,8 @@ impl Connection {
     async fn run(mut self, mut stream: actix_ws::AggregatedMessageStream) {
         let opened = Instant::now();
         let mut heard = opened;
-        let mut heartbeat = tokio::time::interval_at(
-            opened + self.settings.heartbeat,
-            self.settings.heartbeat,
-        );
+        let mut heartbeat =
+            tokio::time::interval_at(opened + self.settings.heartbeat, self.settings.heartbeat);
         tracing::info!(client = %self.client.0, "websocket opened");
         let close = loop {
             let deadline = match self.state {
@@ -297,7 +295,7 @@ impl Connection {
             ClientMessage::ConnectionInit { payload } => self.on_init(payload).await,
             ClientMessage::Ping {} => self.send(json!({ "type": "pong" })).await,
             ClientMessage::Pong {} => Ok(()),
-            ClientMessage::Subscribe { id, payload } => self.on_subscribe(id, payload).await,
+            ClientMessage::Subscribe { id, payload } => self.on_subscribe(id, *payload).await,
             ClientMessage::Complete { id } => {
                 if let Some(operation) = self.operations.remove(&id) {
                     operation.abort.abort();
@@ -321,8 +319,7 @@ impl Connection {
             .ok_or(Close(4401, "Unauthorized"))?;
         self.current_actor(bearer.user_id).await?;
         let left = bearer.expires_at - chrono::Utc::now().timestamp();
-        let expires =
-            Instant::now() + Duration::from_secs(u64::try_from(left.max(0)).unwrap_or(0));
+        let expires = Instant::now() + Duration::from_secs(u64::try_from(left.max(0)).unwrap_or(0));
         self.state = State::Ready {
             user_id: bearer.user_id,
             expires,

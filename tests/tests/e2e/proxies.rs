@@ -142,15 +142,8 @@ async fn behind_a_trusted_proxy_the_right_most_untrusted_hop_is_the_client(engin
         .await,
     );
     let another_client = code(look_up(&app, &proxy, &guess(99), &via("203.0.113.8")).await);
-    let right_most_differs = code(
-        look_up(
-            &app,
-            &proxy,
-            &guess(99),
-            &via("203.0.113.7, 198.51.100.4"),
-        )
-        .await,
-    );
+    let right_most_differs =
+        code(look_up(&app, &proxy, &guess(99), &via("203.0.113.7, 198.51.100.4")).await);
     let untrusted_peer = code(look_up(&app, &stranger, &guess(99), &via("203.0.113.7")).await);
 
     // Assert

@@ -144,11 +144,10 @@ const SET_ROLE: &str =
 const DEACTIVATE: &str = "mutation($u: ID!) { deactivateUser(userId: $u) { active } }";
 
 async fn user_id(app: &TestApp, token: &str) -> String {
-    let body = app.graphql_as(Some(token), "{ me { id } }", json!({})).await;
-    data(&body)["me"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned()
+    let body = app
+        .graphql_as(Some(token), "{ me { id } }", json!({}))
+        .await;
+    data(&body)["me"]["id"].as_str().expect("id").to_owned()
 }
 
 async fn users_with_email(app: &TestApp, email: &str) -> u64 {
@@ -286,7 +285,11 @@ async fn a_deactivated_users_idle_socket_is_closed_and_refused(engine: Engine) {
 
     // Assert: closed within a heartbeat or two, and a new socket is refused.
     assert_eq!(code, 4403);
-    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(matches!(refused, Got::Closed(4403)), "{refused:?}");
 }
 

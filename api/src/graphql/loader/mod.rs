@@ -1,10 +1,11 @@
 //! Batch loaders: one file per relation or per-parent aggregate, each glue over
 //! a domain batch function, so lists never cost a query per row.
 //!
-//! Batching is scheduled by the request, not by a timer. Every request gets
-//! its own [`Loaders`] and runs inside [`Rounds::drive`]: resolvers register
-//! the keys they need and wait; once the whole resolver tree has nothing else
-//! to do, each loader with waiting keys sends one batch, and the next round
+//! Batching is scheduled by the request, not by a timer. Every request (and
+//! every WebSocket operation) gets its own loaders and runs inside
+//! [`Rounds::drive`] ([`Rounds::drive_stream`] for a WebSocket operation's
+//! responses): resolvers register the keys they need and wait; once the whole
+//! resolver tree has nothing else to do, each loader with waiting keys sends one batch, and the next round
 //! starts only when every batch of this one has answered. A page therefore
 //! costs the same statements however many rows it has and however busy the
 //! machine is, and no request waits on a batching window.
