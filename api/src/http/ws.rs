@@ -231,6 +231,7 @@ impl Connection {
         let mut heard = opened;
         let mut heartbeat =
             tokio::time::interval_at(opened + self.settings.heartbeat, self.settings.heartbeat);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tracing::info!(client = %self.client.0, "websocket opened");
         let close = loop {
             let deadline = match self.state {
@@ -269,21 +270,27 @@ impl Connection {
             code: CloseCode::from(code),
             description: (!reason.is_empty()).then(|| reason.to_owned()),
         };
-        let _ = self.session.close(Some(reason)).await;
+        let limit = self.write_limit();
+        let _ = bounded(limit, self.session.close(Some(reason))).await;
+    }
+
+    /// A client that does not take what it is sent within three heartbeats
+    /// is treated as gone, so a stalled reader cannot park this task.
+    fn write_limit(&self) -> Duration {
+        self.settings.heartbeat * 3
     }
 
     async fn send(&mut self, message: serde_json::Value) -> Result<(), Close> {
-        self.session
-            .text(message.to_string())
-            .await
-            .map_err(|_| Close(1000, ""))
+        let limit = self.write_limit();
+        bounded(limit, self.session.text(message.to_string())).await
     }
 
     async fn on_message(&mut self, message: AggregatedMessage) -> Result<(), Close> {
         let text = match message {
             AggregatedMessage::Text(text) => text,
             AggregatedMessage::Ping(bytes) => {
-                return self.session.pong(&bytes).await.map_err(|_| Close(1000, ""));
+                let limit = self.write_limit();
+                return bounded(limit, self.session.pong(&bytes)).await;
             }
             AggregatedMessage::Pong(_) => return Ok(()),
             AggregatedMessage::Close(_) => return Err(Close(1000, "")),
@@ -319,7 +326,12 @@ impl Connection {
             .ok_or(Close(4401, "Unauthorized"))?;
         self.current_actor(bearer.user_id).await?;
         let left = bearer.expires_at - chrono::Utc::now().timestamp();
-        let expires = Instant::now() + Duration::from_secs(u64::try_from(left.max(0)).unwrap_or(0));
+        let left = Duration::from_secs(u64::try_from(left).unwrap_or(0));
+        let now = Instant::now();
+        // A lifetime too long for the clock is as good as a year.
+        let expires = now
+            .checked_add(left)
+            .unwrap_or(now + Duration::from_secs(365 * 86_400));
         self.state = State::Ready {
             user_id: bearer.user_id,
             expires,
@@ -456,7 +468,19 @@ impl Connection {
                 self.end_for_role_change(id).await?;
             }
         }
-        self.session.ping(b"").await.map_err(|_| Close(1000, ""))
+        let limit = self.write_limit();
+        bounded(limit, self.session.ping(b"")).await
+    }
+}
+
+/// A write to the socket, given up after `limit`.
+async fn bounded(
+    limit: Duration,
+    write: impl std::future::Future<Output = Result<(), actix_ws::Closed>>,
+) -> Result<(), Close> {
+    match tokio::time::timeout(limit, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) | Err(_) => Err(Close(1000, "")),
     }
 }
 
