@@ -8,6 +8,8 @@ use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::http::client::TrustedProxies;
+
 /// Where the server runs: `production` refuses weak settings and turns off
 /// GraphiQL, introspection and field suggestions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -112,6 +114,47 @@ pub struct Config {
     #[arg(long, env = "RAPPORT_MAX_RESPONSE_BYTES", default_value_t = crate::graphql::extension::DEFAULT_MAX_RESPONSE_BYTES, global = true)]
     pub max_response_bytes: usize,
 
+    /// Proxies whose forwarding headers are believed: CIDRs or addresses,
+    /// comma-separated (e.g. `127.0.0.1/32,10.0.0.0/8`). Empty: the socket
+    /// peer is always the client and `X-Forwarded-For`/`Forwarded` are ignored.
+    #[arg(
+        long,
+        env = "RAPPORT_TRUSTED_PROXIES",
+        default_value = "",
+        global = true
+    )]
+    pub trusted_proxies: TrustedProxies,
+
+    /// How long a WebSocket may wait for `connection_init` before it is closed
+    /// with 4408.
+    #[arg(long, env = "RAPPORT_WS_INIT_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true)]
+    pub ws_init_timeout: Duration,
+
+    /// Most WebSockets open at once from one client address (more are refused
+    /// with 429 before the upgrade).
+    #[arg(
+        long,
+        env = "RAPPORT_WS_MAX_PER_CLIENT",
+        default_value_t = 20,
+        global = true
+    )]
+    pub ws_max_per_client: usize,
+
+    /// How often the server pings each WebSocket and re-reads its user (a
+    /// deactivated user's socket closes, a changed role ends subscriptions);
+    /// a client silent for three heartbeats is disconnected.
+    #[arg(long, env = "RAPPORT_WS_HEARTBEAT", default_value = "15s", value_parser = parse_duration, global = true)]
+    pub ws_heartbeat: Duration,
+
+    /// Most operations running at once on one WebSocket.
+    #[arg(
+        long,
+        env = "RAPPORT_WS_MAX_OPERATIONS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub ws_max_operations: usize,
+
     /// Seed the demo data set on start when the database has no users.
     #[arg(long, env = "RAPPORT_DEMO", default_value_t = false, global = true)]
     pub demo: bool,
@@ -176,6 +219,13 @@ impl Config {
         self.jwt_key().map(|_| ())?;
         if self.access_token_ttl.is_zero() || self.refresh_token_ttl <= self.access_token_ttl {
             bail!("token lifetimes must be positive and the refresh lifetime longer than the access lifetime");
+        }
+        if self.ws_init_timeout.is_zero()
+            || self.ws_heartbeat.is_zero()
+            || self.ws_max_per_client == 0
+            || self.ws_max_operations == 0
+        {
+            bail!("the RAPPORT_WS_* settings must be positive");
         }
         Ok(())
     }

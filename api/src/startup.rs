@@ -17,6 +17,7 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::JwtKeys;
 use crate::config::{Config, Environment};
 use crate::graphql::schema;
+use crate::http::ws::{OpenSockets, WsSettings};
 use crate::http::{self, graphql::HttpSettings, request_span::RedactedRootSpan};
 use crate::state::Services;
 
@@ -143,6 +144,15 @@ fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Re
         production,
         statement_count_header: config.debug_statement_count,
     });
+    let ws_settings = web::Data::new(WsSettings {
+        init_timeout: config.ws_init_timeout,
+        max_per_client: config.ws_max_per_client,
+        max_operations: config.ws_max_operations,
+        max_message_bytes: config.max_body_bytes,
+        heartbeat: config.ws_heartbeat,
+    });
+    let sockets = web::Data::new(OpenSockets::default());
+    let trusted_proxies = web::Data::new(config.trusted_proxies.clone());
     let services = web::Data::new(services);
     let max_body = config.max_body_bytes;
     let server = HttpServer::new(move || {
@@ -152,6 +162,9 @@ fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Re
             .app_data(schema.clone())
             .app_data(services.clone())
             .app_data(settings.clone())
+            .app_data(ws_settings.clone())
+            .app_data(sockets.clone())
+            .app_data(trusted_proxies.clone())
             .route(
                 "/graphql",
                 web::post().to(http::graphql::post::<schema::AppSchema>),

@@ -1,18 +1,38 @@
 //! Per-request data and the helpers resolvers use to reach it.
 
-use async_graphql::Context;
+use async_graphql::{Context, Request};
 use domain::auth::{Actor, Capability};
 
 use crate::graphql::error::{ApiError, ApiResult};
+use crate::graphql::loader::{self, Rounds};
 use crate::state::Services;
 
 /// The request id, echoed on internal errors so reports can be matched to logs.
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
-/// The client address, for throttling public operations.
+/// The client address (see `crate::http::client`), for throttles and logs.
 #[derive(Clone, Debug)]
 pub struct ClientAddr(pub String);
+
+/// The data every operation carries, whether it came over HTTP or a
+/// WebSocket: its id, the client address, the actor (re-read from the
+/// database for this operation) and a fresh set of batch loaders scheduled
+/// by `rounds`, so nothing is cached from one operation to the next.
+pub fn operation_data(
+    request: Request,
+    request_id: RequestId,
+    client: ClientAddr,
+    actor: Option<Actor>,
+    services: &Services,
+    rounds: &Rounds,
+) -> Request {
+    let mut request = request.data(request_id).data(client);
+    if let Some(actor) = actor {
+        request = request.data(actor);
+    }
+    loader::attach(request, services, rounds)
+}
 
 /// Access to the actor and services from a resolver context.
 pub trait ContextExt {

@@ -18,10 +18,11 @@ use futures::FutureExt as _;
 use tracing_actix_web::RequestId as TracingRequestId;
 
 use crate::auth;
-use crate::graphql::context::{ClientAddr, RequestId};
+use crate::graphql::context::{operation_data, ClientAddr, RequestId};
 use crate::graphql::error::{code, to_graphql};
 use crate::graphql::extension::fill_code;
-use crate::graphql::loader::{self, Rounds};
+use crate::graphql::loader::Rounds;
+use crate::http::client::client_addr;
 use crate::state::Services;
 
 /// Per-server HTTP settings.
@@ -249,18 +250,16 @@ async fn execute_inner<E: Executor>(
             return HttpResponse::Ok().json(Response::from_errors(vec![error]));
         }
     };
-    let client = ClientAddr(
-        req.connection_info()
-            .realip_remote_addr()
-            .unwrap_or("unknown")
-            .to_owned(),
-    );
-    let mut request = request.data(request_id.clone()).data(client);
-    if let Some(actor) = actor {
-        request = request.data(actor);
-    }
+    let client = ClientAddr(client_addr(req));
     let rounds = Rounds::default();
-    let request = loader::attach(request, services, &rounds);
+    let request = operation_data(
+        request,
+        request_id.clone(),
+        client,
+        actor,
+        services,
+        &rounds,
+    );
     let run = AssertUnwindSafe(rounds.drive(schema.execute(request))).catch_unwind();
     match tokio::time::timeout(settings.request_timeout, run).await {
         Ok(Ok(mut response)) => {

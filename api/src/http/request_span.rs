@@ -1,5 +1,5 @@
 //! The root span of every HTTP request, logged when it closes with method,
-//! route, status and duration.
+//! route, client address (`crate::http::client`), status and duration.
 //!
 //! Unlike the default span it records the matched route pattern, never the raw
 //! path or query string: invitation tokens travel in paths (`/s/{token}`) and
@@ -10,6 +10,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::{Error, HttpMessage as _};
 use tracing::Span;
 use tracing_actix_web::{RequestId, RootSpanBuilder};
+
+use crate::http::client::client_addr;
 
 /// Builds request spans without secrets.
 pub struct RedactedRootSpan;
@@ -29,6 +31,7 @@ impl RootSpanBuilder for RedactedRootSpan {
             method = %request.method(),
             route = %route,
             request_id = %request_id,
+            client = %client_addr(request.request()),
             status = tracing::field::Empty,
         )
     }

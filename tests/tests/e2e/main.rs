@@ -15,5 +15,7 @@ mod limits;
 mod loyalty;
 mod metrics;
 mod process;
+mod proxies;
 mod schema;
+mod sessions;
 mod surveys;

@@ -40,16 +40,16 @@ on_both_engines!(
 
 // ---------------------------------------------------------------- arrange
 
-struct Fixture {
-    admin: String,
-    survey_id: String,
+pub(crate) struct Fixture {
+    pub(crate) admin: String,
+    pub(crate) survey_id: String,
     /// Question ids in order: rating, nps, on_time, customs, safety, snacks,
     /// single choice, multiple choice, text.
     q: Vec<String>,
     program_id: i64,
 }
 
-async fn insert_customer(app: &TestApp, name: &str) -> i64 {
+pub(crate) async fn insert_customer(app: &TestApp, name: &str) -> i64 {
     let now = Utc::now();
     entity::customers::ActiveModel {
         name: Set(name.to_owned()),
@@ -164,7 +164,7 @@ fn survey_input(set_id: i64, program_id: i64) -> Value {
 }
 
 /// A published survey with a programme and the airline factor set.
-async fn fixture(app: &TestApp) -> Fixture {
+pub(crate) async fn fixture(app: &TestApp) -> Fixture {
     let admin = app.login_as(Role::Admin).await;
     let program_id = insert_program(app).await;
     let set_id = insert_factor_set(app, "PUBLISHED").await;
@@ -198,7 +198,7 @@ async fn fixture(app: &TestApp) -> Fixture {
 }
 
 impl Fixture {
-    async fn invite(&self, app: &TestApp, customer: i64) -> String {
+    pub(crate) async fn invite(&self, app: &TestApp, customer: i64) -> String {
         let body = app
             .graphql_as(
                 Some(&self.admin),
@@ -213,7 +213,7 @@ impl Fixture {
     }
 
     /// A complete, valid answer set: the airline ratings 5, 4, 5, 2.
-    fn good_answers(&self) -> Value {
+    pub(crate) fn good_answers(&self) -> Value {
         json!([
             { "questionId": self.q[0], "rating": 4 },
             { "questionId": self.q[1], "rating": 9 },
@@ -228,7 +228,7 @@ impl Fixture {
     }
 }
 
-async fn submit(app: &TestApp, token: &str, answers: Value) -> Value {
+pub(crate) async fn submit(app: &TestApp, token: &str, answers: Value) -> Value {
     app.graphql(SUBMIT, json!({ "t": token, "a": answers }))
         .await
 }

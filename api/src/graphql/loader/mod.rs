@@ -1,10 +1,11 @@
 //! Batch loaders: one file per relation or per-parent aggregate, each glue over
 //! a domain batch function, so lists never cost a query per row.
 //!
-//! Batching is scheduled by the request, not by a timer. Every request gets
-//! its own [`Loaders`] and runs inside [`Rounds::drive`]: resolvers register
-//! the keys they need and wait; once the whole resolver tree has nothing else
-//! to do, each loader with waiting keys sends one batch, and the next round
+//! Batching is scheduled by the request, not by a timer. Every request (and
+//! every WebSocket operation) gets its own loaders and runs inside
+//! [`Rounds::drive`] ([`Rounds::drive_stream`] for a WebSocket operation's
+//! responses): resolvers register the keys they need and wait; once the whole
+//! resolver tree has nothing else to do, each loader with waiting keys sends one batch, and the next round
 //! starts only when every batch of this one has answered. A page therefore
 //! costs the same statements however many rows it has and however busy the
 //! machine is, and no request waits on a batching window.
@@ -32,7 +33,7 @@ use async_graphql::Request;
 use domain::DomainError;
 use futures::channel::oneshot;
 use futures::future::{poll_fn, BoxFuture};
-use futures::stream::{FuturesUnordered, StreamExt as _};
+use futures::stream::{FuturesUnordered, Stream, StreamExt as _};
 use futures::task::ArcWake;
 
 use crate::state::Services;
@@ -71,46 +72,72 @@ impl Rounds {
     /// the batches it queues round by round on the same task.
     pub async fn drive<F: Future>(self, execution: F) -> F::Output {
         let mut execution = pin!(execution);
-        let mut round = FuturesUnordered::new();
-        poll_fn(move |cx| {
-            let mut polls = 0;
-            loop {
-                // Nested `FuturesUnordered`s (lists and fields) poll a few
-                // children, wake themselves and return; the tree has
-                // registered every key it can only once a poll ends without
-                // such a wake-up.
-                let nudge = Arc::new(Nudge {
-                    woken: AtomicBool::new(false),
-                    task: cx.waker().clone(),
-                });
-                let waker = futures::task::waker(nudge.clone());
-                if let Poll::Ready(output) =
-                    execution.as_mut().poll(&mut Context::from_waker(&waker))
-                {
-                    return Poll::Ready(output);
-                }
-                polls += 1;
-                if nudge.woken.load(Ordering::Acquire) && polls < MAX_POLLS_PER_ROUND {
-                    continue;
-                }
-                polls = 0;
-                if round.is_empty() {
-                    let next = self.take();
-                    if next.is_empty() {
-                        return Poll::Pending;
-                    }
-                    round.extend(next);
-                }
-                while !round.is_empty() {
-                    if round.poll_next_unpin(cx).is_pending() {
-                        return Poll::Pending;
-                    }
-                }
-                // The round is complete and its answers woke resolvers: let
-                // them register their next keys before the next round is cut.
+        let mut driver = Driver::new(self);
+        poll_fn(move |cx| driver.poll(cx, |cx| execution.as_mut().poll(cx))).await
+    }
+
+    /// Like [`Rounds::drive`] for a stream of responses (a WebSocket
+    /// operation): each item is resolved with its batches sent round by round.
+    pub fn drive_stream<S: Stream + Unpin>(self, mut stream: S) -> impl Stream<Item = S::Item> {
+        let mut driver = Driver::new(self);
+        futures::stream::poll_fn(move |cx| driver.poll(cx, |cx| stream.poll_next_unpin(cx)))
+    }
+}
+
+/// The round-by-round scheduling shared by futures and streams.
+struct Driver {
+    rounds: Rounds,
+    round: FuturesUnordered<Batch>,
+}
+
+impl Driver {
+    fn new(rounds: Rounds) -> Self {
+        Self {
+            rounds,
+            round: FuturesUnordered::new(),
+        }
+    }
+
+    /// Polls `inner` until it is ready or waits on nothing but batches, then
+    /// sends those batches.
+    fn poll<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut inner: impl FnMut(&mut Context<'_>) -> Poll<T>,
+    ) -> Poll<T> {
+        let mut polls = 0;
+        loop {
+            // Nested `FuturesUnordered`s (lists and fields) poll a few
+            // children, wake themselves and return; the tree has registered
+            // every key it can only once a poll ends without such a wake-up.
+            let nudge = Arc::new(Nudge {
+                woken: AtomicBool::new(false),
+                task: cx.waker().clone(),
+            });
+            let waker = futures::task::waker(nudge.clone());
+            if let Poll::Ready(output) = inner(&mut Context::from_waker(&waker)) {
+                return Poll::Ready(output);
             }
-        })
-        .await
+            polls += 1;
+            if nudge.woken.load(Ordering::Acquire) && polls < MAX_POLLS_PER_ROUND {
+                continue;
+            }
+            polls = 0;
+            if self.round.is_empty() {
+                let next = self.rounds.take();
+                if next.is_empty() {
+                    return Poll::Pending;
+                }
+                self.round.extend(next);
+            }
+            while !self.round.is_empty() {
+                if self.round.poll_next_unpin(cx).is_pending() {
+                    return Poll::Pending;
+                }
+            }
+            // The round is complete and its answers woke resolvers: let them
+            // register their next keys before the next round is cut.
+        }
     }
 }
 
