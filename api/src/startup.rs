@@ -120,6 +120,8 @@ fn services_counted(
     let hasher = PasswordHasher::new(std::thread::available_parallelism().map_or(2, |n| n.get()));
     let sessions = SessionSettings {
         refresh_ttl: chrono::Duration::from_std(config.refresh_token_ttl)?,
+        reuse_interval: chrono::Duration::from_std(config.refresh_reuse_interval)?,
+        successor_key: config.successor_key()?,
     };
     let users = UserService::new(db.clone(), hasher, sessions);
     Ok(Services::new(
@@ -140,6 +142,9 @@ fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Re
         statement_count_header: config.debug_statement_count,
     });
     let services = web::Data::new(services);
+    let trusted_proxies = web::Data::new(http::client_addr::TrustedProxies(
+        config.trusted_proxies.clone(),
+    ));
     let max_body = config.max_body_bytes;
     let server = HttpServer::new(move || {
         App::new()
@@ -148,6 +153,7 @@ fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Re
             .app_data(schema.clone())
             .app_data(services.clone())
             .app_data(settings.clone())
+            .app_data(trusted_proxies.clone())
             .route(
                 "/graphql",
                 web::post().to(http::graphql::post::<schema::AppSchema>),

@@ -249,12 +249,7 @@ async fn execute_inner<E: Executor>(
             return HttpResponse::Ok().json(Response::from_errors(vec![error]));
         }
     };
-    let client = ClientAddr(
-        req.connection_info()
-            .realip_remote_addr()
-            .unwrap_or("unknown")
-            .to_owned(),
-    );
+    let client = ClientAddr(crate::http::client_addr::client_addr(req));
     let mut request = request.data(request_id.clone()).data(client);
     if let Some(actor) = actor {
         request = request.data(actor);

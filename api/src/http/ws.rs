@@ -6,6 +6,7 @@ use async_graphql::Data;
 use async_graphql_actix_web::GraphQLSubscription;
 
 use crate::auth;
+use crate::graphql::context::ClientAddr;
 use crate::graphql::schema::AppSchema;
 use crate::state::Services;
 
@@ -20,6 +21,7 @@ pub async fn subscriptions(
     payload: web::Payload,
 ) -> actix_web::Result<HttpResponse> {
     let services = services.get_ref().clone();
+    let client = ClientAddr(crate::http::client_addr::client_addr(&req));
     GraphQLSubscription::new(AppSchema::clone(&schema))
         .on_connection_init(move |value| async move {
             let header = ["authorization", "Authorization"]
@@ -32,6 +34,7 @@ pub async fn subscriptions(
                 .ok_or_else(|| async_graphql::Error::new("UNAUTHENTICATED"))?;
             let mut data = Data::default();
             data.insert(actor);
+            data.insert(client);
             Ok(data)
         })
         .start(&req, payload)

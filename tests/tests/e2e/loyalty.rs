@@ -27,6 +27,7 @@ on_both_engines!(
     concurrent_redemptions_never_overdraw_the_stock,
     one_idempotency_key_sent_concurrently_redeems_once,
     adjustments_are_idempotent_and_need_a_manager,
+    idempotency_keys_are_scoped_by_user_and_operation,
     concurrent_purchases_crossing_a_tier_both_count,
     the_ledger_pages_newest_first,
     customer_memberships_load_in_one_batch,
@@ -1142,6 +1143,58 @@ async fn adjustments_are_idempotent_and_need_a_manager(engine: Engine) {
     let after = membership(&s.app, &s.manager, &m).await;
     assert_eq!(after["lifetimePoints"], 40, "debits keep lifetime points");
     assert_eq!(reasons(&after).len(), 2);
+    assert_ledger_invariant(&s.app).await;
+}
+
+async fn idempotency_keys_are_scoped_by_user_and_operation(engine: Engine) {
+    // Arrange: one member, one reward, two managers (and the admin) who happen
+    // to pick the same key.
+    let s = setup(engine, json!({})).await;
+    let m = member_with(&s, 100).await;
+    let reward = create_reward(&s.app, &s.admin, &s.program, 30, None).await;
+    let other_manager = s.app.login_as(Role::Manager).await;
+    let entries_before = ledger_count(&s.app).await;
+    let redeem = |token: &str| {
+        let token = token.to_owned();
+        let vars = json!({ "m": m, "r": reward, "k": "till-7-0042" });
+        let app = &s.app;
+        async move { app.graphql_as(Some(&token), REDEEM, vars).await }
+    };
+
+    // Act: the same key, the same arguments, three users; then a retry.
+    let first = redeem(&s.manager).await;
+    let second = redeem(&other_manager).await;
+    let third = redeem(&s.admin).await;
+    let retry = redeem(&other_manager).await;
+
+    // Assert: three separate redemptions (not a replay of someone else's, not
+    // CONFLICT); a user's own retry still replays their own.
+    let id = |b: &Value| data(b)["redeemReward"]["id"].as_str().expect("id").to_owned();
+    let ids = [id(&first), id(&second), id(&third)];
+    assert_ne!(ids[0], ids[1]);
+    assert_ne!(ids[1], ids[2]);
+    assert_ne!(ids[0], ids[2]);
+    assert_eq!(id(&retry), ids[1], "a user's retry replays their own result");
+    assert_eq!(balance(&s.app, &s.manager, &m).await, 10);
+    assert_eq!(ledger_count(&s.app).await, entries_before + 3);
+
+    // Another user using the key with *other* arguments is not a conflict
+    // either; the same user doing so still is.
+    let other_payload = adjust(&s.app, &other_manager, &m, 5, "till-7-0042").await;
+    assert_eq!(
+        data(&other_payload)["adjustPoints"]["membership"]["balance"],
+        15,
+        "another operation with the same key is a new request"
+    );
+    let by_someone_else = adjust(&s.app, &s.manager, &m, 7, "till-7-0042").await;
+    assert_eq!(
+        data(&by_someone_else)["adjustPoints"]["membership"]["balance"],
+        22,
+        "another user with the same key and other arguments is a new request"
+    );
+    let own_conflict = adjust(&s.app, &s.manager, &m, 8, "till-7-0042").await;
+    assert_eq!(error_code(&own_conflict), Some("CONFLICT"));
+    assert_eq!(balance(&s.app, &s.manager, &m).await, 22);
     assert_ledger_invariant(&s.app).await;
 }
 
