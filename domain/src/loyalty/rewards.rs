@@ -157,7 +157,9 @@ pub(crate) async fn redeem(
     key: &IdempotencyKey,
 ) -> DomainResult<i64> {
     let hash = idempotency::request_hash(&format!("{membership_id}:{reward_id}"));
-    if let Claim::Replay(response) = idempotency::claim(db, REDEEM_SCOPE, actor_id, key, &hash).await? {
+    if let Claim::Replay(response) =
+        idempotency::claim(db, REDEEM_SCOPE, actor_id, key, &hash).await?
+    {
         return stored_id(&response, "redemptionId");
     }
     let membership = memberships::Entity::find_by_id(membership_id)
@@ -248,7 +250,9 @@ pub(crate) async fn adjust(
     }
     let note = required_text("note", note, 500)?;
     let hash = idempotency::request_hash(&format!("{membership_id}:{delta}:{note}"));
-    if let Claim::Replay(response) = idempotency::claim(db, ADJUST_SCOPE, actor_id, key, &hash).await? {
+    if let Claim::Replay(response) =
+        idempotency::claim(db, ADJUST_SCOPE, actor_id, key, &hash).await?
+    {
         return stored_id(&response, "ledgerEntryId");
     }
     let membership = programs::load_membership(db, membership_id).await?;
@@ -270,7 +274,14 @@ pub(crate) async fn adjust(
     )
     .await?
     .ok_or_else(|| DomainError::conflict("this adjustment was already recorded"))?;
-    idempotency::complete(db, ADJUST_SCOPE, actor_id, key, &json!({ "ledgerEntryId": entry.id })).await?;
+    idempotency::complete(
+        db,
+        ADJUST_SCOPE,
+        actor_id,
+        key,
+        &json!({ "ledgerEntryId": entry.id }),
+    )
+    .await?;
     Ok(entry.id)
 }
 

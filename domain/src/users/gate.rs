@@ -13,7 +13,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::{DomainError, DomainResult};
 
-/// Logins (each one password verification) one client may have in flight.
+/// Logins (each one password verification) one client may have in flight,
+/// at most: with fewer than three hashing slots (see [`ClientGate::new`]) it
+/// is one less than the slots, so one client never holds them all.
 pub const MAX_LOGINS_IN_FLIGHT_PER_CLIENT: usize = 2;
 /// How long a client's further login waits for one of its slots before it is
 /// refused with `RATE_LIMITED`.
@@ -22,12 +24,25 @@ pub const LOGIN_SLOT_WAIT: Duration = Duration::from_secs(1);
 const SWEEP_AT: usize = 10_000;
 
 /// Login slots per client.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct ClientGate {
     slots: Mutex<HashMap<String, Arc<Semaphore>>>,
+    per_client: usize,
 }
 
 impl ClientGate {
+    /// A gate in front of a hasher with `hashing_slots` verifications at once:
+    /// each client gets [`MAX_LOGINS_IN_FLIGHT_PER_CLIENT`] slots, or one less
+    /// than `hashing_slots` when that is smaller (at least one).
+    pub(super) fn new(hashing_slots: usize) -> Self {
+        Self {
+            slots: Mutex::default(),
+            per_client: MAX_LOGINS_IN_FLIGHT_PER_CLIENT
+                .min(hashing_slots.saturating_sub(1))
+                .max(1),
+        }
+    }
+
     /// Takes one of `client`'s slots, waiting up to [`LOGIN_SLOT_WAIT`].
     ///
     /// # Errors
@@ -40,7 +55,7 @@ impl ClientGate {
                 map.retain(|_, s| Arc::strong_count(s) > 1);
             }
             map.entry(client.to_owned())
-                .or_insert_with(|| Arc::new(Semaphore::new(MAX_LOGINS_IN_FLIGHT_PER_CLIENT)))
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_client)))
                 .clone()
         };
         match tokio::time::timeout(LOGIN_SLOT_WAIT, slots.acquire_owned()).await {
@@ -59,7 +74,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_client_gets_its_slots_and_no_more_while_others_get_theirs() {
-        let gate = ClientGate::default();
+        let gate = ClientGate::new(8);
+        assert_eq!(ClientGate::new(2).per_client, 1, "one slot stays free");
+        assert_eq!(ClientGate::new(1).per_client, 1);
         let first = gate.enter("10.0.0.1").await.expect("slot 1");
         let _second = gate.enter("10.0.0.1").await.expect("slot 2");
         let started = std::time::Instant::now();

@@ -76,11 +76,12 @@ pub struct UserService {
 
 impl UserService {
     pub fn new(db: DatabaseConnection, hasher: PasswordHasher, sessions: SessionSettings) -> Self {
+        let gate = Arc::new(gate::ClientGate::new(hasher.concurrency()));
         Self {
             db,
             hasher,
             sessions,
-            gate: Arc::default(),
+            gate,
         }
     }
 

@@ -451,10 +451,9 @@ async fn two_tabs_refreshing_at_once_stay_signed_in(engine: Engine) {
         .to_owned();
 
     // Act: four tabs refresh the same token at once, then one more time later.
-    let tabs = futures::future::join_all(
-        (0..4).map(|_| app.graphql(REFRESH_PAIR, json!({ "t": first }))),
-    )
-    .await;
+    let tabs =
+        futures::future::join_all((0..4).map(|_| app.graphql(REFRESH_PAIR, json!({ "t": first }))))
+            .await;
     let late = app.graphql(REFRESH_PAIR, json!({ "t": first })).await;
 
     // Assert: every tab got the very same new pair, and it works.
@@ -480,7 +479,11 @@ async fn two_tabs_refreshing_at_once_stay_signed_in(engine: Engine) {
     let stale = app.graphql(REFRESH, json!({ "t": first })).await;
     assert_eq!(error_code(&stale), Some("UNAUTHENTICATED"));
     let revoked = app.graphql(REFRESH, json!({ "t": third })).await;
-    assert_eq!(error_code(&revoked), Some("UNAUTHENTICATED"), "family revoked");
+    assert_eq!(
+        error_code(&revoked),
+        Some("UNAUTHENTICATED"),
+        "family revoked"
+    );
 }
 
 async fn weak_passwords_are_refused_and_nothing_is_written(engine: Engine) {
@@ -499,7 +502,11 @@ async fn weak_passwords_are_refused_and_nothing_is_written(engine: Engine) {
         "weak@example.com",
     ] {
         let body = app
-            .graphql_as(Some(&admin), q, json!({ "e": "weak@example.com", "p": weak }))
+            .graphql_as(
+                Some(&admin),
+                q,
+                json!({ "e": "weak@example.com", "p": weak }),
+            )
             .await;
         assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{weak}: {body}");
         assert_eq!(body["errors"][0]["extensions"]["field"], "password");

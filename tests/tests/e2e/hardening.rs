@@ -469,65 +469,80 @@ async fn a_login_flood_from_one_address_does_not_delay_logins_from_another(engin
     let baseline = {
         let started = Instant::now();
         let body = app
-            .graphql_from("198.51.100.20", None, LOGIN, json!({ "e": email, "p": password }))
+            .graphql_from(
+                "198.51.100.20",
+                None,
+                LOGIN,
+                json!({ "e": email, "p": password }),
+            )
             .await;
         data(&body);
         started.elapsed()
     };
 
     // Act: 100 anonymous logins (each for its own unknown account, so each
-    // costs a hash verification) in flight at once from one address, while
-    // the real user signs in again and again from another.
+    // costs a hash verification) kept in flight from one address — each sender
+    // sends again as soon as it is answered — while the real user signs in 40
+    // times, one after another, from another address.
     let done = std::sync::atomic::AtomicBool::new(false);
-    let flood = async {
-        let codes = futures::future::join_all((0..100).map(|i| {
-            let app = &app;
-            async move {
-                let vars = json!({ "e": format!("flood{i}@example.com"), "p": "not the password" });
+    let flood = futures::future::join_all((0..100).map(|i| {
+        let (app, done) = (&app, &done);
+        async move {
+            let mut codes = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let vars = json!({ "e": format!("flood{i}-{}@example.com", codes.len()), "p": "not the password" });
                 let body = app.graphql_from("203.0.113.50", None, LOGIN, vars).await;
-                error_code(&body).unwrap_or("none").to_owned()
+                codes.push(error_code(&body).unwrap_or("none").to_owned());
             }
-        }))
-        .await;
-        done.store(true, std::sync::atomic::Ordering::SeqCst);
-        codes
-    };
+            codes
+        }
+    }));
     let real = async {
         let mut samples = Vec::new();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        while samples.len() < 20 || !done.load(std::sync::atomic::Ordering::SeqCst) {
+        // Let the flood fill its queue first.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for _ in 0..40 {
             let started = Instant::now();
             let body = app
-                .graphql_from("198.51.100.20", None, LOGIN, json!({ "e": email, "p": password }))
+                .graphql_from(
+                    "198.51.100.20",
+                    None,
+                    LOGIN,
+                    json!({ "e": email, "p": password }),
+                )
                 .await;
             assert!(
                 body["data"]["login"]["accessToken"].is_string(),
                 "the real login succeeds during the flood: {body}"
             );
             samples.push(started.elapsed());
-            if samples.len() >= 200 {
-                break;
-            }
         }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
         samples
     };
     let (codes, samples) = tokio::join!(flood, real);
+    let codes: Vec<String> = codes.into_iter().flatten().collect();
 
     // Assert: the flood was answered (refused or rate limited, never let in);
     // the real logins kept their pace. Only a generous bound is asserted; the
     // figure goes to docs/SECURITY.md.
     let refused = codes.iter().filter(|c| *c == "UNAUTHENTICATED").count();
     let limited = codes.iter().filter(|c| *c == "RATE_LIMITED").count();
-    assert_eq!(refused + limited, 100, "{codes:?}");
+    assert_eq!(refused + limited, codes.len(), "{codes:?}");
     let p95 = percentile(samples.clone(), 95);
     let p50 = percentile(samples.clone(), 50);
     eprintln!(
-        "flood of 100 logins from one address ({refused} checked, {limited} RATE_LIMITED); \
-         {} logins from another address: p50 {p50:?}, p95 {p95:?} (alone: {baseline:?}) ({engine:?})",
+        "flood from one address: {} logins ({refused} checked, {limited} RATE_LIMITED); \
+         {} logins from another address meanwhile: p50 {p50:?}, p95 {p95:?} (alone: {baseline:?}) ({engine:?})",
+        codes.len(),
         samples.len()
     );
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    eprintln!("machine load average: {}", load.trim());
+    // Before the per-client cap each real login queued behind the flood's
+    // verifications (1.6–3.3 s in the issue's measurement).
     assert!(
-        p95 < Duration::from_secs(1),
+        p95 < Duration::from_millis(1_500),
         "a flood from one address must not hold up another: p95 {p95:?}"
     );
 }

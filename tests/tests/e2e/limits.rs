@@ -232,20 +232,25 @@ fn production_refuses_guessable_jwt_secrets() {
             .check()
             .err()
             .unwrap_or_else(|| panic!("{weak:?} accepted in production"));
-        assert!(
-            err.to_string().contains("too guessable"),
-            "{weak:?}: {err}"
-        );
+        assert!(err.to_string().contains("too guessable"), "{weak:?}: {err}");
         // Development keeps accepting any key of 32 bytes or more.
         use clap::Parser as _;
-        let dev = api::cli::Cli::try_parse_from(["rapport", "--env", "development", "--jwt-secret", weak])
-            .expect("parse");
+        let dev = api::cli::Cli::try_parse_from([
+            "rapport",
+            "--env",
+            "development",
+            "--jwt-secret",
+            weak,
+        ])
+        .expect("parse");
         assert!(dev.config.check().is_ok(), "{weak:?} in development");
     }
     assert!(production(&["--jwt-secret", STRONG_SECRET]).check().is_ok());
-    assert!(production(&["--jwt-secret", crate::helpers::TEST_JWT_SECRET])
-        .check()
-        .is_ok());
+    assert!(
+        production(&["--jwt-secret", crate::helpers::TEST_JWT_SECRET])
+            .check()
+            .is_ok()
+    );
     // 100 fresh random keys of the documented shapes all pass.
     for _ in 0..100 {
         use base64::Engine as _;
@@ -296,23 +301,17 @@ fn the_development_key_file_is_readable_by_its_owner_only() {
     use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir().expect("dir");
     let data_dir = dir.path().display().to_string();
-    let config = api::cli::Cli::try_parse_from([
-        "rapport",
-        "--env",
-        "development",
-        "--data-dir",
-        &data_dir,
-    ])
-    .expect("parse")
-    .config;
+    let config =
+        api::cli::Cli::try_parse_from(["rapport", "--env", "development", "--data-dir", &data_dir])
+            .expect("parse")
+            .config;
     let path = dir.path().join(".rapport-jwt-secret");
     if std::env::var("RAPPORT_JWT_SECRET").is_ok() {
         return;
     }
     let key = config.jwt_key().expect("generated");
-    let mode = |p: &std::path::Path| {
-        std::fs::metadata(p).expect("key file").permissions().mode() & 0o777
-    };
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("key file").permissions().mode() & 0o777;
     assert_eq!(mode(&path), 0o600, "a new key file");
     // A key file left world-readable by an older version is tightened on start.
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");

@@ -1169,12 +1169,21 @@ async fn idempotency_keys_are_scoped_by_user_and_operation(engine: Engine) {
 
     // Assert: three separate redemptions (not a replay of someone else's, not
     // CONFLICT); a user's own retry still replays their own.
-    let id = |b: &Value| data(b)["redeemReward"]["id"].as_str().expect("id").to_owned();
+    let id = |b: &Value| {
+        data(b)["redeemReward"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
     let ids = [id(&first), id(&second), id(&third)];
     assert_ne!(ids[0], ids[1]);
     assert_ne!(ids[1], ids[2]);
     assert_ne!(ids[0], ids[2]);
-    assert_eq!(id(&retry), ids[1], "a user's retry replays their own result");
+    assert_eq!(
+        id(&retry),
+        ids[1],
+        "a user's retry replays their own result"
+    );
     assert_eq!(balance(&s.app, &s.manager, &m).await, 10);
     assert_eq!(ledger_count(&s.app).await, entries_before + 3);
 
