@@ -305,6 +305,7 @@ async fn timed(app: &TestApp, token: Option<&str>, query: &str, vars: Value) -> 
 }
 
 async fn a_burst_of_logins_does_not_stall_other_requests(engine: Engine) {
+    let _alone = HASHER_HEAVY.lock().await;
     // Arrange: 20 real accounts and an agent session for the light query.
     // Each login comes from its own address (through the trusted test proxy):
     // one address may only have a couple of logins in flight.
@@ -451,12 +452,17 @@ async fn simultaneous_wrong_passwords_cannot_overrun_the_login_throttle(engine: 
     );
 }
 
+/// Held by the tests that saturate the password hasher, so that they do not
+/// run at the same time and measure each other.
+static HASHER_HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn percentile(mut samples: Vec<Duration>, pct: usize) -> Duration {
     samples.sort();
     samples[(samples.len() * pct / 100).min(samples.len() - 1)]
 }
 
 async fn a_login_flood_from_one_address_does_not_delay_logins_from_another(engine: Engine) {
+    let _alone = HASHER_HEAVY.lock().await;
     // Arrange: one real account; clients speak through the trusted test proxy.
     let app = spawn_app_with(engine, &TRUST_LOCAL_PROXY).await;
     let email = "real@example.com";
@@ -539,10 +545,13 @@ async fn a_login_flood_from_one_address_does_not_delay_logins_from_another(engin
     );
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     eprintln!("machine load average: {}", load.trim());
-    // Before the per-client cap each real login queued behind the flood's
-    // verifications (1.6–3.3 s in the measurement).
+    // The cap held: the flood's surplus was refused rather than verified
+    // (without the cap, logins for distinct unknown accounts never are).
+    assert!(limited > 0, "the flood's surplus is RATE_LIMITED");
+    // Before the cap each real login queued behind the flood's verifications
+    // (1.6–3.3 s in the measurement on a quiet machine).
     assert!(
-        p95 < Duration::from_millis(1_500),
+        p95 < Duration::from_secs(2),
         "a flood from one address must not hold up another: p95 {p95:?}"
     );
 }
