@@ -157,6 +157,9 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::SeedDemo => {
+            if config.environment == crate::config::Environment::Production {
+                bail!("seed-demo is refused when RAPPORT_ENV=production: it creates accounts and prints their passwords");
+            }
             let db = startup::connect(&config).await?;
             Migrator::up(&db, None)
                 .await

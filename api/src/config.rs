@@ -74,6 +74,13 @@ pub struct Config {
     #[arg(long, env = "RAPPORT_REFRESH_TOKEN_TTL", default_value = "30d", value_parser = parse_duration, global = true)]
     pub refresh_token_ttl: Duration,
 
+    /// How long after a refresh token is spent the same token may be sent
+    /// again and answered with the same new pair (two tabs refreshing at
+    /// once); later reuse revokes the session family. `0s` turns it off; at
+    /// most 5 minutes.
+    #[arg(long, env = "RAPPORT_REFRESH_REUSE_INTERVAL", default_value = "30s", value_parser = parse_duration, global = true)]
+    pub refresh_reuse_interval: Duration,
+
     /// Log filter (tracing `EnvFilter` syntax).
     #[arg(long, env = "RAPPORT_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -182,16 +189,25 @@ impl Config {
     }
 
     /// The JWT key: the configured one, or in development a generated key
-    /// kept in the data directory so tokens survive restarts.
+    /// kept in the data directory (mode 0600) so tokens survive restarts.
     ///
     /// # Errors
-    /// In production when no key or a key under 32 bytes is configured; when the
-    /// development key file cannot be read or written.
+    /// When no key, a key under 32 bytes, or (in production) a guessable key
+    /// is configured (see [`weak_secret`]); when the development key file
+    /// cannot be read or written.
     pub fn jwt_key(&self) -> anyhow::Result<Vec<u8>> {
         if let Some(secret) = &self.jwt_secret {
             let bytes = secret.expose_secret().as_bytes().to_vec();
             if bytes.len() < 32 {
                 bail!("RAPPORT_JWT_SECRET must be at least 32 bytes");
+            }
+            if self.environment == Environment::Production {
+                if let Some(why) = weak_secret(secret.expose_secret()) {
+                    bail!(
+                        "RAPPORT_JWT_SECRET is too guessable for production: {why}; \
+                         generate one with `openssl rand -base64 48`"
+                    );
+                }
             }
             return Ok(bytes);
         }
@@ -201,14 +217,29 @@ impl Config {
         let path = self.data_dir.join(".rapport-jwt-secret");
         if let Ok(existing) = std::fs::read_to_string(&path) {
             if existing.trim().len() >= 32 {
+                // A key file written by an older version may be world-readable.
+                restrict_to_owner(&path)?;
                 return Ok(existing.trim().as_bytes().to_vec());
             }
         }
         let key = hex_key();
         std::fs::create_dir_all(&self.data_dir).ok();
-        std::fs::write(&path, &key)
+        write_private(&path, key.as_bytes())
             .with_context(|| format!("Failed to write {}", path.display()))?;
         Ok(key.into_bytes())
+    }
+
+    /// The secret of the refresh-token successor derivation: derived from the
+    /// JWT key (HMAC-SHA256 with a fixed label), so it needs no setting of its own.
+    ///
+    /// # Errors
+    /// As [`Self::jwt_key`].
+    pub fn successor_key(&self) -> anyhow::Result<[u8; 32]> {
+        use hmac::Mac as _;
+        let mut mac = <hmac::Hmac<sha2::Sha256>>::new_from_slice(&self.jwt_key()?)
+            .map_err(|e| anyhow::anyhow!("successor key: {e}"))?;
+        mac.update(b"rapport refresh-token successor key v1");
+        Ok(mac.finalize().into_bytes().into())
     }
 
     /// Refuses settings that are unsafe in production.
@@ -227,8 +258,129 @@ impl Config {
         {
             bail!("the RAPPORT_WS_* settings must be positive");
         }
+        if self.refresh_reuse_interval > MAX_REFRESH_REUSE_INTERVAL {
+            bail!("RAPPORT_REFRESH_REUSE_INTERVAL must be at most 5m");
+        }
+        if self.environment == Environment::Production && self.demo {
+            bail!("RAPPORT_DEMO (--demo) is refused when RAPPORT_ENV=production: it seeds accounts and prints their passwords");
+        }
         Ok(())
     }
+}
+
+/// Longest accepted [`Config::refresh_reuse_interval`].
+pub const MAX_REFRESH_REUSE_INTERVAL: Duration = Duration::from_secs(300);
+/// Least estimated entropy of a production JWT secret, in bits.
+pub const MIN_SECRET_BITS: f64 = 128.0;
+/// Fewest distinct bytes in a production JWT secret.
+pub const MIN_SECRET_DISTINCT_BYTES: usize = 10;
+/// Characters per zxcvbn estimate of a secret.
+const ZXCVBN_PIECE: usize = 16;
+
+/// Why `secret` is too guessable to sign production tokens, if it is.
+///
+/// Two estimates must each reach [`MIN_SECRET_BITS`]: the Shannon entropy of
+/// the byte distribution times the length, and zxcvbn's guess count (which
+/// sees words, repeats, sequences, keyboard runs and dates) summed over
+/// 16-character pieces. It also needs [`MIN_SECRET_DISTINCT_BYTES`] distinct
+/// bytes and no placeholder word such as `changeme`.
+pub fn weak_secret(secret: &str) -> Option<String> {
+    let bits = shannon_bits(secret.as_bytes());
+    if bits < MIN_SECRET_BITS {
+        return Some(format!(
+            "about {bits:.0} bits of entropy, at least {MIN_SECRET_BITS:.0} needed"
+        ));
+    }
+    let mut seen = [false; 256];
+    for b in secret.as_bytes() {
+        seen[usize::from(*b)] = true;
+    }
+    let distinct = seen.iter().filter(|s| **s).count();
+    if distinct < MIN_SECRET_DISTINCT_BYTES {
+        return Some(format!(
+            "only {distinct} distinct characters, at least {MIN_SECRET_DISTINCT_BYTES} needed"
+        ));
+    }
+    let lower = secret.to_ascii_lowercase();
+    for placeholder in [
+        "changeme",
+        "change-me",
+        "change_me",
+        "replaceme",
+        "example",
+        "placeholder",
+    ] {
+        if lower.contains(placeholder) {
+            return Some(format!("it contains the placeholder {placeholder:?}"));
+        }
+    }
+    // zxcvbn's estimate saturates near 10^19 guesses, so it is taken over
+    // 16-character pieces and summed (in log space).
+    let chars: Vec<char> = secret.chars().collect();
+    let guess_bits: f64 = chars
+        .chunks(ZXCVBN_PIECE)
+        .map(|piece| {
+            let piece: String = piece.iter().collect();
+            zxcvbn::zxcvbn(&piece, &["rapport", "jwt", "secret"]).guesses_log10()
+                * std::f64::consts::LOG2_10
+        })
+        .sum();
+    if guess_bits < MIN_SECRET_BITS {
+        return Some(format!(
+            "it is built from words, repeats or sequences (about 2^{guess_bits:.0} guesses, \
+             at least 2^{MIN_SECRET_BITS:.0} needed)"
+        ));
+    }
+    None
+}
+
+/// Shannon entropy of the byte distribution of `bytes`, times their number.
+fn shannon_bits(bytes: &[u8]) -> f64 {
+    let mut counts = [0usize; 256];
+    for b in bytes {
+        counts[usize::from(*b)] += 1;
+    }
+    let len = bytes.len() as f64;
+    let per_byte: f64 = counts
+        .iter()
+        .filter(|c| **c > 0)
+        .map(|c| {
+            let p = *c as f64 / len;
+            -p * p.log2()
+        })
+        .sum();
+    per_byte * len
+}
+
+/// Writes `contents` to a new or truncated file readable by its owner only.
+fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    restrict_to_owner(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+/// Makes `path` readable and writable by its owner only (Unix).
+fn restrict_to_owner(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+        if mode != 0o600 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn hex_key() -> String {
@@ -263,6 +415,29 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn production_secrets_need_entropy_and_no_words() {
+        for weak in [
+            "a".repeat(32),
+            "ab".repeat(20),
+            "changeme-changeme-changeme-changeme".to_owned(),
+            "changeme-Xq9vT2kLp7ZrB4nYc8HdF6sJg1QaE5uV".to_owned(),
+            "test-secret-test-secret-test-secret-0123".to_owned(),
+            "0123456789abcdef0123456789abcdef".to_owned(),
+            "correcthorsebatterystaplecorrecthorse".to_owned(),
+            "my-very-secret-production-signing-key-2026".to_owned(),
+        ] {
+            assert!(weak_secret(&weak).is_some(), "{weak} accepted");
+        }
+        for strong in [
+            // `openssl rand -base64 48` and `openssl rand -hex 32` shaped.
+            "k3JbM0qW9v+fT2xYpL7nRzC4sD8hUa1GeX5oIw6tVy0QmN3cB9jK2lP7rS4uZ8dE",
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        ] {
+            assert_eq!(weak_secret(strong), None, "{strong}");
+        }
+    }
 
     #[test]
     fn durations_parse() {

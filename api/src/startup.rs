@@ -121,6 +121,8 @@ fn services_counted(
     let hasher = PasswordHasher::new(std::thread::available_parallelism().map_or(2, |n| n.get()));
     let sessions = SessionSettings {
         refresh_ttl: chrono::Duration::from_std(config.refresh_token_ttl)?,
+        reuse_interval: chrono::Duration::from_std(config.refresh_reuse_interval)?,
+        successor_key: config.successor_key()?,
     };
     let users = UserService::new(db.clone(), hasher, sessions);
     Ok(Services::new(

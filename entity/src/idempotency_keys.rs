@@ -8,6 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub scope: String,
+    pub actor_id: i64,
     pub key: String,
     pub request_hash: String,
     pub response: String,

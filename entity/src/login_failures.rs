@@ -8,6 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub email_key: String,
+    pub client_key: String,
     pub occurred_at: DateTimeUtc,
 }
 

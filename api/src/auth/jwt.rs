@@ -73,7 +73,21 @@ impl JwtKeys {
     /// # Errors
     /// Only if signing fails.
     pub fn issue(&self, user_id: i64, role: Role) -> anyhow::Result<(String, DateTime<Utc>)> {
-        let now = Utc::now();
+        self.issue_at(user_id, role, Utc::now(), uuid::Uuid::new_v4().to_string())
+    }
+
+    /// Signs an access token issued at `now` with the id `jti`: the same
+    /// arguments give the same token.
+    ///
+    /// # Errors
+    /// Only if signing fails.
+    pub fn issue_at(
+        &self,
+        user_id: i64,
+        role: Role,
+        now: DateTime<Utc>,
+        jti: String,
+    ) -> anyhow::Result<(String, DateTime<Utc>)> {
         let expires_at = now + chrono::Duration::from_std(self.ttl)?;
         let claims = Claims {
             iss: ISSUER.to_owned(),
@@ -84,7 +98,7 @@ impl JwtKeys {
             exp: expires_at.timestamp(),
             typ: TokenKind::Access,
             role,
-            jti: uuid::Uuid::new_v4().to_string(),
+            jti,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok((token, expires_at))

@@ -1,5 +1,10 @@
 //! Idempotency keys for `redeemReward` and `adjustPoints`.
 //!
+//! A key belongs to one actor and one operation (`scope`): the unique index
+//! is `(scope, actor_id, key)`, so another user, or another operation, using
+//! the same key is a new request, never a `CONFLICT` or a replay of someone
+//! else's result.
+//!
 //! The key is claimed first thing in the mutation's transaction with an insert
 //! that does nothing on conflict. A concurrent request with the same key blocks
 //! on the unique index (PostgreSQL) or on the write lock (SQLite) until the
@@ -65,18 +70,20 @@ pub(crate) fn request_hash(payload: &str) -> String {
     hex::encode(Sha256::digest(payload.as_bytes()))
 }
 
-/// Claims `key` in `scope` for a request with `hash`.
+/// Claims `actor_id`'s `key` in `scope` for a request with `hash`.
 ///
 /// # Errors
-/// `CONFLICT` when the key was used with a different payload.
+/// `CONFLICT` when the actor used the key in this scope with a different payload.
 pub(crate) async fn claim(
     db: &impl ConnectionTrait,
     scope: &str,
+    actor_id: i64,
     key: &IdempotencyKey,
     hash: &str,
 ) -> DomainResult<Claim> {
     let inserted = idempotency_keys::Entity::insert(idempotency_keys::ActiveModel {
         scope: Set(scope.to_owned()),
+        actor_id: Set(actor_id),
         key: Set(key.0.clone()),
         request_hash: Set(hash.to_owned()),
         response: Set(String::new()),
@@ -86,6 +93,7 @@ pub(crate) async fn claim(
     .on_conflict(
         OnConflict::columns([
             idempotency_keys::Column::Scope,
+            idempotency_keys::Column::ActorId,
             idempotency_keys::Column::Key,
         ])
         .do_nothing()
@@ -98,6 +106,7 @@ pub(crate) async fn claim(
     }
     let existing = idempotency_keys::Entity::find()
         .filter(idempotency_keys::Column::Scope.eq(scope))
+        .filter(idempotency_keys::Column::ActorId.eq(actor_id))
         .filter(idempotency_keys::Column::Key.eq(key.0.as_str()))
         .one(db)
         .await?
@@ -112,13 +121,14 @@ pub(crate) async fn claim(
     Ok(Claim::Replay(response))
 }
 
-/// Stores the result of the request that claimed `key`.
+/// Stores the result of the request that claimed `actor_id`'s `key`.
 ///
 /// # Errors
 /// Database failures.
 pub(crate) async fn complete(
     db: &impl ConnectionTrait,
     scope: &str,
+    actor_id: i64,
     key: &IdempotencyKey,
     response: &serde_json::Value,
 ) -> DomainResult<()> {
@@ -128,6 +138,7 @@ pub(crate) async fn complete(
             sea_orm::sea_query::Expr::value(response.to_string()),
         )
         .filter(idempotency_keys::Column::Scope.eq(scope))
+        .filter(idempotency_keys::Column::ActorId.eq(actor_id))
         .filter(idempotency_keys::Column::Key.eq(key.0.as_str()))
         .exec(db)
         .await?;

@@ -157,7 +157,9 @@ pub(crate) async fn redeem(
     key: &IdempotencyKey,
 ) -> DomainResult<i64> {
     let hash = idempotency::request_hash(&format!("{membership_id}:{reward_id}"));
-    if let Claim::Replay(response) = idempotency::claim(db, REDEEM_SCOPE, key, &hash).await? {
+    if let Claim::Replay(response) =
+        idempotency::claim(db, REDEEM_SCOPE, actor_id, key, &hash).await?
+    {
         return stored_id(&response, "redemptionId");
     }
     let membership = memberships::Entity::find_by_id(membership_id)
@@ -184,7 +186,7 @@ pub(crate) async fn redeem(
             membership_id,
             delta: -reward.cost_points,
             reason: LedgerReason::Redemption,
-            source_key: format!("redemption:{}", key.as_ref()),
+            source_key: format!("redemption:{actor_id}:{}", key.as_ref()),
             occurred_at: now,
             expires_at: None,
             actor_id: Some(actor_id),
@@ -219,6 +221,7 @@ pub(crate) async fn redeem(
     idempotency::complete(
         db,
         REDEEM_SCOPE,
+        actor_id,
         key,
         &json!({ "redemptionId": redemption.id }),
     )
@@ -247,7 +250,9 @@ pub(crate) async fn adjust(
     }
     let note = required_text("note", note, 500)?;
     let hash = idempotency::request_hash(&format!("{membership_id}:{delta}:{note}"));
-    if let Claim::Replay(response) = idempotency::claim(db, ADJUST_SCOPE, key, &hash).await? {
+    if let Claim::Replay(response) =
+        idempotency::claim(db, ADJUST_SCOPE, actor_id, key, &hash).await?
+    {
         return stored_id(&response, "ledgerEntryId");
     }
     let membership = programs::load_membership(db, membership_id).await?;
@@ -258,7 +263,7 @@ pub(crate) async fn adjust(
             membership_id,
             delta,
             reason: LedgerReason::Adjustment,
-            source_key: format!("adjustment:{}", key.as_ref()),
+            source_key: format!("adjustment:{actor_id}:{}", key.as_ref()),
             occurred_at: now,
             expires_at: (delta > 0)
                 .then(|| membership.program.expiry_for(now))
@@ -269,7 +274,14 @@ pub(crate) async fn adjust(
     )
     .await?
     .ok_or_else(|| DomainError::conflict("this adjustment was already recorded"))?;
-    idempotency::complete(db, ADJUST_SCOPE, key, &json!({ "ledgerEntryId": entry.id })).await?;
+    idempotency::complete(
+        db,
+        ADJUST_SCOPE,
+        actor_id,
+        key,
+        &json!({ "ledgerEntryId": entry.id }),
+    )
+    .await?;
     Ok(entry.id)
 }
 

@@ -3,8 +3,11 @@
 //! Access tokens (JWTs) are minted by the API layer; this module decides who
 //! may have one and keeps the rotating refresh tokens.
 
+mod gate;
 mod password;
 mod sessions;
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
@@ -19,14 +22,22 @@ use crate::error::{DbResultExt, DomainError, DomainResult};
 use crate::validation::{Email, Password};
 use entity::{login_failures, users};
 
+pub use gate::{LOGIN_SLOT_WAIT, MAX_LOGINS_IN_FLIGHT_PER_CLIENT};
 pub use password::PasswordHasher;
 pub use sessions::{IssuedSession, SessionSettings};
 
-/// Failed logins for one account within [`THROTTLE_WINDOW_MINUTES`] before
-/// further attempts are refused.
+/// Failed logins for one account from one client within
+/// [`THROTTLE_WINDOW_MINUTES`] before that client's further attempts on that
+/// account are refused.
 pub const MAX_FAILED_LOGINS: u64 = 5;
 /// The sliding window of the login throttle.
 pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+/// Failed logins for one account, from all clients together, within the
+/// window from which every login to it waits [`ACCOUNT_SLOWDOWN`] before its
+/// password is checked (slowed, never refused).
+pub const ACCOUNT_SLOWDOWN_AFTER: u64 = 10;
+/// The wait of a login to an account under attack.
+pub const ACCOUNT_SLOWDOWN: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A staff account as the rest of the system sees it (no hash).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,14 +71,17 @@ pub struct UserService {
     db: DatabaseConnection,
     hasher: PasswordHasher,
     sessions: SessionSettings,
+    gate: Arc<gate::ClientGate>,
 }
 
 impl UserService {
     pub fn new(db: DatabaseConnection, hasher: PasswordHasher, sessions: SessionSettings) -> Self {
+        let gate = Arc::new(gate::ClientGate::new(hasher.concurrency()));
         Self {
             db,
             hasher,
             sessions,
+            gate,
         }
     }
 
@@ -88,7 +102,7 @@ impl UserService {
             actor.require(Capability::ManageUsers)?;
         }
         let email = Email::parse("email", email)?;
-        let password = Password::new_secret(password)?;
+        let password = Password::new_secret(password, &[email.as_ref()])?;
         let hash = self.hasher.hash(password).await?;
         let now = Utc::now();
         let model = users::ActiveModel {
@@ -106,41 +120,54 @@ impl UserService {
         User::try_from(model)
     }
 
-    /// Checks credentials and opens a session.
+    /// Checks credentials and opens a session for a login from `client` (the
+    /// client address as the API layer defines it).
     ///
     /// Unknown e-mails and wrong passwords take the same path, including one
     /// full hash verification, and answer the same `UNAUTHENTICATED`.
     ///
+    /// Throttling (see `docs/SECURITY.md`, "Login"): failures are counted per
+    /// account *and client*, so a stranger's failures never refuse the account
+    /// to another client; failures on an account from every client only slow
+    /// its logins down ([`ACCOUNT_SLOWDOWN`]); and each client has at most
+    /// [`MAX_LOGINS_IN_FLIGHT_PER_CLIENT`] logins in flight.
+    ///
     /// # Errors
     /// `UNAUTHENTICATED` on bad credentials or an inactive account,
-    /// `RATE_LIMITED` after [`MAX_FAILED_LOGINS`] failures in the window.
-    #[tracing::instrument(skip(self, email, password))]
+    /// `RATE_LIMITED` after [`MAX_FAILED_LOGINS`] failures of this client on
+    /// this account in the window, or when the client's login slots stay taken.
+    #[tracing::instrument(skip(self, email, password, client))]
     pub async fn login(
         &self,
         email: &str,
         password: String,
+        client: &str,
     ) -> DomainResult<(User, IssuedSession)> {
         let password = Password::for_login(password)?;
+        let _slot = self.gate.enter(client).await?;
         let email_key = throttle_key(email);
+        let client_key = client_key(client);
         let now = Utc::now();
         let window_start = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
         // The attempt is counted as a failure *before* the password is checked,
-        // then the failures are counted including it: of any number of
-        // simultaneous guesses, only the first MAX_FAILED_LOGINS to be recorded
-        // see a count within the limit. A success clears the record below.
+        // then this client's failures are counted including it: of any number
+        // of simultaneous guesses, only the first MAX_FAILED_LOGINS to be
+        // recorded see a count within the limit. A success clears the record.
         let attempt = login_failures::ActiveModel {
             email_key: Set(email_key.clone()),
+            client_key: Set(client_key.clone()),
             occurred_at: Set(now),
             ..Default::default()
         }
         .insert(&self.db)
         .await?;
-        let failures = login_failures::Entity::find()
+        let from_client = login_failures::Entity::find()
             .filter(login_failures::Column::EmailKey.eq(email_key.clone()))
+            .filter(login_failures::Column::ClientKey.eq(client_key.clone()))
             .filter(login_failures::Column::OccurredAt.gt(window_start))
             .count(&self.db)
             .await?;
-        if failures > MAX_FAILED_LOGINS {
+        if from_client > MAX_FAILED_LOGINS {
             // A refused attempt checked nothing, so it does not extend the lock.
             login_failures::Entity::delete_by_id(attempt.id)
                 .exec(&self.db)
@@ -148,6 +175,15 @@ impl UserService {
             return Err(DomainError::RateLimited {
                 retry_after_secs: (THROTTLE_WINDOW_MINUTES * 60) as u64,
             });
+        }
+        let on_account = login_failures::Entity::find()
+            .filter(login_failures::Column::EmailKey.eq(email_key.clone()))
+            .filter(login_failures::Column::OccurredAt.gt(window_start))
+            .count(&self.db)
+            .await?;
+        // Failures before this attempt, from every client: slow down, never refuse.
+        if on_account.saturating_sub(1) >= ACCOUNT_SLOWDOWN_AFTER {
+            tokio::time::sleep(ACCOUNT_SLOWDOWN).await;
         }
         let user = match Email::parse("email", email) {
             Ok(parsed) => {
@@ -162,12 +198,16 @@ impl UserService {
         let verified = self.hasher.verify(password, stored_hash).await?;
         match user {
             Some(user) if verified && user.active => {
+                // Only this client's failures: a success elsewhere must not
+                // give a guessing client a fresh allowance.
                 login_failures::Entity::delete_many()
                     .filter(login_failures::Column::EmailKey.eq(email_key))
+                    .filter(login_failures::Column::ClientKey.eq(client_key))
                     .exec(&self.db)
                     .await?;
                 let user = User::try_from(user)?;
-                let session = sessions::issue(&self.db, &self.sessions, user.id, None).await?;
+                let session =
+                    sessions::issue(&self.db, &self.sessions, user.id, None, None).await?;
                 Ok((user, session))
             }
             // The failure was recorded before the check.
@@ -175,15 +215,23 @@ impl UserService {
         }
     }
 
-    /// Rotates a refresh token: the presented one is spent and a new one in
-    /// the same family is returned. Presenting a spent token revokes the family.
+    /// Rotates a refresh token: the presented one is spent and its successor
+    /// in the same family is returned. Presenting a spent token again within
+    /// the reuse interval answers the same successor; after it, it revokes the
+    /// family.
     ///
     /// # Errors
-    /// `UNAUTHENTICATED` for unknown, expired, spent or revoked tokens and for
+    /// `UNAUTHENTICATED` for unknown, expired, reused or revoked tokens and for
     /// inactive users.
     pub async fn refresh(&self, refresh_token: &str) -> DomainResult<(User, IssuedSession)> {
         let txn = begin_write(&self.db).await?;
-        let user_id = sessions::spend(&txn, refresh_token).await?;
+        let spent = sessions::spend(&txn, &self.sessions, refresh_token).await?;
+        let user_id = match &spent {
+            sessions::Spent::Fresh { user_id, .. } | sessions::Spent::Repeat { user_id, .. } => {
+                Some(*user_id)
+            }
+            sessions::Spent::Refused => None,
+        };
         let user = match user_id {
             Some(id) => users::Entity::find_by_id(id).one(&txn).await?,
             None => None,
@@ -193,8 +241,20 @@ impl UserService {
             txn.commit().await?;
             return Err(DomainError::Unauthenticated);
         };
-        let family = sessions::family_of(&txn, refresh_token).await?;
-        let session = sessions::issue(&txn, &self.sessions, user.id, family).await?;
+        let session = match spent {
+            sessions::Spent::Fresh { family, .. } => {
+                sessions::issue(
+                    &txn,
+                    &self.sessions,
+                    user.id,
+                    Some(family),
+                    Some(refresh_token),
+                )
+                .await?
+            }
+            sessions::Spent::Repeat { session, .. } => session,
+            sessions::Spent::Refused => return Err(DomainError::Unauthenticated),
+        };
         txn.commit().await?;
         Ok((User::try_from(user)?, session))
     }
@@ -292,4 +352,9 @@ impl UserService {
 /// table holds no addresses and unknown e-mails are throttled like known ones.
 fn throttle_key(email: &str) -> String {
     hex::encode(Sha256::digest(email.trim().to_lowercase().as_bytes()))
+}
+
+/// The client half of the key: a hash of the client address, for the same reason.
+fn client_key(client: &str) -> String {
+    hex::encode(Sha256::digest(format!("client:{client}").as_bytes()))
 }

@@ -15,6 +15,7 @@ use crate::validation::Password;
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    concurrency: usize,
 }
 
 impl PasswordHasher {
@@ -23,7 +24,13 @@ impl PasswordHasher {
     pub fn new(concurrency: usize) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            concurrency: concurrency.max(1),
         }
+    }
+
+    /// Hashes run at once, at most.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
     }
 
     fn argon2() -> Argon2<'static> {

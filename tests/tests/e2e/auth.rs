@@ -6,7 +6,12 @@ use domain::auth::Role;
 use jsonwebtoken::{encode, EncodingKey, Header};
 use serde_json::{json, Value};
 
-use crate::helpers::{data, error_code, spawn_app, Engine, TestApp, TEST_JWT_SECRET};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{
+    data, error_code, spawn_app, spawn_app_with, Engine, TestApp, TEST_JWT_SECRET,
+    TRUST_LOCAL_PROXY,
+};
 
 const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken user { email role } } }";
 const REFRESH: &str =
@@ -30,12 +35,16 @@ on_both_engines!(
     login_returns_tokens_that_authenticate_me,
     unknown_email_and_wrong_password_answer_the_same,
     repeated_failures_are_rate_limited,
+    a_stranger_cannot_lock_an_account_out,
+    forwarding_headers_are_ignored_without_a_trusted_proxy,
     refresh_rotates_and_reuse_revokes_the_family,
+    two_tabs_refreshing_at_once_stay_signed_in,
     logout_revokes_the_refresh_token,
     forged_and_foreign_tokens_are_unauthenticated,
     non_admins_cannot_manage_users_and_nothing_is_written,
     role_change_and_deactivation_apply_on_next_request,
     create_user_validates_input,
+    weak_passwords_are_refused_and_nothing_is_written,
 );
 
 async fn login_returns_tokens_that_authenticate_me(engine: Engine) {
@@ -83,7 +92,7 @@ async fn repeated_failures_are_rate_limited(engine: Engine) {
             "attempt {attempt}"
         );
     }
-    // Even the right password is refused while throttled.
+    // Even the right password is refused while throttled (from this client).
     let body = login(&app, "ann@example.com", "correct horse battery staple").await;
     assert_eq!(error_code(&body), Some("RATE_LIMITED"));
     // Unknown accounts are throttled too, so throttling reveals nothing.
@@ -95,7 +104,7 @@ async fn repeated_failures_are_rate_limited(engine: Engine) {
 }
 
 async fn refresh_rotates_and_reuse_revokes_the_family(engine: Engine) {
-    let app = spawn_app(engine).await;
+    let app = spawn_app_with(engine, &["--refresh-reuse-interval", "1s"]).await;
     create(&app, "ann@example.com", Role::Agent).await;
     let body = login(&app, "ann@example.com", "correct horse battery staple").await;
     let first = data(&body)["login"]["refreshToken"]
@@ -117,7 +126,9 @@ async fn refresh_rotates_and_reuse_revokes_the_family(engine: Engine) {
         "ann@example.com"
     );
 
-    // Replaying the spent token is refused and revokes the live one as well.
+    // Replaying the spent token after the reuse interval is refused and
+    // revokes the live one as well.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
     let replay = app.graphql(REFRESH, json!({ "t": first })).await;
     assert_eq!(error_code(&replay), Some("UNAUTHENTICATED"));
     let after = app.graphql(REFRESH, json!({ "t": second })).await;
@@ -347,4 +358,172 @@ async fn create_user_validates_input(engine: Engine) {
         Some("BAD_USER_INPUT"),
         "oversized password is refused before hashing"
     );
+}
+
+async fn login_from(app: &TestApp, client: &str, email: &str, password: &str) -> Value {
+    app.graphql_from(client, None, LOGIN, json!({ "e": email, "p": password }))
+        .await
+}
+
+async fn a_stranger_cannot_lock_an_account_out(engine: Engine) {
+    // Arrange: the admin's account; test clients speak through a trusted proxy.
+    let app = spawn_app_with(engine, &TRUST_LOCAL_PROXY).await;
+    create(&app, "admin@example.com", Role::Admin).await;
+    let right = "correct horse battery staple";
+    let max = domain::users::MAX_FAILED_LOGINS;
+
+    // Act: a stranger sends five wrong passwords, then more, then the right one.
+    for attempt in 0..max {
+        let body = login_from(&app, "203.0.113.66", "admin@example.com", "guess").await;
+        assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{attempt}");
+    }
+    let more = login_from(&app, "203.0.113.66", "admin@example.com", "guess").await;
+    let stolen = login_from(&app, "203.0.113.66", "admin@example.com", right).await;
+
+    // Assert: the stranger's address is throttled (even with the right
+    // password); the admin, from her own address, is not.
+    assert_eq!(error_code(&more), Some("RATE_LIMITED"));
+    assert_eq!(error_code(&stolen), Some("RATE_LIMITED"));
+    let admin = login_from(&app, "198.51.100.7", "admin@example.com", right).await;
+    assert_eq!(data(&admin)["login"]["user"]["role"], "ADMIN");
+
+    // A client with a couple of typos of its own still gets in.
+    for _ in 0..2 {
+        let typo = login_from(&app, "198.51.100.8", "admin@example.com", "typo").await;
+        assert_eq!(error_code(&typo), Some("UNAUTHENTICATED"));
+    }
+    let after_typos = login_from(&app, "198.51.100.8", "admin@example.com", right).await;
+    assert_eq!(data(&after_typos)["login"]["user"]["role"], "ADMIN");
+
+    // More strangers (failures on the account from every address reach the
+    // slow-down threshold: 5 + 5) only slow the account's logins down: the
+    // right password from a clean address is still accepted, after the wait.
+    for _ in 0..max {
+        let body = login_from(&app, "192.0.2.1", "admin@example.com", "guess").await;
+        assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+    }
+    assert!(2 * max >= domain::users::ACCOUNT_SLOWDOWN_AFTER);
+    let started = Instant::now();
+    let slowed = login_from(&app, "198.51.100.9", "admin@example.com", right).await;
+    let took = started.elapsed();
+    assert_eq!(data(&slowed)["login"]["user"]["role"], "ADMIN");
+    assert!(
+        took >= domain::users::ACCOUNT_SLOWDOWN,
+        "an account under attack is slowed down: {took:?}"
+    );
+    eprintln!("login to an account under attack from a clean address took {took:?} ({engine:?})");
+}
+
+async fn forwarding_headers_are_ignored_without_a_trusted_proxy(engine: Engine) {
+    // Arrange: no trusted proxy (the default).
+    let app = spawn_app(engine).await;
+    create(&app, "ann@example.com", Role::Agent).await;
+
+    // Act: five failures claiming one address, then the right password
+    // claiming another.
+    for n in 0..domain::users::MAX_FAILED_LOGINS {
+        let client = format!("203.0.113.{n}");
+        login_from(&app, &client, "ann@example.com", "guess").await;
+    }
+    let body = login_from(
+        &app,
+        "198.51.100.7",
+        "ann@example.com",
+        "correct horse battery staple",
+    )
+    .await;
+
+    // Assert: every request came from the same peer, so the header changed
+    // nothing: rotating it does not give a guesser fresh allowances.
+    assert_eq!(error_code(&body), Some("RATE_LIMITED"), "{body}");
+}
+
+const REFRESH_PAIR: &str = "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt } }";
+
+async fn two_tabs_refreshing_at_once_stay_signed_in(engine: Engine) {
+    // Arrange: a session (default reuse interval, 30 s).
+    let app = spawn_app(engine).await;
+    create(&app, "ann@example.com", Role::Agent).await;
+    let body = login(&app, "ann@example.com", "correct horse battery staple").await;
+    let first = data(&body)["login"]["refreshToken"]
+        .as_str()
+        .expect("rt")
+        .to_owned();
+
+    // Act: four tabs refresh the same token at once, then one more time later.
+    let tabs =
+        futures::future::join_all((0..4).map(|_| app.graphql(REFRESH_PAIR, json!({ "t": first }))))
+            .await;
+    let late = app.graphql(REFRESH_PAIR, json!({ "t": first })).await;
+
+    // Assert: every tab got the very same new pair, and it works.
+    let pair = data(&tabs[0])["refreshSession"].clone();
+    for (n, tab) in tabs.iter().chain([&late]).enumerate() {
+        assert_eq!(data(tab)["refreshSession"], pair, "tab {n}");
+    }
+    let second = pair["refreshToken"].as_str().expect("rt").to_owned();
+    assert_ne!(second, first);
+    let access = pair["accessToken"].as_str().expect("at");
+    assert_eq!(
+        data(&app.graphql_as(Some(access), ME, json!({})).await)["me"]["email"],
+        "ann@example.com"
+    );
+    let next = app.graphql(REFRESH, json!({ "t": second })).await;
+    let third = data(&next)["refreshSession"]["refreshToken"]
+        .as_str()
+        .expect("rt")
+        .to_owned();
+
+    // Once the successor has itself been spent, the old token is no longer
+    // answered: presenting it is reuse and revokes the family.
+    let stale = app.graphql(REFRESH, json!({ "t": first })).await;
+    assert_eq!(error_code(&stale), Some("UNAUTHENTICATED"));
+    let revoked = app.graphql(REFRESH, json!({ "t": third })).await;
+    assert_eq!(
+        error_code(&revoked),
+        Some("UNAUTHENTICATED"),
+        "family revoked"
+    );
+}
+
+async fn weak_passwords_are_refused_and_nothing_is_written(engine: Engine) {
+    use sea_orm::{EntityTrait as _, PaginatorTrait as _};
+    let app = spawn_app(engine).await;
+    let admin = app.login_as(Role::Admin).await;
+    let users_before = entity::users::Entity::find()
+        .count(app.db())
+        .await
+        .expect("count");
+    let q = "mutation($e: String!, $p: String!) { createUser(email: $e, password: $p, role: AGENT) { id } }";
+    for weak in [
+        "aaaaaaaaaaaa",
+        "password1234",
+        "qwertyuiopas",
+        "weak@example.com",
+    ] {
+        let body = app
+            .graphql_as(
+                Some(&admin),
+                q,
+                json!({ "e": "weak@example.com", "p": weak }),
+            )
+            .await;
+        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{weak}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "password");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("too easy to guess"), "{weak}: {message}");
+    }
+    let users_after = entity::users::Entity::find()
+        .count(app.db())
+        .await
+        .expect("count");
+    assert_eq!(users_after, users_before, "nothing written");
+    let strong = app
+        .graphql_as(
+            Some(&admin),
+            q,
+            json!({ "e": "weak@example.com", "p": "tangerine orbit lantern 47" }),
+        )
+        .await;
+    assert!(data(&strong)["createUser"]["id"].is_string());
 }

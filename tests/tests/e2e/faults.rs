@@ -664,9 +664,12 @@ async fn sigterm_under_load_answers_in_flight_requests_and_exits_zero(engine: En
             .await
             .expect("task")
             .expect("in-flight request answered");
+        // One address has at most two logins in flight; the others wait for
+        // a slot and may be answered RATE_LIMITED: answered all the same.
         assert!(
             body["data"]["__typename"] == "Query"
-                || body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED",
+                || body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+                || body["errors"][0]["extensions"]["code"] == "RATE_LIMITED",
             "answered properly: {body}"
         );
     }

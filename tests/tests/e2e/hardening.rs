@@ -10,7 +10,9 @@ use futures::StreamExt as _;
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
-use crate::helpers::{data, error_code, spawn_app, Engine, TestApp};
+use crate::helpers::{
+    data, error_code, spawn_app, spawn_app_with, Engine, TestApp, TRUST_LOCAL_PROXY,
+};
 
 on_both_engines!(
     oversized_and_negative_page_sizes_are_refused_before_sql,
@@ -19,6 +21,7 @@ on_both_engines!(
     a_database_error_is_internal_with_a_request_id_and_no_sql,
     a_burst_of_logins_does_not_stall_other_requests,
     simultaneous_wrong_passwords_cannot_overrun_the_login_throttle,
+    a_login_flood_from_one_address_does_not_delay_logins_from_another,
     unknown_user_and_wrong_password_take_the_same_time,
     other_tokens_used_as_bearer_are_unauthenticated,
 );
@@ -302,10 +305,11 @@ async fn timed(app: &TestApp, token: Option<&str>, query: &str, vars: Value) -> 
 }
 
 async fn a_burst_of_logins_does_not_stall_other_requests(engine: Engine) {
+    let _alone = HASHER_HEAVY.lock().await;
     // Arrange: 20 real accounts and an agent session for the light query.
-    // Each account gets 5 of the logins: more simultaneous attempts on one
-    // account than the failure limit are throttled even with the right password.
-    let app = spawn_app(engine).await;
+    // Each login comes from its own address (through the trusted test proxy):
+    // one address may only have a couple of logins in flight.
+    let app = spawn_app_with(engine, &TRUST_LOCAL_PROXY).await;
     let password = "correct horse battery staple";
     for n in 0..20 {
         app.services
@@ -331,8 +335,10 @@ async fn a_burst_of_logins_does_not_stall_other_requests(engine: Engine) {
             } else {
                 json!({ "e": format!("nobody{i}@example.com"), "p": "not the password" })
             };
-            let (took, body) = timed(app, None, LOGIN, vars).await;
-            (took, body)
+            let started = Instant::now();
+            let client = format!("10.20.{}.{}", i / 250, i % 250 + 1);
+            let body = app.graphql_from(&client, None, LOGIN, vars).await;
+            (started.elapsed(), body)
         }
     }));
     let done = std::sync::atomic::AtomicBool::new(false);
@@ -443,6 +449,110 @@ async fn simultaneous_wrong_passwords_cannot_overrun_the_login_throttle(engine: 
     assert!(
         checked <= max,
         "{checked} simultaneous guesses were checked; the limit is {max}"
+    );
+}
+
+/// Held by the tests that saturate the password hasher, so that they do not
+/// run at the same time and measure each other.
+static HASHER_HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn percentile(mut samples: Vec<Duration>, pct: usize) -> Duration {
+    samples.sort();
+    samples[(samples.len() * pct / 100).min(samples.len() - 1)]
+}
+
+async fn a_login_flood_from_one_address_does_not_delay_logins_from_another(engine: Engine) {
+    let _alone = HASHER_HEAVY.lock().await;
+    // Arrange: one real account; clients speak through the trusted test proxy.
+    let app = spawn_app_with(engine, &TRUST_LOCAL_PROXY).await;
+    let email = "real@example.com";
+    let password = "correct horse battery staple";
+    app.services
+        .users
+        .create_user(None, email, password.to_owned(), Role::Agent)
+        .await
+        .expect("user");
+    let baseline = {
+        let started = Instant::now();
+        let body = app
+            .graphql_from(
+                "198.51.100.20",
+                None,
+                LOGIN,
+                json!({ "e": email, "p": password }),
+            )
+            .await;
+        data(&body);
+        started.elapsed()
+    };
+
+    // Act: 100 anonymous logins (each for its own unknown account, so each
+    // costs a hash verification) kept in flight from one address — each sender
+    // sends again as soon as it is answered — while the real user signs in 40
+    // times, one after another, from another address.
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let flood = futures::future::join_all((0..100).map(|i| {
+        let (app, done) = (&app, &done);
+        async move {
+            let mut codes = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let vars = json!({ "e": format!("flood{i}-{}@example.com", codes.len()), "p": "not the password" });
+                let body = app.graphql_from("203.0.113.50", None, LOGIN, vars).await;
+                codes.push(error_code(&body).unwrap_or("none").to_owned());
+            }
+            codes
+        }
+    }));
+    let real = async {
+        let mut samples = Vec::new();
+        // Let the flood fill its queue first.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for _ in 0..40 {
+            let started = Instant::now();
+            let body = app
+                .graphql_from(
+                    "198.51.100.20",
+                    None,
+                    LOGIN,
+                    json!({ "e": email, "p": password }),
+                )
+                .await;
+            assert!(
+                body["data"]["login"]["accessToken"].is_string(),
+                "the real login succeeds during the flood: {body}"
+            );
+            samples.push(started.elapsed());
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        samples
+    };
+    let (codes, samples) = tokio::join!(flood, real);
+    let codes: Vec<String> = codes.into_iter().flatten().collect();
+
+    // Assert: the flood was answered (refused or rate limited, never let in);
+    // the real logins kept their pace. Only a generous bound is asserted; the
+    // figure goes to docs/SECURITY.md.
+    let refused = codes.iter().filter(|c| *c == "UNAUTHENTICATED").count();
+    let limited = codes.iter().filter(|c| *c == "RATE_LIMITED").count();
+    assert_eq!(refused + limited, codes.len(), "{codes:?}");
+    let p95 = percentile(samples.clone(), 95);
+    let p50 = percentile(samples.clone(), 50);
+    eprintln!(
+        "flood from one address: {} logins ({refused} checked, {limited} RATE_LIMITED); \
+         {} logins from another address meanwhile: p50 {p50:?}, p95 {p95:?} (alone: {baseline:?}) ({engine:?})",
+        codes.len(),
+        samples.len()
+    );
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    eprintln!("machine load average: {}", load.trim());
+    // The cap held: the flood's surplus was refused rather than verified
+    // (without the cap, logins for distinct unknown accounts never are).
+    assert!(limited > 0, "the flood's surplus is RATE_LIMITED");
+    // Before the cap each real login queued behind the flood's verifications
+    // (1.6–3.3 s in the issue's measurement on a quiet machine).
+    assert!(
+        p95 < Duration::from_secs(2),
+        "a flood from one address must not hold up another: p95 {p95:?}"
     );
 }
 

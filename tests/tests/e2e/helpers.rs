@@ -141,7 +141,12 @@ pub struct TestApp {
 }
 
 /// The JWT secret every test app uses, so tests can forge tokens on purpose.
-pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+/// Random-looking, so production-mode test apps accept it too.
+pub const TEST_JWT_SECRET: &str = "Vq7Zr2LkP9wX4mTb8NcYd3HfJ6sGa1QeU5oRi0KtWz";
+
+/// Settings that make the test app trust `X-Forwarded-For` from 127.0.0.1, so
+/// a test can speak as several client addresses ([`TestApp::graphql_from`]).
+pub const TRUST_LOCAL_PROXY: [&str; 2] = ["--trusted-proxies", "127.0.0.1/32"];
 
 /// Starts the application on a random port with a fresh database.
 pub async fn spawn_app(engine: Engine) -> TestApp {
@@ -206,6 +211,27 @@ impl TestApp {
         let mut request = self
             .client
             .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
+        response.json().await.expect("JSON body")
+    }
+
+    /// POSTs a GraphQL request as if forwarded for `client` (honoured only by
+    /// an app started with [`TRUST_LOCAL_PROXY`]).
+    pub async fn graphql_from(
+        &self,
+        client: &str,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .header("x-forwarded-for", client)
             .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
             request = request.bearer_auth(token);

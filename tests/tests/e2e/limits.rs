@@ -232,6 +232,119 @@ fn production_refuses_a_short_jwt_secret() {
     assert!(err.is_err() || std::env::var("RAPPORT_JWT_SECRET").is_ok());
 }
 
+fn production(extra: &[&str]) -> api::config::Config {
+    use clap::Parser as _;
+    let mut args = vec!["rapport", "--env", "production"];
+    args.extend_from_slice(extra);
+    api::cli::Cli::try_parse_from(args).expect("parse").config
+}
+
+/// A secret shaped like `openssl rand -base64 48`.
+const STRONG_SECRET: &str = "k3JbM0qW9v+fT2xYpL7nRzC4sD8hUa1GeX5oIw6tVy0QmN3cB9jK2lP7rS4uZ8dE";
+
+#[test]
+fn production_refuses_guessable_jwt_secrets() {
+    let thirty_two_a = "a".repeat(32);
+    for weak in [
+        thirty_two_a.as_str(),
+        "changeme-changeme-changeme-changeme",
+        "changeme-in-production-0123456789abcdef",
+        "abababababababababababababababab",
+        "0123456789abcdef0123456789abcdef",
+        "my-very-secret-production-signing-key-2026",
+        "test-secret-test-secret-test-secret-0123",
+    ] {
+        let err = production(&["--jwt-secret", weak])
+            .check()
+            .err()
+            .unwrap_or_else(|| panic!("{weak:?} accepted in production"));
+        assert!(err.to_string().contains("too guessable"), "{weak:?}: {err}");
+        // Development keeps accepting any key of 32 bytes or more.
+        use clap::Parser as _;
+        let dev = api::cli::Cli::try_parse_from([
+            "rapport",
+            "--env",
+            "development",
+            "--jwt-secret",
+            weak,
+        ])
+        .expect("parse");
+        assert!(dev.config.check().is_ok(), "{weak:?} in development");
+    }
+    assert!(production(&["--jwt-secret", STRONG_SECRET]).check().is_ok());
+    assert!(
+        production(&["--jwt-secret", crate::helpers::TEST_JWT_SECRET])
+            .check()
+            .is_ok()
+    );
+    // 100 fresh random keys of the documented shapes all pass.
+    for _ in 0..100 {
+        use base64::Engine as _;
+        let bytes: [u8; 48] = std::array::from_fn(|_| rand_byte());
+        let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+        let hex: String = bytes[..32].iter().map(|b| format!("{b:02x}")).collect();
+        for key in [b64, hex] {
+            assert!(
+                production(&["--jwt-secret", &key]).check().is_ok(),
+                "{key} refused"
+            );
+        }
+    }
+}
+
+fn rand_byte() -> u8 {
+    uuid::Uuid::new_v4().as_bytes()[0]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn production_refuses_demo_data() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
+    let config = production(&[
+        "--jwt-secret",
+        STRONG_SECRET,
+        "--demo",
+        "--bind",
+        "127.0.0.1:0",
+        "--database-url",
+        &url,
+    ]);
+    let err = api::Application::build(config)
+        .await
+        .err()
+        .expect("the server refuses to start");
+    assert!(err.to_string().contains("RAPPORT_DEMO"), "{err}");
+    assert!(
+        !dir.path().join("r.db").exists(),
+        "refused before touching the database"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_development_key_file_is_readable_by_its_owner_only() {
+    use clap::Parser as _;
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("dir");
+    let data_dir = dir.path().display().to_string();
+    let config =
+        api::cli::Cli::try_parse_from(["rapport", "--env", "development", "--data-dir", &data_dir])
+            .expect("parse")
+            .config;
+    let path = dir.path().join(".rapport-jwt-secret");
+    if std::env::var("RAPPORT_JWT_SECRET").is_ok() {
+        return;
+    }
+    let key = config.jwt_key().expect("generated");
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("key file").permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600, "a new key file");
+    // A key file left world-readable by an older version is tightened on start.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    assert_eq!(config.jwt_key().expect("read again"), key, "the same key");
+    assert_eq!(mode(&path), 0o600, "an existing key file");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn readiness_fails_when_the_database_is_gone_and_recovers() {
     let Some(server) = crate::helpers::postgres_url() else {

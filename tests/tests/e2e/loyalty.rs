@@ -27,6 +27,8 @@ on_both_engines!(
     concurrent_redemptions_never_overdraw_the_stock,
     one_idempotency_key_sent_concurrently_redeems_once,
     adjustments_are_idempotent_and_need_a_manager,
+    idempotency_keys_are_scoped_by_user_and_operation,
+    keys_stored_before_the_upgrade_still_replay,
     concurrent_purchases_crossing_a_tier_both_count,
     the_ledger_pages_newest_first,
     customer_memberships_load_in_one_batch,
@@ -1143,6 +1145,209 @@ async fn adjustments_are_idempotent_and_need_a_manager(engine: Engine) {
     assert_eq!(after["lifetimePoints"], 40, "debits keep lifetime points");
     assert_eq!(reasons(&after).len(), 2);
     assert_ledger_invariant(&s.app).await;
+}
+
+async fn idempotency_keys_are_scoped_by_user_and_operation(engine: Engine) {
+    // Arrange: one member, one reward, two managers (and the admin) who happen
+    // to pick the same key.
+    let s = setup(engine, json!({})).await;
+    let m = member_with(&s, 100).await;
+    let reward = create_reward(&s.app, &s.admin, &s.program, 30, None).await;
+    let other_manager = s.app.login_as(Role::Manager).await;
+    let entries_before = ledger_count(&s.app).await;
+    let redeem = |token: &str| {
+        let token = token.to_owned();
+        let vars = json!({ "m": m, "r": reward, "k": "till-7-0042" });
+        let app = &s.app;
+        async move { app.graphql_as(Some(&token), REDEEM, vars).await }
+    };
+
+    // Act: the same key, the same arguments, three users; then a retry.
+    let first = redeem(&s.manager).await;
+    let second = redeem(&other_manager).await;
+    let third = redeem(&s.admin).await;
+    let retry = redeem(&other_manager).await;
+
+    // Assert: three separate redemptions (not a replay of someone else's, not
+    // CONFLICT); a user's own retry still replays their own.
+    let id = |b: &Value| {
+        data(b)["redeemReward"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let ids = [id(&first), id(&second), id(&third)];
+    assert_ne!(ids[0], ids[1]);
+    assert_ne!(ids[1], ids[2]);
+    assert_ne!(ids[0], ids[2]);
+    assert_eq!(
+        id(&retry),
+        ids[1],
+        "a user's retry replays their own result"
+    );
+    assert_eq!(balance(&s.app, &s.manager, &m).await, 10);
+    assert_eq!(ledger_count(&s.app).await, entries_before + 3);
+
+    // Another user using the key with *other* arguments is not a conflict
+    // either; the same user doing so still is.
+    let other_payload = adjust(&s.app, &other_manager, &m, 5, "till-7-0042").await;
+    assert_eq!(
+        data(&other_payload)["adjustPoints"]["membership"]["balance"],
+        15,
+        "another operation with the same key is a new request"
+    );
+    let by_someone_else = adjust(&s.app, &s.manager, &m, 7, "till-7-0042").await;
+    assert_eq!(
+        data(&by_someone_else)["adjustPoints"]["membership"]["balance"],
+        22,
+        "another user with the same key and other arguments is a new request"
+    );
+    let own_conflict = adjust(&s.app, &s.manager, &m, 8, "till-7-0042").await;
+    assert_eq!(error_code(&own_conflict), Some("CONFLICT"));
+    assert_eq!(balance(&s.app, &s.manager, &m).await, 22);
+    assert_ledger_invariant(&s.app).await;
+}
+
+async fn keys_stored_before_the_upgrade_still_replay(engine: Engine) {
+    use clap::Parser as _;
+    use migration::MigratorTrait as _;
+    use sea_orm::ConnectionTrait as _;
+    use sha2::Digest as _;
+
+    // Arrange: the schema just before the upgrade, with an adjustment that the
+    // old code recorded under a global key (`adjustment:<key>`, key row
+    // without a user).
+    let database = crate::helpers::TestDatabase::create(engine).await;
+    let db = sea_orm::Database::connect(&database.url)
+        .await
+        .expect("connect");
+    let upgrade = migration::Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261124_140002_idempotency_keys_by_actor")
+        .expect("the upgrade");
+    migration::Migrator::up(&db, Some(upgrade as u32))
+        .await
+        .expect("the schema before the upgrade");
+    let config =
+        api::cli::Cli::try_parse_from(["rapport", "--jwt-secret", crate::helpers::TEST_JWT_SECRET])
+            .expect("arguments")
+            .config;
+    let services = api::startup::services(&config, db.clone()).expect("services");
+    let user = services
+        .users
+        .create_user(
+            None,
+            "old@example.com",
+            "correct horse battery staple".into(),
+            Role::Manager,
+        )
+        .await
+        .expect("user");
+    let now = Utc::now();
+    let program = entity::loyalty_programs::ActiveModel {
+        name: Set("Club".into()),
+        currency: Set("EUR".into()),
+        points_per_currency_unit: Set("1".into()),
+        points_expire_after_days: Set(None),
+        referral_bonus_points: Set(0),
+        referral_window_days: Set(30),
+        birthday_bonus_points: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .expect("program");
+    let customer = new_customer("Ann").insert(&db).await.expect("customer");
+    let membership = memberships::ActiveModel {
+        program_id: Set(program.id),
+        customer_id: Set(customer.id),
+        balance: Set(0),
+        lifetime_points: Set(0),
+        enrolled_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .expect("membership");
+    let entry = ledger_entries::ActiveModel {
+        membership_id: Set(membership.id),
+        delta: Set(40),
+        reason: Set("ADJUSTMENT".into()),
+        source_key: Set("adjustment:old-key".into()),
+        occurred_at: Set(now),
+        expires_at: Set(None),
+        actor_id: Set(Some(user.id)),
+        note: Set(Some("goodwill".into())),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .expect("entry");
+    let hash = hex_digest(&format!("{}:40:goodwill", membership.id));
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => "INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at) VALUES ($1, $2, $3, $4, $5)",
+        _ => "INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)",
+    };
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        backend,
+        sql,
+        [
+            "adjustPoints".into(),
+            "old-key".into(),
+            hash.into(),
+            json!({ "ledgerEntryId": entry.id }).to_string().into(),
+            now.into(),
+        ],
+    ))
+    .await
+    .expect("old key");
+    let entries_before = ledger_entries::Entity::find()
+        .count(&db)
+        .await
+        .expect("count");
+
+    // Act: upgrade, then the user retries with the same key.
+    migration::Migrator::up(&db, None).await.expect("upgrade");
+    let actor = domain::auth::Actor {
+        user_id: user.id,
+        role: Role::Manager,
+    };
+    let retry = services
+        .loyalty
+        .adjust_points(&actor, membership.id, 40, "goodwill", "old-key")
+        .await
+        .expect("retry");
+
+    // Assert: the key was attributed to its user, so the retry replays.
+    let stored = entity::idempotency_keys::Entity::find()
+        .one(&db)
+        .await
+        .expect("read")
+        .expect("the old key");
+    assert_eq!(stored.actor_id, user.id, "attributed to its user");
+    assert_eq!(
+        retry.entry.id, entry.id,
+        "the retry replays the first result"
+    );
+    assert_eq!(
+        ledger_entries::Entity::find()
+            .count(&db)
+            .await
+            .expect("count"),
+        entries_before,
+        "nothing written"
+    );
+
+    fn hex_digest(text: &str) -> String {
+        sha2::Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
 }
 
 // ---------------------------------------------------------------- concurrency of earning

@@ -135,6 +135,46 @@ async fn post(client: &reqwest::Client, address: &str, query: &str, variables: V
         .expect("json")
 }
 
+#[test]
+fn create_user_refuses_a_weak_password_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let run = |password: &str| {
+        let mut child = Command::new(rapport_binary())
+            .args([
+                "create-user",
+                "--email",
+                "ann@example.com",
+                "--role",
+                "ADMIN",
+                "--password-stdin",
+            ])
+            .envs(ServerProcess::env(dir.path()))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn create-user");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{password}\n").as_bytes())
+            .expect("write password");
+        child.wait_with_output().expect("wait")
+    };
+    let weak = run("aaaaaaaaaaaa");
+    assert!(!weak.status.success(), "a weak password is refused");
+    let stderr = String::from_utf8_lossy(&weak.stderr);
+    assert!(stderr.contains("too easy to guess"), "{stderr}");
+    // Nothing was written: the same e-mail can then be created.
+    let strong = run("tangerine orbit lantern 47");
+    assert!(
+        strong.status.success(),
+        "{}",
+        String::from_utf8_lossy(&strong.stderr)
+    );
+}
+
 const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken } }";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

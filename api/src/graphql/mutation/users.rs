@@ -4,7 +4,7 @@ use async_graphql::{Context, Object, ID};
 use domain::auth::Capability;
 use domain::users::IssuedSession;
 
-use crate::graphql::context::ContextExt;
+use crate::graphql::context::{ClientAddr, ContextExt};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::object::user::{AuthPayload, Role, User};
 use crate::graphql::scalar::parse_id;
@@ -18,9 +18,17 @@ fn payload(
     user: domain::users::User,
     session: IssuedSession,
 ) -> ApiResult<AuthPayload> {
+    // Minted at the session's issue time with an id derived from its refresh
+    // token, so a repeated refresh (within the reuse interval) answers the
+    // very same pair.
     let (access_token, access_token_expires_at) = services
         .jwt
-        .issue(user.id, user.role)
+        .issue_at(
+            user.id,
+            user.role,
+            session.issued_at,
+            session.access_token_id(),
+        )
         .map_err(|e| ApiError::from(domain::DomainError::Internal(e)))?;
     Ok(AuthPayload {
         access_token,
@@ -34,7 +42,8 @@ fn payload(
 #[Object]
 impl UserMutation {
     /// Signs in with e-mail and password. Unknown e-mails and wrong passwords
-    /// answer the same `UNAUTHENTICATED`; repeated failures are `RATE_LIMITED`.
+    /// answer the same `UNAUTHENTICATED`; repeated failures from one client
+    /// address are `RATE_LIMITED` for that address.
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -42,12 +51,17 @@ impl UserMutation {
         password: String,
     ) -> ApiResult<AuthPayload> {
         let services = ctx.services()?;
-        let (user, session) = services.users.login(&email, password).await?;
+        let client = ctx
+            .data_opt::<ClientAddr>()
+            .map_or("unknown", |c| c.0.as_str());
+        let (user, session) = services.users.login(&email, password, client).await?;
         payload(services, user, session)
     }
 
-    /// Exchanges a refresh token for a new session. The token is spent; using
-    /// it again revokes every session descended from the same login.
+    /// Exchanges a refresh token for a new session. The token is spent; sent
+    /// again within the reuse interval (default 30 s) it answers the same new
+    /// pair, and after it, it revokes every session descended from the same
+    /// login.
     async fn refresh_session(
         &self,
         ctx: &Context<'_>,
@@ -64,7 +78,8 @@ impl UserMutation {
         Ok(true)
     }
 
-    /// Creates a staff account (ADMIN). Passwords need at least 12 characters.
+    /// Creates a staff account (ADMIN). Passwords need at least 12 characters
+    /// and a zxcvbn strength of at least 3 of 4.
     async fn create_user(
         &self,
         ctx: &Context<'_>,

@@ -277,7 +277,8 @@ impl LedgerEntry {
         self.0.reason.into()
     }
     /// What the entry is for: `purchase:42`, `response:7`, `referral:9`,
-    /// `birthday:2026`, `expiry:15`, `redemption:<key>`, `adjustment:<key>`.
+    /// `birthday:2026`, `expiry:15`, `redemption:<actorId>:<key>`,
+    /// `adjustment:<actorId>:<key>` (keys are scoped by the user who sent them).
     async fn reference(&self) -> &str {
         &self.0.reference
     }
