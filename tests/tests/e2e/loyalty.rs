@@ -23,8 +23,10 @@ on_both_engines!(
     birthday_bonuses_are_credited_once_per_year_including_leap_days,
     points_expire_oldest_first_net_of_redemptions,
     redeeming_fails_cleanly_and_writes_nothing,
+    an_unavailable_reward_says_so_whatever_the_balance,
     concurrent_redemptions_never_overdraw_the_balance,
     concurrent_redemptions_never_overdraw_the_stock,
+    members_who_cannot_afford_never_hold_back_the_stock,
     one_idempotency_key_sent_concurrently_redeems_once,
     adjustments_are_idempotent_and_need_a_manager,
     concurrent_purchases_crossing_a_tier_both_count,
@@ -998,6 +1000,101 @@ async fn redeeming_fails_cleanly_and_writes_nothing(engine: Engine) {
     assert_eq!(data(&listed)["rewards"].as_array().map(Vec::len), Some(2));
 }
 
+/// Availability is checked before points: every combination of in stock /
+/// sold out / withdrawn × affordable / not answers with the first reason, and a
+/// refusal writes nothing (stock, balance, ledger, idempotency keys).
+async fn an_unavailable_reward_says_so_whatever_the_balance(engine: Engine) {
+    let s = setup(engine, json!({})).await;
+    let m = member_with(&s, 50).await;
+    let agent = s.app.login_as(Role::Agent).await;
+    let affordable_in_stock = create_reward(&s.app, &s.admin, &s.program, 30, Some(1)).await;
+    let pricey_in_stock = create_reward(&s.app, &s.admin, &s.program, 80, Some(5)).await;
+    let pricey_unlimited = create_reward(&s.app, &s.admin, &s.program, 80, None).await;
+    let affordable_sold_out = create_reward(&s.app, &s.admin, &s.program, 30, Some(0)).await;
+    let pricey_sold_out = create_reward(&s.app, &s.admin, &s.program, 80, Some(0)).await;
+    let withdrawn_pricey = create_reward(&s.app, &s.admin, &s.program, 80, Some(5)).await;
+    let withdrawn_affordable = create_reward(&s.app, &s.admin, &s.program, 30, Some(5)).await;
+    for id in [&withdrawn_pricey, &withdrawn_affordable] {
+        let body = s
+            .app
+            .graphql_as(
+                Some(&s.admin),
+                "mutation($id: ID!) { updateReward(id: $id, input: { active: false }) { active } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(data(&body)["updateReward"]["active"], false);
+    }
+    let stocks = |app: &TestApp| {
+        let db = app.db().clone();
+        async move {
+            let mut rows = entity::rewards::Entity::find()
+                .all(&db)
+                .await
+                .expect("rewards");
+            rows.sort_by_key(|r| r.id);
+            rows.into_iter().map(|r| r.stock).collect::<Vec<_>>()
+        }
+    };
+    let stock_before = stocks(&s.app).await;
+    let entries_before = ledger_count(&s.app).await;
+
+    let cases = [
+        (&pricey_sold_out, "OUT_OF_STOCK", "sold out × unaffordable"),
+        (&affordable_sold_out, "OUT_OF_STOCK", "sold out × affordable"),
+        (&withdrawn_pricey, "CONFLICT", "withdrawn × unaffordable"),
+        (&withdrawn_affordable, "CONFLICT", "withdrawn × affordable"),
+        (&pricey_in_stock, "INSUFFICIENT_POINTS", "in stock × unaffordable"),
+        (&pricey_unlimited, "INSUFFICIENT_POINTS", "unlimited × unaffordable"),
+    ];
+    for (i, (reward, code, why)) in cases.into_iter().enumerate() {
+        let body = s
+            .app
+            .graphql_as(
+                Some(&agent),
+                REDEEM,
+                json!({ "m": m, "r": reward, "k": format!("combo-{i}") }),
+            )
+            .await;
+        assert_eq!(error_code(&body), Some(code), "{why}: {body}");
+    }
+    assert_eq!(stocks(&s.app).await, stock_before, "no stock taken");
+    assert_eq!(ledger_count(&s.app).await, entries_before, "no ledger entry");
+    assert_eq!(balance(&s.app, &s.manager, &m).await, 50);
+    let keys = entity::idempotency_keys::Entity::find()
+        .filter(entity::idempotency_keys::Column::Scope.eq("redeemReward"))
+        .count(s.app.db())
+        .await
+        .expect("count");
+    assert_eq!(keys, 0, "no refusal keeps its key");
+
+    // In stock × affordable: redeemed, one unit and 30 points taken.
+    let body = s
+        .app
+        .graphql_as(
+            Some(&agent),
+            REDEEM,
+            json!({ "m": m, "r": affordable_in_stock, "k": "combo-ok" }),
+        )
+        .await;
+    let redeemed = &data(&body)["redeemReward"];
+    assert_eq!(redeemed["pointsSpent"], 30);
+    assert_eq!(redeemed["membership"]["balance"], 20);
+    assert_eq!(redeemed["reward"]["stock"], 0);
+    // The same reward is now sold out and too dear (30 > 20): sold out wins.
+    let body = s
+        .app
+        .graphql_as(
+            Some(&agent),
+            REDEEM,
+            json!({ "m": m, "r": affordable_in_stock, "k": "combo-again" }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("OUT_OF_STOCK"), "{body}");
+    assert_eq!(balance(&s.app, &s.manager, &m).await, 20);
+    assert_ledger_invariant(&s.app).await;
+}
+
 async fn concurrent_redemptions_never_overdraw_the_balance(engine: Engine) {
     let s = setup(engine, json!({})).await;
     let m = member_with(&s, 100).await;
@@ -1049,6 +1146,47 @@ async fn concurrent_redemptions_never_overdraw_the_stock(engine: Engine) {
         .filter(|b| error_code(b) == Some("OUT_OF_STOCK"))
         .count();
     assert_eq!((ok, out), (3, 5));
+    let stock = entity::rewards::Entity::find()
+        .all(s.app.db())
+        .await
+        .expect("rewards")[0]
+        .stock;
+    assert_eq!(stock, Some(0));
+    assert_ledger_invariant(&s.app).await;
+}
+
+/// A member who cannot afford the reward takes a unit of stock before the
+/// points refuse; the rollback gives it back, so under concurrency the units go
+/// to members who can pay and none is lost.
+async fn members_who_cannot_afford_never_hold_back_the_stock(engine: Engine) {
+    let s = setup(engine, json!({})).await;
+    let reward = create_reward(&s.app, &s.admin, &s.program, 10, Some(2)).await;
+    let mut members = Vec::new();
+    for i in 0..8 {
+        let points = if i % 2 == 0 { 5 } else { 10 };
+        members.push((member_with(&s, points).await, points));
+    }
+    let app = &s.app;
+    let token = s.manager.clone();
+    let results = join_all(members.iter().enumerate().map(|(i, (m, _))| {
+        let vars = json!({ "m": m, "r": reward, "k": format!("mixed-{i}") });
+        let token = token.clone();
+        async move { app.graphql_as(Some(&token), REDEEM, vars).await }
+    }))
+    .await;
+    let mut ok = 0;
+    for ((_, points), body) in members.iter().zip(&results) {
+        match error_code(body) {
+            None => {
+                assert_eq!(*points, 10, "only members who can pay redeem");
+                ok += 1;
+            }
+            Some("INSUFFICIENT_POINTS") => assert_eq!(*points, 5),
+            Some("OUT_OF_STOCK") => {}
+            other => panic!("unexpected {other:?}: {body}"),
+        }
+    }
+    assert_eq!(ok, 2, "both units go to paying members");
     let stock = entity::rewards::Entity::find()
         .all(s.app.db())
         .await
