@@ -36,6 +36,7 @@ on_both_engines!(
     the_demo_programme_enrols_existing_customers_with_history,
     a_page_of_members_with_ledgers_costs_the_same_for_3_or_25,
     recording_a_purchase_over_http_credits_points_and_the_referrer,
+    a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_earned,
     the_customer_card_shows_memberships_without_n_plus_1,
     the_database_itself_keeps_balance_equal_to_the_ledger,
 );
@@ -1711,6 +1712,141 @@ async fn the_database_itself_keeps_balance_equal_to_the_ledger(engine: Engine) {
     assert_eq!(
         (m["balance"].as_i64(), m["lifetimePoints"].as_i64()),
         (Some(110), Some(112))
+    );
+    assert_ledger_invariant(&s.app).await;
+}
+
+/// `enrollOnFirstPurchase` (default on) enrols a non-member on a purchase in
+/// the programme's currency; `recordPurchase` says which programmes credited
+/// how many points, and so does every purchase read later (from the ledger).
+async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_earned(
+    engine: Engine,
+) {
+    let s = setup(engine, json!({ "name": "Club" })).await;
+    let manual = create_program(
+        &s.app,
+        &s.admin,
+        json!({ "name": "Manual", "enrollOnFirstPurchase": false }),
+    )
+    .await;
+    let dollar = create_program(&s.app, &s.admin, json!({ "name": "Dollar", "currency": "USD" })).await;
+    let programs = s
+        .app
+        .graphql_as(
+            Some(&s.admin),
+            "{ loyaltyPrograms { name enrollOnFirstPurchase } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&programs)["loyaltyPrograms"],
+        json!([
+            { "name": "Club", "enrollOnFirstPurchase": true },
+            { "name": "Manual", "enrollOnFirstPurchase": false },
+            { "name": "Dollar", "enrollOnFirstPurchase": true },
+        ])
+    );
+    let agent = s.app.login_as(Role::Agent).await;
+    const RECORD: &str = "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { externalRef pointsCredited { program { id name } points } } }";
+    let record = |customer: &str, amount: &str, reference: &str| {
+        let input = json!({ "customerId": customer, "amount": amount, "currency": "EUR", "externalRef": reference });
+        let app = &s.app;
+        let token = agent.clone();
+        async move {
+            let body = app
+                .graphql_as(Some(&token), RECORD, json!({ "input": input }))
+                .await;
+            data(&body)["recordPurchase"]["pointsCredited"].clone()
+        }
+    };
+    let memberships_of = |customer: i64| {
+        let db = s.app.db().clone();
+        async move {
+            let mut programs: Vec<i64> = memberships::Entity::find()
+                .filter(memberships::Column::CustomerId.eq(customer))
+                .all(&db)
+                .await
+                .expect("memberships")
+                .into_iter()
+                .map(|m| m.program_id)
+                .collect();
+            programs.sort_unstable();
+            programs
+        }
+    };
+    let id = |s: &str| s.parse::<i64>().expect("numeric id");
+
+    // Dee belongs to nothing: her purchase enrols her in Club (EUR, on) only.
+    let dee = create_customer(&s.app, &s.manager, json!({ "name": "Dee" })).await;
+    assert_eq!(
+        record(&dee, "12.34", "D-1").await,
+        json!([{ "program": { "id": s.program, "name": "Club" }, "points": 12 }])
+    );
+    assert_eq!(memberships_of(id(&dee)).await, vec![id(&s.program)]);
+    // Enrolled by hand in Manual, the next purchase earns in both.
+    enroll(&s.app, &s.manager, &manual, id(&dee)).await;
+    assert_eq!(
+        record(&dee, "5.00", "D-2").await,
+        json!([
+            { "program": { "id": s.program, "name": "Club" }, "points": 5 },
+            { "program": { "id": manual, "name": "Manual" }, "points": 5 },
+        ])
+    );
+    // A purchase below one point credits nothing and says so.
+    assert_eq!(record(&dee, "0.50", "D-3").await, json!([]));
+
+    // With the setting off, a purchase earns nothing and enrols nobody.
+    let body = s
+        .app
+        .graphql_as(
+            Some(&s.admin),
+            "mutation($id: ID!) { updateLoyaltyProgram(id: $id, input: { enrollOnFirstPurchase: false }) { enrollOnFirstPurchase } }",
+            json!({ "id": s.program }),
+        )
+        .await;
+    assert_eq!(data(&body)["updateLoyaltyProgram"]["enrollOnFirstPurchase"], false);
+    let eve = create_customer(&s.app, &s.manager, json!({ "name": "Eve" })).await;
+    assert_eq!(record(&eve, "10.00", "E-1").await, json!([]));
+    assert_eq!(memberships_of(id(&eve)).await, Vec::<i64>::new());
+    assert!(
+        !memberships_of(id(&dee)).await.contains(&id(&dollar)),
+        "a EUR purchase never enrols in a USD programme"
+    );
+
+    // Read later, each purchase shows the same, from the ledger.
+    let card = s
+        .app
+        .graphql_as(
+            Some(&agent),
+            "query($id: ID!) { customer(id: $id) { purchases(first: 10) { edges { node { externalRef pointsCredited { program { name } points } } } } } }",
+            json!({ "id": dee }),
+        )
+        .await;
+    let mut seen: Vec<(String, Value)> = data(&card)["customer"]["purchases"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| {
+            (
+                e["node"]["externalRef"].as_str().expect("ref").to_owned(),
+                e["node"]["pointsCredited"].clone(),
+            )
+        })
+        .collect();
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        seen,
+        vec![
+            ("D-1".to_owned(), json!([{ "program": { "name": "Club" }, "points": 12 }])),
+            (
+                "D-2".to_owned(),
+                json!([
+                    { "program": { "name": "Club" }, "points": 5 },
+                    { "program": { "name": "Manual" }, "points": 5 },
+                ])
+            ),
+            ("D-3".to_owned(), json!([])),
+        ]
     );
     assert_ledger_invariant(&s.app).await;
 }

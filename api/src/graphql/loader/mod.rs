@@ -247,6 +247,10 @@ pub fn attach(request: Request, services: &Services, rounds: &Rounds) -> Request
             loyalty::ExpiringPointsByMembership(loyalty.clone()),
             rounds,
         ))
+        .data(Loader::new(
+            loyalty::PointsCreditedByPurchase(db.clone()),
+            rounds,
+        ))
 }
 
 #[cfg(test)]
