@@ -147,10 +147,7 @@ impl Share {
 /// Each weight's exact share of the total, `weight / Σ weights`.
 pub fn shares(weights: &[Decimal]) -> Vec<Share> {
     let whole: Decimal = weights.iter().copied().sum();
-    weights
-        .iter()
-        .map(|&part| Share { part, whole })
-        .collect()
+    weights.iter().map(|&part| Share { part, whole }).collect()
 }
 
 /// Each weight's share of the total, rounded for display.

@@ -101,8 +101,8 @@ pub async fn credited_for_source(
     reason: LedgerReason,
     source_key: &str,
 ) -> DomainResult<bool> {
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     use entity::ledger_entries;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let n = ledger_entries::Entity::find()
         .filter(ledger_entries::Column::Reason.eq(reason.as_str()))
         .filter(ledger_entries::Column::SourceKey.eq(source_key))

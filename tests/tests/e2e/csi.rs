@@ -995,7 +995,9 @@ async fn tied_priorities_go_to_the_heavier_factor_and_figures_round_once(engine:
         )
         .await;
     }
-    let body = admin.report(&set, "2026-03-01", "2026-04-01", json!({})).await;
+    let body = admin
+        .report(&set, "2026-03-01", "2026-04-01", json!({}))
+        .await;
     let report = &data(&body)["csiReport"];
     assert_eq!(
         report["factors"],
@@ -1020,12 +1022,30 @@ async fn tied_priorities_go_to_the_heavier_factor_and_figures_round_once(engine:
         .await;
     let single = admin.act("publishCsiFactorSet", &single["id"]).await["id"].clone();
     for (day, rating) in [(10, 2), (11, 2), (12, 3)] {
-        rate(&app, &single, None, None, at(2026, 3, day, 9, 0, 0), &[("only", rating)]).await;
+        rate(
+            &app,
+            &single,
+            None,
+            None,
+            at(2026, 3, day, 9, 0, 0),
+            &[("only", rating)],
+        )
+        .await;
     }
     for (day, rating) in [(10, 1), (11, 2), (12, 2)] {
-        rate(&app, &single, None, None, at(2026, 2, day, 9, 0, 0), &[("only", rating)]).await;
+        rate(
+            &app,
+            &single,
+            None,
+            None,
+            at(2026, 2, day, 9, 0, 0),
+            &[("only", rating)],
+        )
+        .await;
     }
-    let body = admin.report(&single, "2026-03-01", "2026-04-01", json!({})).await;
+    let body = admin
+        .report(&single, "2026-03-01", "2026-04-01", json!({}))
+        .await;
     let report = &data(&body)["csiReport"];
     assert_eq!(report["index"], "33.3333");
     assert_eq!(report["previousPeriod"]["index"], "16.6667");

@@ -1042,11 +1042,23 @@ async fn an_unavailable_reward_says_so_whatever_the_balance(engine: Engine) {
 
     let cases = [
         (&pricey_sold_out, "OUT_OF_STOCK", "sold out × unaffordable"),
-        (&affordable_sold_out, "OUT_OF_STOCK", "sold out × affordable"),
+        (
+            &affordable_sold_out,
+            "OUT_OF_STOCK",
+            "sold out × affordable",
+        ),
         (&withdrawn_pricey, "CONFLICT", "withdrawn × unaffordable"),
         (&withdrawn_affordable, "CONFLICT", "withdrawn × affordable"),
-        (&pricey_in_stock, "INSUFFICIENT_POINTS", "in stock × unaffordable"),
-        (&pricey_unlimited, "INSUFFICIENT_POINTS", "unlimited × unaffordable"),
+        (
+            &pricey_in_stock,
+            "INSUFFICIENT_POINTS",
+            "in stock × unaffordable",
+        ),
+        (
+            &pricey_unlimited,
+            "INSUFFICIENT_POINTS",
+            "unlimited × unaffordable",
+        ),
     ];
     for (i, (reward, code, why)) in cases.into_iter().enumerate() {
         let body = s
@@ -1060,7 +1072,11 @@ async fn an_unavailable_reward_says_so_whatever_the_balance(engine: Engine) {
         assert_eq!(error_code(&body), Some(code), "{why}: {body}");
     }
     assert_eq!(stocks(&s.app).await, stock_before, "no stock taken");
-    assert_eq!(ledger_count(&s.app).await, entries_before, "no ledger entry");
+    assert_eq!(
+        ledger_count(&s.app).await,
+        entries_before,
+        "no ledger entry"
+    );
     assert_eq!(balance(&s.app, &s.manager, &m).await, 50);
     let keys = entity::idempotency_keys::Entity::find()
         .filter(entity::idempotency_keys::Column::Scope.eq("redeemReward"))
@@ -1729,7 +1745,12 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
         json!({ "name": "Manual", "enrollOnFirstPurchase": false }),
     )
     .await;
-    let dollar = create_program(&s.app, &s.admin, json!({ "name": "Dollar", "currency": "USD" })).await;
+    let dollar = create_program(
+        &s.app,
+        &s.admin,
+        json!({ "name": "Dollar", "currency": "USD" }),
+    )
+    .await;
     let programs = s
         .app
         .graphql_as(
@@ -1804,7 +1825,10 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
             json!({ "id": s.program }),
         )
         .await;
-    assert_eq!(data(&body)["updateLoyaltyProgram"]["enrollOnFirstPurchase"], false);
+    assert_eq!(
+        data(&body)["updateLoyaltyProgram"]["enrollOnFirstPurchase"],
+        false
+    );
     let eve = create_customer(&s.app, &s.manager, json!({ "name": "Eve" })).await;
     assert_eq!(record(&eve, "10.00", "E-1").await, json!([]));
     assert_eq!(memberships_of(id(&eve)).await, Vec::<i64>::new());
@@ -1837,7 +1861,10 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
     assert_eq!(
         seen,
         vec![
-            ("D-1".to_owned(), json!([{ "program": { "name": "Club" }, "points": 12 }])),
+            (
+                "D-1".to_owned(),
+                json!([{ "program": { "name": "Club" }, "points": 12 }])
+            ),
             (
                 "D-2".to_owned(),
                 json!([

@@ -409,10 +409,24 @@ async fn win_backs_count_as_new_so_retention_stays_at_most_100(engine: Engine) {
     customers_n(db, 4, old).await;
     // Churned before the period, back inside it.
     let w = customer(db, c(old)).await;
-    churn(db, w, "2024-06-01T00:00:00Z", "OTHER", Some("2025-02-01T00:00:00Z")).await;
+    churn(
+        db,
+        w,
+        "2024-06-01T00:00:00Z",
+        "OTHER",
+        Some("2025-02-01T00:00:00Z"),
+    )
+    .await;
     // Won back, then churned again inside the period: new and lost.
     let x = customer(db, c(old)).await;
-    churn(db, x, "2024-06-01T00:00:00Z", "OTHER", Some("2025-02-01T00:00:00Z")).await;
+    churn(
+        db,
+        x,
+        "2024-06-01T00:00:00Z",
+        "OTHER",
+        Some("2025-02-01T00:00:00Z"),
+    )
+    .await;
     churn(db, x, "2025-03-01T00:00:00Z", "PRICE", None).await;
 
     let r = retention(&app, &token, "2025-01-01", "2025-04-01", Value::Null).await;
@@ -423,8 +437,22 @@ async fn win_backs_count_as_new_so_retention_stays_at_most_100(engine: Engine) {
 
     // Won back, churned, won back again in the same period: new once, not lost.
     let y = customer(db, c(old)).await;
-    churn(db, y, "2024-06-01T00:00:00Z", "OTHER", Some("2025-02-01T00:00:00Z")).await;
-    churn(db, y, "2025-02-15T00:00:00Z", "OTHER", Some("2025-03-01T00:00:00Z")).await;
+    churn(
+        db,
+        y,
+        "2024-06-01T00:00:00Z",
+        "OTHER",
+        Some("2025-02-01T00:00:00Z"),
+    )
+    .await;
+    churn(
+        db,
+        y,
+        "2025-02-15T00:00:00Z",
+        "OTHER",
+        Some("2025-03-01T00:00:00Z"),
+    )
+    .await;
     let r = retention(&app, &token, "2025-01-01", "2025-04-01", Value::Null).await;
     assert_eq!(bnel(&r), [4, 3, 6, 1], "{r}");
     assert_eq!(r["reactivatedCustomers"], 3, "{r}");

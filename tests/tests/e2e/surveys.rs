@@ -761,7 +761,10 @@ async fn marking_feedback_helpful_credits_the_bonus_once(engine: Engine) {
         let marked = &data(&body)["markFeedbackHelpful"];
         assert_eq!(marked["helpful"], true, "attempt {attempt}");
         assert_eq!(marked["helpfulBonus"], outcome, "attempt {attempt}");
-        assert_eq!(marked["helpfulBonusPointsCredited"], points, "attempt {attempt}");
+        assert_eq!(
+            marked["helpfulBonusPointsCredited"], points,
+            "attempt {attempt}"
+        );
     }
     assert_eq!(balance(&app, f.program_id, customer).await, 70);
     // Read anywhere else, the response carries no outcome.
