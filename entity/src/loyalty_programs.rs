@@ -14,6 +14,8 @@ pub struct Model {
     pub referral_bonus_points: i64,
     pub referral_window_days: i32,
     pub birthday_bonus_points: i64,
+    /// Enrol a non-member on a purchase in the programme's currency.
+    pub enroll_on_first_purchase: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -14,10 +14,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, Utc};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, Statement, Value};
 
-use crate::csi::compute::{self, CsiValue};
+use crate::csi::compute::{self, CsiValue, Priority};
 use crate::csi::factor_sets::load;
 use crate::csi::types::FactorSet;
 use crate::error::{DomainError, DomainResult};
@@ -110,7 +110,8 @@ pub struct FactorResult {
     pub mean: Option<Decimal>,
     /// The mean on 0..=100; `None` without ratings.
     pub score: Option<Decimal>,
-    /// `normalizedWeight × (100 − score)`: importance × shortfall.
+    /// `weight / Σ weights × (100 − score)`: importance × shortfall,
+    /// from exact values, rounded once.
     pub priority_score: Option<Decimal>,
     /// 1 = improve first. Factors without ratings rank last.
     pub priority: i32,
@@ -139,7 +140,8 @@ pub struct PeriodComparison {
     pub index: Option<Decimal>,
     pub weighted_mean: Option<Decimal>,
     pub response_count: i64,
-    /// `index − previous index`; `None` when either is `None`.
+    /// `index − previous index` of the unrounded indices, rounded once;
+    /// `None` when either is `None`.
     pub delta: Option<Decimal>,
 }
 
@@ -335,7 +337,7 @@ async fn aggregate(
     Ok(out)
 }
 
-/// Exact factor means from sums, and the index over them.
+/// Exact factor means from sums, and the index over them, unrounded.
 fn index_from(set: &FactorSet, sums: &HashMap<i64, Sums>) -> Option<CsiValue> {
     let pairs: Vec<(Decimal, Option<Decimal>)> = set
         .factors
@@ -348,13 +350,15 @@ fn index_from(set: &FactorSet, sums: &HashMap<i64, Sums>) -> Option<CsiValue> {
             (f.weight, mean)
         })
         .collect();
-    compute::index(set.scale, &pairs)
+    compute::exact_index(set.scale, &pairs)
 }
 
-fn round4(value: Decimal) -> Decimal {
-    value
-        .round_dp_with_strategy(compute::RESULT_DP, RoundingStrategy::MidpointAwayFromZero)
-        .normalize()
+/// An unrounded index rounded for display.
+fn shown(value: Option<CsiValue>) -> (Option<Decimal>, Option<Decimal>) {
+    (
+        value.map(|v| compute::round(v.index)),
+        value.map(|v| compute::round(v.weighted_mean)),
+    )
 }
 
 fn validate(query: &ReportQuery) -> DomainResult<()> {
@@ -473,12 +477,12 @@ pub async fn report(db: &impl ConnectionTrait, query: ReportQuery) -> DomainResu
         .into_iter()
         .map(|(period, start, end)| {
             let sums = per_bucket.get(period.as_str());
-            let value = sums.and_then(|s| index_from(&set, s));
+            let (index, weighted_mean) = shown(sums.and_then(|s| index_from(&set, s)));
             TrendPoint {
                 rating_count: sums.map_or(0, |s| s.values().map(|x| x.count).sum()),
                 response_count: current.responses.get(&period).copied().unwrap_or(0),
-                index: value.map(|v| v.index),
-                weighted_mean: value.map(|v| v.weighted_mean),
+                index,
+                weighted_mean,
                 period,
                 start,
                 end,
@@ -492,22 +496,26 @@ pub async fn report(db: &impl ConnectionTrait, query: ReportQuery) -> DomainResu
         .map(|((factor_id, _), sums)| (*factor_id, *sums))
         .collect();
     let previous_value = index_from(&set, &previous_sums);
+    let (previous_index, previous_mean) = shown(previous_value);
     let previous_period = PeriodComparison {
         from: previous_from,
         to: query.from,
-        index: previous_value.map(|v| v.index),
-        weighted_mean: previous_value.map(|v| v.weighted_mean),
+        index: previous_index,
+        weighted_mean: previous_mean,
         response_count: previous.responses.values().sum(),
+        // From the unrounded indices: rounding each first could be off by
+        // one in the last place.
         delta: match (overall, previous_value) {
-            (Some(now), Some(before)) => Some((now.index - before.index).normalize()),
+            (Some(now), Some(before)) => Some(compute::round(now.index - before.index)),
             _ => None,
         },
     };
 
     let factors = rank(&set, &totals);
+    let (index, weighted_mean) = shown(overall);
     Ok(CsiReport {
-        index: overall.map(|v| v.index),
-        weighted_mean: overall.map(|v| v.weighted_mean),
+        index,
+        weighted_mean,
         response_count: current.responses.values().sum(),
         rating_count: totals.values().map(|s| s.count).sum(),
         factors,
@@ -521,8 +529,12 @@ pub async fn report(db: &impl ConnectionTrait, query: ReportQuery) -> DomainResu
 }
 
 /// Per-factor lines ordered by importance × shortfall.
+///
+/// Priorities are compared exactly ([`Priority::cmp_exact`]), so equal
+/// priorities tie and the documented rule decides: the heavier factor first,
+/// then the set's order. Factors without ratings come last, in the same order.
 fn rank(set: &FactorSet, totals: &HashMap<i64, Sums>) -> Vec<FactorResult> {
-    let mut lines: Vec<(i32, FactorResult)> = set
+    let mut lines: Vec<(i32, Option<Priority>, FactorResult)> = set
         .factors
         .iter()
         .map(|f| {
@@ -534,10 +546,10 @@ fn rank(set: &FactorSet, totals: &HashMap<i64, Sums>) -> Vec<FactorResult> {
                     Decimal::from(sums.total) / Decimal::from(sums.count),
                 )
             });
-            let priority_score =
-                score.map(|s| round4(f.normalized_weight * (Decimal::ONE_HUNDRED - s)));
+            let priority = Priority::new(set.scale, f.share, sums.total, sums.count);
             (
                 f.position,
+                priority,
                 FactorResult {
                     key: f.key.clone(),
                     label: f.label.clone(),
@@ -546,26 +558,27 @@ fn rank(set: &FactorSet, totals: &HashMap<i64, Sums>) -> Vec<FactorResult> {
                     rating_count: sums.count,
                     mean,
                     score,
-                    priority_score,
+                    priority_score: priority.map(|p| p.rounded()),
                     priority: 0,
                 },
             )
         })
         .collect();
-    // Rated before unrated; then highest importance × shortfall; then the
-    // heavier factor; then the set's own order.
-    lines.sort_by(|(pa, a), (pb, b)| {
-        b.priority_score
-            .is_some()
-            .cmp(&a.priority_score.is_some())
-            .then_with(|| b.priority_score.cmp(&a.priority_score))
-            .then_with(|| b.weight.cmp(&a.weight))
+    lines.sort_by(|(pa, a, la), (pb, b, lb)| {
+        let by_priority = match (a, b) {
+            (Some(a), Some(b)) => b.cmp_exact(a),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        by_priority
+            .then_with(|| lb.weight.cmp(&la.weight))
             .then_with(|| pa.cmp(pb))
     });
     lines
         .into_iter()
         .zip(1..)
-        .map(|((_, mut line), rank)| {
+        .map(|((_, _, mut line), rank)| {
             line.priority = rank;
             line
         })

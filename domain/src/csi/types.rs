@@ -8,7 +8,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use crate::csi::compute::{normalized_weights, Scale};
+use crate::csi::compute::{shares, Scale, Share};
 use crate::error::{DomainError, DomainResult};
 use crate::validation::required_text;
 
@@ -290,8 +290,10 @@ pub struct Factor {
     pub key: String,
     pub label: String,
     pub weight: Decimal,
-    /// `weight / Σ weights` of its set.
+    /// `weight / Σ weights` of its set, rounded once for display.
     pub normalized_weight: Decimal,
+    /// `weight / Σ weights` exactly, for figures derived from it.
+    pub share: Share,
     pub position: i32,
 }
 
@@ -331,7 +333,7 @@ impl FactorSet {
                 })
             })
             .collect::<DomainResult<Vec<_>>>()?;
-        let normalized = normalized_weights(&weights);
+        let shares = shares(&weights);
         Ok(Self {
             id: set.id,
             family_id: set.family_id.unwrap_or(set.id),
@@ -348,13 +350,14 @@ impl FactorSet {
             published_at: set.published_at,
             factors: factors
                 .into_iter()
-                .zip(weights.into_iter().zip(normalized))
-                .map(|(f, (weight, normalized_weight))| Factor {
+                .zip(weights.into_iter().zip(shares))
+                .map(|(f, (weight, share))| Factor {
                     id: f.id,
                     key: f.key,
                     label: f.label,
                     weight,
-                    normalized_weight,
+                    normalized_weight: share.rounded(),
+                    share,
                     position: f.position,
                 })
                 .collect(),

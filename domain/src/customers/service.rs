@@ -225,6 +225,23 @@ impl CustomerService {
                 ));
             }
         }
+        if let Some(acquired_at) = patch.acquired_at {
+            let first = purchases::Entity::find()
+                .filter(purchases::Column::CustomerId.eq(id))
+                .filter(purchases::Column::OccurredAt.lt(acquired_at))
+                .order_by_asc(purchases::Column::OccurredAt)
+                .one(&txn)
+                .await?;
+            if let Some(first) = first {
+                return Err(DomainError::validation(
+                    "acquiredAt",
+                    format!(
+                        "must not be after the customer's first purchase ({})",
+                        first.occurred_at.to_rfc3339()
+                    ),
+                ));
+            }
+        }
         let mut model: customers::ActiveModel = current.into();
         if let Some(name) = patch.name {
             model.name = Set(name.as_ref().to_owned());
@@ -443,12 +460,15 @@ impl CustomerService {
     }
 
     /// Records a purchase and lets the loyalty area credit points for it in
-    /// the same transaction. The external reference is unique per customer:
-    /// a repeat is `CONFLICT` and writes nothing.
+    /// the same transaction (enrolling the customer where a programme says
+    /// so). The external reference is unique per customer: a repeat is
+    /// `CONFLICT` and writes nothing. A purchase dated before the customer's
+    /// `acquiredAt` is refused: the relationship had not begun.
     ///
     /// # Errors
     /// `FORBIDDEN`; `NOT_FOUND`; `CONFLICT` (repeat, erased customer);
-    /// `BAD_USER_INPUT` on `occurredAt` or `externalRef`.
+    /// `BAD_USER_INPUT` on `occurredAt` (future, before `acquiredAt`) or
+    /// `externalRef`.
     #[tracing::instrument(skip_all, fields(customer_id = input.customer_id))]
     pub async fn record_purchase(
         &self,
@@ -462,7 +482,16 @@ impl CustomerService {
         let occurred_at = input.occurred_at.unwrap_or(now);
         not_in_future("occurredAt", occurred_at, now)?;
         let txn = begin_write(&self.db).await?;
-        writable(&txn, input.customer_id).await?;
+        let customer = writable(&txn, input.customer_id).await?;
+        if occurred_at < customer.acquired_at {
+            return Err(DomainError::validation(
+                "occurredAt",
+                format!(
+                    "must not be before the customer was acquired ({})",
+                    customer.acquired_at.to_rfc3339()
+                ),
+            ));
+        }
         let model = purchases::ActiveModel {
             customer_id: Set(input.customer_id),
             amount_minor: Set(input.money.amount_minor()),

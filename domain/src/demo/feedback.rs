@@ -733,6 +733,10 @@ mod tests {
             referral_bonus_points: Set(0),
             referral_window_days: Set(30),
             birthday_bonus_points: Set(0),
+            // Explicit: on SQLite, a connection opened before the migration
+            // that added the column returns NULL for its default through
+            // `INSERT … RETURNING` as its first statement.
+            enroll_on_first_purchase: Set(true),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()

@@ -48,6 +48,7 @@ pub async fn seed(db: &DatabaseConnection) -> DomainResult<()> {
         referral_bonus_points: 200,
         referral_window_days: 30,
         birthday_bonus_points: 100,
+        enroll_on_first_purchase: true,
     }
     .validate()?;
 

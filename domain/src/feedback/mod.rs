@@ -22,7 +22,7 @@ pub use model::{
     Answer, FollowUp, FollowUpReason, FollowUpStatus, Question, QuestionKind, Survey,
     SurveyResponse, SurveyStatus, NPS_SCALE, RATING_SCALE,
 };
-pub use results::{QuestionResult, ResponseFilter, SurveyResults};
+pub use results::{HelpfulBonus, HelpfulMark, QuestionResult, ResponseFilter, SurveyResults};
 pub use submission::{AnswerInput, Receipt, MAX_ANSWERS};
 pub use surveys::{
     NewQuestion, SurveyDraft, SurveyFilter, SurveyPatch, DEFAULT_CSI_THRESHOLD, MAX_QUESTIONS,

@@ -22,6 +22,26 @@ use crate::loyalty::{self, LedgerReason};
 use crate::pagination::{Direction, Page, PageRequest};
 use entity::{survey_answers, survey_invitations, survey_responses, surveys};
 
+/// What `markFeedbackHelpful` did about the survey's helpful bonus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HelpfulBonus {
+    /// This call marked the response and credited `points`.
+    Credited { points: i64 },
+    /// The response was already marked and an earlier mark credited the bonus;
+    /// nothing credited now.
+    AlreadyCredited,
+    /// No bonus is credited for this response: the survey has no programme or
+    /// a bonus of 0 points (or had, when the response was first marked).
+    NoBonus,
+}
+
+/// A response marked helpful and what happened to the bonus.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HelpfulMark {
+    pub response: SurveyResponse,
+    pub bonus: HelpfulBonus,
+}
+
 /// Filters of `surveyResponses`.
 #[derive(Clone, Debug, Default)]
 pub struct ResponseFilter {
@@ -189,12 +209,13 @@ impl SurveyService {
     }
 
     /// Marks a response helpful and credits the survey's helpful bonus, once:
-    /// marking it again returns the response and credits nothing.
+    /// marking it again returns the response and credits nothing. Says which
+    /// happened ([`HelpfulBonus`]).
     ///
     /// # Errors
     /// `FORBIDDEN` below MANAGER; `NOT_FOUND`.
     #[tracing::instrument(skip_all, fields(user_id = actor.user_id, response_id = id))]
-    pub async fn mark_helpful(&self, actor: &Actor, id: i64) -> DomainResult<SurveyResponse> {
+    pub async fn mark_helpful(&self, actor: &Actor, id: i64) -> DomainResult<HelpfulMark> {
         actor.require(Capability::MarkFeedbackHelpful)?;
         let now = Utc::now();
         let txn = begin_write(&self.db).await?;
@@ -209,26 +230,40 @@ impl SurveyService {
             .exec(&txn)
             .await?;
         let response = load_response(&txn, id).await?;
-        if marked.rows_affected == 1 {
+        let source = format!("helpful:{id}");
+        let bonus = if marked.rows_affected == 1 {
             let survey = surveys::Entity::find_by_id(response.survey_id)
                 .one(&txn)
                 .await?
                 .ok_or(DomainError::NotFound("survey"))?;
-            if let Some(program_id) = survey.program_id {
-                loyalty::credit_for_source(
-                    &txn,
-                    program_id,
-                    response.customer_id,
-                    survey.helpful_bonus_points,
-                    LedgerReason::HelpfulFeedback,
-                    &format!("helpful:{id}"),
-                    now,
-                )
-                .await?;
+            match survey.program_id {
+                Some(program_id) if survey.helpful_bonus_points > 0 => {
+                    let credited = loyalty::credit_for_source(
+                        &txn,
+                        program_id,
+                        response.customer_id,
+                        survey.helpful_bonus_points,
+                        LedgerReason::HelpfulFeedback,
+                        &source,
+                        now,
+                    )
+                    .await?;
+                    if credited > 0 {
+                        HelpfulBonus::Credited { points: credited }
+                    } else {
+                        HelpfulBonus::AlreadyCredited
+                    }
+                }
+                _ => HelpfulBonus::NoBonus,
             }
-        }
+        } else if loyalty::credited_for_source(&txn, LedgerReason::HelpfulFeedback, &source).await?
+        {
+            HelpfulBonus::AlreadyCredited
+        } else {
+            HelpfulBonus::NoBonus
+        };
         txn.commit().await?;
-        Ok(response)
+        Ok(HelpfulMark { response, bonus })
     }
 
     /// Invitations, responses, response rate, per-question distributions and

@@ -8,7 +8,7 @@
 //! promotion added) as a `PROMOTION` entry, both referenced `purchase:{id}`,
 //! so the ledger shows why the points came and the sum is exactly `total`.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::prelude::ToPrimitive;
@@ -25,7 +25,9 @@ use crate::loyalty::ledger::{self, LedgerReason, NewEntry, MAX_ENTRY_POINTS};
 use crate::loyalty::model::{Program, Promotion};
 use crate::loyalty::programs::{self, positive_decimal, MAX_MULTIPLIER};
 use crate::validation::{optional_text, required_text};
-use entity::{customer_tags, customers, loyalty_programs, memberships, promotions, purchases};
+use entity::{
+    customer_tags, customers, ledger_entries, loyalty_programs, memberships, promotions, purchases,
+};
 
 /// Points earned on a purchase: `(base, total)`.
 ///
@@ -161,16 +163,22 @@ pub(crate) async fn on_purchase_recorded(
     if purchase.amount_minor <= 0 {
         return Ok(());
     }
-    let program_ids: Vec<i64> = loyalty_programs::Entity::find()
+    let in_currency = loyalty_programs::Entity::find()
         .filter(loyalty_programs::Column::Currency.eq(purchase.currency.as_str()))
+        .order_by_asc(loyalty_programs::Column::Id)
         .all(db)
-        .await?
-        .into_iter()
-        .map(|p| p.id)
-        .collect();
-    if program_ids.is_empty() {
+        .await?;
+    if in_currency.is_empty() {
         return Ok(());
     }
+    // Enrol first where the programme says so: the purchase then earns like
+    // any member's. `ensure_membership` is a no-op for members and safe
+    // against a concurrent enrolment.
+    for program in in_currency.iter().filter(|p| p.enroll_on_first_purchase) {
+        ledger::ensure_membership(db, program.id, purchase.customer_id, purchase.occurred_at)
+            .await?;
+    }
+    let program_ids: Vec<i64> = in_currency.iter().map(|p| p.id).collect();
     let in_programs = || {
         memberships::Entity::find()
             .filter(memberships::Column::CustomerId.eq(purchase.customer_id))
@@ -347,6 +355,98 @@ async fn credit_referrer(
     )
     .await?;
     Ok(())
+}
+
+/// What one programme credited to the purchasing customer for a purchase.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PointsCredit {
+    pub program: Program,
+    /// Σ of the purchase's `PURCHASE` and `PROMOTION` entries in it.
+    pub points: i64,
+}
+
+/// The points each programme credited for each purchase, read from the
+/// ledger (entries referenced `purchase:{id}` of the buyer's memberships), for
+/// `(customer id, purchase id)` keys; programmes in id order. A purchase that
+/// earned nothing has no entry. Four statements for any number of keys.
+///
+/// # Errors
+/// Database failures.
+pub async fn points_credited_for(
+    db: &impl ConnectionTrait,
+    keys: &[(i64, i64)],
+) -> DomainResult<HashMap<(i64, i64), Vec<PointsCredit>>> {
+    let mut out: HashMap<(i64, i64), Vec<PointsCredit>> = HashMap::new();
+    if keys.is_empty() {
+        return Ok(out);
+    }
+    let customers: HashSet<i64> = keys.iter().map(|k| k.0).collect();
+    let members = memberships::Entity::find()
+        .filter(memberships::Column::CustomerId.is_in(customers.iter().copied()))
+        .all(db)
+        .await?;
+    if members.is_empty() {
+        return Ok(out);
+    }
+    let by_membership: HashMap<i64, (i64, i64)> = members
+        .iter()
+        .map(|m| (m.id, (m.customer_id, m.program_id)))
+        .collect();
+    let sources: Vec<String> = keys.iter().map(|k| format!("purchase:{}", k.1)).collect();
+    let entries = ledger_entries::Entity::find()
+        .filter(ledger_entries::Column::MembershipId.is_in(by_membership.keys().copied()))
+        .filter(ledger_entries::Column::Reason.is_in([
+            LedgerReason::Purchase.as_str(),
+            LedgerReason::Promotion.as_str(),
+        ]))
+        .filter(ledger_entries::Column::SourceKey.is_in(sources))
+        .all(db)
+        .await?;
+    // (customer, purchase) → program → points
+    let mut sums: HashMap<(i64, i64), BTreeMap<i64, i64>> = HashMap::new();
+    for entry in entries {
+        let Some(&(customer_id, program_id)) = by_membership.get(&entry.membership_id) else {
+            continue;
+        };
+        let Some(purchase_id) = entry
+            .source_key
+            .strip_prefix("purchase:")
+            .and_then(|id| id.parse::<i64>().ok())
+        else {
+            continue;
+        };
+        *sums
+            .entry((customer_id, purchase_id))
+            .or_default()
+            .entry(program_id)
+            .or_default() += entry.delta;
+    }
+    let program_ids: Vec<i64> = sums
+        .values()
+        .flat_map(|p| p.keys().copied())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if program_ids.is_empty() {
+        return Ok(out);
+    }
+    let programs = programs::load_programs(db, Some(&program_ids)).await?;
+    for (key, per_program) in sums {
+        let credits = per_program
+            .into_iter()
+            .filter_map(|(program_id, points)| {
+                programs
+                    .iter()
+                    .find(|p| p.id == program_id)
+                    .map(|program| PointsCredit {
+                        program: program.clone(),
+                        points,
+                    })
+            })
+            .collect();
+        out.insert(key, credits);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

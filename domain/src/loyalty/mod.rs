@@ -23,7 +23,7 @@ use crate::error::DomainResult;
 use crate::pagination::{Page, PageRequest};
 
 pub use birthdays::birthdays_on;
-pub use earning::NewPromotion;
+pub use earning::{points_credited_for, NewPromotion, PointsCredit};
 pub use idempotency::IdempotencyKey;
 pub use ledger::{LedgerReason, NewEntry};
 pub use model::{
@@ -36,9 +36,11 @@ pub use programs::{
 pub use rewards::{NewReward, RewardPatch};
 
 /// Called inside `recordPurchase`'s transaction once the purchase is stored:
-/// credits earning points in every programme of the purchase's currency the
-/// customer belongs to, and the referral bonus when this is the referred
-/// customer's first purchase within the window. See [`earning`].
+/// enrols the customer in every programme of the purchase's currency set to
+/// `enroll_on_first_purchase` they are not a member of, credits earning points
+/// in every programme of that currency the customer belongs to, and the
+/// referral bonus when this is the referred customer's first purchase within
+/// the window. See [`earning`].
 ///
 /// # Errors
 /// `BAD_USER_INPUT` on `amount` when the points would overflow; database
@@ -88,6 +90,25 @@ pub async fn credit_for_source(
     )
     .await?;
     Ok(if appended.is_some() { points } else { 0 })
+}
+
+/// Whether any membership was credited for `(reason, source_key)`.
+///
+/// # Errors
+/// Database failures.
+pub async fn credited_for_source(
+    db: &impl ConnectionTrait,
+    reason: LedgerReason,
+    source_key: &str,
+) -> DomainResult<bool> {
+    use entity::ledger_entries;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let n = ledger_entries::Entity::find()
+        .filter(ledger_entries::Column::Reason.eq(reason.as_str()))
+        .filter(ledger_entries::Column::SourceKey.eq(source_key))
+        .count(db)
+        .await?;
+    Ok(n > 0)
 }
 
 /// The daily job: birthday bonuses for `now`'s date and expiry as of `now`,

@@ -43,6 +43,9 @@ pub struct Program {
     pub referral_bonus_points: i64,
     pub referral_window_days: i32,
     pub birthday_bonus_points: i64,
+    /// Whether a purchase by a non-member in the programme's currency enrols
+    /// them (and earns).
+    pub enroll_on_first_purchase: bool,
     /// Sorted by `min_lifetime_points`; the first one starts at 0.
     pub tiers: Vec<Tier>,
     pub created_at: DateTime<Utc>,
@@ -72,6 +75,7 @@ impl Program {
             referral_bonus_points: m.referral_bonus_points,
             referral_window_days: m.referral_window_days,
             birthday_bonus_points: m.birthday_bonus_points,
+            enroll_on_first_purchase: m.enroll_on_first_purchase,
             tiers,
             created_at: m.created_at,
             updated_at: m.updated_at,

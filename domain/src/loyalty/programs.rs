@@ -46,6 +46,9 @@ pub struct NewProgram {
     pub referral_bonus_points: i64,
     pub referral_window_days: i32,
     pub birthday_bonus_points: i64,
+    /// Enrol a customer who is not a member on their next purchase in the
+    /// programme's currency.
+    pub enroll_on_first_purchase: bool,
 }
 
 /// Changes submitted to `updateLoyaltyProgram`; `None` keeps the value.
@@ -59,6 +62,7 @@ pub struct ProgramPatch {
     pub referral_bonus_points: Option<i64>,
     pub referral_window_days: Option<i32>,
     pub birthday_bonus_points: Option<i64>,
+    pub enroll_on_first_purchase: Option<bool>,
 }
 
 /// Checks a positive decimal no larger than `max`.
@@ -187,6 +191,7 @@ impl NewProgram {
                 "birthdayBonusPoints",
                 self.birthday_bonus_points,
             )?,
+            enroll_on_first_purchase: self.enroll_on_first_purchase,
         })
     }
 }
@@ -264,6 +269,7 @@ pub(crate) async fn create(db: &impl ConnectionTrait, input: NewProgram) -> Doma
         referral_bonus_points: Set(input.referral_bonus_points),
         referral_window_days: Set(input.referral_window_days),
         birthday_bonus_points: Set(input.birthday_bonus_points),
+        enroll_on_first_purchase: Set(input.enroll_on_first_purchase),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -309,6 +315,9 @@ pub(crate) async fn update(
     }
     if let Some(points) = patch.birthday_bonus_points {
         model.birthday_bonus_points = Set(points_amount("birthdayBonusPoints", points)?);
+    }
+    if let Some(enroll) = patch.enroll_on_first_purchase {
+        model.enroll_on_first_purchase = Set(enroll);
     }
     let tiers = patch.tiers.map(validate_tiers).transpose()?;
     model.updated_at = Set(Utc::now());

@@ -1,10 +1,14 @@
 //! Rewards, redemptions and manual adjustments — the debit paths.
 //!
-//! A redemption is one transaction: claim the idempotency key, debit the
-//! points through `ledger::append` (a conditional UPDATE: `balance + delta >=
-//! 0`), take one unit of stock with a conditional UPDATE (`stock > 0`), record
-//! the redemption and store the result under the key. Concurrent redemptions
-//! therefore never overdraw a balance or a stock: the database decides.
+//! A redemption is one transaction: claim the idempotency key, check that the
+//! reward can be had at all (it exists, belongs to the membership's programme
+//! and is offered), take one unit of stock with a conditional UPDATE
+//! (`stock > 0`), then debit the points through `ledger::append` (a
+//! conditional UPDATE: `balance + delta >= 0`), record the redemption and
+//! store the result under the key. Availability comes before points, so a
+//! sold-out or withdrawn reward answers with that reason whatever the balance.
+//! Concurrent redemptions never overdraw a balance or a stock: the database
+//! decides, and any refusal rolls the whole transaction back.
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -145,10 +149,15 @@ pub(crate) async fn rewards_of(
 
 /// Redeems inside the caller's transaction; returns the redemption id.
 ///
+/// Checks, in this order (the first that fails answers): the idempotency key
+/// (`CONFLICT` when reused with another payload), membership and reward exist
+/// (`NOT_FOUND`), same programme (`BAD_USER_INPUT` on `rewardId`), reward
+/// offered (`CONFLICT`), a unit of stock left (`OUT_OF_STOCK`), then the
+/// balance (`INSUFFICIENT_POINTS`). The caller rolls back on any error, which
+/// gives back the unit of stock taken before a points refusal.
+///
 /// # Errors
-/// `BAD_USER_INPUT` for a reward of another programme, `NOT_FOUND`,
-/// `CONFLICT` (inactive reward, key reused with another payload),
-/// `INSUFFICIENT_POINTS`, `OUT_OF_STOCK`.
+/// As listed above.
 pub(crate) async fn redeem(
     db: &impl ConnectionTrait,
     actor_id: i64,
@@ -179,6 +188,23 @@ pub(crate) async fn redeem(
     if !reward.active {
         return Err(DomainError::conflict("the reward is no longer offered"));
     }
+    // Stock before points: a reward that cannot be had says so, whatever the
+    // member's balance. The conditional UPDATE also locks the reward row
+    // (PostgreSQL), so concurrent redemptions of the last unit queue here.
+    if reward.stock.is_some() {
+        let taken = rewards::Entity::update_many()
+            .col_expr(
+                rewards::Column::Stock,
+                Expr::col(rewards::Column::Stock).sub(1),
+            )
+            .filter(rewards::Column::Id.eq(reward.id))
+            .filter(rewards::Column::Stock.gt(0))
+            .exec(db)
+            .await?;
+        if taken.rows_affected != 1 {
+            return Err(DomainError::OutOfStock);
+        }
+    }
     let now = Utc::now();
     let entry = ledger::append(
         db,
@@ -195,20 +221,6 @@ pub(crate) async fn redeem(
     )
     .await?
     .ok_or_else(|| DomainError::conflict("this redemption was already recorded"))?;
-    if reward.stock.is_some() {
-        let taken = rewards::Entity::update_many()
-            .col_expr(
-                rewards::Column::Stock,
-                Expr::col(rewards::Column::Stock).sub(1),
-            )
-            .filter(rewards::Column::Id.eq(reward.id))
-            .filter(rewards::Column::Stock.gt(0))
-            .exec(db)
-            .await?;
-        if taken.rows_affected != 1 {
-            return Err(DomainError::OutOfStock);
-        }
-    }
     let redemption = redemptions::ActiveModel {
         membership_id: Set(membership_id),
         reward_id: Set(reward.id),

@@ -222,6 +222,7 @@ on_both_engines!(
     unknown_ids_are_not_found,
     recording_ratings_checks_the_version_and_the_scale,
     report_is_exact_on_a_hand_computed_data_set,
+    tied_priorities_go_to_the_heavier_factor_and_figures_round_once,
     report_filters_by_tag_relationship_type_and_survey,
     report_rolls_up_by_quarter_and_year,
     a_revision_leaves_the_old_versions_report_unchanged,
@@ -960,6 +961,96 @@ async fn seed_data_set(app: &TestApp, set: &Value) -> (i64, i64, i64) {
     )
     .await;
     (vip, other, survey_id)
+}
+
+/// Weights 1/2/3 (listed lightest first) whose exact priorities are all 25/3:
+/// the tie goes to the heavier factor, and every priority shows 8.3333. From
+/// the rounded normalised weights (0.1667, 0.3333, 0.5) and rounded scores
+/// they would be 8.335, 8.3325 and 8.3334, ranked light, heavy, mid.
+/// A trend delta is the rounded difference of unrounded indices.
+async fn tied_priorities_go_to_the_heavier_factor_and_figures_round_once(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let admin = Admin::new(&app).await;
+    let set = admin
+        .create(json!({
+            "name": "Ties",
+            "factors": [
+                { "key": "light", "label": "Light", "weight": "1" },
+                { "key": "mid", "label": "Mid", "weight": "2" },
+                { "key": "heavy", "label": "Heavy", "weight": "3" },
+            ]
+        }))
+        .await;
+    let set = admin.act("publishCsiFactorSet", &set["id"]).await["id"].clone();
+    // heavy 5,4,4 (mean 13/3, shortfall 50/3); mid 4,4,4 (shortfall 25);
+    // light 3,3,3 (shortfall 50): 3/6·50/3 = 2/6·25 = 1/6·50 = 25/3.
+    for (heavy, mid, light) in [(5, 4, 3), (4, 4, 3), (4, 4, 3)] {
+        rate(
+            &app,
+            &set,
+            None,
+            None,
+            at(2026, 3, 10, 12, 0, 0),
+            &[("heavy", heavy), ("mid", mid), ("light", light)],
+        )
+        .await;
+    }
+    let body = admin
+        .report(&set, "2026-03-01", "2026-04-01", json!({}))
+        .await;
+    let report = &data(&body)["csiReport"];
+    assert_eq!(
+        report["factors"],
+        json!([
+            { "key": "heavy", "weight": "3", "normalizedWeight": "0.5", "ratingCount": 3, "mean": "4.3333", "score": "83.3333", "priorityScore": "8.3333", "priority": 1 },
+            { "key": "mid", "weight": "2", "normalizedWeight": "0.3333", "ratingCount": 3, "mean": "4", "score": "75", "priorityScore": "8.3333", "priority": 2 },
+            { "key": "light", "weight": "1", "normalizedWeight": "0.1667", "ratingCount": 3, "mean": "3", "score": "50", "priorityScore": "8.3333", "priority": 3 },
+        ]),
+        "{report}"
+    );
+    // 100 − (3·50/3 + 2·25 + 1·50) / 6 = 75.
+    assert_eq!(report["index"], "75");
+
+    // One factor: March 2,2,3 → 25·4/3 = 33.3333…; February (the previous
+    // 31 days) 1,2,2 → 25·2/3 = 16.6666…. Delta 16.6666… → 16.6667, where
+    // subtracting the rounded indices would give 16.6666.
+    let single = admin
+        .create(json!({
+            "name": "Single",
+            "factors": [{ "key": "only", "label": "Only", "weight": "1" }]
+        }))
+        .await;
+    let single = admin.act("publishCsiFactorSet", &single["id"]).await["id"].clone();
+    for (day, rating) in [(10, 2), (11, 2), (12, 3)] {
+        rate(
+            &app,
+            &single,
+            None,
+            None,
+            at(2026, 3, day, 9, 0, 0),
+            &[("only", rating)],
+        )
+        .await;
+    }
+    for (day, rating) in [(10, 1), (11, 2), (12, 2)] {
+        rate(
+            &app,
+            &single,
+            None,
+            None,
+            at(2026, 2, day, 9, 0, 0),
+            &[("only", rating)],
+        )
+        .await;
+    }
+    let body = admin
+        .report(&single, "2026-03-01", "2026-04-01", json!({}))
+        .await;
+    let report = &data(&body)["csiReport"];
+    assert_eq!(report["index"], "33.3333");
+    assert_eq!(report["previousPeriod"]["index"], "16.6667");
+    assert_eq!(report["previousPeriod"]["delta"], "16.6667", "{report}");
+    assert_eq!(report["factors"][0]["priorityScore"], "66.6667");
 }
 
 async fn report_is_exact_on_a_hand_computed_data_set(engine: Engine) {

@@ -59,6 +59,7 @@ on_both_engines!(
     the_card_shows_touchpoints_purchases_revenue_and_referrals,
     nested_connections_page_forward_and_backward,
     repeating_an_external_reference_is_a_conflict_and_writes_nothing,
+    a_purchase_before_the_customer_was_acquired_is_refused,
     costs_are_recorded_with_or_without_a_customer,
     upcoming_birthdays_are_listed_soonest_first,
     a_card_page_costs_the_same_statements_for_5_or_50_customers,
@@ -817,7 +818,15 @@ const CARD: &str = "query($id: ID!) { customer(id: $id) { name purchaseCount isR
 async fn the_card_shows_touchpoints_purchases_revenue_and_referrals(engine: Engine) {
     let app = spawn_app(engine).await;
     let token = app.login_as(Role::Agent).await;
-    let ann = create_named(&app, &token, "Ann").await;
+    let ann = create(
+        &app,
+        &token,
+        json!({ "name": "Ann", "acquiredAt": "2024-01-01T00:00:00Z" }),
+    )
+    .await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     let bob = create(
         &app,
         &token,
@@ -983,6 +992,54 @@ async fn repeating_an_external_reference_is_a_conflict_and_writes_nothing(engine
         .iter()
         .filter(|b| b.get("errors").is_some())
         .all(|b| error_code(b) == Some("CONFLICT")));
+}
+
+/// No purchase predates the relationship: recording one before `acquiredAt`
+/// is refused on `occurredAt`, and `acquiredAt` cannot move past a purchase.
+async fn a_purchase_before_the_customer_was_acquired_is_refused(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let token = app.login_as(Role::Manager).await;
+    let ann = create(
+        &app,
+        &token,
+        json!({ "name": "Ann", "acquiredAt": "2019-01-01T00:00:00Z" }),
+    )
+    .await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let before = snapshot(&app).await;
+    let early = gql(&app, &token, PURCHASE, json!({ "input": { "customerId": ann, "amount": "10", "currency": "EUR", "externalRef": "old", "occurredAt": "2010-05-01T00:00:00Z" } })).await;
+    assert_eq!(error_code(&early), Some("BAD_USER_INPUT"), "{early}");
+    assert_eq!(early["errors"][0]["extensions"]["field"], "occurredAt");
+    let just_before = gql(&app, &token, PURCHASE, json!({ "input": { "customerId": ann, "amount": "10", "currency": "EUR", "externalRef": "old", "occurredAt": "2018-12-31T23:59:59Z" } })).await;
+    assert_eq!(error_code(&just_before), Some("BAD_USER_INPUT"));
+    assert_eq!(snapshot(&app).await, before, "nothing written");
+
+    // At the very instant of acquisition is fine.
+    let first = ok(&app, &token, PURCHASE, json!({ "input": { "customerId": ann, "amount": "10", "currency": "EUR", "externalRef": "first", "occurredAt": "2019-01-01T00:00:00Z" } })).await;
+    assert_eq!(first["occurredAt"], "2019-01-01T00:00:00+00:00");
+
+    // acquiredAt cannot move after the first purchase; earlier is fine.
+    let before = snapshot(&app).await;
+    let moved = gql(
+        &app,
+        &token,
+        UPDATE,
+        json!({ "id": ann, "input": { "acquiredAt": "2019-06-01T00:00:00Z" } }),
+    )
+    .await;
+    assert_eq!(error_code(&moved), Some("BAD_USER_INPUT"), "{moved}");
+    assert_eq!(moved["errors"][0]["extensions"]["field"], "acquiredAt");
+    assert_eq!(snapshot(&app).await, before, "nothing written");
+    let earlier = ok(
+        &app,
+        &token,
+        UPDATE,
+        json!({ "id": ann, "input": { "acquiredAt": "2018-01-01T00:00:00Z" } }),
+    )
+    .await;
+    assert_eq!(earlier["acquiredAt"], "2018-01-01T00:00:00+00:00");
 }
 
 async fn costs_are_recorded_with_or_without_a_customer(engine: Engine) {

@@ -23,8 +23,10 @@ on_both_engines!(
     birthday_bonuses_are_credited_once_per_year_including_leap_days,
     points_expire_oldest_first_net_of_redemptions,
     redeeming_fails_cleanly_and_writes_nothing,
+    an_unavailable_reward_says_so_whatever_the_balance,
     concurrent_redemptions_never_overdraw_the_balance,
     concurrent_redemptions_never_overdraw_the_stock,
+    members_who_cannot_afford_never_hold_back_the_stock,
     one_idempotency_key_sent_concurrently_redeems_once,
     adjustments_are_idempotent_and_need_a_manager,
     idempotency_keys_are_scoped_by_user_and_operation,
@@ -36,6 +38,7 @@ on_both_engines!(
     the_demo_programme_enrols_existing_customers_with_history,
     a_page_of_members_with_ledgers_costs_the_same_for_3_or_25,
     recording_a_purchase_over_http_credits_points_and_the_referrer,
+    a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_earned,
     the_customer_card_shows_memberships_without_n_plus_1,
     the_database_itself_keeps_balance_equal_to_the_ledger,
 );
@@ -1000,6 +1003,117 @@ async fn redeeming_fails_cleanly_and_writes_nothing(engine: Engine) {
     assert_eq!(data(&listed)["rewards"].as_array().map(Vec::len), Some(2));
 }
 
+/// Availability is checked before points: every combination of in stock /
+/// sold out / withdrawn × affordable / not answers with the first reason, and a
+/// refusal writes nothing (stock, balance, ledger, idempotency keys).
+async fn an_unavailable_reward_says_so_whatever_the_balance(engine: Engine) {
+    let s = setup(engine, json!({})).await;
+    let m = member_with(&s, 50).await;
+    let agent = s.app.login_as(Role::Agent).await;
+    let affordable_in_stock = create_reward(&s.app, &s.admin, &s.program, 30, Some(1)).await;
+    let pricey_in_stock = create_reward(&s.app, &s.admin, &s.program, 80, Some(5)).await;
+    let pricey_unlimited = create_reward(&s.app, &s.admin, &s.program, 80, None).await;
+    let affordable_sold_out = create_reward(&s.app, &s.admin, &s.program, 30, Some(0)).await;
+    let pricey_sold_out = create_reward(&s.app, &s.admin, &s.program, 80, Some(0)).await;
+    let withdrawn_pricey = create_reward(&s.app, &s.admin, &s.program, 80, Some(5)).await;
+    let withdrawn_affordable = create_reward(&s.app, &s.admin, &s.program, 30, Some(5)).await;
+    for id in [&withdrawn_pricey, &withdrawn_affordable] {
+        let body = s
+            .app
+            .graphql_as(
+                Some(&s.admin),
+                "mutation($id: ID!) { updateReward(id: $id, input: { active: false }) { active } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(data(&body)["updateReward"]["active"], false);
+    }
+    let stocks = |app: &TestApp| {
+        let db = app.db().clone();
+        async move {
+            let mut rows = entity::rewards::Entity::find()
+                .all(&db)
+                .await
+                .expect("rewards");
+            rows.sort_by_key(|r| r.id);
+            rows.into_iter().map(|r| r.stock).collect::<Vec<_>>()
+        }
+    };
+    let stock_before = stocks(&s.app).await;
+    let entries_before = ledger_count(&s.app).await;
+
+    let cases = [
+        (&pricey_sold_out, "OUT_OF_STOCK", "sold out × unaffordable"),
+        (
+            &affordable_sold_out,
+            "OUT_OF_STOCK",
+            "sold out × affordable",
+        ),
+        (&withdrawn_pricey, "CONFLICT", "withdrawn × unaffordable"),
+        (&withdrawn_affordable, "CONFLICT", "withdrawn × affordable"),
+        (
+            &pricey_in_stock,
+            "INSUFFICIENT_POINTS",
+            "in stock × unaffordable",
+        ),
+        (
+            &pricey_unlimited,
+            "INSUFFICIENT_POINTS",
+            "unlimited × unaffordable",
+        ),
+    ];
+    for (i, (reward, code, why)) in cases.into_iter().enumerate() {
+        let body = s
+            .app
+            .graphql_as(
+                Some(&agent),
+                REDEEM,
+                json!({ "m": m, "r": reward, "k": format!("combo-{i}") }),
+            )
+            .await;
+        assert_eq!(error_code(&body), Some(code), "{why}: {body}");
+    }
+    assert_eq!(stocks(&s.app).await, stock_before, "no stock taken");
+    assert_eq!(
+        ledger_count(&s.app).await,
+        entries_before,
+        "no ledger entry"
+    );
+    assert_eq!(balance(&s.app, &s.manager, &m).await, 50);
+    let keys = entity::idempotency_keys::Entity::find()
+        .filter(entity::idempotency_keys::Column::Scope.eq("redeemReward"))
+        .count(s.app.db())
+        .await
+        .expect("count");
+    assert_eq!(keys, 0, "no refusal keeps its key");
+
+    // In stock × affordable: redeemed, one unit and 30 points taken.
+    let body = s
+        .app
+        .graphql_as(
+            Some(&agent),
+            REDEEM,
+            json!({ "m": m, "r": affordable_in_stock, "k": "combo-ok" }),
+        )
+        .await;
+    let redeemed = &data(&body)["redeemReward"];
+    assert_eq!(redeemed["pointsSpent"], 30);
+    assert_eq!(redeemed["membership"]["balance"], 20);
+    assert_eq!(redeemed["reward"]["stock"], 0);
+    // The same reward is now sold out and too dear (30 > 20): sold out wins.
+    let body = s
+        .app
+        .graphql_as(
+            Some(&agent),
+            REDEEM,
+            json!({ "m": m, "r": affordable_in_stock, "k": "combo-again" }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("OUT_OF_STOCK"), "{body}");
+    assert_eq!(balance(&s.app, &s.manager, &m).await, 20);
+    assert_ledger_invariant(&s.app).await;
+}
+
 async fn concurrent_redemptions_never_overdraw_the_balance(engine: Engine) {
     let s = setup(engine, json!({})).await;
     let m = member_with(&s, 100).await;
@@ -1051,6 +1165,47 @@ async fn concurrent_redemptions_never_overdraw_the_stock(engine: Engine) {
         .filter(|b| error_code(b) == Some("OUT_OF_STOCK"))
         .count();
     assert_eq!((ok, out), (3, 5));
+    let stock = entity::rewards::Entity::find()
+        .all(s.app.db())
+        .await
+        .expect("rewards")[0]
+        .stock;
+    assert_eq!(stock, Some(0));
+    assert_ledger_invariant(&s.app).await;
+}
+
+/// A member who cannot afford the reward takes a unit of stock before the
+/// points refuse; the rollback gives it back, so under concurrency the units go
+/// to members who can pay and none is lost.
+async fn members_who_cannot_afford_never_hold_back_the_stock(engine: Engine) {
+    let s = setup(engine, json!({})).await;
+    let reward = create_reward(&s.app, &s.admin, &s.program, 10, Some(2)).await;
+    let mut members = Vec::new();
+    for i in 0..8 {
+        let points = if i % 2 == 0 { 5 } else { 10 };
+        members.push((member_with(&s, points).await, points));
+    }
+    let app = &s.app;
+    let token = s.manager.clone();
+    let results = join_all(members.iter().enumerate().map(|(i, (m, _))| {
+        let vars = json!({ "m": m, "r": reward, "k": format!("mixed-{i}") });
+        let token = token.clone();
+        async move { app.graphql_as(Some(&token), REDEEM, vars).await }
+    }))
+    .await;
+    let mut ok = 0;
+    for ((_, points), body) in members.iter().zip(&results) {
+        match error_code(body) {
+            None => {
+                assert_eq!(*points, 10, "only members who can pay redeem");
+                ok += 1;
+            }
+            Some("INSUFFICIENT_POINTS") => assert_eq!(*points, 5),
+            Some("OUT_OF_STOCK") => {}
+            other => panic!("unexpected {other:?}: {body}"),
+        }
+    }
+    assert_eq!(ok, 2, "both units go to paying members");
     let stock = entity::rewards::Entity::find()
         .all(s.app.db())
         .await
@@ -1778,6 +1933,152 @@ async fn the_database_itself_keeps_balance_equal_to_the_ledger(engine: Engine) {
     assert_eq!(
         (m["balance"].as_i64(), m["lifetimePoints"].as_i64()),
         (Some(110), Some(112))
+    );
+    assert_ledger_invariant(&s.app).await;
+}
+
+/// `enrollOnFirstPurchase` (default on) enrols a non-member on a purchase in
+/// the programme's currency; `recordPurchase` says which programmes credited
+/// how many points, and so does every purchase read later (from the ledger).
+async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_earned(
+    engine: Engine,
+) {
+    let s = setup(engine, json!({ "name": "Club" })).await;
+    let manual = create_program(
+        &s.app,
+        &s.admin,
+        json!({ "name": "Manual", "enrollOnFirstPurchase": false }),
+    )
+    .await;
+    let dollar = create_program(
+        &s.app,
+        &s.admin,
+        json!({ "name": "Dollar", "currency": "USD" }),
+    )
+    .await;
+    let programs = s
+        .app
+        .graphql_as(
+            Some(&s.admin),
+            "{ loyaltyPrograms { name enrollOnFirstPurchase } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&programs)["loyaltyPrograms"],
+        json!([
+            { "name": "Club", "enrollOnFirstPurchase": true },
+            { "name": "Manual", "enrollOnFirstPurchase": false },
+            { "name": "Dollar", "enrollOnFirstPurchase": true },
+        ])
+    );
+    let agent = s.app.login_as(Role::Agent).await;
+    const RECORD: &str = "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { externalRef pointsCredited { program { id name } points } } }";
+    let record = |customer: &str, amount: &str, reference: &str| {
+        let input = json!({ "customerId": customer, "amount": amount, "currency": "EUR", "externalRef": reference });
+        let app = &s.app;
+        let token = agent.clone();
+        async move {
+            let body = app
+                .graphql_as(Some(&token), RECORD, json!({ "input": input }))
+                .await;
+            data(&body)["recordPurchase"]["pointsCredited"].clone()
+        }
+    };
+    let memberships_of = |customer: i64| {
+        let db = s.app.db().clone();
+        async move {
+            let mut programs: Vec<i64> = memberships::Entity::find()
+                .filter(memberships::Column::CustomerId.eq(customer))
+                .all(&db)
+                .await
+                .expect("memberships")
+                .into_iter()
+                .map(|m| m.program_id)
+                .collect();
+            programs.sort_unstable();
+            programs
+        }
+    };
+    let id = |s: &str| s.parse::<i64>().expect("numeric id");
+
+    // Dee belongs to nothing: her purchase enrols her in Club (EUR, on) only.
+    let dee = create_customer(&s.app, &s.manager, json!({ "name": "Dee" })).await;
+    assert_eq!(
+        record(&dee, "12.34", "D-1").await,
+        json!([{ "program": { "id": s.program, "name": "Club" }, "points": 12 }])
+    );
+    assert_eq!(memberships_of(id(&dee)).await, vec![id(&s.program)]);
+    // Enrolled by hand in Manual, the next purchase earns in both.
+    enroll(&s.app, &s.manager, &manual, id(&dee)).await;
+    assert_eq!(
+        record(&dee, "5.00", "D-2").await,
+        json!([
+            { "program": { "id": s.program, "name": "Club" }, "points": 5 },
+            { "program": { "id": manual, "name": "Manual" }, "points": 5 },
+        ])
+    );
+    // A purchase below one point credits nothing and says so.
+    assert_eq!(record(&dee, "0.50", "D-3").await, json!([]));
+
+    // With the setting off, a purchase earns nothing and enrols nobody.
+    let body = s
+        .app
+        .graphql_as(
+            Some(&s.admin),
+            "mutation($id: ID!) { updateLoyaltyProgram(id: $id, input: { enrollOnFirstPurchase: false }) { enrollOnFirstPurchase } }",
+            json!({ "id": s.program }),
+        )
+        .await;
+    assert_eq!(
+        data(&body)["updateLoyaltyProgram"]["enrollOnFirstPurchase"],
+        false
+    );
+    let eve = create_customer(&s.app, &s.manager, json!({ "name": "Eve" })).await;
+    assert_eq!(record(&eve, "10.00", "E-1").await, json!([]));
+    assert_eq!(memberships_of(id(&eve)).await, Vec::<i64>::new());
+    assert!(
+        !memberships_of(id(&dee)).await.contains(&id(&dollar)),
+        "a EUR purchase never enrols in a USD programme"
+    );
+
+    // Read later, each purchase shows the same, from the ledger.
+    let card = s
+        .app
+        .graphql_as(
+            Some(&agent),
+            "query($id: ID!) { customer(id: $id) { purchases(first: 10) { edges { node { externalRef pointsCredited { program { name } points } } } } } }",
+            json!({ "id": dee }),
+        )
+        .await;
+    let mut seen: Vec<(String, Value)> = data(&card)["customer"]["purchases"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| {
+            (
+                e["node"]["externalRef"].as_str().expect("ref").to_owned(),
+                e["node"]["pointsCredited"].clone(),
+            )
+        })
+        .collect();
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "D-1".to_owned(),
+                json!([{ "program": { "name": "Club" }, "points": 12 }])
+            ),
+            (
+                "D-2".to_owned(),
+                json!([
+                    { "program": { "name": "Club" }, "points": 5 },
+                    { "program": { "name": "Manual" }, "points": 5 },
+                ])
+            ),
+            ("D-3".to_owned(), json!([])),
+        ]
     );
     assert_ledger_invariant(&s.app).await;
 }

@@ -752,19 +752,62 @@ async fn marking_feedback_helpful_credits_the_bonus_once(engine: Engine) {
         .expect("id")
         .to_owned();
     let manager = app.login_as(Role::Manager).await;
-    const MARK: &str =
-        "mutation($r: ID!) { markFeedbackHelpful(responseId: $r) { id helpful helpfulAt } }";
-    for attempt in 0..2 {
+    const MARK: &str = "mutation($r: ID!) { markFeedbackHelpful(responseId: $r) { id helpful helpfulAt helpfulBonus helpfulBonusPointsCredited } }";
+    // The result says whether this call credited the bonus.
+    for (attempt, outcome, points) in [(0, "CREDITED", 20), (1, "ALREADY_CREDITED", 0)] {
         let body = app
             .graphql_as(Some(&manager), MARK, json!({ "r": response_id }))
             .await;
+        let marked = &data(&body)["markFeedbackHelpful"];
+        assert_eq!(marked["helpful"], true, "attempt {attempt}");
+        assert_eq!(marked["helpfulBonus"], outcome, "attempt {attempt}");
         assert_eq!(
-            data(&body)["markFeedbackHelpful"]["helpful"],
-            true,
+            marked["helpfulBonusPointsCredited"], points,
             "attempt {attempt}"
         );
     }
     assert_eq!(balance(&app, f.program_id, customer).await, 70);
+    // Read anywhere else, the response carries no outcome.
+    let read = app
+        .graphql_as(
+            Some(&manager),
+            "query($r: ID!) { surveyResponse(id: $r) { helpful helpfulBonus } }",
+            json!({ "r": response_id }),
+        )
+        .await;
+    assert_eq!(
+        data(&read)["surveyResponse"],
+        json!({ "helpful": true, "helpfulBonus": null })
+    );
+
+    // A survey without a helpful bonus: NO_BONUS, the first time and again.
+    entity::surveys::Entity::update_many()
+        .col_expr(entity::surveys::Column::HelpfulBonusPoints, Expr::value(0))
+        .exec(app.db())
+        .await
+        .expect("no bonus");
+    let bob = insert_customer(&app, "Bob").await;
+    let token = f.invite(&app, bob).await;
+    let receipt = submit(&app, &token, f.good_answers()).await;
+    let bob_response = data(&receipt)["submitSurveyResponse"]["responseId"].clone();
+    let bob_before = balance(&app, f.program_id, bob).await;
+    for attempt in 0..2 {
+        let body = app
+            .graphql_as(Some(&manager), MARK, json!({ "r": bob_response }))
+            .await;
+        let marked = &data(&body)["markFeedbackHelpful"];
+        assert_eq!(marked["helpfulBonus"], "NO_BONUS", "attempt {attempt}");
+        assert_eq!(marked["helpfulBonusPointsCredited"], 0);
+    }
+    assert_eq!(balance(&app, f.program_id, bob).await, bob_before);
+    // Ann's response keeps saying ALREADY_CREDITED: the ledger remembers.
+    let body = app
+        .graphql_as(Some(&manager), MARK, json!({ "r": response_id }))
+        .await;
+    assert_eq!(
+        data(&body)["markFeedbackHelpful"]["helpfulBonus"],
+        "ALREADY_CREDITED"
+    );
     let helpful = entity::ledger_entries::Entity::find()
         .filter(entity::ledger_entries::Column::Reason.eq("HELPFUL_FEEDBACK"))
         .all(app.db())

@@ -48,6 +48,10 @@ pub struct CreateLoyaltyProgramInput {
     /// Points on a consenting member's birthday, once a year.
     #[graphql(default = 0)]
     pub birthday_bonus_points: i64,
+    /// Enrol a customer who is not a member when they make a purchase in the
+    /// programme's currency, so the purchase earns (default true).
+    #[graphql(default = true)]
+    pub enroll_on_first_purchase: bool,
 }
 
 impl From<CreateLoyaltyProgramInput> for domain::loyalty::NewProgram {
@@ -61,6 +65,7 @@ impl From<CreateLoyaltyProgramInput> for domain::loyalty::NewProgram {
             referral_bonus_points: i.referral_bonus_points,
             referral_window_days: i.referral_window_days,
             birthday_bonus_points: i.birthday_bonus_points,
+            enroll_on_first_purchase: i.enroll_on_first_purchase,
         }
     }
 }
@@ -83,6 +88,8 @@ pub struct UpdateLoyaltyProgramInput {
     pub referral_window_days: Option<i32>,
     /// Birthday bonus points.
     pub birthday_bonus_points: Option<i64>,
+    /// Enrol non-members on a purchase in the programme's currency.
+    pub enroll_on_first_purchase: Option<bool>,
 }
 
 impl From<UpdateLoyaltyProgramInput> for domain::loyalty::ProgramPatch {
@@ -99,6 +106,7 @@ impl From<UpdateLoyaltyProgramInput> for domain::loyalty::ProgramPatch {
             referral_bonus_points: i.referral_bonus_points,
             referral_window_days: i.referral_window_days,
             birthday_bonus_points: i.birthday_bonus_points,
+            enroll_on_first_purchase: i.enroll_on_first_purchase,
         }
     }
 }

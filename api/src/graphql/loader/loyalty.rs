@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::BatchLoad;
-use domain::loyalty::{ExpiringPoints, LedgerEntry, LoyaltyService, Membership};
+use domain::loyalty::{ExpiringPoints, LedgerEntry, LoyaltyService, Membership, PointsCredit};
 use domain::pagination::Page;
 use domain::DomainError;
 
@@ -70,5 +70,24 @@ impl BatchLoad for ExpiringPointsByMembership {
             return Ok(HashMap::new());
         }
         self.0.expiring_points_for(keys).await.map_err(Arc::new)
+    }
+}
+
+/// The points each programme credited for a purchase, keyed by `(customer id,
+/// purchase id)`, over `domain::loyalty::points_credited_for` (four statements
+/// per batch).
+pub struct PointsCreditedByPurchase(pub sea_orm::DatabaseConnection);
+
+impl BatchLoad for PointsCreditedByPurchase {
+    type Key = (i64, i64);
+    type Value = Vec<PointsCredit>;
+
+    async fn load(
+        &self,
+        keys: &[(i64, i64)],
+    ) -> Result<HashMap<(i64, i64), Self::Value>, Arc<DomainError>> {
+        domain::loyalty::points_credited_for(&self.0, keys)
+            .await
+            .map_err(Arc::new)
     }
 }

@@ -274,6 +274,10 @@ pub fn attach(request: Request, services: &Services, rounds: &Rounds) -> Request
             loyalty::ExpiringPointsByMembership(loyalty.clone()),
             rounds,
         ))
+        .data(Loader::new(
+            loyalty::PointsCreditedByPurchase(db.clone()),
+            rounds,
+        ))
 }
 
 #[cfg(test)]

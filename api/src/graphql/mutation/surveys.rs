@@ -174,7 +174,8 @@ impl SurveyMutation {
     }
 
     /// Marks a response helpful and credits the survey's helpful bonus once
-    /// (MANAGER+); marking it again credits nothing.
+    /// (MANAGER+); marking it again credits nothing. The result's
+    /// `helpfulBonus` says which happened.
     async fn mark_feedback_helpful(
         &self,
         ctx: &Context<'_>,
@@ -182,7 +183,7 @@ impl SurveyMutation {
     ) -> ApiResult<SurveyResponse> {
         let actor = ctx.actor_with(Capability::MarkFeedbackHelpful)?;
         let id = parse_id("responseId", &response_id)?;
-        Ok(SurveyResponse(
+        Ok(SurveyResponse::from(
             ctx.services()?.surveys.mark_helpful(actor, id).await?,
         ))
     }

@@ -124,7 +124,8 @@ impl CsiFactor {
     async fn weight(&self) -> Decimal {
         self.0.weight
     }
-    /// `weight / Σ weights`, rounded to 4 decimal places.
+    /// `weight / Σ weights`, rounded once to 4 decimal places (half away
+    /// from zero); the shown values of a set need not sum to exactly 1.
     async fn normalized_weight(&self) -> Decimal {
         self.0.normalized_weight
     }
@@ -267,7 +268,7 @@ impl CsiFactorResult {
     async fn weight(&self) -> Decimal {
         self.0.weight
     }
-    /// `weight / Σ weights`.
+    /// `weight / Σ weights`, rounded to 4 decimal places.
     async fn normalized_weight(&self) -> Decimal {
         self.0.normalized_weight
     }
@@ -283,11 +284,14 @@ impl CsiFactorResult {
     async fn score(&self) -> Option<Decimal> {
         self.0.score
     }
-    /// Importance × shortfall, `normalizedWeight × (100 − score)`; null without ratings.
+    /// Importance × shortfall, `weight / Σ weights × (100 − score)` from the
+    /// exact share and mean (not the rounded `normalizedWeight` and `score`),
+    /// rounded to 4 places; null without ratings.
     async fn priority_score(&self) -> Option<Decimal> {
         self.0.priority_score
     }
-    /// Rank, 1 = improve first (highest priorityScore); factors without ratings last.
+    /// Rank, 1 = improve first (highest exact priority; a tie goes to the
+    /// heavier factor, then the set's order); factors without ratings last.
     async fn priority(&self) -> i32 {
         self.0.priority
     }
@@ -353,7 +357,8 @@ impl CsiPeriodComparison {
     async fn response_count(&self) -> i64 {
         self.0.response_count
     }
-    /// Report index − previous index; null when either is null.
+    /// Report index − previous index, from the unrounded indices, rounded to
+    /// 4 places; null when either is null.
     async fn delta(&self) -> Option<Decimal> {
         self.0.delta
     }

@@ -14,9 +14,11 @@ use crate::graphql::loader::churn_events::ChurnEventsLoader;
 use crate::graphql::loader::customer::CustomerLoader;
 use crate::graphql::loader::first_page::FirstPage;
 use crate::graphql::loader::interactions_page::InteractionsPageLoader;
+use crate::graphql::loader::loyalty::PointsCreditedByPurchase;
 use crate::graphql::loader::purchase_stats::PurchaseStatsLoader;
 use crate::graphql::loader::purchases_page::PurchasesPageLoader;
 use crate::graphql::loader::referrals_page::ReferralsPageLoader;
+use crate::graphql::object::loyalty::LoyaltyProgram;
 use crate::graphql::scalar::Date;
 
 /// The five phases of a customer relationship.
@@ -428,6 +430,21 @@ impl Interaction {
     }
 }
 
+/// Points one loyalty programme credited for a purchase.
+pub struct PointsCredit(pub domain::loyalty::PointsCredit);
+
+#[Object]
+impl PointsCredit {
+    /// The programme.
+    async fn program(&self) -> LoyaltyProgram {
+        LoyaltyProgram(self.0.program.clone())
+    }
+    /// Points credited (base and promotion together).
+    async fn points(&self) -> i64 {
+        self.0.points
+    }
+}
+
 /// A purchase by a customer.
 pub struct Purchase(pub dc::Purchase);
 
@@ -460,6 +477,20 @@ impl Purchase {
     /// When it was recorded.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+    /// The points each loyalty programme credited to the customer for this
+    /// purchase (its `PURCHASE` and `PROMOTION` ledger entries), one line per
+    /// programme that credited any, in programme order; empty when none did.
+    /// Referral bonuses go to the referrer and are not listed.
+    async fn points_credited(&self, ctx: &Context<'_>) -> ApiResult<Vec<PointsCredit>> {
+        let loader = ctx.data::<Loader<PointsCreditedByPurchase>>()?;
+        Ok(loader
+            .load_one((self.0.customer_id, self.0.id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(PointsCredit)
+            .collect())
     }
 }
 

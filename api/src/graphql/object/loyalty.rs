@@ -105,6 +105,11 @@ impl LoyaltyProgram {
     async fn birthday_bonus_points(&self) -> i64 {
         self.0.birthday_bonus_points
     }
+    /// Whether a customer who is not a member is enrolled by a purchase in
+    /// the programme's currency (which then earns points).
+    async fn enroll_on_first_purchase(&self) -> bool {
+        self.0.enroll_on_first_purchase
+    }
     /// When the programme was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

@@ -34,21 +34,23 @@ impl RetentionRate {
     async fn customers_at_end(&self) -> i64 {
         self.0.customers_at_end
     }
-    /// `N`: customers acquired in `[from, to)`.
+    /// `N`: customers gained in `[from, to)` — acquired in it, or won back
+    /// (churned before `from` and reactivated in it; see
+    /// `reactivatedCustomers`).
     async fn new_customers(&self) -> i64 {
         self.0.new_customers
     }
-    /// Net loss, `B + N − E` = `churnedCustomers − reactivatedCustomers`.
+    /// Net loss, `B + N − E`; never negative.
     async fn lost_customers(&self) -> i64 {
         self.0.lost_customers
     }
-    /// Customers at the start or acquired in the period who are not customers
-    /// at the end (churned in the period and not reactivated by its end).
+    /// Customers at the start or gained in the period who are not customers
+    /// at the end (equal to `lostCustomers`).
     async fn churned_customers(&self) -> i64 {
         self.0.churned_customers
     }
-    /// Customers churned before the period who were reactivated in it and are
-    /// customers at the end.
+    /// Win-backs: the part of `newCustomers` who had churned before the period
+    /// and were reactivated in it (counted even if they churned again).
     async fn reactivated_customers(&self) -> i64 {
         self.0.reactivated_customers
     }

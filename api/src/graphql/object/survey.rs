@@ -329,8 +329,37 @@ impl SurveyAnswer {
     }
 }
 
-/// A stored survey response.
-pub struct SurveyResponse(pub domain::feedback::SurveyResponse);
+/// What `markFeedbackHelpful` did about the survey's helpful bonus.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum HelpfulBonusOutcome {
+    /// This call marked the response and credited the bonus.
+    Credited,
+    /// The response was already marked and an earlier mark credited the
+    /// bonus; nothing was credited now.
+    AlreadyCredited,
+    /// No bonus is credited for this response: the survey has no loyalty
+    /// programme or a helpful bonus of 0 points (or had when first marked).
+    NoBonus,
+}
+
+/// A stored survey response; `markFeedbackHelpful`'s result also says what
+/// happened to the helpful bonus.
+pub struct SurveyResponse(
+    pub domain::feedback::SurveyResponse,
+    pub Option<domain::feedback::HelpfulBonus>,
+);
+
+impl From<domain::feedback::SurveyResponse> for SurveyResponse {
+    fn from(response: domain::feedback::SurveyResponse) -> Self {
+        Self(response, None)
+    }
+}
+
+impl From<domain::feedback::HelpfulMark> for SurveyResponse {
+    fn from(mark: domain::feedback::HelpfulMark) -> Self {
+        Self(mark.response, Some(mark.bonus))
+    }
+}
 
 #[Object]
 impl SurveyResponse {
@@ -370,6 +399,27 @@ impl SurveyResponse {
     /// When staff marked it helpful.
     async fn helpful_at(&self) -> Option<DateTime<Utc>> {
         self.0.helpful_at
+    }
+    /// On `markFeedbackHelpful`'s result: whether this call credited the
+    /// helpful bonus (`CREDITED`), an earlier mark did (`ALREADY_CREDITED`)
+    /// or no bonus applies (`NO_BONUS`). Null when the response is read
+    /// anywhere else.
+    async fn helpful_bonus(&self) -> Option<HelpfulBonusOutcome> {
+        use domain::feedback::HelpfulBonus;
+        self.1.map(|bonus| match bonus {
+            HelpfulBonus::Credited { .. } => HelpfulBonusOutcome::Credited,
+            HelpfulBonus::AlreadyCredited => HelpfulBonusOutcome::AlreadyCredited,
+            HelpfulBonus::NoBonus => HelpfulBonusOutcome::NoBonus,
+        })
+    }
+    /// On `markFeedbackHelpful`'s result: the points this call credited (0
+    /// unless `helpfulBonus` is `CREDITED`). Null elsewhere.
+    async fn helpful_bonus_points_credited(&self) -> Option<i64> {
+        use domain::feedback::HelpfulBonus;
+        self.1.map(|bonus| match bonus {
+            HelpfulBonus::Credited { points } => points,
+            _ => 0,
+        })
     }
     /// The answers, in the order stored.
     async fn answers(&self) -> Vec<SurveyAnswer> {
@@ -579,7 +629,7 @@ impl CustomerFeedback {
             .load_one(key)
             .await?
             .unwrap_or_default();
-        Ok(rows.into_iter().map(SurveyResponse).collect())
+        Ok(rows.into_iter().map(SurveyResponse::from).collect())
     }
 
     /// The customer's own CSI: the index of their most recent response (of

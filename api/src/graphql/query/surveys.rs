@@ -99,7 +99,7 @@ impl SurveyQuery {
             .surveys
             .responses(actor, survey_id, filter, page)
             .await?;
-        Ok(connection(page.map(SurveyResponse)))
+        Ok(connection(page.map(SurveyResponse::from)))
     }
 
     /// One survey response.
@@ -110,7 +110,7 @@ impl SurveyQuery {
     ) -> ApiResult<SurveyResponse> {
         let actor = ctx.actor_with(Capability::ReadSurveys)?;
         let id = parse_id("id", &id)?;
-        Ok(SurveyResponse(
+        Ok(SurveyResponse::from(
             ctx.services()?.surveys.response(actor, id).await?,
         ))
     }

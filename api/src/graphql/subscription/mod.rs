@@ -37,7 +37,7 @@ impl Subscription {
                     match rx.recv().await {
                         Ok(response) if survey_id.is_none_or(|id| id == response.survey_id) => {
                             let response = Arc::unwrap_or_clone(response);
-                            return Some((SurveyResponse(response), rx));
+                            return Some((SurveyResponse::from(response), rx));
                         }
                         Ok(_) | Err(RecvError::Lagged(_)) => continue,
                         Err(RecvError::Closed) => return None,
