@@ -9,6 +9,7 @@
 //! the text is parsed once.
 
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_graphql::extensions::{
@@ -25,6 +26,24 @@ const INLINE_PARSE_BYTES: usize = 8 * 1024;
 
 /// Default ceiling on one answer's JSON size.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Request data that records whether execution began. A transport that
+/// attaches it can tell a request error (the document never ran: parse,
+/// shape, validation or variable failures) from an answer of an executed
+/// operation, whose `data` may be null.
+#[derive(Clone, Debug, Default)]
+pub struct Execution(Arc<AtomicBool>);
+
+impl Execution {
+    /// Whether the operation began executing.
+    pub fn started(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn start(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
 
 /// The extension factory.
 #[derive(Clone)]
@@ -145,6 +164,9 @@ impl Extension for LimitsExtension {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
+        if let Some(execution) = ctx.data_opt::<Execution>() {
+            execution.start();
+        }
         let response = next.run(ctx, operation_name).await;
         if exceeds(&response, self.0.max_response_bytes) {
             let limit = self.0.max_response_bytes;

@@ -4,5 +4,6 @@
 pub mod form;
 pub mod graphql;
 pub mod health;
+pub mod media;
 pub mod request_span;
 pub mod ws;
