@@ -5,7 +5,8 @@
 //!
 //! Checked in `prepare_request`, the first hook of every request on every
 //! transport (HTTP and WebSocket): the raw text's bracket nesting, then the
-//! parsed document's shape and cost. The parsed document is handed on, so
+//! parsed document's shape and cost, then the selected operation's required
+//! variables ([`crate::graphql::variables`]). The parsed document is handed on, so
 //! the text is parsed once.
 
 use std::io;
@@ -20,6 +21,7 @@ use async_graphql::{ErrorExtensions, Request, Response, ServerError, ServerResul
 use crate::graphql::context::RequestId;
 use crate::graphql::error::code;
 use crate::graphql::shape::{self, Refusal, TypeTable};
+use crate::graphql::variables;
 
 /// Documents longer than this are parsed and measured on the blocking pool.
 const INLINE_PARSE_BYTES: usize = 8 * 1024;
@@ -142,6 +144,11 @@ impl Extension for LimitsExtension {
                     shape::Limits::default(),
                 )
                 .map_err(refuse)?;
+                if let Some(message) =
+                    variables::missing_required(&doc, &variables, operation.as_deref())
+                {
+                    return Err(refuse(Refusal::Invalid(message)));
+                }
                 Ok(doc)
             }
         };
