@@ -56,11 +56,19 @@ mod tests {
         assert_eq!(check(q, serde_json::json!({ "id": "1" }), None), None);
         // A default, or a nullable type, makes a variable optional.
         assert_eq!(
-            check("query($id: ID! = 1) { __typename }", serde_json::json!({}), None),
+            check(
+                "query($id: ID! = 1) { __typename }",
+                serde_json::json!({}),
+                None
+            ),
             None
         );
         assert_eq!(
-            check("query($id: [ID!]) { __typename }", serde_json::json!({}), None),
+            check(
+                "query($id: [ID!]) { __typename }",
+                serde_json::json!({}),
+                None
+            ),
             None
         );
         // Only the selected operation counts.

@@ -185,7 +185,12 @@ pub async fn post<E: Executor>(
     let request = match request_from_object(object) {
         Ok(request) => request,
         Err(message) => {
-            return error_response(media, StatusCode::BAD_REQUEST, message, code::BAD_USER_INPUT)
+            return error_response(
+                media,
+                StatusCode::BAD_REQUEST,
+                message,
+                code::BAD_USER_INPUT,
+            )
         }
     };
     execute(

@@ -156,12 +156,15 @@ struct Match {
 impl Match {
     /// Strictly preferred over `other`.
     fn beats(&self, other: &Match) -> bool {
-        (self.quality, self.specificity, std::cmp::Reverse(self.position))
-            > (
-                other.quality,
-                other.specificity,
-                std::cmp::Reverse(other.position),
-            )
+        (
+            self.quality,
+            self.specificity,
+            std::cmp::Reverse(self.position),
+        ) > (
+            other.quality,
+            other.specificity,
+            std::cmp::Reverse(other.position),
+        )
     }
 }
 

@@ -240,13 +240,18 @@ async fn every_failure_class_has_the_status_and_body_of_its_media_type(engine: E
     assert_request_error(&bad_token, "UNAUTHENTICATED", "bad token (gql)");
 
     // Field errors during execution: 200 with data under both.
-    let field_error = json!({ "query": "{ __typename customers(first: 1) { edges { node { id } } } }" })
-        .to_string();
+    let field_error =
+        json!({ "query": "{ __typename customers(first: 1) { edges { node { id } } } }" })
+            .to_string();
     for accept in [JSON, GQL] {
         let answer = post_raw(&app, accept, None, &field_error).await;
         assert_eq!(answer.status, 200, "{}", answer.body);
         assert_eq!(answer.content_type, accept);
-        assert_eq!(answer.body["data"]["__typename"], "Query", "{}", answer.body);
+        assert_eq!(
+            answer.body["data"]["__typename"], "Query",
+            "{}",
+            answer.body
+        );
         assert_eq!(
             answer.body["errors"][0]["extensions"]["code"],
             "UNAUTHENTICATED"
@@ -299,10 +304,7 @@ async fn raw_get_head(app: &TestApp, headers: &str) -> String {
     let request = format!(
         "GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Connection: close\r\n\r\n"
     );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .expect("written");
+    stream.write_all(request.as_bytes()).await.expect("written");
     let mut response = String::new();
     stream.read_to_string(&mut response).await.expect("read");
     response.to_ascii_lowercase()
@@ -314,9 +316,18 @@ async fn accept_chooses_the_media_type(engine: Engine) {
         ("*/*", JSON),
         ("application/json", JSON),
         (GQL, GQL),
-        ("application/graphql-response+json, application/json;q=0.9", GQL),
-        ("application/json, application/graphql-response+json;q=0.9", JSON),
-        ("application/graphql-response+json;q=0, application/json", JSON),
+        (
+            "application/graphql-response+json, application/json;q=0.9",
+            GQL,
+        ),
+        (
+            "application/json, application/graphql-response+json;q=0.9",
+            JSON,
+        ),
+        (
+            "application/graphql-response+json;q=0, application/json",
+            JSON,
+        ),
         ("text/html", JSON),
     ];
     for (accept, expected) in cases {
@@ -329,7 +340,10 @@ async fn accept_chooses_the_media_type(engine: Engine) {
     // No Accept at all: application/json.
     let head = raw_get_head(&app, "").await;
     assert!(head.starts_with("http/1.1 200"), "{head}");
-    assert!(head.contains("content-type: application/json\r\n"), "{head}");
+    assert!(
+        head.contains("content-type: application/json\r\n"),
+        "{head}"
+    );
     assert!(head.contains("vary: accept"), "{head}");
     let head = raw_get_head(&app, &format!("Accept: {GQL}\r\n")).await;
     assert!(
@@ -356,7 +370,11 @@ async fn get_requests_follow_the_same_rules(engine: Engine) {
         assert_eq!(invalid.content_type, accept);
         assert_request_error(&invalid, "BAD_USER_INPUT", "GET validation failure");
 
-        let mutation = get(accept, vec![("query", "mutation { logout(refreshToken: \"x\") }")]).await;
+        let mutation = get(
+            accept,
+            vec![("query", "mutation { logout(refreshToken: \"x\") }")],
+        )
+        .await;
         assert_eq!(mutation.status, 405);
         assert_eq!(mutation.content_type, accept);
         assert_request_error(&mutation, "BAD_USER_INPUT", "GET mutation");
