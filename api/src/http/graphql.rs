@@ -476,6 +476,14 @@ mod tests {
             .await;
         let status = crash.status();
         let body: serde_json::Value = test::read_body_json(crash).await;
+        let crash_gql = test::TestRequest::post()
+            .uri("/graphql")
+            .insert_header((header::ACCEPT, "application/graphql-response+json"))
+            .set_json(serde_json::json!({ "query": "{ crash }" }))
+            .send_request(&app)
+            .await;
+        let gql_status = crash_gql.status();
+        let gql_type = crash_gql.headers().get(header::CONTENT_TYPE).cloned();
         let next = test::TestRequest::post()
             .uri("/graphql")
             .set_json(serde_json::json!({ "query": "{ ok }" }))
@@ -492,6 +500,13 @@ mod tests {
             "{body}"
         );
         assert!(!body.to_string().contains("index out of bounds"), "{body}");
+        assert_eq!(gql_status, 500);
+        assert_eq!(
+            gql_type,
+            Some(header::HeaderValue::from_static(
+                "application/graphql-response+json"
+            ))
+        );
         assert_eq!(next_status, 200);
         assert_eq!(next_body["data"]["ok"], 1);
     }
