@@ -5,10 +5,12 @@
 //!
 //! Checked in `prepare_request`, the first hook of every request on every
 //! transport (HTTP and WebSocket): the raw text's bracket nesting, then the
-//! parsed document's shape and cost. The parsed document is handed on, so
+//! parsed document's shape and cost, then the selected operation's required
+//! variables ([`crate::graphql::variables`]). The parsed document is handed on, so
 //! the text is parsed once.
 
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_graphql::extensions::{
@@ -19,12 +21,31 @@ use async_graphql::{ErrorExtensions, Request, Response, ServerError, ServerResul
 use crate::graphql::context::RequestId;
 use crate::graphql::error::code;
 use crate::graphql::shape::{self, Refusal, TypeTable};
+use crate::graphql::variables;
 
 /// Documents longer than this are parsed and measured on the blocking pool.
 const INLINE_PARSE_BYTES: usize = 8 * 1024;
 
 /// Default ceiling on one answer's JSON size.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Request data that records whether execution began. A transport that
+/// attaches it can tell a request error (the document never ran: parse,
+/// shape, validation or variable failures) from an answer of an executed
+/// operation, whose `data` may be null.
+#[derive(Clone, Debug, Default)]
+pub struct Execution(Arc<AtomicBool>);
+
+impl Execution {
+    /// Whether the operation began executing.
+    pub fn started(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn start(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
 
 /// The extension factory.
 #[derive(Clone)]
@@ -123,6 +144,11 @@ impl Extension for LimitsExtension {
                     shape::Limits::default(),
                 )
                 .map_err(refuse)?;
+                if let Some(message) =
+                    variables::missing_required(&doc, &variables, operation.as_deref())
+                {
+                    return Err(refuse(Refusal::Invalid(message)));
+                }
                 Ok(doc)
             }
         };
@@ -145,6 +171,9 @@ impl Extension for LimitsExtension {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
+        if let Some(execution) = ctx.data_opt::<Execution>() {
+            execution.start();
+        }
         let response = next.run(ctx, operation_name).await;
         if exceeds(&response, self.0.max_response_bytes) {
             let limit = self.0.max_response_bytes;

@@ -14,3 +14,4 @@ pub mod scalar;
 pub mod schema;
 pub mod shape;
 pub mod subscription;
+pub mod variables;

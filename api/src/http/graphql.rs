@@ -2,27 +2,39 @@
 //!
 //! The transport rules are enforced here, before the schema sees anything:
 //! JSON bodies only (415), a bounded body (413, from the payload limit), no
-//! batched arrays (400), mutations only by POST (405), an execution timeout
-//! (`TIMEOUT`), and a panic answered with 500 instead of a reset connection.
+//! batched arrays (400), well-formed parameters (400), mutations only by POST
+//! (405), an execution timeout (`TIMEOUT`), and a panic answered with 500
+//! instead of a reset connection.
+//!
+//! The answer's media type is negotiated from `Accept` ([`MediaType`]). A
+//! request error, where the document never executed (authentication, parse,
+//! shape, validation or variable failures), has no `data` entry and is
+//! answered 200 under `application/json` and 4xx under
+//! `application/graphql-response+json` (401 for a bad token, 400 otherwise).
+//! An executed operation is answered 200 under both, with `data` (null when
+//! nothing could be returned: field errors on non-null roots, the timeout,
+//! the answer-size ceiling).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{ErrorExtensions, Executor, Request, Response, ServerError};
+use async_graphql::{ErrorExtensions, Executor, Request, Response, ServerError, Variables};
 use futures::FutureExt as _;
+use serde_json::{Map, Value as Json};
 use tracing_actix_web::RequestId as TracingRequestId;
 
 use crate::auth;
 use crate::graphql::context::{operation_data, ClientAddr, RequestId};
 use crate::graphql::error::{code, to_graphql};
-use crate::graphql::extension::fill_code;
+use crate::graphql::extension::{fill_code, Execution};
 use crate::graphql::loader::Rounds;
 use crate::http::client::client_addr;
+use crate::http::media::{self, MediaType};
 use crate::state::Services;
 
 /// Per-server HTTP settings.
@@ -35,10 +47,37 @@ pub struct HttpSettings {
     pub statement_count_header: bool,
 }
 
-fn error_response(status: actix_web::http::StatusCode, message: &str, code: &str) -> HttpResponse {
-    HttpResponse::build(status).json(serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": code } }]
-    }))
+/// `body` as JSON in `media`, with `status`. The answer depends on
+/// `Accept`, hence `Vary: Accept`.
+fn reply(media: MediaType, status: StatusCode, body: &impl serde::Serialize) -> HttpResponse {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => HttpResponse::build(status)
+            .insert_header((header::CONTENT_TYPE, media.as_str()))
+            .insert_header((header::VARY, "accept"))
+            .body(bytes),
+        Err(_) => HttpResponse::InternalServerError().finish(),
+    }
+}
+
+fn error_response(media: MediaType, status: StatusCode, message: &str, code: &str) -> HttpResponse {
+    reply(
+        media,
+        status,
+        &serde_json::json!({
+            "errors": [{ "message": message, "extensions": { "code": code } }]
+        }),
+    )
+}
+
+/// A request error: no `data` entry; 200 under `application/json` (the
+/// request was well formed), `status` under
+/// `application/graphql-response+json`.
+fn request_error(media: MediaType, status: StatusCode, errors: &[ServerError]) -> HttpResponse {
+    let status = match media {
+        MediaType::Json => StatusCode::OK,
+        MediaType::GraphqlResponseJson => status,
+    };
+    reply(media, status, &serde_json::json!({ "errors": errors }))
 }
 
 fn is_json(req: &HttpRequest) -> bool {
@@ -57,6 +96,43 @@ fn is_json(req: &HttpRequest) -> bool {
         .unwrap_or(false)
 }
 
+/// The GraphQL request in a POST body's object, or why it is not one:
+/// `query` is required and a string; `operationName` is a string, and
+/// `variables` and `extensions` are maps, each or null or absent. Other keys
+/// are ignored.
+fn request_from_object(mut object: Map<String, Json>) -> Result<Request, &'static str> {
+    let query = match object.remove("query") {
+        Some(Json::String(query)) => query,
+        None | Some(Json::Null) => return Err("Missing query."),
+        Some(_) => return Err("query must be a string."),
+    };
+    let mut request = Request::new(query);
+    match object.remove("operationName") {
+        None | Some(Json::Null) => {}
+        Some(Json::String(name)) => request = request.operation_name(name),
+        Some(_) => return Err("operationName must be a string."),
+    }
+    match object.remove("variables") {
+        None | Some(Json::Null) => {}
+        Some(variables @ Json::Object(_)) => {
+            request = request.variables(Variables::from_json(variables));
+        }
+        Some(_) => return Err("variables must be a map."),
+    }
+    match object.remove("extensions") {
+        None | Some(Json::Null) => {}
+        Some(Json::Object(extensions)) => {
+            for (name, value) in extensions {
+                let value = async_graphql::Value::from_json(value)
+                    .map_err(|_| "extensions must be a map.")?;
+                request.extensions.insert(name, value);
+            }
+        }
+        Some(_) => return Err("extensions must be a map."),
+    }
+    Ok(request)
+}
+
 /// `POST /graphql`. Generic over the executor so tests can serve a schema
 /// with resolvers the public one must not have (see the panic test below);
 /// the server mounts it with `AppSchema`.
@@ -68,37 +144,52 @@ pub async fn post<E: Executor>(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    use actix_web::http::StatusCode;
+    let media = MediaType::negotiate(req.headers());
     if !is_json(&req) {
         return error_response(
+            media,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Send the request as application/json.",
             code::BAD_USER_INPUT,
         );
     }
-    let value: serde_json::Value = match serde_json::from_slice(&body) {
+    let value: Json = match serde_json::from_slice(&body) {
         Ok(value) => value,
         Err(_) => {
             return error_response(
+                media,
                 StatusCode::BAD_REQUEST,
                 "The body is not valid JSON.",
                 code::BAD_USER_INPUT,
             )
         }
     };
-    if !value.is_object() {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            "Send one GraphQL request object; batches are not supported.",
-            code::BAD_USER_INPUT,
-        );
-    }
-    let request: Request = match serde_json::from_value(value) {
-        Ok(request) => request,
-        Err(_) => {
+    let object = match value {
+        Json::Object(object) => object,
+        Json::Array(_) => {
             return error_response(
+                media,
+                StatusCode::BAD_REQUEST,
+                "Send one GraphQL request object; batches are not supported.",
+                code::BAD_USER_INPUT,
+            )
+        }
+        _ => {
+            return error_response(
+                media,
                 StatusCode::BAD_REQUEST,
                 "The body is not a GraphQL request: expected {\"query\", \"variables\", \"operationName\"}.",
+                code::BAD_USER_INPUT,
+            )
+        }
+    };
+    let request = match request_from_object(object) {
+        Ok(request) => request,
+        Err(message) => {
+            return error_response(
+                media,
+                StatusCode::BAD_REQUEST,
+                message,
                 code::BAD_USER_INPUT,
             )
         }
@@ -110,6 +201,7 @@ pub async fn post<E: Executor>(
         request_id,
         &req,
         request,
+        media,
     )
     .await
 }
@@ -122,7 +214,6 @@ pub async fn get<E: Executor>(
     request_id: TracingRequestId,
     req: HttpRequest,
 ) -> HttpResponse {
-    use actix_web::http::StatusCode;
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Params {
@@ -130,6 +221,7 @@ pub async fn get<E: Executor>(
         operation_name: Option<String>,
         variables: Option<String>,
     }
+    let media = MediaType::negotiate(req.headers());
     let params = web::Query::<Params>::from_query(req.query_string())
         .ok()
         .map(|q| q.into_inner());
@@ -139,8 +231,9 @@ pub async fn get<E: Executor>(
         variables,
     }) = params
     else {
-        if settings.production {
+        if settings.production || !media::accepts_html(req.headers()) {
             return error_response(
+                media,
                 StatusCode::BAD_REQUEST,
                 "Missing query.",
                 code::BAD_USER_INPUT,
@@ -148,6 +241,7 @@ pub async fn get<E: Executor>(
         }
         return HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
+            .insert_header((header::VARY, "accept"))
             .body(
                 GraphiQLSource::build()
                     .endpoint("/graphql")
@@ -156,23 +250,30 @@ pub async fn get<E: Executor>(
             );
     };
     if is_mutation(&query, operation_name.as_deref()) {
-        return HttpResponse::MethodNotAllowed()
-            .insert_header((header::ALLOW, "POST"))
-            .json(serde_json::json!({
-                "errors": [{ "message": "Mutations must be sent with POST.", "extensions": { "code": code::BAD_USER_INPUT } }]
-            }));
+        let mut response = error_response(
+            media,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Mutations must be sent with POST.",
+            code::BAD_USER_INPUT,
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        return response;
     }
     let mut request = Request::new(query);
     if let Some(name) = operation_name {
         request = request.operation_name(name);
     }
     if let Some(raw) = variables {
-        match serde_json::from_str(&raw) {
-            Ok(vars) => request = request.variables(async_graphql::Variables::from_json(vars)),
-            Err(_) => {
+        match serde_json::from_str::<Json>(&raw) {
+            Ok(vars @ Json::Object(_)) => request = request.variables(Variables::from_json(vars)),
+            Ok(Json::Null) => {}
+            Ok(_) | Err(_) => {
                 return error_response(
+                    media,
                     StatusCode::BAD_REQUEST,
-                    "variables is not valid JSON.",
+                    "variables must be a JSON map.",
                     code::BAD_USER_INPUT,
                 )
             }
@@ -185,6 +286,7 @@ pub async fn get<E: Executor>(
         request_id,
         &req,
         request,
+        media,
     )
     .await
 }
@@ -209,12 +311,14 @@ async fn execute<E: Executor>(
     request_id: TracingRequestId,
     req: &HttpRequest,
     request: Request,
+    media: MediaType,
 ) -> HttpResponse {
     if !settings.statement_count_header {
-        return execute_inner(schema, services, settings, request_id, req, request).await;
+        return execute_inner(schema, services, settings, request_id, req, request, media).await;
     }
     let before = services.statements.load(Ordering::Relaxed);
-    let mut response = execute_inner(schema, services, settings, request_id, req, request).await;
+    let mut response =
+        execute_inner(schema, services, settings, request_id, req, request, media).await;
     let sent = services
         .statements
         .load(Ordering::Relaxed)
@@ -233,6 +337,7 @@ async fn execute_inner<E: Executor>(
     request_id: TracingRequestId,
     req: &HttpRequest,
     request: Request,
+    media: MediaType,
 ) -> HttpResponse {
     let request_id = RequestId(request_id.to_string());
     let header = req
@@ -247,10 +352,18 @@ async fn execute_inner<E: Executor>(
             error.message = gql.message.clone();
             error.extensions = gql.extensions;
             fill_code(&mut error, Some(&request_id.0));
-            return HttpResponse::Ok().json(Response::from_errors(vec![error]));
+            let mut response = request_error(media, StatusCode::UNAUTHORIZED, &[error]);
+            if response.status() == StatusCode::UNAUTHORIZED {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+            }
+            return response;
         }
     };
     let client = ClientAddr(client_addr(req));
+    let execution = Execution::default();
     let rounds = Rounds::default();
     let request = operation_data(
         request,
@@ -259,7 +372,8 @@ async fn execute_inner<E: Executor>(
         actor,
         services,
         &rounds,
-    );
+    )
+    .data(execution.clone());
     let run = AssertUnwindSafe(rounds.drive(schema.execute(request))).catch_unwind();
     match tokio::time::timeout(settings.request_timeout, run).await {
         Ok(Ok(mut response)) => {
@@ -268,20 +382,29 @@ async fn execute_inner<E: Executor>(
             for error in &mut response.errors {
                 fill_code(error, Some(&request_id.0));
             }
-            HttpResponse::Ok().json(response)
+            if !execution.started() && response.data == async_graphql::Value::Null {
+                // Parse, shape, validation or variable failure: the
+                // operation never ran.
+                return request_error(media, StatusCode::BAD_REQUEST, &response.errors);
+            }
+            reply(media, StatusCode::OK, &response)
         }
         Ok(Err(_panic)) => {
             tracing::error!(request_id = %request_id.0, "resolver panicked");
-            HttpResponse::InternalServerError().json(serde_json::json!({
-                "errors": [{ "message": crate::graphql::error::INTERNAL_MESSAGE,
-                             "extensions": { "code": code::INTERNAL, "requestId": request_id.0 } }]
-            }))
+            reply(
+                media,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &serde_json::json!({
+                    "errors": [{ "message": crate::graphql::error::INTERNAL_MESSAGE,
+                                 "extensions": { "code": code::INTERNAL, "requestId": request_id.0 } }]
+                }),
+            )
         }
         Err(_elapsed) => {
             let error = async_graphql::Error::new("The request took too long and was cut off.")
                 .extend_with(|_, e| e.set("code", code::TIMEOUT))
                 .into_server_error(Default::default());
-            HttpResponse::Ok().json(Response::from_errors(vec![error]))
+            reply(media, StatusCode::OK, &Response::from_errors(vec![error]))
         }
     }
 }
@@ -350,6 +473,14 @@ mod tests {
             .await;
         let status = crash.status();
         let body: serde_json::Value = test::read_body_json(crash).await;
+        let crash_gql = test::TestRequest::post()
+            .uri("/graphql")
+            .insert_header((header::ACCEPT, "application/graphql-response+json"))
+            .set_json(serde_json::json!({ "query": "{ crash }" }))
+            .send_request(&app)
+            .await;
+        let gql_status = crash_gql.status();
+        let gql_type = crash_gql.headers().get(header::CONTENT_TYPE).cloned();
         let next = test::TestRequest::post()
             .uri("/graphql")
             .set_json(serde_json::json!({ "query": "{ ok }" }))
@@ -366,6 +497,13 @@ mod tests {
             "{body}"
         );
         assert!(!body.to_string().contains("index out of bounds"), "{body}");
+        assert_eq!(gql_status, 500);
+        assert_eq!(
+            gql_type,
+            Some(header::HeaderValue::from_static(
+                "application/graphql-response+json"
+            ))
+        );
         assert_eq!(next_status, 200);
         assert_eq!(next_body["data"]["ok"], 1);
     }

@@ -5,5 +5,6 @@ pub mod client;
 pub mod form;
 pub mod graphql;
 pub mod health;
+pub mod media;
 pub mod request_span;
 pub mod ws;

@@ -707,4 +707,23 @@ async fn an_oversized_answer_ends_with_a_coded_error(engine: Engine) {
     assert_eq!(error_code(&body), Some("OPERATION_TOO_COMPLEX"), "{body}");
     assert_eq!(body["errors"][0]["extensions"]["maxResponseBytes"], 4000);
     assert!(body["data"].is_null(), "{body}");
+
+    // The operation ran: `data: null` and 200 under both media types
+    // (GraphQL over HTTP: a null `data` entry gets 2xx).
+    for accept in ["application/json", "application/graphql-response+json"] {
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(&token)
+            .header("accept", accept)
+            .json(&json!({ "query": query, "variables": { "n": 100 } }))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 200, "{accept}");
+        assert_eq!(response.headers()["content-type"], accept);
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body.get("data"), Some(&Value::Null), "{accept}: {body}");
+        assert_eq!(error_code(&body), Some("OPERATION_TOO_COMPLEX"), "{body}");
+    }
 }

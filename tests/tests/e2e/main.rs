@@ -11,6 +11,7 @@ mod csi_scale;
 mod customers;
 mod faults;
 mod hardening;
+mod http;
 mod limits;
 mod loyalty;
 mod metrics;
