@@ -1,6 +1,7 @@
 //! HTTP endpoints: GraphQL over HTTP, WebSocket subscriptions, health checks,
 //! the survey form page.
 
+pub mod cors;
 pub mod form;
 pub mod graphql;
 pub mod health;

@@ -6,6 +6,7 @@ pub mod helpers;
 
 mod auth;
 mod authz;
+mod cors;
 mod csi;
 mod csi_scale;
 mod customers;
