@@ -16,5 +16,6 @@ mod limits;
 mod loyalty;
 mod metrics;
 mod process;
+mod scalars;
 mod schema;
 mod surveys;
