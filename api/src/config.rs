@@ -162,6 +162,18 @@ pub struct Config {
     )]
     pub ws_max_operations: usize,
 
+    /// Origins whose browser pages may call the API (CORS), exact and
+    /// comma-separated, e.g. `https://app.example.com,http://localhost:5173`;
+    /// `*` for any (refused in production) [default: development
+    /// `http://localhost:*` and `http://127.0.0.1:*`; production none].
+    #[arg(
+        long = "cors-origin",
+        env = "RAPPORT_CORS_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_origins: Vec<String>,
+
     /// Seed the demo data set on start when the database has no users.
     #[arg(long, env = "RAPPORT_DEMO", default_value_t = false, global = true)]
     pub demo: bool,

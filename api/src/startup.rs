@@ -157,8 +157,10 @@ fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Re
     let trusted_proxies = web::Data::new(config.trusted_proxies.clone());
     let services = web::Data::new(services);
     let max_body = config.max_body_bytes;
+    let cors = http::cors::Policy::from_config(config)?;
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(cors.middleware())
             .wrap(TracingLogger::<RedactedRootSpan>::new())
             .app_data(web::PayloadConfig::new(max_body))
             .app_data(schema.clone())

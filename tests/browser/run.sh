@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs the survey form page test in headless Chromium.
+# Runs the browser tests in headless Chromium: the survey form page and CORS.
 # Installs Debian's chromium + chromedriver and selenium when missing, builds the
-# `rapport` binary, then runs tests/browser/test_form.py. Called from .ci/run.
+# `rapport` binary, then runs tests/browser/test_form.py and test_cors.py. Called from .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -16,4 +16,5 @@ if ! python3 -c 'import selenium' 2>/dev/null; then
 fi
 
 cargo build -q -p api
-exec python3 tests/browser/test_form.py
+python3 tests/browser/test_form.py
+python3 tests/browser/test_cors.py

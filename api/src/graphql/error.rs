@@ -97,6 +97,31 @@ fn internal() -> async_graphql::Error {
     with_code(INTERNAL_MESSAGE, code::INTERNAL)
 }
 
+/// A value refused by an argument's type before execution (async-graphql's
+/// validation says `Invalid value for argument "input.amount", expected type
+/// "Decimal"`) names the argument path in `extensions.field`; for a custom
+/// scalar the message also says how to write the value, with an example.
+pub fn name_invalid_argument(error: &mut async_graphql::ServerError) {
+    let Some(rest) = error.message.strip_prefix("Invalid value for argument \"") else {
+        return;
+    };
+    let Some((path, reason)) = rest.split_once("\", ") else {
+        return;
+    };
+    let field = path.to_owned();
+    let hint = reason
+        .strip_prefix("expected type \"")
+        .and_then(|r| r.strip_suffix('"'))
+        .and_then(crate::graphql::scalar::hint);
+    if let Some(hint) = hint {
+        error.message = format!("{}; {hint}", error.message);
+    }
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("field").is_none() {
+        extensions.set("field", field);
+    }
+}
+
 /// Maps one domain error to its client-facing form.
 pub fn to_graphql(err: &DomainError) -> async_graphql::Error {
     match err {

@@ -206,6 +206,7 @@ impl Extension for LimitsExtension {
 /// carry no code: they are the client's mistake, `BAD_USER_INPUT`. Internal
 /// errors get the request id.
 pub fn fill_code(error: &mut ServerError, request_id: Option<&str>) {
+    crate::graphql::error::name_invalid_argument(error);
     let extensions = error.extensions.get_or_insert_with(Default::default);
     let code = match extensions.get("code") {
         Some(Value::String(code)) => code.clone(),

@@ -51,7 +51,10 @@ pub fn build(
     Ok(builder.finish())
 }
 
-/// The SDL committed as `schema.graphql`.
+/// The SDL committed as `schema.graphql`, with `@specifiedBy` on the
+/// scalars that follow a published specification.
 pub fn sdl() -> String {
-    bare().finish().sdl()
+    bare()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }

@@ -2,6 +2,7 @@
 //! the survey form page.
 
 pub mod client;
+pub mod cors;
 pub mod form;
 pub mod graphql;
 pub mod health;

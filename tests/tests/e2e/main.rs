@@ -6,6 +6,7 @@ pub mod helpers;
 
 mod auth;
 mod authz;
+mod cors;
 mod csi;
 mod csi_scale;
 mod customers;
@@ -17,6 +18,7 @@ mod loyalty;
 mod metrics;
 mod process;
 mod proxies;
+mod scalars;
 mod schema;
 mod sessions;
 mod surveys;

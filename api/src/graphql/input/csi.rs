@@ -1,7 +1,7 @@
 //! Inputs of the CSI factor-set operations; each converts into its domain type.
 
+use crate::graphql::scalar::Decimal;
 use async_graphql::{InputObject, ID};
-use rust_decimal::Decimal;
 
 use crate::graphql::error::ApiResult;
 use crate::graphql::scalar::parse_id;
@@ -23,7 +23,7 @@ impl From<CsiFactorInput> for domain::csi::FactorInput {
         Self {
             key: input.key,
             label: input.label,
-            weight: input.weight,
+            weight: input.weight.0,
         }
     }
 }

@@ -1,11 +1,11 @@
 //! Inputs of the customers area, each converting into its validated domain type.
 
+use crate::graphql::scalar::DateTime;
+use crate::graphql::scalar::Decimal;
 use async_graphql::{Enum, InputObject, MaybeUndefined, ID};
-use chrono::{DateTime, Utc};
 use domain::customers::{self as dc, Currency, CustomerName, Locale, Money, Phone, Tag};
 use domain::validation::Email;
 use domain::{DomainError, DomainResult};
-use rust_decimal::Decimal;
 
 use crate::graphql::error::ApiError;
 use crate::graphql::object::customer::{Channel, CostKind, RelationshipStage, RelationshipType};
@@ -39,7 +39,7 @@ pub struct CreateCustomerInput {
     /// How the business serves this customer.
     pub relationship_type: Option<RelationshipType>,
     /// When the customer was won (default now).
-    pub acquired_at: Option<DateTime<Utc>>,
+    pub acquired_at: Option<DateTime>,
     /// The customer who referred this one.
     pub referred_by_id: Option<ID>,
     /// Whether the customer agreed to marketing messages (default false).
@@ -74,7 +74,7 @@ impl TryFrom<CreateCustomerInput> for dc::NewCustomer {
                 .relationship_stage
                 .map_or(dc::RelationshipStage::Awareness, Into::into),
             relationship_type: input.relationship_type.map(Into::into),
-            acquired_at: input.acquired_at,
+            acquired_at: input.acquired_at.map(Into::into),
             referred_by_id: input
                 .referred_by_id
                 .map(|id| parse_id("referredById", &id))
@@ -102,7 +102,7 @@ pub struct UpdateCustomerInput {
     /// How the business serves this customer.
     pub relationship_type: MaybeUndefined<RelationshipType>,
     /// When the customer was won.
-    pub acquired_at: Option<DateTime<Utc>>,
+    pub acquired_at: Option<DateTime>,
     /// The customer who referred this one; no self-referral or cycles.
     pub referred_by_id: MaybeUndefined<ID>,
     /// Whether the customer agreed to marketing messages.
@@ -143,7 +143,7 @@ impl TryFrom<UpdateCustomerInput> for dc::CustomerPatch {
             })?,
             tags: input.tags.map(|t| Tag::parse_all(&t)).transpose()?,
             relationship_type: patch(input.relationship_type, |t| Ok(Some(t.into())))?,
-            acquired_at: input.acquired_at,
+            acquired_at: input.acquired_at.map(Into::into),
             referred_by_id: patch(input.referred_by_id, |id| {
                 id_of("referredById", &id).map(Some)
             })?,
@@ -160,7 +160,7 @@ pub struct RecordInteractionInput {
     /// Where it happened.
     pub channel: Channel,
     /// When it happened (default now; at most a day ahead).
-    pub occurred_at: Option<DateTime<Utc>>,
+    pub occurred_at: Option<DateTime>,
     /// What happened.
     pub summary: Option<String>,
     /// Whether the customer was helped.
@@ -175,7 +175,7 @@ impl TryFrom<RecordInteractionInput> for dc::NewInteraction {
         Ok(Self {
             customer_id: parse_id("customerId", &input.customer_id)?,
             channel: input.channel.into(),
-            occurred_at: input.occurred_at,
+            occurred_at: input.occurred_at.map(Into::into),
             summary: input.summary,
             helped: input.helped,
         })
@@ -193,7 +193,7 @@ pub struct RecordPurchaseInput {
     /// ISO 4217 code, e.g. `EUR`.
     pub currency: String,
     /// When it was made (default now; at most a day ahead).
-    pub occurred_at: Option<DateTime<Utc>>,
+    pub occurred_at: Option<DateTime>,
     /// The reference in the selling system; recording it twice for the same
     /// customer is `CONFLICT`.
     pub external_ref: String,
@@ -207,8 +207,8 @@ impl TryFrom<RecordPurchaseInput> for dc::NewPurchase {
         let currency = Currency::parse("currency", &input.currency)?;
         Ok(Self {
             customer_id,
-            money: Money::parse("amount", input.amount, currency)?,
-            occurred_at: input.occurred_at,
+            money: Money::parse("amount", input.amount.0, currency)?,
+            occurred_at: input.occurred_at.map(Into::into),
             external_ref: input.external_ref,
         })
     }
@@ -243,7 +243,7 @@ impl TryFrom<RecordCostInput> for dc::NewCost {
         Ok(Self {
             customer_id,
             kind: input.kind.into(),
-            money: Money::parse("amount", input.amount, currency)?,
+            money: Money::parse("amount", input.amount.0, currency)?,
             incurred_on: input.incurred_on.map(Into::into),
             note: input.note,
         })
@@ -264,9 +264,9 @@ pub struct CustomerFilter {
     /// `true`: churned customers only; `false`: active customers only.
     pub churned: Option<bool>,
     /// Acquired at or after this instant.
-    pub acquired_from: Option<DateTime<Utc>>,
+    pub acquired_from: Option<DateTime>,
     /// Acquired before this instant.
-    pub acquired_to: Option<DateTime<Utc>>,
+    pub acquired_to: Option<DateTime>,
 }
 
 impl From<CustomerFilter> for dc::CustomerFilter {
@@ -277,8 +277,8 @@ impl From<CustomerFilter> for dc::CustomerFilter {
             relationship_stage: f.relationship_stage.map(Into::into),
             relationship_type: f.relationship_type.map(Into::into),
             churned: f.churned,
-            acquired_from: f.acquired_from,
-            acquired_to: f.acquired_to,
+            acquired_from: f.acquired_from.map(Into::into),
+            acquired_to: f.acquired_to.map(Into::into),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Inputs of the loyalty mutations.
 
+use crate::graphql::scalar::DateTime;
+use crate::graphql::scalar::Decimal;
 use async_graphql::{InputObject, MaybeUndefined};
-use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 
 /// A tier of a programme.
 #[derive(InputObject)]
@@ -21,7 +21,7 @@ impl From<LoyaltyTierInput> for domain::loyalty::TierInput {
         Self {
             name: t.name,
             min_lifetime_points: t.min_lifetime_points,
-            earn_multiplier: t.earn_multiplier,
+            earn_multiplier: t.earn_multiplier.0,
         }
     }
 }
@@ -59,7 +59,7 @@ impl From<CreateLoyaltyProgramInput> for domain::loyalty::NewProgram {
         Self {
             name: i.name,
             currency: i.currency,
-            points_per_currency_unit: i.points_per_currency_unit,
+            points_per_currency_unit: i.points_per_currency_unit.0,
             points_expire_after_days: i.points_expire_after_days,
             tiers: i.tiers.into_iter().map(Into::into).collect(),
             referral_bonus_points: i.referral_bonus_points,
@@ -96,7 +96,7 @@ impl From<UpdateLoyaltyProgramInput> for domain::loyalty::ProgramPatch {
     fn from(i: UpdateLoyaltyProgramInput) -> Self {
         Self {
             name: i.name,
-            points_per_currency_unit: i.points_per_currency_unit,
+            points_per_currency_unit: i.points_per_currency_unit.map(Into::into),
             points_expire_after_days: match i.points_expire_after_days {
                 MaybeUndefined::Undefined => None,
                 MaybeUndefined::Null => Some(None),
@@ -149,9 +149,9 @@ pub struct CreatePromotionInput {
     /// Multiplier on purchase points, greater than 0 (at most 100).
     pub multiplier: Decimal,
     /// First moment it applies (inclusive).
-    pub starts_at: DateTime<Utc>,
+    pub starts_at: DateTime,
     /// Moment it stops applying (exclusive); after `startsAt`.
-    pub ends_at: DateTime<Utc>,
+    pub ends_at: DateTime,
     /// Only customers with this tag qualify; leave out for everyone.
     pub tag: Option<String>,
 }

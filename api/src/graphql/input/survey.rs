@@ -1,9 +1,9 @@
 //! Inputs of the survey operations, each converted beside its definition.
 
+use crate::graphql::scalar::DateTime;
+use crate::graphql::scalar::Decimal;
 use async_graphql::{InputObject, MaybeUndefined, ID};
-use chrono::{DateTime, Utc};
 use domain::feedback::{AnswerInput, NewQuestion, ResponseFilter, SurveyDraft, SurveyPatch};
-use rust_decimal::Decimal;
 
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::object::survey::{QuestionKind, SurveyStatus};
@@ -51,9 +51,9 @@ pub struct CreateSurveyInput {
     /// Language of the questions (BCP 47).
     pub locale: Option<String>,
     /// Responses are accepted from this time.
-    pub opens_at: Option<DateTime<Utc>>,
+    pub opens_at: Option<DateTime>,
     /// Responses are accepted until this time.
-    pub closes_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime>,
     /// A published CSI factor-set version (required for `CSI_FACTOR` questions).
     pub factor_set_id: Option<ID>,
     /// The loyalty programme that rewards responses.
@@ -85,16 +85,16 @@ impl TryFrom<CreateSurveyInput> for SurveyDraft {
             title: i.title,
             description: i.description,
             locale: i.locale,
-            opens_at: i.opens_at,
-            closes_at: i.closes_at,
+            opens_at: i.opens_at.map(Into::into),
+            closes_at: i.closes_at.map(Into::into),
             incentive_points: i.incentive_points,
             helpful_bonus_points: i.helpful_bonus_points,
             csi_threshold: match i.csi_threshold {
-                MaybeUndefined::Undefined => {
-                    Some(Decimal::from(domain::feedback::DEFAULT_CSI_THRESHOLD))
-                }
+                MaybeUndefined::Undefined => Some(rust_decimal::Decimal::from(
+                    domain::feedback::DEFAULT_CSI_THRESHOLD,
+                )),
                 MaybeUndefined::Null => None,
-                MaybeUndefined::Value(v) => Some(v),
+                MaybeUndefined::Value(v) => Some(v.0),
             },
             questions: i.questions.into_iter().map(NewQuestion::from).collect(),
         })
@@ -111,9 +111,9 @@ pub struct UpdateSurveyInput {
     /// New locale.
     pub locale: MaybeUndefined<String>,
     /// New opening time.
-    pub opens_at: MaybeUndefined<DateTime<Utc>>,
+    pub opens_at: MaybeUndefined<DateTime>,
     /// New closing time.
-    pub closes_at: MaybeUndefined<DateTime<Utc>>,
+    pub closes_at: MaybeUndefined<DateTime>,
     /// New factor-set version.
     pub factor_set_id: MaybeUndefined<ID>,
     /// New loyalty programme.
@@ -153,11 +153,11 @@ impl TryFrom<UpdateSurveyInput> for SurveyPatch {
             title: i.title,
             description: patch(i.description),
             locale: patch(i.locale),
-            opens_at: patch(i.opens_at),
-            closes_at: patch(i.closes_at),
+            opens_at: patch(i.opens_at.map_value(Into::into)),
+            closes_at: patch(i.closes_at.map_value(Into::into)),
             incentive_points: i.incentive_points,
             helpful_bonus_points: i.helpful_bonus_points,
-            csi_threshold: patch(i.csi_threshold),
+            csi_threshold: patch(i.csi_threshold.map_value(Into::into)),
             questions: i
                 .questions
                 .map(|qs| qs.into_iter().map(NewQuestion::from).collect()),
@@ -199,9 +199,9 @@ pub struct SurveyResponseFilter {
     /// Only this customer's responses.
     pub customer_id: Option<ID>,
     /// Submitted at or after.
-    pub submitted_from: Option<DateTime<Utc>>,
+    pub submitted_from: Option<DateTime>,
     /// Submitted before.
-    pub submitted_to: Option<DateTime<Utc>>,
+    pub submitted_to: Option<DateTime>,
     /// Only responses marked helpful (true) or not (false).
     pub helpful: Option<bool>,
 }
@@ -212,8 +212,8 @@ impl TryFrom<SurveyResponseFilter> for ResponseFilter {
     fn try_from(f: SurveyResponseFilter) -> ApiResult<Self> {
         Ok(Self {
             customer_id: opt_id("filter.customerId", f.customer_id.as_ref())?,
-            submitted_from: f.submitted_from,
-            submitted_to: f.submitted_to,
+            submitted_from: f.submitted_from.map(Into::into),
+            submitted_to: f.submitted_to.map(Into::into),
             helpful: f.helpful,
         })
     }

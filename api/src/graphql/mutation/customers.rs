@@ -1,7 +1,7 @@
 //! Customer mutations; each runs in one transaction.
 
+use crate::graphql::scalar::DateTime;
 use async_graphql::{Context, Object, ID};
-use chrono::{DateTime, Utc};
 use domain::auth::Capability;
 
 use crate::graphql::context::ContextExt;
@@ -71,14 +71,20 @@ impl CustomerMutation {
         #[graphql(desc = "The customer's id.")] id: ID,
         #[graphql(desc = "Why they left.")] reason: ChurnReason,
         #[graphql(desc = "Free-text note; required for OTHER.")] note: Option<String>,
-        #[graphql(desc = "When they left (default now).")] at: Option<DateTime<Utc>>,
+        #[graphql(desc = "When they left (default now).")] at: Option<DateTime>,
     ) -> ApiResult<Customer> {
         let actor = ctx.actor_with(Capability::ChurnCustomers)?;
         let id = parse_id("id", &id)?;
         let customer = ctx
             .services()?
             .customers
-            .churn(actor, id, reason.into(), note.as_deref(), at)
+            .churn(
+                actor,
+                id,
+                reason.into(),
+                note.as_deref(),
+                at.map(Into::into),
+            )
             .await?;
         Ok(Customer::new(customer))
     }
@@ -89,11 +95,15 @@ impl CustomerMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The customer's id.")] id: ID,
-        #[graphql(desc = "When they came back (default now).")] at: Option<DateTime<Utc>>,
+        #[graphql(desc = "When they came back (default now).")] at: Option<DateTime>,
     ) -> ApiResult<Customer> {
         let actor = ctx.actor_with(Capability::ChurnCustomers)?;
         let id = parse_id("id", &id)?;
-        let customer = ctx.services()?.customers.reactivate(actor, id, at).await?;
+        let customer = ctx
+            .services()?
+            .customers
+            .reactivate(actor, id, at.map(Into::into))
+            .await?;
         Ok(Customer::new(customer))
     }
 

@@ -1,8 +1,8 @@
 //! Loyalty mutations: configuration (ADMIN), enrolment, redemptions,
 //! adjustments and the daily jobs.
 
+use crate::graphql::scalar::DateTime;
 use async_graphql::{Context, Object, ID};
-use chrono::{DateTime, Utc};
 use domain::loyalty::{NewPromotion, NewReward};
 
 use crate::graphql::context::ContextExt;
@@ -89,9 +89,9 @@ impl LoyaltyMutation {
                 NewPromotion {
                     program_id,
                     name: input.name,
-                    multiplier: input.multiplier,
-                    starts_at: input.starts_at,
-                    ends_at: input.ends_at,
+                    multiplier: input.multiplier.0,
+                    starts_at: input.starts_at.0,
+                    ends_at: input.ends_at.0,
                     tag: input.tag,
                 },
             )
@@ -210,13 +210,13 @@ impl LoyaltyMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Expire lots whose expiry is at or before this moment; default now.")]
-        as_of: Option<DateTime<Utc>>,
+        as_of: Option<DateTime>,
     ) -> ApiResult<ExpiryRun> {
         let actor = ctx.actor()?;
         let run = ctx
             .services()?
             .loyalty
-            .expire_points(actor, as_of.unwrap_or_else(Utc::now))
+            .expire_points(actor, as_of.map_or_else(chrono::Utc::now, Into::into))
             .await?;
         Ok(run.into())
     }

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::graphql::scalar::DateTime;
 use async_graphql::{Context, Object, ID};
-use chrono::{DateTime, Utc};
 use domain::auth::Capability;
 use domain::feedback::{SurveyDraft, SurveyPatch, MAX_ANSWERS};
 
@@ -90,7 +90,7 @@ impl SurveyMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The survey.")] survey_id: ID,
         #[graphql(desc = "The customers to invite (≤ 1000).")] customer_ids: Vec<ID>,
-        #[graphql(desc = "When the invitations expire.")] expires_at: DateTime<Utc>,
+        #[graphql(desc = "When the invitations expire.")] expires_at: DateTime,
     ) -> ApiResult<InviteToSurveyPayload> {
         let actor = ctx.actor_with(Capability::ManageSurveys)?;
         let survey_id = parse_id("surveyId", &survey_id)?;
@@ -108,7 +108,7 @@ impl SurveyMutation {
         let services = ctx.services()?;
         let batch = services
             .surveys
-            .invite(actor, survey_id, &ids, expires_at)
+            .invite(actor, survey_id, &ids, expires_at.0)
             .await?;
         Ok(InviteToSurveyPayload {
             invitations: batch
@@ -119,7 +119,7 @@ impl SurveyMutation {
                     customer_id: ID(i.customer_id.to_string()),
                     form_url: format!("{}/s/{}", services.public_url, i.token),
                     token: i.token,
-                    expires_at: i.expires_at,
+                    expires_at: i.expires_at.into(),
                     reissued: i.reissued,
                 })
                 .collect(),
@@ -169,7 +169,7 @@ impl SurveyMutation {
         Ok(SubmissionReceipt {
             response_id: ID(receipt.response_id.to_string()),
             points_awarded: receipt.points_awarded,
-            csi: receipt.csi,
+            csi: receipt.csi.map(Into::into),
         })
     }
 

@@ -32,9 +32,9 @@ fn payload(
         .map_err(|e| ApiError::from(domain::DomainError::Internal(e)))?;
     Ok(AuthPayload {
         access_token,
-        access_token_expires_at,
+        access_token_expires_at: access_token_expires_at.into(),
         refresh_token: session.refresh_token,
-        refresh_token_expires_at: session.refresh_expires_at,
+        refresh_token_expires_at: session.refresh_expires_at.into(),
         user: User(user),
     })
 }

@@ -1,9 +1,9 @@
 //! CSI factor sets, presets and reports (SPEC §5).
 
 use crate::graphql::loader::Loader;
+use crate::graphql::scalar::DateTime;
+use crate::graphql::scalar::Decimal;
 use async_graphql::{Context, Enum, Object, ID};
-use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 
 use crate::graphql::error::ApiResult;
 use crate::graphql::loader::csi::CsiVersionsLoader;
@@ -73,7 +73,7 @@ impl CsiFactorSet {
     }
     /// Σ of the factors' weights.
     async fn total_weight(&self) -> Decimal {
-        self.0.total_weight()
+        self.0.total_weight().into()
     }
     /// The factors, in their configured order.
     async fn factors(&self) -> Vec<CsiFactor> {
@@ -90,16 +90,16 @@ impl CsiFactorSet {
             .collect())
     }
     /// When this version was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
     /// When this version last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.0.updated_at.into()
     }
     /// When this version was published, if it was.
-    async fn published_at(&self) -> Option<DateTime<Utc>> {
-        self.0.published_at
+    async fn published_at(&self) -> Option<DateTime> {
+        self.0.published_at.map(Into::into)
     }
 }
 
@@ -122,12 +122,12 @@ impl CsiFactor {
     }
     /// Weight as configured (any positive decimal).
     async fn weight(&self) -> Decimal {
-        self.0.weight
+        self.0.weight.into()
     }
     /// `weight / Σ weights`, rounded once to 4 decimal places (half away
     /// from zero); the shown values of a set need not sum to exactly 1.
     async fn normalized_weight(&self) -> Decimal {
-        self.0.normalized_weight
+        self.0.normalized_weight.into()
     }
     /// 0-based position in the set.
     async fn position(&self) -> i32 {
@@ -186,7 +186,7 @@ impl CsiPresetFactor {
     }
     /// Default weight.
     async fn weight(&self) -> Decimal {
-        self.0.weight
+        self.0.weight.into()
     }
     /// What a respondent is asked to rate.
     async fn description(&self) -> &str {
@@ -218,11 +218,11 @@ impl CsiReport {
     /// 0..100: `100 · Σ wᵢ·(x̄ᵢ − min)/(max − min) / Σ wᵢ` over factors with
     /// ratings; null when nothing was rated.
     async fn index(&self) -> Option<Decimal> {
-        self.0.index
+        self.0.index.map(Into::into)
     }
     /// `Σ wᵢ·x̄ᵢ / Σ wᵢ` on the rating scale; null when nothing was rated.
     async fn weighted_mean(&self) -> Option<Decimal> {
-        self.0.weighted_mean
+        self.0.weighted_mean.map(Into::into)
     }
     /// Distinct responses with at least one rating in the period.
     async fn response_count(&self) -> i64 {
@@ -266,11 +266,11 @@ impl CsiFactorResult {
     }
     /// Configured weight.
     async fn weight(&self) -> Decimal {
-        self.0.weight
+        self.0.weight.into()
     }
     /// `weight / Σ weights`, rounded to 4 decimal places.
     async fn normalized_weight(&self) -> Decimal {
-        self.0.normalized_weight
+        self.0.normalized_weight.into()
     }
     /// Ratings of this factor in the period.
     async fn rating_count(&self) -> i64 {
@@ -278,17 +278,17 @@ impl CsiFactorResult {
     }
     /// Mean rating on the scale; null without ratings.
     async fn mean(&self) -> Option<Decimal> {
-        self.0.mean
+        self.0.mean.map(Into::into)
     }
     /// The mean on 0..100, `100 · (x̄ − min)/(max − min)`; null without ratings.
     async fn score(&self) -> Option<Decimal> {
-        self.0.score
+        self.0.score.map(Into::into)
     }
     /// Importance × shortfall, `weight / Σ weights × (100 − score)` from the
     /// exact share and mean (not the rounded `normalizedWeight` and `score`),
     /// rounded to 4 places; null without ratings.
     async fn priority_score(&self) -> Option<Decimal> {
-        self.0.priority_score
+        self.0.priority_score.map(Into::into)
     }
     /// Rank, 1 = improve first (highest exact priority; a tie goes to the
     /// heavier factor, then the set's order); factors without ratings last.
@@ -316,11 +316,11 @@ impl CsiTrendPoint {
     }
     /// The period's index; null when nothing was rated.
     async fn index(&self) -> Option<Decimal> {
-        self.0.index
+        self.0.index.map(Into::into)
     }
     /// The period's weighted mean; null when nothing was rated.
     async fn weighted_mean(&self) -> Option<Decimal> {
-        self.0.weighted_mean
+        self.0.weighted_mean.map(Into::into)
     }
     /// Distinct responses in the period.
     async fn response_count(&self) -> i64 {
@@ -347,11 +347,11 @@ impl CsiPeriodComparison {
     }
     /// The previous period's index; null when nothing was rated.
     async fn index(&self) -> Option<Decimal> {
-        self.0.index
+        self.0.index.map(Into::into)
     }
     /// The previous period's weighted mean.
     async fn weighted_mean(&self) -> Option<Decimal> {
-        self.0.weighted_mean
+        self.0.weighted_mean.map(Into::into)
     }
     /// Distinct responses in the previous period.
     async fn response_count(&self) -> i64 {
@@ -360,6 +360,6 @@ impl CsiPeriodComparison {
     /// Report index − previous index, from the unrounded indices, rounded to
     /// 4 places; null when either is null.
     async fn delta(&self) -> Option<Decimal> {
-        self.0.delta
+        self.0.delta.map(Into::into)
     }
 }

@@ -1,12 +1,12 @@
 //! Customers and their card: touchpoints, purchases, revenue, referrals.
 
 use crate::graphql::loader::Loader;
+use crate::graphql::scalar::DateTime;
+use crate::graphql::scalar::Decimal;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, MergedObject, Object, OutputType, SimpleObject, ID};
-use chrono::{DateTime, Utc};
 use domain::customers::{self as dc, TimeCursor};
 use domain::pagination::{Page, PageRequest};
-use rust_decimal::Decimal;
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
@@ -199,12 +199,12 @@ impl CustomerCore {
         self.0.relationship_type.map(Into::into)
     }
     /// When the customer was won.
-    async fn acquired_at(&self) -> DateTime<Utc> {
-        self.0.acquired_at
+    async fn acquired_at(&self) -> DateTime {
+        self.0.acquired_at.into()
     }
     /// When the customer left, if they have churned and not come back.
-    async fn churned_at(&self) -> Option<DateTime<Utc>> {
-        self.0.churned_at
+    async fn churned_at(&self) -> Option<DateTime> {
+        self.0.churned_at.map(Into::into)
     }
     /// Why the customer left.
     async fn churn_reason(&self) -> Option<ChurnReason> {
@@ -223,16 +223,16 @@ impl CustomerCore {
         self.0.marketing_consent
     }
     /// When the customer's personal data was erased, if it was.
-    async fn erased_at(&self) -> Option<DateTime<Utc>> {
-        self.0.erased_at
+    async fn erased_at(&self) -> Option<DateTime> {
+        self.0.erased_at.map(Into::into)
     }
     /// When the record was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
     /// When the record last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.0.updated_at.into()
     }
 
     /// The customer who referred this one.
@@ -333,7 +333,7 @@ impl CustomerCore {
             .into_iter()
             .map(|r| MoneyAmount {
                 currency: r.currency,
-                amount: r.amount,
+                amount: r.amount.into(),
             })
             .collect())
     }
@@ -378,8 +378,8 @@ pub struct ChurnEvent(pub dc::ChurnEvent);
 #[Object]
 impl ChurnEvent {
     /// When the customer left.
-    async fn churned_at(&self) -> DateTime<Utc> {
-        self.0.churned_at
+    async fn churned_at(&self) -> DateTime {
+        self.0.churned_at.into()
     }
     /// Why they left.
     async fn reason(&self) -> ChurnReason {
@@ -390,8 +390,8 @@ impl ChurnEvent {
         self.0.note.as_deref()
     }
     /// When they came back, if they did.
-    async fn reactivated_at(&self) -> Option<DateTime<Utc>> {
-        self.0.reactivated_at
+    async fn reactivated_at(&self) -> Option<DateTime> {
+        self.0.reactivated_at.map(Into::into)
     }
 }
 
@@ -413,8 +413,8 @@ impl Interaction {
         self.0.channel.into()
     }
     /// When it happened.
-    async fn occurred_at(&self) -> DateTime<Utc> {
-        self.0.occurred_at
+    async fn occurred_at(&self) -> DateTime {
+        self.0.occurred_at.into()
     }
     /// What happened (blank after erasure).
     async fn summary(&self) -> Option<&str> {
@@ -425,8 +425,8 @@ impl Interaction {
         self.0.helped
     }
     /// When it was recorded.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
 }
 
@@ -460,23 +460,23 @@ impl Purchase {
     }
     /// Exact amount in major units.
     async fn amount(&self) -> Decimal {
-        self.0.amount
+        self.0.amount.into()
     }
     /// ISO 4217 code.
     async fn currency(&self) -> &str {
         &self.0.currency
     }
     /// When it was made.
-    async fn occurred_at(&self) -> DateTime<Utc> {
-        self.0.occurred_at
+    async fn occurred_at(&self) -> DateTime {
+        self.0.occurred_at.into()
     }
     /// The reference in the selling system; unique per customer.
     async fn external_ref(&self) -> &str {
         &self.0.external_ref
     }
     /// When it was recorded.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
     /// The points each loyalty programme credited to the customer for this
     /// purchase (its `PURCHASE` and `PROMOTION` ledger entries), one line per
@@ -513,7 +513,7 @@ impl Cost {
     }
     /// Exact amount in major units.
     async fn amount(&self) -> Decimal {
-        self.0.amount
+        self.0.amount.into()
     }
     /// ISO 4217 code.
     async fn currency(&self) -> &str {

@@ -1,12 +1,12 @@
 //! Loyalty programmes, memberships, the points ledger, rewards and promotions.
 
 use crate::graphql::loader::Loader;
+use crate::graphql::scalar::DateTime;
+use crate::graphql::scalar::Decimal;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
-use chrono::{DateTime, Utc};
 use domain::auth::Capability;
 use domain::pagination::{Direction, Page, PageRequest};
-use rust_decimal::Decimal;
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
@@ -59,7 +59,7 @@ impl LoyaltyTier {
     }
     /// Multiplier on purchase points earned in this tier.
     async fn earn_multiplier(&self) -> Decimal {
-        self.0.earn_multiplier
+        self.0.earn_multiplier.into()
     }
 }
 
@@ -82,7 +82,7 @@ impl LoyaltyProgram {
     }
     /// Points per unit of the currency, before multipliers.
     async fn points_per_currency_unit(&self) -> Decimal {
-        self.0.points_per_currency_unit
+        self.0.points_per_currency_unit.into()
     }
     /// Days after which earned points expire; null when they never do.
     async fn points_expire_after_days(&self) -> Option<i32> {
@@ -111,12 +111,12 @@ impl LoyaltyProgram {
         self.0.enroll_on_first_purchase
     }
     /// When the programme was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
     /// When the programme was last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.0.updated_at.into()
     }
     /// Rewards on offer, cheapest first.
     async fn rewards(&self, ctx: &Context<'_>) -> ApiResult<Vec<Reward>> {
@@ -206,8 +206,8 @@ impl Membership {
         self.0.points_to_next_tier()
     }
     /// When the customer joined.
-    async fn enrolled_at(&self) -> DateTime<Utc> {
-        self.0.enrolled_at
+    async fn enrolled_at(&self) -> DateTime {
+        self.0.enrolled_at.into()
     }
     /// The points ledger, newest entry first.
     async fn ledger(
@@ -288,12 +288,12 @@ impl LedgerEntry {
         &self.0.reference
     }
     /// When the points were earned or spent.
-    async fn occurred_at(&self) -> DateTime<Utc> {
-        self.0.occurred_at
+    async fn occurred_at(&self) -> DateTime {
+        self.0.occurred_at.into()
     }
     /// When a credit's points expire; null for debits and non-expiring points.
-    async fn expires_at(&self) -> Option<DateTime<Utc>> {
-        self.0.expires_at
+    async fn expires_at(&self) -> Option<DateTime> {
+        self.0.expires_at.map(Into::into)
     }
     /// The staff user who made a redemption or adjustment.
     async fn actor_id(&self) -> Option<ID> {
@@ -311,14 +311,14 @@ pub struct ExpiringPoints {
     /// Points that will expire (unless spent first).
     pub points: i64,
     /// When.
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: DateTime,
 }
 
 impl From<domain::loyalty::ExpiringPoints> for ExpiringPoints {
     fn from(p: domain::loyalty::ExpiringPoints) -> Self {
         Self {
             points: p.points,
-            expires_at: p.expires_at,
+            expires_at: p.expires_at.into(),
         }
     }
 }
@@ -353,8 +353,8 @@ impl Reward {
         self.0.active
     }
     /// When it was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
 }
 
@@ -377,15 +377,15 @@ impl Promotion {
     }
     /// Multiplies purchase points; when several apply, the highest wins.
     async fn multiplier(&self) -> Decimal {
-        self.0.multiplier
+        self.0.multiplier.into()
     }
     /// First moment it applies (inclusive).
-    async fn starts_at(&self) -> DateTime<Utc> {
-        self.0.starts_at
+    async fn starts_at(&self) -> DateTime {
+        self.0.starts_at.into()
     }
     /// Moment it stops applying (exclusive).
-    async fn ends_at(&self) -> DateTime<Utc> {
-        self.0.ends_at
+    async fn ends_at(&self) -> DateTime {
+        self.0.ends_at.into()
     }
     /// Only customers with this tag qualify; null for everyone.
     async fn tag(&self) -> Option<&str> {
@@ -419,8 +419,8 @@ impl Redemption {
         LedgerEntry(self.0.entry.clone())
     }
     /// When it was redeemed.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
 }
 

@@ -3,8 +3,8 @@
 //! Periods are half-open `[from, to)` of UTC dates: from `from` 00:00 UTC
 //! (inclusive) to `to` 00:00 UTC (exclusive).
 
+use crate::graphql::scalar::Decimal;
 use async_graphql::{Object, ID};
-use rust_decimal::Decimal;
 
 use crate::graphql::scalar::Date;
 
@@ -57,7 +57,7 @@ impl RetentionRate {
     /// `(E − N) / B · 100`, rounded to 2 decimal places half away from zero;
     /// null when `B = 0` (see `reason`).
     async fn rate_percent(&self) -> Option<Decimal> {
-        self.0.rate_percent
+        self.0.rate_percent.map(Into::into)
     }
     /// Why `ratePercent` is null; null when it is not.
     async fn reason(&self) -> Option<&str> {
@@ -107,7 +107,7 @@ impl ReturnOnRelationship {
     /// `referralOrRepeatCustomers / helpedCustomers · 100`, 2 decimal places
     /// half away from zero; null when no customer was helped.
     async fn ror_percent(&self) -> Option<Decimal> {
-        self.0.ror_percent
+        self.0.ror_percent.map(Into::into)
     }
     /// Why `rorPercent` is null; null when it is not.
     async fn reason(&self) -> Option<&str> {
@@ -136,15 +136,15 @@ impl CustomerValue {
     }
     /// Purchases in the period.
     async fn revenue(&self) -> Decimal {
-        self.0.revenue
+        self.0.revenue.into()
     }
     /// Acquisition costs incurred in the period.
     async fn acquisition_costs(&self) -> Decimal {
-        self.0.acquisition_costs
+        self.0.acquisition_costs.into()
     }
     /// Care costs incurred in the period.
     async fn care_costs(&self) -> Decimal {
-        self.0.care_costs
+        self.0.care_costs.into()
     }
     /// Customers active in the period: a customer at some instant of it, or
     /// a purchaser in it.
@@ -153,20 +153,20 @@ impl CustomerValue {
     }
     /// `revenue / customerCount`; null without customers.
     async fn revenue_per_customer(&self) -> Option<Decimal> {
-        self.0.revenue_per_customer
+        self.0.revenue_per_customer.map(Into::into)
     }
     /// `(acquisitionCosts + careCosts) / customerCount`; null without customers.
     async fn cost_per_customer(&self) -> Option<Decimal> {
-        self.0.cost_per_customer
+        self.0.cost_per_customer.map(Into::into)
     }
     /// `(revenue − costs) / customerCount`; null without customers.
     async fn margin_per_customer(&self) -> Option<Decimal> {
-        self.0.margin_per_customer
+        self.0.margin_per_customer.map(Into::into)
     }
     /// `revenue / (acquisitionCosts + careCosts)`, 2 decimal places; null when
     /// costs are zero.
     async fn revenue_to_cost_ratio(&self) -> Option<Decimal> {
-        self.0.revenue_to_cost_ratio
+        self.0.revenue_to_cost_ratio.map(Into::into)
     }
 }
 
@@ -194,19 +194,19 @@ impl ValuableCustomer {
     }
     /// The customer's purchases in the period.
     async fn revenue(&self) -> Decimal {
-        self.0.revenue
+        self.0.revenue.into()
     }
     /// Care costs recorded against the customer in the period.
     async fn attributed_care_costs(&self) -> Decimal {
-        self.0.attributed_care_costs
+        self.0.attributed_care_costs.into()
     }
     /// The customer's equal share of care costs recorded without a customer.
     async fn shared_care_costs(&self) -> Decimal {
-        self.0.shared_care_costs
+        self.0.shared_care_costs.into()
     }
     /// `revenue − attributedCareCosts − sharedCareCosts`.
     async fn margin(&self) -> Decimal {
-        self.0.margin
+        self.0.margin.into()
     }
 }
 
@@ -226,7 +226,7 @@ impl ChurnByReason {
     /// Share of all churn events in the period, 2 decimal places; null when
     /// there were none.
     async fn share_percent(&self) -> Option<Decimal> {
-        self.0.share_percent
+        self.0.share_percent.map(Into::into)
     }
 }
 
@@ -293,16 +293,16 @@ impl LoyaltyReport {
     }
     /// `repeatCustomers / purchasingCustomers · 100`.
     async fn repeat_purchase_rate_percent(&self) -> Option<Decimal> {
-        self.0.repeat_purchase_rate_percent
+        self.0.repeat_purchase_rate_percent.map(Into::into)
     }
     /// `loyalCustomers / customers · 100`.
     async fn loyal_customer_share_percent(&self) -> Option<Decimal> {
-        self.0.loyal_customer_share_percent
+        self.0.loyal_customer_share_percent.map(Into::into)
     }
     /// Average days from acquisition to the churn in force at the end of the
     /// period, or to the end of the period; 2 decimal places.
     async fn average_relationship_days(&self) -> Option<Decimal> {
-        self.0.average_relationship_days
+        self.0.average_relationship_days.map(Into::into)
     }
     /// Churn events in the period.
     async fn churn_count(&self) -> i64 {
@@ -345,7 +345,7 @@ impl LoyaltyReport {
     }
     /// `surveyResponses / surveyInvitations · 100`.
     async fn feedback_participation_percent(&self) -> Option<Decimal> {
-        self.0.feedback_participation_percent
+        self.0.feedback_participation_percent.map(Into::into)
     }
     /// Points credited in the period (positive ledger entries other than
     /// redemption and expiry corrections).

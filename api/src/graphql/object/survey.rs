@@ -1,11 +1,11 @@
 //! Surveys, questions, invitations, responses, results and follow-ups.
 
+use crate::graphql::scalar::DateTime;
+use crate::graphql::scalar::Decimal;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Enum, Object, OutputType, SimpleObject, ID};
-use chrono::{DateTime, Utc};
 use domain::feedback::ResponseDetail;
 use domain::pagination::Page;
-use rust_decimal::Decimal;
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
@@ -166,12 +166,12 @@ impl Survey {
         self.0.status.into()
     }
     /// Responses are accepted from this time (none: from publication).
-    async fn opens_at(&self) -> Option<DateTime<Utc>> {
-        self.0.opens_at
+    async fn opens_at(&self) -> Option<DateTime> {
+        self.0.opens_at.map(Into::into)
     }
     /// Responses are accepted until this time (none: until closed).
-    async fn closes_at(&self) -> Option<DateTime<Utc>> {
-        self.0.closes_at
+    async fn closes_at(&self) -> Option<DateTime> {
+        self.0.closes_at.map(Into::into)
     }
     /// The CSI factor-set version its `CSI_FACTOR` questions rate.
     async fn factor_set_id(&self) -> Option<ID> {
@@ -191,7 +191,7 @@ impl Survey {
     }
     /// A response whose CSI (0..100) is below this raises a follow-up; null: never for CSI.
     async fn csi_threshold(&self) -> Option<Decimal> {
-        self.0.csi_threshold
+        self.0.csi_threshold.map(Into::into)
     }
     /// The questions in order.
     async fn questions(&self) -> Vec<SurveyQuestion> {
@@ -203,19 +203,19 @@ impl Survey {
             .collect()
     }
     /// When the survey was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
     /// When the survey last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.0.updated_at.into()
     }
 }
 
 /// The survey as the holder of an invitation sees it.
 pub struct SurveyInvitation {
     pub survey: domain::feedback::Survey,
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: DateTime,
 }
 
 #[Object]
@@ -241,12 +241,12 @@ impl SurveyInvitation {
         }
     }
     /// The invitation is valid until this time.
-    async fn expires_at(&self) -> DateTime<Utc> {
+    async fn expires_at(&self) -> DateTime {
         self.expires_at
     }
     /// The survey closes at this time, if set.
-    async fn closes_at(&self) -> Option<DateTime<Utc>> {
-        self.survey.closes_at
+    async fn closes_at(&self) -> Option<DateTime> {
+        self.survey.closes_at.map(Into::into)
     }
     /// The questions in order.
     async fn questions(&self) -> Vec<SurveyQuestion> {
@@ -272,7 +272,7 @@ pub struct IssuedInvitation {
     /// The form page for this token, `{publicUrl}/s/{token}`.
     pub form_url: String,
     /// The invitation is valid until this time.
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: DateTime,
     /// Whether a live invitation of this customer was revoked to issue this one.
     pub reissued: bool,
 }
@@ -376,17 +376,17 @@ impl SurveyResponse {
         id(self.0.customer_id)
     }
     /// When it was submitted.
-    async fn submitted_at(&self) -> DateTime<Utc> {
-        self.0.submitted_at
+    async fn submitted_at(&self) -> DateTime {
+        self.0.submitted_at.into()
     }
     /// The response's CSI (0..100) over the factors it rated, weights
     /// renormalised over those factors.
     async fn csi(&self) -> Option<Decimal> {
-        self.0.csi
+        self.0.csi.map(Into::into)
     }
     /// The weighted mean factor rating on the factor set's scale.
     async fn weighted_mean(&self) -> Option<Decimal> {
-        self.0.weighted_mean
+        self.0.weighted_mean.map(Into::into)
     }
     /// The factor-set version it was answered under.
     async fn factor_set_id(&self) -> Option<ID> {
@@ -397,8 +397,8 @@ impl SurveyResponse {
         self.0.helpful_at.is_some()
     }
     /// When staff marked it helpful.
-    async fn helpful_at(&self) -> Option<DateTime<Utc>> {
-        self.0.helpful_at
+    async fn helpful_at(&self) -> Option<DateTime> {
+        self.0.helpful_at.map(Into::into)
     }
     /// On `markFeedbackHelpful`'s result: whether this call credited the
     /// helpful bonus (`CREDITED`), an earlier mark did (`ALREADY_CREDITED`)
@@ -463,7 +463,7 @@ impl QuestionResults {
     }
     /// Mean rating (rated kinds), 4 decimals.
     async fn mean(&self) -> Option<Decimal> {
-        self.0.mean
+        self.0.mean.map(Into::into)
     }
     /// Value → count: every scale value for rated kinds, every option for
     /// choice kinds (a multiple-choice answer counts once per option); empty for TEXT.
@@ -507,11 +507,11 @@ impl SurveyResults {
     }
     /// `responses / invitationsSent · 100`, 2 decimals; null without invitations.
     async fn response_rate(&self) -> Option<Decimal> {
-        self.0.response_rate
+        self.0.response_rate.map(Into::into)
     }
     /// Customer satisfaction: share of 4–5 among all RATING answers, in percent (2 decimals).
     async fn csat(&self) -> Option<Decimal> {
-        self.0.csat
+        self.0.csat.map(Into::into)
     }
     /// RATING answers counted for `csat`.
     async fn rating_answers(&self) -> i64 {
@@ -519,7 +519,7 @@ impl SurveyResults {
     }
     /// Net promoter score: % promoters (9–10) − % detractors (0–6), in percent points (−100..100).
     async fn nps(&self) -> Option<Decimal> {
-        self.0.nps
+        self.0.nps.map(Into::into)
     }
     /// NPS answers of 9–10.
     async fn promoters(&self) -> i64 {
@@ -574,12 +574,12 @@ impl FollowUp {
         self.0.status.into()
     }
     /// When the response raised it.
-    async fn opened_at(&self) -> DateTime<Utc> {
-        self.0.opened_at
+    async fn opened_at(&self) -> DateTime {
+        self.0.opened_at.into()
     }
     /// When it was resolved.
-    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
-        self.0.resolved_at
+    async fn resolved_at(&self) -> Option<DateTime> {
+        self.0.resolved_at.map(Into::into)
     }
     /// The staff user who resolved it.
     async fn resolved_by(&self) -> Option<ID> {
@@ -646,6 +646,9 @@ impl CustomerFeedback {
             .load_one(key)
             .await
             .map_err(ApiError::from)?;
-        Ok(rows.unwrap_or_default().into_iter().find_map(|r| r.csi))
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|r| r.csi.map(Into::into)))
     }
 }

@@ -76,7 +76,10 @@ impl SurveyQuery {
             .public_throttle
             .guard(&addr, services.surveys.survey_for_token(&token))
             .await?;
-        Ok(SurveyInvitation { survey, expires_at })
+        Ok(SurveyInvitation {
+            survey,
+            expires_at: expires_at.into(),
+        })
     }
 
     /// A survey's responses, newest first.

@@ -3,20 +3,31 @@
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::NaiveDate;
 
+/// How a valid value looks.
+pub const EXAMPLE: &str = "2026-02-28";
+
 /// A calendar date without time or zone, written `YYYY-MM-DD` (ISO 8601).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(pub NaiveDate);
 
-/// A calendar date without time or zone, written `YYYY-MM-DD` (ISO 8601).
-#[Scalar(name = "Date")]
+/// A calendar date without time or zone, written `YYYY-MM-DD` (ISO 8601),
+/// e.g. `2026-02-28`.
+#[Scalar(
+    name = "Date",
+    specified_by_url = "https://www.iso.org/iso-8601-date-and-time-format.html"
+)]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
             Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map(Date)
-                .map_err(|_| InputValueError::custom("expected a date like 2026-02-28")),
+                .map_err(|_| InputValueError::custom(format!("expected a date like {EXAMPLE}"))),
             _ => Err(InputValueError::expected_type(value)),
         }
+    }
+
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(s) if NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok())
     }
 
     fn to_value(&self) -> Value {
