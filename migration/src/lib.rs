@@ -18,6 +18,7 @@ mod m20261123_200002_ledger_guard_multirow;
 mod m20261123_300001_csi_versions_and_report_index;
 mod m20261123_500001_metrics_indexes;
 mod m20261123_600001_responses_by_customer_index;
+mod m20261124_230001_erasure_clears_adjustment_notes;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_600001_responses_by_customer_index::Migration),
             Box::new(m20261123_200001_ledger_maintains_balance::Migration),
             Box::new(m20261123_200002_ledger_guard_multirow::Migration),
+            Box::new(m20261124_230001_erasure_clears_adjustment_notes::Migration),
         ]
     }
 }

@@ -1560,6 +1560,9 @@ async fn the_database_itself_keeps_balance_equal_to_the_ledger(engine: Engine) {
         format!("UPDATE memberships SET balance = 1000 WHERE id = {m}"),
         format!("UPDATE memberships SET lifetime_points = 0 WHERE id = {m}"),
         format!("UPDATE ledger_entries SET delta = 500 WHERE membership_id = {m}"),
+        // An erasure may clear a note, and only that.
+        format!("UPDATE ledger_entries SET note = 'rewritten' WHERE membership_id = {m}"),
+        format!("UPDATE ledger_entries SET note = NULL, delta = 500 WHERE membership_id = {m}"),
         format!("DELETE FROM ledger_entries WHERE membership_id = {m}"),
         format!(
             "INSERT INTO ledger_entries (membership_id, delta, reason, source_key, occurred_at, created_at) \

@@ -9,6 +9,7 @@ mod authz;
 mod csi;
 mod csi_scale;
 mod customers;
+mod erasure;
 mod faults;
 mod hardening;
 mod limits;
