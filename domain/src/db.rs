@@ -144,8 +144,13 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTransaction, Db
             .then_some(SqliteTransactionMode::Immediate),
         ..TransactionOptions::default()
     };
-    let txn = db.begin_with_options(options).await?;
-    Ok(WriteTransaction { txn, _turn: turn })
+    let health = StorageHealth::of(db);
+    let txn = health.note(db.begin_with_options(options).await)?;
+    Ok(WriteTransaction {
+        txn,
+        health,
+        _turn: turn,
+    })
 }
 
 /// A write transaction, holding its writer's turn until it ends.
@@ -156,6 +161,7 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTransaction, Db
 pub struct WriteTransaction {
     // Declared first so the transaction ends before the turn passes on.
     txn: DatabaseTransaction,
+    health: Arc<StorageHealth>,
     _turn: Option<OwnedSemaphorePermit>,
 }
 
@@ -165,7 +171,11 @@ impl WriteTransaction {
     /// # Errors
     /// The database refused the commit; nothing was written.
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
+        let result = self.txn.commit().await;
+        if result.is_ok() {
+            self.health.recovered();
+        }
+        self.health.note(result)
     }
 
     /// Rolls back explicitly.
@@ -192,19 +202,19 @@ impl ConnectionTrait for WriteTransaction {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.txn.execute_raw(stmt).await
+        self.health.note(self.txn.execute_raw(stmt).await)
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.txn.execute_unprepared(sql).await
+        self.health.note(self.txn.execute_unprepared(sql).await)
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.txn.query_one_raw(stmt).await
+        self.health.note(self.txn.query_one_raw(stmt).await)
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.txn.query_all_raw(stmt).await
+        self.health.note(self.txn.query_all_raw(stmt).await)
     }
 
     fn support_returning(&self) -> bool {
@@ -255,6 +265,103 @@ fn write_gate(db: &DatabaseConnection) -> Option<Arc<WriteGate>> {
 /// Whether the database answers a trivial query.
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
+}
+
+/// Whether writes to one database currently fail on a storage fault (disk
+/// full, read-only, I/O error: [`crate::error::is_storage_fault`]). Every
+/// [`WriteTransaction`] reports here: a storage fault marks the database as
+/// failing, a successful commit clears it. Shared by every pool on the same
+/// database in this process.
+#[derive(Debug, Default)]
+pub struct StorageHealth {
+    failing: std::sync::atomic::AtomicBool,
+}
+
+static HEALTH: LazyLock<Mutex<HashMap<String, Arc<StorageHealth>>>> = LazyLock::new(Mutex::default);
+
+impl StorageHealth {
+    /// The health of `db`'s database (its SQLite file, or its PostgreSQL
+    /// server and database).
+    pub fn of(db: &DatabaseConnection) -> Arc<Self> {
+        let key = match db.get_database_backend() {
+            DatabaseBackend::Sqlite => sqlite_file(db)
+                .map(|f| format!("sqlite:{}", f.display()))
+                .unwrap_or_default(),
+            DatabaseBackend::Postgres => {
+                let o = db.get_postgres_connection_pool().connect_options();
+                format!(
+                    "postgres:{}:{}/{}",
+                    o.get_host(),
+                    o.get_port(),
+                    o.get_database().unwrap_or_default()
+                )
+            }
+            _ => String::new(),
+        };
+        HEALTH
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(key)
+            .or_default()
+            .clone()
+    }
+
+    /// Whether the last write ended in a storage fault.
+    pub fn failing(&self) -> bool {
+        self.failing.load(Ordering::SeqCst)
+    }
+
+    fn recovered(&self) {
+        self.failing.store(false, Ordering::SeqCst);
+    }
+
+    fn note<T>(&self, result: Result<T, DbErr>) -> Result<T, DbErr> {
+        if let Err(e) = &result {
+            if crate::error::is_storage_fault(e) {
+                self.failing.store(true, Ordering::SeqCst);
+            }
+        }
+        result
+    }
+}
+
+/// Whether the database can take writes: it answers, and either no write
+/// has failed on a storage fault since the last successful one, or a probe
+/// write (a write transaction that rewrites the schema version stamp,
+/// `PRAGMA user_version`, on SQLite, or takes a transaction id on
+/// PostgreSQL, and commits) succeeds now. So `/ready` turns 503 as soon as
+/// writes fail and back to 200 as soon as they succeed again.
+pub async fn ready(db: &DatabaseConnection) -> bool {
+    if !ping(db).await {
+        return false;
+    }
+    let health = StorageHealth::of(db);
+    if !health.failing() {
+        return true;
+    }
+    probe_write(db).await.is_ok()
+}
+
+async fn probe_write(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let txn = begin_write(db).await?;
+    match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            let row = txn
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Sqlite,
+                    "PRAGMA user_version",
+                ))
+                .await?;
+            let version: i64 = row.map_or(Ok(0), |r| r.try_get_by_index(0))?;
+            txn.execute_unprepared(&format!("PRAGMA user_version = {version}"))
+                .await?;
+        }
+        _ => {
+            txn.execute_unprepared("SELECT pg_current_xact_id()")
+                .await?;
+        }
+    }
+    txn.commit().await
 }
 
 /// Removes the old copies of erased values from the database's files after

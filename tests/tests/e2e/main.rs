@@ -17,4 +17,5 @@ mod loyalty;
 mod metrics;
 mod process;
 mod schema;
+mod storage_faults;
 mod surveys;
