@@ -87,26 +87,101 @@ impl From<DbErr> for DomainError {
     }
 }
 
-/// Whether a database error means "the database is not there or too busy",
-/// which clients may retry, rather than a bug.
+/// Whether a database error means "the database is not there, too busy or
+/// cannot store anything now", which clients may retry, rather than a bug.
+/// Decided by the engine's error codes, never by message text.
 fn is_unavailable(err: &DbErr) -> bool {
-    match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
-            let text = e.to_string();
-            matches!(
-                &**e,
-                sea_orm::sqlx::Error::Io(_)
-                    | sea_orm::sqlx::Error::PoolTimedOut
-                    | sea_orm::sqlx::Error::PoolClosed
-                    | sea_orm::sqlx::Error::WorkerCrashed
-            ) || text.contains("database is locked")
-                || text.contains("unable to open database")
-                || text.contains("canceling statement due to statement timeout")
-                || text.contains("terminating connection")
-        }
-        _ => false,
+    if matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
+        return true;
     }
+    let Some(e) = sqlx_error(err) else {
+        return false;
+    };
+    matches!(
+        e,
+        sea_orm::sqlx::Error::Io(_)
+            | sea_orm::sqlx::Error::PoolTimedOut
+            | sea_orm::sqlx::Error::PoolClosed
+            | sea_orm::sqlx::Error::WorkerCrashed
+    ) || match engine_code(e) {
+        Some(EngineCode::Sqlite(code)) => {
+            matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED | SQLITE_CANTOPEN)
+                || is_sqlite_storage_fault(code)
+        }
+        Some(EngineCode::Postgres(state)) => {
+            // 08: connection exception; 57014: query cancelled (statement
+            // timeout); 57P01–57P03: the server shuts down or starts.
+            state.starts_with("08")
+                || state == "57014"
+                || state.starts_with("57P")
+                || is_postgres_storage_fault(&state)
+        }
+        None => false,
+    }
+}
+
+/// Whether a database error means the storage refuses writes: disk full,
+/// read-only, I/O error (SQLite `SQLITE_FULL` 13, `SQLITE_READONLY` 8,
+/// `SQLITE_IOERR` 10 and their extended codes; PostgreSQL SQLSTATE classes 53
+/// insufficient resources and 58 system error, and 25006
+/// read_only_sql_transaction). Such an error is `SERVICE_UNAVAILABLE`, and
+/// `/ready` reports 503 until a write succeeds again (see
+/// [`crate::db::StorageHealth`]).
+pub fn is_storage_fault(err: &DbErr) -> bool {
+    match sqlx_error(err).and_then(engine_code) {
+        Some(EngineCode::Sqlite(code)) => is_sqlite_storage_fault(code),
+        Some(EngineCode::Postgres(state)) => is_postgres_storage_fault(&state),
+        None => false,
+    }
+}
+
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+const SQLITE_READONLY: i32 = 8;
+const SQLITE_IOERR: i32 = 10;
+const SQLITE_FULL: i32 = 13;
+const SQLITE_CANTOPEN: i32 = 14;
+
+fn is_sqlite_storage_fault(code: i32) -> bool {
+    matches!(code & 0xff, SQLITE_READONLY | SQLITE_IOERR | SQLITE_FULL)
+}
+
+fn is_postgres_storage_fault(state: &str) -> bool {
+    state.starts_with("53") || state.starts_with("58") || state == "25006"
+}
+
+/// A database's own error code: SQLite's extended result code, or
+/// PostgreSQL's SQLSTATE.
+enum EngineCode {
+    Sqlite(i32),
+    Postgres(String),
+}
+
+fn sqlx_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e))
+        | DbErr::Conn(RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
+    }
+}
+
+fn engine_code(err: &sea_orm::sqlx::Error) -> Option<EngineCode> {
+    let db = err.as_database_error()?;
+    if db
+        .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
+        // The extended result code, as a decimal string.
+        return db
+            .code()
+            .and_then(|c| c.parse().ok())
+            .map(EngineCode::Sqlite);
+    }
+    if let Some(pg) = db.try_downcast_ref::<sea_orm::sqlx::postgres::PgDatabaseError>() {
+        return Some(EngineCode::Postgres(pg.code().to_owned()));
+    }
+    None
 }
 
 /// Turns unique-constraint violations into `CONFLICT` where they happen.

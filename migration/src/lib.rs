@@ -20,6 +20,7 @@ mod m20261123_500001_metrics_indexes;
 mod m20261123_600001_responses_by_customer_index;
 mod m20261124_140001_login_failures_by_client;
 mod m20261124_140002_idempotency_keys_by_actor;
+mod m20261124_230001_erasure_clears_adjustment_notes;
 mod m20261127_130001_programs_enroll_on_first_purchase;
 
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_140001_login_failures_by_client::Migration),
             Box::new(m20261124_140002_idempotency_keys_by_actor::Migration),
             Box::new(m20261127_130001_programs_enroll_on_first_purchase::Migration),
+            Box::new(m20261124_230001_erasure_clears_adjustment_notes::Migration),
         ]
     }
 }

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement, Value,
 };
 use serde_json::{json, Value as Json};
 
@@ -16,6 +16,7 @@ use entity::{
 };
 
 use crate::error::{DomainError, DomainResult};
+use crate::loyalty::LedgerReason;
 
 /// The name an erased customer keeps.
 pub const ERASED_NAME: &str = "Erased customer";
@@ -138,6 +139,29 @@ pub(crate) async fn export(db: &impl ConnectionTrait, id: i64) -> DomainResult<J
     }))
 }
 
+/// SQLite's `ANALYZE` (this build keeps `sqlite_stat4`) stores sample keys of
+/// every index, among them customers' names and e-mails and tags. Once
+/// statistics exist, the two tables whose indexes hold personal values are
+/// analysed again inside the erasure's transaction, so the samples no longer
+/// hold the erased values (the old rows are zeroed by `secure_delete`).
+async fn refresh_sqlite_samples(db: &impl ConnectionTrait) -> DomainResult<()> {
+    if db.get_database_backend() != DatabaseBackend::Sqlite {
+        return Ok(());
+    }
+    let analysed = db
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'",
+        ))
+        .await?
+        .is_some();
+    if analysed {
+        db.execute_unprepared("ANALYZE customers; ANALYZE customer_tags")
+            .await?;
+    }
+    Ok(())
+}
+
 fn responses_of(id: i64) -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(survey_responses::Column::Id)
@@ -147,14 +171,22 @@ fn responses_of(id: i64) -> sea_orm::sea_query::SelectStatement {
 }
 
 /// Blanks the personal data and free texts of customer `id` inside the
-/// caller's transaction and records the erasure.
+/// caller's transaction and records the erasure. Returns the tables in which
+/// it changed or deleted rows holding personal values: their old versions
+/// are what [`crate::db::Scrubber`] removes afterwards.
 pub(crate) async fn erase(
     db: &impl ConnectionTrait,
     id: i64,
     actor_id: i64,
     now: DateTime<Utc>,
-) -> DomainResult<()> {
+) -> DomainResult<Vec<&'static str>> {
     let null_text = || Expr::value(Value::String(None));
+    let mut changed = vec!["customers"];
+    let mut note = |table: &'static str, rows: u64| {
+        if rows > 0 {
+            changed.push(table);
+        }
+    };
     customers::Entity::update_many()
         .col_expr(customers::Column::Name, Expr::value(ERASED_NAME))
         .col_expr(customers::Column::Email, null_text())
@@ -172,28 +204,59 @@ pub(crate) async fn erase(
         .filter(customers::Column::Id.eq(id))
         .exec(db)
         .await?;
-    customer_tags::Entity::delete_many()
+    let rows = customer_tags::Entity::delete_many()
         .filter(customer_tags::Column::CustomerId.eq(id))
         .exec(db)
-        .await?;
-    interactions::Entity::update_many()
+        .await?
+        .rows_affected;
+    note("customer_tags", rows);
+    let rows = interactions::Entity::update_many()
         .col_expr(interactions::Column::Summary, null_text())
         .filter(interactions::Column::CustomerId.eq(id))
+        .filter(interactions::Column::Summary.is_not_null())
         .exec(db)
-        .await?;
-    churn_events::Entity::update_many()
+        .await?
+        .rows_affected;
+    note("interactions", rows);
+    let rows = churn_events::Entity::update_many()
         .col_expr(churn_events::Column::Note, null_text())
         .filter(churn_events::Column::CustomerId.eq(id))
+        .filter(churn_events::Column::Note.is_not_null())
         .exec(db)
-        .await?;
-    costs::Entity::update_many()
+        .await?
+        .rows_affected;
+    note("churn_events", rows);
+    let rows = costs::Entity::update_many()
         .col_expr(costs::Column::Note, null_text())
         .filter(costs::Column::CustomerId.eq(id))
+        .filter(costs::Column::Note.is_not_null())
         .exec(db)
-        .await?;
+        .await?
+        .rows_affected;
+    note("costs", rows);
+    // Staff notes on manual point adjustments are free text about the
+    // customer; the entries themselves (and so every sum) stay.
+    let rows = ledger_entries::Entity::update_many()
+        .col_expr(ledger_entries::Column::Note, null_text())
+        .filter(
+            ledger_entries::Column::MembershipId.in_subquery(
+                Query::select()
+                    .column(memberships::Column::Id)
+                    .from(memberships::Entity)
+                    .and_where(memberships::Column::CustomerId.eq(id))
+                    .to_owned(),
+            ),
+        )
+        .filter(ledger_entries::Column::Reason.eq(LedgerReason::Adjustment.as_str()))
+        .filter(ledger_entries::Column::Note.is_not_null())
+        .exec(db)
+        .await?
+        .rows_affected;
+    note("ledger_entries", rows);
     // Survey free texts and follow-up notes belong to the feedback area, which
     // also revokes the customer's live invitations.
-    crate::feedback::on_customer_erased(db, id, now).await?;
+    changed.extend(crate::feedback::on_customer_erased(db, id, now).await?);
+    refresh_sqlite_samples(db).await?;
     erasures::ActiveModel {
         customer_id: Set(id),
         erased_by: Set(actor_id),
@@ -202,5 +265,5 @@ pub(crate) async fn erase(
     }
     .insert(db)
     .await?;
-    Ok(())
+    Ok(changed)
 }

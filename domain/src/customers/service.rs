@@ -1,5 +1,7 @@
 //! `CustomerService`: every customer mutation, each in one transaction.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -13,7 +15,7 @@ use super::list::{self, CustomerCursor, CustomerFilter, CustomerOrder};
 use super::money::Money;
 use super::types::*;
 use crate::auth::{Actor, Capability};
-use crate::db::begin_write;
+use crate::db::{begin_write, Scrubber};
 use crate::error::{DbResultExt, DomainError, DomainResult};
 use crate::pagination::{Page, PageRequest};
 use crate::validation::{optional_text, Email};
@@ -97,11 +99,16 @@ pub struct NewCost {
 #[derive(Clone)]
 pub struct CustomerService {
     db: DatabaseConnection,
+    /// Removes erased values' old copies from the files after an erasure.
+    scrubber: Arc<Scrubber>,
 }
 
 impl CustomerService {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            scrubber: Scrubber::new(),
+        }
     }
 
     /// The connection, for the batch functions behind the API's loaders.
@@ -488,7 +495,9 @@ impl CustomerService {
                 "occurredAt",
                 format!(
                     "must not be before the customer was acquired ({})",
-                    customer.acquired_at.to_rfc3339()
+                    customer
+                        .acquired_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
                 ),
             ));
         }
@@ -571,7 +580,10 @@ impl CustomerService {
     }
 
     /// Removes a customer's personal data and free texts, keeping ids,
-    /// amounts and dates, and records the erasure (MANAGER and ADMIN).
+    /// amounts and dates, and records the erasure (MANAGER and ADMIN). Then
+    /// removes the erased values' old copies from the database files
+    /// ([`Scrubber`]): on SQLite before it returns, on PostgreSQL in the
+    /// background.
     ///
     /// # Errors
     /// `FORBIDDEN`; `NOT_FOUND`; `CONFLICT` when already erased.
@@ -580,9 +592,10 @@ impl CustomerService {
         actor.require(Capability::EraseCustomers)?;
         let txn = begin_write(&self.db).await?;
         writable(&txn, id).await?;
-        super::privacy::erase(&txn, id, actor.user_id, Utc::now()).await?;
+        let changed = super::privacy::erase(&txn, id, actor.user_id, Utc::now()).await?;
         let customer = load(&txn, id).await?;
         txn.commit().await?;
+        self.scrubber.after_erasure(&self.db, changed).await;
         Ok(customer)
     }
 }

@@ -108,7 +108,7 @@ pub async fn responses_for_customers(
 /// Called inside `eraseCustomer`'s transaction: removes the customer's free
 /// texts (TEXT answers, follow-up notes) and revokes their live invitations.
 /// Ratings, choices, CSI values and ledger credits stay, as anonymous
-/// aggregates.
+/// aggregates. Returns the tables in which it removed free text.
 ///
 /// # Errors
 /// Database failures; the caller's transaction then rolls back.
@@ -116,13 +116,14 @@ pub async fn on_customer_erased(
     db: &impl ConnectionTrait,
     customer_id: i64,
     at: DateTime<Utc>,
-) -> DomainResult<()> {
+) -> DomainResult<Vec<&'static str>> {
+    let mut changed = Vec::new();
     let responses = sea_orm::sea_query::Query::select()
         .column(survey_responses::Column::Id)
         .from(survey_responses::Entity)
         .and_where(Expr::col(survey_responses::Column::CustomerId).eq(customer_id))
         .to_owned();
-    survey_answers::Entity::update_many()
+    let answers = survey_answers::Entity::update_many()
         .col_expr(
             survey_answers::Column::Text,
             Expr::value(Option::<String>::None),
@@ -131,14 +132,21 @@ pub async fn on_customer_erased(
         .filter(survey_answers::Column::Text.is_not_null())
         .exec(db)
         .await?;
-    follow_ups::Entity::update_many()
+    if answers.rows_affected > 0 {
+        changed.push("survey_answers");
+    }
+    let notes = follow_ups::Entity::update_many()
         .col_expr(
             follow_ups::Column::Note,
             Expr::value(Option::<String>::None),
         )
         .filter(follow_ups::Column::CustomerId.eq(customer_id))
+        .filter(follow_ups::Column::Note.is_not_null())
         .exec(db)
         .await?;
+    if notes.rows_affected > 0 {
+        changed.push("follow_ups");
+    }
     survey_invitations::Entity::update_many()
         .col_expr(survey_invitations::Column::RevokedAt, Expr::value(at))
         .filter(survey_invitations::Column::CustomerId.eq(customer_id))
@@ -146,5 +154,5 @@ pub async fn on_customer_erased(
         .filter(survey_invitations::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    Ok(())
+    Ok(changed)
 }

@@ -31,7 +31,11 @@ fn is_utc_millis(s: &str) -> bool {
 
 async fn customer(app: &TestApp, token: &str) -> String {
     let body = app
-        .graphql_as(Some(token), CREATE, json!({ "input": { "name": "Ann" } }))
+        .graphql_as(
+            Some(token),
+            CREATE,
+            json!({ "input": { "name": "Ann", "acquiredAt": "2025-01-01T00:00:00Z" } }),
+        )
         .await;
     data(&body)["createCustomer"]["id"]
         .as_str()

@@ -156,7 +156,10 @@ impl CustomerMutation {
     /// Erases a customer's personal data (MANAGER and ADMIN): name becomes
     /// "Erased customer"; e-mail, phone, birthday, locale, tags and free texts
     /// are removed; ids, amounts and dates stay so metrics and point sums are
-    /// unchanged. Who erased whom and when is recorded.
+    /// unchanged. Who erased whom and when is recorded. The old copies of the
+    /// erased values are then removed from the database files: on SQLite
+    /// before the answer, on PostgreSQL by a rewrite of the changed tables
+    /// in the background (docs/SECURITY.md, "Erasure").
     async fn erase_customer(
         &self,
         ctx: &Context<'_>,
