@@ -328,8 +328,9 @@ impl StorageHealth {
 /// Whether the database can take writes: it answers, and either no write
 /// has failed on a storage fault since the last successful one, or a probe
 /// write (a write transaction that rewrites the schema version stamp,
-/// `PRAGMA user_version`, on SQLite, or takes a transaction id on
-/// PostgreSQL, and commits) succeeds now. So `/ready` turns 503 as soon as
+/// `PRAGMA user_version`, on SQLite, or takes a transaction id in a
+/// transaction that is not read-only on PostgreSQL, and commits) succeeds
+/// now. So `/ready` turns 503 as soon as
 /// writes fail and back to 200 as soon as they succeed again.
 pub async fn ready(db: &DatabaseConnection) -> bool {
     if !ping(db).await {
@@ -357,8 +358,18 @@ async fn probe_write(db: &DatabaseConnection) -> Result<(), DbErr> {
                 .await?;
         }
         _ => {
-            txn.execute_unprepared("SELECT pg_current_xact_id()")
+            // A transaction id fails on a standby; a server or database set
+            // to read-only transactions still hands one out, so ask as well.
+            let row = txn
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT pg_current_xact_id()::text AS xid, current_setting('transaction_read_only') AS ro",
+                ))
                 .await?;
+            let read_only: String = row.map_or(Ok(String::new()), |r| r.try_get("", "ro"))?;
+            if read_only == "on" {
+                return Err(DbErr::Custom("transactions are read-only".into()));
+            }
         }
     }
     txn.commit().await

@@ -171,9 +171,10 @@ pub async fn spawn_app_with(engine: Engine, extra: &[&str]) -> TestApp {
         TEST_JWT_SECRET.to_owned(),
         "--data-dir".to_owned(),
         data_dir.display().to_string(),
-        "--db-max-connections".to_owned(),
-        "8".to_owned(),
     ];
+    if !extra.contains(&"--db-max-connections") {
+        args.extend(["--db-max-connections".to_owned(), "8".to_owned()]);
+    }
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     let cli = Cli::try_parse_from(args).expect("valid test arguments");
     let app = Application::build(cli.config)

@@ -6,6 +6,10 @@
 //! The disk is a real 8 MiB tmpfs mounted for the test (the tests run as
 //! root, as CI does); where mounting is not permitted the test says so and
 //! stops.
+//!
+//! A database that turns read-only under the running server (SQLite's
+//! `SQLITE_READONLY`, PostgreSQL's SQLSTATE 25006) is the same kind of fault,
+//! on both engines.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -19,7 +23,9 @@ use domain::auth::Role;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
 
-use crate::helpers::TEST_JWT_SECRET;
+use crate::helpers::{error_code, spawn_app_with, Engine, TEST_JWT_SECRET};
+
+on_both_engines!(a_read_only_database_makes_writes_unavailable_until_it_is_writable);
 
 /// A tmpfs mounted on a fresh directory, unmounted when dropped.
 struct SmallDisk {
@@ -227,4 +233,60 @@ async fn a_full_disk_makes_writes_unavailable_and_ready_503_until_space_returns(
     assert_eq!(customers(&db).await, before + 5);
     assert_eq!(ready(&client, &address).await, 200);
     db.close().await.ok();
+}
+
+/// The server's one connection is made read-only (SQLite `query_only`,
+/// PostgreSQL `default_transaction_read_only`): the engine then refuses every
+/// write with its read-only code, as it does for a file or server that went
+/// read-only. Writes answer `SERVICE_UNAVAILABLE` and store nothing, `/ready`
+/// says 503; once writable again, both recover without a restart.
+async fn a_read_only_database_makes_writes_unavailable_until_it_is_writable(engine: Engine) {
+    let app = spawn_app_with(engine, &["--db-max-connections", "1"]).await;
+    let token = app.login_as(Role::Admin).await;
+    let client = reqwest::Client::new();
+    let body = app
+        .graphql_as(Some(&token), CREATE, json!({ "n": "Before" }))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(ready(&client, &app.address).await, 200);
+    let before = customers(app.db()).await;
+    let (read_only, writable) = match engine {
+        Engine::Sqlite => ("PRAGMA query_only = ON", "PRAGMA query_only = OFF"),
+        Engine::Postgres => (
+            "SET default_transaction_read_only = on",
+            "SET default_transaction_read_only = off",
+        ),
+    };
+    app.db()
+        .execute_unprepared(read_only)
+        .await
+        .expect("read-only");
+
+    for n in 0..3 {
+        let body = app
+            .graphql_as(
+                Some(&token),
+                CREATE,
+                json!({ "n": format!("Read-only {n}") }),
+            )
+            .await;
+        assert_eq!(
+            error_code(&body),
+            Some("SERVICE_UNAVAILABLE"),
+            "write {n} on a read-only database: {body}"
+        );
+        assert_eq!(ready(&client, &app.address).await, 503, "/ready ({n})");
+    }
+    assert_eq!(customers(app.db()).await, before, "nothing was written");
+
+    app.db()
+        .execute_unprepared(writable)
+        .await
+        .expect("writable");
+    assert_eq!(ready(&client, &app.address).await, 200, "/ready recovers");
+    let body = app
+        .graphql_as(Some(&token), CREATE, json!({ "n": "After" }))
+        .await;
+    assert!(body["errors"].is_null(), "write after recovery: {body}");
+    assert_eq!(customers(app.db()).await, before + 1);
 }
