@@ -188,6 +188,11 @@ pub struct Config {
         global = true
     )]
     pub debug_statement_count: bool,
+
+    /// Serve Prometheus metrics at `/metrics` on the main port
+    /// (unauthenticated: expose it only to your monitoring network).
+    #[arg(long, env = "RAPPORT_METRICS", default_value_t = false, global = true)]
+    pub metrics: bool,
 }
 
 impl Config {

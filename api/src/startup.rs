@@ -158,8 +158,13 @@ fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Re
     let services = web::Data::new(services);
     let max_body = config.max_body_bytes;
     let cors = http::cors::Policy::from_config(config)?;
+    let metrics = config.metrics && http::metrics::install().is_some();
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::Condition::new(
+                metrics,
+                actix_web::middleware::from_fn(http::metrics::track),
+            ))
             .wrap(cors.middleware())
             .wrap(TracingLogger::<RedactedRootSpan>::new())
             .app_data(web::PayloadConfig::new(max_body))
@@ -181,6 +186,11 @@ fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Re
             .route("/health", web::get().to(http::health::health))
             .route("/ready", web::get().to(http::health::ready))
             .route("/s/{token}", web::get().to(http::form::survey_form))
+            .configure(|cfg| {
+                if metrics {
+                    cfg.route("/metrics", web::get().to(http::metrics::scrape));
+                }
+            })
     })
     .client_request_timeout(std::time::Duration::from_secs(10))
     .shutdown_timeout(20)

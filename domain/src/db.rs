@@ -136,7 +136,13 @@ const SLOW_STATEMENT: Duration = Duration::from_millis(500);
 /// Fails when no turn or no connection can be had in time.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTransaction, DbErr> {
     let turn = match write_gate(db) {
-        Some(gate) => Some(gate.wait().await?),
+        Some(gate) => {
+            let start = std::time::Instant::now();
+            let turn = gate.wait().await?;
+            metrics::histogram!("rapport_sqlite_write_gate_wait_seconds")
+                .record(start.elapsed().as_secs_f64());
+            Some(turn)
+        }
         None => None,
     };
     let options = TransactionOptions {

@@ -33,8 +33,10 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// attaches it can tell a request error (the document never ran: parse,
 /// shape, validation or variable failures) from an answer of an executed
 /// operation, whose `data` may be null.
+///
+/// It also keeps the name of the operation that ran, for metrics.
 #[derive(Clone, Debug, Default)]
-pub struct Execution(Arc<AtomicBool>);
+pub struct Execution(Arc<AtomicBool>, Arc<std::sync::OnceLock<String>>);
 
 impl Execution {
     /// Whether the operation began executing.
@@ -42,7 +44,15 @@ impl Execution {
         self.0.load(Ordering::Acquire)
     }
 
-    fn start(&self) {
+    /// The name of the operation that ran, if it had one.
+    pub fn operation_name(&self) -> Option<&str> {
+        self.1.get().map(String::as_str)
+    }
+
+    fn start(&self, operation_name: Option<&str>) {
+        if let Some(name) = operation_name {
+            let _ = self.1.set(name.to_owned());
+        }
         self.0.store(true, Ordering::Release);
     }
 }
@@ -161,6 +171,17 @@ impl Extension for LimitsExtension {
         } else {
             measure()?
         };
+        // A document of one named operation runs that operation whether or
+        // not the request names it; naming it here lets `execute` see it.
+        if request.operation_name.is_none() {
+            if let async_graphql::parser::types::DocumentOperations::Multiple(operations) =
+                &doc.operations
+            {
+                if let (1, Some(name)) = (operations.len(), operations.keys().next()) {
+                    request.operation_name = Some(name.to_string());
+                }
+            }
+        }
         request.set_parsed_query(doc);
         next.run(ctx, request).await
     }
@@ -172,7 +193,7 @@ impl Extension for LimitsExtension {
         next: NextExecute<'_>,
     ) -> Response {
         if let Some(execution) = ctx.data_opt::<Execution>() {
-            execution.start();
+            execution.start(operation_name);
         }
         let response = next.run(ctx, operation_name).await;
         if exceeds(&response, self.0.max_response_bytes) {

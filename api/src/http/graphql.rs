@@ -339,6 +339,53 @@ async fn execute_inner<E: Executor>(
     request: Request,
     media: MediaType,
 ) -> HttpResponse {
+    let operation = request.operation_name.clone();
+    let execution = Execution::default();
+    let (response, outcome) = run_operation(
+        schema,
+        services,
+        settings,
+        request_id,
+        req,
+        request,
+        media,
+        execution.clone(),
+    )
+    .await;
+    let name = execution.operation_name().or(operation.as_deref());
+    crate::http::metrics::record_operation(name, &outcome);
+    response
+}
+
+/// The first error's code, or `OK`.
+fn outcome_of(errors: &[ServerError]) -> String {
+    errors
+        .first()
+        .map(|error| {
+            error
+                .extensions
+                .as_ref()
+                .and_then(|e| e.get("code"))
+                .and_then(|code| match code {
+                    async_graphql::Value::String(code) => Some(code.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| code::INTERNAL.to_owned())
+        })
+        .unwrap_or_else(|| "OK".to_owned())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_operation<E: Executor>(
+    schema: &E,
+    services: &Services,
+    settings: &HttpSettings,
+    request_id: TracingRequestId,
+    req: &HttpRequest,
+    request: Request,
+    media: MediaType,
+    execution: Execution,
+) -> (HttpResponse, String) {
     let request_id = RequestId(request_id.to_string());
     let header = req
         .headers()
@@ -352,6 +399,7 @@ async fn execute_inner<E: Executor>(
             error.message = gql.message.clone();
             error.extensions = gql.extensions;
             fill_code(&mut error, Some(&request_id.0));
+            let outcome = outcome_of(std::slice::from_ref(&error));
             let mut response = request_error(media, StatusCode::UNAUTHORIZED, &[error]);
             if response.status() == StatusCode::UNAUTHORIZED {
                 response.headers_mut().insert(
@@ -359,11 +407,10 @@ async fn execute_inner<E: Executor>(
                     header::HeaderValue::from_static("Bearer error=\"invalid_token\""),
                 );
             }
-            return response;
+            return (response, outcome);
         }
     };
     let client = ClientAddr(client_addr(req));
-    let execution = Execution::default();
     let rounds = Rounds::default();
     let request = operation_data(
         request,
@@ -382,29 +429,37 @@ async fn execute_inner<E: Executor>(
             for error in &mut response.errors {
                 fill_code(error, Some(&request_id.0));
             }
+            let outcome = outcome_of(&response.errors);
             if !execution.started() && response.data == async_graphql::Value::Null {
                 // Parse, shape, validation or variable failure: the
                 // operation never ran.
-                return request_error(media, StatusCode::BAD_REQUEST, &response.errors);
+                return (
+                    request_error(media, StatusCode::BAD_REQUEST, &response.errors),
+                    outcome,
+                );
             }
-            reply(media, StatusCode::OK, &response)
+            (reply(media, StatusCode::OK, &response), outcome)
         }
         Ok(Err(_panic)) => {
             tracing::error!(request_id = %request_id.0, "resolver panicked");
-            reply(
+            let response = reply(
                 media,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &serde_json::json!({
                     "errors": [{ "message": crate::graphql::error::INTERNAL_MESSAGE,
                                  "extensions": { "code": code::INTERNAL, "requestId": request_id.0 } }]
                 }),
-            )
+            );
+            (response, code::INTERNAL.to_owned())
         }
         Err(_elapsed) => {
             let error = async_graphql::Error::new("The request took too long and was cut off.")
                 .extend_with(|_, e| e.set("code", code::TIMEOUT))
                 .into_server_error(Default::default());
-            reply(media, StatusCode::OK, &Response::from_errors(vec![error]))
+            (
+                reply(media, StatusCode::OK, &Response::from_errors(vec![error])),
+                code::TIMEOUT.to_owned(),
+            )
         }
     }
 }

@@ -7,5 +7,6 @@ pub mod form;
 pub mod graphql;
 pub mod health;
 pub mod media;
+pub mod metrics;
 pub mod request_span;
 pub mod ws;

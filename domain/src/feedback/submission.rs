@@ -450,6 +450,7 @@ impl SurveyService {
             .await?;
         }
         txn.commit().await?;
+        metrics::counter!("rapport_survey_submissions_total").increment(1);
         let stored = SurveyResponse {
             id: response.id,
             survey_id: survey.id,

@@ -403,8 +403,12 @@ impl LoyaltyService {
         actor.require(Capability::RedeemRewards)?;
         let key = IdempotencyKey::parse(key)?;
         let txn = begin_write(&self.db).await?;
-        let id = rewards::redeem(&txn, actor.user_id, membership_id, reward_id, &key).await?;
+        let (id, new) =
+            rewards::redeem(&txn, actor.user_id, membership_id, reward_id, &key).await?;
         txn.commit().await?;
+        if new {
+            metrics::counter!("rapport_redemptions_total").increment(1);
+        }
         self.load_redemption(id).await
     }
 

@@ -147,7 +147,8 @@ pub(crate) async fn rewards_of(
         .collect())
 }
 
-/// Redeems inside the caller's transaction; returns the redemption id.
+/// Redeems inside the caller's transaction; returns the redemption id and
+/// whether it is new (`false` for a replay of its idempotency key).
 ///
 /// Checks, in this order (the first that fails answers): the idempotency key
 /// (`CONFLICT` when reused with another payload), membership and reward exist
@@ -164,12 +165,12 @@ pub(crate) async fn redeem(
     membership_id: i64,
     reward_id: i64,
     key: &IdempotencyKey,
-) -> DomainResult<i64> {
+) -> DomainResult<(i64, bool)> {
     let hash = idempotency::request_hash(&format!("{membership_id}:{reward_id}"));
     if let Claim::Replay(response) =
         idempotency::claim(db, REDEEM_SCOPE, actor_id, key, &hash).await?
     {
-        return stored_id(&response, "redemptionId");
+        return Ok((stored_id(&response, "redemptionId")?, false));
     }
     let membership = memberships::Entity::find_by_id(membership_id)
         .one(db)
@@ -238,7 +239,7 @@ pub(crate) async fn redeem(
         &json!({ "redemptionId": redemption.id }),
     )
     .await?;
-    Ok(redemption.id)
+    Ok((redemption.id, true))
 }
 
 /// Adjusts inside the caller's transaction; returns the ledger entry id.

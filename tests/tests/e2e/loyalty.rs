@@ -14,6 +14,7 @@ use crate::helpers::{data, error_code, spawn_app, Engine, TestApp};
 
 on_both_engines!(
     admins_configure_programmes_and_other_roles_only_read,
+    redemptions_move_the_redemption_counter,
     bad_programme_input_is_rejected_and_nothing_is_written,
     updating_a_programme_replaces_its_tiers,
     enrolment_needs_a_manager_and_happens_once,
@@ -263,6 +264,27 @@ async fn setup(engine: Engine, overrides: Value) -> Setup {
         manager,
         program,
     }
+}
+
+/// `rapport_redemptions_total` in the process-wide metrics recorder.
+fn redemptions_counted() -> f64 {
+    let handle = api::http::metrics::install().expect("metrics recorder");
+    handle
+        .render()
+        .lines()
+        .find_map(|line| line.strip_prefix("rapport_redemptions_total "))
+        .map_or(0.0, |v| v.parse().expect("a number"))
+}
+
+async fn redemptions_move_the_redemption_counter(engine: Engine) {
+    let s = setup(engine, json!({})).await;
+    let m = member_with(&s, 100).await;
+    let reward = create_reward(&s.app, &s.admin, &s.program, 30, None).await;
+    let before = redemptions_counted();
+    let vars = json!({ "m": m, "r": reward, "k": "counted-once" });
+    let body = s.app.graphql_as(Some(&s.manager), REDEEM, vars).await;
+    assert_eq!(data(&body)["redeemReward"]["membership"]["balance"], 70);
+    assert!(redemptions_counted() >= before + 1.0);
 }
 
 /// A member with `points` credited by hand.

@@ -17,6 +17,7 @@ mod http;
 mod limits;
 mod loyalty;
 mod metrics;
+mod metrics_endpoint;
 mod process;
 mod proxies;
 mod scalars;

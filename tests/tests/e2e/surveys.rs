@@ -18,6 +18,7 @@ use crate::helpers::{data, error_code, spawn_app, spawn_app_with, Engine, TestAp
 
 on_both_engines!(
     full_flow_stores_the_response_credits_points_and_computes_csi,
+    submissions_move_the_submission_counter,
     one_token_submitted_concurrently_credits_points_once,
     bad_submissions_are_rejected_whole_and_the_token_stays_usable,
     a_hundred_thousand_answers_are_refused_and_nothing_is_stored,
@@ -289,6 +290,43 @@ async fn assert_nothing_stored(app: &TestApp, why: &str) {
 }
 
 // ---------------------------------------------------------------- tests
+
+/// `rapport_survey_submissions_total` from `/metrics` (0 when absent).
+async fn submissions_counted(app: &TestApp) -> f64 {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .expect("request sent")
+        .text()
+        .await
+        .expect("body");
+    text.lines()
+        .find_map(|line| line.strip_prefix("rapport_survey_submissions_total "))
+        .map_or(0.0, |v| v.parse().expect("a number"))
+}
+
+async fn submissions_move_the_submission_counter(engine: Engine) {
+    let app = spawn_app_with(engine, &["--metrics"]).await;
+    let f = fixture(&app).await;
+    let customer = insert_customer(&app, "Metered").await;
+    let body = app
+        .graphql_as(
+            Some(&f.admin),
+            INVITE,
+            json!({ "s": f.survey_id, "c": [customer.to_string()], "e": Utc::now() + Days::days(7) }),
+        )
+        .await;
+    let token = data(&body)["inviteToSurvey"]["invitations"][0]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let before = submissions_counted(&app).await;
+    let receipt = submit(&app, &token, f.good_answers()).await;
+    assert_eq!(data(&receipt)["submitSurveyResponse"]["pointsAwarded"], 50);
+    assert!(submissions_counted(&app).await >= before + 1.0);
+}
 
 async fn full_flow_stores_the_response_credits_points_and_computes_csi(engine: Engine) {
     let app = spawn_app(engine).await;
