@@ -11,7 +11,8 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::http::client::TrustedProxies;
 
 /// Where the server runs: `production` refuses weak settings and turns off
-/// GraphiQL, introspection and field suggestions.
+/// introspection, field suggestions and (unless `RAPPORT_GRAPHIQL=true`)
+/// GraphiQL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Environment {
     Development,
@@ -193,9 +194,26 @@ pub struct Config {
     /// (unauthenticated: expose it only to your monitoring network).
     #[arg(long, env = "RAPPORT_METRICS", default_value_t = false, global = true)]
     pub metrics: bool,
+
+    /// Serve GraphiQL at `/graphiql` (and to browsers at `GET /graphql`):
+    /// `true` or `false` [default: on in development, off in production].
+    #[arg(
+        long,
+        env = "RAPPORT_GRAPHIQL",
+        value_name = "BOOL",
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub graphiql: Option<bool>,
 }
 
 impl Config {
+    /// Whether GraphiQL is served: as set, or in development only.
+    pub fn graphiql_enabled(&self) -> bool {
+        self.graphiql
+            .unwrap_or(self.environment == Environment::Development)
+    }
+
     /// The base URL for links the server hands out.
     pub fn public_url(&self) -> String {
         self.public_url

@@ -143,7 +143,7 @@ fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Re
     )?);
     let settings = web::Data::new(HttpSettings {
         request_timeout: config.request_timeout,
-        production,
+        graphiql: config.graphiql_enabled(),
         statement_count_header: config.debug_statement_count,
     });
     let ws_settings = web::Data::new(WsSettings {
@@ -159,6 +159,7 @@ fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Re
     let max_body = config.max_body_bytes;
     let cors = http::cors::Policy::from_config(config)?;
     let metrics = config.metrics && http::metrics::install().is_some();
+    let graphiql = config.graphiql_enabled();
     let server = HttpServer::new(move || {
         App::new()
             .wrap(actix_web::middleware::Condition::new(
@@ -187,6 +188,9 @@ fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Re
             .route("/ready", web::get().to(http::health::ready))
             .route("/s/{token}", web::get().to(http::form::survey_form))
             .configure(|cfg| {
+                if graphiql {
+                    http::graphiql::routes(cfg);
+                }
                 if metrics {
                     cfg.route("/metrics", web::get().to(http::metrics::scrape));
                 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the browser tests in headless Chromium: the survey form page and CORS.
+# Runs the browser tests in headless Chromium: the survey form page, CORS and
+# GraphiQL offline (screenshots in target/browser/ or $BROWSER_OUTPUT_DIR).
 # Installs Debian's chromium + chromedriver and selenium when missing, builds the
-# `rapport` binary, then runs tests/browser/test_form.py and test_cors.py. Called from .ci/run.
+# `rapport` binary, then runs tests/browser/test_form.py, test_cors.py and test_graphiql.py. Called from .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,3 +19,4 @@ fi
 cargo build -q -p api
 python3 tests/browser/test_form.py
 python3 tests/browser/test_cors.py
+python3 tests/browser/test_graphiql.py

@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{ErrorExtensions, Executor, Request, Response, ServerError, Variables};
 use futures::FutureExt as _;
@@ -41,7 +40,9 @@ use crate::state::Services;
 #[derive(Clone, Copy, Debug)]
 pub struct HttpSettings {
     pub request_timeout: Duration,
-    pub production: bool,
+    /// Whether a browser's `GET /graphql` without a query gets GraphiQL
+    /// (`Config::graphiql_enabled`); otherwise it gets 400 `Missing query.`.
+    pub graphiql: bool,
     /// Add `x-sql-statements` (statements sent while the request ran) to
     /// every response; a benchmark aid, off by default.
     pub statement_count_header: bool,
@@ -231,7 +232,7 @@ pub async fn get<E: Executor>(
         variables,
     }) = params
     else {
-        if settings.production || !media::accepts_html(req.headers()) {
+        if !settings.graphiql || !media::accepts_html(req.headers()) {
             return error_response(
                 media,
                 StatusCode::BAD_REQUEST,
@@ -239,15 +240,7 @@ pub async fn get<E: Executor>(
                 code::BAD_USER_INPUT,
             );
         }
-        return HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .insert_header((header::VARY, "accept"))
-            .body(
-                GraphiQLSource::build()
-                    .endpoint("/graphql")
-                    .subscription_endpoint("/graphql/ws")
-                    .finish(),
-            );
+        return crate::http::graphiql::page_response(&req);
     };
     if is_mutation(&query, operation_name.as_deref()) {
         let mut response = error_response(
@@ -510,7 +503,7 @@ mod tests {
                 .app_data(web::Data::new(services))
                 .app_data(web::Data::new(HttpSettings {
                     request_timeout: Duration::from_secs(10),
-                    production: true,
+                    graphiql: false,
                     statement_count_header: false,
                 }))
                 .route(

@@ -1,9 +1,10 @@
 //! HTTP endpoints: GraphQL over HTTP, WebSocket subscriptions, health checks,
-//! the survey form page.
+//! the survey form page, GraphiQL.
 
 pub mod client;
 pub mod cors;
 pub mod form;
+pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod media;

@@ -12,6 +12,7 @@ mod csi_scale;
 mod customers;
 mod erasure;
 mod faults;
+mod graphiql;
 mod hardening;
 mod http;
 mod limits;
