@@ -38,6 +38,7 @@ from datetime import datetime, timedelta, timezone
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -172,12 +173,28 @@ class GraphiqlTest(unittest.TestCase):
     def run_operation(self, name):
         """Runs one named operation of the document: ▶, then its name in the menu."""
         self.driver.execute_script(f"{self.editor(RESULT)}.setValue('')")
-        self.driver.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
-        item = self.wait(lambda d: next(
-            (e for e in d.find_elements(By.CSS_SELECTOR, "[role=menuitem]") if e.text.strip() == name),
-            False,
-        ))
-        item.click()
+
+        def click_run(driver):
+            try:
+                driver.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
+                return True
+            except (StaleElementReferenceException, ElementClickInterceptedException):
+                return False
+
+        self.wait(click_run)
+
+        def click_item(driver):
+            # The menu may re-render while it opens: look again until a click lands.
+            try:
+                for item in driver.find_elements(By.CSS_SELECTOR, "[role=menuitem]"):
+                    if item.text.strip() == name:
+                        item.click()
+                        return True
+            except (StaleElementReferenceException, ElementClickInterceptedException):
+                pass
+            return False
+
+        self.wait(click_item)
 
     def run_and_read(self, name):
         self.run_operation(name)
