@@ -12,7 +12,9 @@ pub mod error;
 pub mod feedback;
 pub mod loyalty;
 pub mod metrics;
+pub mod money;
 pub mod pagination;
+pub(crate) mod sql;
 pub mod users;
 pub mod validation;
 

@@ -18,11 +18,11 @@ use serde::{Deserialize, Serialize};
 use entity::{churn_events, customers, interactions, purchases};
 
 use super::list::tags_for;
-use super::money::stored_to_decimal;
-use super::sql::Sql;
 use super::types::{ChurnEvent, CurrencyAmount, Customer, Interaction, Purchase, PurchaseStats};
 use crate::error::DomainResult;
+use crate::money::stored_to_decimal;
 use crate::pagination::{Direction, Page, PageRequest};
+use crate::sql::Sql;
 
 /// A position in a newest-first list: the time and the id.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -10,9 +10,9 @@ use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
 use entity::customers;
 
 use super::list::tags_for;
-use super::sql::Sql;
 use super::types::{Customer, UpcomingBirthday};
 use crate::error::{DomainError, DomainResult};
+use crate::sql::Sql;
 
 /// Longest window accepted, in days.
 pub const MAX_DAYS: i32 = 366;

@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use entity::{customer_tags, customers};
 
-use super::money::Currency;
-use super::sql::Sql;
 use super::types::{Customer, RelationshipStage, RelationshipType, Tag};
 use crate::error::{DomainError, DomainResult};
+use crate::money::Currency;
 use crate::pagination::{Direction, Page, PageRequest};
+use crate::sql::Sql;
 
 /// Longest search text accepted.
 const MAX_SEARCH_LEN: usize = 100;

@@ -12,11 +12,11 @@ use sea_orm::{
 use entity::{churn_events, costs, customer_tags, customers, interactions, purchases};
 
 use super::list::{self, CustomerCursor, CustomerFilter, CustomerOrder};
-use super::money::Money;
 use super::types::*;
 use crate::auth::{Actor, Capability};
 use crate::db::{begin_write, Scrubber};
 use crate::error::{DbResultExt, DomainError, DomainResult};
+use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
 use crate::validation::{optional_text, Email};
 

@@ -9,8 +9,8 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder};
 
 use super::model::SurveyResponse;
-use crate::customers::sql::{id_list, Sql};
 use crate::error::DomainResult;
+use crate::sql::{id_list, Sql};
 use entity::{follow_ups, survey_answers, survey_invitations, survey_responses};
 
 /// How much of each response a batch reads.

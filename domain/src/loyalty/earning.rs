@@ -19,11 +19,11 @@ use sea_orm::{
     QueryOrder, Set,
 };
 
-use crate::customers::money::stored_to_decimal;
 use crate::error::{DomainError, DomainResult};
 use crate::loyalty::ledger::{self, LedgerReason, NewEntry, MAX_ENTRY_POINTS};
 use crate::loyalty::model::{Program, Promotion};
 use crate::loyalty::programs::{self, positive_decimal, MAX_MULTIPLIER};
+use crate::money::stored_to_decimal;
 use crate::validation::{optional_text, required_text};
 use entity::{
     customer_tags, customers, ledger_entries, loyalty_programs, memberships, promotions, purchases,

@@ -10,10 +10,10 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use crate::customers::money::Currency;
 use crate::error::{DbResultExt, DomainError, DomainResult};
 use crate::loyalty::ledger::MAX_ENTRY_POINTS;
 use crate::loyalty::model::{LedgerEntry, Membership, Program};
+use crate::money::Currency;
 use crate::pagination::{Direction, Page, PageRequest};
 use crate::validation::required_text;
 use entity::{customers, ledger_entries, loyalty_programs, loyalty_tiers, memberships};
