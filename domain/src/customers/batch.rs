@@ -147,10 +147,9 @@ async fn first_rows<M: FromQueryResult>(
          ORDER BY x.{time_col} DESC, x.id DESC) AS rn FROM {table} x WHERE "
     ))
     .id_in(&format!("x.{partition_col}"), ids)
-    .push(&format!(
-        ") ranked WHERE rn <= {} ORDER BY {partition_col}, rn",
-        limit + 1
-    ));
+    .push(") ranked WHERE rn <= ")
+    .bind_count(limit.saturating_add(1))
+    .push(&format!(" ORDER BY {partition_col}, rn"));
     let rows = db.query_all_raw(sql.build()).await?;
     rows.iter()
         .map(|row| M::from_query_result(row, "").map_err(Into::into))

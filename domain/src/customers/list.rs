@@ -173,10 +173,8 @@ pub(crate) async fn list(
         sql.push("))");
     }
     let dir = if ascending { "ASC" } else { "DESC" };
-    sql.push(&format!(
-        " ORDER BY sort_key {dir}, c.id {dir} LIMIT {}",
-        page.limit + 1
-    ));
+    sql.push(&format!(" ORDER BY sort_key {dir}, c.id {dir} LIMIT "))
+        .bind_count(page.limit.saturating_add(1));
 
     let rows = db.query_all_raw(sql.build()).await?;
     let mut fetched = Vec::with_capacity(rows.len());

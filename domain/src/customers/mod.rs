@@ -7,7 +7,7 @@
 //! has `churned_at <= t` and (`reactivated_at IS NULL` or `reactivated_at > t`).
 
 pub mod batch;
-mod birthdays;
+pub(crate) mod birthdays;
 mod list;
 mod privacy;
 mod service;

@@ -18,6 +18,7 @@ use crate::db::{begin_write, Scrubber};
 use crate::error::{DbResultExt, DomainError, DomainResult};
 use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
+use crate::sql::Sql;
 use crate::validation::{optional_text, Email};
 
 /// Longest free text accepted (interaction summaries, notes).
@@ -654,10 +655,11 @@ async fn require_customer(
 /// `BEGIN IMMEDIATE` already serialises writers.
 async fn serialize_referral_changes(db: &impl ConnectionTrait) -> DomainResult<()> {
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        db.execute_unprepared(&format!(
-            "SELECT pg_advisory_xact_lock({REFERRAL_LOCK_KEY})"
-        ))
-        .await?;
+        let mut sql = Sql::new(sea_orm::DbBackend::Postgres);
+        sql.push("SELECT pg_advisory_xact_lock(")
+            .bind(REFERRAL_LOCK_KEY)
+            .push(")");
+        db.execute_raw(sql.build()).await?;
     }
     Ok(())
 }

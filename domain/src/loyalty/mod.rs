@@ -22,7 +22,6 @@ use crate::db::begin_write;
 use crate::error::DomainResult;
 use crate::pagination::{Page, PageRequest};
 
-pub use birthdays::birthdays_on;
 pub use earning::{points_credited_for, NewPromotion, PointsCredit};
 pub use idempotency::IdempotencyKey;
 pub use ledger::{LedgerReason, NewEntry};
