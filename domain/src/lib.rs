@@ -9,6 +9,7 @@ pub mod customers;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub(crate) mod events;
 pub mod feedback;
 pub mod loyalty;
 pub mod metrics;

@@ -514,9 +514,10 @@ impl CustomerService {
         .insert(&txn)
         .await
         .on_unique("this purchase (external reference) is already recorded for the customer")?;
-        crate::loyalty::on_purchase_recorded(&txn, &model).await?;
+        let purchase = Purchase::try_from(model)?;
+        crate::events::purchase_recorded(&txn, &purchase).await?;
         txn.commit().await?;
-        Purchase::try_from(model)
+        Ok(purchase)
     }
 
     /// Records an acquisition or care cost, for one customer or none.
