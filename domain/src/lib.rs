@@ -9,10 +9,13 @@ pub mod customers;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub(crate) mod events;
 pub mod feedback;
 pub mod loyalty;
 pub mod metrics;
+pub mod money;
 pub mod pagination;
+pub(crate) mod sql;
 pub mod users;
 pub mod validation;
 

@@ -1,4 +1,4 @@
-//! The [`CsiService`]: factor-set versions and their lifecycle.
+//! Factor-set versions and their lifecycle, behind [`super::CsiService`].
 //!
 //! A *family* is every version of one set; its id is the first version's id.
 //! Only a `DRAFT` changes. `publish` freezes it (the database refuses changes
@@ -16,9 +16,6 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use crate::auth::{Actor, Capability};
-use crate::csi::presets::{self, Preset};
-use crate::csi::report::{self, CsiReport, ReportQuery};
 use crate::csi::types::{
     parse_factors, parse_scale, FactorSet, FactorSetInput, FactorSetStatus, FactorSetUpdate, Label,
     NewFactor, ValidatedFactorSet,
@@ -26,12 +23,6 @@ use crate::csi::types::{
 use crate::db::begin_write;
 use crate::error::{DbResultExt, DomainError, DomainResult};
 use entity::{csi_factor_sets, csi_factors, surveys};
-
-/// CSI factor sets: configuration (ADMIN), reading and reports (everyone).
-#[derive(Clone)]
-pub struct CsiService {
-    db: DatabaseConnection,
-}
 
 const NOT_FOUND: &str = "CSI factor set";
 
@@ -42,329 +33,256 @@ fn only_drafts_change(set: &csi_factor_sets::Model) -> DomainError {
     ))
 }
 
-impl CsiService {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+/// Creates version 1 of a new set, as a `DRAFT`.
+pub(crate) async fn create(
+    db: &DatabaseConnection,
+    input: FactorSetInput,
+) -> DomainResult<FactorSet> {
+    let valid = ValidatedFactorSet::try_from(input)?;
+    let txn = begin_write(db).await?;
+    let now = Utc::now();
+    let set = csi_factor_sets::ActiveModel {
+        family_id: Set(None),
+        name: Set(valid.name.as_ref().to_owned()),
+        version: Set(1),
+        status: Set(FactorSetStatus::Draft.as_str().to_owned()),
+        scale_min: Set(valid.scale.min),
+        scale_max: Set(valid.scale.max),
+        lock_version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        published_at: Set(None),
+        ..Default::default()
     }
-
-    /// Creates version 1 of a new set, as a `DRAFT`.
-    ///
-    /// # Errors
-    /// `FORBIDDEN` unless ADMIN; `BAD_USER_INPUT` naming the field (`name`,
-    /// `scaleMin`, `scaleMax`, `factors`, `factors.<i>.key|label|weight`).
-    #[tracing::instrument(skip(self, actor, input), fields(user_id = actor.user_id))]
-    pub async fn create(&self, actor: &Actor, input: FactorSetInput) -> DomainResult<FactorSet> {
-        actor.require(Capability::ConfigureCsi)?;
-        let valid = ValidatedFactorSet::try_from(input)?;
-        let txn = begin_write(&self.db).await?;
-        let now = Utc::now();
-        let set = csi_factor_sets::ActiveModel {
-            family_id: Set(None),
-            name: Set(valid.name.as_ref().to_owned()),
-            version: Set(1),
-            status: Set(FactorSetStatus::Draft.as_str().to_owned()),
-            scale_min: Set(valid.scale.min),
-            scale_max: Set(valid.scale.max),
-            lock_version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            published_at: Set(None),
-            ..Default::default()
-        }
-        .insert(&txn)
+    .insert(&txn)
+    .await?;
+    csi_factor_sets::Entity::update_many()
+        .col_expr(csi_factor_sets::Column::FamilyId, Expr::value(set.id))
+        .filter(csi_factor_sets::Column::Id.eq(set.id))
+        .exec(&txn)
         .await?;
-        csi_factor_sets::Entity::update_many()
-            .col_expr(csi_factor_sets::Column::FamilyId, Expr::value(set.id))
-            .filter(csi_factor_sets::Column::Id.eq(set.id))
+    insert_factors(&txn, set.id, &valid.factors).await?;
+    let created = load(&txn, set.id).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Changes a `DRAFT`: name, scale, and (when given) the whole factor list.
+pub(crate) async fn update(
+    db: &DatabaseConnection,
+    id: i64,
+    update: FactorSetUpdate,
+) -> DomainResult<FactorSet> {
+    let name = update
+        .name
+        .as_deref()
+        .map(|n| Label::parse("name", n))
+        .transpose()?;
+    let factors = update.factors.as_deref().map(parse_factors).transpose()?;
+    let txn = begin_write(db).await?;
+    let current = csi_factor_sets::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound(NOT_FOUND))?;
+    if current.status != FactorSetStatus::Draft.as_str() {
+        return Err(only_drafts_change(&current));
+    }
+    if current.lock_version != update.lock_version {
+        return Err(stale(&current));
+    }
+    let scale = parse_scale(
+        update.scale_min.unwrap_or(current.scale_min),
+        update.scale_max.unwrap_or(current.scale_max),
+    )?;
+    // Compare-and-set on the lock version: of two admins saving the same
+    // draft, the second finds no row to update.
+    let updated = csi_factor_sets::Entity::update_many()
+        .col_expr(
+            csi_factor_sets::Column::Name,
+            Expr::value(name.map_or(current.name.clone(), |n| n.as_ref().to_owned())),
+        )
+        .col_expr(csi_factor_sets::Column::ScaleMin, Expr::value(scale.min))
+        .col_expr(csi_factor_sets::Column::ScaleMax, Expr::value(scale.max))
+        .col_expr(csi_factor_sets::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(
+            csi_factor_sets::Column::LockVersion,
+            Expr::col(csi_factor_sets::Column::LockVersion).add(1),
+        )
+        .filter(csi_factor_sets::Column::Id.eq(id))
+        .filter(csi_factor_sets::Column::LockVersion.eq(update.lock_version))
+        .filter(csi_factor_sets::Column::Status.eq(FactorSetStatus::Draft.as_str()))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(stale(&current));
+    }
+    if let Some(factors) = factors {
+        csi_factors::Entity::delete_many()
+            .filter(csi_factors::Column::FactorSetId.eq(id))
             .exec(&txn)
             .await?;
-        insert_factors(&txn, set.id, &valid.factors).await?;
-        let created = load(&txn, set.id).await?;
-        txn.commit().await?;
-        Ok(created)
+        insert_factors(&txn, id, &factors).await?;
     }
+    let saved = load(&txn, id).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
 
-    /// Changes a `DRAFT`: name, scale, and (when given) the whole factor list.
-    ///
-    /// # Errors
-    /// `FORBIDDEN` unless ADMIN; `NOT_FOUND`; `CONFLICT` when the version is not
-    /// a draft or `lock_version` is stale (someone saved in between);
-    /// `BAD_USER_INPUT` as for [`CsiService::create`].
-    #[tracing::instrument(skip(self, actor, update), fields(user_id = actor.user_id))]
-    pub async fn update(
-        &self,
-        actor: &Actor,
-        id: i64,
-        update: FactorSetUpdate,
-    ) -> DomainResult<FactorSet> {
-        actor.require(Capability::ConfigureCsi)?;
-        let name = update
-            .name
-            .as_deref()
-            .map(|n| Label::parse("name", n))
-            .transpose()?;
-        let factors = update.factors.as_deref().map(parse_factors).transpose()?;
-        let txn = begin_write(&self.db).await?;
-        let current = csi_factor_sets::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .ok_or(DomainError::NotFound(NOT_FOUND))?;
-        if current.status != FactorSetStatus::Draft.as_str() {
-            return Err(only_drafts_change(&current));
-        }
-        if current.lock_version != update.lock_version {
-            return Err(stale(&current));
-        }
-        let scale = parse_scale(
-            update.scale_min.unwrap_or(current.scale_min),
-            update.scale_max.unwrap_or(current.scale_max),
-        )?;
-        // Compare-and-set on the lock version: of two admins saving the same
-        // draft, the second finds no row to update.
-        let updated = csi_factor_sets::Entity::update_many()
-            .col_expr(
-                csi_factor_sets::Column::Name,
-                Expr::value(name.map_or(current.name.clone(), |n| n.as_ref().to_owned())),
-            )
-            .col_expr(csi_factor_sets::Column::ScaleMin, Expr::value(scale.min))
-            .col_expr(csi_factor_sets::Column::ScaleMax, Expr::value(scale.max))
-            .col_expr(csi_factor_sets::Column::UpdatedAt, Expr::value(Utc::now()))
-            .col_expr(
-                csi_factor_sets::Column::LockVersion,
-                Expr::col(csi_factor_sets::Column::LockVersion).add(1),
-            )
-            .filter(csi_factor_sets::Column::Id.eq(id))
-            .filter(csi_factor_sets::Column::LockVersion.eq(update.lock_version))
-            .filter(csi_factor_sets::Column::Status.eq(FactorSetStatus::Draft.as_str()))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
-            return Err(stale(&current));
-        }
-        if let Some(factors) = factors {
-            csi_factors::Entity::delete_many()
-                .filter(csi_factors::Column::FactorSetId.eq(id))
-                .exec(&txn)
-                .await?;
-            insert_factors(&txn, id, &factors).await?;
-        }
-        let saved = load(&txn, id).await?;
-        txn.commit().await?;
-        Ok(saved)
+/// Publishes a `DRAFT`: from now on it is frozen and ratings may point to it.
+pub(crate) async fn publish(db: &DatabaseConnection, id: i64) -> DomainResult<FactorSet> {
+    let txn = begin_write(db).await?;
+    let current = csi_factor_sets::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound(NOT_FOUND))?;
+    if current.status != FactorSetStatus::Draft.as_str() {
+        return Err(DomainError::conflict(format!(
+            "CSI factor set {} version {} is already {}",
+            current.id, current.version, current.status
+        )));
     }
+    let now = Utc::now();
+    let updated = csi_factor_sets::Entity::update_many()
+        .col_expr(
+            csi_factor_sets::Column::Status,
+            Expr::value(FactorSetStatus::Published.as_str()),
+        )
+        .col_expr(csi_factor_sets::Column::PublishedAt, Expr::value(now))
+        .col_expr(csi_factor_sets::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            csi_factor_sets::Column::LockVersion,
+            Expr::col(csi_factor_sets::Column::LockVersion).add(1),
+        )
+        .filter(csi_factor_sets::Column::Id.eq(id))
+        .filter(csi_factor_sets::Column::Status.eq(FactorSetStatus::Draft.as_str()))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(DomainError::conflict(
+            "the CSI factor set changed meanwhile; reload it",
+        ));
+    }
+    let published = load(&txn, id).await?;
+    txn.commit().await?;
+    Ok(published)
+}
 
-    /// Publishes a `DRAFT`: from now on it is frozen and ratings may point to it.
-    ///
-    /// # Errors
-    /// `FORBIDDEN` unless ADMIN; `NOT_FOUND`; `CONFLICT` unless it is a draft.
-    #[tracing::instrument(skip(self, actor), fields(user_id = actor.user_id))]
-    pub async fn publish(&self, actor: &Actor, id: i64) -> DomainResult<FactorSet> {
-        actor.require(Capability::ConfigureCsi)?;
-        let txn = begin_write(&self.db).await?;
-        let current = csi_factor_sets::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .ok_or(DomainError::NotFound(NOT_FOUND))?;
-        if current.status != FactorSetStatus::Draft.as_str() {
-            return Err(DomainError::conflict(format!(
-                "CSI factor set {} version {} is already {}",
-                current.id, current.version, current.status
-            )));
-        }
-        let now = Utc::now();
-        let updated = csi_factor_sets::Entity::update_many()
-            .col_expr(
-                csi_factor_sets::Column::Status,
-                Expr::value(FactorSetStatus::Published.as_str()),
-            )
-            .col_expr(csi_factor_sets::Column::PublishedAt, Expr::value(now))
-            .col_expr(csi_factor_sets::Column::UpdatedAt, Expr::value(now))
-            .col_expr(
-                csi_factor_sets::Column::LockVersion,
-                Expr::col(csi_factor_sets::Column::LockVersion).add(1),
-            )
-            .filter(csi_factor_sets::Column::Id.eq(id))
-            .filter(csi_factor_sets::Column::Status.eq(FactorSetStatus::Draft.as_str()))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
-            return Err(DomainError::conflict(
-                "the CSI factor set changed meanwhile; reload it",
-            ));
-        }
-        let published = load(&txn, id).await?;
-        txn.commit().await?;
-        Ok(published)
+/// Starts the next `DRAFT` version of a published set, copying its name,
+/// scale and factors.
+pub(crate) async fn revise(db: &DatabaseConnection, id: i64) -> DomainResult<FactorSet> {
+    let txn = begin_write(db).await?;
+    let source = load_optional(&txn, id)
+        .await?
+        .ok_or(DomainError::NotFound(NOT_FOUND))?;
+    if source.status != FactorSetStatus::Published {
+        return Err(DomainError::conflict(format!(
+            "CSI factor set {} version {} is {}; only a PUBLISHED version can be revised",
+            source.id, source.version, source.status
+        )));
     }
+    let family = csi_factor_sets::Entity::find()
+        .filter(csi_factor_sets::Column::FamilyId.eq(source.family_id))
+        .all(&txn)
+        .await?;
+    if let Some(draft) = family
+        .iter()
+        .find(|s| s.status == FactorSetStatus::Draft.as_str())
+    {
+        return Err(DomainError::conflict(format!(
+            "version {} (id {}) of this CSI factor set is already a draft; edit it instead",
+            draft.version, draft.id
+        )));
+    }
+    let next_version = family.iter().map(|s| s.version).max().unwrap_or(0) + 1;
+    let now = Utc::now();
+    let draft = csi_factor_sets::ActiveModel {
+        family_id: Set(Some(source.family_id)),
+        name: Set(source.name.clone()),
+        version: Set(next_version),
+        status: Set(FactorSetStatus::Draft.as_str().to_owned()),
+        scale_min: Set(source.scale.min),
+        scale_max: Set(source.scale.max),
+        lock_version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        published_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .on_unique("this CSI factor set already has a draft; edit it instead")?;
+    let rows = source.factors.iter().map(|f| csi_factors::ActiveModel {
+        factor_set_id: Set(draft.id),
+        key: Set(f.key.clone()),
+        label: Set(f.label.clone()),
+        weight: Set(f.weight.to_string()),
+        position: Set(f.position),
+        ..Default::default()
+    });
+    csi_factors::Entity::insert_many(rows).exec(&txn).await?;
+    let revised = load(&txn, draft.id).await?;
+    txn.commit().await?;
+    Ok(revised)
+}
 
-    /// Starts the next `DRAFT` version of a published set, copying its name,
-    /// scale and factors. A family has at most one draft at a time.
-    ///
-    /// # Errors
-    /// `FORBIDDEN` unless ADMIN; `NOT_FOUND`; `CONFLICT` unless the version is
-    /// `PUBLISHED`, or when the family already has a draft.
-    #[tracing::instrument(skip(self, actor), fields(user_id = actor.user_id))]
-    pub async fn revise(&self, actor: &Actor, id: i64) -> DomainResult<FactorSet> {
-        actor.require(Capability::ConfigureCsi)?;
-        let txn = begin_write(&self.db).await?;
-        let source = load_optional(&txn, id)
-            .await?
-            .ok_or(DomainError::NotFound(NOT_FOUND))?;
-        if source.status != FactorSetStatus::Published {
-            return Err(DomainError::conflict(format!(
-                "CSI factor set {} version {} is {}; only a PUBLISHED version can be revised",
-                source.id, source.version, source.status
-            )));
-        }
-        let family = csi_factor_sets::Entity::find()
-            .filter(csi_factor_sets::Column::FamilyId.eq(source.family_id))
-            .all(&txn)
-            .await?;
-        if let Some(draft) = family
-            .iter()
-            .find(|s| s.status == FactorSetStatus::Draft.as_str())
-        {
-            return Err(DomainError::conflict(format!(
-                "version {} (id {}) of this CSI factor set is already a draft; edit it instead",
-                draft.version, draft.id
-            )));
-        }
-        let next_version = family.iter().map(|s| s.version).max().unwrap_or(0) + 1;
-        let now = Utc::now();
-        let draft = csi_factor_sets::ActiveModel {
-            family_id: Set(Some(source.family_id)),
-            name: Set(source.name.clone()),
-            version: Set(next_version),
-            status: Set(FactorSetStatus::Draft.as_str().to_owned()),
-            scale_min: Set(source.scale.min),
-            scale_max: Set(source.scale.max),
-            lock_version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            published_at: Set(None),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .on_unique("this CSI factor set already has a draft; edit it instead")?;
-        let rows = source.factors.iter().map(|f| csi_factors::ActiveModel {
-            factor_set_id: Set(draft.id),
-            key: Set(f.key.clone()),
-            label: Set(f.label.clone()),
-            weight: Set(f.weight.to_string()),
-            position: Set(f.position),
-            ..Default::default()
-        });
-        csi_factors::Entity::insert_many(rows).exec(&txn).await?;
-        let revised = load(&txn, draft.id).await?;
-        txn.commit().await?;
-        Ok(revised)
+/// Archives every version of the set's family (drafts included).
+pub(crate) async fn archive(db: &DatabaseConnection, id: i64) -> DomainResult<FactorSet> {
+    let txn = begin_write(db).await?;
+    let set = csi_factor_sets::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound(NOT_FOUND))?;
+    let family_id = set.family_id.unwrap_or(set.id);
+    let versions: Vec<i64> = csi_factor_sets::Entity::find()
+        .select_only()
+        .column(csi_factor_sets::Column::Id)
+        .filter(csi_factor_sets::Column::FamilyId.eq(family_id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let active = surveys::Entity::find()
+        .filter(surveys::Column::FactorSetId.is_in(versions))
+        .filter(surveys::Column::Status.eq("ACTIVE"))
+        .count(&txn)
+        .await?;
+    if active > 0 {
+        return Err(DomainError::conflict(format!(
+            "{active} active survey(s) use this CSI factor set; close them before archiving it"
+        )));
     }
+    let now = Utc::now();
+    csi_factor_sets::Entity::update_many()
+        .col_expr(
+            csi_factor_sets::Column::Status,
+            Expr::value(FactorSetStatus::Archived.as_str()),
+        )
+        .col_expr(csi_factor_sets::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            csi_factor_sets::Column::LockVersion,
+            Expr::col(csi_factor_sets::Column::LockVersion).add(1),
+        )
+        .filter(csi_factor_sets::Column::FamilyId.eq(family_id))
+        .filter(csi_factor_sets::Column::Status.ne(FactorSetStatus::Archived.as_str()))
+        .exec(&txn)
+        .await?;
+    let archived = load(&txn, id).await?;
+    txn.commit().await?;
+    Ok(archived)
+}
 
-    /// Archives every version of the set's family (drafts included): the set is
-    /// retired but its history and reports stay readable. Archiving an archived
-    /// family changes nothing.
-    ///
-    /// # Errors
-    /// `FORBIDDEN` unless ADMIN; `NOT_FOUND`; `CONFLICT` while an `ACTIVE`
-    /// survey uses any version of the family.
-    #[tracing::instrument(skip(self, actor), fields(user_id = actor.user_id))]
-    pub async fn archive(&self, actor: &Actor, id: i64) -> DomainResult<FactorSet> {
-        actor.require(Capability::ConfigureCsi)?;
-        let txn = begin_write(&self.db).await?;
-        let set = csi_factor_sets::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .ok_or(DomainError::NotFound(NOT_FOUND))?;
-        let family_id = set.family_id.unwrap_or(set.id);
-        let versions: Vec<i64> = csi_factor_sets::Entity::find()
-            .select_only()
-            .column(csi_factor_sets::Column::Id)
-            .filter(csi_factor_sets::Column::FamilyId.eq(family_id))
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        let active = surveys::Entity::find()
-            .filter(surveys::Column::FactorSetId.is_in(versions))
-            .filter(surveys::Column::Status.eq("ACTIVE"))
-            .count(&txn)
-            .await?;
-        if active > 0 {
-            return Err(DomainError::conflict(format!(
-                "{active} active survey(s) use this CSI factor set; close them before archiving it"
-            )));
-        }
-        let now = Utc::now();
-        csi_factor_sets::Entity::update_many()
-            .col_expr(
-                csi_factor_sets::Column::Status,
-                Expr::value(FactorSetStatus::Archived.as_str()),
-            )
-            .col_expr(csi_factor_sets::Column::UpdatedAt, Expr::value(now))
-            .col_expr(
-                csi_factor_sets::Column::LockVersion,
-                Expr::col(csi_factor_sets::Column::LockVersion).add(1),
-            )
-            .filter(csi_factor_sets::Column::FamilyId.eq(family_id))
-            .filter(csi_factor_sets::Column::Status.ne(FactorSetStatus::Archived.as_str()))
-            .exec(&txn)
-            .await?;
-        let archived = load(&txn, id).await?;
-        txn.commit().await?;
-        Ok(archived)
+/// Every version, optionally of one status, by family then version.
+pub(crate) async fn list(
+    db: &DatabaseConnection,
+    status: Option<FactorSetStatus>,
+) -> DomainResult<Vec<FactorSet>> {
+    let mut query = csi_factor_sets::Entity::find()
+        .order_by_asc(csi_factor_sets::Column::FamilyId)
+        .order_by_asc(csi_factor_sets::Column::Version);
+    if let Some(status) = status {
+        query = query.filter(csi_factor_sets::Column::Status.eq(status.as_str()));
     }
-
-    /// Every version, optionally of one status, by family then version.
-    ///
-    /// # Errors
-    /// `FORBIDDEN` without `ReadConfiguration`; database failures.
-    pub async fn list(
-        &self,
-        actor: &Actor,
-        status: Option<FactorSetStatus>,
-    ) -> DomainResult<Vec<FactorSet>> {
-        actor.require(Capability::ReadConfiguration)?;
-        let mut query = csi_factor_sets::Entity::find()
-            .order_by_asc(csi_factor_sets::Column::FamilyId)
-            .order_by_asc(csi_factor_sets::Column::Version);
-        if let Some(status) = status {
-            query = query.filter(csi_factor_sets::Column::Status.eq(status.as_str()));
-        }
-        let sets = query.all(&self.db).await?;
-        with_factors(&self.db, sets).await
-    }
-
-    /// One version.
-    ///
-    /// # Errors
-    /// `FORBIDDEN` without `ReadConfiguration`; `NOT_FOUND`.
-    pub async fn get(&self, actor: &Actor, id: i64) -> DomainResult<FactorSet> {
-        actor.require(Capability::ReadConfiguration)?;
-        load(&self.db, id).await
-    }
-
-    /// The presets to start a set from.
-    ///
-    /// # Errors
-    /// `FORBIDDEN` without `ReadConfiguration`.
-    pub fn presets(&self, actor: &Actor) -> DomainResult<Vec<Preset>> {
-        actor.require(Capability::ReadConfiguration)?;
-        Ok(presets::all())
-    }
-
-    /// The CSI report of one version (see [`report::report`]).
-    ///
-    /// # Errors
-    /// `FORBIDDEN` without `ReadReports`; as [`report::report`].
-    pub async fn report(&self, actor: &Actor, query: ReportQuery) -> DomainResult<CsiReport> {
-        actor.require(Capability::ReadReports)?;
-        report::report(&self.db, query).await
-    }
-
-    /// The connection, for batch loaders.
-    pub fn db(&self) -> &DatabaseConnection {
-        &self.db
-    }
+    let sets = query.all(db).await?;
+    with_factors(db, sets).await
 }
 
 fn stale(current: &csi_factor_sets::Model) -> DomainError {

@@ -1,8 +1,10 @@
 //! CSI factor sets (SPEC §5): admin-configured weights, versions, and the index
 //! per response and per set of responses.
 //!
-//! - [`factor_sets`]: the [`CsiService`] (create, update, publish, revise,
-//!   archive, read) and the validated input types.
+//! - [`CsiService`] (here): the area's operations (create, update, publish,
+//!   revise, archive, read, report), each checking the actor's capability and
+//!   delegating to the topic modules below.
+//! - [`factor_sets`]: factor-set versions and their lifecycle.
 //! - [`presets`]: ready-made driver lists (ACSI) to start a set from.
 //! - [`ratings`]: storing factor ratings against a published version, and the
 //!   index of one response.
@@ -18,9 +20,135 @@ pub mod report;
 mod types;
 
 pub use compute::{CsiValue, Scale};
-pub use factor_sets::CsiService;
 pub use report::{report, CsiReport, Granularity, ReportFilter, ReportQuery};
 pub use types::{
     Factor, FactorInput, FactorKey, FactorSet, FactorSetInput, FactorSetStatus, FactorSetUpdate,
     Label, NewFactor, ValidatedFactorSet, Weight,
 };
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::{Actor, Capability};
+use crate::error::DomainResult;
+use presets::Preset;
+
+/// CSI factor sets: configuration (ADMIN), reading and reports (everyone).
+#[derive(Clone)]
+pub struct CsiService {
+    db: DatabaseConnection,
+}
+
+impl CsiService {
+    /// The service over `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// Creates version 1 of a new set, as a `DRAFT`.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` unless ADMIN; `BAD_USER_INPUT` naming the field (`name`,
+    /// `scaleMin`, `scaleMax`, `factors`, `factors.<i>.key|label|weight`).
+    #[tracing::instrument(skip(self, actor, input), fields(user_id = actor.user_id))]
+    pub async fn create(&self, actor: &Actor, input: FactorSetInput) -> DomainResult<FactorSet> {
+        actor.require(Capability::ConfigureCsi)?;
+        factor_sets::create(&self.db, input).await
+    }
+
+    /// Changes a `DRAFT`: name, scale, and (when given) the whole factor list.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` unless ADMIN; `NOT_FOUND`; `CONFLICT` when the version is not
+    /// a draft or `lock_version` is stale (someone saved in between);
+    /// `BAD_USER_INPUT` as for [`CsiService::create`].
+    #[tracing::instrument(skip(self, actor, update), fields(user_id = actor.user_id))]
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: i64,
+        update: FactorSetUpdate,
+    ) -> DomainResult<FactorSet> {
+        actor.require(Capability::ConfigureCsi)?;
+        factor_sets::update(&self.db, id, update).await
+    }
+
+    /// Publishes a `DRAFT`: from now on it is frozen and ratings may point to it.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` unless ADMIN; `NOT_FOUND`; `CONFLICT` unless it is a draft.
+    #[tracing::instrument(skip(self, actor), fields(user_id = actor.user_id))]
+    pub async fn publish(&self, actor: &Actor, id: i64) -> DomainResult<FactorSet> {
+        actor.require(Capability::ConfigureCsi)?;
+        factor_sets::publish(&self.db, id).await
+    }
+
+    /// Starts the next `DRAFT` version of a published set, copying its name,
+    /// scale and factors. A family has at most one draft at a time.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` unless ADMIN; `NOT_FOUND`; `CONFLICT` unless the version is
+    /// `PUBLISHED`, or when the family already has a draft.
+    #[tracing::instrument(skip(self, actor), fields(user_id = actor.user_id))]
+    pub async fn revise(&self, actor: &Actor, id: i64) -> DomainResult<FactorSet> {
+        actor.require(Capability::ConfigureCsi)?;
+        factor_sets::revise(&self.db, id).await
+    }
+
+    /// Archives every version of the set's family (drafts included): the set is
+    /// retired but its history and reports stay readable. Archiving an archived
+    /// family changes nothing.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` unless ADMIN; `NOT_FOUND`; `CONFLICT` while an `ACTIVE`
+    /// survey uses any version of the family.
+    #[tracing::instrument(skip(self, actor), fields(user_id = actor.user_id))]
+    pub async fn archive(&self, actor: &Actor, id: i64) -> DomainResult<FactorSet> {
+        actor.require(Capability::ConfigureCsi)?;
+        factor_sets::archive(&self.db, id).await
+    }
+
+    /// Every version, optionally of one status, by family then version.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` without `ReadConfiguration`; database failures.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        status: Option<FactorSetStatus>,
+    ) -> DomainResult<Vec<FactorSet>> {
+        actor.require(Capability::ReadConfiguration)?;
+        factor_sets::list(&self.db, status).await
+    }
+
+    /// One version.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` without `ReadConfiguration`; `NOT_FOUND`.
+    pub async fn get(&self, actor: &Actor, id: i64) -> DomainResult<FactorSet> {
+        actor.require(Capability::ReadConfiguration)?;
+        factor_sets::load(&self.db, id).await
+    }
+
+    /// The presets to start a set from.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` without `ReadConfiguration`.
+    pub fn presets(&self, actor: &Actor) -> DomainResult<Vec<Preset>> {
+        actor.require(Capability::ReadConfiguration)?;
+        Ok(presets::all())
+    }
+
+    /// The CSI report of one version (see [`report::report`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN` without `ReadReports`; as [`report::report`].
+    pub async fn report(&self, actor: &Actor, query: ReportQuery) -> DomainResult<CsiReport> {
+        actor.require(Capability::ReadReports)?;
+        report::report(&self.db, query).await
+    }
+
+    /// The connection, for batch loaders.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}

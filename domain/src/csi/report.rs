@@ -15,12 +15,13 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, Utc};
 use rust_decimal::Decimal;
-use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait};
 
 use crate::csi::compute::{self, CsiValue, Priority};
 use crate::csi::factor_sets::load;
 use crate::csi::types::FactorSet;
 use crate::error::{DomainError, DomainResult};
+use crate::sql::Sql;
 use entity::surveys;
 
 /// Most trend periods one report returns.
@@ -179,39 +180,6 @@ struct Aggregates {
     responses: HashMap<String, i64>,
 }
 
-/// Builds a statement with the engine's placeholders.
-struct Sql {
-    backend: DatabaseBackend,
-    text: String,
-    values: Vec<Value>,
-}
-
-impl Sql {
-    fn new(backend: DatabaseBackend) -> Self {
-        Self {
-            backend,
-            text: String::new(),
-            values: Vec::new(),
-        }
-    }
-
-    fn param(&mut self, value: impl Into<Value>) -> String {
-        self.values.push(value.into());
-        match self.backend {
-            DatabaseBackend::Postgres => format!("${}", self.values.len()),
-            _ => "?".to_owned(),
-        }
-    }
-
-    fn push(&mut self, text: &str) {
-        self.text.push_str(text);
-    }
-
-    fn build(self) -> Statement {
-        Statement::from_sql_and_values(self.backend, self.text, self.values)
-    }
-}
-
 /// The SQL expression naming a rating's period, as [`Granularity::label`] does.
 /// SQLite stores timestamps as RFC 3339 text in UTC; PostgreSQL as TIMESTAMPTZ.
 fn bucket_expr(backend: DatabaseBackend, granularity: Granularity) -> &'static str {
@@ -245,29 +213,28 @@ fn push_scope(
     to: NaiveDate,
     filter: &ReportFilter,
 ) {
-    let set = sql.param(factor_set_id);
-    let lo = sql.param(midnight(from));
-    let hi = sql.param(midnight(to));
-    sql.push(&format!(
-        " WHERE r.factor_set_id = {set} AND r.rated_at >= {lo} AND r.rated_at < {hi}"
-    ));
+    sql.push(" WHERE r.factor_set_id = ")
+        .bind(factor_set_id)
+        .push(" AND r.rated_at >= ")
+        .bind(midnight(from))
+        .push(" AND r.rated_at < ")
+        .bind(midnight(to));
     if let Some(tag) = &filter.tag {
-        let p = sql.param(tag.clone());
-        sql.push(&format!(
-            " AND r.customer_id IN (SELECT t.customer_id FROM customer_tags t WHERE t.tag = {p})"
-        ));
+        sql.push(" AND r.customer_id IN (SELECT t.customer_id FROM customer_tags t WHERE t.tag = ")
+            .bind(tag.clone())
+            .push(")");
     }
     if let Some(kind) = &filter.relationship_type {
-        let p = sql.param(kind.clone());
-        sql.push(&format!(
-            " AND r.customer_id IN (SELECT c.id FROM customers c WHERE c.relationship_type = {p})"
-        ));
+        sql.push(
+            " AND r.customer_id IN (SELECT c.id FROM customers c WHERE c.relationship_type = ",
+        )
+        .bind(kind.clone())
+        .push(")");
     }
     if let Some(survey) = filter.survey_id {
-        let p = sql.param(survey);
-        sql.push(&format!(
-            " AND r.response_id IN (SELECT s.id FROM survey_responses s WHERE s.survey_id = {p})"
-        ));
+        sql.push(" AND r.response_id IN (SELECT s.id FROM survey_responses s WHERE s.survey_id = ")
+            .bind(survey)
+            .push(")");
     }
 }
 
@@ -294,7 +261,7 @@ async fn aggregate(
     match bucket {
         Some(expr) => sums.push(&format!(" GROUP BY r.factor_id, {expr}")),
         None => sums.push(" GROUP BY r.factor_id"),
-    }
+    };
 
     // A response is a survey response; ratings recorded without one count
     // once per (customer, rated_at), which is how `ratings::record` stores a

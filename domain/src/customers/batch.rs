@@ -18,11 +18,11 @@ use serde::{Deserialize, Serialize};
 use entity::{churn_events, customers, interactions, purchases};
 
 use super::list::tags_for;
-use super::money::stored_to_decimal;
-use super::sql::Sql;
 use super::types::{ChurnEvent, CurrencyAmount, Customer, Interaction, Purchase, PurchaseStats};
 use crate::error::DomainResult;
+use crate::money::stored_to_decimal;
 use crate::pagination::{Direction, Page, PageRequest};
+use crate::sql::Sql;
 
 /// A position in a newest-first list: the time and the id.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -147,10 +147,9 @@ async fn first_rows<M: FromQueryResult>(
          ORDER BY x.{time_col} DESC, x.id DESC) AS rn FROM {table} x WHERE "
     ))
     .id_in(&format!("x.{partition_col}"), ids)
-    .push(&format!(
-        ") ranked WHERE rn <= {} ORDER BY {partition_col}, rn",
-        limit + 1
-    ));
+    .push(") ranked WHERE rn <= ")
+    .bind_count(limit.saturating_add(1))
+    .push(&format!(" ORDER BY {partition_col}, rn"));
     let rows = db.query_all_raw(sql.build()).await?;
     rows.iter()
         .map(|row| M::from_query_result(row, "").map_err(Into::into))

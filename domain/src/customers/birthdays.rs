@@ -1,25 +1,22 @@
-//! `upcomingBirthdays(days)`: birthdays within a window that may cross the
-//! year boundary. A 29 February birthday is celebrated on 28 February in
-//! common years.
+//! Birthdays: the one rule for when a birthday is celebrated (a 29 February
+//! birthday is celebrated on 28 February in common years), used by
+//! `upcomingBirthdays(days)` here and by loyalty's birthday bonus, and the
+//! `upcomingBirthdays` window, which may cross the year boundary.
 
 use std::collections::BTreeSet;
 
 use chrono::{Datelike, Duration, NaiveDate};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use entity::customers;
 
 use super::list::tags_for;
-use super::sql::Sql;
 use super::types::{Customer, UpcomingBirthday};
 use crate::error::{DomainError, DomainResult};
+use crate::sql::{month_day, Sql};
 
 /// Longest window accepted, in days.
 pub const MAX_DAYS: i32 = 366;
-
-fn is_leap(year: i32) -> bool {
-    NaiveDate::from_ymd_opt(year, 2, 29).is_some()
-}
 
 /// The day a birthday of `month`/`day` is celebrated in `year`.
 pub(crate) fn celebrated_on(year: i32, month: u32, day: u32) -> Option<NaiveDate> {
@@ -38,17 +35,23 @@ pub(crate) fn next_celebration(birthday: NaiveDate, today: NaiveDate) -> Option<
         .find(|d| *d >= today)
 }
 
-/// The `MM-DD` keys of the birthdays celebrated from `today` for `days` days.
-fn month_days(today: NaiveDate, days: i32) -> BTreeSet<String> {
-    let mut keys = BTreeSet::new();
-    for offset in 0..=i64::from(days) {
-        let date = today + Duration::days(offset);
-        keys.insert(date.format("%m-%d").to_string());
-        if date.month() == 2 && date.day() == 28 && !is_leap(date.year()) {
-            keys.insert("02-29".to_owned());
-        }
+/// The `MM-DD` keys of the birthdays celebrated on `date`: its own day, and
+/// 29 February where [`celebrated_on`] moves it to `date`.
+pub(crate) fn celebrated_keys(date: NaiveDate) -> Vec<String> {
+    let mut keys = vec![date.format("%m-%d").to_string()];
+    let leap_day_moved_here =
+        (date.month(), date.day()) != (2, 29) && celebrated_on(date.year(), 2, 29) == Some(date);
+    if leap_day_moved_here {
+        keys.push("02-29".to_owned());
     }
     keys
+}
+
+/// The `MM-DD` keys of the birthdays celebrated from `today` for `days` days.
+fn month_days(today: NaiveDate, days: i32) -> BTreeSet<String> {
+    (0..=i64::from(days))
+        .flat_map(|offset| celebrated_keys(today + Duration::days(offset)))
+        .collect()
 }
 
 pub(crate) async fn upcoming(
@@ -62,10 +65,7 @@ pub(crate) async fn upcoming(
     let backend = db.get_database_backend();
     let mut sql = Sql::new(backend);
     sql.push("SELECT * FROM customers WHERE birthday IS NOT NULL AND ");
-    sql.push(match backend {
-        DbBackend::Postgres => "to_char(birthday, 'MM-DD')",
-        _ => "substr(birthday, 6, 5)",
-    });
+    sql.push(&month_day(backend, "birthday"));
     sql.push(" IN (");
     for (i, key) in month_days(today, days).into_iter().enumerate() {
         if i > 0 {
@@ -131,6 +131,10 @@ mod tests {
         );
         assert!(month_days(d(2027, 2, 27), 1).contains("02-29"));
         assert!(!month_days(d(2028, 2, 27), 1).contains("02-29"));
+        assert_eq!(celebrated_keys(d(2027, 2, 28)), vec!["02-28", "02-29"]);
+        assert_eq!(celebrated_keys(d(2028, 2, 28)), vec!["02-28"]);
+        assert_eq!(celebrated_keys(d(2028, 2, 29)), vec!["02-29"]);
+        assert_eq!(celebrated_keys(d(2027, 3, 1)), vec!["03-01"]);
     }
 
     #[test]

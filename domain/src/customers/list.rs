@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use entity::{customer_tags, customers};
 
-use super::money::Currency;
-use super::sql::Sql;
 use super::types::{Customer, RelationshipStage, RelationshipType, Tag};
 use crate::error::{DomainError, DomainResult};
+use crate::money::Currency;
 use crate::pagination::{Direction, Page, PageRequest};
+use crate::sql::Sql;
 
 /// Longest search text accepted.
 const MAX_SEARCH_LEN: usize = 100;
@@ -173,10 +173,8 @@ pub(crate) async fn list(
         sql.push("))");
     }
     let dir = if ascending { "ASC" } else { "DESC" };
-    sql.push(&format!(
-        " ORDER BY sort_key {dir}, c.id {dir} LIMIT {}",
-        page.limit + 1
-    ));
+    sql.push(&format!(" ORDER BY sort_key {dir}, c.id {dir} LIMIT "))
+        .bind_count(page.limit.saturating_add(1));
 
     let rows = db.query_all_raw(sql.build()).await?;
     let mut fetched = Vec::with_capacity(rows.len());

@@ -7,21 +7,19 @@
 //! has `churned_at <= t` and (`reactivated_at IS NULL` or `reactivated_at > t`).
 
 pub mod batch;
-mod birthdays;
+pub(crate) mod birthdays;
 mod list;
-pub mod money;
 mod privacy;
 mod service;
-pub(crate) mod sql;
 mod types;
 
+pub use crate::money::{Currency, Money};
 pub use batch::{
     churn_events_for, customers_by_ids, interactions_page, interactions_page_for,
     purchase_stats_for, purchases_page, purchases_page_for, referrals_page, referrals_page_for,
     TimeCursor,
 };
 pub use list::{CustomerCursor, CustomerFilter, CustomerOrder, CustomerOrderField, SortDirection};
-pub use money::{Currency, Money};
 pub use service::{
     CustomerPatch, CustomerService, NewCost, NewCustomer, NewInteraction, NewPurchase,
 };

@@ -16,7 +16,6 @@ use entity::{
 };
 
 use crate::error::{DomainError, DomainResult};
-use crate::loyalty::LedgerReason;
 
 /// The name an erased customer keeps.
 pub const ERASED_NAME: &str = "Erased customer";
@@ -234,28 +233,10 @@ pub(crate) async fn erase(
         .await?
         .rows_affected;
     note("costs", rows);
-    // Staff notes on manual point adjustments are free text about the
-    // customer; the entries themselves (and so every sum) stay.
-    let rows = ledger_entries::Entity::update_many()
-        .col_expr(ledger_entries::Column::Note, null_text())
-        .filter(
-            ledger_entries::Column::MembershipId.in_subquery(
-                Query::select()
-                    .column(memberships::Column::Id)
-                    .from(memberships::Entity)
-                    .and_where(memberships::Column::CustomerId.eq(id))
-                    .to_owned(),
-            ),
-        )
-        .filter(ledger_entries::Column::Reason.eq(LedgerReason::Adjustment.as_str()))
-        .filter(ledger_entries::Column::Note.is_not_null())
-        .exec(db)
-        .await?
-        .rows_affected;
-    note("ledger_entries", rows);
-    // Survey free texts and follow-up notes belong to the feedback area, which
-    // also revokes the customer's live invitations.
-    changed.extend(crate::feedback::on_customer_erased(db, id, now).await?);
+    // The other areas remove what they hold about the customer (staff notes
+    // on point adjustments, survey free texts and follow-up notes) and
+    // revoke the customer's live invitations.
+    changed.extend(crate::events::customer_erased(db, id, now).await?);
     refresh_sqlite_samples(db).await?;
     erasures::ActiveModel {
         customer_id: Set(id),

@@ -12,12 +12,13 @@ use sea_orm::{
 use entity::{churn_events, costs, customer_tags, customers, interactions, purchases};
 
 use super::list::{self, CustomerCursor, CustomerFilter, CustomerOrder};
-use super::money::Money;
 use super::types::*;
 use crate::auth::{Actor, Capability};
 use crate::db::{begin_write, Scrubber};
 use crate::error::{DbResultExt, DomainError, DomainResult};
+use crate::money::Money;
 use crate::pagination::{Page, PageRequest};
+use crate::sql::Sql;
 use crate::validation::{optional_text, Email};
 
 /// Longest free text accepted (interaction summaries, notes).
@@ -513,9 +514,10 @@ impl CustomerService {
         .insert(&txn)
         .await
         .on_unique("this purchase (external reference) is already recorded for the customer")?;
-        crate::loyalty::on_purchase_recorded(&txn, &model).await?;
+        let purchase = Purchase::try_from(model)?;
+        crate::events::purchase_recorded(&txn, &purchase).await?;
         txn.commit().await?;
-        Purchase::try_from(model)
+        Ok(purchase)
     }
 
     /// Records an acquisition or care cost, for one customer or none.
@@ -654,10 +656,11 @@ async fn require_customer(
 /// `BEGIN IMMEDIATE` already serialises writers.
 async fn serialize_referral_changes(db: &impl ConnectionTrait) -> DomainResult<()> {
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        db.execute_unprepared(&format!(
-            "SELECT pg_advisory_xact_lock({REFERRAL_LOCK_KEY})"
-        ))
-        .await?;
+        let mut sql = Sql::new(sea_orm::DbBackend::Postgres);
+        sql.push("SELECT pg_advisory_xact_lock(")
+            .bind(REFERRAL_LOCK_KEY)
+            .push(")");
+        db.execute_raw(sql.build()).await?;
     }
     Ok(())
 }

@@ -436,7 +436,7 @@ impl TryFrom<entity::purchases::Model> for Purchase {
         Ok(Self {
             id: m.id,
             customer_id: m.customer_id,
-            amount: super::money::stored_to_decimal(m.amount_minor, &m.currency)?,
+            amount: crate::money::stored_to_decimal(m.amount_minor, &m.currency)?,
             currency: m.currency,
             occurred_at: m.occurred_at,
             external_ref: m.external_ref,
@@ -466,7 +466,7 @@ impl TryFrom<entity::costs::Model> for Cost {
             id: m.id,
             customer_id: m.customer_id,
             kind: m.kind.parse()?,
-            amount: super::money::stored_to_decimal(m.amount_minor, &m.currency)?,
+            amount: crate::money::stored_to_decimal(m.amount_minor, &m.currency)?,
             currency: m.currency,
             incurred_on: m.incurred_on,
             note: m.note,

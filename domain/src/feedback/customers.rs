@@ -9,8 +9,8 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder};
 
 use super::model::SurveyResponse;
-use crate::customers::sql::{id_list, Sql};
 use crate::error::DomainResult;
+use crate::sql::Sql;
 use entity::{follow_ups, survey_answers, survey_invitations, survey_responses};
 
 /// How much of each response a batch reads.
@@ -46,17 +46,18 @@ pub async fn responses_for_customers(
     // times slower. PostgreSQL walks each customer's newest entries in the
     // index (LATERAL … LIMIT); SQLite, without LATERAL, takes a grouped MAX
     // for the newest response alone (a dashboard's latest CSI) and ranks
-    // with ROW_NUMBER() for more. The limit is an integer we hold, so
-    // inlining it is safe.
+    // with ROW_NUMBER() for more.
     let backend = db.get_database_backend();
     let mut sql = Sql::new(backend);
     if backend == DbBackend::Postgres {
-        sql.push("SELECT r.id FROM unnest(CAST(")
-            .bind(id_list(customer_ids, '{', '}'))
-            .push(&format!(
-                " AS BIGINT[])) AS c(id) CROSS JOIN LATERAL (SELECT id FROM survey_responses \
-                 WHERE customer_id = c.id ORDER BY id DESC LIMIT {per_customer}) r"
-            ));
+        sql.push("SELECT r.id FROM unnest(")
+            .id_array(customer_ids)
+            .push(
+                ") AS c(id) CROSS JOIN LATERAL (SELECT id FROM survey_responses \
+                 WHERE customer_id = c.id ORDER BY id DESC LIMIT ",
+            )
+            .bind_count(per_customer)
+            .push(") r");
     } else if per_customer == 1 {
         sql.push("SELECT MAX(id) AS id FROM survey_responses WHERE ")
             .id_in("customer_id", customer_ids)
@@ -67,7 +68,8 @@ pub async fn responses_for_customers(
              FROM survey_responses WHERE ",
         )
         .id_in("customer_id", customer_ids)
-        .push(&format!(") ranked WHERE rn <= {per_customer}"));
+        .push(") ranked WHERE rn <= ")
+        .bind_count(per_customer);
     }
     let mut ids = Vec::new();
     for row in db.query_all_raw(sql.build()).await? {

@@ -8,7 +8,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    QueryOrder, QuerySelect,
 };
 
 use super::model::{QuestionKind, SurveyResponse};
@@ -20,6 +20,7 @@ use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
 use crate::loyalty::{self, LedgerReason};
 use crate::pagination::{Direction, Page, PageRequest};
+use crate::sql::Sql;
 use entity::{survey_answers, survey_invitations, survey_responses, surveys};
 
 /// What `markFeedbackHelpful` did about the survey's helpful bonus.
@@ -424,27 +425,26 @@ async fn choice_counts(
     db: &impl ConnectionTrait,
     survey_id: i64,
 ) -> DomainResult<HashMap<(i64, String), i64>> {
-    // `survey_id` is an integer we hold, so inlining it is safe.
-    let sql = match db.get_database_backend() {
-        DatabaseBackend::Postgres => format!(
+    let backend = db.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push(match backend {
+        DatabaseBackend::Postgres => {
             "SELECT a.question_id AS question_id, j.value AS choice, COUNT(*) AS n \
              FROM survey_answers a \
              CROSS JOIN LATERAL json_array_elements_text(a.choices::json) AS j(value) \
              WHERE a.choices IS NOT NULL AND a.question_id IN \
-               (SELECT id FROM survey_questions WHERE survey_id = {survey_id}) \
-             GROUP BY a.question_id, j.value"
-        ),
-        _ => format!(
+               (SELECT id FROM survey_questions WHERE survey_id = "
+        }
+        _ => {
             "SELECT a.question_id AS question_id, j.value AS choice, COUNT(*) AS n \
              FROM survey_answers a, json_each(a.choices) j \
              WHERE a.choices IS NOT NULL AND a.question_id IN \
-               (SELECT id FROM survey_questions WHERE survey_id = {survey_id}) \
-             GROUP BY a.question_id, j.value"
-        ),
-    };
-    let rows = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await?;
+               (SELECT id FROM survey_questions WHERE survey_id = "
+        }
+    })
+    .bind(survey_id)
+    .push(") GROUP BY a.question_id, j.value");
+    let rows = db.query_all_raw(sql.build()).await?;
     let mut counts = HashMap::new();
     for row in rows {
         let question: i64 = row.try_get("", "question_id")?;

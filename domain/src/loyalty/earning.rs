@@ -19,7 +19,7 @@ use sea_orm::{
     QueryOrder, Set,
 };
 
-use crate::customers::money::stored_to_decimal;
+use crate::customers::Purchase;
 use crate::error::{DomainError, DomainResult};
 use crate::loyalty::ledger::{self, LedgerReason, NewEntry, MAX_ENTRY_POINTS};
 use crate::loyalty::model::{Program, Promotion};
@@ -155,12 +155,25 @@ pub(crate) async fn promotions_of(
         .collect()
 }
 
-/// See [`crate::loyalty::on_purchase_recorded`].
+/// Credits a stored purchase row: the demo seeder replays the rows it wrote
+/// directly. Everything else credits the domain [`Purchase`] through
+/// [`credit_purchase`].
+///
+/// # Errors
+/// As [`credit_purchase`]; `INTERNAL` for a row whose currency is unknown.
 pub(crate) async fn on_purchase_recorded(
     db: &impl ConnectionTrait,
     purchase: &purchases::Model,
 ) -> DomainResult<()> {
-    if purchase.amount_minor <= 0 {
+    credit_purchase(db, &Purchase::try_from(purchase.clone())?).await
+}
+
+/// See [`crate::loyalty::on_purchase_recorded`].
+pub(crate) async fn credit_purchase(
+    db: &impl ConnectionTrait,
+    purchase: &Purchase,
+) -> DomainResult<()> {
+    if purchase.amount <= Decimal::ZERO {
         return Ok(());
     }
     let in_currency = loyalty_programs::Entity::find()
@@ -222,7 +235,7 @@ pub(crate) async fn on_purchase_recorded(
         .into_iter()
         .map(Promotion::try_from)
         .collect::<DomainResult<Vec<_>>>()?;
-    let amount = stored_to_decimal(purchase.amount_minor, &purchase.currency)?;
+    let amount = purchase.amount;
     let source = format!("purchase:{}", purchase.id);
     let referral = referral_of(db, purchase).await?;
     for member in &members {
@@ -282,7 +295,7 @@ struct Referral {
 /// (no purchase before it). The window is checked per programme.
 async fn referral_of(
     db: &impl ConnectionTrait,
-    purchase: &purchases::Model,
+    purchase: &Purchase,
 ) -> DomainResult<Option<Referral>> {
     let Some(customer) = customers::Entity::find_by_id(purchase.customer_id)
         .one(db)
@@ -323,7 +336,7 @@ async fn credit_referrer(
     db: &impl ConnectionTrait,
     program: &Program,
     referral: &Referral,
-    purchase: &purchases::Model,
+    purchase: &Purchase,
 ) -> DomainResult<()> {
     if program.referral_bonus_points <= 0 {
         return Ok(());

@@ -8,7 +8,7 @@
 //! make debits race-free — the database, not a read-then-write, decides.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, SqlErr};
 
 use crate::error::{DomainError, DomainResult};
@@ -245,4 +245,34 @@ pub async fn ensure_membership(
         .one(db)
         .await?
         .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("membership vanished")))
+}
+
+/// Blanks the notes of customer `customer_id`'s manual adjustments (in every
+/// membership); returns the number of entries changed.
+///
+/// # Errors
+/// Database failures.
+pub(crate) async fn erase_adjustment_notes(
+    db: &impl ConnectionTrait,
+    customer_id: i64,
+) -> DomainResult<u64> {
+    Ok(ledger_entries::Entity::update_many()
+        .col_expr(
+            ledger_entries::Column::Note,
+            Expr::value(sea_orm::Value::String(None)),
+        )
+        .filter(
+            ledger_entries::Column::MembershipId.in_subquery(
+                Query::select()
+                    .column(memberships::Column::Id)
+                    .from(memberships::Entity)
+                    .and_where(memberships::Column::CustomerId.eq(customer_id))
+                    .to_owned(),
+            ),
+        )
+        .filter(ledger_entries::Column::Reason.eq(LedgerReason::Adjustment.as_str()))
+        .filter(ledger_entries::Column::Note.is_not_null())
+        .exec(db)
+        .await?
+        .rows_affected)
 }

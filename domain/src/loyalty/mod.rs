@@ -22,7 +22,6 @@ use crate::db::begin_write;
 use crate::error::DomainResult;
 use crate::pagination::{Page, PageRequest};
 
-pub use birthdays::birthdays_on;
 pub use earning::{points_credited_for, NewPromotion, PointsCredit};
 pub use idempotency::IdempotencyKey;
 pub use ledger::{LedgerReason, NewEntry};
@@ -35,12 +34,12 @@ pub use programs::{
 };
 pub use rewards::{NewReward, RewardPatch};
 
-/// Called inside `recordPurchase`'s transaction once the purchase is stored:
-/// enrols the customer in every programme of the purchase's currency set to
-/// `enroll_on_first_purchase` they are not a member of, credits earning points
-/// in every programme of that currency the customer belongs to, and the
-/// referral bonus when this is the referred customer's first purchase within
-/// the window. See [`earning`].
+/// Called inside `recordPurchase`'s transaction once the purchase is stored
+/// (see `events::purchase_recorded`): enrols the customer in every
+/// programme of the purchase's currency set to `enroll_on_first_purchase` they
+/// are not a member of, credits earning points in every programme of that
+/// currency the customer belongs to, and the referral bonus when this is the
+/// referred customer's first purchase within the window. See [`earning`].
 ///
 /// # Errors
 /// `BAD_USER_INPUT` on `amount` when the points would overflow; database
@@ -48,9 +47,29 @@ pub use rewards::{NewReward, RewardPatch};
 #[tracing::instrument(skip(db, purchase), fields(purchase_id = purchase.id))]
 pub async fn on_purchase_recorded(
     db: &impl ConnectionTrait,
-    purchase: &entity::purchases::Model,
+    purchase: &crate::customers::Purchase,
 ) -> DomainResult<()> {
-    earning::on_purchase_recorded(db, purchase).await
+    earning::credit_purchase(db, purchase).await
+}
+
+/// Called inside `eraseCustomer`'s transaction (see
+/// `events::customer_erased`): removes the staff notes on the
+/// customer's manual point adjustments, which are free text about the
+/// customer. The entries themselves, and so every sum, stay. Returns the
+/// tables in which it removed free text.
+///
+/// # Errors
+/// Database failures; the caller's transaction then rolls back.
+pub async fn on_customer_erased(
+    db: &impl ConnectionTrait,
+    customer_id: i64,
+) -> DomainResult<Vec<&'static str>> {
+    let rows = ledger::erase_adjustment_notes(db, customer_id).await?;
+    Ok(if rows > 0 {
+        vec!["ledger_entries"]
+    } else {
+        Vec::new()
+    })
 }
 
 /// Credits `points` to the customer's membership of `program_id` for a source

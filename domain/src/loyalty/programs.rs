@@ -10,11 +10,12 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use crate::customers::money::Currency;
 use crate::error::{DbResultExt, DomainError, DomainResult};
 use crate::loyalty::ledger::MAX_ENTRY_POINTS;
 use crate::loyalty::model::{LedgerEntry, Membership, Program};
+use crate::money::Currency;
 use crate::pagination::{Direction, Page, PageRequest};
+use crate::sql::Sql;
 use crate::validation::required_text;
 use entity::{customers, ledger_entries, loyalty_programs, loyalty_tiers, memberships};
 
@@ -520,30 +521,21 @@ pub async fn ledger_first_pages(
     membership_ids: &[i64],
     limit: u64,
 ) -> DomainResult<HashMap<i64, Page<LedgerEntry>>> {
-    use sea_orm::{DatabaseBackend, Statement, Value};
     if membership_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let backend = db.get_database_backend();
-    let placeholder = |i: usize| match backend {
-        DatabaseBackend::Postgres => format!("${i}"),
-        _ => "?".to_owned(),
-    };
-    let list = (1..=membership_ids.len())
-        .map(placeholder)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
         "SELECT id, membership_id, delta, reason, source_key, occurred_at, expires_at, actor_id, note, created_at \
          FROM (SELECT e.*, ROW_NUMBER() OVER (PARTITION BY e.membership_id ORDER BY e.id DESC) AS rn \
-               FROM ledger_entries e WHERE e.membership_id IN ({list})) ranked \
-         WHERE rn <= {} ORDER BY membership_id, id DESC",
-        placeholder(membership_ids.len() + 1)
-    );
-    let mut values: Vec<Value> = membership_ids.iter().map(|id| Value::from(*id)).collect();
-    values.push(Value::from(i64::try_from(limit + 1).unwrap_or(i64::MAX)));
+               FROM ledger_entries e WHERE ",
+    )
+    .id_in("e.membership_id", membership_ids)
+    .push(") ranked WHERE rn <= ")
+    .bind_count(limit.saturating_add(1))
+    .push(" ORDER BY membership_id, id DESC");
     let rows = ledger_entries::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .from_raw_sql(sql.build())
         .all(db)
         .await?;
     let mut grouped: HashMap<i64, Vec<LedgerEntry>> =

@@ -56,8 +56,7 @@ pub fn average_days(total_seconds: i64, count: i64) -> Option<Decimal> {
 /// Minor-unit digits of an ISO 4217 currency (the shared money table; an
 /// unknown stored code falls back to 2).
 pub fn minor_digits(currency: &str) -> u32 {
-    crate::customers::Currency::from_stored(currency)
-        .map_or(2, crate::customers::Currency::exponent)
+    crate::money::Currency::from_stored(currency).map_or(2, crate::money::Currency::exponent)
 }
 
 /// An amount in minor units as a decimal in major units (`1250` EUR → `12.50`).

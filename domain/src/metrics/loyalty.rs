@@ -23,9 +23,9 @@ use sea_orm::ConnectionTrait;
 use super::formula::{self, percent_of};
 use super::kinds::{ChurnReason, RelationshipStage, RelationshipType};
 use super::period::{MetricsFilter, Period};
-use super::sql::{epoch_seconds, Sql};
 use super::{int, ACTIVE_IN_PERIOD};
 use crate::error::{DomainError, DomainResult};
+use crate::sql::{epoch_seconds, Params};
 
 /// Purchases from which a customer is a repeat customer.
 pub const REPEAT_PURCHASES: i64 = 2;
@@ -94,7 +94,7 @@ pub struct LoyaltyReport {
 
 async fn one(
     db: &impl ConnectionTrait,
-    sql: &Sql,
+    sql: &Params,
     text: &str,
 ) -> DomainResult<sea_orm::QueryResult> {
     db.query_one_raw(sql.statement(db.get_database_backend(), text)?)
@@ -108,7 +108,7 @@ pub(crate) async fn compute(
     filter: &MetricsFilter,
 ) -> DomainResult<LoyaltyReport> {
     let backend = db.get_database_backend();
-    let mut sql = Sql::new();
+    let mut sql = Params::new();
     period.bind(&mut sql);
     sql.bind("repeat", REPEAT_PURCHASES)
         .bind("loyal", LOYAL_PURCHASES);

@@ -16,7 +16,6 @@ pub mod period;
 mod loyalty;
 mod retention;
 mod ror;
-mod sql;
 mod value;
 
 use chrono::NaiveDate;

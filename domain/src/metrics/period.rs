@@ -8,8 +8,8 @@
 use chrono::{DateTime, Days, Months, NaiveDate, NaiveTime, Utc};
 
 use super::kinds::RelationshipType;
-use super::sql::Sql;
 use crate::error::{DomainError, DomainResult};
+use crate::sql::Params;
 
 /// Longest period accepted, in months.
 pub const MAX_PERIOD_MONTHS: u32 = 120;
@@ -60,7 +60,7 @@ impl Period {
     }
 
     /// Binds `:start`, `:end` (instants) and `:from_date`, `:to_date` (dates).
-    pub(crate) fn bind(&self, sql: &mut Sql) {
+    pub(crate) fn bind(&self, sql: &mut Params) {
         sql.bind("start", self.start())
             .bind("end", self.end())
             .bind("from_date", self.from)
@@ -159,7 +159,7 @@ impl MetricsFilter {
     }
 
     /// ` AND …` conditions on the customer alias `c`, binding `:f_*`.
-    pub(crate) fn conditions(&self, sql: &mut Sql) -> String {
+    pub(crate) fn conditions(&self, sql: &mut Params) -> String {
         let mut text = String::new();
         if let Some(tag) = &self.tag {
             sql.bind("f_tag", tag.to_lowercase());

@@ -24,9 +24,9 @@ use sea_orm::ConnectionTrait;
 
 use super::formula;
 use super::period::{MetricsFilter, Period};
-use super::sql::Sql;
 use super::{customer_at, int};
 use crate::error::{DomainError, DomainResult};
+use crate::sql::Params;
 
 /// Why there is no rate when `B = 0`.
 pub const NO_CUSTOMERS_AT_START: &str =
@@ -59,7 +59,7 @@ pub(crate) async fn compute(
     period: Period,
     filter: &MetricsFilter,
 ) -> DomainResult<RetentionRate> {
-    let mut sql = Sql::new();
+    let mut sql = Params::new();
     period.bind(&mut sql);
     let conditions = filter.conditions(&mut sql);
     // `won`: acquired before the period, not a customer at its start, and the

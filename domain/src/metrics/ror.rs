@@ -18,8 +18,8 @@ use sea_orm::ConnectionTrait;
 use super::formula;
 use super::int;
 use super::period::{MetricsFilter, Window};
-use super::sql::Sql;
 use crate::error::{DomainError, DomainResult};
+use crate::sql::Params;
 
 /// Why there is no percentage when nobody was helped.
 pub const NO_HELPED_CUSTOMERS: &str =
@@ -47,7 +47,7 @@ pub(crate) async fn compute(
     window: Window,
     filter: &MetricsFilter,
 ) -> DomainResult<ReturnOnRelationship> {
-    let mut sql = Sql::new();
+    let mut sql = Params::new();
     sql.bind("end", window.end)
         .bind("window_start", window.start)
         .bind("helped", true);

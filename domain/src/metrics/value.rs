@@ -24,9 +24,9 @@ use sea_orm::ConnectionTrait;
 
 use super::formula::{self, equal_share, money, per_customer, round_money};
 use super::period::{MetricsFilter, Period};
-use super::sql::Sql;
 use super::{int, ACTIVE_IN_PERIOD};
 use crate::error::{DomainError, DomainResult};
+use crate::sql::Params;
 
 /// Customer value in one currency.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,7 +85,7 @@ async fn active_counts(
     period: Period,
     filter: &MetricsFilter,
 ) -> DomainResult<(i64, i64)> {
-    let mut sql = Sql::new();
+    let mut sql = Params::new();
     period.bind(&mut sql);
     let conditions = filter.conditions(&mut sql);
     let text = format!(
@@ -114,7 +114,7 @@ pub(crate) async fn customer_value(
     filter: &MetricsFilter,
 ) -> DomainResult<Vec<CustomerValue>> {
     let (segment, base) = active_counts(db, period, filter).await?;
-    let mut sql = Sql::new();
+    let mut sql = Params::new();
     period.bind(&mut sql);
     let conditions = filter.conditions(&mut sql);
     let text = format!(
@@ -208,7 +208,7 @@ pub(crate) async fn most_valuable(
     let (_, base) = active_counts(db, period, &MetricsFilter::default()).await?;
 
     // Unattributed care costs per currency, shared equally by the base.
-    let mut sql = Sql::new();
+    let mut sql = Params::new();
     period.bind(&mut sql);
     let only = match currency {
         Some(code) => {
@@ -236,7 +236,7 @@ pub(crate) async fn most_valuable(
 
     // Rank by revenue − attributed care within each currency: the shared part
     // is the same for every customer, so it does not change the order.
-    let mut sql = Sql::new();
+    let mut sql = Params::new();
     period.bind(&mut sql);
     sql.bind("first", i64::from(first));
     let only_p = currency.map_or("", |_| " AND p.currency = :currency");

@@ -154,9 +154,12 @@ async fn purchase(
     .insert(&txn)
     .await
     .expect("purchase row");
-    domain::loyalty::on_purchase_recorded(&txn, &row)
-        .await
-        .expect("points credited");
+    domain::loyalty::on_purchase_recorded(
+        &txn,
+        &domain::customers::Purchase::try_from(row.clone()).expect("purchase"),
+    )
+    .await
+    .expect("points credited");
     txn.commit().await.expect("commit");
     row.id
 }
@@ -1557,9 +1560,12 @@ async fn concurrent_purchases_crossing_a_tier_both_count(engine: Engine) {
         .insert(&txn)
         .await
         .expect("purchase row");
-        domain::loyalty::on_purchase_recorded(&txn, &row)
-            .await
-            .expect("credited");
+        domain::loyalty::on_purchase_recorded(
+            &txn,
+            &domain::customers::Purchase::try_from(row.clone()).expect("purchase"),
+        )
+        .await
+        .expect("credited");
         txn.commit().await.expect("commit");
     }))
     .await;
@@ -1684,7 +1690,11 @@ async fn overflowing_points_are_rejected_and_nothing_is_written(engine: Engine) 
     .insert(&txn)
     .await
     .expect("row");
-    let err = domain::loyalty::on_purchase_recorded(&txn, &row).await;
+    let err = domain::loyalty::on_purchase_recorded(
+        &txn,
+        &domain::customers::Purchase::try_from(row.clone()).expect("purchase"),
+    )
+    .await;
     assert!(
         matches!(err, Err(domain::DomainError::Validation { ref field, .. }) if field == "amount"),
         "{err:?}"
