@@ -445,11 +445,19 @@ impl ProgramBuilder {
         );
         put(&mut input, "tiers", tiers);
         if self.referral_bonus_points != 0 {
-            put(&mut input, "referralBonusPoints", self.referral_bonus_points);
+            put(
+                &mut input,
+                "referralBonusPoints",
+                self.referral_bonus_points,
+            );
             put(&mut input, "referralWindowDays", self.referral_window_days);
         }
         if self.birthday_bonus_points != 0 {
-            put(&mut input, "birthdayBonusPoints", self.birthday_bonus_points);
+            put(
+                &mut input,
+                "birthdayBonusPoints",
+                self.birthday_bonus_points,
+            );
         }
         for (field, value) in &self.extra {
             input.insert(field.clone(), value.clone());

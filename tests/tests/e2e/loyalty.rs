@@ -1385,13 +1385,16 @@ async fn keys_stored_before_the_upgrade_still_replay(engine: Engine) {
     let now = Utc::now();
     // Inserted without reading the row back: today's entity has columns that
     // later migrations add.
-    let program_id =
-        entity::loyalty_programs::Entity::insert(ProgramBuilder::new("Club").model())
-            .exec(&db)
+    let program_id = entity::loyalty_programs::Entity::insert(ProgramBuilder::new("Club").model())
+        .exec(&db)
         .await
         .expect("program")
         .last_insert_id;
-    let customer = new_customer("Ann").model().insert(&db).await.expect("customer");
+    let customer = new_customer("Ann")
+        .model()
+        .insert(&db)
+        .await
+        .expect("customer");
     let membership = memberships::ActiveModel {
         program_id: Set(program_id),
         customer_id: Set(customer.id),
@@ -1964,7 +1967,10 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
     let id = |s: &str| s.parse::<i64>().expect("numeric id");
 
     // Dee belongs to nothing: her purchase enrols her in Club (EUR, on) only.
-    let dee = CustomerBuilder::new().name("Dee").create(&s.app, &s.manager).await;
+    let dee = CustomerBuilder::new()
+        .name("Dee")
+        .create(&s.app, &s.manager)
+        .await;
     assert_eq!(
         record(&dee, "12.34", "D-1").await,
         json!([{ "program": { "id": s.program, "name": "Club" }, "points": 12 }])
@@ -1995,7 +2001,10 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
         data(&body)["updateLoyaltyProgram"]["enrollOnFirstPurchase"],
         false
     );
-    let eve = CustomerBuilder::new().name("Eve").create(&s.app, &s.manager).await;
+    let eve = CustomerBuilder::new()
+        .name("Eve")
+        .create(&s.app, &s.manager)
+        .await;
     assert_eq!(record(&eve, "10.00", "E-1").await, json!([]));
     assert_eq!(memberships_of(id(&eve)).await, Vec::<i64>::new());
     assert!(

@@ -15,7 +15,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::fixtures::{
-    question, CreatedSurvey, CustomerBuilder, FactorSetStatus, ProgramBuilder, QuestionKind, Stage, SurveyBuilder,
+    question, CreatedSurvey, CustomerBuilder, FactorSetStatus, ProgramBuilder, QuestionKind, Stage,
+    SurveyBuilder,
 };
 use crate::helpers::{data, error_code, spawn_app, spawn_app_with, Engine, TestApp};
 
@@ -134,15 +135,35 @@ fn survey_input(set_id: i64, program_id: i64) -> Value {
         .program(program_id)
         .incentive_points(50)
         .helpful_bonus_points(20)
-        .question(question("Overall, how satisfied are you?", Rating, json!({ "required": true })))
-        .question(question("How likely are you to recommend us?", Nps, Value::Null))
+        .question(question(
+            "Overall, how satisfied are you?",
+            Rating,
+            json!({ "required": true }),
+        ))
+        .question(question(
+            "How likely are you to recommend us?",
+            Nps,
+            Value::Null,
+        ))
         .question(factor("On-time departure", "on_time"))
         .question(factor("Fast customs", "customs"))
         .question(factor("Safety", "safety"))
         .question(factor("Snacks", "snacks"))
-        .question(question("Which cabin?", SingleChoice, json!({ "options": ["Economy", "Business"] })))
-        .question(question("What did you use?", MultipleChoice, json!({ "options": ["Wifi", "Lounge", "Meals"] })))
-        .question(question("Anything else?", Text, json!({ "maxLength": 200 })))
+        .question(question(
+            "Which cabin?",
+            SingleChoice,
+            json!({ "options": ["Economy", "Business"] }),
+        ))
+        .question(question(
+            "What did you use?",
+            MultipleChoice,
+            json!({ "options": ["Wifi", "Lounge", "Meals"] }),
+        ))
+        .question(question(
+            "Anything else?",
+            Text,
+            json!({ "maxLength": 200 }),
+        ))
         .input()
 }
 
