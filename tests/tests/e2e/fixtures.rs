@@ -129,6 +129,18 @@ impl QuestionKind {
 
 // ---------------------------------------------------------------- plumbing
 
+/// An RFC 3339 timestamp (`2025-01-01T00:00:00Z`) as a UTC time.
+pub fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .expect("RFC 3339 timestamp")
+        .with_timezone(&Utc)
+}
+
+/// An ISO date (`1990-05-17`).
+pub fn day(text: &str) -> NaiveDate {
+    text.parse().expect("ISO date")
+}
+
 /// Runs a mutation as `token` that must succeed and returns its root field.
 async fn mutate(app: &TestApp, token: &str, query: &str, variables: Value, field: &str) -> Value {
     let body = app.graphql_as(Some(token), query, variables).await;
@@ -162,7 +174,7 @@ pub struct CustomerBuilder {
     stage: Option<Stage>,
     kind: Option<RelationshipType>,
     acquired_at: Option<DateTime<Utc>>,
-    referred_by: Option<i64>,
+    referred_by: Option<String>,
     marketing_consent: bool,
 }
 
@@ -245,8 +257,8 @@ impl CustomerBuilder {
     }
 
     /// The referring customer.
-    pub fn referred_by(mut self, id: i64) -> Self {
-        self.referred_by = Some(id);
+    pub fn referred_by(mut self, id: impl ToString) -> Self {
+        self.referred_by = Some(id.to_string());
         self
     }
 
@@ -284,8 +296,8 @@ impl CustomerBuilder {
         if let Some(at) = self.acquired_at {
             put(&mut input, "acquiredAt", at.to_rfc3339());
         }
-        if let Some(id) = self.referred_by {
-            put(&mut input, "referredById", id.to_string());
+        if let Some(id) = &self.referred_by {
+            put(&mut input, "referredById", id.as_str());
         }
         if self.marketing_consent {
             put(&mut input, "marketingConsent", true);
@@ -320,7 +332,10 @@ impl CustomerBuilder {
             relationship_stage: Set(self.stage.unwrap_or(Stage::Exploration).as_str().to_owned()),
             relationship_type: Set(self.kind.map(|k| k.as_str().to_owned())),
             acquired_at: Set(self.acquired_at.unwrap_or(now)),
-            referred_by_id: Set(self.referred_by),
+            referred_by_id: Set(self
+                .referred_by
+                .as_deref()
+                .map(|id| id.parse().expect("numeric referrer id"))),
             marketing_consent: Set(self.marketing_consent),
             created_at: Set(now),
             updated_at: Set(now),

@@ -1,7 +1,7 @@
 //! Relationship metrics (SPEC §7) over hand-built data sets: exact values on
 //! both engines, bad input and role access.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::Utc;
 use domain::auth::Role;
 use entity::{
     churn_events, costs, customers, interactions, ledger_entries, memberships, purchases,
@@ -11,8 +11,8 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait
 use serde_json::{json, Value};
 
 use crate::fixtures::{
-    CustomerBuilder, ProgramBuilder, PurchaseBuilder, RelationshipType, Stage, SurveyBuilder,
-    SurveyStatus,
+    at, day, CustomerBuilder, ProgramBuilder, PurchaseBuilder, RelationshipType, Stage,
+    SurveyBuilder, SurveyStatus,
 };
 use crate::helpers::{data, error_code, spawn_app, Engine, TestApp};
 
@@ -33,16 +33,6 @@ on_both_engines!(
 );
 
 // ---------------------------------------------------------------- arranging
-
-fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .expect("RFC 3339 timestamp")
-        .with_timezone(&Utc)
-}
-
-fn day(text: &str) -> NaiveDate {
-    text.parse().expect("ISO date")
-}
 
 /// A customer to insert, acquired at `acquired` (an RFC 3339 timestamp), in
 /// the EXPLORATION stage.
