@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::{data, error_code, spawn_app, spawn_app_with, Engine, TestApp};
-use crate::surveys::{fixture, insert_customer, submit};
+use crate::surveys::{ann_invited, insert_customer, submit};
 
 on_both_engines!(
     a_demoted_admins_socket_is_forbidden_on_the_next_operation,
@@ -238,9 +238,7 @@ async fn a_role_change_ends_running_subscriptions(engine: Engine) {
 async fn a_deactivated_users_subscription_ends_before_the_next_event(engine: Engine) {
     // Arrange: an agent subscribed to feedback; an invitation ready to answer.
     let app = spawn_app(engine).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, _, token) = ann_invited(&app).await;
     let agent = app.login_as(Role::Agent).await;
     let agent_id = user_id(&app, &agent).await;
     let mut ws = open(&app, &[]).await.expect("upgrade");

@@ -200,7 +200,23 @@ async fn airline_survey(app: &TestApp, admin: String, program_id: i64) -> (Value
     (survey, f)
 }
 
+/// The published survey's fixture, a new customer Ann and her invitation
+/// token.
+pub(crate) async fn ann_invited(app: &TestApp) -> (Fixture, i64, String) {
+    let f = fixture(app).await;
+    let customer = insert_customer(app, "Ann").await;
+    let token = f.invite(app, customer).await;
+    (f, customer, token)
+}
+
 impl Fixture {
+    /// Invites `customer` and submits [`Self::good_answers`], which must be
+    /// accepted.
+    pub(crate) async fn answer(&self, app: &TestApp, customer: i64) {
+        let token = self.invite(app, customer).await;
+        data(&submit(app, &token, self.good_answers()).await);
+    }
+
     /// Publishes the survey, which must become ACTIVE.
     async fn publish(&self, app: &TestApp) {
         let published = app
@@ -428,9 +444,7 @@ async fn full_flow_stores_the_response_credits_points_and_computes_csi(engine: E
 
 async fn one_token_submitted_concurrently_credits_points_once(engine: Engine) {
     let app = spawn_app(engine).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, customer, token) = ann_invited(&app).await;
     let answers = f.good_answers();
 
     let bodies =
@@ -455,9 +469,7 @@ async fn one_token_submitted_concurrently_credits_points_once(engine: Engine) {
 
 async fn bad_submissions_are_rejected_whole_and_the_token_stays_usable(engine: Engine) {
     let app = spawn_app(engine).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, _, token) = ann_invited(&app).await;
     // A question of another survey.
     let foreign = SurveyBuilder::new("Other")
         .question(question("Q", QuestionKind::Rating, Value::Null))
@@ -586,9 +598,7 @@ async fn bad_submissions_are_rejected_whole_and_the_token_stays_usable(engine: E
 async fn a_hundred_thousand_answers_are_refused_and_nothing_is_stored(engine: Engine) {
     // With a body limit large enough to reach the resolver: BAD_USER_INPUT on `answers`.
     let app = spawn_app_with(engine, &["--max-body-bytes", "20000000"]).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, _, token) = ann_invited(&app).await;
     let flood: Vec<Value> = (0..100_000)
         .map(|_| json!({ "questionId": f.q[0], "rating": 4 }))
         .collect();
@@ -601,9 +611,7 @@ async fn a_hundred_thousand_answers_are_refused_and_nothing_is_stored(engine: En
 
     // With the default limit the body itself is refused before any parsing.
     let app = spawn_app(engine).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, _, token) = ann_invited(&app).await;
     let status = app
         .client
         .post(format!("{}/graphql", app.address))
@@ -619,9 +627,7 @@ async fn a_hundred_thousand_answers_are_refused_and_nothing_is_stored(engine: En
 
 async fn sql_and_html_like_text_is_stored_literally(engine: Engine) {
     let app = spawn_app(engine).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, _, token) = ann_invited(&app).await;
     let nasty = "'); DROP TABLE surveys; --<script>alert(1)</script>&amp;";
     let body = submit(
         &app,
@@ -786,9 +792,7 @@ async fn invitations_skip_erased_churned_unknown_and_answered_customers_and_reis
 
 async fn marking_feedback_helpful_credits_the_bonus_once(engine: Engine) {
     let app = spawn_app(engine).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, customer, token) = ann_invited(&app).await;
     let receipt = submit(&app, &token, f.good_answers()).await;
     let response_id = data(&receipt)["submitSurveyResponse"]["responseId"]
         .as_str()
@@ -1349,9 +1353,7 @@ async fn survey_lifecycle_rules_are_enforced(engine: Engine) {
 
 async fn invalid_tokens_are_rate_limited_per_address(engine: Engine) {
     let app = spawn_app(engine).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, _, token) = ann_invited(&app).await;
     for attempt in 0..30 {
         let body = app
             .graphql(INVITATION, json!({ "t": format!("{attempt:0>43}") }))
@@ -1377,9 +1379,7 @@ async fn invalid_tokens_are_rate_limited_per_address(engine: Engine) {
 
 async fn feedback_received_streams_new_responses_over_websocket(engine: Engine) {
     let app = spawn_app(engine).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, customer, token) = ann_invited(&app).await;
     let agent = app.login_as(Role::Agent).await;
 
     let mut request = format!("ws://127.0.0.1:{}/graphql/ws", app.port)
@@ -1515,8 +1515,7 @@ async fn latest_responses_are_each_customers_newest_for_one_or_several(engine: E
     );
     // Ann answers the first survey, then the second; Bob only the first.
     for (f, customer) in [(&first, ann), (&first, bob), (&second, ann)] {
-        let token = f.invite(&app, customer).await;
-        data(&submit(&app, &token, f.good_answers()).await);
+        f.answer(&app, customer).await;
     }
     let surveys_of = |batch: &HashMap<i64, Vec<domain::feedback::SurveyResponse>>, c: i64| {
         batch
@@ -1558,8 +1557,7 @@ async fn customer_responses_batch_and_erasure_hook(engine: Engine) {
         insert_customer(&app, "Cid").await,
     );
     for customer in [ann, bob] {
-        let token = f.invite(&app, customer).await;
-        data(&submit(&app, &token, f.good_answers()).await);
+        f.answer(&app, customer).await;
     }
     let live = f.invite(&app, cid).await;
 
@@ -1631,8 +1629,7 @@ async fn pages_cost_a_constant_number_of_statements(engine: Engine) {
     let f = fixture(&app).await;
     for i in 0..12 {
         let customer = insert_customer(&app, &format!("C{i}")).await;
-        let token = f.invite(&app, customer).await;
-        data(&submit(&app, &token, f.good_answers()).await);
+        f.answer(&app, customer).await;
         data(&app.graphql_as(Some(&f.admin), CREATE, json!({ "input": { "title": format!("S{i}"), "questions": [{ "text": "Q", "kind": "RATING" }] } })).await);
     }
     let cost = |query: &'static str, n: i64| {
@@ -1666,8 +1663,7 @@ async fn customer_cards_show_latest_responses_in_constant_statements(engine: Eng
     for i in 0..6 {
         let customer = insert_customer(&app, &format!("R{i}")).await;
         if i % 2 == 0 {
-            let token = f.invite(&app, customer).await;
-            data(&submit(&app, &token, f.good_answers()).await);
+            f.answer(&app, customer).await;
         }
         customers.push(customer);
     }
