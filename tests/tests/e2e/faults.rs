@@ -14,6 +14,7 @@ use entity::{ledger_entries, memberships, redemptions, survey_responses};
 use sea_orm::{ConnectionTrait, Database, EntityTrait};
 use serde_json::{json, Value};
 
+use crate::fixtures::{question, CustomerBuilder, ProgramBuilder, QuestionKind, SurveyBuilder};
 use crate::helpers::{Engine, TestDatabase, TEST_JWT_SECRET};
 use crate::process::rapport_binary;
 
@@ -215,11 +216,17 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
         .expect("token")
         .to_owned();
     let admin = Some(admin.as_str());
-    let program = ok(&client, &a, admin,
+    let program = ok(
+        &client,
+        &a,
+        admin,
         "mutation($i: CreateLoyaltyProgramInput!) { createLoyaltyProgram(input: $i) { id } }",
-        json!({ "i": { "name": "Club", "currency": "EUR", "pointsPerCurrencyUnit": "1",
-                       "tiers": [{ "name": "Base", "minLifetimePoints": 0, "earnMultiplier": "1" }] } }),
-    ).await["createLoyaltyProgram"]["id"].as_str().expect("program").to_owned();
+        json!({ "i": ProgramBuilder::new("Club").input() }),
+    )
+    .await["createLoyaltyProgram"]["id"]
+        .as_str()
+        .expect("program")
+        .to_owned();
     let reward = ok(&client, &a, admin,
         "mutation($p: ID!, $c: Int!) { createReward(programId: $p, name: \"Mug\", costPoints: $c) { id } }",
         json!({ "p": program, "c": REWARD_COST }),
@@ -230,8 +237,8 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
             &client,
             &a,
             admin,
-            "mutation($n: String!) { createCustomer(input: { name: $n }) { id } }",
-            json!({ "n": format!("Customer {n}") }),
+            "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }",
+            json!({ "i": CustomerBuilder::new().name(format!("Customer {n}")).input() }),
         )
         .await["createCustomer"]["id"]
             .as_str()
@@ -254,11 +261,18 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
         ).await;
         members.push((customer, membership));
     }
-    let survey = ok(&client, &a, admin,
+    let survey = ok(
+        &client,
+        &a,
+        admin,
         "mutation($i: CreateSurveyInput!) { createSurvey(input: $i) { id questions { id } } }",
-        json!({ "i": { "title": "Quick question", "programId": program, "incentivePoints": INCENTIVE,
-                       "questions": [{ "text": "Anything else?", "kind": "TEXT", "required": true }] } }),
-    ).await;
+        json!({ "i": SurveyBuilder::new("Quick question")
+            .program(&program)
+            .incentive_points(INCENTIVE)
+            .question(question("Anything else?", QuestionKind::Text, json!({ "required": true })))
+            .input() }),
+    )
+    .await;
     let survey_id = survey["createSurvey"]["id"]
         .as_str()
         .expect("survey")

@@ -13,6 +13,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use crate::fixtures::PurchaseBuilder;
 use crate::helpers::{data, error_code, spawn_app, spawn_app_with, Engine, TestApp};
 use crate::surveys::{ann_invited, insert_customer, submit};
 
@@ -442,15 +443,11 @@ async fn customer_card_fields_answer_over_the_socket(engine: Engine) {
     for name in ["Ann", "Bob"] {
         let customer = insert_customer(&app, name).await;
         for n in 0..2 {
-            let body = app
-                .graphql_as(
-                    Some(&admin),
-                    "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { id } }",
-                    json!({ "input": { "customerId": customer.to_string(), "amount": "10.50",
-                                       "currency": "EUR", "externalRef": format!("{name}-{n}") } }),
-                )
+            PurchaseBuilder::new(customer)
+                .amount("10.50")
+                .external_ref(format!("{name}-{n}"))
+                .record(&app, &admin)
                 .await;
-            data(&body);
         }
     }
     let card = "{ customers(first: 10) { edges { node { name purchaseCount isRepeatCustomer \
