@@ -14,7 +14,9 @@ use entity::{ledger_entries, memberships, redemptions, survey_responses};
 use sea_orm::{ConnectionTrait, Database, EntityTrait};
 use serde_json::{json, Value};
 
-use crate::fixtures::{question, CustomerBuilder, ProgramBuilder, QuestionKind, SurveyBuilder};
+use crate::fixtures::{
+    question, CreatedSurvey, CustomerBuilder, ProgramBuilder, QuestionKind, SurveyBuilder,
+};
 use crate::helpers::{Engine, TestDatabase, TEST_JWT_SECRET};
 use crate::process::rapport_binary;
 
@@ -220,8 +222,8 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
         &client,
         &a,
         admin,
-        "mutation($i: CreateLoyaltyProgramInput!) { createLoyaltyProgram(input: $i) { id } }",
-        json!({ "i": ProgramBuilder::new("Club").input() }),
+        ProgramBuilder::CREATE,
+        json!({ "input": ProgramBuilder::new("Club").input() }),
     )
     .await["createLoyaltyProgram"]["id"]
         .as_str()
@@ -237,8 +239,8 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
             &client,
             &a,
             admin,
-            "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }",
-            json!({ "i": CustomerBuilder::new().name(format!("Customer {n}")).input() }),
+            CustomerBuilder::CREATE,
+            json!({ "input": CustomerBuilder::new().name(format!("Customer {n}")).input() }),
         )
         .await["createCustomer"]["id"]
             .as_str()
@@ -265,27 +267,21 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
         &client,
         &a,
         admin,
-        "mutation($i: CreateSurveyInput!) { createSurvey(input: $i) { id questions { id } } }",
-        json!({ "i": SurveyBuilder::new("Quick question")
+        SurveyBuilder::CREATE,
+        json!({ "input": SurveyBuilder::new("Quick question")
             .program(&program)
             .incentive_points(INCENTIVE)
             .question(question("Anything else?", QuestionKind::Text, json!({ "required": true })))
             .input() }),
     )
     .await;
-    let survey_id = survey["createSurvey"]["id"]
-        .as_str()
-        .expect("survey")
-        .to_owned();
-    let question = survey["createSurvey"]["questions"][0]["id"]
-        .as_str()
-        .expect("q")
-        .to_owned();
+    let survey = CreatedSurvey::from_answer(&survey["createSurvey"]);
+    let (survey_id, question) = (survey.id, survey.questions[0].clone());
     ok(
         &client,
         &a,
         admin,
-        "mutation($id: ID!) { publishSurvey(id: $id) { id } }",
+        SurveyBuilder::PUBLISH,
         json!({ "id": survey_id }),
     )
     .await;

@@ -305,14 +305,16 @@ impl CustomerBuilder {
         Value::Object(input)
     }
 
+    /// The mutation [`Self::create`] sends, with `$input` from [`Self::input`].
+    pub const CREATE: &'static str =
+        "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }";
+
     /// Creates the customer with `createCustomer` as `token`; returns its id.
     pub async fn create(&self, app: &TestApp, token: &str) -> String {
-        const CREATE: &str =
-            "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }";
         let created = mutate(
             app,
             token,
-            CREATE,
+            Self::CREATE,
             json!({ "input": self.input() }),
             "createCustomer",
         )
@@ -480,14 +482,16 @@ impl ProgramBuilder {
         Value::Object(input)
     }
 
+    /// The mutation [`Self::create`] sends, with `$input` from [`Self::input`].
+    pub const CREATE: &'static str = "mutation($input: CreateLoyaltyProgramInput!) { createLoyaltyProgram(input: $input) { id } }";
+
     /// Creates the programme with `createLoyaltyProgram` as `token` (an
     /// admin); returns its id.
     pub async fn create(&self, app: &TestApp, token: &str) -> String {
-        const CREATE: &str = "mutation($input: CreateLoyaltyProgramInput!) { createLoyaltyProgram(input: $input) { id } }";
         let created = mutate(
             app,
             token,
-            CREATE,
+            Self::CREATE,
             json!({ "input": self.input() }),
             "createLoyaltyProgram",
         )
@@ -631,13 +635,18 @@ impl SurveyBuilder {
         Value::Object(input)
     }
 
+    /// The mutation [`Self::create`] sends, with `$input` from [`Self::input`].
+    pub const CREATE: &'static str = "mutation($input: CreateSurveyInput!) { createSurvey(input: $input) { id questions { id } } }";
+
+    /// The mutation [`Self::publish`] sends, with the survey's `$id`.
+    pub const PUBLISH: &'static str = "mutation($id: ID!) { publishSurvey(id: $id) { id } }";
+
     /// Creates the survey with `createSurvey` as `token`.
     pub async fn create(&self, app: &TestApp, token: &str) -> CreatedSurvey {
-        const CREATE: &str = "mutation($input: CreateSurveyInput!) { createSurvey(input: $input) { id questions { id } } }";
         let created = mutate(
             app,
             token,
-            CREATE,
+            Self::CREATE,
             json!({ "input": self.input() }),
             "createSurvey",
         )
@@ -647,12 +656,11 @@ impl SurveyBuilder {
 
     /// Creates the survey and publishes it with `publishSurvey`.
     pub async fn publish(&self, app: &TestApp, token: &str) -> CreatedSurvey {
-        const PUBLISH: &str = "mutation($id: ID!) { publishSurvey(id: $id) { id } }";
         let survey = self.create(app, token).await;
         mutate(
             app,
             token,
-            PUBLISH,
+            Self::PUBLISH,
             json!({ "id": survey.id }),
             "publishSurvey",
         )
@@ -772,14 +780,16 @@ impl PurchaseBuilder {
         input
     }
 
+    /// The mutation [`Self::record`] sends, with `$input` from [`Self::input`].
+    pub const RECORD: &'static str =
+        "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { id } }";
+
     /// Records the purchase with `recordPurchase` as `token`; returns its id.
     pub async fn record(&self, app: &TestApp, token: &str) -> String {
-        const RECORD: &str =
-            "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { id } }";
         let recorded = mutate(
             app,
             token,
-            RECORD,
+            Self::RECORD,
             json!({ "input": self.input() }),
             "recordPurchase",
         )

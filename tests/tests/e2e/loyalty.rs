@@ -1763,9 +1763,6 @@ async fn a_page_of_members_with_ledgers_costs_the_same_for_3_or_25(engine: Engin
     assert_eq!(few, many, "statements do not grow with the page size");
 }
 
-const RECORD_PURCHASE: &str =
-    "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { id } }";
-
 async fn recording_a_purchase_over_http_credits_points_and_the_referrer(engine: Engine) {
     let s = setup(engine, json!({ "pointsPerCurrencyUnit": "2" })).await;
     let agent = s.app.login_as(Role::Agent).await;
@@ -1791,8 +1788,12 @@ async fn recording_a_purchase_over_http_credits_points_and_the_referrer(engine: 
         let app = &s.app;
         let token = agent.clone();
         async move {
-            app.graphql_as(Some(&token), RECORD_PURCHASE, json!({ "input": input }))
-                .await
+            app.graphql_as(
+                Some(&token),
+                PurchaseBuilder::RECORD,
+                json!({ "input": input }),
+            )
+            .await
         }
     };
     // 12.34 EUR · 2 points = 24.68 → 24 points; Ann gets the referral bonus.

@@ -11,7 +11,6 @@ use futures::{SinkExt as _, StreamExt as _};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::fixtures::{
@@ -19,6 +18,7 @@ use crate::fixtures::{
     SurveyBuilder,
 };
 use crate::helpers::{data, error_code, spawn_app, spawn_app_with, Engine, TestApp};
+use crate::sessions::open;
 
 on_both_engines!(
     full_flow_stores_the_response_credits_points_and_computes_csi,
@@ -1382,16 +1382,7 @@ async fn feedback_received_streams_new_responses_over_websocket(engine: Engine) 
     let (f, customer, token) = ann_invited(&app).await;
     let agent = app.login_as(Role::Agent).await;
 
-    let mut request = format!("ws://127.0.0.1:{}/graphql/ws", app.port)
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket");
+    let mut ws = open(&app, &[]).await.expect("websocket");
     let send = |v: Value| Message::Text(v.to_string().into());
     ws.send(send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {agent}") } })))
         .await
@@ -1442,16 +1433,7 @@ async fn feedback_received_streams_new_responses_over_websocket(engine: Engine) 
     ws.close(None).await.ok();
 
     // Without a staff token the connection is refused.
-    let mut request = format!("ws://127.0.0.1:{}/graphql/ws", app.port)
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (mut anon, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket");
+    let mut anon = open(&app, &[]).await.expect("websocket");
     anon.send(send(json!({ "type": "connection_init", "payload": {} })))
         .await
         .expect("init");
