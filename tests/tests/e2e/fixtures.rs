@@ -16,116 +16,79 @@ use crate::helpers::{data, TestApp};
 
 // ------------------------------------------------------------------ enums
 
-/// A customer's relationship stage (`RelationshipStage`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    Awareness,
-    Exploration,
-    Expansion,
-    Commitment,
-    Dissolution,
-}
-
-impl Stage {
-    /// The GraphQL enum name, as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Awareness => "AWARENESS",
-            Self::Exploration => "EXPLORATION",
-            Self::Expansion => "EXPANSION",
-            Self::Commitment => "COMMITMENT",
-            Self::Dissolution => "DISSOLUTION",
+/// Declares a Rust enum for a GraphQL enum, with `as_str` giving each
+/// variant's GraphQL name (which is also the name the database stores).
+macro_rules! graphql_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum $name {
+            $($variant),+
         }
-    }
-}
 
-/// How a business serves a customer (`RelationshipType`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RelationshipType {
-    PersonalAssistance,
-    DedicatedPersonalAssistance,
-    SelfService,
-    AutomatedService,
-    Community,
-    CoCreation,
-}
-
-impl RelationshipType {
-    /// The GraphQL enum name, as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PersonalAssistance => "PERSONAL_ASSISTANCE",
-            Self::DedicatedPersonalAssistance => "DEDICATED_PERSONAL_ASSISTANCE",
-            Self::SelfService => "SELF_SERVICE",
-            Self::AutomatedService => "AUTOMATED_SERVICE",
-            Self::Community => "COMMUNITY",
-            Self::CoCreation => "CO_CREATION",
+        impl $name {
+            /// The GraphQL enum name, as stored.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
         }
+    };
+}
+
+graphql_enum!(
+    /// A customer's relationship stage (`RelationshipStage`).
+    Stage {
+        Awareness => "AWARENESS",
+        Exploration => "EXPLORATION",
+        Expansion => "EXPANSION",
+        Commitment => "COMMITMENT",
+        Dissolution => "DISSOLUTION",
     }
-}
+);
 
-/// A survey's life cycle (`SurveyStatus`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SurveyStatus {
-    Draft,
-    Active,
-    Closed,
-}
-
-impl SurveyStatus {
-    /// The GraphQL enum name, as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "DRAFT",
-            Self::Active => "ACTIVE",
-            Self::Closed => "CLOSED",
-        }
+graphql_enum!(
+    /// How a business serves a customer (`RelationshipType`).
+    RelationshipType {
+        PersonalAssistance => "PERSONAL_ASSISTANCE",
+        DedicatedPersonalAssistance => "DEDICATED_PERSONAL_ASSISTANCE",
+        SelfService => "SELF_SERVICE",
+        AutomatedService => "AUTOMATED_SERVICE",
+        Community => "COMMUNITY",
+        CoCreation => "CO_CREATION",
     }
-}
+);
 
-/// A CSI factor set's life cycle (`CsiFactorSetStatus`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FactorSetStatus {
-    Draft,
-    Published,
-    Archived,
-}
-
-impl FactorSetStatus {
-    /// The GraphQL enum name, as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "DRAFT",
-            Self::Published => "PUBLISHED",
-            Self::Archived => "ARCHIVED",
-        }
+graphql_enum!(
+    /// A survey's life cycle (`SurveyStatus`).
+    SurveyStatus {
+        Draft => "DRAFT",
+        Active => "ACTIVE",
+        Closed => "CLOSED",
     }
-}
+);
 
-/// A survey question's kind (`QuestionKind`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum QuestionKind {
-    Rating,
-    CsiFactor,
-    Nps,
-    SingleChoice,
-    MultipleChoice,
-    Text,
-}
-
-impl QuestionKind {
-    /// The GraphQL enum name, as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Rating => "RATING",
-            Self::CsiFactor => "CSI_FACTOR",
-            Self::Nps => "NPS",
-            Self::SingleChoice => "SINGLE_CHOICE",
-            Self::MultipleChoice => "MULTIPLE_CHOICE",
-            Self::Text => "TEXT",
-        }
+graphql_enum!(
+    /// A CSI factor set's life cycle (`CsiFactorSetStatus`).
+    FactorSetStatus {
+        Draft => "DRAFT",
+        Published => "PUBLISHED",
+        Archived => "ARCHIVED",
     }
-}
+);
+
+graphql_enum!(
+    /// A survey question's kind (`QuestionKind`).
+    QuestionKind {
+        Rating => "RATING",
+        CsiFactor => "CSI_FACTOR",
+        Nps => "NPS",
+        SingleChoice => "SINGLE_CHOICE",
+        MultipleChoice => "MULTIPLE_CHOICE",
+        Text => "TEXT",
+    }
+);
 
 // ---------------------------------------------------------------- plumbing
 
@@ -145,6 +108,11 @@ pub fn day(text: &str) -> NaiveDate {
 async fn mutate(app: &TestApp, token: &str, query: &str, variables: Value, field: &str) -> Value {
     let body = app.graphql_as(Some(token), query, variables).await;
     data(&body)[field].clone()
+}
+
+/// Runs `query` with `$input` as `token`; it must succeed. Returns `field`.
+async fn create_with(app: &TestApp, token: &str, query: &str, input: Value, field: &str) -> Value {
+    mutate(app, token, query, json!({ "input": input }), field).await
 }
 
 /// The `id` of a created object, as the API sends it.
@@ -311,15 +279,7 @@ impl CustomerBuilder {
 
     /// Creates the customer with `createCustomer` as `token`; returns its id.
     pub async fn create(&self, app: &TestApp, token: &str) -> String {
-        let created = mutate(
-            app,
-            token,
-            Self::CREATE,
-            json!({ "input": self.input() }),
-            "createCustomer",
-        )
-        .await;
-        id_of(&created)
+        id_of(&create_with(app, token, Self::CREATE, self.input(), "createCustomer").await)
     }
 
     /// The row as the database would store it (tags apart).
@@ -488,15 +448,16 @@ impl ProgramBuilder {
     /// Creates the programme with `createLoyaltyProgram` as `token` (an
     /// admin); returns its id.
     pub async fn create(&self, app: &TestApp, token: &str) -> String {
-        let created = mutate(
-            app,
-            token,
-            Self::CREATE,
-            json!({ "input": self.input() }),
-            "createLoyaltyProgram",
+        id_of(
+            &create_with(
+                app,
+                token,
+                Self::CREATE,
+                self.input(),
+                "createLoyaltyProgram",
+            )
+            .await,
         )
-        .await;
-        id_of(&created)
     }
 
     /// The row as the database would store it (tiers and extra fields
@@ -643,15 +604,9 @@ impl SurveyBuilder {
 
     /// Creates the survey with `createSurvey` as `token`.
     pub async fn create(&self, app: &TestApp, token: &str) -> CreatedSurvey {
-        let created = mutate(
-            app,
-            token,
-            Self::CREATE,
-            json!({ "input": self.input() }),
-            "createSurvey",
+        CreatedSurvey::from_answer(
+            &create_with(app, token, Self::CREATE, self.input(), "createSurvey").await,
         )
-        .await;
-        CreatedSurvey::from_answer(&created)
     }
 
     /// Creates the survey and publishes it with `publishSurvey`.
@@ -786,15 +741,7 @@ impl PurchaseBuilder {
 
     /// Records the purchase with `recordPurchase` as `token`; returns its id.
     pub async fn record(&self, app: &TestApp, token: &str) -> String {
-        let recorded = mutate(
-            app,
-            token,
-            Self::RECORD,
-            json!({ "input": self.input() }),
-            "recordPurchase",
-        )
-        .await;
-        id_of(&recorded)
+        id_of(&create_with(app, token, Self::RECORD, self.input(), "recordPurchase").await)
     }
 
     /// The row as the database would store it (`amount` in minor units).
