@@ -352,18 +352,6 @@ impl ProgramBuilder {
         }
     }
 
-    /// The currency of the purchases that earn points.
-    pub fn currency(mut self, currency: impl Into<String>) -> Self {
-        self.currency = currency.into();
-        self
-    }
-
-    /// Points per currency unit (a decimal).
-    pub fn points_per_unit(mut self, points: impl Into<String>) -> Self {
-        self.points_per_currency_unit = points.into();
-        self
-    }
-
     /// The tiers: name, lifetime points from which it applies, multiplier.
     pub fn tiers(mut self, tiers: &[(&str, i64, &str)]) -> Self {
         self.tiers = tiers
