@@ -3,9 +3,9 @@
 //!
 //! Each builder creates its record over the GraphQL API (`create` /
 //! `record`, what a client would send) or, where a test needs speed or rows
-//! the API cannot write, straight into the database (`insert`). Statuses and
-//! stages are Rust enums rendered to their GraphQL enum names, which are also
-//! the names the database stores.
+//! the API cannot write, straight into the database (`insert`). Statuses,
+//! stages and kinds are the domain's enums, rendered to their GraphQL enum
+//! names (which are also the names the database stores).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{customer_tags, customers, loyalty_programs, purchases, surveys};
@@ -15,80 +15,13 @@ use serde_json::{json, Map, Value};
 use crate::helpers::{data, TestApp};
 
 // ------------------------------------------------------------------ enums
+//
+// The domain's enums: each `as_str` is the name the database stores, which is
+// also the GraphQL enum name.
 
-/// Declares a Rust enum for a GraphQL enum, with `as_str` giving each
-/// variant's GraphQL name (which is also the name the database stores).
-macro_rules! graphql_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum $name {
-            $($variant),+
-        }
-
-        impl $name {
-            /// The GraphQL enum name, as stored.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text),+
-                }
-            }
-        }
-    };
-}
-
-graphql_enum!(
-    /// A customer's relationship stage (`RelationshipStage`).
-    Stage {
-        Awareness => "AWARENESS",
-        Exploration => "EXPLORATION",
-        Expansion => "EXPANSION",
-        Commitment => "COMMITMENT",
-        Dissolution => "DISSOLUTION",
-    }
-);
-
-graphql_enum!(
-    /// How a business serves a customer (`RelationshipType`).
-    RelationshipType {
-        PersonalAssistance => "PERSONAL_ASSISTANCE",
-        DedicatedPersonalAssistance => "DEDICATED_PERSONAL_ASSISTANCE",
-        SelfService => "SELF_SERVICE",
-        AutomatedService => "AUTOMATED_SERVICE",
-        Community => "COMMUNITY",
-        CoCreation => "CO_CREATION",
-    }
-);
-
-graphql_enum!(
-    /// A survey's life cycle (`SurveyStatus`).
-    SurveyStatus {
-        Draft => "DRAFT",
-        Active => "ACTIVE",
-        Closed => "CLOSED",
-    }
-);
-
-graphql_enum!(
-    /// A CSI factor set's life cycle (`CsiFactorSetStatus`).
-    FactorSetStatus {
-        Draft => "DRAFT",
-        Published => "PUBLISHED",
-        Archived => "ARCHIVED",
-    }
-);
-
-graphql_enum!(
-    /// A survey question's kind (`QuestionKind`).
-    QuestionKind {
-        Rating => "RATING",
-        CsiFactor => "CSI_FACTOR",
-        Nps => "NPS",
-        SingleChoice => "SINGLE_CHOICE",
-        MultipleChoice => "MULTIPLE_CHOICE",
-        Text => "TEXT",
-    }
-);
+pub use domain::csi::FactorSetStatus;
+pub use domain::customers::{RelationshipStage as Stage, RelationshipType};
+pub use domain::feedback::{QuestionKind, SurveyStatus};
 
 // ---------------------------------------------------------------- plumbing
 
