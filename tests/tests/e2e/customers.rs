@@ -512,24 +512,17 @@ async fn each_filter_narrows_the_customer_list(engine: Engine) {
 async fn each_order_sorts_the_customer_list_and_its_cursors_follow(engine: Engine) {
     let app = spawn_app(engine).await;
     let token = app.login_as(Role::Agent).await;
-    let ann = CustomerBuilder::new()
-        .name("ann")
-        .acquired_at(at("2024-03-01T00:00:00Z"))
+    let acquired = |name: &str, when: &str| CustomerBuilder::new().name(name).acquired_at(at(when));
+    let ann = acquired("ann", "2024-03-01T00:00:00Z")
         .create(&app, &token)
         .await;
-    let bob = CustomerBuilder::new()
-        .name("Bob")
-        .acquired_at(at("2024-01-01T00:00:00Z"))
+    let bob = acquired("Bob", "2024-01-01T00:00:00Z")
         .create(&app, &token)
         .await;
-    let cid = CustomerBuilder::new()
-        .name("Cid")
-        .acquired_at(at("2024-02-01T00:00:00Z"))
+    let cid = acquired("Cid", "2024-02-01T00:00:00Z")
         .create(&app, &token)
         .await;
-    let dan = CustomerBuilder::new()
-        .name("Dan")
-        .acquired_at(at("2024-02-01T00:00:00Z"))
+    let dan = acquired("Dan", "2024-02-01T00:00:00Z")
         .create(&app, &token)
         .await;
     purchase(&app, &token, &ann, "10.00", "EUR", "a1").await;
