@@ -6,12 +6,11 @@ use chrono::{DateTime, TimeZone, Utc};
 use domain::auth::Role;
 use domain::csi::ratings;
 use domain::DomainError;
-use entity::{
-    csi_ratings, customer_tags, customers, survey_invitations, survey_responses, surveys,
-};
+use entity::{csi_ratings, survey_invitations, survey_responses, surveys};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, PaginatorTrait, Set, Statement};
 use serde_json::{json, Value};
 
+use crate::fixtures::{CustomerBuilder, RelationshipType, Stage, SurveyBuilder, SurveyStatus};
 use crate::helpers::{data, error_code, spawn_app, Engine, TestApp};
 
 const SET_FIELDS: &str = "id familyId name version status scaleMin scaleMax lockVersion totalWeight publishedAt factors { key label weight normalizedWeight position }";
@@ -139,49 +138,23 @@ async fn count_sets(app: &TestApp) -> u64 {
         .expect("count")
 }
 
-async fn customer(app: &TestApp, name: &str, kind: &str, tag: Option<&str>) -> i64 {
-    let now = Utc::now();
-    let row = customers::ActiveModel {
-        name: Set(name.into()),
-        relationship_stage: Set("COMMITMENT".into()),
-        relationship_type: Set(Some(kind.into())),
-        acquired_at: Set(now),
-        marketing_consent: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(app.db())
-    .await
-    .expect("customer");
+async fn customer(app: &TestApp, name: &str, kind: RelationshipType, tag: Option<&str>) -> i64 {
+    let mut customer = CustomerBuilder::new()
+        .name(name)
+        .stage(Stage::Commitment)
+        .kind(kind);
     if let Some(tag) = tag {
-        customer_tags::ActiveModel {
-            customer_id: Set(row.id),
-            tag: Set(tag.into()),
-        }
-        .insert(app.db())
-        .await
-        .expect("tag");
+        customer = customer.tag(tag);
     }
-    row.id
+    customer.insert(app.db()).await
 }
 
-async fn survey(app: &TestApp, factor_set_id: i64, status: &str) -> i64 {
-    let now = Utc::now();
-    surveys::ActiveModel {
-        title: Set("Trip feedback".into()),
-        status: Set(status.into()),
-        factor_set_id: Set(Some(factor_set_id)),
-        incentive_points: Set(0),
-        helpful_bonus_points: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(app.db())
-    .await
-    .expect("survey")
-    .id
+async fn survey(app: &TestApp, factor_set_id: i64, status: SurveyStatus) -> i64 {
+    SurveyBuilder::new("Trip feedback")
+        .status(status)
+        .factor_set(factor_set_id)
+        .insert(app.db())
+        .await
 }
 
 async fn response(app: &TestApp, survey_id: i64, customer_id: i64, when: DateTime<Utc>) -> i64 {
@@ -674,7 +647,7 @@ async fn archiving_a_set_an_active_survey_uses_is_a_conflict(engine: Engine) {
     let admin = Admin::new(&app).await;
     let v1 = admin.published_airline().await;
     let v2 = admin.act("reviseCsiFactorSet", &v1).await["id"].clone();
-    let survey_id = survey(&app, id_of(&v1), "ACTIVE").await;
+    let survey_id = survey(&app, id_of(&v1), SurveyStatus::Active).await;
 
     let body = admin
         .gql(&action_mutation("archiveCsiFactorSet"), json!({ "id": v2 }))
@@ -689,7 +662,7 @@ async fn archiving_a_set_an_active_survey_uses_is_a_conflict(engine: Engine) {
 
     surveys::ActiveModel {
         id: Set(survey_id),
-        status: Set("CLOSED".into()),
+        status: Set(SurveyStatus::Closed.as_str().into()),
         ..Default::default()
     }
     .update(app.db())
@@ -910,9 +883,9 @@ async fn recording_ratings_checks_the_version_and_the_scale(engine: Engine) {
 /// - D, 2025-12-15 (previous period): every factor 3
 /// - E, 2026-04-01 00:00:00: every factor 1 (outside `[from, to)`)
 async fn seed_data_set(app: &TestApp, set: &Value) -> (i64, i64, i64) {
-    let vip = customer(app, "Vera", "SELF_SERVICE", Some("vip")).await;
-    let other = customer(app, "Otto", "PERSONAL_ASSISTANCE", None).await;
-    let survey_id = survey(app, id_of(set), "ACTIVE").await;
+    let vip = customer(app, "Vera", RelationshipType::SelfService, Some("vip")).await;
+    let other = customer(app, "Otto", RelationshipType::PersonalAssistance, None).await;
+    let survey_id = survey(app, id_of(set), SurveyStatus::Active).await;
     let b_response = response(app, survey_id, other, at(2026, 1, 20, 12, 0, 0)).await;
 
     rate(

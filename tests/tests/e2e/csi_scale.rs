@@ -14,12 +14,11 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use domain::auth::Role;
-use entity::{customers, surveys};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, Set, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseBackend, TransactionTrait};
 use serde_json::{json, Value};
 
+use crate::fixtures::{CustomerBuilder, Stage, SurveyBuilder, SurveyStatus};
 use crate::helpers::{data, postgres_url, spawn_app, Engine, TestApp};
 
 const RESPONSES: i64 = 166_667;
@@ -122,34 +121,16 @@ fn ms(d: Duration) -> String {
 /// ratings per response, mostly 4s and 5s with a third spread over 1..5.
 async fn seed(app: &TestApp, set: i64) -> i64 {
     let db = app.db();
-    let now = Utc::now();
-    let customer = customers::ActiveModel {
-        name: Set("Bench customer".into()),
-        relationship_stage: Set("COMMITMENT".into()),
-        acquired_at: Set(now),
-        marketing_consent: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("customer")
-    .id;
-    let survey = surveys::ActiveModel {
-        title: Set("Bench".into()),
-        status: Set("ACTIVE".into()),
-        factor_set_id: Set(Some(set)),
-        incentive_points: Set(0),
-        helpful_bonus_points: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("survey")
-    .id;
+    let customer = CustomerBuilder::new()
+        .name("Bench customer")
+        .stage(Stage::Commitment)
+        .insert(db)
+        .await;
+    let survey = SurveyBuilder::new("Bench")
+        .status(SurveyStatus::Active)
+        .factor_set(set)
+        .insert(db)
+        .await;
 
     // Timestamps as each engine stores them: RFC 3339 text on SQLite (as
     // sqlx writes `DateTime<Utc>`), TIMESTAMPTZ on PostgreSQL.

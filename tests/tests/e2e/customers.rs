@@ -7,6 +7,10 @@ use domain::auth::Role;
 use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{json, Value};
 
+use crate::fixtures::{
+    at, day, CustomerBuilder, ProgramBuilder, PurchaseBuilder, RelationshipType, Stage,
+    SurveyBuilder, SurveyStatus,
+};
 use crate::helpers::{data, error_code, spawn_app, Engine, TestApp};
 
 const FIELDS: &str = "id name email phone birthday locale tags relationshipStage relationshipType \
@@ -89,10 +93,7 @@ async fn create(app: &TestApp, token: &str, input: Value) -> Value {
 }
 
 async fn create_named(app: &TestApp, token: &str, name: &str) -> String {
-    create(app, token, json!({ "name": name })).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned()
+    CustomerBuilder::new().name(name).create(app, token).await
 }
 
 async fn purchase(
@@ -103,13 +104,12 @@ async fn purchase(
     currency: &str,
     reference: &str,
 ) {
-    ok(
-        app,
-        token,
-        PURCHASE,
-        json!({ "input": { "customerId": id, "amount": amount, "currency": currency, "externalRef": reference } }),
-    )
-    .await;
+    PurchaseBuilder::new(id)
+        .amount(amount)
+        .currency(currency)
+        .external_ref(reference)
+        .record(app, token)
+        .await;
 }
 
 fn names(body: &Value) -> Vec<String> {
@@ -383,9 +383,25 @@ async fn customers_paginate_forward_and_backward_stably_across_inserts(engine: E
 async fn each_filter_narrows_the_customer_list(engine: Engine) {
     let app = spawn_app(engine).await;
     let token = app.login_as(Role::Manager).await;
-    create(&app, &token, json!({ "name": "Ann Archer", "email": "ann@alpha.example", "tags": ["vip"], "relationshipStage": "COMMITMENT", "relationshipType": "SELF_SERVICE", "acquiredAt": "2024-01-10T00:00:00Z" })).await;
-    create(&app, &token, json!({ "name": "Bob Baker", "email": "bob@beta.example", "tags": ["vip", "b2b"], "relationshipStage": "EXPLORATION", "relationshipType": "COMMUNITY", "acquiredAt": "2024-06-10T00:00:00Z" })).await;
-    let cid = create(&app, &token, json!({ "name": "Cid 100%_off", "tags": ["b2b"], "relationshipStage": "EXPLORATION", "acquiredAt": "2025-01-10T00:00:00Z" })).await;
+    let customer = |name: &str, stage: Stage, acquired: &str| {
+        CustomerBuilder::new()
+            .name(name)
+            .stage(stage)
+            .acquired_at(at(acquired))
+    };
+    let ann = customer("Ann Archer", Stage::Commitment, "2024-01-10T00:00:00Z")
+        .email("ann@alpha.example")
+        .tag("vip")
+        .kind(RelationshipType::SelfService);
+    let bob = customer("Bob Baker", Stage::Exploration, "2024-06-10T00:00:00Z")
+        .email("bob@beta.example")
+        .tag("vip")
+        .tag("b2b")
+        .kind(RelationshipType::Community);
+    let cid = customer("Cid 100%_off", Stage::Exploration, "2025-01-10T00:00:00Z").tag("b2b");
+    create(&app, &token, ann.input()).await;
+    create(&app, &token, bob.input()).await;
+    let cid = create(&app, &token, cid.input()).await;
     ok(
         &app,
         &token,
@@ -496,36 +512,24 @@ async fn each_filter_narrows_the_customer_list(engine: Engine) {
 async fn each_order_sorts_the_customer_list_and_its_cursors_follow(engine: Engine) {
     let app = spawn_app(engine).await;
     let token = app.login_as(Role::Agent).await;
-    let ann = create(
-        &app,
-        &token,
-        json!({ "name": "ann", "acquiredAt": "2024-03-01T00:00:00Z" }),
-    )
-    .await;
-    let bob = create(
-        &app,
-        &token,
-        json!({ "name": "Bob", "acquiredAt": "2024-01-01T00:00:00Z" }),
-    )
-    .await;
-    let cid = create(
-        &app,
-        &token,
-        json!({ "name": "Cid", "acquiredAt": "2024-02-01T00:00:00Z" }),
-    )
-    .await;
-    let dan = create(
-        &app,
-        &token,
-        json!({ "name": "Dan", "acquiredAt": "2024-02-01T00:00:00Z" }),
-    )
-    .await;
-    let id = |v: &Value| v["id"].as_str().expect("id").to_owned();
-    purchase(&app, &token, &id(&ann), "10.00", "EUR", "a1").await;
-    purchase(&app, &token, &id(&bob), "30.00", "EUR", "b1").await;
-    purchase(&app, &token, &id(&bob), "5", "USD", "b2").await;
-    purchase(&app, &token, &id(&cid), "20.50", "EUR", "c1").await;
-    purchase(&app, &token, &id(&dan), "999", "USD", "d1").await;
+    let acquired = |name: &str, when: &str| CustomerBuilder::new().name(name).acquired_at(at(when));
+    let ann = acquired("ann", "2024-03-01T00:00:00Z")
+        .create(&app, &token)
+        .await;
+    let bob = acquired("Bob", "2024-01-01T00:00:00Z")
+        .create(&app, &token)
+        .await;
+    let cid = acquired("Cid", "2024-02-01T00:00:00Z")
+        .create(&app, &token)
+        .await;
+    let dan = acquired("Dan", "2024-02-01T00:00:00Z")
+        .create(&app, &token)
+        .await;
+    purchase(&app, &token, &ann, "10.00", "EUR", "a1").await;
+    purchase(&app, &token, &bob, "30.00", "EUR", "b1").await;
+    purchase(&app, &token, &bob, "5", "USD", "b2").await;
+    purchase(&app, &token, &cid, "20.50", "EUR", "c1").await;
+    purchase(&app, &token, &dan, "999", "USD", "d1").await;
 
     let cases: &[(&str, Value, &[&str])] = &[
         (
@@ -621,7 +625,11 @@ async fn each_order_sorts_the_customer_list_and_its_cursors_follow(engine: Engin
 async fn churn_and_reactivation_keep_a_history(engine: Engine) {
     let app = spawn_app(engine).await;
     let token = app.login_as(Role::Manager).await;
-    let id = create(&app, &token, json!({ "name": "Ann", "acquiredAt": "2024-01-01T00:00:00Z", "relationshipStage": "COMMITMENT" })).await["id"].clone();
+    let ann = CustomerBuilder::new()
+        .name("Ann")
+        .acquired_at(at("2024-01-01T00:00:00Z"))
+        .stage(Stage::Commitment);
+    let id = create(&app, &token, ann.input()).await["id"].clone();
 
     let churned = ok(&app, &token, CHURN, json!({ "id": id, "reason": "SUPERIOR_ALTERNATIVE", "note": "went to a rival", "at": "2024-06-01T00:00:00Z" })).await;
     assert_eq!(churned["churnedAt"], "2024-06-01T00:00:00.000Z");
@@ -818,25 +826,27 @@ const CARD: &str = "query($id: ID!) { customer(id: $id) { name purchaseCount isR
 async fn the_card_shows_touchpoints_purchases_revenue_and_referrals(engine: Engine) {
     let app = spawn_app(engine).await;
     let token = app.login_as(Role::Agent).await;
-    let ann = create(
-        &app,
-        &token,
-        json!({ "name": "Ann", "acquiredAt": "2024-01-01T00:00:00Z" }),
-    )
-    .await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let ann = CustomerBuilder::new()
+        .name("Ann")
+        .acquired_at(at("2024-01-01T00:00:00Z"))
+        .create(&app, &token)
+        .await;
+    let referred = |name: &str, acquired: &str| {
+        CustomerBuilder::new()
+            .name(name)
+            .referred_by(&ann)
+            .acquired_at(at(acquired))
+    };
     let bob = create(
         &app,
         &token,
-        json!({ "name": "Bob", "referredById": ann, "acquiredAt": "2025-01-01T00:00:00Z" }),
+        referred("Bob", "2025-01-01T00:00:00Z").input(),
     )
     .await;
     create(
         &app,
         &token,
-        json!({ "name": "Cid", "referredById": ann, "acquiredAt": "2025-02-01T00:00:00Z" }),
+        referred("Cid", "2025-02-01T00:00:00Z").input(),
     )
     .await;
 
@@ -999,15 +1009,11 @@ async fn repeating_an_external_reference_is_a_conflict_and_writes_nothing(engine
 async fn a_purchase_before_the_customer_was_acquired_is_refused(engine: Engine) {
     let app = spawn_app(engine).await;
     let token = app.login_as(Role::Manager).await;
-    let ann = create(
-        &app,
-        &token,
-        json!({ "name": "Ann", "acquiredAt": "2019-01-01T00:00:00Z" }),
-    )
-    .await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let ann = CustomerBuilder::new()
+        .name("Ann")
+        .acquired_at(at("2019-01-01T00:00:00Z"))
+        .create(&app, &token)
+        .await;
     let before = snapshot(&app).await;
     let early = gql(&app, &token, PURCHASE, json!({ "input": { "customerId": ann, "amount": "10", "currency": "EUR", "externalRef": "old", "occurredAt": "2010-05-01T00:00:00Z" } })).await;
     assert_eq!(error_code(&early), Some("BAD_USER_INPUT"), "{early}");
@@ -1250,24 +1256,10 @@ async fn arrange_feedback(app: &TestApp, customer_id: i64) {
     use sea_orm::{ActiveModelTrait, Set};
     let db = app.db();
     let now = Utc::now();
-    let program = loyalty_programs::ActiveModel {
-        name: Set("Club".into()),
-        currency: Set("EUR".into()),
-        points_per_currency_unit: Set("1".into()),
-        points_expire_after_days: Set(None),
-        referral_bonus_points: Set(0),
-        referral_window_days: Set(30),
-        birthday_bonus_points: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("program");
+    let program = ProgramBuilder::new("Club").insert(db).await;
     domain::loyalty::credit_for_source(
         db,
-        program.id,
+        program,
         customer_id,
         120,
         domain::loyalty::LedgerReason::FeedbackIncentive,
@@ -1276,20 +1268,12 @@ async fn arrange_feedback(app: &TestApp, customer_id: i64) {
     )
     .await
     .expect("credit");
-    let survey = surveys::ActiveModel {
-        title: Set("How did we do?".into()),
-        status: Set("PUBLISHED".into()),
-        incentive_points: Set(0),
-        helpful_bonus_points: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("survey");
+    let survey = SurveyBuilder::new("How did we do?")
+        .status(SurveyStatus::Active)
+        .insert(db)
+        .await;
     let question = survey_questions::ActiveModel {
-        survey_id: Set(survey.id),
+        survey_id: Set(survey),
         position: Set(1),
         text: Set("Anything else?".into()),
         required: Set(false),
@@ -1300,7 +1284,7 @@ async fn arrange_feedback(app: &TestApp, customer_id: i64) {
     .await
     .expect("question");
     let invitation = survey_invitations::ActiveModel {
-        survey_id: Set(survey.id),
+        survey_id: Set(survey),
         customer_id: Set(customer_id),
         token_hash: Set("secret-token-hash-value".into()),
         expires_at: Set(now + Duration::days(7)),
@@ -1313,7 +1297,7 @@ async fn arrange_feedback(app: &TestApp, customer_id: i64) {
     .await
     .expect("invitation");
     let response = survey_responses::ActiveModel {
-        survey_id: Set(survey.id),
+        survey_id: Set(survey),
         invitation_id: Set(invitation.id),
         customer_id: Set(customer_id),
         submitted_at: Set(now),
@@ -1377,7 +1361,16 @@ async fn export_returns_everything_and_erase_keeps_every_sum(engine: Engine) {
     let token = app.login_as(Role::Manager).await;
     let manager_id = user_id(&app, &token).await;
     let referrer = create_named(&app, &token, "Rita").await;
-    let ann = create(&app, &token, json!({ "name": "Ann Lee", "email": "ann@example.com", "phone": "+4930123456", "birthday": "1990-05-17", "locale": "de", "tags": ["vip"], "referredById": referrer, "acquiredAt": "2024-01-01T00:00:00Z" })).await;
+    let ann = CustomerBuilder::new()
+        .name("Ann Lee")
+        .email("ann@example.com")
+        .phone("+4930123456")
+        .birthday(day("1990-05-17"))
+        .locale("de")
+        .tag("vip")
+        .referred_by(&referrer)
+        .acquired_at(at("2024-01-01T00:00:00Z"));
+    let ann = create(&app, &token, ann.input()).await;
     let id = ann["id"].as_str().expect("id").to_owned();
     let numeric: i64 = id.parse().expect("numeric id");
     ok(&app, &token, INTERACTION, json!({ "input": { "customerId": id, "channel": "PHONE", "summary": "Ann's knee surgery delayed her order", "helped": true } })).await;
@@ -1533,14 +1526,16 @@ async fn bad_input_is_refused_with_its_code_and_changes_nothing(engine: Engine) 
         .as_str()
         .expect("id")
         .to_owned();
-    let bob = create(&app, &token, json!({ "name": "Bob", "referredById": ann })).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let cid = create(&app, &token, json!({ "name": "Cid", "referredById": bob })).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let bob = CustomerBuilder::new()
+        .name("Bob")
+        .referred_by(&ann)
+        .create(&app, &token)
+        .await;
+    let cid = CustomerBuilder::new()
+        .name("Cid")
+        .referred_by(&bob)
+        .create(&app, &token)
+        .await;
     let gone = create_named(&app, &token, "Gone").await;
     ok(
         &app,

@@ -14,6 +14,9 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::fixtures::{
+    day, question, CustomerBuilder, ProgramBuilder, QuestionKind, SurveyBuilder,
+};
 use crate::helpers::{data, spawn_app, Engine, TestApp};
 
 on_both_engines!(erasure_leaves_no_copy_of_any_personal_value_in_the_database_files);
@@ -195,22 +198,22 @@ async fn erasure_leaves_no_copy_of_any_personal_value_in_the_database_files(engi
 
     // Arrange: a customer with every personal field, and every free text
     // that can be written about her.
-    let customer = id(&ok(
-        &app,
-        &token,
-        "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }",
-        json!({ "i": { "name": NAME, "email": EMAIL, "phone": PHONE, "birthday": BIRTHDAY,
-                       "locale": "en-GB", "tags": [TAG] } }),
-    )
-    .await);
+    let customer = CustomerBuilder::new()
+        .name(NAME)
+        .email(EMAIL)
+        .phone(PHONE)
+        .birthday(day(BIRTHDAY))
+        .locale("en-GB")
+        .tag(TAG)
+        .create(&app, &token)
+        .await;
     // A second customer, who is not erased, shares the pages.
-    ok(
-        &app,
-        &token,
-        "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }",
-        json!({ "i": { "name": "Ada Other", "email": "ada@example.org", "tags": ["regular"] } }),
-    )
-    .await;
+    CustomerBuilder::new()
+        .name("Ada Other")
+        .email("ada@example.org")
+        .tag("regular")
+        .create(&app, &token)
+        .await;
     ok(&app, &token,
         "mutation($i: RecordInteractionInput!) { recordInteraction(input: $i) { id } }",
         json!({ "i": { "customerId": customer, "channel": "PHONE", "summary": SUMMARY, "helped": true } }),
@@ -233,11 +236,7 @@ async fn erasure_leaves_no_copy_of_any_personal_value_in_the_database_files(engi
         json!({ "id": customer }),
     )
     .await;
-    let program = id(&ok(&app, &admin,
-        "mutation($i: CreateLoyaltyProgramInput!) { createLoyaltyProgram(input: $i) { id } }",
-        json!({ "i": { "name": "Club", "currency": "EUR", "pointsPerCurrencyUnit": "1",
-                       "tiers": [{ "name": "Base", "minLifetimePoints": 0, "earnMultiplier": "1" }] } }),
-    ).await);
+    let program = ProgramBuilder::new("Club").create(&app, &admin).await;
     let membership = id(&ok(
         &app,
         &admin,
@@ -249,29 +248,20 @@ async fn erasure_leaves_no_copy_of_any_personal_value_in_the_database_files(engi
         "mutation($m: ID!, $n: String!) { adjustPoints(membershipId: $m, delta: 25, note: $n, idempotencyKey: \"erasure-adjust\") { entry { id } } }",
         json!({ "m": membership, "n": ADJUST_NOTE }),
     ).await;
-    let survey = ok(
-        &app,
-        &admin,
-        "mutation($i: CreateSurveyInput!) { createSurvey(input: $i) { id questions { id } } }",
-        json!({ "i": { "title": "How did we do?", "questions": [
-            { "text": "Anything else?", "kind": "TEXT", "required": true, "maxLength": 10000 },
-            { "text": "How satisfied are you?", "kind": "RATING", "required": true } ] } }),
-    )
-    .await;
-    let survey_id = id(&survey);
-    let questions: Vec<String> = survey["questions"]
-        .as_array()
-        .expect("questions")
-        .iter()
-        .map(id)
-        .collect();
-    ok(
-        &app,
-        &admin,
-        "mutation($id: ID!) { publishSurvey(id: $id) { id } }",
-        json!({ "id": survey_id }),
-    )
-    .await;
+    let survey = SurveyBuilder::new("How did we do?")
+        .question(question(
+            "Anything else?",
+            QuestionKind::Text,
+            json!({ "required": true, "maxLength": 10000 }),
+        ))
+        .question(question(
+            "How satisfied are you?",
+            QuestionKind::Rating,
+            json!({ "required": true }),
+        ))
+        .publish(&app, &admin)
+        .await;
+    let (survey_id, questions) = (survey.id, survey.questions);
     let invited = ok(&app, &admin,
         "mutation($s: ID!, $c: [ID!]!, $e: DateTime!) { inviteToSurvey(surveyId: $s, customerIds: $c, expiresAt: $e) { invitations { token } } }",
         json!({ "s": survey_id, "c": [customer], "e": chrono::Utc::now() + chrono::Duration::days(7) }),

@@ -14,6 +14,9 @@ use entity::{ledger_entries, memberships, redemptions, survey_responses};
 use sea_orm::{ConnectionTrait, Database, EntityTrait};
 use serde_json::{json, Value};
 
+use crate::fixtures::{
+    question, CreatedSurvey, CustomerBuilder, ProgramBuilder, QuestionKind, SurveyBuilder,
+};
 use crate::helpers::{Engine, TestDatabase, TEST_JWT_SECRET};
 use crate::process::rapport_binary;
 
@@ -215,11 +218,17 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
         .expect("token")
         .to_owned();
     let admin = Some(admin.as_str());
-    let program = ok(&client, &a, admin,
-        "mutation($i: CreateLoyaltyProgramInput!) { createLoyaltyProgram(input: $i) { id } }",
-        json!({ "i": { "name": "Club", "currency": "EUR", "pointsPerCurrencyUnit": "1",
-                       "tiers": [{ "name": "Base", "minLifetimePoints": 0, "earnMultiplier": "1" }] } }),
-    ).await["createLoyaltyProgram"]["id"].as_str().expect("program").to_owned();
+    let program = ok(
+        &client,
+        &a,
+        admin,
+        ProgramBuilder::CREATE,
+        json!({ "input": ProgramBuilder::new("Club").input() }),
+    )
+    .await["createLoyaltyProgram"]["id"]
+        .as_str()
+        .expect("program")
+        .to_owned();
     let reward = ok(&client, &a, admin,
         "mutation($p: ID!, $c: Int!) { createReward(programId: $p, name: \"Mug\", costPoints: $c) { id } }",
         json!({ "p": program, "c": REWARD_COST }),
@@ -230,8 +239,8 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
             &client,
             &a,
             admin,
-            "mutation($n: String!) { createCustomer(input: { name: $n }) { id } }",
-            json!({ "n": format!("Customer {n}") }),
+            CustomerBuilder::CREATE,
+            json!({ "input": CustomerBuilder::new().name(format!("Customer {n}")).input() }),
         )
         .await["createCustomer"]["id"]
             .as_str()
@@ -254,24 +263,25 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
         ).await;
         members.push((customer, membership));
     }
-    let survey = ok(&client, &a, admin,
-        "mutation($i: CreateSurveyInput!) { createSurvey(input: $i) { id questions { id } } }",
-        json!({ "i": { "title": "Quick question", "programId": program, "incentivePoints": INCENTIVE,
-                       "questions": [{ "text": "Anything else?", "kind": "TEXT", "required": true }] } }),
-    ).await;
-    let survey_id = survey["createSurvey"]["id"]
-        .as_str()
-        .expect("survey")
-        .to_owned();
-    let question = survey["createSurvey"]["questions"][0]["id"]
-        .as_str()
-        .expect("q")
-        .to_owned();
+    let survey = ok(
+        &client,
+        &a,
+        admin,
+        SurveyBuilder::CREATE,
+        json!({ "input": SurveyBuilder::new("Quick question")
+            .program(&program)
+            .incentive_points(INCENTIVE)
+            .question(question("Anything else?", QuestionKind::Text, json!({ "required": true })))
+            .input() }),
+    )
+    .await;
+    let survey = CreatedSurvey::from_answer(&survey["createSurvey"]);
+    let (survey_id, question) = (survey.id, survey.questions[0].clone());
     ok(
         &client,
         &a,
         admin,
-        "mutation($id: ID!) { publishSurvey(id: $id) { id } }",
+        SurveyBuilder::PUBLISH,
         json!({ "id": survey_id }),
     )
     .await;

@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 use domain::auth::Role;
 use futures::{SinkExt as _, StreamExt as _};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{data, error_code, spawn_app, spawn_app_with, Engine};
+use crate::sessions::open;
 
 on_both_engines!(
     transport_rules_are_enforced,
@@ -571,16 +571,7 @@ async fn hostile_documents_are_refused_without_stalling_the_server() {
 
     // Over the WebSocket, the same refusal.
     let token = app.login_as(Role::Agent).await;
-    let mut request = format!("ws://127.0.0.1:{}/graphql/ws", app.port)
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket");
+    let mut ws = open(&app, &[]).await.expect("websocket");
     let send = |v: Value| Message::Text(v.to_string().into());
     ws.send(send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })))
         .await

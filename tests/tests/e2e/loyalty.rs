@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use domain::auth::Role;
-use entity::{customer_tags, customers, ledger_entries, memberships, purchases};
+use entity::{customers, ledger_entries, memberships};
 use futures::future::join_all;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 
+use crate::fixtures::{CustomerBuilder, ProgramBuilder, PurchaseBuilder, Stage};
 use crate::helpers::{data, error_code, spawn_app, Engine, TestApp};
 
 on_both_engines!(
@@ -66,56 +67,37 @@ const CREATE_REWARD: &str = "mutation($p: ID!, $n: String!, $c: Int!, $s: Int) {
 }";
 
 fn program_input(overrides: Value) -> Value {
-    let mut input = json!({
-        "name": "Club",
-        "currency": "EUR",
-        "pointsPerCurrencyUnit": "1",
-        "tiers": [
-            { "name": "Bronze", "minLifetimePoints": 0, "earnMultiplier": "1" },
-            { "name": "Silver", "minLifetimePoints": 1000, "earnMultiplier": "1.5" },
-            { "name": "Gold", "minLifetimePoints": 5000, "earnMultiplier": "2" }
-        ],
-        "referralBonusPoints": 250,
-        "referralWindowDays": 30,
-        "birthdayBonusPoints": 100
-    });
-    if let (Some(base), Some(extra)) = (input.as_object_mut(), overrides.as_object()) {
-        for (k, v) in extra {
-            base.insert(k.clone(), v.clone());
-        }
-    }
-    input
+    club(overrides).input()
+}
+
+/// The Club: Bronze, Silver from 1000 and Gold from 5000 lifetime points,
+/// referral and birthday bonuses, with `overrides` applied.
+fn club(overrides: Value) -> ProgramBuilder {
+    ProgramBuilder::new("Club")
+        .tiers(&[
+            ("Bronze", 0, "1"),
+            ("Silver", 1000, "1.5"),
+            ("Gold", 5000, "2"),
+        ])
+        .referral(250, 30)
+        .birthday_bonus(100)
+        .with_all(&overrides)
 }
 
 async fn create_program(app: &TestApp, admin: &str, overrides: Value) -> String {
-    let body = app
-        .graphql_as(
-            Some(admin),
-            CREATE_PROGRAM,
-            json!({ "input": program_input(overrides) }),
-        )
-        .await;
-    data(&body)["createLoyaltyProgram"]["id"]
-        .as_str()
-        .expect("program id")
-        .to_owned()
+    club(overrides).create(app, admin).await
 }
 
-fn new_customer(name: &str) -> customers::ActiveModel {
-    let now = Utc::now();
-    customers::ActiveModel {
-        name: Set(name.to_owned()),
-        relationship_stage: Set("COMMITMENT".to_owned()),
-        acquired_at: Set(now - Duration::days(1)),
-        marketing_consent: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
+fn new_customer(name: &str) -> CustomerBuilder {
+    CustomerBuilder::new()
+        .name(name)
+        .stage(Stage::Commitment)
+        .acquired_at(Utc::now() - Duration::days(1))
+        .marketing_consent(true)
 }
 
-async fn insert_customer(app: &TestApp, model: customers::ActiveModel) -> i64 {
-    model.insert(app.db()).await.expect("customer").id
+async fn insert_customer(app: &TestApp, customer: CustomerBuilder) -> i64 {
+    customer.insert(app.db()).await
 }
 
 async fn enroll(app: &TestApp, token: &str, program: &str, customer: i64) -> String {
@@ -132,8 +114,7 @@ async fn enroll(app: &TestApp, token: &str, program: &str, customer: i64) -> Str
         .to_owned()
 }
 
-/// Stores a purchase row and credits it as `recordPurchase` does: in one
-/// write transaction.
+/// Stores a purchase row and credits it as `recordPurchase` does.
 async fn purchase(
     app: &TestApp,
     customer: i64,
@@ -141,27 +122,12 @@ async fn purchase(
     currency: &str,
     at: DateTime<Utc>,
 ) -> i64 {
-    let txn = domain::db::begin_write(app.db()).await.expect("txn");
-    let row = purchases::ActiveModel {
-        customer_id: Set(customer),
-        amount_minor: Set(amount_minor),
-        currency: Set(currency.to_owned()),
-        occurred_at: Set(at),
-        external_ref: Set(uuid::Uuid::new_v4().to_string()),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .expect("purchase row");
-    domain::loyalty::on_purchase_recorded(
-        &txn,
-        &domain::customers::Purchase::try_from(row.clone()).expect("purchase"),
-    )
-    .await
-    .expect("points credited");
-    txn.commit().await.expect("commit");
-    row.id
+    PurchaseBuilder::new(customer)
+        .minor(amount_minor)
+        .currency(currency)
+        .at(at)
+        .insert_and_credit(app)
+        .await
 }
 
 async fn membership(app: &TestApp, token: &str, id: &str) -> Value {
@@ -639,14 +605,7 @@ async fn the_highest_applicable_promotion_wins(engine: Engine) {
     assert_eq!(error_code(&manager), Some("FORBIDDEN"));
 
     let plain = insert_customer(&s.app, new_customer("Ann")).await;
-    let vip = insert_customer(&s.app, new_customer("Bob")).await;
-    customer_tags::ActiveModel {
-        customer_id: Set(vip),
-        tag: Set("vip".into()),
-    }
-    .insert(s.app.db())
-    .await
-    .expect("tag");
+    let vip = insert_customer(&s.app, new_customer("Bob").tag("vip")).await;
     let plain_m = enroll(&s.app, &s.manager, &s.program, plain).await;
     let vip_m = enroll(&s.app, &s.manager, &s.program, vip).await;
 
@@ -689,15 +648,15 @@ async fn a_referral_is_credited_once_within_the_window(engine: Engine) {
     let referrer = insert_customer(&s.app, new_customer("Ann")).await;
     let referrer_m = enroll(&s.app, &s.manager, &s.program, referrer).await;
 
-    let mut on_time = new_customer("Bob");
-    on_time.referred_by_id = Set(Some(referrer));
-    on_time.acquired_at = Set(now - Duration::days(10));
+    let on_time = new_customer("Bob")
+        .referred_by(referrer)
+        .acquired_at(now - Duration::days(10));
     let on_time = insert_customer(&s.app, on_time).await;
     enroll(&s.app, &s.manager, &s.program, on_time).await;
 
-    let mut late = new_customer("Cid");
-    late.referred_by_id = Set(Some(referrer));
-    late.acquired_at = Set(now - Duration::days(60));
+    let late = new_customer("Cid")
+        .referred_by(referrer)
+        .acquired_at(now - Duration::days(60));
     let late = insert_customer(&s.app, late).await;
     enroll(&s.app, &s.manager, &s.program, late).await;
 
@@ -729,9 +688,9 @@ async fn birthday_bonuses_are_credited_once_per_year_including_leap_days(engine:
         ("NoConsent", date(1985, 3, 14), false),
         ("Other", date(1980, 7, 1), true),
     ] {
-        let mut c = new_customer(name);
-        c.birthday = Set(Some(birthday));
-        c.marketing_consent = Set(consent);
+        let c = new_customer(name)
+            .birthday(birthday)
+            .marketing_consent(consent);
         let id = insert_customer(&s.app, c).await;
         members.push(enroll(&s.app, &s.manager, &s.program, id).await);
     }
@@ -1426,24 +1385,16 @@ async fn keys_stored_before_the_upgrade_still_replay(engine: Engine) {
     let now = Utc::now();
     // Inserted without reading the row back: today's entity has columns that
     // later migrations add.
-    let program_id =
-        entity::loyalty_programs::Entity::insert(entity::loyalty_programs::ActiveModel {
-            name: Set("Club".into()),
-            currency: Set("EUR".into()),
-            points_per_currency_unit: Set("1".into()),
-            points_expire_after_days: Set(None),
-            referral_bonus_points: Set(0),
-            referral_window_days: Set(30),
-            birthday_bonus_points: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        })
+    let program_id = entity::loyalty_programs::Entity::insert(ProgramBuilder::new("Club").model())
         .exec(&db)
         .await
         .expect("program")
         .last_insert_id;
-    let customer = new_customer("Ann").insert(&db).await.expect("customer");
+    let customer = new_customer("Ann")
+        .model()
+        .insert(&db)
+        .await
+        .expect("customer");
     let membership = memberships::ActiveModel {
         program_id: Set(program_id),
         customer_id: Set(customer.id),
@@ -1548,18 +1499,12 @@ async fn concurrent_purchases_crossing_a_tier_both_count(engine: Engine) {
     let app = &s.app;
     let rows = join_all((0..2).map(|i| async move {
         let txn = domain::db::begin_write(app.db()).await.expect("txn");
-        let row = purchases::ActiveModel {
-            customer_id: Set(customer),
-            amount_minor: Set(10_000),
-            currency: Set("EUR".into()),
-            occurred_at: Set(now),
-            external_ref: Set(format!("concurrent-{i}")),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .expect("purchase row");
+        let row = PurchaseBuilder::new(customer)
+            .minor(10_000)
+            .at(now)
+            .external_ref(format!("concurrent-{i}"))
+            .insert(&txn)
+            .await;
         domain::loyalty::on_purchase_recorded(
             &txn,
             &domain::customers::Purchase::try_from(row.clone()).expect("purchase"),
@@ -1678,18 +1623,11 @@ async fn overflowing_points_are_rejected_and_nothing_is_written(engine: Engine) 
     let customer = insert_customer(&s.app, new_customer("Ann")).await;
     let m = enroll(&s.app, &s.manager, &s.program, customer).await;
     let txn = domain::db::begin_write(s.app.db()).await.expect("txn");
-    let row = purchases::ActiveModel {
-        customer_id: Set(customer),
-        amount_minor: Set(i64::MAX),
-        currency: Set("EUR".into()),
-        occurred_at: Set(Utc::now()),
-        external_ref: Set("huge".into()),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .expect("row");
+    let row = PurchaseBuilder::new(customer)
+        .minor(i64::MAX)
+        .external_ref("huge")
+        .insert(&txn)
+        .await;
     let err = domain::loyalty::on_purchase_recorded(
         &txn,
         &domain::customers::Purchase::try_from(row.clone()).expect("purchase"),
@@ -1712,18 +1650,12 @@ async fn the_demo_programme_enrols_existing_customers_with_history(engine: Engin
     let mut ids = Vec::new();
     for name in ["Ann", "Bob", "Cid"] {
         let id = insert_customer(&app, new_customer(name)).await;
-        purchases::ActiveModel {
-            customer_id: Set(id),
-            amount_minor: Set(25_000),
-            currency: Set("EUR".into()),
-            occurred_at: Set(Utc::now() - Duration::hours(2)),
-            external_ref: Set(format!("demo-{id}")),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(app.db())
-        .await
-        .expect("purchase");
+        PurchaseBuilder::new(id)
+            .minor(25_000)
+            .at(Utc::now() - Duration::hours(2))
+            .external_ref(format!("demo-{id}"))
+            .insert(app.db())
+            .await;
         ids.push(id);
     }
     domain::demo::seed(app.db(), &app.services.users)
@@ -1838,42 +1770,37 @@ async fn a_page_of_members_with_ledgers_costs_the_same_for_3_or_25(engine: Engin
     assert_eq!(few, many, "statements do not grow with the page size");
 }
 
-const CREATE_CUSTOMER: &str =
-    "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }";
-const RECORD_PURCHASE: &str =
-    "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { id } }";
-
-async fn create_customer(app: &TestApp, token: &str, input: Value) -> String {
-    let body = app
-        .graphql_as(Some(token), CREATE_CUSTOMER, json!({ "input": input }))
-        .await;
-    data(&body)["createCustomer"]["id"]
-        .as_str()
-        .expect("customer id")
-        .to_owned()
-}
-
 async fn recording_a_purchase_over_http_credits_points_and_the_referrer(engine: Engine) {
     let s = setup(engine, json!({ "pointsPerCurrencyUnit": "2" })).await;
     let agent = s.app.login_as(Role::Agent).await;
-    let ann = create_customer(&s.app, &s.manager, json!({ "name": "Ann" })).await;
-    let bob = create_customer(
-        &s.app,
-        &s.manager,
-        json!({ "name": "Bob", "referredById": ann, "tags": ["vip"] }),
-    )
-    .await;
+    let ann = CustomerBuilder::new()
+        .name("Ann")
+        .create(&s.app, &s.manager)
+        .await;
     let enroll_id = |c: &str| c.parse::<i64>().expect("numeric id");
+    let bob = CustomerBuilder::new()
+        .name("Bob")
+        .referred_by(enroll_id(&ann))
+        .tag("vip")
+        .create(&s.app, &s.manager)
+        .await;
     let ann_m = enroll(&s.app, &s.manager, &s.program, enroll_id(&ann)).await;
     let bob_m = enroll(&s.app, &s.manager, &s.program, enroll_id(&bob)).await;
 
     let record = |external: &str, amount: &str| {
-        let input = json!({ "customerId": bob, "amount": amount, "currency": "EUR", "externalRef": external });
+        let input = PurchaseBuilder::new(&bob)
+            .amount(amount)
+            .external_ref(external)
+            .input();
         let app = &s.app;
         let token = agent.clone();
         async move {
-            app.graphql_as(Some(&token), RECORD_PURCHASE, json!({ "input": input }))
-                .await
+            app.graphql_as(
+                Some(&token),
+                PurchaseBuilder::RECORD,
+                json!({ "input": input }),
+            )
+            .await
         }
     };
     // 12.34 EUR · 2 points = 24.68 → 24 points; Ann gets the referral bonus.
@@ -1895,7 +1822,10 @@ async fn the_customer_card_shows_memberships_without_n_plus_1(engine: Engine) {
     let s = setup(engine, json!({})).await;
     let second = create_program(&s.app, &s.admin, json!({ "name": "Second" })).await;
     for i in 0..20 {
-        let c = create_customer(&s.app, &s.manager, json!({ "name": format!("C{i:02}") })).await;
+        let c = CustomerBuilder::new()
+            .name(format!("C{i:02}"))
+            .create(&s.app, &s.manager)
+            .await;
         let c = c.parse::<i64>().expect("numeric id");
         let m = enroll(&s.app, &s.manager, &s.program, c).await;
         data(&adjust(&s.app, &s.manager, &m, 1200, &format!("card-{m}")).await);
@@ -2014,7 +1944,10 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
     let agent = s.app.login_as(Role::Agent).await;
     const RECORD: &str = "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { externalRef pointsCredited { program { id name } points } } }";
     let record = |customer: &str, amount: &str, reference: &str| {
-        let input = json!({ "customerId": customer, "amount": amount, "currency": "EUR", "externalRef": reference });
+        let input = PurchaseBuilder::new(customer)
+            .amount(amount)
+            .external_ref(reference)
+            .input();
         let app = &s.app;
         let token = agent.clone();
         async move {
@@ -2042,7 +1975,10 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
     let id = |s: &str| s.parse::<i64>().expect("numeric id");
 
     // Dee belongs to nothing: her purchase enrols her in Club (EUR, on) only.
-    let dee = create_customer(&s.app, &s.manager, json!({ "name": "Dee" })).await;
+    let dee = CustomerBuilder::new()
+        .name("Dee")
+        .create(&s.app, &s.manager)
+        .await;
     assert_eq!(
         record(&dee, "12.34", "D-1").await,
         json!([{ "program": { "id": s.program, "name": "Club" }, "points": 12 }])
@@ -2073,7 +2009,10 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
         data(&body)["updateLoyaltyProgram"]["enrollOnFirstPurchase"],
         false
     );
-    let eve = create_customer(&s.app, &s.manager, json!({ "name": "Eve" })).await;
+    let eve = CustomerBuilder::new()
+        .name("Eve")
+        .create(&s.app, &s.manager)
+        .await;
     assert_eq!(record(&eve, "10.00", "E-1").await, json!([]));
     assert_eq!(memberships_of(id(&eve)).await, Vec::<i64>::new());
     assert!(

@@ -3,6 +3,7 @@
 
 #[macro_use]
 pub mod helpers;
+pub mod fixtures;
 
 mod auth;
 mod authz;

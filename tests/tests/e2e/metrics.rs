@@ -1,15 +1,19 @@
 //! Relationship metrics (SPEC §7) over hand-built data sets: exact values on
 //! both engines, bad input and role access.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::Utc;
 use domain::auth::Role;
 use entity::{
-    churn_events, costs, customer_tags, customers, interactions, ledger_entries, loyalty_programs,
-    memberships, purchases, survey_invitations, survey_responses, surveys,
+    churn_events, costs, customers, interactions, ledger_entries, memberships, purchases,
+    survey_invitations, survey_responses,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 use serde_json::{json, Value};
 
+use crate::fixtures::{
+    at, day, CustomerBuilder, ProgramBuilder, PurchaseBuilder, RelationshipType, Stage,
+    SurveyBuilder, SurveyStatus,
+};
 use crate::helpers::{data, error_code, spawn_app, Engine, TestApp};
 
 on_both_engines!(
@@ -30,62 +34,14 @@ on_both_engines!(
 
 // ---------------------------------------------------------------- arranging
 
-fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .expect("RFC 3339 timestamp")
-        .with_timezone(&Utc)
+/// A customer to insert, acquired at `acquired` (an RFC 3339 timestamp), in
+/// the EXPLORATION stage.
+fn c(acquired: &str) -> CustomerBuilder {
+    CustomerBuilder::new().acquired_at(at(acquired))
 }
 
-fn day(text: &str) -> NaiveDate {
-    text.parse().expect("ISO date")
-}
-
-/// A customer to insert; `acquired` is an RFC 3339 timestamp.
-#[derive(Clone, Copy)]
-struct C<'a> {
-    acquired: &'a str,
-    stage: &'a str,
-    kind: Option<&'a str>,
-    referred_by: Option<i64>,
-    tags: &'a [&'a str],
-}
-
-fn c(acquired: &str) -> C<'_> {
-    C {
-        acquired,
-        stage: "EXPLORATION",
-        kind: None,
-        referred_by: None,
-        tags: &[],
-    }
-}
-
-async fn customer(db: &DatabaseConnection, spec: C<'_>) -> i64 {
-    let now = Utc::now();
-    let row = customers::ActiveModel {
-        name: Set(format!("Customer {}", uuid::Uuid::new_v4().simple())),
-        relationship_stage: Set(spec.stage.to_owned()),
-        relationship_type: Set(spec.kind.map(str::to_owned)),
-        acquired_at: Set(at(spec.acquired)),
-        referred_by_id: Set(spec.referred_by),
-        marketing_consent: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("customer");
-    for tag in spec.tags {
-        customer_tags::ActiveModel {
-            customer_id: Set(row.id),
-            tag: Set((*tag).to_owned()),
-        }
-        .insert(db)
-        .await
-        .expect("tag");
-    }
-    row.id
+async fn customer(db: &DatabaseConnection, spec: CustomerBuilder) -> i64 {
+    spec.insert(db).await
 }
 
 async fn customers_n(db: &DatabaseConnection, n: usize, acquired: &str) -> Vec<i64> {
@@ -123,18 +79,12 @@ async fn purchase(
     currency: &str,
     when: &str,
 ) {
-    purchases::ActiveModel {
-        customer_id: Set(customer_id),
-        amount_minor: Set(minor),
-        currency: Set(currency.to_owned()),
-        occurred_at: Set(at(when)),
-        external_ref: Set(uuid::Uuid::new_v4().to_string()),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("purchase");
+    PurchaseBuilder::new(customer_id)
+        .minor(minor)
+        .currency(currency)
+        .at(at(when))
+        .insert(db)
+        .await;
 }
 
 async fn cost(
@@ -511,49 +461,36 @@ async fn filters_narrow_retention_by_tag_type_and_acquisition(engine: Engine) {
     let app = spawn_app(engine).await;
     let token = app.login_as(Role::Manager).await;
     let db = app.db();
-    let self_service = Some("SELF_SERVICE");
     customer(
         db,
-        C {
-            kind: self_service,
-            tags: &["vip"],
-            ..c("2024-03-01T00:00:00Z")
-        },
+        c("2024-03-01T00:00:00Z")
+            .kind(RelationshipType::SelfService)
+            .tag("vip"),
     )
     .await;
     customer(
         db,
-        C {
-            kind: self_service,
-            ..c("2024-09-01T00:00:00Z")
-        },
+        c("2024-09-01T00:00:00Z").kind(RelationshipType::SelfService),
     )
     .await;
     customer(
         db,
-        C {
-            kind: Some("COMMUNITY"),
-            tags: &["VIP"],
-            ..c("2024-03-01T00:00:00Z")
-        },
+        c("2024-03-01T00:00:00Z")
+            .kind(RelationshipType::Community)
+            .tag("VIP"),
     )
     .await;
     let p4 = customer(
         db,
-        C {
-            kind: self_service,
-            tags: &["vip"],
-            ..c("2025-05-01T00:00:00Z")
-        },
+        c("2025-05-01T00:00:00Z")
+            .kind(RelationshipType::SelfService)
+            .tag("vip"),
     )
     .await;
     churn(db, p4, "2025-06-01T00:00:00Z", "OTHER", None).await;
     customer(
         db,
-        C {
-            kind: self_service,
-            ..c("2024-01-01T00:00:00Z")
-        },
+        c("2024-01-01T00:00:00Z").kind(RelationshipType::SelfService),
     )
     .await;
 
@@ -598,15 +535,7 @@ async fn return_on_relationship_counts_helped_purchasers_by_hand(engine: Engine)
     let acquired = "2023-01-01T00:00:00Z";
     let x = customer(db, c(acquired)).await;
     // Helped, referred, one purchase.
-    let a = customer(
-        db,
-        C {
-            referred_by: Some(x),
-            tags: &["vip"],
-            ..c(acquired)
-        },
-    )
-    .await;
+    let a = customer(db, c(acquired).referred_by(x).tag("vip")).await;
     purchase(db, a, 1000, "EUR", "2025-01-10T10:00:00Z").await;
     interaction(db, a, "2025-03-01T10:00:00Z", true).await;
     // Helped exactly at the window start, repeat customer.
@@ -615,14 +544,7 @@ async fn return_on_relationship_counts_helped_purchasers_by_hand(engine: Engine)
     purchase(db, b, 1000, "EUR", "2025-02-01T10:00:00Z").await;
     interaction(db, b, "2024-07-01T00:00:00Z", true).await;
     // Helped and purchased late on the asOf day: counts; neither referred nor repeat.
-    let cc = customer(
-        db,
-        C {
-            tags: &["vip"],
-            ..c(acquired)
-        },
-    )
-    .await;
+    let cc = customer(db, c(acquired).tag("vip")).await;
     purchase(db, cc, 1000, "EUR", "2025-06-30T23:00:00Z").await;
     interaction(db, cc, "2025-06-30T23:30:00Z", true).await;
     // Helped just before the window.
@@ -641,14 +563,7 @@ async fn return_on_relationship_counts_helped_purchasers_by_hand(engine: Engine)
     purchase(db, g, 1000, "EUR", "2025-01-01T10:00:00Z").await;
     interaction(db, g, "2025-03-01T10:00:00Z", false).await;
     // Helped; second purchase only after asOf, so not (yet) a repeat customer.
-    let h = customer(
-        db,
-        C {
-            tags: &["vip"],
-            ..c(acquired)
-        },
-    )
-    .await;
+    let h = customer(db, c(acquired).tag("vip")).await;
     purchase(db, h, 1000, "EUR", "2025-01-01T10:00:00Z").await;
     purchase(db, h, 1000, "EUR", "2025-07-02T10:00:00Z").await;
     interaction(db, h, "2025-04-01T10:00:00Z", true).await;
@@ -680,14 +595,7 @@ async fn return_on_relationship_counts_helped_purchasers_by_hand(engine: Engine)
 
 /// Customers and money for the customer-value tests; returns K1..K5 ids.
 async fn arrange_value(db: &DatabaseConnection) -> [i64; 5] {
-    let k1 = customer(
-        db,
-        C {
-            tags: &["vip"],
-            ..c("2024-01-01T00:00:00Z")
-        },
-    )
-    .await;
+    let k1 = customer(db, c("2024-01-01T00:00:00Z").tag("vip")).await;
     let k2 = customer(db, c("2024-01-01T00:00:00Z")).await;
     let k3 = customer(db, c("2025-03-01T00:00:00Z")).await;
     // Churned long before: inactive, no money.
@@ -828,15 +736,11 @@ async fn loyalty_report_matches_hand_computation(engine: Engine) {
     let app = spawn_app(engine).await;
     let token = app.login_as(Role::Admin).await;
     let db = app.db();
-    let self_service = Some("SELF_SERVICE");
-    let community = Some("COMMUNITY");
     let l1 = customer(
         db,
-        C {
-            stage: "COMMITMENT",
-            kind: self_service,
-            ..c("2024-01-01T00:00:00Z")
-        },
+        c("2024-01-01T00:00:00Z")
+            .stage(Stage::Commitment)
+            .kind(RelationshipType::SelfService),
     )
     .await;
     for when in [
@@ -850,49 +754,27 @@ async fn loyalty_report_matches_hand_computation(engine: Engine) {
     }
     let l2 = customer(
         db,
-        C {
-            stage: "EXPANSION",
-            kind: self_service,
-            ..c("2024-07-01T00:00:00Z")
-        },
+        c("2024-07-01T00:00:00Z")
+            .stage(Stage::Expansion)
+            .kind(RelationshipType::SelfService),
     )
     .await;
     purchase(db, l2, 1000, "EUR", "2024-08-01T10:00:00Z").await;
     purchase(db, l2, 1000, "EUR", "2025-08-01T10:00:00Z").await;
     let l3 = customer(
         db,
-        C {
-            kind: community,
-            ..c("2025-03-01T00:00:00Z")
-        },
+        c("2025-03-01T00:00:00Z").kind(RelationshipType::Community),
     )
     .await;
     purchase(db, l3, 1000, "EUR", "2025-04-01T10:00:00Z").await;
     purchase(db, l3, 1000, "EUR", "2026-01-01T00:00:00Z").await; // after the period
-    let l4 = customer(
-        db,
-        C {
-            stage: "DISSOLUTION",
-            ..c("2024-01-01T00:00:00Z")
-        },
-    )
-    .await;
+    let l4 = customer(db, c("2024-01-01T00:00:00Z").stage(Stage::Dissolution)).await;
     churn(db, l4, "2025-07-01T00:00:00Z", "DISSATISFACTION", None).await;
-    let l5 = customer(
-        db,
-        C {
-            stage: "DISSOLUTION",
-            ..c("2023-01-01T00:00:00Z")
-        },
-    )
-    .await;
+    let l5 = customer(db, c("2023-01-01T00:00:00Z").stage(Stage::Dissolution)).await;
     churn(db, l5, "2024-01-01T00:00:00Z", "OTHER", None).await;
     let l6 = customer(
         db,
-        C {
-            kind: community,
-            ..c("2025-06-01T00:00:00Z")
-        },
+        c("2025-06-01T00:00:00Z").kind(RelationshipType::Community),
     )
     .await;
     churn(
@@ -907,18 +789,10 @@ async fn loyalty_report_matches_hand_computation(engine: Engine) {
 
     // Feedback: four invitations in the period, two answered by its end.
     let now = Utc::now();
-    let survey = surveys::ActiveModel {
-        title: Set("How are we doing?".into()),
-        status: Set("PUBLISHED".into()),
-        incentive_points: Set(0),
-        helpful_bonus_points: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("survey");
+    let survey = SurveyBuilder::new("How are we doing?")
+        .status(SurveyStatus::Active)
+        .insert(db)
+        .await;
     for (who, sent, answered) in [
         (l1, "2024-12-01T10:00:00Z", Some("2024-12-02T10:00:00Z")),
         (l1, "2025-02-01T10:00:00Z", Some("2025-02-03T10:00:00Z")),
@@ -927,7 +801,7 @@ async fn loyalty_report_matches_hand_computation(engine: Engine) {
         (l4, "2025-05-01T10:00:00Z", Some("2025-05-02T10:00:00Z")),
     ] {
         let invitation = survey_invitations::ActiveModel {
-            survey_id: Set(survey.id),
+            survey_id: Set(survey),
             customer_id: Set(who),
             token_hash: Set(uuid::Uuid::new_v4().to_string()),
             expires_at: Set(at("2027-01-01T00:00:00Z")),
@@ -940,7 +814,7 @@ async fn loyalty_report_matches_hand_computation(engine: Engine) {
         .expect("invitation");
         if let Some(answered) = answered {
             survey_responses::ActiveModel {
-                survey_id: Set(survey.id),
+                survey_id: Set(survey),
                 invitation_id: Set(invitation.id),
                 customer_id: Set(who),
                 submitted_at: Set(at(answered)),
@@ -953,24 +827,11 @@ async fn loyalty_report_matches_hand_computation(engine: Engine) {
     }
 
     // Points.
-    let program = loyalty_programs::ActiveModel {
-        name: Set("Club".into()),
-        currency: Set("EUR".into()),
-        points_per_currency_unit: Set("1".into()),
-        referral_bonus_points: Set(0),
-        referral_window_days: Set(30),
-        birthday_bonus_points: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("program");
+    let program = ProgramBuilder::new("Club").insert(db).await;
     let mut members = Vec::new();
     for who in [l1, l2] {
         let m = memberships::ActiveModel {
-            program_id: Set(program.id),
+            program_id: Set(program),
             customer_id: Set(who),
             balance: Set(0),
             lifetime_points: Set(0),
@@ -1157,27 +1018,30 @@ async fn a_two_year_customer_base_gives_consistent_metrics_in_few_statements(eng
     let mut rng = Lcg(7);
     let start = at("2024-01-01T00:00:00Z");
     let now = Utc::now();
-    let kinds = ["SELF_SERVICE", "COMMUNITY", "PERSONAL_ASSISTANCE"];
+    let kinds = [
+        RelationshipType::SelfService,
+        RelationshipType::Community,
+        RelationshipType::PersonalAssistance,
+    ];
     let mut purchases_rows = Vec::new();
     let mut interaction_rows = Vec::new();
     for n in 0..120_u64 {
         let acquired = start + chrono::Duration::days(rng.next(700) as i64);
         let kind = kinds[rng.next(3) as usize];
-        let id = customers::Entity::insert(customers::ActiveModel {
-            name: Set(format!("Customer {n}")),
-            relationship_stage: Set("EXPANSION".into()),
-            relationship_type: Set(Some(kind.into())),
-            acquired_at: Set(acquired),
-            referred_by_id: Set((n % 5 == 0 && n > 0).then_some(1)),
-            marketing_consent: Set(true),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .exec(db)
-        .await
-        .expect("customer")
-        .last_insert_id;
+        let mut row = CustomerBuilder::new()
+            .name(format!("Customer {n}"))
+            .stage(Stage::Expansion)
+            .kind(kind)
+            .acquired_at(acquired)
+            .marketing_consent(true);
+        if n % 5 == 0 && n > 0 {
+            row = row.referred_by(1);
+        }
+        let id = customers::Entity::insert(row.model())
+            .exec(db)
+            .await
+            .expect("customer")
+            .last_insert_id;
         if n % 4 == 0 {
             let churned = acquired + chrono::Duration::days(30 + rng.next(300) as i64);
             let back =
@@ -1197,15 +1061,14 @@ async fn a_two_year_customer_base_gives_consistent_metrics_in_few_statements(eng
             .expect("churn");
         }
         for k in 0..rng.next(7) {
-            purchases_rows.push(purchases::ActiveModel {
-                customer_id: Set(id),
-                amount_minor: Set(1_000 + rng.next(20_000) as i64),
-                currency: Set(if n % 10 == 0 { "USD" } else { "EUR" }.into()),
-                occurred_at: Set(acquired + chrono::Duration::days(rng.next(365) as i64)),
-                external_ref: Set(format!("{n}-{k}")),
-                created_at: Set(now),
-                ..Default::default()
-            });
+            purchases_rows.push(
+                PurchaseBuilder::new(id)
+                    .minor(1_000 + rng.next(20_000) as i64)
+                    .currency(if n % 10 == 0 { "USD" } else { "EUR" })
+                    .at(acquired + chrono::Duration::days(rng.next(365) as i64))
+                    .external_ref(format!("{n}-{k}"))
+                    .model(),
+            );
         }
         interaction_rows.push(interactions::ActiveModel {
             customer_id: Set(id),
@@ -1311,23 +1174,24 @@ async fn benchmark_metrics(engine: Engine) {
     let mut rng = Lcg(11);
     let start = at("2024-01-01T00:00:00Z");
     let now = Utc::now();
-    let kinds = ["SELF_SERVICE", "COMMUNITY", "PERSONAL_ASSISTANCE"];
+    let kinds = [
+        RelationshipType::SelfService,
+        RelationshipType::Community,
+        RelationshipType::PersonalAssistance,
+    ];
     let mut acquired_at = Vec::with_capacity(CUSTOMERS as usize);
     for chunk in 0..CUSTOMERS / 1_000 {
         let rows: Vec<customers::ActiveModel> = (0..1_000)
             .map(|i| {
                 let acquired = start + chrono::Duration::minutes(rng.next(700 * 24 * 60) as i64);
                 acquired_at.push(acquired);
-                customers::ActiveModel {
-                    name: Set(format!("Customer {chunk}-{i}")),
-                    relationship_stage: Set("EXPANSION".into()),
-                    relationship_type: Set(Some(kinds[rng.next(3) as usize].into())),
-                    acquired_at: Set(acquired),
-                    marketing_consent: Set(true),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
+                CustomerBuilder::new()
+                    .name(format!("Customer {chunk}-{i}"))
+                    .stage(Stage::Expansion)
+                    .kind(kinds[rng.next(3) as usize])
+                    .acquired_at(acquired)
+                    .marketing_consent(true)
+                    .model()
             })
             .collect();
         customers::Entity::insert_many(rows)
@@ -1341,15 +1205,14 @@ async fn benchmark_metrics(engine: Engine) {
     let mut churn_rows = Vec::new();
     for (id, acquired) in ids.zip(acquired_at.iter().copied()) {
         for k in 0..4 {
-            purchase_rows.push(purchases::ActiveModel {
-                customer_id: Set(id),
-                amount_minor: Set(500 + rng.next(30_000) as i64),
-                currency: Set(if id % 10 == 0 { "USD" } else { "EUR" }.into()),
-                occurred_at: Set(acquired + chrono::Duration::hours(rng.next(365 * 24) as i64)),
-                external_ref: Set(format!("b-{id}-{k}")),
-                created_at: Set(now),
-                ..Default::default()
-            });
+            purchase_rows.push(
+                PurchaseBuilder::new(id)
+                    .minor(500 + rng.next(30_000) as i64)
+                    .currency(if id % 10 == 0 { "USD" } else { "EUR" })
+                    .at(acquired + chrono::Duration::hours(rng.next(365 * 24) as i64))
+                    .external_ref(format!("b-{id}-{k}"))
+                    .model(),
+            );
         }
         interaction_rows.push(interactions::ActiveModel {
             customer_id: Set(id),

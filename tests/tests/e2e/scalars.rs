@@ -8,6 +8,7 @@ use entity::{customers, purchases};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{json, Value};
 
+use crate::fixtures::{at, CustomerBuilder};
 use crate::helpers::{data, error_code, spawn_app, Engine, TestApp};
 
 on_both_engines!(
@@ -30,17 +31,11 @@ fn is_utc_millis(s: &str) -> bool {
 }
 
 async fn customer(app: &TestApp, token: &str) -> String {
-    let body = app
-        .graphql_as(
-            Some(token),
-            CREATE,
-            json!({ "input": { "name": "Ann", "acquiredAt": "2025-01-01T00:00:00Z" } }),
-        )
-        .await;
-    data(&body)["createCustomer"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned()
+    CustomerBuilder::new()
+        .name("Ann")
+        .acquired_at(at("2025-01-01T00:00:00Z"))
+        .create(app, token)
+        .await
 }
 
 fn refused<'a>(body: &'a Value, field: &str) -> &'a Value {

@@ -13,8 +13,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use crate::fixtures::PurchaseBuilder;
 use crate::helpers::{data, error_code, spawn_app, spawn_app_with, Engine, TestApp};
-use crate::surveys::{fixture, insert_customer, submit};
+use crate::surveys::{ann_invited, insert_customer, submit};
 
 on_both_engines!(
     a_demoted_admins_socket_is_forbidden_on_the_next_operation,
@@ -238,9 +239,7 @@ async fn a_role_change_ends_running_subscriptions(engine: Engine) {
 async fn a_deactivated_users_subscription_ends_before_the_next_event(engine: Engine) {
     // Arrange: an agent subscribed to feedback; an invitation ready to answer.
     let app = spawn_app(engine).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, _, token) = ann_invited(&app).await;
     let agent = app.login_as(Role::Agent).await;
     let agent_id = user_id(&app, &agent).await;
     let mut ws = open(&app, &[]).await.expect("upgrade");
@@ -444,15 +443,11 @@ async fn customer_card_fields_answer_over_the_socket(engine: Engine) {
     for name in ["Ann", "Bob"] {
         let customer = insert_customer(&app, name).await;
         for n in 0..2 {
-            let body = app
-                .graphql_as(
-                    Some(&admin),
-                    "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { id } }",
-                    json!({ "input": { "customerId": customer.to_string(), "amount": "10.50",
-                                       "currency": "EUR", "externalRef": format!("{name}-{n}") } }),
-                )
+            PurchaseBuilder::new(customer)
+                .amount("10.50")
+                .external_ref(format!("{name}-{n}"))
+                .record(&app, &admin)
                 .await;
-            data(&body);
         }
     }
     let card = "{ customers(first: 10) { edges { node { name purchaseCount isRepeatCustomer \

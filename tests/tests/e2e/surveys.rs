@@ -11,10 +11,14 @@ use futures::{SinkExt as _, StreamExt as _};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::fixtures::{
+    question, CreatedSurvey, CustomerBuilder, FactorSetStatus, ProgramBuilder, QuestionKind, Stage,
+    SurveyBuilder,
+};
 use crate::helpers::{data, error_code, spawn_app, spawn_app_with, Engine, TestApp};
+use crate::sessions::open;
 
 on_both_engines!(
     full_flow_stores_the_response_credits_points_and_computes_csi,
@@ -51,48 +55,25 @@ pub(crate) struct Fixture {
 }
 
 pub(crate) async fn insert_customer(app: &TestApp, name: &str) -> i64 {
-    let now = Utc::now();
-    entity::customers::ActiveModel {
-        name: Set(name.to_owned()),
-        relationship_stage: Set("COMMITMENT".to_owned()),
-        acquired_at: Set(now - Days::days(100)),
-        marketing_consent: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(app.db())
-    .await
-    .expect("customer")
-    .id
+    CustomerBuilder::new()
+        .name(name)
+        .stage(Stage::Commitment)
+        .acquired_at(Utc::now() - Days::days(100))
+        .insert(app.db())
+        .await
 }
 
 async fn insert_program(app: &TestApp) -> i64 {
-    let now = Utc::now();
-    entity::loyalty_programs::ActiveModel {
-        name: Set("Frequent Flyer".to_owned()),
-        currency: Set("EUR".to_owned()),
-        points_per_currency_unit: Set("1".to_owned()),
-        referral_bonus_points: Set(0),
-        referral_window_days: Set(30),
-        birthday_bonus_points: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(app.db())
-    .await
-    .expect("program")
-    .id
+    ProgramBuilder::new("Frequent Flyer").insert(app.db()).await
 }
 
 /// The SPEC's airline factor set, published.
-async fn insert_factor_set(app: &TestApp, status: &str) -> i64 {
+async fn insert_factor_set(app: &TestApp, status: FactorSetStatus) -> i64 {
     let now = Utc::now();
     let set = entity::csi_factor_sets::ActiveModel {
         name: Set("Airline".to_owned()),
         version: Set(1),
-        status: Set("DRAFT".to_owned()),
+        status: Set(FactorSetStatus::Draft.as_str().to_owned()),
         scale_min: Set(1),
         scale_max: Set(5),
         lock_version: Set(0),
@@ -124,9 +105,12 @@ async fn insert_factor_set(app: &TestApp, status: &str) -> i64 {
         .await
         .expect("factor");
     }
-    if status != "DRAFT" {
+    if status != FactorSetStatus::Draft {
         entity::csi_factor_sets::Entity::update_many()
-            .col_expr(entity::csi_factor_sets::Column::Status, Expr::value(status))
+            .col_expr(
+                entity::csi_factor_sets::Column::Status,
+                Expr::value(status.as_str()),
+            )
             .filter(entity::csi_factor_sets::Column::Id.eq(set.id))
             .exec(app.db())
             .await
@@ -142,33 +126,62 @@ const SUBMIT: &str = "mutation($t: String!, $a: [SurveyAnswerInput!]!) { submitS
 const INVITATION: &str = "query($t: String!) { surveyInvitation(token: $t) { title incentivePoints questions { id kind text options } } }";
 
 fn survey_input(set_id: i64, program_id: i64) -> Value {
-    json!({
-        "title": "How was your flight?",
-        "description": "Two minutes, 50 points.",
-        "locale": "en",
-        "factorSetId": set_id.to_string(),
-        "programId": program_id.to_string(),
-        "incentivePoints": 50,
-        "helpfulBonusPoints": 20,
-        "questions": [
-            { "text": "Overall, how satisfied are you?", "kind": "RATING", "required": true },
-            { "text": "How likely are you to recommend us?", "kind": "NPS" },
-            { "text": "On-time departure", "kind": "CSI_FACTOR", "factorKey": "on_time" },
-            { "text": "Fast customs", "kind": "CSI_FACTOR", "factorKey": "customs" },
-            { "text": "Safety", "kind": "CSI_FACTOR", "factorKey": "safety" },
-            { "text": "Snacks", "kind": "CSI_FACTOR", "factorKey": "snacks" },
-            { "text": "Which cabin?", "kind": "SINGLE_CHOICE", "options": ["Economy", "Business"] },
-            { "text": "What did you use?", "kind": "MULTIPLE_CHOICE", "options": ["Wifi", "Lounge", "Meals"] },
-            { "text": "Anything else?", "kind": "TEXT", "maxLength": 200 }
-        ]
-    })
+    use QuestionKind::*;
+    let factor = |text: &str, key: &str| question(text, CsiFactor, json!({ "factorKey": key }));
+    SurveyBuilder::new("How was your flight?")
+        .with("description", json!("Two minutes, 50 points."))
+        .with("locale", json!("en"))
+        .factor_set(set_id)
+        .program(program_id)
+        .incentive_points(50)
+        .helpful_bonus_points(20)
+        .question(question(
+            "Overall, how satisfied are you?",
+            Rating,
+            json!({ "required": true }),
+        ))
+        .question(question(
+            "How likely are you to recommend us?",
+            Nps,
+            Value::Null,
+        ))
+        .question(factor("On-time departure", "on_time"))
+        .question(factor("Fast customs", "customs"))
+        .question(factor("Safety", "safety"))
+        .question(factor("Snacks", "snacks"))
+        .question(question(
+            "Which cabin?",
+            SingleChoice,
+            json!({ "options": ["Economy", "Business"] }),
+        ))
+        .question(question(
+            "What did you use?",
+            MultipleChoice,
+            json!({ "options": ["Wifi", "Lounge", "Meals"] }),
+        ))
+        .question(question(
+            "Anything else?",
+            Text,
+            json!({ "maxLength": 200 }),
+        ))
+        .input()
 }
 
 /// A published survey with a programme and the airline factor set.
 pub(crate) async fn fixture(app: &TestApp) -> Fixture {
     let admin = app.login_as(Role::Admin).await;
     let program_id = insert_program(app).await;
-    let set_id = insert_factor_set(app, "PUBLISHED").await;
+    let (survey, f) = airline_survey(app, admin, program_id).await;
+    assert_eq!(survey["status"], "DRAFT");
+    assert_eq!(survey["csiThreshold"], "60", "default threshold");
+    f.publish(app).await;
+    f
+}
+
+/// A draft survey over a new airline factor set, crediting `program_id`:
+/// the `createSurvey` answer and the fixture for it.
+async fn airline_survey(app: &TestApp, admin: String, program_id: i64) -> (Value, Fixture) {
+    let set_id = insert_factor_set(app, FactorSetStatus::Published).await;
     let body = app
         .graphql_as(
             Some(&admin),
@@ -176,29 +189,42 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
             json!({ "input": survey_input(set_id, program_id) }),
         )
         .await;
-    let survey = &data(&body)["createSurvey"];
-    assert_eq!(survey["status"], "DRAFT");
-    assert_eq!(survey["csiThreshold"], "60", "default threshold");
-    let survey_id = survey["id"].as_str().expect("id").to_owned();
-    let q = survey["questions"]
-        .as_array()
-        .expect("questions")
-        .iter()
-        .map(|q| q["id"].as_str().expect("qid").to_owned())
-        .collect();
-    let published = app
-        .graphql_as(Some(&admin), PUBLISH, json!({ "id": survey_id }))
-        .await;
-    assert_eq!(data(&published)["publishSurvey"]["status"], "ACTIVE");
-    Fixture {
+    let survey = data(&body)["createSurvey"].clone();
+    let created = CreatedSurvey::from_answer(&survey);
+    let f = Fixture {
         admin,
-        survey_id,
-        q,
+        survey_id: created.id,
+        q: created.questions,
         program_id,
-    }
+    };
+    (survey, f)
+}
+
+/// The published survey's fixture, a new customer Ann and her invitation
+/// token.
+pub(crate) async fn ann_invited(app: &TestApp) -> (Fixture, i64, String) {
+    let f = fixture(app).await;
+    let customer = insert_customer(app, "Ann").await;
+    let token = f.invite(app, customer).await;
+    (f, customer, token)
 }
 
 impl Fixture {
+    /// Invites `customer` and submits [`Self::good_answers`], which must be
+    /// accepted.
+    pub(crate) async fn answer(&self, app: &TestApp, customer: i64) {
+        let token = self.invite(app, customer).await;
+        data(&submit(app, &token, self.good_answers()).await);
+    }
+
+    /// Publishes the survey, which must become ACTIVE.
+    async fn publish(&self, app: &TestApp) {
+        let published = app
+            .graphql_as(Some(&self.admin), PUBLISH, json!({ "id": self.survey_id }))
+            .await;
+        assert_eq!(data(&published)["publishSurvey"]["status"], "ACTIVE");
+    }
+
     pub(crate) async fn invite(&self, app: &TestApp, customer: i64) -> String {
         let body = app
             .graphql_as(
@@ -418,9 +444,7 @@ async fn full_flow_stores_the_response_credits_points_and_computes_csi(engine: E
 
 async fn one_token_submitted_concurrently_credits_points_once(engine: Engine) {
     let app = spawn_app(engine).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, customer, token) = ann_invited(&app).await;
     let answers = f.good_answers();
 
     let bodies =
@@ -445,21 +469,14 @@ async fn one_token_submitted_concurrently_credits_points_once(engine: Engine) {
 
 async fn bad_submissions_are_rejected_whole_and_the_token_stays_usable(engine: Engine) {
     let app = spawn_app(engine).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, _, token) = ann_invited(&app).await;
     // A question of another survey.
-    let other = app
-        .graphql_as(
-            Some(&f.admin),
-            CREATE,
-            json!({ "input": { "title": "Other", "questions": [{ "text": "Q", "kind": "RATING" }] } }),
-        )
-        .await;
-    let foreign = data(&other)["createSurvey"]["questions"][0]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let foreign = SurveyBuilder::new("Other")
+        .question(question("Q", QuestionKind::Rating, Value::Null))
+        .create(&app, &f.admin)
+        .await
+        .questions[0]
+        .clone();
 
     let q = &f.q;
     let with = |extra: Value| {
@@ -581,9 +598,7 @@ async fn bad_submissions_are_rejected_whole_and_the_token_stays_usable(engine: E
 async fn a_hundred_thousand_answers_are_refused_and_nothing_is_stored(engine: Engine) {
     // With a body limit large enough to reach the resolver: BAD_USER_INPUT on `answers`.
     let app = spawn_app_with(engine, &["--max-body-bytes", "20000000"]).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, _, token) = ann_invited(&app).await;
     let flood: Vec<Value> = (0..100_000)
         .map(|_| json!({ "questionId": f.q[0], "rating": 4 }))
         .collect();
@@ -596,9 +611,7 @@ async fn a_hundred_thousand_answers_are_refused_and_nothing_is_stored(engine: En
 
     // With the default limit the body itself is refused before any parsing.
     let app = spawn_app(engine).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, _, token) = ann_invited(&app).await;
     let status = app
         .client
         .post(format!("{}/graphql", app.address))
@@ -614,9 +627,7 @@ async fn a_hundred_thousand_answers_are_refused_and_nothing_is_stored(engine: En
 
 async fn sql_and_html_like_text_is_stored_literally(engine: Engine) {
     let app = spawn_app(engine).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, _, token) = ann_invited(&app).await;
     let nasty = "'); DROP TABLE surveys; --<script>alert(1)</script>&amp;";
     let body = submit(
         &app,
@@ -781,9 +792,7 @@ async fn invitations_skip_erased_churned_unknown_and_answered_customers_and_reis
 
 async fn marking_feedback_helpful_credits_the_bonus_once(engine: Engine) {
     let app = spawn_app(engine).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, customer, token) = ann_invited(&app).await;
     let receipt = submit(&app, &token, f.good_answers()).await;
     let response_id = data(&receipt)["submitSurveyResponse"]["responseId"]
         .as_str()
@@ -1075,25 +1084,15 @@ async fn results_report_exact_csat_nps_and_distributions(engine: Engine) {
     assert!(q[8]["mean"].is_null());
 
     // Second survey with promoters only: NPS 100, no RATING answers → csat null.
-    let only = app
-        .graphql_as(
-            Some(&f.admin),
-            CREATE,
-            json!({ "input": { "title": "NPS only", "questions": [{ "text": "Recommend?", "kind": "NPS", "required": true }] } }),
-        )
+    let only = SurveyBuilder::new("NPS only")
+        .question(question(
+            "Recommend?",
+            QuestionKind::Nps,
+            json!({ "required": true }),
+        ))
+        .publish(&app, &f.admin)
         .await;
-    let sid = data(&only)["createSurvey"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let qid = data(&only)["createSurvey"]["questions"][0]["id"]
-        .as_str()
-        .expect("q")
-        .to_owned();
-    data(
-        &app.graphql_as(Some(&f.admin), PUBLISH, json!({ "id": sid }))
-            .await,
-    );
+    let (sid, qid) = (only.id, only.questions[0].clone());
     let invite = app
         .graphql_as(Some(&f.admin), INVITE, json!({ "s": sid, "c": [customers[0].to_string(), customers[1].to_string(), customers[2].to_string()], "e": Utc::now() + Days::days(1) }))
         .await;
@@ -1193,8 +1192,8 @@ async fn survey_lifecycle_rules_are_enforced(engine: Engine) {
     let app = spawn_app(engine).await;
     let admin = app.login_as(Role::Admin).await;
     let program_id = insert_program(&app).await;
-    let draft_set = insert_factor_set(&app, "DRAFT").await;
-    let published_set = insert_factor_set(&app, "PUBLISHED").await;
+    let draft_set = insert_factor_set(&app, FactorSetStatus::Draft).await;
+    let published_set = insert_factor_set(&app, FactorSetStatus::Published).await;
     let create = |input: Value| app.graphql_as(Some(&admin), CREATE, json!({ "input": input }));
 
     // Input validation names the field.
@@ -1354,9 +1353,7 @@ async fn survey_lifecycle_rules_are_enforced(engine: Engine) {
 
 async fn invalid_tokens_are_rate_limited_per_address(engine: Engine) {
     let app = spawn_app(engine).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, _, token) = ann_invited(&app).await;
     for attempt in 0..30 {
         let body = app
             .graphql(INVITATION, json!({ "t": format!("{attempt:0>43}") }))
@@ -1382,21 +1379,10 @@ async fn invalid_tokens_are_rate_limited_per_address(engine: Engine) {
 
 async fn feedback_received_streams_new_responses_over_websocket(engine: Engine) {
     let app = spawn_app(engine).await;
-    let f = fixture(&app).await;
-    let customer = insert_customer(&app, "Ann").await;
-    let token = f.invite(&app, customer).await;
+    let (f, customer, token) = ann_invited(&app).await;
     let agent = app.login_as(Role::Agent).await;
 
-    let mut request = format!("ws://127.0.0.1:{}/graphql/ws", app.port)
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket");
+    let mut ws = open(&app, &[]).await.expect("websocket");
     let send = |v: Value| Message::Text(v.to_string().into());
     ws.send(send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {agent}") } })))
         .await
@@ -1447,16 +1433,7 @@ async fn feedback_received_streams_new_responses_over_websocket(engine: Engine) 
     ws.close(None).await.ok();
 
     // Without a staff token the connection is refused.
-    let mut request = format!("ws://127.0.0.1:{}/graphql/ws", app.port)
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (mut anon, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket");
+    let mut anon = open(&app, &[]).await.expect("websocket");
     anon.send(send(json!({ "type": "connection_init", "payload": {} })))
         .await
         .expect("init");
@@ -1511,34 +1488,8 @@ async fn form_page_is_served_with_a_strict_csp(engine: Engine) {
 async fn latest_responses_are_each_customers_newest_for_one_or_several(engine: Engine) {
     let app = spawn_app(engine).await;
     let first = fixture(&app).await;
-    let set_id = insert_factor_set(&app, "PUBLISHED").await;
-    let body = app
-        .graphql_as(
-            Some(&first.admin),
-            CREATE,
-            json!({ "input": survey_input(set_id, first.program_id) }),
-        )
-        .await;
-    let survey = &data(&body)["createSurvey"];
-    let second = Fixture {
-        admin: first.admin.clone(),
-        survey_id: survey["id"].as_str().expect("id").to_owned(),
-        q: survey["questions"]
-            .as_array()
-            .expect("questions")
-            .iter()
-            .map(|q| q["id"].as_str().expect("qid").to_owned())
-            .collect(),
-        program_id: first.program_id,
-    };
-    let published = app
-        .graphql_as(
-            Some(&first.admin),
-            PUBLISH,
-            json!({ "id": second.survey_id }),
-        )
-        .await;
-    assert_eq!(data(&published)["publishSurvey"]["status"], "ACTIVE");
+    let (_, second) = airline_survey(&app, first.admin.clone(), first.program_id).await;
+    second.publish(&app).await;
     let (ann, bob, cid) = (
         insert_customer(&app, "Ann").await,
         insert_customer(&app, "Bob").await,
@@ -1546,8 +1497,7 @@ async fn latest_responses_are_each_customers_newest_for_one_or_several(engine: E
     );
     // Ann answers the first survey, then the second; Bob only the first.
     for (f, customer) in [(&first, ann), (&first, bob), (&second, ann)] {
-        let token = f.invite(&app, customer).await;
-        data(&submit(&app, &token, f.good_answers()).await);
+        f.answer(&app, customer).await;
     }
     let surveys_of = |batch: &HashMap<i64, Vec<domain::feedback::SurveyResponse>>, c: i64| {
         batch
@@ -1589,8 +1539,7 @@ async fn customer_responses_batch_and_erasure_hook(engine: Engine) {
         insert_customer(&app, "Cid").await,
     );
     for customer in [ann, bob] {
-        let token = f.invite(&app, customer).await;
-        data(&submit(&app, &token, f.good_answers()).await);
+        f.answer(&app, customer).await;
     }
     let live = f.invite(&app, cid).await;
 
@@ -1662,8 +1611,7 @@ async fn pages_cost_a_constant_number_of_statements(engine: Engine) {
     let f = fixture(&app).await;
     for i in 0..12 {
         let customer = insert_customer(&app, &format!("C{i}")).await;
-        let token = f.invite(&app, customer).await;
-        data(&submit(&app, &token, f.good_answers()).await);
+        f.answer(&app, customer).await;
         data(&app.graphql_as(Some(&f.admin), CREATE, json!({ "input": { "title": format!("S{i}"), "questions": [{ "text": "Q", "kind": "RATING" }] } })).await);
     }
     let cost = |query: &'static str, n: i64| {
@@ -1697,8 +1645,7 @@ async fn customer_cards_show_latest_responses_in_constant_statements(engine: Eng
     for i in 0..6 {
         let customer = insert_customer(&app, &format!("R{i}")).await;
         if i % 2 == 0 {
-            let token = f.invite(&app, customer).await;
-            data(&submit(&app, &token, f.good_answers()).await);
+            f.answer(&app, customer).await;
         }
         customers.push(customer);
     }
