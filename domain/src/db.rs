@@ -609,8 +609,12 @@ pub const SNAPSHOT_PATIENCE: Duration = Duration::from_secs(600);
 /// row versions it might see.
 pub const SNAPSHOT_SETTLE: Duration = Duration::from_secs(1);
 
-/// Waits [`SNAPSHOT_SETTLE`], then until no other session of this database
-/// is in a transaction, with a snapshot, that started before the wait (at
+/// Waits [`SNAPSHOT_SETTLE`], then until no transaction that started before
+/// the wait can keep the erased row versions alive: no other session of this
+/// database holds a snapshot, and no session of any database holds a
+/// transaction id (transaction ids are shared by the whole cluster, so a
+/// writing transaction elsewhere lowers the horizon of the rewrite's own
+/// snapshot) (at
 /// most [`SNAPSHOT_PATIENCE`]; then the rewrite goes ahead and a warning is
 /// logged). Sessions of other roles are visible only to a role with
 /// `pg_read_all_stats`.
@@ -626,8 +630,9 @@ async fn wait_for_older_snapshots(conn: &mut sea_orm::sqlx::PgConnection) -> Res
     loop {
         let older: i64 = sea_orm::sqlx::query(
             "SELECT count(*) FROM pg_stat_activity \
-              WHERE datname = current_database() AND pid <> pg_backend_pid() \
-                AND backend_xmin IS NOT NULL AND xact_start < $1",
+              WHERE pid <> pg_backend_pid() AND xact_start < $1 \
+                AND (backend_xid IS NOT NULL \
+                     OR (datname = current_database() AND backend_xmin IS NOT NULL))",
         )
         .bind(now)
         .fetch_one(&mut *conn)
