@@ -393,6 +393,10 @@ impl ProgramBuilder {
             referral_bonus_points: Set(self.referral_bonus_points),
             referral_window_days: Set(self.referral_window_days),
             birthday_bonus_points: Set(self.birthday_bonus_points),
+            // Given explicitly (the column's default): SQLite may read a
+            // column added by `ALTER TABLE … DEFAULT` back as NULL from
+            // `INSERT … RETURNING` when the insert leaves it out.
+            enroll_on_first_purchase: Set(true),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
