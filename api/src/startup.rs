@@ -43,7 +43,7 @@ impl Application {
             .context("Failed to run migrations")?;
         let services = services_counted(&config, db, statements)?;
         if config.demo && !UserService::any_exist(&services.db).await? {
-            let credentials = domain::demo::seed(&services.db, &services.users).await?;
+            let credentials = seed::seed(&services.db, &services.users).await?;
             print_credentials(&credentials);
         }
         tokio::spawn(loyalty_daily_job(services.db.clone()));
@@ -230,7 +230,7 @@ async fn loyalty_daily_job(db: DatabaseConnection) {
     }
 }
 
-fn print_credentials(credentials: &[domain::demo::DemoLogin]) {
+fn print_credentials(credentials: &[seed::DemoLogin]) {
     println!("\nDemo data loaded. Sign in with one of these (shown once):");
     for login in credentials {
         println!(

@@ -1716,7 +1716,7 @@ async fn the_demo_programme_enrols_existing_customers_with_history(engine: Engin
         .expect("purchase");
         ids.push(id);
     }
-    domain::demo::seed(app.db(), &app.services.users)
+    seed::seed(app.db(), &app.services.users)
         .await
         .expect("demo seeds");
     let admin = app.login_as(Role::Admin).await;

@@ -19,11 +19,11 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use crate::csi::compute::{self, Scale};
-use crate::db::begin_write;
-use crate::error::DomainResult;
-use crate::feedback::{hash_token, FollowUpReason, QuestionKind, SurveyStatus};
-use crate::loyalty::{self, LedgerReason};
+use domain::csi::compute::{self, Scale};
+use domain::db::begin_write;
+use domain::error::DomainResult;
+use domain::feedback::{hash_token, FollowUpReason, QuestionKind, SurveyStatus};
+use domain::loyalty::{self, LedgerReason};
 use entity::{
     csi_factor_sets, csi_factors, customers, follow_ups, loyalty_programs, survey_answers,
     survey_invitations, survey_questions, survey_responses, surveys,
@@ -688,7 +688,7 @@ mod tests {
     async fn seeds_quickly_with_responses_follow_ups_and_credits() {
         let dir = tempfile::tempdir().expect("dir");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("demo.db").display());
-        let db = crate::db::connect(&url, &crate::db::DbSettings::default())
+        let db = domain::db::connect(&url, &domain::db::DbSettings::default())
             .await
             .expect("connect");
         Migrator::up(&db, None).await.expect("migrate");
