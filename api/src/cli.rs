@@ -169,15 +169,10 @@ pub async fn run() -> anyhow::Result<()> {
                 bail!("the database already has users; seed-demo only fills an empty database");
             }
             let logins = seed::seed(&services.db, &services.users).await?;
-            println!("Demo data loaded. Logins:");
-            for login in logins {
-                println!(
-                    "  {:<8} {:<28} {}",
-                    login.role.as_str(),
-                    login.email,
-                    login.password
-                );
-            }
+            print!(
+                "{}",
+                startup::demo_block(&format!("{}/graphql", config.public_url()), &logins)
+            );
             Ok(())
         }
     }
