@@ -10,6 +10,7 @@ mod cors;
 mod csi;
 mod csi_scale;
 mod customers;
+mod docs;
 mod erasure;
 mod faults;
 mod hardening;
