@@ -39,7 +39,10 @@ mod tests {
     #[test]
     fn colour_only_on_a_terminal_without_no_color() {
         assert!(colour(true, None));
-        assert!(colour(true, Some(OsStr::new(""))), "an empty NO_COLOR is unset");
+        assert!(
+            colour(true, Some(OsStr::new(""))),
+            "an empty NO_COLOR is unset"
+        );
         assert!(!colour(true, Some(OsStr::new("1"))));
         assert!(!colour(false, None));
         assert!(!colour(false, Some(OsStr::new("1"))));

@@ -15,11 +15,11 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
+use sea_orm::sea_query::{Alias, Expr, Func, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Statement, TransactionTrait, Value,
 };
-use sea_orm::sea_query::{Alias, Expr, Func, Query};
 use serde::Serialize;
 
 use domain::auth::Role;
@@ -203,7 +203,10 @@ fn v<T: Into<Value>>(x: T) -> Value {
 async fn max_id(db: &impl ConnectionTrait, table: &'static str) -> DomainResult<i64> {
     let query = Query::select()
         .expr_as(
-            Func::coalesce([Func::max(Expr::col(Alias::new("id"))).into(), Expr::val(0i64)]),
+            Func::coalesce([
+                Func::max(Expr::col(Alias::new("id"))).into(),
+                Expr::val(0i64),
+            ]),
             Alias::new("m"),
         )
         .from(Alias::new(table))

@@ -320,7 +320,9 @@ pub async fn seed(db: &DatabaseConnection) -> DomainResult<()> {
                 .find(|s| s.name == name && s.version == version)
                 .or_else(|| {
                     let demo_sets = [ACSI_SET_NAME, AIRLINE_SET_NAME];
-                    let any_demo = published.iter().any(|s| demo_sets.contains(&s.name.as_str()));
+                    let any_demo = published
+                        .iter()
+                        .any(|s| demo_sets.contains(&s.name.as_str()));
                     (!any_demo).then(|| published.first()).flatten()
                 })
         });

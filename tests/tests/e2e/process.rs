@@ -411,7 +411,10 @@ async fn demo_console_output_is_one_plain_block_when_piped() {
     let dir = tempfile::tempdir().expect("dir");
     let server = ServerProcess::start_with(dir, &[("RAPPORT_DEMO", "true")]).await;
     let output = std::fs::read_to_string(&server.log).expect("log");
-    assert!(!output.contains("\x1b["), "ANSI codes in piped output:\n{output}");
+    assert!(
+        !output.contains("\x1b["),
+        "ANSI codes in piped output:\n{output}"
+    );
     let block_start = output.find("Rapport demo data loaded").expect("demo block");
     let block = &output[block_start..];
     let block = &block[..block.find("\n====").expect("block end")];
@@ -429,6 +432,10 @@ async fn demo_console_output_is_one_plain_block_when_piped() {
             .find(|l| l.contains(email))
             .unwrap_or_else(|| panic!("{email} in\n{block}"));
         assert!(line.trim_start().starts_with(role), "{line}");
-        assert_eq!(line.split_whitespace().count(), 3, "role, e-mail, password: {line}");
+        assert_eq!(
+            line.split_whitespace().count(),
+            3,
+            "role, e-mail, password: {line}"
+        );
     }
 }
