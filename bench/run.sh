@@ -34,7 +34,7 @@ PORT=${PORT:-18080}
 PGL_PORT=${PGL_PORT:-15678}
 PASSWORD=bench-password-1
 URL=http://127.0.0.1:$PORT/graphql
-# The bench data's history ends here (see domain::demo::bench).
+# The bench data's history ends here (see seed::bench).
 FROM=2024-11-01
 TO=2026-11-01
 PREV=2022-11-01

@@ -138,13 +138,13 @@ pub async fn run() -> anyhow::Result<()> {
                 bail!("the database already has users; seed-bench only fills an empty database");
             }
             let started = std::time::Instant::now();
-            let sizes = domain::demo::bench::BenchSizes {
+            let sizes = seed::bench::BenchSizes {
                 customers,
                 responses,
                 load_surveys,
                 admin_password,
             };
-            let seeded = domain::demo::bench::seed(&services.db, &services.users, &sizes).await?;
+            let seeded = seed::bench::seed(&services.db, &services.users, &sizes).await?;
             eprintln!(
                 "seeded {} rows ({} customers, {} responses, {} ratings) in {:.1} s",
                 seeded.rows,
@@ -168,16 +168,11 @@ pub async fn run() -> anyhow::Result<()> {
             if domain::users::UserService::any_exist(&services.db).await? {
                 bail!("the database already has users; seed-demo only fills an empty database");
             }
-            let logins = domain::demo::seed(&services.db, &services.users).await?;
-            println!("Demo data loaded. Logins:");
-            for login in logins {
-                println!(
-                    "  {:<8} {:<28} {}",
-                    login.role.as_str(),
-                    login.email,
-                    login.password
-                );
-            }
+            let logins = seed::seed(&services.db, &services.users).await?;
+            print!(
+                "{}",
+                startup::demo_block(&format!("{}/graphiql", config.public_url()), &logins)
+            );
             Ok(())
         }
     }

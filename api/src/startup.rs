@@ -42,14 +42,23 @@ impl Application {
             .await
             .context("Failed to run migrations")?;
         let services = services_counted(&config, db, statements)?;
-        if config.demo && !UserService::any_exist(&services.db).await? {
-            let credentials = domain::demo::seed(&services.db, &services.users).await?;
-            print_credentials(&credentials);
-        }
+        let demo_logins = if config.demo && !UserService::any_exist(&services.db).await? {
+            Some(seed::seed(&services.db, &services.users).await?)
+        } else {
+            None
+        };
         tokio::spawn(loyalty_daily_job(services.db.clone()));
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("Failed to bind {}", config.bind))?;
         let port = listener.local_addr()?.port();
+        if let Some(logins) = demo_logins {
+            // The configured public URL, else the address actually bound (port 0 → the real port).
+            let base = match &config.public_url {
+                Some(url) => url.trim_end_matches('/').to_owned(),
+                None => format!("http://{}", listener.local_addr()?),
+            };
+            print!("{}", demo_block(&format!("{base}/graphiql"), &logins));
+        }
         let server = run(listener, &config, services.clone())?;
         tracing::info!(address = %config.bind, port, "rapport listening");
         Ok(Self {
@@ -234,15 +243,24 @@ async fn loyalty_daily_job(db: DatabaseConnection) {
     }
 }
 
-fn print_credentials(credentials: &[domain::demo::DemoLogin]) {
-    println!("\nDemo data loaded. Sign in with one of these (shown once):");
-    for login in credentials {
-        println!(
-            "  {:<8} {:<28} {}",
+/// The console block printed once after the demo data is loaded: where
+/// GraphiQL is and the three logins. Plain text, no colour codes.
+pub fn demo_block(graphiql_url: &str, logins: &[seed::DemoLogin]) -> String {
+    use std::fmt::Write as _;
+    let rule = "=".repeat(72);
+    let mut out = format!("\n{rule}\n Rapport demo data loaded\n\n GraphiQL:  {graphiql_url}\n\n Logins (shown once; sign in with the `login` mutation):\n");
+    for login in logins {
+        let _ = writeln!(
+            out,
+            "   {:<8} {:<28} {}",
             login.role.as_str(),
             login.email,
             login.password
         );
     }
-    println!();
+    let _ = writeln!(
+        out,
+        "\n Send the access token as `Authorization: Bearer <token>` (GraphiQL: Headers tab).\n{rule}\n"
+    );
+    out
 }

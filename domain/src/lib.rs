@@ -7,7 +7,6 @@ pub mod auth;
 pub mod csi;
 pub mod customers;
 pub mod db;
-pub mod demo;
 pub mod error;
 pub(crate) mod events;
 pub mod feedback;

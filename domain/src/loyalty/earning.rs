@@ -155,19 +155,6 @@ pub(crate) async fn promotions_of(
         .collect()
 }
 
-/// Credits a stored purchase row: the demo seeder replays the rows it wrote
-/// directly. Everything else credits the domain [`Purchase`] through
-/// [`credit_purchase`].
-///
-/// # Errors
-/// As [`credit_purchase`]; `INTERNAL` for a row whose currency is unknown.
-pub(crate) async fn on_purchase_recorded(
-    db: &impl ConnectionTrait,
-    purchase: &purchases::Model,
-) -> DomainResult<()> {
-    credit_purchase(db, &Purchase::try_from(purchase.clone())?).await
-}
-
 /// See [`crate::loyalty::on_purchase_recorded`].
 pub(crate) async fn credit_purchase(
     db: &impl ConnectionTrait,

@@ -212,7 +212,7 @@ fn document(root: &str, field: &str, args: &str, id: &str, composite: bool) -> S
 async fn every_forbidden_operation_is_refused_without_writing(engine: Engine) {
     // Arrange: the demo data set, so id 1 exists in every table, and one user per role.
     let app = spawn_app(engine).await;
-    domain::demo::seed(app.db(), &app.services.users)
+    seed::seed(app.db(), &app.services.users)
         .await
         .expect("demo data");
     let mut tokens = BTreeMap::new();

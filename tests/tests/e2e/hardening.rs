@@ -39,7 +39,7 @@ async fn auth_statements(app: &TestApp, token: &str) -> u64 {
 
 async fn oversized_and_negative_page_sizes_are_refused_before_sql(engine: Engine) {
     let app = spawn_app(engine).await;
-    domain::demo::seed(app.db(), &app.services.users)
+    seed::seed(app.db(), &app.services.users)
         .await
         .expect("demo data");
     let token = app.login_as(Role::Admin).await;
@@ -156,7 +156,7 @@ const SUBMIT: &str =
 async fn guessing_invitation_tokens_is_throttled(engine: Engine) {
     // Arrange: a real survey and invitations exist, so guesses hit a populated table.
     let app = spawn_app(engine).await;
-    domain::demo::seed(app.db(), &app.services.users)
+    seed::seed(app.db(), &app.services.users)
         .await
         .expect("demo data");
     let tries: usize = std::env::var("TOKEN_GUESSES")
@@ -217,7 +217,7 @@ async fn guessing_invitation_tokens_is_throttled(engine: Engine) {
 async fn simultaneous_guesses_cannot_overrun_the_throttle(engine: Engine) {
     // Arrange
     let app = spawn_app(engine).await;
-    domain::demo::seed(app.db(), &app.services.users)
+    seed::seed(app.db(), &app.services.users)
         .await
         .expect("demo data");
     let max = api::throttle::MAX_FAILURES;

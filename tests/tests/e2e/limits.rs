@@ -625,7 +625,7 @@ fn cost_attack() -> String {
 /// at the largest page still runs.
 async fn cost_counts_page_sizes_before_any_sql(engine: Engine) {
     let app = spawn_app(engine).await;
-    domain::demo::seed(app.db(), &app.services.users)
+    seed::seed(app.db(), &app.services.users)
         .await
         .expect("demo data");
     let token = app.login_as(Role::Agent).await;
@@ -670,7 +670,7 @@ async fn cost_counts_page_sizes_before_any_sql(engine: Engine) {
 /// `OPERATION_TOO_COMPLEX` error; a smaller one is not.
 async fn an_oversized_answer_ends_with_a_coded_error(engine: Engine) {
     let app = spawn_app_with(engine, &["--max-response-bytes", "4000"]).await;
-    domain::demo::seed(app.db(), &app.services.users)
+    seed::seed(app.db(), &app.services.users)
         .await
         .expect("demo data");
     let token = app.login_as(Role::Agent).await;

@@ -1658,7 +1658,7 @@ async fn the_demo_programme_enrols_existing_customers_with_history(engine: Engin
             .await;
         ids.push(id);
     }
-    domain::demo::seed(app.db(), &app.services.users)
+    seed::seed(app.db(), &app.services.users)
         .await
         .expect("demo seeds");
     let admin = app.login_as(Role::Admin).await;

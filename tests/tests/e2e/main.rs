@@ -11,6 +11,7 @@ mod cors;
 mod csi;
 mod csi_scale;
 mod customers;
+mod docs;
 mod erasure;
 mod faults;
 mod graphiql;

@@ -403,3 +403,39 @@ async fn a_flood_of_large_queries_keeps_memory_bounded() {
     );
     assert!(after < 256 * 1024, "peak RSS {} MiB", after / 1024);
 }
+
+/// `serve --demo` with its output piped (not a terminal): one block with the
+/// GraphiQL URL and the three logins, and no ANSI colour codes anywhere.
+#[tokio::test]
+async fn demo_console_output_is_one_plain_block_when_piped() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = ServerProcess::start_with(dir, &[("RAPPORT_DEMO", "true")]).await;
+    let output = std::fs::read_to_string(&server.log).expect("log");
+    assert!(
+        !output.contains("\x1b["),
+        "ANSI codes in piped output:\n{output}"
+    );
+    let block_start = output.find("Rapport demo data loaded").expect("demo block");
+    let block = &output[block_start..];
+    let block = &block[..block.find("\n====").expect("block end")];
+    assert!(
+        block.contains(&format!("GraphiQL:  {}/graphiql", server.address)),
+        "{block}"
+    );
+    for (role, email) in [
+        ("ADMIN", "admin@demo.rapport.dev"),
+        ("MANAGER", "manager@demo.rapport.dev"),
+        ("AGENT", "agent@demo.rapport.dev"),
+    ] {
+        let line = block
+            .lines()
+            .find(|l| l.contains(email))
+            .unwrap_or_else(|| panic!("{email} in\n{block}"));
+        assert!(line.trim_start().starts_with(role), "{line}");
+        assert_eq!(
+            line.split_whitespace().count(),
+            3,
+            "role, e-mail, password: {line}"
+        );
+    }
+}

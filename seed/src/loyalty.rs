@@ -8,21 +8,23 @@ use chrono::{Duration, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::db::begin_write;
-use crate::error::{DomainError, DomainResult};
-use crate::loyalty::earning::{self, NewPromotion};
-use crate::loyalty::idempotency::IdempotencyKey;
-use crate::loyalty::ledger::{self, LedgerReason, NewEntry};
-use crate::loyalty::programs::{self, NewProgram, TierInput};
-use crate::loyalty::rewards::{self, NewReward};
-use entity::{customers, purchases, users};
+use domain::auth::{Actor, Role};
+use domain::customers::Purchase;
+use domain::db::begin_write;
+use domain::error::{DomainError, DomainResult};
+use domain::loyalty::ledger::{self, LedgerReason, NewEntry};
+use domain::loyalty::{self, LoyaltyService, NewProgram, NewPromotion, NewReward, TierInput};
+use entity::{customers, memberships, purchases, users};
 
 fn decimal(raw: &str) -> DomainResult<Decimal> {
     Decimal::from_str(raw).map_err(|e| DomainError::Internal(anyhow::anyhow!("demo decimal: {e}")))
 }
 
-/// Seeds the loyalty demo data in one transaction. Works with or without demo
-/// customers (with none, only the programme, rewards and promotions exist).
+/// Seeds the loyalty demo data through the loyalty service and its public
+/// ledger functions: the programme, rewards and promotions, then every
+/// customer's membership and credit history in one transaction, then the
+/// redemptions. Works with or without demo customers (with none, only the
+/// programme, rewards and promotions exist).
 ///
 /// # Errors
 /// Database failures.
@@ -52,24 +54,36 @@ pub async fn seed(db: &DatabaseConnection) -> DomainResult<()> {
     }
     .validate()?;
 
-    let txn = begin_write(db).await?;
-    let program_id = programs::create(&txn, program).await?;
+    let service = LoyaltyService::new(db.clone());
+    let admin_id = users::Entity::find()
+        .filter(users::Column::Role.eq("ADMIN"))
+        .order_by_asc(users::Column::Id)
+        .one(db)
+        .await?
+        .map(|u| u.id);
+    // The seed runs as the system, with an administrator's rights.
+    let admin = Actor {
+        user_id: admin_id.unwrap_or(0),
+        role: Role::Admin,
+    };
+    let program_id = service.create_program(&admin, program).await?.id;
     let mut coffee = None;
     for (name, cost, stock) in [
         ("Free coffee", 150, None),
         ("10 € voucher", 500, Some(100)),
         ("Weekend spa day", 5_000, Some(5)),
     ] {
-        let reward = rewards::create_reward(
-            &txn,
-            NewReward {
-                program_id,
-                name: name.to_owned(),
-                cost_points: cost,
-                stock,
-            },
-        )
-        .await?;
+        let reward = service
+            .create_reward(
+                &admin,
+                NewReward {
+                    program_id,
+                    name: name.to_owned(),
+                    cost_points: cost,
+                    stock,
+                },
+            )
+            .await?;
         coffee.get_or_insert((reward.id, reward.cost_points));
     }
     for (name, multiplier, starts, days, tag) in [
@@ -83,37 +97,36 @@ pub async fn seed(db: &DatabaseConnection) -> DomainResult<()> {
         ),
         ("Spring bonus", "1.5", now - Duration::days(200), 30, None),
     ] {
-        earning::create_promotion(
-            &txn,
-            NewPromotion {
-                program_id,
-                name: name.to_owned(),
-                multiplier: decimal(multiplier)?,
-                starts_at: starts,
-                ends_at: starts + Duration::days(days),
-                tag: tag.map(str::to_owned),
-            },
-        )
-        .await?;
+        service
+            .create_promotion(
+                &admin,
+                NewPromotion {
+                    program_id,
+                    name: name.to_owned(),
+                    multiplier: decimal(multiplier)?,
+                    starts_at: starts,
+                    ends_at: starts + Duration::days(days),
+                    tag: tag.map(str::to_owned),
+                },
+            )
+            .await?;
     }
 
+    let txn = begin_write(db).await?;
     let customers = customers::Entity::find()
         .filter(customers::Column::ErasedAt.is_null())
         .order_by_asc(customers::Column::Id)
         .all(&txn)
         .await?;
-    let admin = users::Entity::find()
-        .filter(users::Column::Role.eq("ADMIN"))
-        .one(&txn)
-        .await?
-        .map(|u| u.id);
-    for (i, customer) in customers.iter().enumerate() {
-        let membership_id =
-            programs::enroll(&txn, program_id, customer.id, customer.acquired_at).await?;
+    let mut members = Vec::with_capacity(customers.len());
+    for customer in &customers {
+        // Enrolled on the day they were acquired.
+        let membership =
+            ledger::ensure_membership(&txn, program_id, customer.id, customer.acquired_at).await?;
         ledger::append(
             &txn,
             NewEntry {
-                membership_id,
+                membership_id: membership.id,
                 delta: 50,
                 reason: LedgerReason::Adjustment,
                 source_key: "demo:welcome".to_owned(),
@@ -132,20 +145,26 @@ pub async fn seed(db: &DatabaseConnection) -> DomainResult<()> {
             .all(&txn)
             .await?;
         for purchase in &bought {
-            earning::on_purchase_recorded(&txn, purchase).await?;
+            loyalty::on_purchase_recorded(&txn, &Purchase::try_from(purchase.clone())?).await?;
         }
-        // Every third member who can afford it has had a coffee. (A failed
-        // debit must not be attempted inside this transaction: check first.)
-        let balance = programs::load_membership(&txn, membership_id)
-            .await?
-            .balance;
-        if let (Some(actor), Some((reward, cost)), true) = (admin, coffee, i % 3 == 0) {
+        members.push(membership.id);
+    }
+    txn.commit().await?;
+
+    // Every third member who can afford it has had a coffee.
+    if let (Some(_), Some((reward, cost))) = (admin_id, coffee) {
+        for membership_id in members.into_iter().step_by(3) {
+            let balance = memberships::Entity::find_by_id(membership_id)
+                .one(db)
+                .await?
+                .map_or(0, |m| m.balance);
             if balance >= cost {
-                let key = IdempotencyKey::parse(&format!("demo-redeem-{membership_id}"))?;
-                rewards::redeem(&txn, actor, membership_id, reward, &key).await?;
+                let key = format!("demo-redeem-{membership_id}");
+                service
+                    .redeem_reward(&admin, membership_id, reward, &key)
+                    .await?;
             }
         }
     }
-    txn.commit().await?;
     Ok(())
 }

@@ -1,7 +1,9 @@
-//! Demo data for the feedback area: four surveys (active, active, closed,
-//! draft), invitations, a year of responses whose satisfaction improves over
-//! time, CSI factor ratings against the newest published factor set (when the
-//! CSI demo made one), incentives and helpful bonuses credited through the
+//! Demo data for the feedback area: five surveys (active, active, closed,
+//! draft, active), invitations, a year of responses whose satisfaction
+//! improves over time, CSI factor ratings against the factor set of each
+//! survey's own trade (the retail and service surveys use the two ACSI
+//! versions, the flight survey the airline set), so every published set has a
+//! year of ratings with a visible trend, incentives and helpful bonuses credited through the
 //! ledger, and follow-ups (older ones resolved).
 //!
 //! Everything is inserted in batches inside one transaction, so it takes well
@@ -19,11 +21,12 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use crate::csi::compute::{self, Scale};
-use crate::db::begin_write;
-use crate::error::DomainResult;
-use crate::feedback::{hash_token, FollowUpReason, QuestionKind, SurveyStatus};
-use crate::loyalty::{self, LedgerReason};
+use crate::csi::{ACSI_SET_NAME, AIRLINE_SET_NAME};
+use domain::csi::compute::{self, Scale};
+use domain::db::begin_write;
+use domain::error::DomainResult;
+use domain::feedback::{hash_token, FollowUpReason, QuestionKind, SurveyStatus};
+use domain::loyalty::{self, LedgerReason};
 use entity::{
     csi_factor_sets, csi_factors, customers, follow_ups, loyalty_programs, survey_answers,
     survey_invitations, survey_questions, survey_responses, surveys,
@@ -99,7 +102,8 @@ struct Plan {
     title: &'static str,
     description: &'static str,
     status: SurveyStatus,
-    with_csi: bool,
+    /// The factor set of the survey's own trade, by name and version.
+    csi: Option<(&'static str, i32)>,
     incentive: i64,
     helpful: i64,
     /// Share of invited customers who answer, in percent.
@@ -116,7 +120,7 @@ fn plans() -> Vec<Plan> {
             title: "How was your purchase?",
             description: "Two minutes about your last visit. Thank you for helping us improve!",
             status: SurveyStatus::Active,
-            with_csi: true,
+            csi: Some((ACSI_SET_NAME, 2)),
             incentive: 50,
             helpful: 25,
             response_rate: 70,
@@ -147,11 +151,11 @@ fn plans() -> Vec<Plan> {
             title: "Your experience with our customer service",
             description: "You recently contacted our team. How did it go?",
             status: SurveyStatus::Active,
-            with_csi: false,
+            csi: Some((ACSI_SET_NAME, 1)),
             incentive: 30,
             helpful: 20,
             response_rate: 55,
-            span_days: 180,
+            span_days: 365,
             questions: vec![
                 (
                     "How satisfied are you with how we handled your request?",
@@ -178,7 +182,7 @@ fn plans() -> Vec<Plan> {
             title: "Spring collection feedback",
             description: "What did you think of our spring collection?",
             status: SurveyStatus::Closed,
-            with_csi: false,
+            csi: None,
             incentive: 20,
             helpful: 10,
             response_rate: 60,
@@ -202,7 +206,7 @@ fn plans() -> Vec<Plan> {
             title: "Holiday opening hours (draft)",
             description: "Which opening hours would suit you over the holidays?",
             status: SurveyStatus::Draft,
-            with_csi: false,
+            csi: None,
             incentive: 10,
             helpful: 0,
             response_rate: 0,
@@ -213,6 +217,26 @@ fn plans() -> Vec<Plan> {
                 true,
                 vec!["24 December", "27 December", "31 December"],
             )],
+        },
+        Plan {
+            title: "How was your flight?",
+            description: "You flew with our travel partner. Tell us about your trip!",
+            status: SurveyStatus::Active,
+            csi: Some((AIRLINE_SET_NAME, 1)),
+            incentive: 40,
+            helpful: 20,
+            response_rate: 60,
+            span_days: 365,
+            questions: vec![
+                ("Overall, how was your flight?", Rating, true, vec![]),
+                (
+                    "How likely are you to fly with us again?",
+                    Nps,
+                    false,
+                    vec![],
+                ),
+                ("Anything we could do better?", Text, false, vec![]),
+            ],
         },
     ]
 }
@@ -276,33 +300,48 @@ pub async fn seed(db: &DatabaseConnection) -> DomainResult<()> {
         .order_by_asc(loyalty_programs::Column::Id)
         .one(&txn)
         .await?;
-    let factor_set = csi_factor_sets::Entity::find()
+    let published = csi_factor_sets::Entity::find()
         .filter(csi_factor_sets::Column::Status.eq("PUBLISHED"))
         .order_by_desc(csi_factor_sets::Column::Id)
-        .one(&txn)
+        .all(&txn)
         .await?;
-    let factors = match &factor_set {
-        Some(set) => {
-            csi_factors::Entity::find()
-                .filter(csi_factors::Column::FactorSetId.eq(set.id))
-                .order_by_asc(csi_factors::Column::Position)
-                .all(&txn)
-                .await?
-        }
-        None => Vec::new(),
-    };
+    let published_factors = csi_factors::Entity::find()
+        .filter(csi_factors::Column::FactorSetId.is_in(published.iter().map(|s| s.id)))
+        .order_by_asc(csi_factors::Column::Position)
+        .all(&txn)
+        .await?;
 
     for (plan_index, plan) in plans().into_iter().enumerate() {
-        let uses_csi = plan.with_csi && !factors.is_empty();
+        // The set of the survey's own trade; without the CSI demo's sets (this
+        // area seeded on its own), the newest published set.
+        let factor_set = plan.csi.and_then(|(name, version)| {
+            published
+                .iter()
+                .find(|s| s.name == name && s.version == version)
+                .or_else(|| {
+                    let demo_sets = [ACSI_SET_NAME, AIRLINE_SET_NAME];
+                    let any_demo = published
+                        .iter()
+                        .any(|s| demo_sets.contains(&s.name.as_str()));
+                    (!any_demo).then(|| published.first()).flatten()
+                })
+        });
+        let factors: Vec<&csi_factors::Model> = factor_set
+            .map(|set| {
+                published_factors
+                    .iter()
+                    .filter(|f| f.factor_set_id == set.id)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let uses_csi = !factors.is_empty();
         let created = now - Duration::days(plan.span_days + 14);
         let survey = surveys::ActiveModel {
             title: Set(plan.title.to_owned()),
             description: Set(Some(plan.description.to_owned())),
             locale: Set(Some("en".to_owned())),
             status: Set(plan.status.as_str().to_owned()),
-            factor_set_id: Set(uses_csi
-                .then(|| factor_set.as_ref().map(|s| s.id))
-                .flatten()),
+            factor_set_id: Set(uses_csi.then(|| factor_set.map(|s| s.id)).flatten()),
             program_id: Set(program.as_ref().map(|p| p.id)),
             incentive_points: Set(plan.incentive),
             helpful_bonus_points: Set(plan.helpful),
@@ -325,7 +364,7 @@ pub async fn seed(db: &DatabaseConnection) -> DomainResult<()> {
                 None,
             ));
             if i == 1 && uses_csi {
-                for f in &factors {
+                for f in factors.iter().copied() {
                     specs.push((
                         format!("How satisfied are you with: {}?", f.label),
                         QuestionKind::CsiFactor,
@@ -440,7 +479,6 @@ pub async fn seed(db: &DatabaseConnection) -> DomainResult<()> {
             reasons: Vec<FollowUpReason>,
         }
         let scale = factor_set
-            .as_ref()
             .map(|s| Scale {
                 min: s.scale_min,
                 max: s.scale_max,
@@ -688,7 +726,7 @@ mod tests {
     async fn seeds_quickly_with_responses_follow_ups_and_credits() {
         let dir = tempfile::tempdir().expect("dir");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("demo.db").display());
-        let db = crate::db::connect(&url, &crate::db::DbSettings::default())
+        let db = domain::db::connect(&url, &domain::db::DbSettings::default())
             .await
             .expect("connect");
         Migrator::up(&db, None).await.expect("migrate");
@@ -700,7 +738,7 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
-        assert_eq!(surveys::Entity::find().count(&db).await.expect("n"), 4);
+        assert_eq!(surveys::Entity::find().count(&db).await.expect("n"), 5);
         let responses = survey_responses::Entity::find()
             .count(&db)
             .await

@@ -5,9 +5,9 @@
 use rust_decimal::Decimal;
 use sea_orm::DatabaseConnection;
 
-use crate::auth::{Actor, Role};
-use crate::csi::{presets, CsiService, FactorInput, FactorSetInput, FactorSetUpdate};
-use crate::error::DomainResult;
+use domain::auth::{Actor, Role};
+use domain::csi::{presets, CsiService, FactorInput, FactorSetInput, FactorSetUpdate};
+use domain::error::DomainResult;
 
 /// Name of the demo's ACSI-style set (both versions).
 pub const ACSI_SET_NAME: &str = "Customer experience (ACSI drivers)";

@@ -15,16 +15,17 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
+use sea_orm::sea_query::{Alias, Expr, Func, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Statement, TransactionTrait, Value,
 };
 use serde::Serialize;
 
-use crate::auth::Role;
-use crate::csi::compute::{self, Scale};
-use crate::error::{DomainError, DomainResult};
-use crate::users::UserService;
+use domain::auth::Role;
+use domain::csi::compute::{self, Scale};
+use domain::error::{DomainError, DomainResult};
+use domain::users::UserService;
 use entity::{csi_factor_sets, csi_factors, loyalty_programs};
 
 /// How much to generate.
@@ -176,40 +177,19 @@ impl Bulk {
     }
 
     async fn flush(&mut self, db: &impl ConnectionTrait) -> DomainResult<()> {
-        let backend = db.get_database_backend();
         let per_statement = (MAX_PARAMS / self.columns.len()).max(1);
         let rows = std::mem::take(&mut self.rows);
         for chunk in rows.chunks(per_statement) {
-            let mut sql = format!(
-                "INSERT INTO {} ({}) VALUES ",
-                self.table,
-                self.columns.join(", ")
-            );
-            let mut values = Vec::with_capacity(chunk.len() * self.columns.len());
-            let mut n = 0usize;
-            for (r, row) in chunk.iter().enumerate() {
-                if r > 0 {
-                    sql.push(',');
-                }
-                sql.push('(');
-                for (c, value) in row.iter().enumerate() {
-                    if c > 0 {
-                        sql.push(',');
-                    }
-                    n += 1;
-                    match backend {
-                        DatabaseBackend::Postgres => {
-                            sql.push('$');
-                            sql.push_str(&n.to_string());
-                        }
-                        _ => sql.push('?'),
-                    }
-                    values.push(value.clone());
-                }
-                sql.push(')');
+            let mut insert = Query::insert();
+            insert
+                .into_table(Alias::new(self.table))
+                .columns(self.columns.iter().map(|c| Alias::new(*c)));
+            for row in chunk {
+                insert
+                    .values(row.iter().cloned().map(Expr::val))
+                    .map_err(|e| DomainError::Internal(anyhow::anyhow!("bulk row: {e}")))?;
             }
-            db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-                .await?;
+            db.execute(&insert).await?;
             self.written += chunk.len() as u64;
         }
         Ok(())
@@ -220,13 +200,19 @@ fn v<T: Into<Value>>(x: T) -> Value {
     x.into()
 }
 
-async fn max_id(db: &impl ConnectionTrait, table: &str) -> DomainResult<i64> {
-    let backend = db.get_database_backend();
+async fn max_id(db: &impl ConnectionTrait, table: &'static str) -> DomainResult<i64> {
+    let query = Query::select()
+        .expr_as(
+            Func::coalesce([
+                Func::max(Expr::col(Alias::new("id"))).into(),
+                Expr::val(0i64),
+            ]),
+            Alias::new("m"),
+        )
+        .from(Alias::new(table))
+        .to_owned();
     let row = db
-        .query_one_raw(Statement::from_string(
-            backend,
-            format!("SELECT COALESCE(MAX(id), 0) AS m FROM {table}"),
-        ))
+        .query_one(&query)
         .await?
         .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("no MAX(id) row")))?;
     Ok(row.try_get::<i64>("", "m")?)
@@ -245,7 +231,7 @@ pub async fn seed(
     if sizes.customers == 0 {
         return Err(DomainError::validation("customers", "must be at least 1"));
     }
-    super::seed(db, users).await?;
+    crate::seed(db, users).await?;
     users
         .create_user(None, ADMIN_EMAIL, sizes.admin_password.clone(), Role::Admin)
         .await?;
@@ -810,13 +796,23 @@ async fn finish(db: &DatabaseConnection) -> DomainResult<()> {
             "survey_answers",
             "csi_ratings",
         ] {
-            db.execute_raw(Statement::from_string(
-                backend,
-                format!(
-                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
-                ),
-            ))
-            .await?;
+            // SELECT setval(pg_get_serial_sequence(<table>, 'id'), (SELECT MAX(id) FROM <table>))
+            let max = Query::select()
+                .expr(Func::max(Expr::col(Alias::new("id"))))
+                .from(Alias::new(table))
+                .to_owned();
+            let setval = Query::select()
+                .expr(
+                    Func::cust(Alias::new("setval"))
+                        .arg(
+                            Func::cust(Alias::new("pg_get_serial_sequence"))
+                                .arg(Expr::val(table))
+                                .arg(Expr::val("id")),
+                        )
+                        .arg(max),
+                )
+                .to_owned();
+            db.query_one(&setval).await?;
         }
     }
     // On PostgreSQL a bulk load is followed by VACUUM as well: it sets the

@@ -17,8 +17,8 @@ use sea_orm::{
 
 use entity::{churn_events, costs, customer_tags, customers, interactions, purchases};
 
-use crate::customers::{Channel, ChurnReason, CostKind, RelationshipStage, RelationshipType};
-use crate::error::DomainResult;
+use domain::customers::{Channel, ChurnReason, CostKind, RelationshipStage, RelationshipType};
+use domain::error::DomainResult;
 
 /// How many customers the demo creates.
 pub const DEMO_CUSTOMERS: usize = 300;
@@ -327,7 +327,7 @@ mod tests {
     use sea_orm::PaginatorTrait;
 
     use super::*;
-    use crate::db::{connect, DbSettings};
+    use domain::db::{connect, DbSettings};
 
     #[tokio::test]
     async fn seeds_a_realistic_customer_base_quickly() {

@@ -3,9 +3,9 @@
 use rand::distr::{Alphanumeric, SampleString};
 use sea_orm::DatabaseConnection;
 
-use crate::auth::Role;
-use crate::error::DomainResult;
-use crate::users::UserService;
+use domain::auth::Role;
+use domain::error::DomainResult;
+use domain::users::UserService;
 
 pub mod bench;
 mod csi;
