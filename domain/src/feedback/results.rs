@@ -199,6 +199,16 @@ impl SurveyService {
         ))
     }
 
+    /// Checks that `actor` may read survey responses, for fields that show
+    /// responses loaded in a batch ([`crate::feedback::responses_for_customers`])
+    /// or pushed by the live feed: the rule of [`Self::response`].
+    ///
+    /// # Errors
+    /// `FORBIDDEN`.
+    pub fn authorize_response_read(&self, actor: &Actor) -> DomainResult<()> {
+        actor.require(Capability::ReadSurveys)
+    }
+
     /// One response.
     ///
     /// # Errors
