@@ -19,7 +19,7 @@ use crate::csi::compute;
 use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
 use crate::loyalty::{self, LedgerReason};
-use crate::pagination::{Direction, Page, PageRequest};
+use crate::pagination::{id_keyset_page, IdOrder, Page, PageRequest};
 use entity::{survey_answers, survey_invitations, survey_responses, surveys};
 
 /// What `markFeedbackHelpful` did about the survey's helpful bonus.
@@ -179,24 +179,16 @@ impl SurveyService {
             Some(false) => query = query.filter(survey_responses::Column::HelpfulAt.is_null()),
             None => {}
         }
-        query = match (page.direction, page.cursor) {
-            (Direction::Forward, Some(c)) => query.filter(survey_responses::Column::Id.lt(c)),
-            (Direction::Backward, Some(c)) => query.filter(survey_responses::Column::Id.gt(c)),
-            (_, None) => query,
-        };
-        query = match page.direction {
-            Direction::Forward => query.order_by_desc(survey_responses::Column::Id),
-            Direction::Backward => query.order_by_asc(survey_responses::Column::Id),
-        };
-        let rows = query.limit(page.limit + 1).all(&self.db).await?;
-        let rows = hydrate(&self.db, rows).await?;
-        Ok(Page::from_rows(
-            page.direction,
-            page.limit,
-            page.cursor.is_some(),
-            rows,
+        id_keyset_page(
+            &self.db,
+            query,
+            survey_responses::Column::Id,
+            IdOrder::Descending,
+            &page,
+            |rows| hydrate(&self.db, rows),
             |r| r.id,
-        ))
+        )
+        .await
     }
 
     /// Checks that `actor` may read survey responses, for fields that show
