@@ -14,12 +14,9 @@ pub mod churn_events;
 pub mod csi;
 pub mod customer;
 pub mod first_page;
-pub mod interactions_page;
 pub mod latest_responses;
 pub mod loyalty;
 pub mod purchase_stats;
-pub mod purchases_page;
-pub mod referrals_page;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -246,15 +243,15 @@ pub fn attach(request: Request, services: &Services, rounds: &Rounds) -> Request
             rounds,
         ))
         .data(Loader::new(
-            interactions_page::InteractionsPageLoader(db.clone()),
+            first_page::InteractionsPageLoader::new(db.clone()),
             rounds,
         ))
         .data(Loader::new(
-            purchases_page::PurchasesPageLoader(db.clone()),
+            first_page::PurchasesPageLoader::new(db.clone()),
             rounds,
         ))
         .data(Loader::new(
-            referrals_page::ReferralsPageLoader(db.clone()),
+            first_page::ReferralsPageLoader::new(db.clone()),
             rounds,
         ))
         .data(Loader::new(
