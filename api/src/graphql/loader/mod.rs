@@ -9,6 +9,12 @@
 //! starts only when every batch of this one has answered. A page therefore
 //! costs the same statements however many rows it has and however busy the
 //! machine is, and no request waits on a batching window.
+//!
+//! Every execution path attaches the loaders the same way: HTTP POST and GET
+//! (`http::graphql`) and each WebSocket operation (`http::ws`) build their
+//! request with [`crate::graphql::context::operation_data`], which calls
+//! [`attach`], and run it under their own [`Rounds`]. These are the only
+//! loaders: async-graphql's `dataloader` feature is not enabled.
 
 pub mod churn_events;
 pub mod csi;
