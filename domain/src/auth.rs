@@ -1,5 +1,6 @@
 //! Roles, capabilities and the acting user: the one place where SPEC §2's
-//! capability matrix lives. API guards and services both ask [`Role::can`].
+//! capability matrix lives. Services check it (the API only passes the actor)
+//! through [`Actor::require`], which asks [`Role::can`].
 
 use std::fmt;
 use std::str::FromStr;

@@ -3,8 +3,13 @@
 //! Cursors are opaque to clients: base64url of a small JSON value holding the
 //! sort key and the id, so a page boundary stays put when rows are inserted.
 
+use std::future::Future;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -83,6 +88,59 @@ impl<C: DeserializeOwned> PageRequest<C> {
             }
         }
     }
+}
+
+/// The sort order of a list paged by id alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdOrder {
+    /// Oldest first: `after` a cursor means larger ids.
+    Ascending,
+    /// Newest first: `after` a cursor means smaller ids.
+    Descending,
+}
+
+/// Reads one page of `query` keyed by its `id` column: applies the cursor
+/// and the order for the request's direction, fetches `limit + 1` rows in one
+/// statement, turns them into items with `hydrate` (which may read more) and
+/// builds the page with ids as cursors.
+///
+/// # Errors
+/// Database failures and those of `hydrate`.
+pub async fn id_keyset_page<E, T, Fut>(
+    db: &impl ConnectionTrait,
+    query: Select<E>,
+    id: E::Column,
+    order: IdOrder,
+    request: &PageRequest<i64>,
+    hydrate: impl FnOnce(Vec<E::Model>) -> Fut,
+    id_of: impl Fn(&T) -> i64,
+) -> DomainResult<Page<T>>
+where
+    E: EntityTrait,
+    Fut: Future<Output = DomainResult<Vec<T>>>,
+{
+    // Reading backward walks the sort order in reverse; `Page::from_rows`
+    // turns the rows back.
+    let ascending = (order == IdOrder::Ascending) == (request.direction == Direction::Forward);
+    let query = match request.cursor {
+        Some(c) if ascending => query.filter(id.gt(c)),
+        Some(c) => query.filter(id.lt(c)),
+        None => query,
+    };
+    let query = if ascending {
+        query.order_by_asc(id)
+    } else {
+        query.order_by_desc(id)
+    };
+    let rows = query.limit(request.limit + 1).all(db).await?;
+    let rows = hydrate(rows).await?;
+    Ok(Page::from_rows(
+        request.direction,
+        request.limit,
+        request.cursor.is_some(),
+        rows,
+        id_of,
+    ))
 }
 
 /// One page of results in sort order, each with its cursor.

@@ -1,7 +1,7 @@
 //! Per-request data and the helpers resolvers use to reach it.
 
 use async_graphql::{Context, Request};
-use domain::auth::{Actor, Capability};
+use domain::auth::Actor;
 
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::loader::{self, Rounds};
@@ -36,17 +36,12 @@ pub fn operation_data(
 
 /// Access to the actor and services from a resolver context.
 pub trait ContextExt {
-    /// The authenticated staff user, or `UNAUTHENTICATED`.
+    /// The authenticated staff user, or `UNAUTHENTICATED`. Resolvers pass it
+    /// to the domain, which checks capabilities (SPEC §2) in one place.
     ///
     /// # Errors
     /// `UNAUTHENTICATED` on anonymous requests.
     fn actor(&self) -> ApiResult<&Actor>;
-
-    /// The actor, after checking it holds `capability`.
-    ///
-    /// # Errors
-    /// `UNAUTHENTICATED` or `FORBIDDEN`.
-    fn actor_with(&self, capability: Capability) -> ApiResult<&Actor>;
 
     /// The services of this server.
     ///
@@ -59,12 +54,6 @@ impl ContextExt for Context<'_> {
     fn actor(&self) -> ApiResult<&Actor> {
         self.data_opt::<Actor>()
             .ok_or_else(ApiError::unauthenticated)
-    }
-
-    fn actor_with(&self, capability: Capability) -> ApiResult<&Actor> {
-        let actor = self.actor()?;
-        actor.require(capability)?;
-        Ok(actor)
     }
 
     fn services(&self) -> ApiResult<&Services> {

@@ -4,7 +4,6 @@
 pub mod context;
 pub mod error;
 pub mod extension;
-pub mod guard;
 pub mod input;
 pub mod loader;
 pub mod mutation;

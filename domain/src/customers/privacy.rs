@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement, Value,
+    QueryOrder, QuerySelect, Select, Set, Statement, Value,
 };
-use serde_json::{json, Value as Json};
+use serde_json::{json, Map, Value as Json};
 
 use entity::{
     churn_events, costs, customer_tags, customers, erasures, follow_ups, interactions,
@@ -27,6 +27,37 @@ pub(crate) async fn export(db: &impl ConnectionTrait, id: i64) -> DomainResult<J
         .one(db)
         .await?
         .ok_or(DomainError::NotFound("customer"))?;
+    let mut document = Map::new();
+    document.insert("customer".into(), customer);
+    export_activity(db, id, &mut document).await?;
+    export_loyalty(db, id, &mut document).await?;
+    export_feedback(db, id, &mut document).await?;
+    let erasures = json_rows(
+        db,
+        erasures::Entity::find().filter(erasures::Column::CustomerId.eq(id)),
+        erasures::Column::Id,
+    )
+    .await?;
+    document.insert("erasures".into(), json!(erasures));
+    document.insert("exportedAt".into(), json!(Utc::now()));
+    Ok(Json::Object(document))
+}
+
+/// The rows `query` selects as JSON, by id.
+async fn json_rows<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    query: Select<E>,
+    id: E::Column,
+) -> DomainResult<Vec<Json>> {
+    Ok(query.order_by_asc(id).into_json().all(db).await?)
+}
+
+/// Export step: tags, interactions, purchases, costs and churn events.
+async fn export_activity(
+    db: &impl ConnectionTrait,
+    id: i64,
+    document: &mut Map<String, Json>,
+) -> DomainResult<()> {
     let tags: Vec<String> = customer_tags::Entity::find()
         .filter(customer_tags::Column::CustomerId.eq(id))
         .order_by_asc(customer_tags::Column::Tag)
@@ -35,38 +66,54 @@ pub(crate) async fn export(db: &impl ConnectionTrait, id: i64) -> DomainResult<J
         .into_iter()
         .map(|t| t.tag)
         .collect();
-    let interactions = interactions::Entity::find()
-        .filter(interactions::Column::CustomerId.eq(id))
-        .order_by_asc(interactions::Column::Id)
-        .into_json()
-        .all(db)
-        .await?;
-    let purchases = purchases::Entity::find()
-        .filter(purchases::Column::CustomerId.eq(id))
-        .order_by_asc(purchases::Column::Id)
-        .into_json()
-        .all(db)
-        .await?;
-    let costs = costs::Entity::find()
-        .filter(costs::Column::CustomerId.eq(id))
-        .order_by_asc(costs::Column::Id)
-        .into_json()
-        .all(db)
-        .await?;
-    let churn_events = churn_events::Entity::find()
-        .filter(churn_events::Column::CustomerId.eq(id))
-        .order_by_asc(churn_events::Column::Id)
-        .into_json()
-        .all(db)
-        .await?;
-    let memberships = memberships::Entity::find()
-        .filter(memberships::Column::CustomerId.eq(id))
-        .order_by_asc(memberships::Column::Id)
-        .into_json()
-        .all(db)
-        .await?;
-    let ledger_entries = ledger_entries::Entity::find()
-        .filter(
+    document.insert("tags".into(), json!(tags));
+    let interactions = json_rows(
+        db,
+        interactions::Entity::find().filter(interactions::Column::CustomerId.eq(id)),
+        interactions::Column::Id,
+    )
+    .await?;
+    document.insert("interactions".into(), json!(interactions));
+    let purchases = json_rows(
+        db,
+        purchases::Entity::find().filter(purchases::Column::CustomerId.eq(id)),
+        purchases::Column::Id,
+    )
+    .await?;
+    document.insert("purchases".into(), json!(purchases));
+    let costs = json_rows(
+        db,
+        costs::Entity::find().filter(costs::Column::CustomerId.eq(id)),
+        costs::Column::Id,
+    )
+    .await?;
+    document.insert("costs".into(), json!(costs));
+    let churn_events = json_rows(
+        db,
+        churn_events::Entity::find().filter(churn_events::Column::CustomerId.eq(id)),
+        churn_events::Column::Id,
+    )
+    .await?;
+    document.insert("churnEvents".into(), json!(churn_events));
+    Ok(())
+}
+
+/// Export step: memberships and their ledger entries.
+async fn export_loyalty(
+    db: &impl ConnectionTrait,
+    id: i64,
+    document: &mut Map<String, Json>,
+) -> DomainResult<()> {
+    let memberships = json_rows(
+        db,
+        memberships::Entity::find().filter(memberships::Column::CustomerId.eq(id)),
+        memberships::Column::Id,
+    )
+    .await?;
+    document.insert("memberships".into(), json!(memberships));
+    let ledger_entries = json_rows(
+        db,
+        ledger_entries::Entity::find().filter(
             ledger_entries::Column::MembershipId.in_subquery(
                 Query::select()
                     .column(memberships::Column::Id)
@@ -74,68 +121,63 @@ pub(crate) async fn export(db: &impl ConnectionTrait, id: i64) -> DomainResult<J
                     .and_where(memberships::Column::CustomerId.eq(id))
                     .to_owned(),
             ),
-        )
-        .order_by_asc(ledger_entries::Column::Id)
-        .into_json()
-        .all(db)
-        .await?;
+        ),
+        ledger_entries::Column::Id,
+    )
+    .await?;
+    document.insert("ledgerEntries".into(), json!(ledger_entries));
+    Ok(())
+}
+
+/// Export step: survey invitations (without token hashes), responses,
+/// answers and follow-ups.
+async fn export_feedback(
+    db: &impl ConnectionTrait,
+    id: i64,
+    document: &mut Map<String, Json>,
+) -> DomainResult<()> {
     // Token hashes are credentials, not personal data: never exported.
-    let invitations = survey_invitations::Entity::find()
-        .select_only()
-        .columns([
-            survey_invitations::Column::Id,
-            survey_invitations::Column::SurveyId,
-            survey_invitations::Column::CustomerId,
-            survey_invitations::Column::ExpiresAt,
-            survey_invitations::Column::CreatedAt,
-            survey_invitations::Column::UsedAt,
-            survey_invitations::Column::RevokedAt,
-        ])
-        .filter(survey_invitations::Column::CustomerId.eq(id))
-        .order_by_asc(survey_invitations::Column::Id)
-        .into_json()
-        .all(db)
-        .await?;
-    let responses = survey_responses::Entity::find()
-        .filter(survey_responses::Column::CustomerId.eq(id))
-        .order_by_asc(survey_responses::Column::Id)
-        .into_json()
-        .all(db)
-        .await?;
-    let answers = survey_answers::Entity::find()
-        .filter(survey_answers::Column::ResponseId.in_subquery(responses_of(id)))
-        .order_by_asc(survey_answers::Column::Id)
-        .into_json()
-        .all(db)
-        .await?;
-    let follow_ups = follow_ups::Entity::find()
-        .filter(follow_ups::Column::CustomerId.eq(id))
-        .order_by_asc(follow_ups::Column::Id)
-        .into_json()
-        .all(db)
-        .await?;
-    let erasures = erasures::Entity::find()
-        .filter(erasures::Column::CustomerId.eq(id))
-        .order_by_asc(erasures::Column::Id)
-        .into_json()
-        .all(db)
-        .await?;
-    Ok(json!({
-        "exportedAt": Utc::now(),
-        "customer": customer,
-        "tags": tags,
-        "interactions": interactions,
-        "purchases": purchases,
-        "costs": costs,
-        "churnEvents": churn_events,
-        "memberships": memberships,
-        "ledgerEntries": ledger_entries,
-        "surveyInvitations": invitations,
-        "surveyResponses": responses,
-        "surveyAnswers": answers,
-        "followUps": follow_ups,
-        "erasures": erasures,
-    }))
+    let invitations = json_rows(
+        db,
+        survey_invitations::Entity::find()
+            .select_only()
+            .columns([
+                survey_invitations::Column::Id,
+                survey_invitations::Column::SurveyId,
+                survey_invitations::Column::CustomerId,
+                survey_invitations::Column::ExpiresAt,
+                survey_invitations::Column::CreatedAt,
+                survey_invitations::Column::UsedAt,
+                survey_invitations::Column::RevokedAt,
+            ])
+            .filter(survey_invitations::Column::CustomerId.eq(id)),
+        survey_invitations::Column::Id,
+    )
+    .await?;
+    document.insert("surveyInvitations".into(), json!(invitations));
+    let responses = json_rows(
+        db,
+        survey_responses::Entity::find().filter(survey_responses::Column::CustomerId.eq(id)),
+        survey_responses::Column::Id,
+    )
+    .await?;
+    document.insert("surveyResponses".into(), json!(responses));
+    let answers = json_rows(
+        db,
+        survey_answers::Entity::find()
+            .filter(survey_answers::Column::ResponseId.in_subquery(responses_of(id))),
+        survey_answers::Column::Id,
+    )
+    .await?;
+    document.insert("surveyAnswers".into(), json!(answers));
+    let follow_ups = json_rows(
+        db,
+        follow_ups::Entity::find().filter(follow_ups::Column::CustomerId.eq(id)),
+        follow_ups::Column::Id,
+    )
+    .await?;
+    document.insert("followUps".into(), json!(follow_ups));
+    Ok(())
 }
 
 /// SQLite's `ANALYZE` (this build keeps `sqlite_stat4`) stores sample keys of

@@ -117,6 +117,16 @@ impl CustomerService {
         &self.db
     }
 
+    /// Checks that `actor` may read customers, for a field that shows a
+    /// customer a batch loader fetched ([`crate::customers::batch`]): the rule
+    /// of [`Self::get`].
+    ///
+    /// # Errors
+    /// `FORBIDDEN`.
+    pub fn authorize_read(&self, actor: &Actor) -> DomainResult<()> {
+        actor.require(Capability::ReadCustomers)
+    }
+
     /// One customer.
     ///
     /// # Errors

@@ -4,14 +4,14 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::model::{FollowUp, FollowUpStatus};
 use super::SurveyService;
 use crate::auth::{Actor, Capability};
 use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
-use crate::pagination::{Direction, Page, PageRequest};
+use crate::pagination::{id_keyset_page, IdOrder, Page, PageRequest};
 use crate::validation::required_text;
 use entity::{follow_ups, survey_responses};
 
@@ -75,24 +75,16 @@ impl SurveyService {
                 ),
             );
         }
-        query = match (page.direction, page.cursor) {
-            (Direction::Forward, Some(c)) => query.filter(follow_ups::Column::Id.lt(c)),
-            (Direction::Backward, Some(c)) => query.filter(follow_ups::Column::Id.gt(c)),
-            (_, None) => query,
-        };
-        query = match page.direction {
-            Direction::Forward => query.order_by_desc(follow_ups::Column::Id),
-            Direction::Backward => query.order_by_asc(follow_ups::Column::Id),
-        };
-        let rows = query.limit(page.limit + 1).all(&self.db).await?;
-        let rows = hydrate(&self.db, rows).await?;
-        Ok(Page::from_rows(
-            page.direction,
-            page.limit,
-            page.cursor.is_some(),
-            rows,
+        id_keyset_page(
+            &self.db,
+            query,
+            follow_ups::Column::Id,
+            IdOrder::Descending,
+            &page,
+            |rows| hydrate(&self.db, rows),
             |f| f.id,
-        ))
+        )
+        .await
     }
 
     /// Resolves an OPEN follow-up with a note.

@@ -168,6 +168,157 @@ pub(crate) async fn resolve(
     Ok((invitation, survey))
 }
 
+/// Fails unless `survey` takes invitations at `now`: ACTIVE and not past its
+/// `closesAt`.
+fn check_invitable(survey: &Survey, now: DateTime<Utc>) -> DomainResult<()> {
+    if survey.status != SurveyStatus::Active {
+        return Err(DomainError::conflict(
+            "invitations can only be sent for an ACTIVE survey",
+        ));
+    }
+    if survey.closes_at.is_some_and(|t| t <= now) {
+        return Err(DomainError::conflict("the survey has passed its closesAt"));
+    }
+    Ok(())
+}
+
+/// The customers of an invitation call, sorted: those skipped (with why),
+/// those to invite, and which of those hold a live invitation.
+struct Invitees {
+    skipped: Vec<(i64, SkipReason)>,
+    to_issue: Vec<i64>,
+    live: HashSet<i64>,
+}
+
+async fn sort_invitees(
+    db: &impl ConnectionTrait,
+    survey_id: i64,
+    customer_ids: &[i64],
+) -> DomainResult<Invitees> {
+    let mut seen = HashSet::new();
+    let ids: Vec<i64> = customer_ids
+        .iter()
+        .copied()
+        .filter(|id| seen.insert(*id))
+        .collect();
+    let found: HashMap<i64, customers::Model> = customers::Entity::find()
+        .filter(customers::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let existing = survey_invitations::Entity::find()
+        .filter(survey_invitations::Column::SurveyId.eq(survey_id))
+        .filter(survey_invitations::Column::CustomerId.is_in(ids.clone()))
+        .filter(survey_invitations::Column::RevokedAt.is_null())
+        .all(db)
+        .await?;
+    let responded: HashSet<i64> = existing
+        .iter()
+        .filter(|i| i.used_at.is_some())
+        .map(|i| i.customer_id)
+        .collect();
+    let live: HashSet<i64> = existing
+        .iter()
+        .filter(|i| i.used_at.is_none())
+        .map(|i| i.customer_id)
+        .collect();
+    let mut skipped = Vec::new();
+    let mut to_issue = Vec::new();
+    for id in ids {
+        let reason = match found.get(&id) {
+            None => Some(SkipReason::UnknownCustomer),
+            Some(c) if c.erased_at.is_some() => Some(SkipReason::Erased),
+            Some(c) if c.churned_at.is_some() => Some(SkipReason::Churned),
+            Some(_) if responded.contains(&id) => Some(SkipReason::AlreadyResponded),
+            Some(_) => None,
+        };
+        match reason {
+            Some(reason) => skipped.push((id, reason)),
+            None => to_issue.push(id),
+        }
+    }
+    Ok(Invitees {
+        skipped,
+        to_issue,
+        live,
+    })
+}
+
+/// Revokes the live invitations of `customer_ids` to the survey.
+async fn revoke_live(
+    db: &impl ConnectionTrait,
+    survey_id: i64,
+    customer_ids: Vec<i64>,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    survey_invitations::Entity::update_many()
+        .col_expr(survey_invitations::Column::RevokedAt, Expr::value(now))
+        .filter(survey_invitations::Column::SurveyId.eq(survey_id))
+        .filter(survey_invitations::Column::CustomerId.is_in(customer_ids))
+        .filter(survey_invitations::Column::UsedAt.is_null())
+        .filter(survey_invitations::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Stores one new invitation per customer and returns them with their
+/// tokens (the only time a token is shown); `reissued` for those in `live`.
+async fn issue(
+    db: &impl ConnectionTrait,
+    survey_id: i64,
+    customer_ids: &[i64],
+    live: &HashSet<i64>,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DomainResult<Vec<IssuedInvitation>> {
+    let tokens: Vec<(i64, InvitationToken)> = customer_ids
+        .iter()
+        .map(|id| (*id, InvitationToken::generate()))
+        .collect();
+    let rows = tokens
+        .iter()
+        .map(|(customer_id, token)| survey_invitations::ActiveModel {
+            survey_id: Set(survey_id),
+            customer_id: Set(*customer_id),
+            token_hash: Set(token.hash()),
+            expires_at: Set(expires_at),
+            created_at: Set(now),
+            ..Default::default()
+        });
+    survey_invitations::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await
+        .on_unique("another invitation for one of these customers was issued meanwhile; retry")?;
+    let stored: HashMap<String, i64> = survey_invitations::Entity::find()
+        .filter(survey_invitations::Column::SurveyId.eq(survey_id))
+        .filter(survey_invitations::Column::CustomerId.is_in(customer_ids.to_vec()))
+        .filter(survey_invitations::Column::UsedAt.is_null())
+        .filter(survey_invitations::Column::RevokedAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.token_hash, i.id))
+        .collect();
+    tokens
+        .into_iter()
+        .map(|(customer_id, token)| {
+            let invitation_id = stored.get(&token.hash()).copied().ok_or_else(|| {
+                DomainError::Internal(anyhow::anyhow!("issued invitation vanished"))
+            })?;
+            Ok(IssuedInvitation {
+                invitation_id,
+                customer_id,
+                token: token.expose().to_owned(),
+                expires_at,
+                reissued: live.contains(&customer_id),
+            })
+        })
+        .collect()
+}
+
 impl SurveyService {
     /// Invites customers to an ACTIVE survey: one new token per customer,
     /// returned once. Unknown, erased and churned customers and those who
@@ -200,117 +351,26 @@ impl SurveyService {
             ));
         }
         let txn = begin_write(&self.db).await?;
-        let survey = load(&txn, survey_id).await?;
-        if survey.status != SurveyStatus::Active {
-            return Err(DomainError::conflict(
-                "invitations can only be sent for an ACTIVE survey",
-            ));
-        }
-        if survey.closes_at.is_some_and(|t| t <= now) {
-            return Err(DomainError::conflict("the survey has passed its closesAt"));
-        }
-        let mut seen = HashSet::new();
-        let ids: Vec<i64> = customer_ids
-            .iter()
-            .copied()
-            .filter(|id| seen.insert(*id))
-            .collect();
-        let found: HashMap<i64, customers::Model> = customers::Entity::find()
-            .filter(customers::Column::Id.is_in(ids.clone()))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect();
-        let existing = survey_invitations::Entity::find()
-            .filter(survey_invitations::Column::SurveyId.eq(survey_id))
-            .filter(survey_invitations::Column::CustomerId.is_in(ids.clone()))
-            .filter(survey_invitations::Column::RevokedAt.is_null())
-            .all(&txn)
-            .await?;
-        let responded: HashSet<i64> = existing
-            .iter()
-            .filter(|i| i.used_at.is_some())
-            .map(|i| i.customer_id)
-            .collect();
-        let live: HashSet<i64> = existing
-            .iter()
-            .filter(|i| i.used_at.is_none())
-            .map(|i| i.customer_id)
-            .collect();
-        let mut batch = InvitationBatch::default();
-        let mut to_issue = Vec::new();
-        for id in ids {
-            let reason = match found.get(&id) {
-                None => Some(SkipReason::UnknownCustomer),
-                Some(c) if c.erased_at.is_some() => Some(SkipReason::Erased),
-                Some(c) if c.churned_at.is_some() => Some(SkipReason::Churned),
-                Some(_) if responded.contains(&id) => Some(SkipReason::AlreadyResponded),
-                Some(_) => None,
-            };
-            match reason {
-                Some(reason) => batch.skipped.push((id, reason)),
-                None => to_issue.push(id),
-            }
-        }
+        check_invitable(&load(&txn, survey_id).await?, now)?;
+        let Invitees {
+            skipped,
+            to_issue,
+            live,
+        } = sort_invitees(&txn, survey_id, customer_ids).await?;
+        let mut batch = InvitationBatch {
+            skipped,
+            ..Default::default()
+        };
         let reissue: Vec<i64> = to_issue
             .iter()
             .copied()
             .filter(|id| live.contains(id))
             .collect();
         if !reissue.is_empty() {
-            survey_invitations::Entity::update_many()
-                .col_expr(survey_invitations::Column::RevokedAt, Expr::value(now))
-                .filter(survey_invitations::Column::SurveyId.eq(survey_id))
-                .filter(survey_invitations::Column::CustomerId.is_in(reissue))
-                .filter(survey_invitations::Column::UsedAt.is_null())
-                .filter(survey_invitations::Column::RevokedAt.is_null())
-                .exec(&txn)
-                .await?;
+            revoke_live(&txn, survey_id, reissue, now).await?;
         }
         if !to_issue.is_empty() {
-            let tokens: Vec<(i64, InvitationToken)> = to_issue
-                .iter()
-                .map(|id| (*id, InvitationToken::generate()))
-                .collect();
-            let rows = tokens
-                .iter()
-                .map(|(customer_id, token)| survey_invitations::ActiveModel {
-                    survey_id: Set(survey_id),
-                    customer_id: Set(*customer_id),
-                    token_hash: Set(token.hash()),
-                    expires_at: Set(expires_at),
-                    created_at: Set(now),
-                    ..Default::default()
-                });
-            survey_invitations::Entity::insert_many(rows)
-                .exec_without_returning(&txn)
-                .await
-                .on_unique(
-                    "another invitation for one of these customers was issued meanwhile; retry",
-                )?;
-            let stored: HashMap<String, i64> = survey_invitations::Entity::find()
-                .filter(survey_invitations::Column::SurveyId.eq(survey_id))
-                .filter(survey_invitations::Column::CustomerId.is_in(to_issue.clone()))
-                .filter(survey_invitations::Column::UsedAt.is_null())
-                .filter(survey_invitations::Column::RevokedAt.is_null())
-                .all(&txn)
-                .await?
-                .into_iter()
-                .map(|i| (i.token_hash, i.id))
-                .collect();
-            for (customer_id, token) in tokens {
-                let invitation_id = stored.get(&token.hash()).copied().ok_or_else(|| {
-                    DomainError::Internal(anyhow::anyhow!("issued invitation vanished"))
-                })?;
-                batch.issued.push(IssuedInvitation {
-                    invitation_id,
-                    customer_id,
-                    token: token.expose().to_owned(),
-                    expires_at,
-                    reissued: live.contains(&customer_id),
-                });
-            }
+            batch.issued = issue(&txn, survey_id, &to_issue, &live, expires_at, now).await?;
         }
         txn.commit().await?;
         Ok(batch)

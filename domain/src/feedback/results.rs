@@ -11,7 +11,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-use super::model::{QuestionKind, SurveyResponse};
+use super::model::{QuestionKind, Survey, SurveyResponse};
 use super::surveys::load;
 use super::SurveyService;
 use crate::auth::{Actor, Capability};
@@ -19,7 +19,7 @@ use crate::csi::compute;
 use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
 use crate::loyalty::{self, LedgerReason};
-use crate::pagination::{Direction, Page, PageRequest};
+use crate::pagination::{id_keyset_page, IdOrder, Page, PageRequest};
 use crate::sql::Sql;
 use entity::{survey_answers, survey_invitations, survey_responses, surveys};
 
@@ -144,6 +144,164 @@ async fn hydrate(
         .collect()
 }
 
+/// How often each question of a survey was answered, rated each value and
+/// chose each option, counted in SQL.
+#[derive(Default)]
+struct AnswerCounts {
+    answered: HashMap<i64, i64>,
+    ratings: HashMap<(i64, i32), i64>,
+    chosen: HashMap<(i64, String), i64>,
+}
+
+async fn answer_counts(db: &impl ConnectionTrait, survey: &Survey) -> DomainResult<AnswerCounts> {
+    let question_ids: Vec<i64> = survey.questions.iter().map(|q| q.id).collect();
+    if question_ids.is_empty() {
+        return Ok(AnswerCounts::default());
+    }
+    let answered = survey_answers::Entity::find()
+        .select_only()
+        .column(survey_answers::Column::QuestionId)
+        .column_as(Expr::col(survey_answers::Column::Id).count(), "n")
+        .filter(survey_answers::Column::QuestionId.is_in(question_ids.clone()))
+        .group_by(survey_answers::Column::QuestionId)
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let ratings = survey_answers::Entity::find()
+        .select_only()
+        .column(survey_answers::Column::QuestionId)
+        .column(survey_answers::Column::Rating)
+        .column_as(Expr::col(survey_answers::Column::Id).count(), "n")
+        .filter(survey_answers::Column::QuestionId.is_in(question_ids))
+        .filter(survey_answers::Column::Rating.is_not_null())
+        .group_by(survey_answers::Column::QuestionId)
+        .group_by(survey_answers::Column::Rating)
+        .into_tuple::<(i64, i32, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(q, r, n)| ((q, r), n))
+        .collect();
+    let chosen = if survey.questions.iter().any(|q| q.kind.has_options()) {
+        choice_counts(db, survey.id).await?
+    } else {
+        HashMap::new()
+    };
+    Ok(AnswerCounts {
+        answered,
+        ratings,
+        chosen,
+    })
+}
+
+/// Per-question results and the CSAT and NPS counts of a survey.
+struct Tally {
+    questions: Vec<QuestionResult>,
+    rating_answers: i64,
+    satisfied: i64,
+    promoters: i64,
+    passives: i64,
+    detractors: i64,
+}
+
+fn tally(survey: &Survey, counts: &AnswerCounts) -> Tally {
+    let AnswerCounts {
+        answered,
+        ratings,
+        chosen,
+    } = counts;
+    let mut rating_answers = 0;
+    let mut satisfied = 0;
+    let (mut promoters, mut passives, mut detractors) = (0, 0, 0);
+    let mut questions = Vec::with_capacity(survey.questions.len());
+    for q in &survey.questions {
+        let mut distribution = Vec::new();
+        let mut mean = None;
+        if let Some((min, max)) = q.scale.filter(|_| q.kind.is_rated()) {
+            let (mut sum, mut count) = (0i64, 0i64);
+            for value in min..=max {
+                let n = ratings.get(&(q.id, value)).copied().unwrap_or(0);
+                sum += i64::from(value) * n;
+                count += n;
+                distribution.push((value.to_string(), n));
+                match q.kind {
+                    QuestionKind::Rating => {
+                        rating_answers += n;
+                        if value >= 4 {
+                            satisfied += n;
+                        }
+                    }
+                    QuestionKind::Nps => match value {
+                        9..=10 => promoters += n,
+                        7..=8 => passives += n,
+                        _ => detractors += n,
+                    },
+                    _ => {}
+                }
+            }
+            mean = compute::mean(sum, count);
+        } else if q.kind.has_options() {
+            for option in &q.options {
+                let n = chosen.get(&(q.id, option.clone())).copied().unwrap_or(0);
+                distribution.push((option.clone(), n));
+            }
+        }
+        questions.push(QuestionResult {
+            question_id: q.id,
+            position: q.position,
+            text: q.text.clone(),
+            kind: q.kind,
+            answers: answered.get(&q.id).copied().unwrap_or(0),
+            mean,
+            distribution,
+        });
+    }
+    Tally {
+        questions,
+        rating_answers,
+        satisfied,
+        promoters,
+        passives,
+        detractors,
+    }
+}
+
+/// The CSI report of a survey's own responses, from its first response (or
+/// its creation) to today, by month.
+async fn survey_csi(
+    db: &impl ConnectionTrait,
+    survey: &Survey,
+    factor_set_id: i64,
+) -> DomainResult<crate::csi::CsiReport> {
+    let today = chrono::Utc::now().date_naive();
+    let first_response: Option<chrono::DateTime<chrono::Utc>> = survey_responses::Entity::find()
+        .select_only()
+        .column_as(survey_responses::Column::SubmittedAt.min(), "first")
+        .filter(survey_responses::Column::SurveyId.eq(survey.id))
+        .into_tuple::<Option<chrono::DateTime<chrono::Utc>>>()
+        .one(db)
+        .await?
+        .flatten();
+    let start = first_response
+        .map_or(survey.created_at, |first| {
+            Ord::min(first, survey.created_at)
+        })
+        .date_naive();
+    let query = crate::csi::report::ReportQuery {
+        factor_set_id,
+        from: Ord::min(start, today),
+        to: today + chrono::Duration::days(1),
+        granularity: crate::csi::report::Granularity::Month,
+        filter: crate::csi::report::ReportFilter {
+            survey_id: Some(survey.id),
+            ..Default::default()
+        },
+    };
+    crate::csi::report::report(db, query).await
+}
+
 impl SurveyService {
     /// A survey's responses, newest first.
     ///
@@ -180,24 +338,26 @@ impl SurveyService {
             Some(false) => query = query.filter(survey_responses::Column::HelpfulAt.is_null()),
             None => {}
         }
-        query = match (page.direction, page.cursor) {
-            (Direction::Forward, Some(c)) => query.filter(survey_responses::Column::Id.lt(c)),
-            (Direction::Backward, Some(c)) => query.filter(survey_responses::Column::Id.gt(c)),
-            (_, None) => query,
-        };
-        query = match page.direction {
-            Direction::Forward => query.order_by_desc(survey_responses::Column::Id),
-            Direction::Backward => query.order_by_asc(survey_responses::Column::Id),
-        };
-        let rows = query.limit(page.limit + 1).all(&self.db).await?;
-        let rows = hydrate(&self.db, rows).await?;
-        Ok(Page::from_rows(
-            page.direction,
-            page.limit,
-            page.cursor.is_some(),
-            rows,
+        id_keyset_page(
+            &self.db,
+            query,
+            survey_responses::Column::Id,
+            IdOrder::Descending,
+            &page,
+            |rows| hydrate(&self.db, rows),
             |r| r.id,
-        ))
+        )
+        .await
+    }
+
+    /// Checks that `actor` may read survey responses, for fields that show
+    /// responses loaded in a batch ([`crate::feedback::responses_for_customers`])
+    /// or pushed by the live feed: the rule of [`Self::response`].
+    ///
+    /// # Errors
+    /// `FORBIDDEN`.
+    pub fn authorize_response_read(&self, actor: &Actor) -> DomainResult<()> {
+        actor.require(Capability::ReadSurveys)
     }
 
     /// One response.
@@ -285,117 +445,18 @@ impl SurveyService {
             .filter(survey_responses::Column::SurveyId.eq(survey_id))
             .count(db)
             .await? as i64;
-        let question_ids: Vec<i64> = survey.questions.iter().map(|q| q.id).collect();
-        let mut answered: HashMap<i64, i64> = HashMap::new();
-        let mut ratings: HashMap<(i64, i32), i64> = HashMap::new();
-        let mut chosen: HashMap<(i64, String), i64> = HashMap::new();
-        if !question_ids.is_empty() {
-            answered = survey_answers::Entity::find()
-                .select_only()
-                .column(survey_answers::Column::QuestionId)
-                .column_as(Expr::col(survey_answers::Column::Id).count(), "n")
-                .filter(survey_answers::Column::QuestionId.is_in(question_ids.clone()))
-                .group_by(survey_answers::Column::QuestionId)
-                .into_tuple::<(i64, i64)>()
-                .all(db)
-                .await?
-                .into_iter()
-                .collect();
-            ratings = survey_answers::Entity::find()
-                .select_only()
-                .column(survey_answers::Column::QuestionId)
-                .column(survey_answers::Column::Rating)
-                .column_as(Expr::col(survey_answers::Column::Id).count(), "n")
-                .filter(survey_answers::Column::QuestionId.is_in(question_ids.clone()))
-                .filter(survey_answers::Column::Rating.is_not_null())
-                .group_by(survey_answers::Column::QuestionId)
-                .group_by(survey_answers::Column::Rating)
-                .into_tuple::<(i64, i32, i64)>()
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|(q, r, n)| ((q, r), n))
-                .collect();
-            if survey.questions.iter().any(|q| q.kind.has_options()) {
-                chosen = choice_counts(db, survey_id).await?;
-            }
-        }
-        let mut rating_answers = 0;
-        let mut satisfied = 0;
-        let (mut promoters, mut passives, mut detractors) = (0, 0, 0);
-        let mut questions = Vec::with_capacity(survey.questions.len());
-        for q in &survey.questions {
-            let mut distribution = Vec::new();
-            let mut mean = None;
-            if let Some((min, max)) = q.scale.filter(|_| q.kind.is_rated()) {
-                let (mut sum, mut count) = (0i64, 0i64);
-                for value in min..=max {
-                    let n = ratings.get(&(q.id, value)).copied().unwrap_or(0);
-                    sum += i64::from(value) * n;
-                    count += n;
-                    distribution.push((value.to_string(), n));
-                    match q.kind {
-                        QuestionKind::Rating => {
-                            rating_answers += n;
-                            if value >= 4 {
-                                satisfied += n;
-                            }
-                        }
-                        QuestionKind::Nps => match value {
-                            9..=10 => promoters += n,
-                            7..=8 => passives += n,
-                            _ => detractors += n,
-                        },
-                        _ => {}
-                    }
-                }
-                mean = compute::mean(sum, count);
-            } else if q.kind.has_options() {
-                for option in &q.options {
-                    let n = chosen.get(&(q.id, option.clone())).copied().unwrap_or(0);
-                    distribution.push((option.clone(), n));
-                }
-            }
-            questions.push(QuestionResult {
-                question_id: q.id,
-                position: q.position,
-                text: q.text.clone(),
-                kind: q.kind,
-                answers: answered.get(&q.id).copied().unwrap_or(0),
-                mean,
-                distribution,
-            });
-        }
+        let counts = answer_counts(db, &survey).await?;
+        let Tally {
+            questions,
+            rating_answers,
+            satisfied,
+            promoters,
+            passives,
+            detractors,
+        } = tally(&survey, &counts);
         let nps_answers = promoters + passives + detractors;
         let csi = match survey.factor_set_id {
-            Some(factor_set_id) => {
-                let today = chrono::Utc::now().date_naive();
-                let first_response: Option<chrono::DateTime<chrono::Utc>> =
-                    survey_responses::Entity::find()
-                        .select_only()
-                        .column_as(survey_responses::Column::SubmittedAt.min(), "first")
-                        .filter(survey_responses::Column::SurveyId.eq(survey_id))
-                        .into_tuple::<Option<chrono::DateTime<chrono::Utc>>>()
-                        .one(db)
-                        .await?
-                        .flatten();
-                let start = first_response
-                    .map_or(survey.created_at, |first| {
-                        Ord::min(first, survey.created_at)
-                    })
-                    .date_naive();
-                let query = crate::csi::report::ReportQuery {
-                    factor_set_id,
-                    from: Ord::min(start, today),
-                    to: today + chrono::Duration::days(1),
-                    granularity: crate::csi::report::Granularity::Month,
-                    filter: crate::csi::report::ReportFilter {
-                        survey_id: Some(survey_id),
-                        ..Default::default()
-                    },
-                };
-                Some(crate::csi::report::report(db, query).await?)
-            }
+            Some(factor_set_id) => Some(survey_csi(db, &survey, factor_set_id).await?),
             None => None,
         };
         Ok(SurveyResults {

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -21,7 +21,7 @@ use super::model::{
     SurveyStatus,
 };
 use super::SurveyService;
-use crate::csi::compute::{self, Scale};
+use crate::csi::compute::{self, CsiValue, Scale};
 use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
 use crate::loyalty::{self, LedgerReason};
@@ -284,6 +284,243 @@ async fn why_unclaimed(
     }
 }
 
+/// A submission that passed validation, with its CSI: what the resolve step
+/// of [`SurveyService::submit`] hands to the steps in the transaction.
+struct Resolved {
+    invitation: survey_invitations::Model,
+    survey: Survey,
+    answers: Vec<CleanAnswer>,
+    /// (factor id, rating) of each rated factor of the survey's set.
+    rated: Vec<(i64, i32)>,
+    csi: Option<CsiValue>,
+}
+
+/// Resolve: reads the invitation and its survey, validates the answers and
+/// computes the response's CSI, all before the write transaction.
+async fn resolve_submission(
+    db: &impl ConnectionTrait,
+    token: &str,
+    answers: Vec<AnswerInput>,
+    now: DateTime<Utc>,
+) -> DomainResult<Resolved> {
+    if answers.len() > MAX_ANSWERS {
+        return Err(DomainError::validation(
+            "answers",
+            format!("at most {MAX_ANSWERS} answers"),
+        ));
+    }
+    let token = InvitationToken::parse(token)?;
+    let (invitation, survey) = resolve(db, &token, now).await?;
+    let clean = validate(&survey, answers)?;
+    let factors = match survey.factor_set_id {
+        Some(set_id) if clean.iter().any(|a| a.kind == QuestionKind::CsiFactor) => {
+            factors(db, set_id).await?
+        }
+        _ => Vec::new(),
+    };
+    let by_key: HashMap<&str, &Factor> = factors.iter().map(|f| (f.key.as_str(), f)).collect();
+    let rated: Vec<(&Factor, i32)> = clean
+        .iter()
+        .filter(|a| a.kind == QuestionKind::CsiFactor)
+        .filter_map(|a| {
+            let factor = by_key.get(a.factor_key.as_deref()?)?;
+            Some((*factor, a.rating?))
+        })
+        .collect();
+    let scale = survey
+        .questions
+        .iter()
+        .find(|q| q.kind == QuestionKind::CsiFactor)
+        .and_then(|q| q.scale)
+        .map(|(min, max)| Scale { min, max })
+        .unwrap_or_default();
+    let pairs: Vec<(Decimal, Option<Decimal>)> = rated
+        .iter()
+        .map(|(f, r)| (f.weight, Some(Decimal::from(*r))))
+        .collect();
+    let csi = compute::index(scale, &pairs);
+    let rated = rated.iter().map(|(f, r)| (f.id, *r)).collect();
+    Ok(Resolved {
+        invitation,
+        survey,
+        answers: clean,
+        rated,
+        csi,
+    })
+}
+
+/// Claim: the first statement of the transaction marks the invitation used.
+/// Only one submission can, and only while the survey is still active and
+/// the customer not erased (either may have changed since the reads).
+async fn claim(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> DomainResult<()> {
+    let claimed = survey_invitations::Entity::update_many()
+        .col_expr(survey_invitations::Column::UsedAt, Expr::value(now))
+        .filter(survey_invitations::Column::Id.eq(s.invitation.id))
+        .filter(survey_invitations::Column::UsedAt.is_null())
+        .filter(survey_invitations::Column::RevokedAt.is_null())
+        .filter(
+            survey_invitations::Column::SurveyId.in_subquery(
+                Query::select()
+                    .column(surveys::Column::Id)
+                    .from(surveys::Entity)
+                    .and_where(surveys::Column::Id.eq(s.survey.id))
+                    .and_where(surveys::Column::Status.eq(SurveyStatus::Active.as_str()))
+                    .to_owned(),
+            ),
+        )
+        .filter(
+            survey_invitations::Column::CustomerId.in_subquery(
+                Query::select()
+                    .column(customers::Column::Id)
+                    .from(customers::Entity)
+                    .and_where(customers::Column::Id.eq(s.invitation.customer_id))
+                    .and_where(customers::Column::ErasedAt.is_null())
+                    .to_owned(),
+            ),
+        )
+        .exec(db)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(why_unclaimed(db, &s.invitation).await);
+    }
+    Ok(())
+}
+
+/// Store: the response, its answers and its CSI ratings. Returns the new
+/// response's id.
+async fn store(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> DomainResult<i64> {
+    let response = survey_responses::ActiveModel {
+        survey_id: Set(s.survey.id),
+        invitation_id: Set(s.invitation.id),
+        customer_id: Set(s.invitation.customer_id),
+        submitted_at: Set(now),
+        csi: Set(s.csi.map(|c| c.index.to_string())),
+        weighted_mean: Set(s.csi.map(|c| c.weighted_mean.to_string())),
+        factor_set_id: Set(s.survey.factor_set_id),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    if !s.answers.is_empty() {
+        let rows = s.answers.iter().map(|a| survey_answers::ActiveModel {
+            response_id: Set(response.id),
+            question_id: Set(a.question_id),
+            rating: Set(a.rating),
+            choices: Set(a
+                .choices
+                .as_ref()
+                .map(|c| serde_json::to_string(c).unwrap_or_default())),
+            text: Set(a.text.clone()),
+            ..Default::default()
+        });
+        survey_answers::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
+    if let (Some(set_id), false) = (s.survey.factor_set_id, s.rated.is_empty()) {
+        let rows = s
+            .rated
+            .iter()
+            .map(|(factor_id, rating)| csi_ratings::ActiveModel {
+                factor_set_id: Set(set_id),
+                factor_id: Set(*factor_id),
+                response_id: Set(Some(response.id)),
+                customer_id: Set(Some(s.invitation.customer_id)),
+                rating: Set(*rating),
+                rated_at: Set(now),
+                ..Default::default()
+            });
+        csi_ratings::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(response.id)
+}
+
+/// Credit: the survey's incentive, once per response (none without a
+/// programme). Returns the points credited.
+async fn credit(
+    db: &impl ConnectionTrait,
+    s: &Resolved,
+    response_id: i64,
+    now: DateTime<Utc>,
+) -> DomainResult<i64> {
+    match s.survey.program_id {
+        Some(program_id) => {
+            loyalty::credit_for_source(
+                db,
+                program_id,
+                s.invitation.customer_id,
+                s.survey.incentive_points,
+                LedgerReason::FeedbackIncentive,
+                &format!("response:{response_id}"),
+                now,
+            )
+            .await
+        }
+        None => Ok(0),
+    }
+}
+
+/// Follow-up: opens one when the response shows dissatisfaction.
+async fn open_follow_up(
+    db: &impl ConnectionTrait,
+    s: &Resolved,
+    response_id: i64,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    let reasons = follow_up_reasons(&s.survey, s.csi.map(|c| c.index), &s.answers);
+    if reasons.is_empty() {
+        return Ok(());
+    }
+    let reason = reasons
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    follow_ups::Entity::insert(follow_ups::ActiveModel {
+        response_id: Set(response_id),
+        customer_id: Set(s.invitation.customer_id),
+        reason: Set(reason),
+        status: Set(FollowUpStatus::Open.as_str().to_owned()),
+        opened_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::column(follow_ups::Column::ResponseId)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The stored response as the live feed shows it.
+fn stored_response(s: Resolved, response_id: i64, now: DateTime<Utc>) -> SurveyResponse {
+    SurveyResponse {
+        id: response_id,
+        survey_id: s.survey.id,
+        customer_id: s.invitation.customer_id,
+        submitted_at: now,
+        csi: s.csi.map(|c| c.index),
+        weighted_mean: s.csi.map(|c| c.weighted_mean),
+        factor_set_id: s.survey.factor_set_id,
+        helpful_at: None,
+        helpful_by: None,
+        answers: s
+            .answers
+            .into_iter()
+            .map(|a| Answer {
+                question_id: a.question_id,
+                rating: a.rating,
+                choices: a.choices.unwrap_or_default(),
+                text: a.text,
+            })
+            .collect(),
+    }
+}
+
 impl SurveyService {
     /// Stores a respondent's answers (public, no staff actor): validates them,
     /// then in one transaction marks the invitation used, stores the response,
@@ -295,193 +532,28 @@ impl SurveyService {
     /// closed or not open), `BAD_USER_INPUT` naming the question.
     #[tracing::instrument(skip_all, fields(answers = answers.len()))]
     pub async fn submit(&self, token: &str, answers: Vec<AnswerInput>) -> DomainResult<Receipt> {
-        if answers.len() > MAX_ANSWERS {
-            return Err(DomainError::validation(
-                "answers",
-                format!("at most {MAX_ANSWERS} answers"),
-            ));
-        }
         let now = Utc::now();
-        let token = InvitationToken::parse(token)?;
-        let (invitation, survey) = resolve(&self.db, &token, now).await?;
-        let clean = validate(&survey, answers)?;
-        let factors = match survey.factor_set_id {
-            Some(set_id) if clean.iter().any(|a| a.kind == QuestionKind::CsiFactor) => {
-                factors(&self.db, set_id).await?
-            }
-            _ => Vec::new(),
-        };
-        let by_key: HashMap<&str, &Factor> = factors.iter().map(|f| (f.key.as_str(), f)).collect();
-        let rated: Vec<(&Factor, i32)> = clean
-            .iter()
-            .filter(|a| a.kind == QuestionKind::CsiFactor)
-            .filter_map(|a| {
-                let factor = by_key.get(a.factor_key.as_deref()?)?;
-                Some((*factor, a.rating?))
-            })
-            .collect();
-        let scale = survey
-            .questions
-            .iter()
-            .find(|q| q.kind == QuestionKind::CsiFactor)
-            .and_then(|q| q.scale)
-            .map(|(min, max)| Scale { min, max })
-            .unwrap_or_default();
-        let pairs: Vec<(Decimal, Option<Decimal>)> = rated
-            .iter()
-            .map(|(f, r)| (f.weight, Some(Decimal::from(*r))))
-            .collect();
-        let csi = compute::index(scale, &pairs);
-
+        let submission = resolve_submission(&self.db, token, answers, now).await?;
         let txn = begin_write(&self.db).await?;
-        // First statement: claim the invitation. Only one submission can, and
-        // only while the survey is still active and the customer not erased
-        // (either may have changed since the reads above).
-        let claimed = survey_invitations::Entity::update_many()
-            .col_expr(survey_invitations::Column::UsedAt, Expr::value(now))
-            .filter(survey_invitations::Column::Id.eq(invitation.id))
-            .filter(survey_invitations::Column::UsedAt.is_null())
-            .filter(survey_invitations::Column::RevokedAt.is_null())
-            .filter(
-                survey_invitations::Column::SurveyId.in_subquery(
-                    Query::select()
-                        .column(surveys::Column::Id)
-                        .from(surveys::Entity)
-                        .and_where(surveys::Column::Id.eq(survey.id))
-                        .and_where(surveys::Column::Status.eq(SurveyStatus::Active.as_str()))
-                        .to_owned(),
-                ),
-            )
-            .filter(
-                survey_invitations::Column::CustomerId.in_subquery(
-                    Query::select()
-                        .column(customers::Column::Id)
-                        .from(customers::Entity)
-                        .and_where(customers::Column::Id.eq(invitation.customer_id))
-                        .and_where(customers::Column::ErasedAt.is_null())
-                        .to_owned(),
-                ),
-            )
-            .exec(&txn)
-            .await?;
-        if claimed.rows_affected != 1 {
-            return Err(why_unclaimed(&txn, &invitation).await);
-        }
-        let response = survey_responses::ActiveModel {
-            survey_id: Set(survey.id),
-            invitation_id: Set(invitation.id),
-            customer_id: Set(invitation.customer_id),
-            submitted_at: Set(now),
-            csi: Set(csi.map(|c| c.index.to_string())),
-            weighted_mean: Set(csi.map(|c| c.weighted_mean.to_string())),
-            factor_set_id: Set(survey.factor_set_id),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        if !clean.is_empty() {
-            let rows = clean.iter().map(|a| survey_answers::ActiveModel {
-                response_id: Set(response.id),
-                question_id: Set(a.question_id),
-                rating: Set(a.rating),
-                choices: Set(a
-                    .choices
-                    .as_ref()
-                    .map(|c| serde_json::to_string(c).unwrap_or_default())),
-                text: Set(a.text.clone()),
-                ..Default::default()
-            });
-            survey_answers::Entity::insert_many(rows)
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        if let (Some(set_id), false) = (survey.factor_set_id, rated.is_empty()) {
-            let rows = rated
-                .iter()
-                .map(|(factor, rating)| csi_ratings::ActiveModel {
-                    factor_set_id: Set(set_id),
-                    factor_id: Set(factor.id),
-                    response_id: Set(Some(response.id)),
-                    customer_id: Set(Some(invitation.customer_id)),
-                    rating: Set(*rating),
-                    rated_at: Set(now),
-                    ..Default::default()
-                });
-            csi_ratings::Entity::insert_many(rows)
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        let points_awarded = match survey.program_id {
-            Some(program_id) => {
-                loyalty::credit_for_source(
-                    &txn,
-                    program_id,
-                    invitation.customer_id,
-                    survey.incentive_points,
-                    LedgerReason::FeedbackIncentive,
-                    &format!("response:{}", response.id),
-                    now,
-                )
-                .await?
-            }
-            None => 0,
-        };
-        let reasons = follow_up_reasons(&survey, csi.map(|c| c.index), &clean);
-        if !reasons.is_empty() {
-            let reason = reasons
-                .iter()
-                .map(|r| r.as_str())
-                .collect::<Vec<_>>()
-                .join(",");
-            follow_ups::Entity::insert(follow_ups::ActiveModel {
-                response_id: Set(response.id),
-                customer_id: Set(invitation.customer_id),
-                reason: Set(reason),
-                status: Set(FollowUpStatus::Open.as_str().to_owned()),
-                opened_at: Set(now),
-                ..Default::default()
-            })
-            .on_conflict(
-                sea_orm::sea_query::OnConflict::column(follow_ups::Column::ResponseId)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-        }
+        claim(&txn, &submission, now).await?;
+        let response_id = store(&txn, &submission, now).await?;
+        let points_awarded = credit(&txn, &submission, response_id, now).await?;
+        open_follow_up(&txn, &submission, response_id, now).await?;
         txn.commit().await?;
         metrics::counter!("rapport_survey_submissions_total").increment(1);
-        let stored = SurveyResponse {
-            id: response.id,
-            survey_id: survey.id,
-            customer_id: invitation.customer_id,
-            submitted_at: now,
-            csi: csi.map(|c| c.index),
-            weighted_mean: csi.map(|c| c.weighted_mean),
-            factor_set_id: survey.factor_set_id,
-            helpful_at: None,
-            helpful_by: None,
-            answers: clean
-                .into_iter()
-                .map(|a| Answer {
-                    question_id: a.question_id,
-                    rating: a.rating,
-                    choices: a.choices.unwrap_or_default(),
-                    text: a.text,
-                })
-                .collect(),
-        };
+        let survey_id = submission.survey.id;
+        let csi = submission.csi.map(|c| c.index);
         tracing::info!(
-            survey_id = survey.id,
-            response_id = response.id,
+            survey_id,
+            response_id,
             points_awarded,
             "survey response stored"
         );
         Ok(Receipt {
-            response_id: response.id,
+            response_id,
             points_awarded,
-            csi: csi.map(|c| c.index),
-            response: stored,
+            csi,
+            response: stored_response(submission, response_id, now),
         })
     }
 }

@@ -5,16 +5,13 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::model::{QuestionKind, Survey, SurveyStatus};
 use crate::auth::{Actor, Capability};
 use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
-use crate::pagination::{Direction, Page, PageRequest};
+use crate::pagination::{id_keyset_page, IdOrder, Page, PageRequest};
 use crate::validation::{optional_text, required_text};
 use entity::{csi_factor_sets, csi_factors, loyalty_programs, survey_questions, surveys};
 
@@ -600,23 +597,15 @@ impl SurveyService {
         if let Some(status) = filter.status {
             query = query.filter(surveys::Column::Status.eq(status.as_str()));
         }
-        query = match (page.direction, page.cursor) {
-            (Direction::Forward, Some(c)) => query.filter(surveys::Column::Id.lt(c)),
-            (Direction::Backward, Some(c)) => query.filter(surveys::Column::Id.gt(c)),
-            (_, None) => query,
-        };
-        query = match page.direction {
-            Direction::Forward => query.order_by_desc(surveys::Column::Id),
-            Direction::Backward => query.order_by_asc(surveys::Column::Id),
-        };
-        let rows = query.limit(page.limit + 1).all(&self.db).await?;
-        let rows = hydrate(&self.db, rows).await?;
-        Ok(Page::from_rows(
-            page.direction,
-            page.limit,
-            page.cursor.is_some(),
-            rows,
+        id_keyset_page(
+            &self.db,
+            query,
+            surveys::Column::Id,
+            IdOrder::Descending,
+            &page,
+            |rows| hydrate(&self.db, rows),
             |s| s.id,
-        ))
+        )
+        .await
     }
 }

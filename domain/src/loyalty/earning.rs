@@ -163,13 +163,38 @@ pub(crate) async fn credit_purchase(
     if purchase.amount <= Decimal::ZERO {
         return Ok(());
     }
+    let members = enrol_and_lock(db, purchase).await?;
+    if members.is_empty() {
+        return Ok(());
+    }
+    let rules = earning_rules(db, purchase, &members).await?;
+    let referral = referral_of(db, purchase).await?;
+    for member in &members {
+        let Some(program) = rules.programs.iter().find(|p| p.id == member.program_id) else {
+            continue;
+        };
+        credit_member(db, purchase, member, program, &rules).await?;
+        if let Some(referral) = &referral {
+            credit_referrer(db, program, referral, purchase).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Earning step: enrols the customer where a programme in the purchase's
+/// currency says so, then locks and reads their memberships of those
+/// programmes, by id (none: nothing to earn).
+async fn enrol_and_lock(
+    db: &impl ConnectionTrait,
+    purchase: &Purchase,
+) -> DomainResult<Vec<memberships::Model>> {
     let in_currency = loyalty_programs::Entity::find()
         .filter(loyalty_programs::Column::Currency.eq(purchase.currency.as_str()))
         .order_by_asc(loyalty_programs::Column::Id)
         .all(db)
         .await?;
     if in_currency.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     // Enrol first where the programme says so: the purchase then earns like
     // any member's. `ensure_membership` is a no-op for members and safe
@@ -186,7 +211,7 @@ pub(crate) async fn credit_purchase(
     };
     let mut member_ids: Vec<i64> = in_programs().all(db).await?.iter().map(|m| m.id).collect();
     if member_ids.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     member_ids.sort_unstable();
     // Lock the rows before reading lifetime points, so that concurrent
@@ -200,10 +225,26 @@ pub(crate) async fn credit_purchase(
         .filter(memberships::Column::Id.is_in(member_ids.iter().copied()))
         .exec(db)
         .await?;
-    let members = in_programs()
+    Ok(in_programs()
         .order_by_asc(memberships::Column::Id)
         .all(db)
-        .await?;
+        .await?)
+}
+
+/// What decides a purchase's points in the member's programmes: the
+/// programmes, the customer's tags and the promotions running at the time.
+struct EarningRules {
+    programs: Vec<Program>,
+    tags: HashSet<String>,
+    promotions: Vec<Promotion>,
+}
+
+/// Earning step: reads the [`EarningRules`] for `members`' programmes.
+async fn earning_rules(
+    db: &impl ConnectionTrait,
+    purchase: &Purchase,
+    members: &[memberships::Model],
+) -> DomainResult<EarningRules> {
     let ids: Vec<i64> = members.iter().map(|m| m.program_id).collect();
     let programs = programs::load_programs(db, Some(&ids)).await?;
     let tags: HashSet<String> = customer_tags::Entity::find()
@@ -213,7 +254,7 @@ pub(crate) async fn credit_purchase(
         .into_iter()
         .map(|t| t.tag)
         .collect();
-    let active_promotions = promotions::Entity::find()
+    let promotions = promotions::Entity::find()
         .filter(promotions::Column::ProgramId.is_in(ids.iter().copied()))
         .filter(promotions::Column::StartsAt.lte(purchase.occurred_at))
         .filter(promotions::Column::EndsAt.gt(purchase.occurred_at))
@@ -222,50 +263,57 @@ pub(crate) async fn credit_purchase(
         .into_iter()
         .map(Promotion::try_from)
         .collect::<DomainResult<Vec<_>>>()?;
-    let amount = purchase.amount;
+    Ok(EarningRules {
+        programs,
+        tags,
+        promotions,
+    })
+}
+
+/// Earning step: credits one member the purchase's points at their tier's
+/// multiplier, and the best promotion's extra as its own entry.
+async fn credit_member(
+    db: &impl ConnectionTrait,
+    purchase: &Purchase,
+    member: &memberships::Model,
+    program: &Program,
+    rules: &EarningRules,
+) -> DomainResult<()> {
+    let tier_multiplier = program
+        .tier_for(member.lifetime_points)
+        .0
+        .map_or(Decimal::ONE, |t| t.earn_multiplier);
+    let promos: Vec<Promotion> = rules
+        .promotions
+        .iter()
+        .filter(|p| p.program_id == program.id)
+        .cloned()
+        .collect();
+    let best = best_promotion(&promos, purchase.occurred_at, &rules.tags);
+    let promo = best.map_or(Decimal::ONE, |p| p.multiplier);
+    let (base, total) = purchase_points(
+        purchase.amount,
+        program.points_per_currency_unit,
+        tier_multiplier,
+        promo,
+    )?;
     let source = format!("purchase:{}", purchase.id);
-    let referral = referral_of(db, purchase).await?;
-    for member in &members {
-        let Some(program) = programs.iter().find(|p| p.id == member.program_id) else {
-            continue;
-        };
-        let tier_multiplier = program
-            .tier_for(member.lifetime_points)
-            .0
-            .map_or(Decimal::ONE, |t| t.earn_multiplier);
-        let promos: Vec<Promotion> = active_promotions
-            .iter()
-            .filter(|p| p.program_id == program.id)
-            .cloned()
-            .collect();
-        let best = best_promotion(&promos, purchase.occurred_at, &tags);
-        let promo = best.map_or(Decimal::ONE, |p| p.multiplier);
-        let (base, total) = purchase_points(
-            amount,
-            program.points_per_currency_unit,
-            tier_multiplier,
-            promo,
-        )?;
-        let credit = |delta: i64, reason: LedgerReason, note: Option<String>| NewEntry {
-            membership_id: member.id,
-            delta,
-            reason,
-            source_key: source.clone(),
-            occurred_at: purchase.occurred_at,
-            expires_at: program.expiry_for(purchase.occurred_at),
-            actor_id: None,
-            note,
-        };
-        if base > 0 {
-            ledger::append(db, credit(base, LedgerReason::Purchase, None)).await?;
-        }
-        if total > base {
-            let note = best.map(|p| p.name.clone());
-            ledger::append(db, credit(total - base, LedgerReason::Promotion, note)).await?;
-        }
-        if let Some(referral) = &referral {
-            credit_referrer(db, program, referral, purchase).await?;
-        }
+    let credit = |delta: i64, reason: LedgerReason, note: Option<String>| NewEntry {
+        membership_id: member.id,
+        delta,
+        reason,
+        source_key: source.clone(),
+        occurred_at: purchase.occurred_at,
+        expires_at: program.expiry_for(purchase.occurred_at),
+        actor_id: None,
+        note,
+    };
+    if base > 0 {
+        ledger::append(db, credit(base, LedgerReason::Purchase, None)).await?;
+    }
+    if total > base {
+        let note = best.map(|p| p.name.clone());
+        ledger::append(db, credit(total - base, LedgerReason::Promotion, note)).await?;
     }
     Ok(())
 }

@@ -306,6 +306,16 @@ impl LoyaltyService {
         expiry::expiring_points(&self.db, membership_id, Utc::now()).await
     }
 
+    /// Checks that `actor` may read memberships, their ledgers and expiring
+    /// points, for fields that show what the batch functions below loaded:
+    /// the rule of [`Self::membership`].
+    ///
+    /// # Errors
+    /// `FORBIDDEN`.
+    pub fn authorize_member_read(&self, actor: &Actor) -> DomainResult<()> {
+        actor.require(Capability::ReadCustomers)
+    }
+
     /// Memberships of many customers (for the customer card's DataLoader).
     ///
     /// # Errors

@@ -6,15 +6,14 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
 use crate::error::{DbResultExt, DomainError, DomainResult};
 use crate::loyalty::ledger::MAX_ENTRY_POINTS;
 use crate::loyalty::model::{LedgerEntry, Membership, Program};
 use crate::money::Currency;
-use crate::pagination::{Direction, Page, PageRequest};
+use crate::pagination::{id_keyset_page, Direction, IdOrder, Page, PageRequest};
 use crate::sql::Sql;
 use crate::validation::required_text;
 use entity::{customers, ledger_entries, loyalty_programs, loyalty_tiers, memberships};
@@ -450,26 +449,17 @@ pub(crate) async fn memberships_of_program(
     program_id: i64,
     request: &PageRequest<i64>,
 ) -> DomainResult<Page<Membership>> {
-    let mut query =
-        memberships::Entity::find().filter(memberships::Column::ProgramId.eq(program_id));
-    query = match (request.direction, request.cursor) {
-        (Direction::Forward, Some(c)) => query.filter(memberships::Column::Id.gt(c)),
-        (Direction::Backward, Some(c)) => query.filter(memberships::Column::Id.lt(c)),
-        (_, None) => query,
-    };
-    query = match request.direction {
-        Direction::Forward => query.order_by_asc(memberships::Column::Id),
-        Direction::Backward => query.order_by_desc(memberships::Column::Id),
-    };
-    let rows = query.limit(request.limit + 1).all(db).await?;
-    let rows = with_programs(db, rows).await?;
-    Ok(Page::from_rows(
-        request.direction,
-        request.limit,
-        request.cursor.is_some(),
-        rows,
+    let query = memberships::Entity::find().filter(memberships::Column::ProgramId.eq(program_id));
+    id_keyset_page(
+        db,
+        query,
+        memberships::Column::Id,
+        IdOrder::Ascending,
+        request,
+        |rows| with_programs(db, rows),
         |m| m.id,
-    ))
+    )
+    .await
 }
 
 /// A page of a membership's ledger, newest recorded first (by entry id, so
@@ -482,32 +472,24 @@ pub(crate) async fn ledger_page(
     membership_id: i64,
     request: &PageRequest<i64>,
 ) -> DomainResult<Page<LedgerEntry>> {
-    let mut query = ledger_entries::Entity::find()
+    let query = ledger_entries::Entity::find()
         .filter(ledger_entries::Column::MembershipId.eq(membership_id));
-    // Sort order is id descending: "after" a cursor means smaller ids.
-    query = match (request.direction, request.cursor) {
-        (Direction::Forward, Some(c)) => query.filter(ledger_entries::Column::Id.lt(c)),
-        (Direction::Backward, Some(c)) => query.filter(ledger_entries::Column::Id.gt(c)),
-        (_, None) => query,
-    };
-    query = match request.direction {
-        Direction::Forward => query.order_by_desc(ledger_entries::Column::Id),
-        Direction::Backward => query.order_by_asc(ledger_entries::Column::Id),
-    };
-    let rows = query
-        .limit(request.limit + 1)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(LedgerEntry::try_from)
-        .collect::<DomainResult<Vec<_>>>()?;
-    Ok(Page::from_rows(
-        request.direction,
-        request.limit,
-        request.cursor.is_some(),
-        rows,
+    id_keyset_page(
+        db,
+        query,
+        ledger_entries::Column::Id,
+        IdOrder::Descending,
+        request,
+        |rows| {
+            std::future::ready(
+                rows.into_iter()
+                    .map(LedgerEntry::try_from)
+                    .collect::<DomainResult<Vec<_>>>(),
+            )
+        },
         |e| e.id,
-    ))
+    )
+    .await
 }
 
 /// The first page (newest `limit` entries) of many memberships' ledgers in one

@@ -102,6 +102,82 @@ async fn one(
         .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("aggregate returned no row")))
 }
 
+/// Report step: churn events by reason (rows of `reason`, `n`), every
+/// reason listed, with the total.
+fn churn_by_reason(rows: &[sea_orm::QueryResult]) -> DomainResult<(i64, Vec<ChurnByReason>)> {
+    let mut churn_counts = vec![0_i64; ChurnReason::ALL.len()];
+    for row in rows {
+        let reason = row
+            .try_get::<String>("", "reason")?
+            .parse::<ChurnReason>()?;
+        if let Some(i) = ChurnReason::ALL.iter().position(|r| *r == reason) {
+            churn_counts[i] += int(row, "n")?;
+        }
+    }
+    let churn_count: i64 = churn_counts.iter().sum();
+    let churn_by_reason = ChurnReason::ALL
+        .iter()
+        .zip(&churn_counts)
+        .map(|(reason, count)| ChurnByReason {
+            reason: *reason,
+            count: *count,
+            share_percent: percent_of(*count, churn_count),
+        })
+        .collect();
+    Ok((churn_count, churn_by_reason))
+}
+
+/// Report step: customers per stage and per type (rows of `stage`, `kind`,
+/// `n`), every stage and type listed, untyped customers last when any.
+fn customers_by_stage_and_type(
+    rows: &[sea_orm::QueryResult],
+) -> DomainResult<(Vec<CustomersByStage>, Vec<CustomersByType>)> {
+    let mut by_stage = vec![0_i64; RelationshipStage::ALL.len()];
+    let mut by_type = vec![0_i64; RelationshipType::ALL.len()];
+    let mut untyped = 0_i64;
+    for row in rows {
+        let n = int(row, "n")?;
+        let stage = row
+            .try_get::<String>("", "stage")?
+            .parse::<RelationshipStage>()?;
+        if let Some(i) = RelationshipStage::ALL.iter().position(|s| *s == stage) {
+            by_stage[i] += n;
+        }
+        match row.try_get::<Option<String>>("", "kind")? {
+            Some(raw) => {
+                let kind = raw.parse::<RelationshipType>()?;
+                if let Some(i) = RelationshipType::ALL.iter().position(|t| *t == kind) {
+                    by_type[i] += n;
+                }
+            }
+            None => untyped += n,
+        }
+    }
+    let customers_by_stage = RelationshipStage::ALL
+        .iter()
+        .zip(by_stage)
+        .map(|(stage, count)| CustomersByStage {
+            stage: *stage,
+            count,
+        })
+        .collect();
+    let mut customers_by_type: Vec<CustomersByType> = RelationshipType::ALL
+        .iter()
+        .zip(by_type)
+        .map(|(kind, count)| CustomersByType {
+            relationship_type: Some(*kind),
+            count,
+        })
+        .collect();
+    if untyped > 0 {
+        customers_by_type.push(CustomersByType {
+            relationship_type: None,
+            count: untyped,
+        });
+    }
+    Ok((customers_by_stage, customers_by_type))
+}
+
 pub(crate) async fn compute(
     db: &impl ConnectionTrait,
     period: Period,
@@ -145,25 +221,8 @@ pub(crate) async fn compute(
          JOIN customers c ON c.id = ce.customer_id \
          WHERE ce.churned_at >= :start AND ce.churned_at < :end{conditions} GROUP BY ce.reason"
     );
-    let mut churn_counts = vec![0_i64; ChurnReason::ALL.len()];
-    for row in db.query_all_raw(sql.statement(backend, &text)?).await? {
-        let reason = row
-            .try_get::<String>("", "reason")?
-            .parse::<ChurnReason>()?;
-        if let Some(i) = ChurnReason::ALL.iter().position(|r| *r == reason) {
-            churn_counts[i] += int(&row, "n")?;
-        }
-    }
-    let churn_count: i64 = churn_counts.iter().sum();
-    let churn_by_reason = ChurnReason::ALL
-        .iter()
-        .zip(&churn_counts)
-        .map(|(reason, count)| ChurnByReason {
-            reason: *reason,
-            count: *count,
-            share_percent: percent_of(*count, churn_count),
-        })
-        .collect();
+    let rows = db.query_all_raw(sql.statement(backend, &text)?).await?;
+    let (churn_count, churn_by_reason) = churn_by_reason(&rows)?;
 
     // Customers per stage and type.
     let text = format!(
@@ -171,49 +230,8 @@ pub(crate) async fn compute(
          FROM customers c WHERE {ACTIVE_IN_PERIOD}{conditions} \
          GROUP BY c.relationship_stage, c.relationship_type"
     );
-    let mut by_stage = vec![0_i64; RelationshipStage::ALL.len()];
-    let mut by_type = vec![0_i64; RelationshipType::ALL.len()];
-    let mut untyped = 0_i64;
-    for row in db.query_all_raw(sql.statement(backend, &text)?).await? {
-        let n = int(&row, "n")?;
-        let stage = row
-            .try_get::<String>("", "stage")?
-            .parse::<RelationshipStage>()?;
-        if let Some(i) = RelationshipStage::ALL.iter().position(|s| *s == stage) {
-            by_stage[i] += n;
-        }
-        match row.try_get::<Option<String>>("", "kind")? {
-            Some(raw) => {
-                let kind = raw.parse::<RelationshipType>()?;
-                if let Some(i) = RelationshipType::ALL.iter().position(|t| *t == kind) {
-                    by_type[i] += n;
-                }
-            }
-            None => untyped += n,
-        }
-    }
-    let customers_by_stage = RelationshipStage::ALL
-        .iter()
-        .zip(by_stage)
-        .map(|(stage, count)| CustomersByStage {
-            stage: *stage,
-            count,
-        })
-        .collect();
-    let mut customers_by_type: Vec<CustomersByType> = RelationshipType::ALL
-        .iter()
-        .zip(by_type)
-        .map(|(kind, count)| CustomersByType {
-            relationship_type: Some(*kind),
-            count,
-        })
-        .collect();
-    if untyped > 0 {
-        customers_by_type.push(CustomersByType {
-            relationship_type: None,
-            count: untyped,
-        });
-    }
+    let rows = db.query_all_raw(sql.statement(backend, &text)?).await?;
+    let (customers_by_stage, customers_by_type) = customers_by_stage_and_type(&rows)?;
 
     // Feedback participation.
     let text = format!(

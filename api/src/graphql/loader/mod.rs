@@ -9,17 +9,20 @@
 //! starts only when every batch of this one has answered. A page therefore
 //! costs the same statements however many rows it has and however busy the
 //! machine is, and no request waits on a batching window.
+//!
+//! Every execution path attaches the loaders the same way: HTTP POST and GET
+//! (`http::graphql`) and each WebSocket operation (`http::ws`) build their
+//! request with [`crate::graphql::context::operation_data`], which calls
+//! [`attach`], and run it under their own [`Rounds`]. These are the only
+//! loaders: async-graphql's `dataloader` feature is not enabled.
 
 pub mod churn_events;
 pub mod csi;
 pub mod customer;
 pub mod first_page;
-pub mod interactions_page;
 pub mod latest_responses;
 pub mod loyalty;
 pub mod purchase_stats;
-pub mod purchases_page;
-pub mod referrals_page;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -246,15 +249,15 @@ pub fn attach(request: Request, services: &Services, rounds: &Rounds) -> Request
             rounds,
         ))
         .data(Loader::new(
-            interactions_page::InteractionsPageLoader(db.clone()),
+            first_page::InteractionsPageLoader::new(db.clone()),
             rounds,
         ))
         .data(Loader::new(
-            purchases_page::PurchasesPageLoader(db.clone()),
+            first_page::PurchasesPageLoader::new(db.clone()),
             rounds,
         ))
         .data(Loader::new(
-            referrals_page::ReferralsPageLoader(db.clone()),
+            first_page::ReferralsPageLoader::new(db.clone()),
             rounds,
         ))
         .data(Loader::new(

@@ -1,7 +1,6 @@
 //! Configuring CSI factor sets (ADMIN, SPEC §5).
 
 use async_graphql::{Context, Object, ID};
-use domain::auth::Capability;
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
@@ -20,7 +19,7 @@ impl CsiMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Name, scale and factors.")] input: CreateCsiFactorSetInput,
     ) -> ApiResult<CsiFactorSet> {
-        let actor = ctx.actor_with(Capability::ConfigureCsi)?;
+        let actor = ctx.actor()?;
         let set = ctx.services()?.csi.create(actor, input.into()).await?;
         Ok(CsiFactorSet(set))
     }
@@ -33,7 +32,7 @@ impl CsiMutation {
         #[graphql(desc = "The draft version's id.")] id: ID,
         #[graphql(desc = "The changes.")] input: UpdateCsiFactorSetInput,
     ) -> ApiResult<CsiFactorSet> {
-        let actor = ctx.actor_with(Capability::ConfigureCsi)?;
+        let actor = ctx.actor()?;
         let id = parse_id("id", &id)?;
         let set = ctx.services()?.csi.update(actor, id, input.into()).await?;
         Ok(CsiFactorSet(set))
@@ -45,7 +44,7 @@ impl CsiMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The draft version's id.")] id: ID,
     ) -> ApiResult<CsiFactorSet> {
-        let actor = ctx.actor_with(Capability::ConfigureCsi)?;
+        let actor = ctx.actor()?;
         let id = parse_id("id", &id)?;
         Ok(CsiFactorSet(ctx.services()?.csi.publish(actor, id).await?))
     }
@@ -57,7 +56,7 @@ impl CsiMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The published version's id.")] id: ID,
     ) -> ApiResult<CsiFactorSet> {
-        let actor = ctx.actor_with(Capability::ConfigureCsi)?;
+        let actor = ctx.actor()?;
         let id = parse_id("id", &id)?;
         Ok(CsiFactorSet(ctx.services()?.csi.revise(actor, id).await?))
     }
@@ -69,7 +68,7 @@ impl CsiMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Any version's id.")] id: ID,
     ) -> ApiResult<CsiFactorSet> {
-        let actor = ctx.actor_with(Capability::ConfigureCsi)?;
+        let actor = ctx.actor()?;
         let id = parse_id("id", &id)?;
         Ok(CsiFactorSet(ctx.services()?.csi.archive(actor, id).await?))
     }

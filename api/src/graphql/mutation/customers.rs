@@ -2,7 +2,6 @@
 
 use crate::graphql::scalar::DateTime;
 use async_graphql::{Context, Object, ID};
-use domain::auth::Capability;
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
@@ -26,7 +25,7 @@ impl CustomerMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new customer.")] input: CreateCustomerInput,
     ) -> ApiResult<Customer> {
-        let actor = ctx.actor_with(Capability::WriteCustomers)?;
+        let actor = ctx.actor()?;
         let input = input.try_into()?;
         let customer = ctx.services()?.customers.create(actor, input).await?;
         Ok(Customer::new(customer))
@@ -39,7 +38,7 @@ impl CustomerMutation {
         #[graphql(desc = "The customer's id.")] id: ID,
         #[graphql(desc = "The changes.")] input: UpdateCustomerInput,
     ) -> ApiResult<Customer> {
-        let actor = ctx.actor_with(Capability::WriteCustomers)?;
+        let actor = ctx.actor()?;
         let id = parse_id("id", &id)?;
         let patch = input.try_into()?;
         let customer = ctx.services()?.customers.update(actor, id, patch).await?;
@@ -53,7 +52,7 @@ impl CustomerMutation {
         #[graphql(desc = "The customer's id.")] id: ID,
         #[graphql(desc = "The new stage.")] stage: RelationshipStage,
     ) -> ApiResult<Customer> {
-        let actor = ctx.actor_with(Capability::ChurnCustomers)?;
+        let actor = ctx.actor()?;
         let id = parse_id("id", &id)?;
         let customer = ctx
             .services()?
@@ -73,7 +72,7 @@ impl CustomerMutation {
         #[graphql(desc = "Free-text note; required for OTHER.")] note: Option<String>,
         #[graphql(desc = "When they left (default now).")] at: Option<DateTime>,
     ) -> ApiResult<Customer> {
-        let actor = ctx.actor_with(Capability::ChurnCustomers)?;
+        let actor = ctx.actor()?;
         let id = parse_id("id", &id)?;
         let customer = ctx
             .services()?
@@ -97,7 +96,7 @@ impl CustomerMutation {
         #[graphql(desc = "The customer's id.")] id: ID,
         #[graphql(desc = "When they came back (default now).")] at: Option<DateTime>,
     ) -> ApiResult<Customer> {
-        let actor = ctx.actor_with(Capability::ChurnCustomers)?;
+        let actor = ctx.actor()?;
         let id = parse_id("id", &id)?;
         let customer = ctx
             .services()?
@@ -113,7 +112,7 @@ impl CustomerMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The touchpoint.")] input: RecordInteractionInput,
     ) -> ApiResult<Interaction> {
-        let actor = ctx.actor_with(Capability::RecordActivity)?;
+        let actor = ctx.actor()?;
         let input = input.try_into()?;
         let interaction = ctx
             .services()?
@@ -131,7 +130,7 @@ impl CustomerMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The purchase.")] input: RecordPurchaseInput,
     ) -> ApiResult<Purchase> {
-        let actor = ctx.actor_with(Capability::RecordActivity)?;
+        let actor = ctx.actor()?;
         let input = input.try_into()?;
         let purchase = ctx
             .services()?
@@ -147,7 +146,7 @@ impl CustomerMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The cost.")] input: RecordCostInput,
     ) -> ApiResult<Cost> {
-        let actor = ctx.actor_with(Capability::RecordActivity)?;
+        let actor = ctx.actor()?;
         let input = input.try_into()?;
         let cost = ctx.services()?.customers.record_cost(actor, input).await?;
         Ok(Cost(cost))
@@ -165,7 +164,7 @@ impl CustomerMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The customer's id.")] id: ID,
     ) -> ApiResult<Customer> {
-        let actor = ctx.actor_with(Capability::EraseCustomers)?;
+        let actor = ctx.actor()?;
         let id = parse_id("id", &id)?;
         let customer = ctx.services()?.customers.erase(actor, id).await?;
         Ok(Customer::new(customer))

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use crate::graphql::scalar::DateTime;
 use async_graphql::{Context, Object, ID};
-use domain::auth::Capability;
 use domain::feedback::{SurveyDraft, SurveyPatch, MAX_ANSWERS};
 
 use crate::graphql::context::ContextExt;
@@ -28,7 +27,7 @@ impl SurveyMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The survey and its questions.")] input: CreateSurveyInput,
     ) -> ApiResult<Survey> {
-        let actor = ctx.actor_with(Capability::ManageSurveys)?;
+        let actor = ctx.actor()?;
         let draft = SurveyDraft::try_from(input)?;
         Ok(Survey(
             ctx.services()?.surveys.create_survey(actor, draft).await?,
@@ -42,7 +41,7 @@ impl SurveyMutation {
         #[graphql(desc = "The survey.")] id: ID,
         #[graphql(desc = "The changes.")] input: UpdateSurveyInput,
     ) -> ApiResult<Survey> {
-        let actor = ctx.actor_with(Capability::ManageSurveys)?;
+        let actor = ctx.actor()?;
         let id = parse_id("id", &id)?;
         let patch = SurveyPatch::try_from(input)?;
         Ok(Survey(
@@ -61,7 +60,7 @@ impl SurveyMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The survey.")] id: ID,
     ) -> ApiResult<Survey> {
-        let actor = ctx.actor_with(Capability::ManageSurveys)?;
+        let actor = ctx.actor()?;
         let id = parse_id("id", &id)?;
         Ok(Survey(
             ctx.services()?.surveys.publish_survey(actor, id).await?,
@@ -74,7 +73,7 @@ impl SurveyMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The survey.")] id: ID,
     ) -> ApiResult<Survey> {
-        let actor = ctx.actor_with(Capability::ManageSurveys)?;
+        let actor = ctx.actor()?;
         let id = parse_id("id", &id)?;
         Ok(Survey(
             ctx.services()?.surveys.close_survey(actor, id).await?,
@@ -92,7 +91,7 @@ impl SurveyMutation {
         #[graphql(desc = "The customers to invite (≤ 1000).")] customer_ids: Vec<ID>,
         #[graphql(desc = "When the invitations expire.")] expires_at: DateTime,
     ) -> ApiResult<InviteToSurveyPayload> {
-        let actor = ctx.actor_with(Capability::ManageSurveys)?;
+        let actor = ctx.actor()?;
         let survey_id = parse_id("surveyId", &survey_id)?;
         if customer_ids.len() > domain::feedback::MAX_INVITES_PER_CALL {
             return Err(ApiError::bad_input(
@@ -181,7 +180,7 @@ impl SurveyMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The response.")] response_id: ID,
     ) -> ApiResult<SurveyResponse> {
-        let actor = ctx.actor_with(Capability::MarkFeedbackHelpful)?;
+        let actor = ctx.actor()?;
         let id = parse_id("responseId", &response_id)?;
         Ok(SurveyResponse::from(
             ctx.services()?.surveys.mark_helpful(actor, id).await?,
@@ -195,7 +194,7 @@ impl SurveyMutation {
         #[graphql(desc = "The follow-up.")] id: ID,
         #[graphql(desc = "What was done.")] note: String,
     ) -> ApiResult<FollowUp> {
-        let actor = ctx.actor_with(Capability::ResolveFollowUps)?;
+        let actor = ctx.actor()?;
         let id = parse_id("id", &id)?;
         Ok(FollowUp(
             ctx.services()?

@@ -1,7 +1,6 @@
 //! Sign-in, sessions and user administration.
 
 use async_graphql::{Context, Object, ID};
-use domain::auth::Capability;
 use domain::users::IssuedSession;
 
 use crate::graphql::context::{ClientAddr, ContextExt};
@@ -87,7 +86,7 @@ impl UserMutation {
         password: String,
         role: Role,
     ) -> ApiResult<User> {
-        let actor = ctx.actor_with(Capability::ManageUsers)?;
+        let actor = ctx.actor()?;
         let user = ctx
             .services()?
             .users
@@ -103,7 +102,7 @@ impl UserMutation {
         user_id: ID,
         role: Role,
     ) -> ApiResult<User> {
-        let actor = ctx.actor_with(Capability::ManageUsers)?;
+        let actor = ctx.actor()?;
         let id = parse_id("userId", &user_id)?;
         let user = ctx
             .services()?
@@ -116,7 +115,7 @@ impl UserMutation {
     /// Deactivates a user (ADMIN) and revokes their sessions; effective on
     /// their next request.
     async fn deactivate_user(&self, ctx: &Context<'_>, user_id: ID) -> ApiResult<User> {
-        let actor = ctx.actor_with(Capability::ManageUsers)?;
+        let actor = ctx.actor()?;
         let id = parse_id("userId", &user_id)?;
         let user = ctx.services()?.users.deactivate(actor, id).await?;
         Ok(User(user))

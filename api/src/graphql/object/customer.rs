@@ -13,11 +13,11 @@ use crate::graphql::error::ApiResult;
 use crate::graphql::loader::churn_events::ChurnEventsLoader;
 use crate::graphql::loader::customer::CustomerLoader;
 use crate::graphql::loader::first_page::FirstPage;
-use crate::graphql::loader::interactions_page::InteractionsPageLoader;
+use crate::graphql::loader::first_page::InteractionsPageLoader;
+use crate::graphql::loader::first_page::PurchasesPageLoader;
+use crate::graphql::loader::first_page::ReferralsPageLoader;
 use crate::graphql::loader::loyalty::PointsCreditedByPurchase;
 use crate::graphql::loader::purchase_stats::PurchaseStatsLoader;
-use crate::graphql::loader::purchases_page::PurchasesPageLoader;
-use crate::graphql::loader::referrals_page::ReferralsPageLoader;
 use crate::graphql::object::loyalty::LoyaltyProgram;
 use crate::graphql::scalar::Date;
 

@@ -5,7 +5,6 @@ use crate::graphql::scalar::DateTime;
 use crate::graphql::scalar::Decimal;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
-use domain::auth::Capability;
 use domain::pagination::{Direction, Page, PageRequest};
 
 use crate::graphql::context::ContextExt;
@@ -171,7 +170,8 @@ impl Membership {
     }
     /// The member (batched across a list of memberships).
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
-        ctx.actor_with(Capability::ReadCustomers)?;
+        let actor = ctx.actor()?;
+        ctx.services()?.customers.authorize_read(actor)?;
         let loader = ctx.data::<Loader<CustomerLoader>>()?;
         Ok(loader
             .load_one(self.0.customer_id)
@@ -219,7 +219,7 @@ impl Membership {
         #[graphql(desc = "Cursor to read before (newer entries).")] before: Option<String>,
     ) -> ApiResult<Connection<String, LedgerEntry>> {
         let actor = ctx.actor()?;
-        actor.require(Capability::ReadCustomers)?;
+        ctx.services()?.loyalty.authorize_member_read(actor)?;
         let request = PageRequest::<i64>::parse(first, after, last, before)?;
         let page = if request.cursor.is_none() && request.direction == Direction::Forward {
             // The common first page batches across memberships in a list.
@@ -253,7 +253,8 @@ impl Membership {
     }
     /// Points that will expire, per expiry moment, soonest first.
     async fn expiring_points(&self, ctx: &Context<'_>) -> ApiResult<Vec<ExpiringPoints>> {
-        ctx.actor_with(Capability::ReadCustomers)?;
+        let actor = ctx.actor()?;
+        ctx.services()?.loyalty.authorize_member_read(actor)?;
         let loader = ctx.data::<Loader<ExpiringPointsByMembership>>()?;
         let points = loader
             .load_one(self.0.id)
@@ -487,7 +488,8 @@ pub struct CustomerLoyalty(pub i64);
 impl CustomerLoyalty {
     /// The customer's loyalty memberships with balance and tier.
     async fn memberships(&self, ctx: &Context<'_>) -> ApiResult<Vec<Membership>> {
-        ctx.actor_with(Capability::ReadCustomers)?;
+        let actor = ctx.actor()?;
+        ctx.services()?.loyalty.authorize_member_read(actor)?;
         let loader = ctx.data::<Loader<MembershipsByCustomer>>()?;
         let memberships = loader.load_one(self.0).await.map_err(ApiError::from)?;
         Ok(memberships

@@ -607,7 +607,8 @@ impl CustomerFeedback {
         #[graphql(desc = "How many (1..=20).", default = 1)] first: i32,
     ) -> crate::graphql::error::ApiResult<Vec<SurveyResponse>> {
         use crate::graphql::context::ContextExt as _;
-        ctx.actor_with(domain::auth::Capability::ReadSurveys)?;
+        let actor = ctx.actor()?;
+        ctx.services()?.surveys.authorize_response_read(actor)?;
         if !(1..=MAX_LATEST_RESPONSES).contains(&first) {
             return Err(
                 domain::DomainError::validation("first", "must be between 1 and 20").into(),
@@ -635,7 +636,8 @@ impl CustomerFeedback {
     /// The customer's own CSI: the index of their most recent response (of
     /// the last 20) that rated CSI factors, 0..100; null when none did.
     async fn csi(&self, ctx: &async_graphql::Context<'_>) -> ApiResult<Option<Decimal>> {
-        ctx.actor_with(domain::auth::Capability::ReadSurveys)?;
+        let actor = ctx.actor()?;
+        ctx.services()?.surveys.authorize_response_read(actor)?;
         let key = LatestResponses {
             customer_id: self.0,
             limit: MAX_LATEST_RESPONSES as u64,

@@ -1,7 +1,6 @@
 //! Queries about CSI factor sets and reports (SPEC §5).
 
 use async_graphql::{Context, Object, ID};
-use domain::auth::Capability;
 use domain::csi::ReportQuery;
 
 use crate::graphql::context::ContextExt;
@@ -23,7 +22,7 @@ impl CsiQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Only versions with this status.")] status: Option<CsiFactorSetStatus>,
     ) -> ApiResult<Vec<CsiFactorSet>> {
-        let actor = ctx.actor_with(Capability::ReadConfiguration)?;
+        let actor = ctx.actor()?;
         let sets = ctx
             .services()?
             .csi
@@ -38,14 +37,14 @@ impl CsiQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The version's id.")] id: ID,
     ) -> ApiResult<CsiFactorSet> {
-        let actor = ctx.actor_with(Capability::ReadConfiguration)?;
+        let actor = ctx.actor()?;
         let id = parse_id("id", &id)?;
         Ok(CsiFactorSet(ctx.services()?.csi.get(actor, id).await?))
     }
 
     /// Ready-made driver lists (ACSI) to start a factor set from.
     async fn csi_presets(&self, ctx: &Context<'_>) -> ApiResult<Vec<CsiPreset>> {
-        let actor = ctx.actor_with(Capability::ReadConfiguration)?;
+        let actor = ctx.actor()?;
         let presets = ctx.services()?.csi.presets(actor)?;
         Ok(presets.into_iter().map(CsiPreset).collect())
     }
@@ -63,7 +62,7 @@ impl CsiQuery {
             Granularity,
         >,
     ) -> ApiResult<CsiReport> {
-        let actor = ctx.actor_with(Capability::ReadReports)?;
+        let actor = ctx.actor()?;
         let query = ReportQuery {
             factor_set_id: parse_id("factorSetId", &factor_set_id)?,
             from: from.0,

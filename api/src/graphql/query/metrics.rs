@@ -3,7 +3,6 @@
 //! Periods are half-open `[from, to)` of UTC dates.
 
 use async_graphql::{Context, Object};
-use domain::auth::Capability;
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
@@ -33,7 +32,7 @@ impl MetricsQuery {
         #[graphql(desc = "Day after the period (exclusive, UTC).")] to: Date,
         #[graphql(desc = "Only these customers.")] filter: Option<MetricsFilter>,
     ) -> ApiResult<RetentionRate> {
-        let actor = ctx.actor_with(Capability::ReadReports)?;
+        let actor = ctx.actor()?;
         let rate = ctx
             .services()?
             .metrics
@@ -57,7 +56,7 @@ impl MetricsQuery {
         window_months: i32,
         #[graphql(desc = "Only these customers.")] filter: Option<MetricsFilter>,
     ) -> ApiResult<ReturnOnRelationship> {
-        let actor = ctx.actor_with(Capability::ReadReports)?;
+        let actor = ctx.actor()?;
         let ror = ctx
             .services()?
             .metrics
@@ -76,7 +75,7 @@ impl MetricsQuery {
         #[graphql(desc = "Day after the period (exclusive, UTC).")] to: Date,
         #[graphql(desc = "Only these customers.")] filter: Option<MetricsFilter>,
     ) -> ApiResult<Vec<CustomerValue>> {
-        let actor = ctx.actor_with(Capability::ReadReports)?;
+        let actor = ctx.actor()?;
         let values = ctx
             .services()?
             .metrics
@@ -97,7 +96,7 @@ impl MetricsQuery {
         #[graphql(desc = "Only this ISO 4217 currency.")] currency: Option<String>,
         #[graphql(desc = "Only these customers.")] filter: Option<MetricsFilter>,
     ) -> ApiResult<Vec<ValuableCustomer>> {
-        let actor = ctx.actor_with(Capability::ReadReports)?;
+        let actor = ctx.actor()?;
         let ranked = ctx
             .services()?
             .metrics
@@ -114,7 +113,7 @@ impl MetricsQuery {
         #[graphql(desc = "Day after the period (exclusive, UTC).")] to: Date,
         #[graphql(desc = "Only these customers.")] filter: Option<MetricsFilter>,
     ) -> ApiResult<LoyaltyReport> {
-        let actor = ctx.actor_with(Capability::ReadReports)?;
+        let actor = ctx.actor()?;
         let report = ctx
             .services()?
             .metrics

@@ -5,7 +5,6 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, ID};
-use domain::auth::Capability;
 use domain::feedback::FollowUpFilter;
 use domain::pagination::PageRequest;
 
@@ -40,7 +39,7 @@ impl SurveyQuery {
         #[graphql(desc = "Page size backwards (≤ 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
     ) -> ApiResult<Connection<String, Survey>> {
-        let actor = ctx.actor_with(Capability::ReadSurveys)?;
+        let actor = ctx.actor()?;
         let page = PageRequest::parse(first, after, last, before)?;
         let page = ctx
             .services()?
@@ -56,7 +55,7 @@ impl SurveyQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The survey's id.")] id: ID,
     ) -> ApiResult<Survey> {
-        let actor = ctx.actor_with(Capability::ReadSurveys)?;
+        let actor = ctx.actor()?;
         let id = parse_id("id", &id)?;
         Ok(Survey(ctx.services()?.surveys.survey(actor, id).await?))
     }
@@ -93,7 +92,7 @@ impl SurveyQuery {
         #[graphql(desc = "Page size backwards (≤ 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
     ) -> ApiResult<Connection<String, SurveyResponse>> {
-        let actor = ctx.actor_with(Capability::ReadSurveys)?;
+        let actor = ctx.actor()?;
         let survey_id = parse_id("surveyId", &survey_id)?;
         let filter = filter.unwrap_or_default().try_into()?;
         let page = PageRequest::parse(first, after, last, before)?;
@@ -111,7 +110,7 @@ impl SurveyQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The response's id.")] id: ID,
     ) -> ApiResult<SurveyResponse> {
-        let actor = ctx.actor_with(Capability::ReadSurveys)?;
+        let actor = ctx.actor()?;
         let id = parse_id("id", &id)?;
         Ok(SurveyResponse::from(
             ctx.services()?.surveys.response(actor, id).await?,
@@ -125,7 +124,7 @@ impl SurveyQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The survey.")] survey_id: ID,
     ) -> ApiResult<SurveyResults> {
-        let actor = ctx.actor_with(Capability::ReadSurveys)?;
+        let actor = ctx.actor()?;
         let survey_id = parse_id("surveyId", &survey_id)?;
         Ok(SurveyResults(
             ctx.services()?.surveys.results(actor, survey_id).await?,
@@ -143,7 +142,7 @@ impl SurveyQuery {
         #[graphql(desc = "Page size backwards (≤ 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
     ) -> ApiResult<Connection<String, FollowUp>> {
-        let actor = ctx.actor_with(Capability::ReadSurveys)?;
+        let actor = ctx.actor()?;
         let filter = FollowUpFilter {
             status: status.map(Into::into),
             survey_id: survey_id.map(|id| parse_id("surveyId", &id)).transpose()?,

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Subscription as GqlSubscription, ID};
-use domain::auth::Capability;
 use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::graphql::context::ContextExt;
+use crate::graphql::error::ApiError;
 use crate::graphql::object::survey::SurveyResponse;
 use crate::graphql::scalar::parse_id;
 
@@ -27,7 +27,11 @@ impl Subscription {
         #[graphql(desc = "Only this survey's responses; all surveys when omitted.")]
         survey_id: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = SurveyResponse>> {
-        ctx.actor_with(Capability::ReadSurveys)?;
+        let actor = ctx.actor()?;
+        ctx.services()?
+            .surveys
+            .authorize_response_read(actor)
+            .map_err(ApiError::from)?;
         let survey_id = survey_id.map(|id| parse_id("surveyId", &id)).transpose()?;
         let receiver = ctx.services()?.feedback_events.subscribe();
         Ok(futures::stream::unfold(
