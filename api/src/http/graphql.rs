@@ -350,24 +350,6 @@ async fn execute_inner<E: Executor>(
     response
 }
 
-/// The first error's code, or `OK`.
-fn outcome_of(errors: &[ServerError]) -> String {
-    errors
-        .first()
-        .map(|error| {
-            error
-                .extensions
-                .as_ref()
-                .and_then(|e| e.get("code"))
-                .and_then(|code| match code {
-                    async_graphql::Value::String(code) => Some(code.clone()),
-                    _ => None,
-                })
-                .unwrap_or_else(|| code::INTERNAL.to_owned())
-        })
-        .unwrap_or_else(|| "OK".to_owned())
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn run_operation<E: Executor>(
     schema: &E,
@@ -392,7 +374,7 @@ async fn run_operation<E: Executor>(
             error.message = gql.message.clone();
             error.extensions = gql.extensions;
             fill_code(&mut error, Some(&request_id.0));
-            let outcome = outcome_of(std::slice::from_ref(&error));
+            let outcome = crate::http::metrics::outcome_of(std::slice::from_ref(&error));
             let mut response = request_error(media, StatusCode::UNAUTHORIZED, &[error]);
             if response.status() == StatusCode::UNAUTHORIZED {
                 response.headers_mut().insert(
@@ -422,7 +404,7 @@ async fn run_operation<E: Executor>(
             for error in &mut response.errors {
                 fill_code(error, Some(&request_id.0));
             }
-            let outcome = outcome_of(&response.errors);
+            let outcome = crate::http::metrics::outcome_of(&response.errors);
             if !execution.started() && response.data == async_graphql::Value::Null {
                 // Parse, shape, validation or variable failure: the
                 // operation never ran.

@@ -82,6 +82,24 @@ pub fn record_operation(name: Option<&str>, outcome: &str) {
     .increment(1);
 }
 
+/// The first error's code, or `OK`.
+pub fn outcome_of(errors: &[async_graphql::ServerError]) -> String {
+    errors
+        .first()
+        .map(|error| {
+            error
+                .extensions
+                .as_ref()
+                .and_then(|e| e.get("code"))
+                .and_then(|code| match code {
+                    async_graphql::Value::String(code) => Some(code.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| crate::graphql::error::code::INTERNAL.to_owned())
+        })
+        .unwrap_or_else(|| "OK".to_owned())
+}
+
 fn operation_label(name: Option<&str>) -> String {
     static SEEN: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
     let Some(name) = name.filter(|n| !n.is_empty()) else {

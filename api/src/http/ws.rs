@@ -37,7 +37,7 @@ use tokio::time::Instant;
 use crate::auth;
 use crate::graphql::context::{operation_data, ClientAddr, RequestId};
 use crate::graphql::error::code;
-use crate::graphql::extension::fill_code;
+use crate::graphql::extension::{fill_code, Execution};
 use crate::graphql::loader::Rounds;
 use crate::graphql::schema::AppSchema;
 use crate::http::client::client_addr;
@@ -372,6 +372,9 @@ impl Connection {
                 .await;
         }
         let subscription = is_subscription(&mut request);
+        let operation_name = request.operation_name.clone();
+        let execution = Execution::default();
+        let request = request.data(execution.clone());
         let request_id = RequestId(uuid::Uuid::new_v4().to_string());
         let rounds = Rounds::default();
         let role = actor.role;
@@ -388,10 +391,20 @@ impl Connection {
         let tagged = {
             let id = id.clone();
             let end = id.clone();
+            let mut counted = false;
             responses
                 .map(move |mut response: Response| {
                     for error in &mut response.errors {
                         fill_code(error, Some(&request_id.0));
+                    }
+                    // One count per operation, by its first result (a
+                    // subscription's later events are not operations).
+                    if !counted {
+                        counted = true;
+                        crate::http::metrics::record_operation(
+                            execution.operation_name().or(operation_name.as_deref()),
+                            &crate::http::metrics::outcome_of(&response.errors),
+                        );
                     }
                     (id.clone(), Some(response))
                 })

@@ -1383,9 +1383,11 @@ async fn keys_stored_before_the_upgrade_still_replay(engine: Engine) {
         .await
         .expect("user");
     let now = Utc::now();
-    // Inserted without reading the row back: today's entity has columns that
+    // Inserted without reading the row back, and without the columns that
     // later migrations add.
-    let program_id = entity::loyalty_programs::Entity::insert(ProgramBuilder::new("Club").model())
+    let mut program = ProgramBuilder::new("Club").model();
+    program.enroll_on_first_purchase = sea_orm::ActiveValue::NotSet;
+    let program_id = entity::loyalty_programs::Entity::insert(program)
         .exec(&db)
         .await
         .expect("program")

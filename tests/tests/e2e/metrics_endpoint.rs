@@ -2,11 +2,13 @@
 //! `--metrics` a parseable exposition whose counters move with traffic.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use domain::auth::Role;
 use serde_json::json;
 
 use crate::helpers::{data, error_code, spawn_app, spawn_app_with, Engine, TestApp};
+use crate::sessions::{self, Got};
 
 on_both_engines!(
     metrics_are_not_served_without_the_setting,
@@ -130,6 +132,28 @@ async fn metrics_count_requests_operations_and_pool(engine: Engine) {
         response.status().as_u16()
     );
 
+    // An operation over the WebSocket counts like one over HTTP.
+    let socket_name = format!("MetricsSocket{engine:?}");
+    let ok_socket =
+        format!("rapport_graphql_operations_total{{operation=\"{socket_name}\",outcome=\"OK\"}}");
+    let mut ws = sessions::open(&app, &[]).await.expect("upgrade");
+    match sessions::init(&mut ws, &token).await {
+        Got::Msg(m) if m["type"] == "connection_ack" => {}
+        other => panic!("expected connection_ack, got {other:?}"),
+    }
+    sessions::send(
+        &mut ws,
+        json!({ "id": "1", "type": "subscribe",
+                "payload": { "query": format!("query {socket_name} {{ __typename }}") } }),
+    )
+    .await;
+    match sessions::recv(&mut ws, Duration::from_secs(10)).await {
+        Got::Msg(m) if m["type"] == "next" => {
+            assert_eq!(m["payload"]["data"]["__typename"], "Query")
+        }
+        other => panic!("expected next, got {other:?}"),
+    }
+
     let response = app
         .client
         .get(format!("{}/metrics", app.address))
@@ -143,6 +167,10 @@ async fn metrics_count_requests_operations_and_pool(engine: Engine) {
     assert!(value(&after, &ok_query) >= value(&before, &ok_query) + 1.0);
     assert!(value(&after, &ok_mutation) >= value(&before, &ok_mutation) + 1.0);
     assert!(value(&after, &refused) >= value(&before, &refused) + 1.0);
+    assert!(
+        value(&after, &ok_socket) >= value(&before, &ok_socket) + 1.0,
+        "{text}"
+    );
     // The query, the mutation and the refused mutation: three POSTs at least.
     assert!(
         value(&after, posts) >= value(&before, posts) + 3.0,
