@@ -99,7 +99,7 @@ impl<'a> Admin<'a> {
     }
 }
 
-fn id_of(value: &Value) -> i64 {
+pub(crate) fn id_of(value: &Value) -> i64 {
     value
         .as_str()
         .and_then(|s| s.parse().ok())
@@ -139,7 +139,7 @@ async fn count_sets(app: &TestApp) -> u64 {
         .expect("count")
 }
 
-async fn customer(app: &TestApp, name: &str, kind: &str, tag: Option<&str>) -> i64 {
+pub(crate) async fn customer(app: &TestApp, name: &str, kind: &str, tag: Option<&str>) -> i64 {
     let now = Utc::now();
     let row = customers::ActiveModel {
         name: Set(name.into()),
@@ -166,7 +166,7 @@ async fn customer(app: &TestApp, name: &str, kind: &str, tag: Option<&str>) -> i
     row.id
 }
 
-async fn survey(app: &TestApp, factor_set_id: i64, status: &str) -> i64 {
+pub(crate) async fn survey(app: &TestApp, factor_set_id: i64, status: &str) -> i64 {
     let now = Utc::now();
     surveys::ActiveModel {
         title: Set("Trip feedback".into()),
@@ -184,7 +184,12 @@ async fn survey(app: &TestApp, factor_set_id: i64, status: &str) -> i64 {
     .id
 }
 
-async fn response(app: &TestApp, survey_id: i64, customer_id: i64, when: DateTime<Utc>) -> i64 {
+pub(crate) async fn response(
+    app: &TestApp,
+    survey_id: i64,
+    customer_id: i64,
+    when: DateTime<Utc>,
+) -> i64 {
     let invitation = survey_invitations::ActiveModel {
         survey_id: Set(survey_id),
         customer_id: Set(customer_id),

@@ -8,6 +8,7 @@ mod auth;
 mod authz;
 mod cors;
 mod csi;
+mod csi_preview;
 mod csi_scale;
 mod customers;
 mod erasure;
