@@ -257,3 +257,63 @@ fn differences(
     }));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csi::compute::Scale;
+    use chrono::Utc;
+
+    fn set(id: i64, family_id: i64, status: FactorSetStatus, scale: (i32, i32)) -> FactorSet {
+        let now = Utc::now();
+        FactorSet {
+            id,
+            family_id,
+            name: "Airline trip".into(),
+            version: 1,
+            status,
+            scale: Scale {
+                min: scale.0,
+                max: scale.1,
+            },
+            lock_version: 1,
+            created_at: now,
+            updated_at: now,
+            published_at: None,
+            factors: Vec::new(),
+        }
+    }
+
+    fn field(result: DomainResult<()>) -> String {
+        match result {
+            Err(DomainError::Validation { field, .. }) => field,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_a_draft_of_the_same_family_and_scale_is_accepted() {
+        use FactorSetStatus::{Archived, Draft, Published};
+        let published = set(1, 1, Published, (1, 5));
+        assert!(check_pair(&published, &set(2, 1, Draft, (1, 5))).is_ok());
+        let cases = [
+            ("another family", set(3, 3, Draft, (1, 5)), "draftId"),
+            ("another scale", set(2, 1, Draft, (0, 10)), "draftId"),
+            (
+                "a published version",
+                set(1, 1, Published, (1, 5)),
+                "draftId",
+            ),
+            (
+                "an archived version",
+                set(2, 1, Archived, (1, 5)),
+                "draftId",
+            ),
+        ];
+        for (case, draft, expected) in cases {
+            assert_eq!(field(check_pair(&published, &draft)), expected, "{case}");
+        }
+        let draft = set(2, 1, Draft, (1, 5));
+        assert_eq!(field(check_pair(&draft, &draft)), "factorSetId");
+    }
+}

@@ -10,6 +10,11 @@
 //! A report is per *version*: each version keeps its own weights, and ratings
 //! point to the version they were given under, so revising a set never changes
 //! a past report. Periods are half-open date ranges `[from, to)` in UTC.
+//!
+//! The steps are [`plan`] (check the query), [`collect`] (the SQL aggregates,
+//! no weights) and [`build`] (the figures under a [`Weighting`]).
+//! `csiReportPreview` ([`super::preview`]) collects once and builds twice,
+//! with the published and with a draft's weights.
 
 use std::collections::HashMap;
 
