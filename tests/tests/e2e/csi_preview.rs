@@ -399,7 +399,7 @@ async fn a_preview_applies_the_drafts_weights_to_the_published_ratings_exactly(e
             })
         })
         .collect();
-    expected.sort_by(|a, b| b.0.cmp(&a.0));
+    expected.sort_by_key(|(priority, _)| std::cmp::Reverse(*priority));
     let expected: Vec<&str> = expected.into_iter().map(|(_, key)| key).collect();
     assert_eq!(keys[..3], expected[..], "preview priority order");
 

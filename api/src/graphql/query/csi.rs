@@ -80,6 +80,9 @@ impl CsiQuery {
     /// differences per trend period, overall and per factor. The ratings are
     /// the published version's; factors match by key, a factor added in the
     /// draft has no data and a removed one is left out. Nothing is written.
+    // The arguments of `csiReport` plus `draftId`, so a client sends the same
+    // variables to both.
+    #[allow(clippy::too_many_arguments)]
     async fn csi_report_preview(
         &self,
         ctx: &Context<'_>,
