@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 use crate::csi::{customer, id_of, response, survey};
 use crate::helpers::{data, error_code, spawn_app, Engine, TestApp};
+use crate::metrics::Lcg;
 
 on_both_engines!(
     a_preview_applies_the_drafts_weights_to_the_published_ratings_exactly,
@@ -116,20 +117,6 @@ async fn family(
     (published, draft["id"].clone())
 }
 
-/// A small deterministic generator: the ratings are data, not constants the
-/// expected figures were worked out from.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n
-    }
-}
-
 /// Sums per factor key: (Σ ratings, count).
 type Sums = BTreeMap<&'static str, (i64, i64)>;
 
@@ -139,6 +126,8 @@ type Sums = BTreeMap<&'static str, (i64, i64)>;
 /// Returns the sums per month label and of the previous period.
 async fn seed(app: &TestApp, published: &Value) -> (BTreeMap<String, Sums>, Sums) {
     let survey = survey(app, id_of(published), "ACTIVE").await;
+    // Generated ratings: data, not constants the expected figures were
+    // worked out from.
     let mut rng = Lcg(0x5EED_CAFE);
     let mut months: BTreeMap<String, Sums> = BTreeMap::new();
     let mut previous = Sums::new();
