@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rapport benchmark: seeds, serves and measures the five scenarios of
+# Rapport benchmark: seeds, serves and measures the scenarios of
 # BENCHMARKS.md on SQLite and PostgreSQL, with raw SQL and PostGraphile
 # baselines. One command reproduces the whole table:
 #
@@ -164,6 +164,16 @@ for ENGINE in $ENGINES; do
   TOKEN=$(gql "" <(echo 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }') \
     "{\"e\": \"bench@rapport.dev\", \"p\": \"$PASSWORD\"}" | jq -r .data.login.accessToken)
 
+  # A draft revision of the bench set with other weights (the first factor
+  # weighs 0.5), for the preview scenario: the published ratings under it.
+  DRAFT=$(gql "$TOKEN" <(echo 'mutation($id: ID!) { reviseCsiFactorSet(id: $id) { id lockVersion factors { key label weight } } }') \
+    "{\"id\": \"$SET_ID\"}" | jq -c .data.reviseCsiFactorSet)
+  DRAFT_ID=$(echo "$DRAFT" | jq -r .id)
+  gql "$TOKEN" <(echo 'mutation($id: ID!, $input: UpdateCsiFactorSetInput!) { updateCsiFactorSet(id: $id, input: $input) { id } }') \
+    "$(echo "$DRAFT" | jq -c '{id, input: {lockVersion, factors: (.factors | to_entries
+      | map({key: .value.key, label: .value.label, weight: (if .key == 0 then "0.5" else .value.weight end)}))}}')" |
+    jq -e '.errors == null' > /dev/null || { echo "draft revision failed" >&2; exit 1; }
+
   # Statements per request (one request in flight, so the header is exact).
   for first in 5 50; do
     gql "$TOKEN" "$Q/s1_dashboard.graphql" "{\"first\": $first}" "$OUT/h" > "$OUT/body.json"
@@ -183,6 +193,7 @@ for ENGINE in $ENGINES; do
   load "$ENGINE" s1_dashboard_latency 1 "$Q/s1_dashboard.graphql" '{"first": 50}'
   load "$ENGINE" s2_card "$CONCURRENCY" "$Q/s2_card.graphql" "{\"id\": \"$CARD\"}"
   load "$ENGINE" s4_csi_report 1 "$Q/s4_csi_report.graphql" "{\"factorSetId\": \"$SET_ID\", \"from\": \"$FROM\", \"to\": \"$TO\"}"
+  load "$ENGINE" s6_csi_preview 1 "$Q/s6_csi_preview.graphql" "{\"factorSetId\": \"$SET_ID\", \"draftId\": \"$DRAFT_ID\", \"from\": \"$FROM\", \"to\": \"$TO\"}"
   load "$ENGINE" s5_metrics 1 "$Q/s5_metrics.graphql" "{\"from\": \"$FROM\", \"to\": \"$TO\"}"
 
   # Scenario 3: each run answers a fresh survey; every active customer is

@@ -38,7 +38,7 @@ impl Role {
         match capability {
             ManageUsers | ConfigureCsi | ConfigureLoyalty => self == Role::Admin,
             ChurnCustomers | EraseCustomers | ManageSurveys | MarkFeedbackHelpful
-            | AdjustPoints | EnrollCustomers | ResolveFollowUps => {
+            | AdjustPoints | EnrollCustomers | ResolveFollowUps | PreviewCsiWeights => {
                 matches!(self, Role::Admin | Role::Manager)
             }
             ReadConfiguration | WriteCustomers | ReadCustomers | RecordActivity | RedeemRewards
@@ -106,6 +106,8 @@ pub enum Capability {
     RedeemRewards,
     /// Reports and metrics.
     ReadReports,
+    /// Preview a published CSI report under a draft's weights.
+    PreviewCsiWeights,
 }
 
 /// The authenticated staff user on whose behalf an operation runs.
@@ -150,6 +152,7 @@ mod tests {
             (AdjustPoints, [true, true, false]),
             (RedeemRewards, [true, true, true]),
             (ReadReports, [true, true, true]),
+            (PreviewCsiWeights, [true, true, false]),
         ];
         for (cap, expected) in table {
             for (role, want) in Role::ALL.iter().zip(expected) {

@@ -10,16 +10,20 @@
 //!   index of one response.
 //! - [`report`]: the aggregate index, per-factor priorities, trend and
 //!   previous-period comparison, aggregated in SQL.
+//! - [`preview`]: a published version's report under a draft's weights,
+//!   beside the published one, from the same aggregates.
 //! - [`compute`]: the formulas, in exact decimal arithmetic.
 
 pub mod compute;
 pub mod factor_sets;
 pub mod presets;
+pub mod preview;
 pub mod ratings;
 pub mod report;
 mod types;
 
 pub use compute::{CsiValue, Scale};
+pub use preview::{CsiPreview, PreviewQuery};
 pub use report::{report, CsiReport, Granularity, ReportFilter, ReportQuery};
 pub use types::{
     Factor, FactorInput, FactorKey, FactorSet, FactorSetInput, FactorSetStatus, FactorSetUpdate,
@@ -145,6 +149,19 @@ impl CsiService {
     pub async fn report(&self, actor: &Actor, query: ReportQuery) -> DomainResult<CsiReport> {
         actor.require(Capability::ReadReports)?;
         report::report(&self.db, query).await
+    }
+
+    /// A published version's report beside the report its ratings would
+    /// give under the weights of a draft of the same family (see
+    /// [`preview::preview`]). Reads only.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` without `PreviewCsiWeights` (ADMIN, MANAGER); as
+    /// [`preview::preview`].
+    #[tracing::instrument(skip(self, actor), fields(user_id = actor.user_id))]
+    pub async fn preview(&self, actor: &Actor, query: PreviewQuery) -> DomainResult<CsiPreview> {
+        actor.require(Capability::PreviewCsiWeights)?;
+        preview::preview(&self.db, query).await
     }
 
     /// The connection, for batch loaders.

@@ -10,6 +10,11 @@
 //! A report is per *version*: each version keeps its own weights, and ratings
 //! point to the version they were given under, so revising a set never changes
 //! a past report. Periods are half-open date ranges `[from, to)` in UTC.
+//!
+//! The steps are [`plan`] (check the query), [`collect`] (the SQL aggregates,
+//! no weights) and [`build`] (the figures under a [`Weighting`]).
+//! `csiReportPreview` ([`super::preview`]) collects once and builds twice,
+//! with the published and with a draft's weights.
 
 use std::collections::HashMap;
 
@@ -17,9 +22,9 @@ use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait};
 
-use crate::csi::compute::{self, CsiValue, Priority};
+use crate::csi::compute::{self, CsiValue, Priority, Scale};
 use crate::csi::factor_sets::load;
-use crate::csi::types::FactorSet;
+use crate::csi::types::{Factor, FactorSet};
 use crate::error::{DomainError, DomainResult};
 use crate::sql::Sql;
 use entity::surveys;
@@ -166,7 +171,7 @@ pub struct CsiReport {
 
 /// Sums of one factor's ratings.
 #[derive(Clone, Copy, Debug, Default)]
-struct Sums {
+pub(super) struct Sums {
     total: i64,
     count: i64,
 }
@@ -304,20 +309,61 @@ async fn aggregate(
     Ok(out)
 }
 
-/// Exact factor means from sums, and the index over them, unrounded.
-fn index_from(set: &FactorSet, sums: &HashMap<i64, Sums>) -> Option<CsiValue> {
-    let pairs: Vec<(Decimal, Option<Decimal>)> = set
-        .factors
-        .iter()
-        .map(|f| {
-            let mean = sums
-                .get(&f.id)
-                .filter(|s| s.count > 0)
-                .map(|s| Decimal::from(s.total) / Decimal::from(s.count));
-            (f.weight, mean)
-        })
-        .collect();
-    compute::exact_index(set.scale, &pairs)
+/// The weights a report applies to aggregated ratings: one line per factor
+/// shown, each reading the sums of one factor id of the rated version, or
+/// none. A report applies its own version's weights ([`Weighting::own`]); a
+/// preview applies a draft's weights to the published version's ratings
+/// ([`Weighting::by_key`]). Weights apply after aggregation, so both read the
+/// same SQL aggregates.
+pub(super) struct Weighting<'a> {
+    scale: Scale,
+    lines: Vec<(&'a Factor, Option<i64>)>,
+}
+
+impl<'a> Weighting<'a> {
+    /// `set`'s weights over its own ratings.
+    pub(super) fn own(set: &'a FactorSet) -> Self {
+        Self {
+            scale: set.scale,
+            lines: set.factors.iter().map(|f| (f, Some(f.id))).collect(),
+        }
+    }
+
+    /// `weights`' factors over the ratings of `rated`, matched by key: a
+    /// factor `rated` lacks has no data, a factor only `rated` has is left
+    /// out. The scales must be equal (the caller checks).
+    pub(super) fn by_key(weights: &'a FactorSet, rated: &FactorSet) -> Self {
+        Self {
+            scale: rated.scale,
+            lines: weights
+                .factors
+                .iter()
+                .map(|f| (f, rated.factor(&f.key).map(|r| r.id)))
+                .collect(),
+        }
+    }
+
+    /// The sums a line reads, if its factor has any ratings.
+    fn sums(source: Option<i64>, sums: &HashMap<i64, Sums>) -> Sums {
+        source
+            .and_then(|id| sums.get(&id))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Exact factor means from sums, and the index over them, unrounded.
+    fn index(&self, sums: &HashMap<i64, Sums>) -> Option<CsiValue> {
+        let pairs: Vec<(Decimal, Option<Decimal>)> = self
+            .lines
+            .iter()
+            .map(|(f, source)| {
+                let s = Self::sums(*source, sums);
+                let mean = (s.count > 0).then(|| Decimal::from(s.total) / Decimal::from(s.count));
+                (f.weight, mean)
+            })
+            .collect();
+        compute::exact_index(self.scale, &pairs)
+    }
 }
 
 /// An unrounded index rounded for display.
@@ -374,6 +420,202 @@ fn periods(
     Ok(out)
 }
 
+/// A checked query: the filter as applied, the trend periods and the start of
+/// the previous period.
+pub(super) struct Plan {
+    filter: ReportFilter,
+    periods: Vec<(String, NaiveDate, NaiveDate)>,
+    previous_from: NaiveDate,
+}
+
+/// Checks `query` before any SQL.
+///
+/// # Errors
+/// As [`report`]'s `BAD_USER_INPUT` cases.
+pub(super) fn plan(query: &ReportQuery) -> DomainResult<Plan> {
+    validate(query)?;
+    let filter = ReportFilter {
+        tag: query.filter.tag.as_deref().map(|t| t.trim().to_owned()),
+        ..query.filter.clone()
+    };
+    let periods = periods(query.from, query.to, query.granularity)?;
+    let length = query.to - query.from;
+    let previous_from = query
+        .from
+        .checked_sub_signed(length)
+        .ok_or_else(|| DomainError::validation("from", "is out of range"))?;
+    Ok(Plan {
+        filter,
+        periods,
+        previous_from,
+    })
+}
+
+/// The SQL aggregates of one version's ratings: per factor id, over the whole
+/// period and per trend bucket, the response counts, and the previous period.
+/// No weights enter here.
+pub(super) struct Aggregated {
+    totals: HashMap<i64, Sums>,
+    per_bucket: HashMap<String, HashMap<i64, Sums>>,
+    responses: HashMap<String, i64>,
+    previous: HashMap<i64, Sums>,
+    previous_responses: i64,
+}
+
+/// Runs the report's four grouped queries over the ratings of version
+/// `factor_set_id` (after checking that a filter's survey exists).
+///
+/// # Errors
+/// `NOT_FOUND` for an unknown survey; database failures.
+pub(super) async fn collect(
+    db: &impl ConnectionTrait,
+    factor_set_id: i64,
+    query: &ReportQuery,
+    plan: &Plan,
+) -> DomainResult<Aggregated> {
+    let filter = &plan.filter;
+    if let Some(survey_id) = filter.survey_id {
+        if surveys::Entity::find_by_id(survey_id)
+            .one(db)
+            .await?
+            .is_none()
+        {
+            return Err(DomainError::NotFound("survey"));
+        }
+    }
+
+    let (current, previous) = futures::try_join!(
+        aggregate(
+            db,
+            factor_set_id,
+            query.from,
+            query.to,
+            Some(query.granularity),
+            filter,
+        ),
+        aggregate(
+            db,
+            factor_set_id,
+            plan.previous_from,
+            query.from,
+            None,
+            filter
+        )
+    )?;
+
+    // Whole-period sums are the sums over the buckets: SUM and COUNT add up.
+    let mut totals: HashMap<i64, Sums> = HashMap::new();
+    let mut per_bucket: HashMap<String, HashMap<i64, Sums>> = HashMap::new();
+    for ((factor_id, bucket), sums) in current.by_factor {
+        let total = totals.entry(factor_id).or_default();
+        total.total += sums.total;
+        total.count += sums.count;
+        per_bucket
+            .entry(bucket)
+            .or_default()
+            .insert(factor_id, sums);
+    }
+    Ok(Aggregated {
+        totals,
+        per_bucket,
+        responses: current.responses,
+        previous: previous
+            .by_factor
+            .into_iter()
+            .map(|((factor_id, _), sums)| (factor_id, sums))
+            .collect(),
+        previous_responses: previous.responses.values().sum(),
+    })
+}
+
+/// A report and the unrounded indices behind its shown figures, for
+/// differences computed from them (rounded once).
+pub(super) struct Built {
+    pub(super) report: CsiReport,
+    /// The whole period.
+    pub(super) overall: Option<CsiValue>,
+    /// One per trend point, in order.
+    pub(super) trend: Vec<Option<CsiValue>>,
+    /// The previous period.
+    pub(super) previous: Option<CsiValue>,
+}
+
+/// The report of `data` under `weighting`, presented as a report of
+/// `factor_set` (the version whose weights apply).
+pub(super) fn build(
+    query: &ReportQuery,
+    plan: &Plan,
+    data: &Aggregated,
+    factor_set: &FactorSet,
+    weighting: &Weighting<'_>,
+) -> Built {
+    let overall = weighting.index(&data.totals);
+
+    let mut exact_trend = Vec::with_capacity(plan.periods.len());
+    let trend = plan
+        .periods
+        .iter()
+        .map(|(period, start, end)| {
+            let sums = data.per_bucket.get(period.as_str());
+            let value = sums.and_then(|s| weighting.index(s));
+            exact_trend.push(value);
+            let (index, weighted_mean) = shown(value);
+            TrendPoint {
+                rating_count: sums.map_or(0, |s| s.values().map(|x| x.count).sum()),
+                response_count: data.responses.get(period).copied().unwrap_or(0),
+                index,
+                weighted_mean,
+                period: period.clone(),
+                start: *start,
+                end: *end,
+            }
+        })
+        .collect();
+
+    let previous_value = weighting.index(&data.previous);
+    let (previous_index, previous_mean) = shown(previous_value);
+    let previous_period = PeriodComparison {
+        from: plan.previous_from,
+        to: query.from,
+        index: previous_index,
+        weighted_mean: previous_mean,
+        response_count: data.previous_responses,
+        // From the unrounded indices: rounding each first could be off by
+        // one in the last place.
+        delta: exact_delta(overall, previous_value),
+    };
+
+    let (index, weighted_mean) = shown(overall);
+    let report = CsiReport {
+        index,
+        weighted_mean,
+        response_count: data.responses.values().sum(),
+        rating_count: data.totals.values().map(|s| s.count).sum(),
+        factors: rank(weighting, &data.totals),
+        trend,
+        previous_period,
+        from: query.from,
+        to: query.to,
+        granularity: query.granularity,
+        factor_set: factor_set.clone(),
+    };
+    Built {
+        report,
+        overall,
+        trend: exact_trend,
+        previous: previous_value,
+    }
+}
+
+/// `now − before` of two unrounded indices, rounded once; `None` when either
+/// is `None`.
+pub(super) fn exact_delta(now: Option<CsiValue>, before: Option<CsiValue>) -> Option<Decimal> {
+    match (now, before) {
+        (Some(now), Some(before)) => Some(compute::round(now.index - before.index)),
+        _ => None,
+    }
+}
+
 /// The CSI report of one factor-set version over `[from, to)` (UTC dates).
 ///
 /// - `index`: SPEC §5's aggregate: per factor the mean of its ratings, then
@@ -391,108 +633,10 @@ fn periods(
 /// or survey.
 #[tracing::instrument(skip(db))]
 pub async fn report(db: &impl ConnectionTrait, query: ReportQuery) -> DomainResult<CsiReport> {
-    validate(&query)?;
-    let filter = ReportFilter {
-        tag: query.filter.tag.as_deref().map(|t| t.trim().to_owned()),
-        ..query.filter.clone()
-    };
-    let periods = periods(query.from, query.to, query.granularity)?;
-    let length = query.to - query.from;
-    let previous_from = query
-        .from
-        .checked_sub_signed(length)
-        .ok_or_else(|| DomainError::validation("from", "is out of range"))?;
-
+    let plan = plan(&query)?;
     let set = load(db, query.factor_set_id).await?;
-    if let Some(survey_id) = filter.survey_id {
-        if surveys::Entity::find_by_id(survey_id)
-            .one(db)
-            .await?
-            .is_none()
-        {
-            return Err(DomainError::NotFound("survey"));
-        }
-    }
-
-    let (current, previous) = futures::try_join!(
-        aggregate(
-            db,
-            set.id,
-            query.from,
-            query.to,
-            Some(query.granularity),
-            &filter,
-        ),
-        aggregate(db, set.id, previous_from, query.from, None, &filter)
-    )?;
-
-    // Whole-period sums are the sums over the buckets: SUM and COUNT add up.
-    let mut totals: HashMap<i64, Sums> = HashMap::new();
-    let mut per_bucket: HashMap<&str, HashMap<i64, Sums>> = HashMap::new();
-    for ((factor_id, bucket), sums) in &current.by_factor {
-        let total = totals.entry(*factor_id).or_default();
-        total.total += sums.total;
-        total.count += sums.count;
-        per_bucket
-            .entry(bucket.as_str())
-            .or_default()
-            .insert(*factor_id, *sums);
-    }
-    let overall = index_from(&set, &totals);
-
-    let trend = periods
-        .into_iter()
-        .map(|(period, start, end)| {
-            let sums = per_bucket.get(period.as_str());
-            let (index, weighted_mean) = shown(sums.and_then(|s| index_from(&set, s)));
-            TrendPoint {
-                rating_count: sums.map_or(0, |s| s.values().map(|x| x.count).sum()),
-                response_count: current.responses.get(&period).copied().unwrap_or(0),
-                index,
-                weighted_mean,
-                period,
-                start,
-                end,
-            }
-        })
-        .collect();
-
-    let previous_sums: HashMap<i64, Sums> = previous
-        .by_factor
-        .iter()
-        .map(|((factor_id, _), sums)| (*factor_id, *sums))
-        .collect();
-    let previous_value = index_from(&set, &previous_sums);
-    let (previous_index, previous_mean) = shown(previous_value);
-    let previous_period = PeriodComparison {
-        from: previous_from,
-        to: query.from,
-        index: previous_index,
-        weighted_mean: previous_mean,
-        response_count: previous.responses.values().sum(),
-        // From the unrounded indices: rounding each first could be off by
-        // one in the last place.
-        delta: match (overall, previous_value) {
-            (Some(now), Some(before)) => Some(compute::round(now.index - before.index)),
-            _ => None,
-        },
-    };
-
-    let factors = rank(&set, &totals);
-    let (index, weighted_mean) = shown(overall);
-    Ok(CsiReport {
-        index,
-        weighted_mean,
-        response_count: current.responses.values().sum(),
-        rating_count: totals.values().map(|s| s.count).sum(),
-        factors,
-        trend,
-        previous_period,
-        from: query.from,
-        to: query.to,
-        granularity: query.granularity,
-        factor_set: set,
-    })
+    let data = collect(db, set.id, &query, &plan).await?;
+    Ok(build(&query, &plan, &data, &set, &Weighting::own(&set)).report)
 }
 
 /// Per-factor lines ordered by importance × shortfall.
@@ -500,20 +644,18 @@ pub async fn report(db: &impl ConnectionTrait, query: ReportQuery) -> DomainResu
 /// Priorities are compared exactly ([`Priority::cmp_exact`]), so equal
 /// priorities tie and the documented rule decides: the heavier factor first,
 /// then the set's order. Factors without ratings come last, in the same order.
-fn rank(set: &FactorSet, totals: &HashMap<i64, Sums>) -> Vec<FactorResult> {
-    let mut lines: Vec<(i32, Option<Priority>, FactorResult)> = set
-        .factors
+fn rank(weighting: &Weighting<'_>, totals: &HashMap<i64, Sums>) -> Vec<FactorResult> {
+    let scale = weighting.scale;
+    let mut lines: Vec<(i32, Option<Priority>, FactorResult)> = weighting
+        .lines
         .iter()
-        .map(|f| {
-            let sums = totals.get(&f.id).copied().unwrap_or_default();
+        .map(|(f, source)| {
+            let sums = Weighting::sums(*source, totals);
             let mean = compute::mean(sums.total, sums.count);
             let score = (sums.count > 0).then(|| {
-                compute::factor_score(
-                    set.scale,
-                    Decimal::from(sums.total) / Decimal::from(sums.count),
-                )
+                compute::factor_score(scale, Decimal::from(sums.total) / Decimal::from(sums.count))
             });
-            let priority = Priority::new(set.scale, f.share, sums.total, sums.count);
+            let priority = Priority::new(scale, f.share, sums.total, sums.count);
             (
                 f.position,
                 priority,

@@ -63,6 +63,7 @@ const MATRIX: &[(&str, &str, &[Caller], &str)] = &[
     ("Query", "csiFactorSet", STAFF, r#"(id: "@ID")"#),
     ("Query", "csiPresets", STAFF, ""),
     ("Query", "csiReport", STAFF, r#"(factorSetId: "@ID", from: "2025-01-01", to: "2025-12-31")"#),
+    ("Query", "csiReportPreview", MANAGERS, r#"(factorSetId: "@ID", draftId: "@ID", from: "2025-01-01", to: "2025-12-31")"#),
     // surveys: read for all staff; the invitation is public (its token is the credential)
     ("Query", "surveys", STAFF, "(first: 1)"),
     ("Query", "survey", STAFF, r#"(id: "@ID")"#),

@@ -98,7 +98,7 @@ impl<'a> Admin<'a> {
     }
 }
 
-fn id_of(value: &Value) -> i64 {
+pub(crate) fn id_of(value: &Value) -> i64 {
     value
         .as_str()
         .and_then(|s| s.parse().ok())
@@ -138,7 +138,12 @@ async fn count_sets(app: &TestApp) -> u64 {
         .expect("count")
 }
 
-async fn customer(app: &TestApp, name: &str, kind: RelationshipType, tag: Option<&str>) -> i64 {
+pub(crate) async fn customer(
+    app: &TestApp,
+    name: &str,
+    kind: RelationshipType,
+    tag: Option<&str>,
+) -> i64 {
     let mut customer = CustomerBuilder::new()
         .name(name)
         .stage(Stage::Commitment)
@@ -149,7 +154,7 @@ async fn customer(app: &TestApp, name: &str, kind: RelationshipType, tag: Option
     customer.insert(app.db()).await
 }
 
-async fn survey(app: &TestApp, factor_set_id: i64, status: SurveyStatus) -> i64 {
+pub(crate) async fn survey(app: &TestApp, factor_set_id: i64, status: SurveyStatus) -> i64 {
     SurveyBuilder::new("Trip feedback")
         .status(status)
         .factor_set(factor_set_id)
@@ -157,7 +162,12 @@ async fn survey(app: &TestApp, factor_set_id: i64, status: SurveyStatus) -> i64 
         .await
 }
 
-async fn response(app: &TestApp, survey_id: i64, customer_id: i64, when: DateTime<Utc>) -> i64 {
+pub(crate) async fn response(
+    app: &TestApp,
+    survey_id: i64,
+    customer_id: i64,
+    when: DateTime<Utc>,
+) -> i64 {
     let invitation = survey_invitations::ActiveModel {
         survey_id: Set(survey_id),
         customer_id: Set(customer_id),

@@ -9,6 +9,7 @@ mod auth;
 mod authz;
 mod cors;
 mod csi;
+mod csi_preview;
 mod csi_scale;
 mod customers;
 mod docs;

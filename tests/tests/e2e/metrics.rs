@@ -999,10 +999,11 @@ async fn every_staff_role_reads_metrics_and_anonymous_is_refused(engine: Engine)
 }
 
 /// A deterministic pseudo-random sequence (no extra dependency).
-struct Lcg(u64);
+pub(crate) struct Lcg(pub(crate) u64);
 
 impl Lcg {
-    fn next(&mut self, n: u64) -> u64 {
+    /// The next number below `n`.
+    pub(crate) fn next(&mut self, n: u64) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)

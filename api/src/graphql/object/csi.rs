@@ -363,3 +363,137 @@ impl CsiPeriodComparison {
         self.0.delta.map(Into::into)
     }
 }
+
+/// How a factor fares between the published version and the draft.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::csi::preview::FactorChange")]
+pub enum CsiFactorChange {
+    /// In both versions (matched by key); its weight may differ.
+    Kept,
+    /// Only in the draft: no ratings exist for it yet (no data).
+    Added,
+    /// Only in the published version: the draft leaves it out.
+    Removed,
+}
+
+/// A published version's CSI report beside the report its ratings would give
+/// under the weights of a draft, with the differences.
+pub struct CsiReportPreview(pub domain::csi::CsiPreview);
+
+#[Object]
+impl CsiReportPreview {
+    /// The report of the published version, exactly as `csiReport` answers it.
+    async fn published(&self) -> CsiReport {
+        CsiReport(self.0.published.clone())
+    }
+    /// The same ratings under the draft's weights; its `factorSet` is the
+    /// draft, and factors added in the draft have no data.
+    async fn preview(&self) -> CsiReport {
+        CsiReport(self.0.preview.clone())
+    }
+    /// Preview index − published index over the period, from the unrounded
+    /// indices, rounded once to 4 places; null when either is null.
+    async fn index_delta(&self) -> Option<Decimal> {
+        self.0.index_delta.map(Into::into)
+    }
+    /// Preview − published weighted mean, likewise.
+    async fn weighted_mean_delta(&self) -> Option<Decimal> {
+        self.0.weighted_mean_delta.map(Into::into)
+    }
+    /// Preview − published index of the previous period, likewise.
+    async fn previous_period_index_delta(&self) -> Option<Decimal> {
+        self.0.previous_period_index_delta.map(Into::into)
+    }
+    /// Per trend period, in order: both indices and their difference.
+    async fn trend(&self) -> Vec<CsiTrendDifference> {
+        self.0
+            .trend
+            .iter()
+            .cloned()
+            .map(CsiTrendDifference)
+            .collect()
+    }
+    /// Per factor: the draft's factors in their preview priority order, then
+    /// the factors the draft removes.
+    async fn factors(&self) -> Vec<CsiFactorDifference> {
+        self.0
+            .factors
+            .iter()
+            .cloned()
+            .map(CsiFactorDifference)
+            .collect()
+    }
+}
+
+/// One trend period of a preview: the published and the preview index.
+pub struct CsiTrendDifference(pub domain::csi::preview::TrendDifference);
+
+#[Object]
+impl CsiTrendDifference {
+    /// `2026-01`, `2026-Q1` or `2026`.
+    async fn period(&self) -> &str {
+        &self.0.period
+    }
+    /// First day counted.
+    async fn start(&self) -> Date {
+        self.0.start.into()
+    }
+    /// First day not counted.
+    async fn end(&self) -> Date {
+        self.0.end.into()
+    }
+    /// The period's index under the published weights; null when nothing was rated.
+    async fn published_index(&self) -> Option<Decimal> {
+        self.0.published_index.map(Into::into)
+    }
+    /// The period's index under the draft's weights; null when nothing was rated.
+    async fn preview_index(&self) -> Option<Decimal> {
+        self.0.preview_index.map(Into::into)
+    }
+    /// `previewIndex − publishedIndex` from the unrounded indices, rounded
+    /// once to 4 places; null when either is null.
+    async fn index_delta(&self) -> Option<Decimal> {
+        self.0.index_delta.map(Into::into)
+    }
+    /// Distinct responses in the period (the same under both weights).
+    async fn response_count(&self) -> i64 {
+        self.0.response_count
+    }
+}
+
+/// One factor of a preview: its line in each report and what changed.
+pub struct CsiFactorDifference(pub domain::csi::preview::FactorDifference);
+
+#[Object]
+impl CsiFactorDifference {
+    /// Factor key (factors match by key).
+    async fn key(&self) -> &str {
+        &self.0.key
+    }
+    /// The draft's label (the published one for a removed factor).
+    async fn label(&self) -> &str {
+        &self.0.label
+    }
+    /// KEPT, ADDED (no data) or REMOVED.
+    async fn change(&self) -> CsiFactorChange {
+        self.0.change.into()
+    }
+    /// Its line in the published report; null when ADDED.
+    async fn published(&self) -> Option<CsiFactorResult> {
+        self.0.published.clone().map(CsiFactorResult)
+    }
+    /// Its line in the preview; null when REMOVED.
+    async fn preview(&self) -> Option<CsiFactorResult> {
+        self.0.preview.clone().map(CsiFactorResult)
+    }
+    /// Draft `normalizedWeight` − published one, from the exact shares,
+    /// rounded once to 4 places; null unless KEPT.
+    async fn normalized_weight_delta(&self) -> Option<Decimal> {
+        self.0.normalized_weight_delta.map(Into::into)
+    }
+    /// Published `priority` − preview `priority`: positive when the factor
+    /// ranks higher (improve sooner) under the draft; null unless KEPT.
+    async fn priority_change(&self) -> Option<i32> {
+        self.0.priority_change
+    }
+}

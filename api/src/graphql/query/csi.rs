@@ -1,13 +1,13 @@
 //! Queries about CSI factor sets and reports (SPEC §5).
 
 use async_graphql::{Context, Object, ID};
-use domain::csi::ReportQuery;
+use domain::csi::{PreviewQuery, ReportQuery};
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
 use crate::graphql::input::csi::CsiReportFilter;
 use crate::graphql::object::csi::{
-    CsiFactorSet, CsiFactorSetStatus, CsiPreset, CsiReport, Granularity,
+    CsiFactorSet, CsiFactorSetStatus, CsiPreset, CsiReport, CsiReportPreview, Granularity,
 };
 use crate::graphql::scalar::{parse_id, Date};
 
@@ -71,5 +71,42 @@ impl CsiQuery {
             filter: filter.unwrap_or_default().try_into()?,
         };
         Ok(CsiReport(ctx.services()?.csi.report(actor, query).await?))
+    }
+
+    /// What the CSI report of a published version over `[from, to)` would
+    /// have been under the weights of a DRAFT revision of the same family
+    /// (ADMIN, MANAGER), beside the report as published, with the
+    /// differences per trend period, overall and per factor. The ratings are
+    /// the published version's; factors match by key, a factor added in the
+    /// draft has no data and a removed one is left out. Nothing is written.
+    // The arguments of `csiReport` plus `draftId`, so a client sends the same
+    // variables to both.
+    #[allow(clippy::too_many_arguments)]
+    async fn csi_report_preview(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The PUBLISHED version whose ratings count.")] factor_set_id: ID,
+        #[graphql(desc = "A DRAFT of the same family and scale; its weights apply.")] draft_id: ID,
+        #[graphql(desc = "First day counted.")] from: Date,
+        #[graphql(desc = "First day no longer counted; not before `from`.")] to: Date,
+        #[graphql(desc = "Which ratings count.")] filter: Option<CsiReportFilter>,
+        #[graphql(desc = "Trend period length; MONTH when omitted.")] granularity: Option<
+            Granularity,
+        >,
+    ) -> ApiResult<CsiReportPreview> {
+        let actor = ctx.actor()?;
+        let query = PreviewQuery {
+            report: ReportQuery {
+                factor_set_id: parse_id("factorSetId", &factor_set_id)?,
+                from: from.0,
+                to: to.0,
+                granularity: granularity.unwrap_or(Granularity::Month).into(),
+                filter: filter.unwrap_or_default().try_into()?,
+            },
+            draft_id: parse_id("draftId", &draft_id)?,
+        };
+        Ok(CsiReportPreview(
+            ctx.services()?.csi.preview(actor, query).await?,
+        ))
     }
 }
