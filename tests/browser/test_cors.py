@@ -13,32 +13,18 @@ Starts the built `rapport` binary twice on one temporary SQLite file:
 
 Pages are served by Python's http.server on their own ports; the browser is
 Debian's headless chromium through chromedriver. Environment as in
-test_form.py (RAPPORT_BIN, CHROMIUM_BIN, CHROMEDRIVER_BIN).
+harness.py (RAPPORT_BIN, CHROMIUM_BIN, CHROMEDRIVER_BIN).
 """
 
 import functools
 import http.server
-import json
 import os
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
-import time
 import unittest
-import urllib.error
-import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from harness import Harness, create_user, free_port, login, server_env
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-BINARY = os.environ.get("RAPPORT_BIN", os.path.join(TARGET, "debug", "rapport"))
-SECRET = "browser-test-secret-browser-test-secret-0123"
-PASSWORD = "correct horse battery staple"
 EMAIL = "admin@example.com"
 
 FETCH = """
@@ -59,12 +45,6 @@ fetch(target, init)
 """
 
 
-def free_port(host="127.0.0.1"):
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
 class Page(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
@@ -80,23 +60,13 @@ def serve_pages(directory, host, port):
 class CorsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if not os.path.exists(BINARY):
-            raise RuntimeError(f"{BINARY} not found: run `cargo build -p api` first")
-        cls.tmp = tempfile.mkdtemp(prefix="rapport-cors-")
-        cls.servers, cls.pages, cls.logs = [], [], []
-        cls.env = dict(
-            os.environ,
-            DATABASE_URL=f"sqlite://{os.path.join(cls.tmp, 'rapport.db')}?mode=rwc",
-            RAPPORT_JWT_SECRET=SECRET,
-            RAPPORT_DATA_DIR=cls.tmp,
-            RAPPORT_LOG="warn",
-        )
-        cls.env.pop("RAPPORT_CORS_ORIGINS", None)
-        subprocess.run(
-            [BINARY, "create-user", "--email", EMAIL, "--role", "ADMIN", "--password-stdin"],
-            input=PASSWORD + "\n", text=True, env=cls.env, check=True, capture_output=True,
-        )
-        site = os.path.join(cls.tmp, "site")
+        cls.harness = Harness("rapport-cors-")
+        cls.addClassCleanup(cls.harness.close)
+        cls.pages = []
+        cls.addClassCleanup(lambda: [page.shutdown() for page in cls.pages])
+        cls.env = server_env(cls.harness.tmp, unset=("RAPPORT_CORS_ORIGINS",))
+        create_user(cls.env, EMAIL)
+        site = os.path.join(cls.harness.tmp, "site")
         os.mkdir(site)
         with open(os.path.join(site, "index.html"), "w") as f:
             f.write("<!doctype html><title>A frontend on another origin</title><p>app</p>")
@@ -107,80 +77,13 @@ class CorsTest(unittest.TestCase):
             serve_pages(site, "127.0.0.1", cls.other_port),
             serve_pages(site, "127.0.0.2", cls.page_port),
         ]
-        cls.default_api = cls.start_server({})
-        cls.exact_api = cls.start_server({"RAPPORT_CORS_ORIGINS": f"http://127.0.0.1:{cls.page_port}"})
-        cls.token = cls.login(cls.default_api)
-        cls.driver = cls.start_browser()
-
-    @classmethod
-    def tearDownClass(cls):
-        if getattr(cls, "driver", None):
-            cls.driver.quit()
-        for server in cls.servers:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        for page in cls.pages:
-            page.shutdown()
-        for log in cls.logs:
-            log.close()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    @classmethod
-    def start_server(cls, extra_env):
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        log = open(os.path.join(cls.tmp, f"server-{port}.log"), "w")
-        cls.logs.append(log)
-        server = subprocess.Popen(
-            [BINARY, "serve", "--bind", f"127.0.0.1:{port}"],
-            env=dict(cls.env, **extra_env), stdout=log, stderr=subprocess.STDOUT,
-        )
-        cls.servers.append(server)
-        deadline = time.time() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=1):
-                    return base
-            except (urllib.error.URLError, ConnectionError, OSError):
-                if time.time() > deadline or server.poll() is not None:
-                    raise RuntimeError("server did not start")
-                time.sleep(0.2)
-
-    @classmethod
-    def login(cls, base):
-        request = urllib.request.Request(
-            base + "/graphql",
-            data=json.dumps({
-                "query": "mutation Login($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
-                "variables": {"e": EMAIL, "p": PASSWORD},
-            }).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())["data"]["login"]["accessToken"]
-
-    @classmethod
-    def start_browser(cls):
-        options = webdriver.ChromeOptions()
-        options.binary_location = os.environ.get("CHROMIUM_BIN", shutil.which("chromium") or "chromium")
-        for arg in (
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--no-first-run",
-            "--disable-dev-shm-usage",
-            f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-', dir=cls.tmp)}",
-        ):
-            options.add_argument(arg)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        driver_path = os.environ.get("CHROMEDRIVER_BIN", shutil.which("chromedriver") or "chromedriver")
-        driver = webdriver.Chrome(service=Service(driver_path), options=options)
-        driver.set_script_timeout(20)
-        return driver
+        cls.default_api = cls.harness.serve(cls.env).base
+        cls.exact_api = cls.harness.serve(
+            dict(cls.env, RAPPORT_CORS_ORIGINS=f"http://127.0.0.1:{cls.page_port}")
+        ).base
+        cls.token = login(cls.default_api, EMAIL)
+        cls.driver = cls.harness.browser()
+        cls.driver.set_script_timeout(20)
 
     def call_from(self, page, api, method):
         """Opens `page` and runs `fetch` against `api` from it."""

@@ -15,43 +15,24 @@ drives Debian's chromium through chromedriver:
   "not valid"; no script error or CSP violation is logged by the browser;
 - the invitation token never appears in the server's log.
 
-Environment: RAPPORT_BIN (default: $CARGO_TARGET_DIR or ./target, /debug/rapport),
-CHROMIUM_BIN (default: chromium), CHROMEDRIVER_BIN (default: chromedriver).
+Environment as in harness.py (RAPPORT_BIN, CHROMIUM_BIN, CHROMEDRIVER_BIN).
 """
 
-import json
 import os
-import shutil
-import socket
 import sqlite3
-import subprocess
 import sys
-import tempfile
-import time
 import unittest
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta, timezone
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-BINARY = os.environ.get("RAPPORT_BIN", os.path.join(TARGET, "debug", "rapport"))
-SECRET = "browser-test-secret-browser-test-secret-0123"
-PASSWORD = "correct horse battery staple"
+import harness
+from harness import Harness, create_user, free_port, login, server_env
+
 TITLE = '<b>Flight</b> & "Co" <script>window.__pwned = 1</script>'
 NASTY = "<img src=x onerror=\"window.__pwned=2\">'); DROP TABLE surveys; --"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def now_iso():
@@ -61,86 +42,28 @@ def now_iso():
 class FormPageTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if not os.path.exists(BINARY):
-            raise RuntimeError(f"{BINARY} not found: run `cargo build -p api` first")
-        cls.tmp = tempfile.mkdtemp(prefix="rapport-browser-")
+        cls.harness = Harness("rapport-browser-")
+        cls.addClassCleanup(cls.harness.close)
+        cls.tmp = cls.harness.tmp
         cls.db_path = os.path.join(cls.tmp, "rapport.db")
-        cls.port = free_port()
-        cls.base = f"http://127.0.0.1:{cls.port}"
-        cls.env = dict(
-            os.environ,
-            DATABASE_URL=f"sqlite://{cls.db_path}?mode=rwc",
-            RAPPORT_JWT_SECRET=SECRET,
-            RAPPORT_DATA_DIR=cls.tmp,
-            RAPPORT_LOG="info",
-        )
-        subprocess.run(
-            [BINARY, "create-user", "--email", "admin@example.com", "--role", "ADMIN", "--password-stdin"],
-            input=PASSWORD + "\n",
-            text=True,
-            env=cls.env,
-            check=True,
-            capture_output=True,
-        )
-        cls.log = open(os.path.join(cls.tmp, "server.log"), "w")
-        cls.server = subprocess.Popen(
-            [BINARY, "serve", "--bind", f"127.0.0.1:{cls.port}", "--public-url", cls.base],
-            env=cls.env,
-            stdout=cls.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.time() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(cls.base + "/health", timeout=1):
-                    break
-            except (urllib.error.URLError, ConnectionError, OSError):
-                if time.time() > deadline or cls.server.poll() is not None:
-                    raise RuntimeError("server did not start")
-                time.sleep(0.2)
-        cls.token = cls.gql(
-            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
-            {"e": "admin@example.com", "p": PASSWORD},
-        )["login"]["accessToken"]
+        port = free_port()
+        cls.base = f"http://127.0.0.1:{port}"
+        env = server_env(cls.tmp, log="info")
+        create_user(env, "admin@example.com")
+        cls.server = cls.harness.serve(env, ["--public-url", cls.base], port=port, log_name="server.log")
+        cls.token = login(cls.base, "admin@example.com")
         cls.setup_survey()
-        cls.driver = cls.start_browser()
-
-    @classmethod
-    def tearDownClass(cls):
-        driver = getattr(cls, "driver", None)
-        if driver:
-            driver.quit()
-        server = getattr(cls, "server", None)
-        if server:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        if getattr(cls, "log", None):
-            cls.log.close()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.driver = cls.harness.browser(["--window-size=412,915"])
 
     # ------------------------------------------------------------ helpers
 
     @classmethod
     def post(cls, query, variables, token=None):
-        request = urllib.request.Request(
-            cls.base + "/graphql",
-            data=json.dumps({"query": query, "variables": variables}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        if token:
-            request.add_header("Authorization", "Bearer " + token)
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
+        return harness.post(cls.base, query, variables, token)
 
     @classmethod
     def gql(cls, query, variables, token=None):
-        body = cls.post(query, variables, token)
-        if body.get("errors"):
-            raise AssertionError(f"GraphQL errors: {body['errors']}")
-        return body["data"]
+        return harness.graphql(cls.base, query, variables, token)
 
     @classmethod
     def sql(cls, statement, params=()):
@@ -209,25 +132,6 @@ class FormPageTest(unittest.TestCase):
         cls.form_url = invited["formUrl"]
         cls.invitation_token = invited["token"]
         assert cls.form_url == f"{cls.base}/s/{invited['token']}", cls.form_url
-
-    @classmethod
-    def start_browser(cls):
-        options = webdriver.ChromeOptions()
-        options.binary_location = os.environ.get("CHROMIUM_BIN", shutil.which("chromium") or "chromium")
-        for arg in (
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--no-first-run",
-            "--disable-dev-shm-usage",
-            "--window-size=412,915",
-            f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-', dir=cls.tmp)}",
-        ):
-            options.add_argument(arg)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        driver_path = os.environ.get("CHROMEDRIVER_BIN", shutil.which("chromedriver") or "chromedriver")
-        return webdriver.Chrome(service=Service(driver_path), options=options)
 
     def wait(self, condition, timeout=15):
         return WebDriverWait(self.driver, timeout).until(condition)
@@ -308,8 +212,8 @@ class FormPageTest(unittest.TestCase):
 
     def test_tokens_never_reach_the_server_log(self):
         self.open_form(self.form_url)
-        self.log.flush()
-        with open(os.path.join(self.tmp, "server.log")) as f:
+        self.server.log.flush()
+        with open(self.server.log_path) as f:
             log = f.read()
         self.assertNotIn(self.invitation_token, log)
 

@@ -20,31 +20,24 @@ on "Loading":
 A second server in production mode without RAPPORT_GRAPHIQL answers 404 at
 /graphiql; with RAPPORT_GRAPHIQL=true it serves the page.
 
-Environment as in test_form.py (RAPPORT_BIN, CHROMIUM_BIN, CHROMEDRIVER_BIN).
+Environment as in harness.py (RAPPORT_BIN, CHROMIUM_BIN, CHROMEDRIVER_BIN).
 """
 
 import json
 import os
 import re
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 import unittest
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-BINARY = os.environ.get("RAPPORT_BIN", os.path.join(TARGET, "debug", "rapport"))
+from harness import TARGET, Harness, graphql, server_env
+
 OUTPUT = os.environ.get("BROWSER_OUTPUT_DIR", os.path.join(TARGET, "browser"))
 SECRET = "Vq7Zr2LkP9wX4mTb8NcYd3HfJ6sGa1QeU5oRi0KtWz-graphiql"
 ADMIN = "admin@demo.rapport.dev"
@@ -54,83 +47,29 @@ HEADERS_EDITOR = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirro
 RESULT = ".result-window .CodeMirror"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def graphql(base, query, variables=None, token=None):
-    headers = {"content-type": "application/json"}
-    if token:
-        headers["authorization"] = "Bearer " + token
-    body = json.dumps({"query": query, "variables": variables or {}}).encode()
-    request = urllib.request.Request(base + "/graphql", data=body, headers=headers)
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        result = json.load(answer)
-    if result.get("errors"):
-        raise AssertionError(f"{query[:40]}…: {result['errors']}")
-    return result["data"]
-
-
 class GraphiqlTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if not os.path.exists(BINARY):
-            raise RuntimeError(f"{BINARY} not found: run `cargo build -p api` first")
         os.makedirs(OUTPUT, exist_ok=True)
-        cls.tmp = tempfile.mkdtemp(prefix="rapport-graphiql-")
-        cls.servers, cls.logs = [], []
+        cls.harness = Harness("rapport-graphiql-")
+        cls.addClassCleanup(cls.harness.close)
         cls.base, log = cls.start_server("demo", ["--demo"], {})
         cls.password = cls.admin_password(log)
-        cls.driver = cls.start_browser()
-
-    @classmethod
-    def tearDownClass(cls):
-        if getattr(cls, "driver", None):
-            cls.driver.quit()
-        for server in cls.servers:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        for log in cls.logs:
-            log.close()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.driver = cls.harness.browser([
+            "--window-size=1400,1000",
+            # Nothing but the server resolves: no CDN, no font service.
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        ])
 
     @classmethod
     def start_server(cls, name, args, extra_env):
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        path = os.path.join(cls.tmp, f"{name}.log")
-        log = open(path, "w")
-        cls.logs.append(log)
-        env = dict(
-            os.environ,
-            DATABASE_URL=f"sqlite://{os.path.join(cls.tmp, name + '.db')}?mode=rwc",
-            RAPPORT_JWT_SECRET=SECRET,
-            RAPPORT_DATA_DIR=cls.tmp,
-            RAPPORT_LOG="warn",
-            **extra_env,
+        """A server on its own database `name`.db; returns its URL and log path."""
+        env = server_env(
+            cls.harness.tmp, db_name=name + ".db", secret=SECRET,
+            unset=("RAPPORT_GRAPHIQL", "RAPPORT_ENV", "RAPPORT_DEMO"), **extra_env,
         )
-        for key in ("RAPPORT_GRAPHIQL", "RAPPORT_ENV", "RAPPORT_DEMO"):
-            if key not in extra_env:
-                env.pop(key, None)
-        server = subprocess.Popen(
-            [BINARY, "serve", "--bind", f"127.0.0.1:{port}", *args],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        cls.servers.append(server)
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=1):
-                    return base, path
-            except (urllib.error.URLError, ConnectionError, OSError):
-                if time.time() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"server did not start; see {path}")
-                time.sleep(0.2)
+        server = cls.harness.serve(env, args, log_name=f"{name}.log", timeout=60)
+        return server.base, server.log_path
 
     @staticmethod
     def admin_password(log_path):
@@ -139,27 +78,6 @@ class GraphiqlTest(unittest.TestCase):
         if not found:
             raise RuntimeError("the demo admin's password was not printed")
         return found.group(1)
-
-    @classmethod
-    def start_browser(cls):
-        options = webdriver.ChromeOptions()
-        options.binary_location = os.environ.get("CHROMIUM_BIN", shutil.which("chromium") or "chromium")
-        for arg in (
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--no-first-run",
-            "--disable-dev-shm-usage",
-            "--window-size=1400,1000",
-            # Nothing but the server resolves: no CDN, no font service.
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-', dir=cls.tmp)}",
-        ):
-            options.add_argument(arg)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        driver_path = os.environ.get("CHROMEDRIVER_BIN", shutil.which("chromedriver") or "chromedriver")
-        return webdriver.Chrome(service=Service(driver_path), options=options)
 
     def wait(self, condition, timeout=20):
         return WebDriverWait(self.driver, timeout).until(condition)

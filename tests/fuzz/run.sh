@@ -10,23 +10,14 @@ SECONDS_PER_RUN="${1:-60}"
 python3 -m pip --version >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3-pip; }
 command -v schemathesis >/dev/null 2>&1 || python3 -m pip install -q "schemathesis>=4,<5"
 
-cargo build -q -p api
-BIN="${CARGO_TARGET_DIR:-target}/debug/rapport"
-WORK="$(mktemp -d)"
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-export DATABASE_URL="sqlite://$WORK/rapport.db?mode=rwc" RAPPORT_DATA_DIR="$WORK" RAPPORT_LOG="info"
-unset RAPPORT_JWT_SECRET RAPPORT_ENV
+. tests/lib/server.sh
+rapport_setup
+export RAPPORT_LOG="info"
 
 "$BIN" seed-demo > "$WORK/seed.log"
-printf 'fuzzing admin password\n' | "$BIN" create-user --email fuzz@example.com --role ADMIN --password-stdin >/dev/null
-"$BIN" serve --bind "127.0.0.1:$PORT" > "$WORK/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/ready" >/dev/null && break; sleep 0.1; done
-
-TOKEN="$(curl -sf "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' \
-  -d '{"query":"mutation { login(email: \"fuzz@example.com\", password: \"fuzzing admin password\") { accessToken } }"}' \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["login"]["accessToken"])')"
+rapport_create_admin fuzz@example.com 'fuzzing admin password'
+rapport_serve
+TOKEN="$(rapport_login fuzz@example.com 'fuzzing admin password')"
 
 cd tests/fuzz
 export SCHEMATHESIS_HOOKS=hooks
@@ -38,8 +29,6 @@ schemathesis run "http://127.0.0.1:$PORT/graphql" --max-time "$SECONDS_PER_RUN" 
   -c rapport_error_contract --seed 2
 cd - >/dev/null
 
-if grep -qi "panicked" "$WORK/server.log"; then
-  echo "server panicked during fuzzing:"; grep -i -A3 "panicked" "$WORK/server.log" | head -20; exit 1
-fi
+rapport_fail_on_panic "during fuzzing"
 curl -sf "http://127.0.0.1:$PORT/ready" >/dev/null || { echo "server not ready after fuzzing"; exit 1; }
 echo "fuzzing passed"

@@ -14,26 +14,12 @@ if [ ! -x "$PROMETHEUS" ]; then
   PROMETHEUS=/usr/bin/prometheus
 fi
 
-cargo build -q -p api
-BIN="${CARGO_TARGET_DIR:-target}/debug/rapport"
-WORK="$(mktemp -d)"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PORT="$(free_port)"
+. tests/lib/server.sh
+rapport_setup
 PROM_PORT="$(free_port)"
-export DATABASE_URL="sqlite://$WORK/rapport.db?mode=rwc" RAPPORT_DATA_DIR="$WORK" RAPPORT_LOG="warn" RAPPORT_METRICS=true
-unset RAPPORT_JWT_SECRET RAPPORT_ENV
+export RAPPORT_LOG="warn" RAPPORT_METRICS=true
 
-"$BIN" serve --bind "127.0.0.1:$PORT" > "$WORK/server.log" 2>&1 &
-SERVER=$!
-PROM=""
-cleanup() {
-  kill "$SERVER" 2>/dev/null || true
-  [ -n "$PROM" ] && kill "$PROM" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/ready" >/dev/null && break; sleep 0.1; done
+rapport_serve
 
 cat > "$WORK/prometheus.yml" <<YAML
 global:
@@ -46,7 +32,7 @@ scrape_configs:
 YAML
 "$PROMETHEUS" --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
   --web.listen-address="127.0.0.1:$PROM_PORT" > "$WORK/prometheus.log" 2>&1 &
-PROM=$!
+rapport_stop_on_exit $!
 
 SENT=5
 for _ in $(seq 1 "$SENT"); do

@@ -5,7 +5,7 @@
 //! pass `PRAGMA integrity_check`.
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,7 +18,7 @@ use crate::fixtures::{
     question, CreatedSurvey, CustomerBuilder, ProgramBuilder, QuestionKind, SurveyBuilder,
 };
 use crate::helpers::{Engine, TestDatabase, TEST_JWT_SECRET};
-use crate::process::rapport_binary;
+use crate::process::{exit_status, gql, run_create_user, send_signal, start_serve};
 
 on_both_engines!(
     killing_the_server_mid_burst_loses_and_duplicates_nothing,
@@ -49,54 +49,17 @@ impl Server {
     }
 
     async fn start(database_url: &str, dir: &std::path::Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("server.log"))
-            .expect("log");
-        let child = Command::new(rapport_binary())
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .envs(Self::env(database_url, dir))
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn server");
-        let address = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            if let Ok(r) = client.get(format!("{address}/ready")).send().await {
-                if r.status() == 200 {
-                    break;
-                }
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "server became ready"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let (child, address) =
+            start_serve(Self::env(database_url, dir), &dir.join("server.log")).await;
         Self { child, address }
     }
 
     fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([format!("-{signal}"), self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success(), "SIG{signal} sent");
+        send_signal(&self.child, signal);
     }
 
     fn kill_9(&mut self) {
-        let status = Command::new("kill")
-            .args(["-KILL", &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success(), "SIGKILL sent");
+        self.signal("KILL");
         let _ = self.child.wait();
     }
 }
@@ -106,22 +69,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-async fn gql(
-    client: &reqwest::Client,
-    address: &str,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> Result<Value, reqwest::Error> {
-    let mut request = client
-        .post(format!("{address}/graphql"))
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await?.json().await
 }
 
 async fn ok(
@@ -137,29 +84,8 @@ async fn ok(
 }
 
 fn create_user(database_url: &str, dir: &std::path::Path, email: &str, password: &str) {
-    use std::io::Write as _;
-    let mut child = Command::new(rapport_binary())
-        .args([
-            "create-user",
-            "--email",
-            email,
-            "--role",
-            "ADMIN",
-            "--password-stdin",
-        ])
-        .envs(Server::env(database_url, dir))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn create-user");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{password}\n").as_bytes())
-        .expect("password");
-    assert!(child.wait().expect("wait").success(), "create-user");
+    let output = run_create_user(Server::env(database_url, dir), email, password, "ADMIN");
+    assert!(output.status.success(), "create-user");
 }
 
 /// What the client saw for one request of the burst.
@@ -508,21 +434,12 @@ async fn outcome_of_retry(
 /// resumes by itself when the database accepts connections again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_going_away_under_load_fails_fast_and_recovers() {
-    let Some(server) = crate::helpers::postgres_url() else {
+    if crate::helpers::postgres_url().is_none() {
         eprintln!("TEST_DATABASE_URL not set; skipped");
         return;
-    };
+    }
     let app = crate::helpers::spawn_app(Engine::Postgres).await;
     let token = app.login_as(domain::auth::Role::Agent).await;
-    let name = app
-        .database
-        .url
-        .rsplit('/')
-        .next()
-        .and_then(|n| n.split('?').next())
-        .expect("database name")
-        .to_owned();
-    let admin = Database::connect(server.as_str()).await.expect("admin");
 
     // Load: 8 clients reading in a loop until told to stop.
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -558,18 +475,7 @@ async fn postgres_going_away_under_load_fails_fast_and_recovers() {
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     // The database goes away.
-    admin
-        .execute_unprepared(&format!(
-            "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false"
-        ))
-        .await
-        .expect("block");
-    admin
-        .execute_unprepared(&format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-        ))
-        .await
-        .expect("terminate");
+    app.database.set_reachable(false).await;
     let ready = format!("{}/ready", app.address);
     let started = Instant::now();
     let mut down = false;
@@ -593,12 +499,7 @@ async fn postgres_going_away_under_load_fails_fast_and_recovers() {
     let during = codes.lock().expect("lock").clone();
 
     // It comes back.
-    admin
-        .execute_unprepared(&format!(
-            "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true"
-        ))
-        .await
-        .expect("unblock");
+    app.database.set_reachable(true).await;
     let started = Instant::now();
     let mut recovered = false;
     while started.elapsed() < Duration::from_secs(15) {
@@ -639,7 +540,6 @@ async fn postgres_going_away_under_load_fails_fast_and_recovers() {
         slowest < Duration::from_secs(10),
         "no request hung: slowest {slowest:?}"
     );
-    admin.close().await.ok();
 }
 
 /// SIGTERM while logins (argon2) and reads are in flight, on either engine:
@@ -683,16 +583,6 @@ async fn sigterm_under_load_answers_in_flight_requests_and_exits_zero(engine: En
             "answered properly: {body}"
         );
     }
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = server.child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "exits after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = exit_status(&mut server.child).await;
     assert!(status.success(), "exit code 0, got {status:?}");
 }

@@ -92,6 +92,33 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// Takes a PostgreSQL test database away (`false`: new connections are
+    /// refused and the open ones terminated) or brings it back (`true`).
+    pub async fn set_reachable(&self, reachable: bool) {
+        let (server, name) = self
+            .drop_pg
+            .as_ref()
+            .expect("only a PostgreSQL database can go away");
+        let admin = Database::connect(server.as_str()).await.expect("admin");
+        admin
+            .execute_unprepared(&format!(
+                "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS {reachable}"
+            ))
+            .await
+            .expect("allow or refuse connections");
+        if !reachable {
+            admin
+                .execute_unprepared(&format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+                ))
+                .await
+                .expect("terminate");
+        }
+        admin.close().await.ok();
+    }
+}
+
 fn replace_db_name(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, format!("?{q}")),

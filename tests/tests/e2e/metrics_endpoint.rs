@@ -15,14 +15,18 @@ on_both_engines!(
     metrics_count_requests_operations_and_pool
 );
 
-async fn metrics_are_not_served_without_the_setting(engine: Engine) {
-    let app = spawn_app(engine).await;
-    let response = app
-        .client
+/// `GET /metrics` on `app`.
+async fn get_metrics(app: &TestApp) -> reqwest::Response {
+    app.client
         .get(format!("{}/metrics", app.address))
         .send()
         .await
-        .expect("request sent");
+        .expect("request sent")
+}
+
+async fn metrics_are_not_served_without_the_setting(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let response = get_metrics(&app).await;
     assert_eq!(response.status(), 404);
 }
 
@@ -58,12 +62,7 @@ fn parse(text: &str) -> HashMap<String, f64> {
 }
 
 async fn scrape(app: &TestApp) -> HashMap<String, f64> {
-    let response = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .expect("request sent");
+    let response = get_metrics(app).await;
     assert_eq!(response.status(), 200);
     let content_type = response
         .headers()

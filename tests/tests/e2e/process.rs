@@ -1,8 +1,9 @@
 //! Tests of the real `rapport` binary as a process: logs, signals.
 
+use std::ffi::OsStr;
 use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -17,6 +18,120 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("free port")
+}
+
+/// Runs `rapport create-user --password-stdin` with `env`, the password on
+/// its standard input, and returns what it printed and its exit status.
+pub fn run_create_user<I, K, V>(env: I, email: &str, password: &str, role: &str) -> Output
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<OsStr>,
+    V: AsRef<OsStr>,
+{
+    let mut child = Command::new(rapport_binary())
+        .args([
+            "create-user",
+            "--email",
+            email,
+            "--role",
+            role,
+            "--password-stdin",
+        ])
+        .envs(env)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn create-user");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("write password");
+    child.wait_with_output().expect("wait")
+}
+
+/// Starts `rapport serve` on a free loopback port with `env`, its output
+/// appended to `log`, and waits (60 s at most) until `/ready` answers 200.
+/// Returns the process and the server's base URL.
+pub async fn start_serve<I, K, V>(env: I, log: &Path) -> (Child, String)
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<OsStr>,
+    V: AsRef<OsStr>,
+{
+    let port = free_port();
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .expect("log file");
+    let child = Command::new(rapport_binary())
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .envs(env)
+        .stdout(log.try_clone().expect("log file"))
+        .stderr(log)
+        .spawn()
+        .expect("spawn server");
+    let address = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        if let Ok(r) = client.get(format!("{address}/ready")).send().await {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "server became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (child, address)
+}
+
+/// Sends `SIG{signal}` (`TERM`, `KILL`, …) to `child`.
+pub fn send_signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{signal}"), child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success(), "SIG{signal} sent");
+}
+
+/// Waits (30 s at most) for `child` to exit and returns its status.
+pub async fn exit_status(child: &mut Child) -> ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server exits after the signal"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// POSTs one GraphQL request to the server at `address`, with a bearer
+/// token when given; the whole answer, or the transport error.
+pub async fn gql(
+    client: &reqwest::Client,
+    address: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Result<Value, reqwest::Error> {
+    let mut request = client
+        .post(format!("{address}/graphql"))
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await?.json().await
 }
 
 /// A server process on a temporary SQLite database, logging to a file.
@@ -44,31 +159,8 @@ impl ServerProcess {
     }
 
     pub fn create_user(dir: &std::path::Path, email: &str, password: &str, role: &str) {
-        let mut child = Command::new(rapport_binary())
-            .args([
-                "create-user",
-                "--email",
-                email,
-                "--role",
-                role,
-                "--password-stdin",
-            ])
-            .envs(Self::env(dir))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn create-user");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(format!("{password}\n").as_bytes())
-            .expect("write password");
-        assert!(
-            child.wait().expect("wait").success(),
-            "create-user succeeded"
-        );
+        let output = run_create_user(Self::env(dir), email, password, role);
+        assert!(output.status.success(), "create-user succeeded");
     }
 
     pub async fn start(dir: tempfile::TempDir) -> Self {
@@ -77,28 +169,11 @@ impl ServerProcess {
 
     /// Starts the server with extra environment variables.
     pub async fn start_with(dir: tempfile::TempDir, extra: &[(&str, &str)]) -> Self {
-        let port = free_port();
         let log = dir.path().join("server.log");
-        let log_file = std::fs::File::create(&log).expect("log file");
-        let child = Command::new(rapport_binary())
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .envs(Self::env(dir.path()))
-            .envs(extra.iter().copied())
-            .stdout(log_file.try_clone().expect("clone"))
-            .stderr(log_file)
-            .spawn()
-            .expect("spawn server");
-        let address = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(30) {
-            if let Ok(r) = client.get(format!("{address}/ready")).send().await {
-                if r.status() == 200 {
-                    break;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let env = Self::env(dir.path())
+            .into_iter()
+            .chain(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let (child, address) = start_serve(env, &log).await;
         Self {
             child,
             address,
@@ -108,11 +183,7 @@ impl ServerProcess {
     }
 
     pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([format!("-{signal}"), self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
+        send_signal(&self.child, signal);
     }
 }
 
@@ -124,43 +195,21 @@ impl Drop for ServerProcess {
 }
 
 async fn post(client: &reqwest::Client, address: &str, query: &str, variables: Value) -> Value {
-    client
-        .post(format!("{address}/graphql"))
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
+    gql(client, address, None, query, variables)
         .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json")
+        .expect("answered")
 }
 
 #[test]
 fn create_user_refuses_a_weak_password_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("dir");
     let run = |password: &str| {
-        let mut child = Command::new(rapport_binary())
-            .args([
-                "create-user",
-                "--email",
-                "ann@example.com",
-                "--role",
-                "ADMIN",
-                "--password-stdin",
-            ])
-            .envs(ServerProcess::env(dir.path()))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn create-user");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(format!("{password}\n").as_bytes())
-            .expect("write password");
-        child.wait_with_output().expect("wait")
+        run_create_user(
+            ServerProcess::env(dir.path()),
+            "ann@example.com",
+            password,
+            "ADMIN",
+        )
     };
     let weak = run("aaaaaaaaaaaa");
     assert!(!weak.status.success(), "a weak password is refused");
@@ -286,17 +335,7 @@ async fn sigterm_under_load_finishes_in_flight_requests_and_exits_zero() {
             "in-flight request answered: {body}"
         );
     }
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = server.child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server exits after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = exit_status(&mut server.child).await;
     assert!(status.success(), "exit code 0, got {status:?}");
 }
 
