@@ -8,9 +8,10 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use domain::customers::{
-    interactions_page_for, purchases_page_for, referrals_page_for, Customer, Interaction, Purchase,
+    interactions_page, interactions_page_for, purchases_page, purchases_page_for, referrals_page,
+    referrals_page_for, Customer, Interaction, Purchase, TimeCursor,
 };
-use domain::pagination::Page;
+use domain::pagination::{Page, PageRequest};
 use domain::{DomainError, DomainResult};
 use sea_orm::DatabaseConnection;
 
@@ -43,6 +44,13 @@ pub trait FirstPageList: Send + Sync + 'static {
         ids: &[i64],
         limit: u64,
     ) -> impl Future<Output = DomainResult<HashMap<i64, Page<Self::Item>>>> + Send;
+
+    /// Any page of one parent's list (what is not a plain first page).
+    fn page(
+        db: &DatabaseConnection,
+        parent_id: i64,
+        request: &PageRequest<TimeCursor>,
+    ) -> impl Future<Output = DomainResult<Page<Self::Item>>> + Send;
 }
 
 /// Loads first pages of the list `L` in batches: one query per page size.
@@ -89,6 +97,14 @@ impl FirstPageList for Interactions {
     ) -> impl Future<Output = DomainResult<HashMap<i64, Page<Interaction>>>> + Send {
         interactions_page_for(db, ids, limit)
     }
+
+    fn page(
+        db: &DatabaseConnection,
+        parent_id: i64,
+        request: &PageRequest<TimeCursor>,
+    ) -> impl Future<Output = DomainResult<Page<Interaction>>> + Send {
+        interactions_page(db, parent_id, request)
+    }
 }
 
 /// A customer's purchases, over `domain::customers::purchases_page_for`.
@@ -104,6 +120,14 @@ impl FirstPageList for Purchases {
     ) -> impl Future<Output = DomainResult<HashMap<i64, Page<Purchase>>>> + Send {
         purchases_page_for(db, ids, limit)
     }
+
+    fn page(
+        db: &DatabaseConnection,
+        parent_id: i64,
+        request: &PageRequest<TimeCursor>,
+    ) -> impl Future<Output = DomainResult<Page<Purchase>>> + Send {
+        purchases_page(db, parent_id, request)
+    }
 }
 
 /// The customers a customer referred, over `domain::customers::referrals_page_for`.
@@ -118,6 +142,14 @@ impl FirstPageList for Referrals {
         limit: u64,
     ) -> impl Future<Output = DomainResult<HashMap<i64, Page<Customer>>>> + Send {
         referrals_page_for(db, ids, limit)
+    }
+
+    fn page(
+        db: &DatabaseConnection,
+        parent_id: i64,
+        request: &PageRequest<TimeCursor>,
+    ) -> impl Future<Output = DomainResult<Page<Customer>>> + Send {
+        referrals_page(db, parent_id, request)
     }
 }
 

@@ -12,10 +12,9 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
 use crate::graphql::loader::churn_events::ChurnEventsLoader;
 use crate::graphql::loader::customer::CustomerLoader;
-use crate::graphql::loader::first_page::FirstPage;
-use crate::graphql::loader::first_page::InteractionsPageLoader;
-use crate::graphql::loader::first_page::PurchasesPageLoader;
-use crate::graphql::loader::first_page::ReferralsPageLoader;
+use crate::graphql::loader::first_page::{
+    FirstPage, FirstPageList, FirstPageLoader, Interactions, Purchases, Referrals,
+};
 use crate::graphql::loader::loyalty::PointsCreditedByPurchase;
 use crate::graphql::loader::purchase_stats::PurchaseStatsLoader;
 use crate::graphql::object::loyalty::LoyaltyProgram;
@@ -253,17 +252,7 @@ impl CustomerCore {
         #[graphql(desc = "Page size from the end.")] last: Option<i32>,
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
     ) -> ApiResult<Connection<String, Customer>> {
-        let (request, plain) = nested_request(first, after, last, before)?;
-        let page = if plain {
-            let key = FirstPage {
-                parent_id: self.0.id,
-                limit: request.limit,
-            };
-            let loader = ctx.data::<Loader<ReferralsPageLoader>>()?;
-            loader.load_one(key).await?.unwrap_or_else(empty_page)
-        } else {
-            dc::referrals_page(&ctx.services()?.db, self.0.id, &request).await?
-        };
+        let page = nested_page::<Referrals>(ctx, self.0.id, first, after, last, before).await?;
         Ok(to_connection(page, Customer::new))
     }
 
@@ -276,17 +265,7 @@ impl CustomerCore {
         #[graphql(desc = "Page size from the end.")] last: Option<i32>,
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
     ) -> ApiResult<Connection<String, Interaction>> {
-        let (request, plain) = nested_request(first, after, last, before)?;
-        let page = if plain {
-            let key = FirstPage {
-                parent_id: self.0.id,
-                limit: request.limit,
-            };
-            let loader = ctx.data::<Loader<InteractionsPageLoader>>()?;
-            loader.load_one(key).await?.unwrap_or_else(empty_page)
-        } else {
-            dc::interactions_page(&ctx.services()?.db, self.0.id, &request).await?
-        };
+        let page = nested_page::<Interactions>(ctx, self.0.id, first, after, last, before).await?;
         Ok(to_connection(page, Interaction))
     }
 
@@ -299,17 +278,7 @@ impl CustomerCore {
         #[graphql(desc = "Page size from the end.")] last: Option<i32>,
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
     ) -> ApiResult<Connection<String, Purchase>> {
-        let (request, plain) = nested_request(first, after, last, before)?;
-        let page = if plain {
-            let key = FirstPage {
-                parent_id: self.0.id,
-                limit: request.limit,
-            };
-            let loader = ctx.data::<Loader<PurchasesPageLoader>>()?;
-            loader.load_one(key).await?.unwrap_or_else(empty_page)
-        } else {
-            dc::purchases_page(&ctx.services()?.db, self.0.id, &request).await?
-        };
+        let page = nested_page::<Purchases>(ctx, self.0.id, first, after, last, before).await?;
         Ok(to_connection(page, Purchase))
     }
 
@@ -352,6 +321,30 @@ impl CustomerCore {
     async fn stats(&self, ctx: &Context<'_>) -> ApiResult<dc::PurchaseStats> {
         let loader = ctx.data::<Loader<PurchaseStatsLoader>>()?;
         Ok(loader.load_one(self.0.id).await?.unwrap_or_default())
+    }
+}
+
+/// One page of a customer's nested list `L`: a plain first page through its
+/// batched loader (one query for every customer of the outer page), any other
+/// page straight from the domain.
+async fn nested_page<L: FirstPageList>(
+    ctx: &Context<'_>,
+    parent_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> ApiResult<Page<L::Item>> {
+    let (request, plain) = nested_request(first, after, last, before)?;
+    if plain {
+        let key = FirstPage {
+            parent_id,
+            limit: request.limit,
+        };
+        let loader = ctx.data::<Loader<FirstPageLoader<L>>>()?;
+        Ok(loader.load_one(key).await?.unwrap_or_else(empty_page))
+    } else {
+        Ok(L::page(&ctx.services()?.db, parent_id, &request).await?)
     }
 }
 
