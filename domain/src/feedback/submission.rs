@@ -20,7 +20,6 @@ use super::model::{
     Answer, FollowUpReason, FollowUpStatus, Question, QuestionKind, Survey, SurveyResponse,
     SurveyStatus,
 };
-use super::SurveyService;
 use crate::csi::compute::{self, CsiValue, Scale};
 use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
@@ -29,6 +28,7 @@ use entity::{
     csi_factors, csi_ratings, customers, follow_ups, survey_answers, survey_invitations,
     survey_responses, surveys,
 };
+use sea_orm::DatabaseConnection;
 
 /// Most answers one submission may carry.
 pub const MAX_ANSWERS: usize = 200;
@@ -521,41 +521,35 @@ fn stored_response(s: Resolved, response_id: i64, now: DateTime<Utc>) -> SurveyR
     }
 }
 
-impl SurveyService {
-    /// Stores a respondent's answers (public, no staff actor): validates them,
-    /// then in one transaction marks the invitation used, stores the response,
-    /// answers and CSI ratings, credits the incentive once and opens a
-    /// follow-up when the response shows dissatisfaction.
-    ///
-    /// # Errors
-    /// `INVALID_TOKEN`, `TOKEN_EXPIRED`, `ALREADY_SUBMITTED`, `CONFLICT` (survey
-    /// closed or not open), `BAD_USER_INPUT` naming the question.
-    #[tracing::instrument(skip_all, fields(answers = answers.len()))]
-    pub async fn submit(&self, token: &str, answers: Vec<AnswerInput>) -> DomainResult<Receipt> {
-        let now = Utc::now();
-        let submission = resolve_submission(&self.db, token, answers, now).await?;
-        let txn = begin_write(&self.db).await?;
-        claim(&txn, &submission, now).await?;
-        let response_id = store(&txn, &submission, now).await?;
-        let points_awarded = credit(&txn, &submission, response_id, now).await?;
-        open_follow_up(&txn, &submission, response_id, now).await?;
-        txn.commit().await?;
-        metrics::counter!("rapport_survey_submissions_total").increment(1);
-        let survey_id = submission.survey.id;
-        let csi = submission.csi.map(|c| c.index);
-        tracing::info!(
-            survey_id,
-            response_id,
-            points_awarded,
-            "survey response stored"
-        );
-        Ok(Receipt {
-            response_id,
-            points_awarded,
-            csi,
-            response: stored_response(submission, response_id, now),
-        })
-    }
+/// The body of [`SurveyService::submit`](super::SurveyService::submit).
+pub(crate) async fn submit(
+    db: &DatabaseConnection,
+    token: &str,
+    answers: Vec<AnswerInput>,
+) -> DomainResult<Receipt> {
+    let now = Utc::now();
+    let submission = resolve_submission(db, token, answers, now).await?;
+    let txn = begin_write(db).await?;
+    claim(&txn, &submission, now).await?;
+    let response_id = store(&txn, &submission, now).await?;
+    let points_awarded = credit(&txn, &submission, response_id, now).await?;
+    open_follow_up(&txn, &submission, response_id, now).await?;
+    txn.commit().await?;
+    metrics::counter!("rapport_survey_submissions_total").increment(1);
+    let survey_id = submission.survey.id;
+    let csi = submission.csi.map(|c| c.index);
+    tracing::info!(
+        survey_id,
+        response_id,
+        points_awarded,
+        "survey response stored"
+    );
+    Ok(Receipt {
+        response_id,
+        points_awarded,
+        csi,
+        response: stored_response(submission, response_id, now),
+    })
 }
 
 #[cfg(test)]
