@@ -4,15 +4,15 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
 
 use super::model::{FollowUp, FollowUpStatus};
-use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
 use crate::pagination::{id_keyset_page, IdOrder, Page, PageRequest};
 use crate::validation::required_text;
 use entity::{follow_ups, survey_responses};
-use sea_orm::DatabaseConnection;
 
 /// Filters of `followUps`.
 #[derive(Clone, Debug, Default)]
@@ -47,7 +47,7 @@ async fn hydrate(
         .collect()
 }
 
-/// The body of [`SurveyService::follow_ups`](super::SurveyService::follow_ups).
+/// A page of follow-ups, newest first, filtered.
 pub(crate) async fn follow_ups(
     db: &DatabaseConnection,
     filter: FollowUpFilter,
@@ -80,15 +80,18 @@ pub(crate) async fn follow_ups(
     .await
 }
 
-/// The body of [`SurveyService::resolve_follow_up`](super::SurveyService::resolve_follow_up).
+/// Checks a resolution note before the transaction opens.
+pub(crate) fn check_note(note: &str) -> DomainResult<String> {
+    required_text("note", note, 4_000)
+}
+
+/// Resolves an OPEN follow-up with a checked note and loads it back.
 pub(crate) async fn resolve_follow_up(
-    db: &DatabaseConnection,
+    txn: &impl ConnectionTrait,
     actor_id: i64,
     id: i64,
-    note: &str,
+    note: String,
 ) -> DomainResult<FollowUp> {
-    let note = required_text("note", note, 4_000)?;
-    let txn = begin_write(db).await?;
     let done = follow_ups::Entity::update_many()
         .col_expr(
             follow_ups::Column::Status,
@@ -99,19 +102,18 @@ pub(crate) async fn resolve_follow_up(
         .col_expr(follow_ups::Column::Note, Expr::value(note))
         .filter(follow_ups::Column::Id.eq(id))
         .filter(follow_ups::Column::Status.eq(FollowUpStatus::Open.as_str()))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     let row = follow_ups::Entity::find_by_id(id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or(DomainError::NotFound("follow-up"))?;
     if done.rows_affected != 1 {
         return Err(DomainError::conflict("the follow-up is already resolved"));
     }
-    let follow_up = hydrate(&txn, vec![row])
+    let follow_up = hydrate(txn, vec![row])
         .await?
         .pop()
         .ok_or(DomainError::NotFound("follow-up"))?;
-    txn.commit().await?;
     Ok(follow_up)
 }

@@ -14,15 +14,13 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use super::model::{Survey, SurveyStatus};
 use super::surveys::load;
-use crate::db::begin_write;
 use crate::error::{DbResultExt, DomainError, DomainResult};
 use entity::{customers, survey_invitations};
-use sea_orm::DatabaseConnection;
 
 /// Most customers one `inviteToSurvey` call may name.
 pub const MAX_INVITES_PER_CALL: usize = 1_000;
@@ -318,14 +316,12 @@ async fn issue(
         .collect()
 }
 
-/// The body of [`SurveyService::invite`](super::SurveyService::invite).
-pub(crate) async fn invite(
-    db: &DatabaseConnection,
-    survey_id: i64,
+/// Checks an invitation request before the transaction opens.
+pub(crate) fn check_invite(
     customer_ids: &[i64],
     expires_at: DateTime<Utc>,
-) -> DomainResult<InvitationBatch> {
-    let now = Utc::now();
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
     if customer_ids.is_empty() || customer_ids.len() > MAX_INVITES_PER_CALL {
         return Err(DomainError::validation(
             "customerIds",
@@ -338,13 +334,24 @@ pub(crate) async fn invite(
             "must be in the future",
         ));
     }
-    let txn = begin_write(db).await?;
-    check_invitable(&load(&txn, survey_id).await?, now)?;
+    Ok(())
+}
+
+/// Issues one new token per invitable customer of an ACTIVE survey,
+/// revoking live ones first; says who was skipped and why.
+pub(crate) async fn invite(
+    txn: &impl ConnectionTrait,
+    survey_id: i64,
+    customer_ids: &[i64],
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DomainResult<InvitationBatch> {
+    check_invitable(&load(txn, survey_id).await?, now)?;
     let Invitees {
         skipped,
         to_issue,
         live,
-    } = sort_invitees(&txn, survey_id, customer_ids).await?;
+    } = sort_invitees(txn, survey_id, customer_ids).await?;
     let mut batch = InvitationBatch {
         skipped,
         ..Default::default()
@@ -355,16 +362,15 @@ pub(crate) async fn invite(
         .filter(|id| live.contains(id))
         .collect();
     if !reissue.is_empty() {
-        revoke_live(&txn, survey_id, reissue, now).await?;
+        revoke_live(txn, survey_id, reissue, now).await?;
     }
     if !to_issue.is_empty() {
-        batch.issued = issue(&txn, survey_id, &to_issue, &live, expires_at, now).await?;
+        batch.issued = issue(txn, survey_id, &to_issue, &live, expires_at, now).await?;
     }
-    txn.commit().await?;
     Ok(batch)
 }
 
-/// The body of [`SurveyService::survey_for_token`](super::SurveyService::survey_for_token).
+/// The survey behind a live token, and when the token expires.
 pub(crate) async fn survey_for_token(
     db: &DatabaseConnection,
     token: &str,

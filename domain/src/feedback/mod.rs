@@ -23,6 +23,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::{Actor, Capability};
+use crate::db::begin_write;
 use crate::error::DomainResult;
 use crate::pagination::{Page, PageRequest};
 
@@ -61,7 +62,11 @@ impl SurveyService {
     #[tracing::instrument(skip_all, fields(user_id = actor.user_id))]
     pub async fn create_survey(&self, actor: &Actor, draft: SurveyDraft) -> DomainResult<Survey> {
         actor.require(Capability::ManageSurveys)?;
-        surveys::create_survey(&self.db, actor.user_id, draft).await
+        let draft = surveys::validate(draft)?;
+        let txn = begin_write(&self.db).await?;
+        let survey = surveys::create_survey(&txn, actor.user_id, draft).await?;
+        txn.commit().await?;
+        Ok(survey)
     }
 
     /// Changes a DRAFT survey; `questions`, when given, replaces them all.
@@ -77,7 +82,10 @@ impl SurveyService {
         patch: SurveyPatch,
     ) -> DomainResult<Survey> {
         actor.require(Capability::ManageSurveys)?;
-        surveys::update_survey(&self.db, id, patch).await
+        let txn = begin_write(&self.db).await?;
+        let survey = surveys::update_survey(&txn, id, patch).await?;
+        txn.commit().await?;
+        Ok(survey)
     }
 
     /// Publishes a DRAFT: checks it has questions, that every CSI_FACTOR
@@ -90,7 +98,10 @@ impl SurveyService {
     #[tracing::instrument(skip_all, fields(user_id = actor.user_id, survey_id = id))]
     pub async fn publish_survey(&self, actor: &Actor, id: i64) -> DomainResult<Survey> {
         actor.require(Capability::ManageSurveys)?;
-        surveys::publish_survey(&self.db, id).await
+        let txn = begin_write(&self.db).await?;
+        let survey = surveys::publish_survey(&txn, id).await?;
+        txn.commit().await?;
+        Ok(survey)
     }
 
     /// Closes a DRAFT or ACTIVE survey; its tokens then answer `CONFLICT`.
@@ -100,7 +111,10 @@ impl SurveyService {
     #[tracing::instrument(skip_all, fields(user_id = actor.user_id, survey_id = id))]
     pub async fn close_survey(&self, actor: &Actor, id: i64) -> DomainResult<Survey> {
         actor.require(Capability::ManageSurveys)?;
-        surveys::close_survey(&self.db, id).await
+        let txn = begin_write(&self.db).await?;
+        let survey = surveys::close_survey(&txn, id).await?;
+        txn.commit().await?;
+        Ok(survey)
     }
 
     /// One survey.
@@ -136,7 +150,17 @@ impl SurveyService {
     /// closed or not open), `BAD_USER_INPUT` naming the question.
     #[tracing::instrument(skip_all, fields(answers = answers.len()))]
     pub async fn submit(&self, token: &str, answers: Vec<AnswerInput>) -> DomainResult<Receipt> {
-        submission::submit(&self.db, token, answers).await
+        let now = Utc::now();
+        let resolved = submission::resolve_submission(&self.db, token, answers, now).await?;
+        let txn = begin_write(&self.db).await?;
+        let (response_id, points_awarded) = submission::record(&txn, &resolved, now).await?;
+        txn.commit().await?;
+        Ok(submission::receipt(
+            resolved,
+            response_id,
+            points_awarded,
+            now,
+        ))
     }
 
     /// Invites customers to an ACTIVE survey: one new token per customer,
@@ -156,7 +180,12 @@ impl SurveyService {
         expires_at: DateTime<Utc>,
     ) -> DomainResult<InvitationBatch> {
         actor.require(Capability::ManageSurveys)?;
-        invitations::invite(&self.db, survey_id, customer_ids, expires_at).await
+        let now = Utc::now();
+        invitations::check_invite(customer_ids, expires_at, now)?;
+        let txn = begin_write(&self.db).await?;
+        let batch = invitations::invite(&txn, survey_id, customer_ids, expires_at, now).await?;
+        txn.commit().await?;
+        Ok(batch)
     }
 
     /// The survey as the holder of `token` sees it (public, no staff actor).
@@ -212,7 +241,11 @@ impl SurveyService {
     #[tracing::instrument(skip_all, fields(user_id = actor.user_id, response_id = id))]
     pub async fn mark_helpful(&self, actor: &Actor, id: i64) -> DomainResult<HelpfulMark> {
         actor.require(Capability::MarkFeedbackHelpful)?;
-        results::mark_helpful(&self.db, actor.user_id, id).await
+        let now = Utc::now();
+        let txn = begin_write(&self.db).await?;
+        let mark = results::mark_helpful(&txn, actor.user_id, id, now).await?;
+        txn.commit().await?;
+        Ok(mark)
     }
 
     /// Invitations, responses, response rate, per-question distributions and
@@ -252,6 +285,10 @@ impl SurveyService {
         note: &str,
     ) -> DomainResult<FollowUp> {
         actor.require(Capability::ResolveFollowUps)?;
-        follow_ups::resolve_follow_up(&self.db, actor.user_id, id, note).await
+        let note = follow_ups::check_note(note)?;
+        let txn = begin_write(&self.db).await?;
+        let follow_up = follow_ups::resolve_follow_up(&txn, actor.user_id, id, note).await?;
+        txn.commit().await?;
+        Ok(follow_up)
     }
 }

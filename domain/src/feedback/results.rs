@@ -7,20 +7,18 @@ use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::model::{QuestionKind, Survey, SurveyResponse};
 use super::surveys::load;
 use crate::csi::compute;
-use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
 use crate::loyalty::{self, LedgerReason};
 use crate::pagination::{id_keyset_page, IdOrder, Page, PageRequest};
 use crate::sql::Sql;
 use entity::{survey_answers, survey_invitations, survey_responses, surveys};
-use sea_orm::DatabaseConnection;
 
 /// What `markFeedbackHelpful` did about the survey's helpful bonus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -301,7 +299,7 @@ async fn survey_csi(
     crate::csi::report::report(db, query).await
 }
 
-/// The body of [`SurveyService::responses`](super::SurveyService::responses).
+/// A page of a survey's responses, newest first, filtered.
 pub(crate) async fn responses(
     db: &DatabaseConnection,
     survey_id: i64,
@@ -343,32 +341,31 @@ pub(crate) async fn responses(
     .await
 }
 
-/// The body of [`SurveyService::mark_helpful`](super::SurveyService::mark_helpful).
+/// Marks a response helpful once and credits the survey's helpful bonus.
 pub(crate) async fn mark_helpful(
-    db: &DatabaseConnection,
+    txn: &impl ConnectionTrait,
     actor_id: i64,
     id: i64,
+    now: DateTime<Utc>,
 ) -> DomainResult<HelpfulMark> {
-    let now = Utc::now();
-    let txn = begin_write(db).await?;
     let marked = survey_responses::Entity::update_many()
         .col_expr(survey_responses::Column::HelpfulAt, Expr::value(now))
         .col_expr(survey_responses::Column::HelpfulBy, Expr::value(actor_id))
         .filter(survey_responses::Column::Id.eq(id))
         .filter(survey_responses::Column::HelpfulAt.is_null())
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    let response = load_response(&txn, id).await?;
+    let response = load_response(txn, id).await?;
     let source = format!("helpful:{id}");
     let bonus = if marked.rows_affected == 1 {
         let survey = surveys::Entity::find_by_id(response.survey_id)
-            .one(&txn)
+            .one(txn)
             .await?
             .ok_or(DomainError::NotFound("survey"))?;
         match survey.program_id {
             Some(program_id) if survey.helpful_bonus_points > 0 => {
                 let credited = loyalty::credit_for_source(
-                    &txn,
+                    txn,
                     program_id,
                     response.customer_id,
                     survey.helpful_bonus_points,
@@ -385,16 +382,15 @@ pub(crate) async fn mark_helpful(
             }
             _ => HelpfulBonus::NoBonus,
         }
-    } else if loyalty::credited_for_source(&txn, LedgerReason::HelpfulFeedback, &source).await? {
+    } else if loyalty::credited_for_source(txn, LedgerReason::HelpfulFeedback, &source).await? {
         HelpfulBonus::AlreadyCredited
     } else {
         HelpfulBonus::NoBonus
     };
-    txn.commit().await?;
     Ok(HelpfulMark { response, bonus })
 }
 
-/// The body of [`SurveyService::results`](super::SurveyService::results).
+/// A survey's aggregated results, counted in SQL.
 pub(crate) async fn results(
     db: &DatabaseConnection,
     survey_id: i64,

@@ -5,16 +5,16 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
 
 use super::model::{QuestionKind, Survey, SurveyStatus};
-use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
 use crate::pagination::{id_keyset_page, IdOrder, Page, PageRequest};
 use crate::validation::{optional_text, required_text};
 use entity::{csi_factor_sets, csi_factors, loyalty_programs, survey_questions, surveys};
-
-use sea_orm::DatabaseConnection;
 
 /// Most questions in one survey.
 pub const MAX_QUESTIONS: usize = 100;
@@ -91,7 +91,7 @@ fn check_points(field: &str, points: i64) -> DomainResult<()> {
 }
 
 /// Checks everything that needs no database; returns the normalised draft.
-fn validate(draft: SurveyDraft) -> DomainResult<SurveyDraft> {
+pub(crate) fn validate(draft: SurveyDraft) -> DomainResult<SurveyDraft> {
     let title = required_text("title", &draft.title, 200)?;
     let description = optional_text("description", draft.description.as_deref(), 4_000)?;
     let locale = optional_text("locale", draft.locale.as_deref(), 35)?;
@@ -331,15 +331,13 @@ pub(crate) async fn load(db: &impl ConnectionTrait, id: i64) -> DomainResult<Sur
         .ok_or(DomainError::NotFound("survey"))
 }
 
-/// The body of [`SurveyService::create_survey`](super::SurveyService::create_survey).
+/// Inserts a validated DRAFT survey with its questions and loads it back.
 pub(crate) async fn create_survey(
-    db: &DatabaseConnection,
+    txn: &impl ConnectionTrait,
     actor_id: i64,
     draft: SurveyDraft,
 ) -> DomainResult<Survey> {
-    let draft = validate(draft)?;
-    let txn = begin_write(db).await?;
-    check_references(&txn, &draft).await?;
+    check_references(txn, &draft).await?;
     let now = Utc::now();
     let model = surveys::ActiveModel {
         title: Set(draft.title.clone()),
@@ -358,22 +356,20 @@ pub(crate) async fn create_survey(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    insert_questions(&txn, model.id, &draft.questions).await?;
-    let survey = load(&txn, model.id).await?;
-    txn.commit().await?;
+    insert_questions(txn, model.id, &draft.questions).await?;
+    let survey = load(txn, model.id).await?;
     Ok(survey)
 }
 
-/// The body of [`SurveyService::update_survey`](super::SurveyService::update_survey).
+/// Applies a patch to a DRAFT survey and loads it back.
 pub(crate) async fn update_survey(
-    db: &DatabaseConnection,
+    txn: &impl ConnectionTrait,
     id: i64,
     patch: SurveyPatch,
 ) -> DomainResult<Survey> {
-    let txn = begin_write(db).await?;
-    let current = load(&txn, id).await?;
+    let current = load(txn, id).await?;
     if current.status != SurveyStatus::Draft {
         return Err(DomainError::conflict("only a DRAFT survey can be changed"));
     }
@@ -406,7 +402,7 @@ pub(crate) async fn update_survey(
                 .collect()
         }),
     })?;
-    check_references(&txn, &draft).await?;
+    check_references(txn, &draft).await?;
     let updated = surveys::Entity::update_many()
         .col_expr(surveys::Column::Title, Expr::value(draft.title.clone()))
         .col_expr(
@@ -436,7 +432,7 @@ pub(crate) async fn update_survey(
         .col_expr(surveys::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(surveys::Column::Id.eq(id))
         .filter(surveys::Column::Status.eq(SurveyStatus::Draft.as_str()))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if updated.rows_affected != 1 {
         return Err(DomainError::conflict("only a DRAFT survey can be changed"));
@@ -444,19 +440,17 @@ pub(crate) async fn update_survey(
     if replace_questions {
         survey_questions::Entity::delete_many()
             .filter(survey_questions::Column::SurveyId.eq(id))
-            .exec(&txn)
+            .exec(txn)
             .await?;
-        insert_questions(&txn, id, &draft.questions).await?;
+        insert_questions(txn, id, &draft.questions).await?;
     }
-    let survey = load(&txn, id).await?;
-    txn.commit().await?;
+    let survey = load(txn, id).await?;
     Ok(survey)
 }
 
-/// The body of [`SurveyService::publish_survey`](super::SurveyService::publish_survey).
-pub(crate) async fn publish_survey(db: &DatabaseConnection, id: i64) -> DomainResult<Survey> {
-    let txn = begin_write(db).await?;
-    let survey = load(&txn, id).await?;
+/// Checks a DRAFT survey is complete and makes it ACTIVE; loads it back.
+pub(crate) async fn publish_survey(txn: &impl ConnectionTrait, id: i64) -> DomainResult<Survey> {
+    let survey = load(txn, id).await?;
     if survey.status != SurveyStatus::Draft {
         return Err(DomainError::conflict(
             "only a DRAFT survey can be published",
@@ -470,7 +464,7 @@ pub(crate) async fn publish_survey(db: &DatabaseConnection, id: i64) -> DomainRe
     }
     if let Some(set_id) = survey.factor_set_id {
         let set = csi_factor_sets::Entity::find_by_id(set_id)
-            .one(&txn)
+            .one(txn)
             .await?
             .ok_or_else(|| DomainError::validation("factorSetId", "no such CSI factor set"))?;
         if set.status != "PUBLISHED" {
@@ -481,7 +475,7 @@ pub(crate) async fn publish_survey(db: &DatabaseConnection, id: i64) -> DomainRe
         }
         let keys: HashSet<String> = csi_factors::Entity::find()
             .filter(csi_factors::Column::FactorSetId.eq(set_id))
-            .all(&txn)
+            .all(txn)
             .await?
             .into_iter()
             .map(|f| f.key)
@@ -499,7 +493,7 @@ pub(crate) async fn publish_survey(db: &DatabaseConnection, id: i64) -> DomainRe
     }
     if let Some(program_id) = survey.program_id {
         if loyalty_programs::Entity::find_by_id(program_id)
-            .one(&txn)
+            .one(txn)
             .await?
             .is_none()
         {
@@ -509,22 +503,19 @@ pub(crate) async fn publish_survey(db: &DatabaseConnection, id: i64) -> DomainRe
             ));
         }
     }
-    set_status(&txn, id, SurveyStatus::Draft, SurveyStatus::Active).await?;
-    let survey = load(&txn, id).await?;
-    txn.commit().await?;
+    set_status(txn, id, SurveyStatus::Draft, SurveyStatus::Active).await?;
+    let survey = load(txn, id).await?;
     Ok(survey)
 }
 
-/// The body of [`SurveyService::close_survey`](super::SurveyService::close_survey).
-pub(crate) async fn close_survey(db: &DatabaseConnection, id: i64) -> DomainResult<Survey> {
-    let txn = begin_write(db).await?;
-    let survey = load(&txn, id).await?;
+/// Closes a DRAFT or ACTIVE survey and loads it back.
+pub(crate) async fn close_survey(txn: &impl ConnectionTrait, id: i64) -> DomainResult<Survey> {
+    let survey = load(txn, id).await?;
     if survey.status == SurveyStatus::Closed {
         return Err(DomainError::conflict("the survey is already closed"));
     }
-    set_status(&txn, id, survey.status, SurveyStatus::Closed).await?;
-    let survey = load(&txn, id).await?;
-    txn.commit().await?;
+    set_status(txn, id, survey.status, SurveyStatus::Closed).await?;
+    let survey = load(txn, id).await?;
     Ok(survey)
 }
 
@@ -547,7 +538,7 @@ async fn set_status(
     Ok(())
 }
 
-/// The body of [`SurveyService::surveys`](super::SurveyService::surveys).
+/// A page of surveys, newest first, optionally by status.
 pub(crate) async fn surveys(
     db: &DatabaseConnection,
     filter: SurveyFilter,
