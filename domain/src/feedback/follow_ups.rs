@@ -4,12 +4,11 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
 
 use super::model::{FollowUp, FollowUpStatus};
-use super::SurveyService;
-use crate::auth::{Actor, Capability};
-use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
 use crate::pagination::{id_keyset_page, IdOrder, Page, PageRequest};
 use crate::validation::required_text;
@@ -48,84 +47,73 @@ async fn hydrate(
         .collect()
 }
 
-impl SurveyService {
-    /// Follow-ups, newest first, by status and survey.
-    ///
-    /// # Errors
-    /// `FORBIDDEN`; `BAD_USER_INPUT` on page arguments.
-    pub async fn follow_ups(
-        &self,
-        actor: &Actor,
-        filter: FollowUpFilter,
-        page: PageRequest<i64>,
-    ) -> DomainResult<Page<FollowUp>> {
-        actor.require(Capability::ReadSurveys)?;
-        let mut query = follow_ups::Entity::find();
-        if let Some(status) = filter.status {
-            query = query.filter(follow_ups::Column::Status.eq(status.as_str()));
-        }
-        if let Some(survey_id) = filter.survey_id {
-            query = query.filter(
-                follow_ups::Column::ResponseId.in_subquery(
-                    Query::select()
-                        .column(survey_responses::Column::Id)
-                        .from(survey_responses::Entity)
-                        .and_where(Expr::col(survey_responses::Column::SurveyId).eq(survey_id))
-                        .to_owned(),
-                ),
-            );
-        }
-        id_keyset_page(
-            &self.db,
-            query,
-            follow_ups::Column::Id,
-            IdOrder::Descending,
-            &page,
-            |rows| hydrate(&self.db, rows),
-            |f| f.id,
-        )
-        .await
+/// A page of follow-ups, newest first, filtered.
+pub(crate) async fn follow_ups(
+    db: &DatabaseConnection,
+    filter: FollowUpFilter,
+    page: PageRequest<i64>,
+) -> DomainResult<Page<FollowUp>> {
+    let mut query = follow_ups::Entity::find();
+    if let Some(status) = filter.status {
+        query = query.filter(follow_ups::Column::Status.eq(status.as_str()));
     }
+    if let Some(survey_id) = filter.survey_id {
+        query = query.filter(
+            follow_ups::Column::ResponseId.in_subquery(
+                Query::select()
+                    .column(survey_responses::Column::Id)
+                    .from(survey_responses::Entity)
+                    .and_where(Expr::col(survey_responses::Column::SurveyId).eq(survey_id))
+                    .to_owned(),
+            ),
+        );
+    }
+    id_keyset_page(
+        db,
+        query,
+        follow_ups::Column::Id,
+        IdOrder::Descending,
+        &page,
+        |rows| hydrate(db, rows),
+        |f| f.id,
+    )
+    .await
+}
 
-    /// Resolves an OPEN follow-up with a note.
-    ///
-    /// # Errors
-    /// `FORBIDDEN` below MANAGER; `NOT_FOUND`; `CONFLICT` when already
-    /// resolved; `BAD_USER_INPUT` on a blank or overlong note.
-    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, follow_up_id = id))]
-    pub async fn resolve_follow_up(
-        &self,
-        actor: &Actor,
-        id: i64,
-        note: &str,
-    ) -> DomainResult<FollowUp> {
-        actor.require(Capability::ResolveFollowUps)?;
-        let note = required_text("note", note, 4_000)?;
-        let txn = begin_write(&self.db).await?;
-        let done = follow_ups::Entity::update_many()
-            .col_expr(
-                follow_ups::Column::Status,
-                Expr::value(FollowUpStatus::Resolved.as_str()),
-            )
-            .col_expr(follow_ups::Column::ResolvedAt, Expr::value(Utc::now()))
-            .col_expr(follow_ups::Column::ResolvedBy, Expr::value(actor.user_id))
-            .col_expr(follow_ups::Column::Note, Expr::value(note))
-            .filter(follow_ups::Column::Id.eq(id))
-            .filter(follow_ups::Column::Status.eq(FollowUpStatus::Open.as_str()))
-            .exec(&txn)
-            .await?;
-        let row = follow_ups::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .ok_or(DomainError::NotFound("follow-up"))?;
-        if done.rows_affected != 1 {
-            return Err(DomainError::conflict("the follow-up is already resolved"));
-        }
-        let follow_up = hydrate(&txn, vec![row])
-            .await?
-            .pop()
-            .ok_or(DomainError::NotFound("follow-up"))?;
-        txn.commit().await?;
-        Ok(follow_up)
+/// Checks a resolution note before the transaction opens.
+pub(crate) fn check_note(note: &str) -> DomainResult<String> {
+    required_text("note", note, 4_000)
+}
+
+/// Resolves an OPEN follow-up with a checked note and loads it back.
+pub(crate) async fn resolve_follow_up(
+    txn: &impl ConnectionTrait,
+    actor_id: i64,
+    id: i64,
+    note: String,
+) -> DomainResult<FollowUp> {
+    let done = follow_ups::Entity::update_many()
+        .col_expr(
+            follow_ups::Column::Status,
+            Expr::value(FollowUpStatus::Resolved.as_str()),
+        )
+        .col_expr(follow_ups::Column::ResolvedAt, Expr::value(Utc::now()))
+        .col_expr(follow_ups::Column::ResolvedBy, Expr::value(actor_id))
+        .col_expr(follow_ups::Column::Note, Expr::value(note))
+        .filter(follow_ups::Column::Id.eq(id))
+        .filter(follow_ups::Column::Status.eq(FollowUpStatus::Open.as_str()))
+        .exec(txn)
+        .await?;
+    let row = follow_ups::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or(DomainError::NotFound("follow-up"))?;
+    if done.rows_affected != 1 {
+        return Err(DomainError::conflict("the follow-up is already resolved"));
     }
+    let follow_up = hydrate(txn, vec![row])
+        .await?
+        .pop()
+        .ok_or(DomainError::NotFound("follow-up"))?;
+    Ok(follow_up)
 }

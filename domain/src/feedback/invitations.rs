@@ -14,14 +14,11 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use super::model::{Survey, SurveyStatus};
 use super::surveys::load;
-use super::SurveyService;
-use crate::auth::{Actor, Capability};
-use crate::db::begin_write;
 use crate::error::{DbResultExt, DomainError, DomainResult};
 use entity::{customers, survey_invitations};
 
@@ -319,74 +316,68 @@ async fn issue(
         .collect()
 }
 
-impl SurveyService {
-    /// Invites customers to an ACTIVE survey: one new token per customer,
-    /// returned once. Unknown, erased and churned customers and those who
-    /// already answered are skipped with a reason; a live invitation is
-    /// revoked and re-issued.
-    ///
-    /// # Errors
-    /// `FORBIDDEN`; `NOT_FOUND`; `CONFLICT` unless the survey is ACTIVE;
-    /// `BAD_USER_INPUT` on `expiresAt` in the past or too many customers.
-    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, survey_id, customers = customer_ids.len()))]
-    pub async fn invite(
-        &self,
-        actor: &Actor,
-        survey_id: i64,
-        customer_ids: &[i64],
-        expires_at: DateTime<Utc>,
-    ) -> DomainResult<InvitationBatch> {
-        actor.require(Capability::ManageSurveys)?;
-        let now = Utc::now();
-        if customer_ids.is_empty() || customer_ids.len() > MAX_INVITES_PER_CALL {
-            return Err(DomainError::validation(
-                "customerIds",
-                format!("name between 1 and {MAX_INVITES_PER_CALL} customers"),
-            ));
-        }
-        if expires_at <= now {
-            return Err(DomainError::validation(
-                "expiresAt",
-                "must be in the future",
-            ));
-        }
-        let txn = begin_write(&self.db).await?;
-        check_invitable(&load(&txn, survey_id).await?, now)?;
-        let Invitees {
-            skipped,
-            to_issue,
-            live,
-        } = sort_invitees(&txn, survey_id, customer_ids).await?;
-        let mut batch = InvitationBatch {
-            skipped,
-            ..Default::default()
-        };
-        let reissue: Vec<i64> = to_issue
-            .iter()
-            .copied()
-            .filter(|id| live.contains(id))
-            .collect();
-        if !reissue.is_empty() {
-            revoke_live(&txn, survey_id, reissue, now).await?;
-        }
-        if !to_issue.is_empty() {
-            batch.issued = issue(&txn, survey_id, &to_issue, &live, expires_at, now).await?;
-        }
-        txn.commit().await?;
-        Ok(batch)
+/// Checks an invitation request before the transaction opens.
+pub(crate) fn check_invite(
+    customer_ids: &[i64],
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    if customer_ids.is_empty() || customer_ids.len() > MAX_INVITES_PER_CALL {
+        return Err(DomainError::validation(
+            "customerIds",
+            format!("name between 1 and {MAX_INVITES_PER_CALL} customers"),
+        ));
     }
+    if expires_at <= now {
+        return Err(DomainError::validation(
+            "expiresAt",
+            "must be in the future",
+        ));
+    }
+    Ok(())
+}
 
-    /// The survey as the holder of `token` sees it (public, no staff actor).
-    ///
-    /// # Errors
-    /// `INVALID_TOKEN`, `TOKEN_EXPIRED`, `ALREADY_SUBMITTED`, or `CONFLICT`
-    /// for a closed survey.
-    #[tracing::instrument(skip_all)]
-    pub async fn survey_for_token(&self, token: &str) -> DomainResult<(Survey, DateTime<Utc>)> {
-        let token = InvitationToken::parse(token)?;
-        let (invitation, survey) = resolve(&self.db, &token, Utc::now()).await?;
-        Ok((survey, invitation.expires_at))
+/// Issues one new token per invitable customer of an ACTIVE survey,
+/// revoking live ones first; says who was skipped and why.
+pub(crate) async fn invite(
+    txn: &impl ConnectionTrait,
+    survey_id: i64,
+    customer_ids: &[i64],
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DomainResult<InvitationBatch> {
+    check_invitable(&load(txn, survey_id).await?, now)?;
+    let Invitees {
+        skipped,
+        to_issue,
+        live,
+    } = sort_invitees(txn, survey_id, customer_ids).await?;
+    let mut batch = InvitationBatch {
+        skipped,
+        ..Default::default()
+    };
+    let reissue: Vec<i64> = to_issue
+        .iter()
+        .copied()
+        .filter(|id| live.contains(id))
+        .collect();
+    if !reissue.is_empty() {
+        revoke_live(txn, survey_id, reissue, now).await?;
     }
+    if !to_issue.is_empty() {
+        batch.issued = issue(txn, survey_id, &to_issue, &live, expires_at, now).await?;
+    }
+    Ok(batch)
+}
+
+/// The survey behind a live token, and when the token expires.
+pub(crate) async fn survey_for_token(
+    db: &DatabaseConnection,
+    token: &str,
+) -> DomainResult<(Survey, DateTime<Utc>)> {
+    let token = InvitationToken::parse(token)?;
+    let (invitation, survey) = resolve(db, &token, Utc::now()).await?;
+    Ok((survey, invitation.expires_at))
 }
 
 #[cfg(test)]

@@ -7,16 +7,13 @@ use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::model::{QuestionKind, Survey, SurveyResponse};
 use super::surveys::load;
-use super::SurveyService;
-use crate::auth::{Actor, Capability};
 use crate::csi::compute;
-use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
 use crate::loyalty::{self, LedgerReason};
 use crate::pagination::{id_keyset_page, IdOrder, Page, PageRequest};
@@ -302,183 +299,145 @@ async fn survey_csi(
     crate::csi::report::report(db, query).await
 }
 
-impl SurveyService {
-    /// A survey's responses, newest first.
-    ///
-    /// # Errors
-    /// `FORBIDDEN`; `NOT_FOUND` for an unknown survey.
-    pub async fn responses(
-        &self,
-        actor: &Actor,
-        survey_id: i64,
-        filter: ResponseFilter,
-        page: PageRequest<i64>,
-    ) -> DomainResult<Page<SurveyResponse>> {
-        actor.require(Capability::ReadSurveys)?;
-        if surveys::Entity::find_by_id(survey_id)
-            .one(&self.db)
+/// A page of a survey's responses, newest first, filtered.
+pub(crate) async fn responses(
+    db: &DatabaseConnection,
+    survey_id: i64,
+    filter: ResponseFilter,
+    page: PageRequest<i64>,
+) -> DomainResult<Page<SurveyResponse>> {
+    if surveys::Entity::find_by_id(survey_id)
+        .one(db)
+        .await?
+        .is_none()
+    {
+        return Err(DomainError::NotFound("survey"));
+    }
+    let mut query =
+        survey_responses::Entity::find().filter(survey_responses::Column::SurveyId.eq(survey_id));
+    if let Some(id) = filter.customer_id {
+        query = query.filter(survey_responses::Column::CustomerId.eq(id));
+    }
+    if let Some(from) = filter.submitted_from {
+        query = query.filter(survey_responses::Column::SubmittedAt.gte(from));
+    }
+    if let Some(to) = filter.submitted_to {
+        query = query.filter(survey_responses::Column::SubmittedAt.lt(to));
+    }
+    match filter.helpful {
+        Some(true) => query = query.filter(survey_responses::Column::HelpfulAt.is_not_null()),
+        Some(false) => query = query.filter(survey_responses::Column::HelpfulAt.is_null()),
+        None => {}
+    }
+    id_keyset_page(
+        db,
+        query,
+        survey_responses::Column::Id,
+        IdOrder::Descending,
+        &page,
+        |rows| hydrate(db, rows),
+        |r| r.id,
+    )
+    .await
+}
+
+/// Marks a response helpful once and credits the survey's helpful bonus.
+pub(crate) async fn mark_helpful(
+    txn: &impl ConnectionTrait,
+    actor_id: i64,
+    id: i64,
+    now: DateTime<Utc>,
+) -> DomainResult<HelpfulMark> {
+    let marked = survey_responses::Entity::update_many()
+        .col_expr(survey_responses::Column::HelpfulAt, Expr::value(now))
+        .col_expr(survey_responses::Column::HelpfulBy, Expr::value(actor_id))
+        .filter(survey_responses::Column::Id.eq(id))
+        .filter(survey_responses::Column::HelpfulAt.is_null())
+        .exec(txn)
+        .await?;
+    let response = load_response(txn, id).await?;
+    let source = format!("helpful:{id}");
+    let bonus = if marked.rows_affected == 1 {
+        let survey = surveys::Entity::find_by_id(response.survey_id)
+            .one(txn)
             .await?
-            .is_none()
-        {
-            return Err(DomainError::NotFound("survey"));
-        }
-        let mut query = survey_responses::Entity::find()
-            .filter(survey_responses::Column::SurveyId.eq(survey_id));
-        if let Some(id) = filter.customer_id {
-            query = query.filter(survey_responses::Column::CustomerId.eq(id));
-        }
-        if let Some(from) = filter.submitted_from {
-            query = query.filter(survey_responses::Column::SubmittedAt.gte(from));
-        }
-        if let Some(to) = filter.submitted_to {
-            query = query.filter(survey_responses::Column::SubmittedAt.lt(to));
-        }
-        match filter.helpful {
-            Some(true) => query = query.filter(survey_responses::Column::HelpfulAt.is_not_null()),
-            Some(false) => query = query.filter(survey_responses::Column::HelpfulAt.is_null()),
-            None => {}
-        }
-        id_keyset_page(
-            &self.db,
-            query,
-            survey_responses::Column::Id,
-            IdOrder::Descending,
-            &page,
-            |rows| hydrate(&self.db, rows),
-            |r| r.id,
-        )
-        .await
-    }
-
-    /// Checks that `actor` may read survey responses, for fields that show
-    /// responses loaded in a batch ([`crate::feedback::responses_for_customers`])
-    /// or pushed by the live feed: the rule of [`Self::response`].
-    ///
-    /// # Errors
-    /// `FORBIDDEN`.
-    pub fn authorize_response_read(&self, actor: &Actor) -> DomainResult<()> {
-        actor.require(Capability::ReadSurveys)
-    }
-
-    /// One response.
-    ///
-    /// # Errors
-    /// `FORBIDDEN`; `NOT_FOUND`.
-    pub async fn response(&self, actor: &Actor, id: i64) -> DomainResult<SurveyResponse> {
-        actor.require(Capability::ReadSurveys)?;
-        load_response(&self.db, id).await
-    }
-
-    /// Marks a response helpful and credits the survey's helpful bonus, once:
-    /// marking it again returns the response and credits nothing. Says which
-    /// happened ([`HelpfulBonus`]).
-    ///
-    /// # Errors
-    /// `FORBIDDEN` below MANAGER; `NOT_FOUND`.
-    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, response_id = id))]
-    pub async fn mark_helpful(&self, actor: &Actor, id: i64) -> DomainResult<HelpfulMark> {
-        actor.require(Capability::MarkFeedbackHelpful)?;
-        let now = Utc::now();
-        let txn = begin_write(&self.db).await?;
-        let marked = survey_responses::Entity::update_many()
-            .col_expr(survey_responses::Column::HelpfulAt, Expr::value(now))
-            .col_expr(
-                survey_responses::Column::HelpfulBy,
-                Expr::value(actor.user_id),
-            )
-            .filter(survey_responses::Column::Id.eq(id))
-            .filter(survey_responses::Column::HelpfulAt.is_null())
-            .exec(&txn)
-            .await?;
-        let response = load_response(&txn, id).await?;
-        let source = format!("helpful:{id}");
-        let bonus = if marked.rows_affected == 1 {
-            let survey = surveys::Entity::find_by_id(response.survey_id)
-                .one(&txn)
-                .await?
-                .ok_or(DomainError::NotFound("survey"))?;
-            match survey.program_id {
-                Some(program_id) if survey.helpful_bonus_points > 0 => {
-                    let credited = loyalty::credit_for_source(
-                        &txn,
-                        program_id,
-                        response.customer_id,
-                        survey.helpful_bonus_points,
-                        LedgerReason::HelpfulFeedback,
-                        &source,
-                        now,
-                    )
-                    .await?;
-                    if credited > 0 {
-                        HelpfulBonus::Credited { points: credited }
-                    } else {
-                        HelpfulBonus::AlreadyCredited
-                    }
+            .ok_or(DomainError::NotFound("survey"))?;
+        match survey.program_id {
+            Some(program_id) if survey.helpful_bonus_points > 0 => {
+                let credited = loyalty::credit_for_source(
+                    txn,
+                    program_id,
+                    response.customer_id,
+                    survey.helpful_bonus_points,
+                    LedgerReason::HelpfulFeedback,
+                    &source,
+                    now,
+                )
+                .await?;
+                if credited > 0 {
+                    HelpfulBonus::Credited { points: credited }
+                } else {
+                    HelpfulBonus::AlreadyCredited
                 }
-                _ => HelpfulBonus::NoBonus,
             }
-        } else if loyalty::credited_for_source(&txn, LedgerReason::HelpfulFeedback, &source).await?
-        {
-            HelpfulBonus::AlreadyCredited
-        } else {
-            HelpfulBonus::NoBonus
-        };
-        txn.commit().await?;
-        Ok(HelpfulMark { response, bonus })
-    }
+            _ => HelpfulBonus::NoBonus,
+        }
+    } else if loyalty::credited_for_source(txn, LedgerReason::HelpfulFeedback, &source).await? {
+        HelpfulBonus::AlreadyCredited
+    } else {
+        HelpfulBonus::NoBonus
+    };
+    Ok(HelpfulMark { response, bonus })
+}
 
-    /// Invitations, responses, response rate, per-question distributions and
-    /// means, CSAT and NPS, all counted in SQL.
-    ///
-    /// # Errors
-    /// `FORBIDDEN`; `NOT_FOUND`.
-    pub async fn results(&self, actor: &Actor, survey_id: i64) -> DomainResult<SurveyResults> {
-        actor.require(Capability::ReadSurveys)?;
-        let db = &self.db;
-        let survey = load(db, survey_id).await?;
-        let invitations_sent = survey_invitations::Entity::find()
-            .filter(survey_invitations::Column::SurveyId.eq(survey_id))
-            .filter(survey_invitations::Column::RevokedAt.is_null())
-            .count(db)
-            .await? as i64;
-        let responses = survey_responses::Entity::find()
-            .filter(survey_responses::Column::SurveyId.eq(survey_id))
-            .count(db)
-            .await? as i64;
-        let counts = answer_counts(db, &survey).await?;
-        let Tally {
-            questions,
-            rating_answers,
-            satisfied,
-            promoters,
-            passives,
-            detractors,
-        } = tally(&survey, &counts);
-        let nps_answers = promoters + passives + detractors;
-        let csi = match survey.factor_set_id {
-            Some(factor_set_id) => Some(survey_csi(db, &survey, factor_set_id).await?),
-            None => None,
-        };
-        Ok(SurveyResults {
-            survey_id,
-            invitations_sent,
-            responses,
-            response_rate: percent(responses, invitations_sent),
-            csat: percent(satisfied, rating_answers),
-            rating_answers,
-            nps: (nps_answers > 0).then(|| {
-                (Decimal::from(promoters - detractors) * Decimal::ONE_HUNDRED
-                    / Decimal::from(nps_answers))
-                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-                .normalize()
-            }),
-            promoters,
-            passives,
-            detractors,
-            questions,
-            csi,
-        })
-    }
+/// A survey's aggregated results, counted in SQL.
+pub(crate) async fn results(
+    db: &DatabaseConnection,
+    survey_id: i64,
+) -> DomainResult<SurveyResults> {
+    let survey = load(db, survey_id).await?;
+    let invitations_sent = survey_invitations::Entity::find()
+        .filter(survey_invitations::Column::SurveyId.eq(survey_id))
+        .filter(survey_invitations::Column::RevokedAt.is_null())
+        .count(db)
+        .await? as i64;
+    let responses = survey_responses::Entity::find()
+        .filter(survey_responses::Column::SurveyId.eq(survey_id))
+        .count(db)
+        .await? as i64;
+    let counts = answer_counts(db, &survey).await?;
+    let Tally {
+        questions,
+        rating_answers,
+        satisfied,
+        promoters,
+        passives,
+        detractors,
+    } = tally(&survey, &counts);
+    let nps_answers = promoters + passives + detractors;
+    let csi = match survey.factor_set_id {
+        Some(factor_set_id) => Some(survey_csi(db, &survey, factor_set_id).await?),
+        None => None,
+    };
+    Ok(SurveyResults {
+        survey_id,
+        invitations_sent,
+        responses,
+        response_rate: percent(responses, invitations_sent),
+        csat: percent(satisfied, rating_answers),
+        rating_answers,
+        nps: (nps_answers > 0).then(|| {
+            (Decimal::from(promoters - detractors) * Decimal::ONE_HUNDRED
+                / Decimal::from(nps_answers))
+            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+            .normalize()
+        }),
+        promoters,
+        passives,
+        detractors,
+        questions,
+        csi,
+    })
 }
 
 /// Counts each chosen option per question, unnesting the JSON arrays in SQL.

@@ -20,9 +20,7 @@ use super::model::{
     Answer, FollowUpReason, FollowUpStatus, Question, QuestionKind, Survey, SurveyResponse,
     SurveyStatus,
 };
-use super::SurveyService;
 use crate::csi::compute::{self, CsiValue, Scale};
-use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
 use crate::loyalty::{self, LedgerReason};
 use entity::{
@@ -286,7 +284,7 @@ async fn why_unclaimed(
 
 /// A submission that passed validation, with its CSI: what the resolve step
 /// of [`SurveyService::submit`] hands to the steps in the transaction.
-struct Resolved {
+pub(crate) struct Resolved {
     invitation: survey_invitations::Model,
     survey: Survey,
     answers: Vec<CleanAnswer>,
@@ -297,7 +295,7 @@ struct Resolved {
 
 /// Resolve: reads the invitation and its survey, validates the answers and
 /// computes the response's CSI, all before the write transaction.
-async fn resolve_submission(
+pub(crate) async fn resolve_submission(
     db: &impl ConnectionTrait,
     token: &str,
     answers: Vec<AnswerInput>,
@@ -521,40 +519,41 @@ fn stored_response(s: Resolved, response_id: i64, now: DateTime<Utc>) -> SurveyR
     }
 }
 
-impl SurveyService {
-    /// Stores a respondent's answers (public, no staff actor): validates them,
-    /// then in one transaction marks the invitation used, stores the response,
-    /// answers and CSI ratings, credits the incentive once and opens a
-    /// follow-up when the response shows dissatisfaction.
-    ///
-    /// # Errors
-    /// `INVALID_TOKEN`, `TOKEN_EXPIRED`, `ALREADY_SUBMITTED`, `CONFLICT` (survey
-    /// closed or not open), `BAD_USER_INPUT` naming the question.
-    #[tracing::instrument(skip_all, fields(answers = answers.len()))]
-    pub async fn submit(&self, token: &str, answers: Vec<AnswerInput>) -> DomainResult<Receipt> {
-        let now = Utc::now();
-        let submission = resolve_submission(&self.db, token, answers, now).await?;
-        let txn = begin_write(&self.db).await?;
-        claim(&txn, &submission, now).await?;
-        let response_id = store(&txn, &submission, now).await?;
-        let points_awarded = credit(&txn, &submission, response_id, now).await?;
-        open_follow_up(&txn, &submission, response_id, now).await?;
-        txn.commit().await?;
-        metrics::counter!("rapport_survey_submissions_total").increment(1);
-        let survey_id = submission.survey.id;
-        let csi = submission.csi.map(|c| c.index);
-        tracing::info!(
-            survey_id,
-            response_id,
-            points_awarded,
-            "survey response stored"
-        );
-        Ok(Receipt {
-            response_id,
-            points_awarded,
-            csi,
-            response: stored_response(submission, response_id, now),
-        })
+/// Claims the invitation, stores the response, credits the incentive and
+/// opens a follow-up where due; returns the response id and points awarded.
+pub(crate) async fn record(
+    txn: &impl ConnectionTrait,
+    submission: &Resolved,
+    now: DateTime<Utc>,
+) -> DomainResult<(i64, i64)> {
+    claim(txn, submission, now).await?;
+    let response_id = store(txn, submission, now).await?;
+    let points_awarded = credit(txn, submission, response_id, now).await?;
+    open_follow_up(txn, submission, response_id, now).await?;
+    Ok((response_id, points_awarded))
+}
+
+/// The respondent's receipt for a stored submission, counted and logged.
+pub(crate) fn receipt(
+    submission: Resolved,
+    response_id: i64,
+    points_awarded: i64,
+    now: DateTime<Utc>,
+) -> Receipt {
+    metrics::counter!("rapport_survey_submissions_total").increment(1);
+    let survey_id = submission.survey.id;
+    let csi = submission.csi.map(|c| c.index);
+    tracing::info!(
+        survey_id,
+        response_id,
+        points_awarded,
+        "survey response stored"
+    );
+    Receipt {
+        response_id,
+        points_awarded,
+        csi,
+        response: stored_response(submission, response_id, now),
     }
 }
 

@@ -5,17 +5,16 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
 
 use super::model::{QuestionKind, Survey, SurveyStatus};
-use crate::auth::{Actor, Capability};
-use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
 use crate::pagination::{id_keyset_page, IdOrder, Page, PageRequest};
 use crate::validation::{optional_text, required_text};
 use entity::{csi_factor_sets, csi_factors, loyalty_programs, survey_questions, surveys};
-
-use super::SurveyService;
 
 /// Most questions in one survey.
 pub const MAX_QUESTIONS: usize = 100;
@@ -92,7 +91,7 @@ fn check_points(field: &str, points: i64) -> DomainResult<()> {
 }
 
 /// Checks everything that needs no database; returns the normalised draft.
-fn validate(draft: SurveyDraft) -> DomainResult<SurveyDraft> {
+pub(crate) fn validate(draft: SurveyDraft) -> DomainResult<SurveyDraft> {
     let title = required_text("title", &draft.title, 200)?;
     let description = optional_text("description", draft.description.as_deref(), 4_000)?;
     let locale = optional_text("locale", draft.locale.as_deref(), 35)?;
@@ -332,280 +331,231 @@ pub(crate) async fn load(db: &impl ConnectionTrait, id: i64) -> DomainResult<Sur
         .ok_or(DomainError::NotFound("survey"))
 }
 
-impl SurveyService {
-    /// Creates a DRAFT survey with its questions.
-    ///
-    /// # Errors
-    /// `FORBIDDEN` below MANAGER; `BAD_USER_INPUT` naming the field.
-    #[tracing::instrument(skip_all, fields(user_id = actor.user_id))]
-    pub async fn create_survey(&self, actor: &Actor, draft: SurveyDraft) -> DomainResult<Survey> {
-        actor.require(Capability::ManageSurveys)?;
-        let draft = validate(draft)?;
-        let txn = begin_write(&self.db).await?;
-        check_references(&txn, &draft).await?;
-        let now = Utc::now();
-        let model = surveys::ActiveModel {
-            title: Set(draft.title.clone()),
-            description: Set(draft.description.clone()),
-            locale: Set(draft.locale.clone()),
-            status: Set(SurveyStatus::Draft.as_str().to_owned()),
-            opens_at: Set(draft.opens_at),
-            closes_at: Set(draft.closes_at),
-            factor_set_id: Set(draft.factor_set_id),
-            program_id: Set(draft.program_id),
-            incentive_points: Set(draft.incentive_points),
-            helpful_bonus_points: Set(draft.helpful_bonus_points),
-            csi_threshold: Set(draft.csi_threshold.map(|d| d.normalize().to_string())),
-            created_by: Set(Some(actor.user_id)),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        insert_questions(&txn, model.id, &draft.questions).await?;
-        let survey = load(&txn, model.id).await?;
-        txn.commit().await?;
-        Ok(survey)
+/// Inserts a validated DRAFT survey with its questions and loads it back.
+pub(crate) async fn create_survey(
+    txn: &impl ConnectionTrait,
+    actor_id: i64,
+    draft: SurveyDraft,
+) -> DomainResult<Survey> {
+    check_references(txn, &draft).await?;
+    let now = Utc::now();
+    let model = surveys::ActiveModel {
+        title: Set(draft.title.clone()),
+        description: Set(draft.description.clone()),
+        locale: Set(draft.locale.clone()),
+        status: Set(SurveyStatus::Draft.as_str().to_owned()),
+        opens_at: Set(draft.opens_at),
+        closes_at: Set(draft.closes_at),
+        factor_set_id: Set(draft.factor_set_id),
+        program_id: Set(draft.program_id),
+        incentive_points: Set(draft.incentive_points),
+        helpful_bonus_points: Set(draft.helpful_bonus_points),
+        csi_threshold: Set(draft.csi_threshold.map(|d| d.normalize().to_string())),
+        created_by: Set(Some(actor_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
     }
+    .insert(txn)
+    .await?;
+    insert_questions(txn, model.id, &draft.questions).await?;
+    let survey = load(txn, model.id).await?;
+    Ok(survey)
+}
 
-    /// Changes a DRAFT survey; `questions`, when given, replaces them all.
-    ///
-    /// # Errors
-    /// `FORBIDDEN`; `NOT_FOUND`; `CONFLICT` unless the survey is a DRAFT;
-    /// `BAD_USER_INPUT` naming the field.
-    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, survey_id = id))]
-    pub async fn update_survey(
-        &self,
-        actor: &Actor,
-        id: i64,
-        patch: SurveyPatch,
-    ) -> DomainResult<Survey> {
-        actor.require(Capability::ManageSurveys)?;
-        let txn = begin_write(&self.db).await?;
-        let current = load(&txn, id).await?;
-        if current.status != SurveyStatus::Draft {
-            return Err(DomainError::conflict("only a DRAFT survey can be changed"));
-        }
-        let replace_questions = patch.questions.is_some();
-        let draft = validate(SurveyDraft {
-            title: patch.title.unwrap_or(current.title),
-            description: patch.description.unwrap_or(current.description),
-            locale: patch.locale.unwrap_or(current.locale),
-            opens_at: patch.opens_at.unwrap_or(current.opens_at),
-            closes_at: patch.closes_at.unwrap_or(current.closes_at),
-            factor_set_id: patch.factor_set_id.unwrap_or(current.factor_set_id),
-            program_id: patch.program_id.unwrap_or(current.program_id),
-            incentive_points: patch.incentive_points.unwrap_or(current.incentive_points),
-            helpful_bonus_points: patch
-                .helpful_bonus_points
-                .unwrap_or(current.helpful_bonus_points),
-            csi_threshold: patch.csi_threshold.unwrap_or(current.csi_threshold),
-            questions: patch.questions.unwrap_or_else(|| {
-                current
-                    .questions
-                    .into_iter()
-                    .map(|q| NewQuestion {
-                        text: q.text,
-                        required: q.required,
-                        kind: q.kind,
-                        factor_key: q.factor_key,
-                        options: q.options,
-                        max_length: q.max_length,
-                    })
-                    .collect()
-            }),
-        })?;
-        check_references(&txn, &draft).await?;
-        let updated = surveys::Entity::update_many()
-            .col_expr(surveys::Column::Title, Expr::value(draft.title.clone()))
-            .col_expr(
-                surveys::Column::Description,
-                Expr::value(draft.description.clone()),
-            )
-            .col_expr(surveys::Column::Locale, Expr::value(draft.locale.clone()))
-            .col_expr(surveys::Column::OpensAt, Expr::value(draft.opens_at))
-            .col_expr(surveys::Column::ClosesAt, Expr::value(draft.closes_at))
-            .col_expr(
-                surveys::Column::FactorSetId,
-                Expr::value(draft.factor_set_id),
-            )
-            .col_expr(surveys::Column::ProgramId, Expr::value(draft.program_id))
-            .col_expr(
-                surveys::Column::IncentivePoints,
-                Expr::value(draft.incentive_points),
-            )
-            .col_expr(
-                surveys::Column::HelpfulBonusPoints,
-                Expr::value(draft.helpful_bonus_points),
-            )
-            .col_expr(
-                surveys::Column::CsiThreshold,
-                Expr::value(draft.csi_threshold.map(|d| d.normalize().to_string())),
-            )
-            .col_expr(surveys::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(surveys::Column::Id.eq(id))
-            .filter(surveys::Column::Status.eq(SurveyStatus::Draft.as_str()))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
-            return Err(DomainError::conflict("only a DRAFT survey can be changed"));
-        }
-        if replace_questions {
-            survey_questions::Entity::delete_many()
-                .filter(survey_questions::Column::SurveyId.eq(id))
-                .exec(&txn)
-                .await?;
-            insert_questions(&txn, id, &draft.questions).await?;
-        }
-        let survey = load(&txn, id).await?;
-        txn.commit().await?;
-        Ok(survey)
+/// Applies a patch to a DRAFT survey and loads it back.
+pub(crate) async fn update_survey(
+    txn: &impl ConnectionTrait,
+    id: i64,
+    patch: SurveyPatch,
+) -> DomainResult<Survey> {
+    let current = load(txn, id).await?;
+    if current.status != SurveyStatus::Draft {
+        return Err(DomainError::conflict("only a DRAFT survey can be changed"));
     }
-
-    /// Publishes a DRAFT: checks it has questions, that every CSI_FACTOR
-    /// question names a factor of the survey's PUBLISHED factor set, and that
-    /// the programme exists; then the survey is ACTIVE.
-    ///
-    /// # Errors
-    /// `FORBIDDEN`; `NOT_FOUND`; `CONFLICT` unless DRAFT; `BAD_USER_INPUT`
-    /// naming the offending question or reference.
-    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, survey_id = id))]
-    pub async fn publish_survey(&self, actor: &Actor, id: i64) -> DomainResult<Survey> {
-        actor.require(Capability::ManageSurveys)?;
-        let txn = begin_write(&self.db).await?;
-        let survey = load(&txn, id).await?;
-        if survey.status != SurveyStatus::Draft {
-            return Err(DomainError::conflict(
-                "only a DRAFT survey can be published",
-            ));
-        }
-        if survey.questions.is_empty() {
-            return Err(DomainError::validation(
-                "questions",
-                "a survey needs at least one question to be published",
-            ));
-        }
-        if let Some(set_id) = survey.factor_set_id {
-            let set = csi_factor_sets::Entity::find_by_id(set_id)
-                .one(&txn)
-                .await?
-                .ok_or_else(|| DomainError::validation("factorSetId", "no such CSI factor set"))?;
-            if set.status != "PUBLISHED" {
-                return Err(DomainError::validation(
-                    "factorSetId",
-                    "the CSI factor set must be a PUBLISHED version",
-                ));
-            }
-            let keys: HashSet<String> = csi_factors::Entity::find()
-                .filter(csi_factors::Column::FactorSetId.eq(set_id))
-                .all(&txn)
-                .await?
+    let replace_questions = patch.questions.is_some();
+    let draft = validate(SurveyDraft {
+        title: patch.title.unwrap_or(current.title),
+        description: patch.description.unwrap_or(current.description),
+        locale: patch.locale.unwrap_or(current.locale),
+        opens_at: patch.opens_at.unwrap_or(current.opens_at),
+        closes_at: patch.closes_at.unwrap_or(current.closes_at),
+        factor_set_id: patch.factor_set_id.unwrap_or(current.factor_set_id),
+        program_id: patch.program_id.unwrap_or(current.program_id),
+        incentive_points: patch.incentive_points.unwrap_or(current.incentive_points),
+        helpful_bonus_points: patch
+            .helpful_bonus_points
+            .unwrap_or(current.helpful_bonus_points),
+        csi_threshold: patch.csi_threshold.unwrap_or(current.csi_threshold),
+        questions: patch.questions.unwrap_or_else(|| {
+            current
+                .questions
                 .into_iter()
-                .map(|f| f.key)
-                .collect();
-            for (i, q) in survey.questions.iter().enumerate() {
-                if let Some(key) = &q.factor_key {
-                    if !keys.contains(key) {
-                        return Err(DomainError::validation(
-                            format!("questions.{i}.factorKey"),
-                            format!("{key:?} is not a factor of the survey's factor set"),
-                        ));
-                    }
+                .map(|q| NewQuestion {
+                    text: q.text,
+                    required: q.required,
+                    kind: q.kind,
+                    factor_key: q.factor_key,
+                    options: q.options,
+                    max_length: q.max_length,
+                })
+                .collect()
+        }),
+    })?;
+    check_references(txn, &draft).await?;
+    let updated = surveys::Entity::update_many()
+        .col_expr(surveys::Column::Title, Expr::value(draft.title.clone()))
+        .col_expr(
+            surveys::Column::Description,
+            Expr::value(draft.description.clone()),
+        )
+        .col_expr(surveys::Column::Locale, Expr::value(draft.locale.clone()))
+        .col_expr(surveys::Column::OpensAt, Expr::value(draft.opens_at))
+        .col_expr(surveys::Column::ClosesAt, Expr::value(draft.closes_at))
+        .col_expr(
+            surveys::Column::FactorSetId,
+            Expr::value(draft.factor_set_id),
+        )
+        .col_expr(surveys::Column::ProgramId, Expr::value(draft.program_id))
+        .col_expr(
+            surveys::Column::IncentivePoints,
+            Expr::value(draft.incentive_points),
+        )
+        .col_expr(
+            surveys::Column::HelpfulBonusPoints,
+            Expr::value(draft.helpful_bonus_points),
+        )
+        .col_expr(
+            surveys::Column::CsiThreshold,
+            Expr::value(draft.csi_threshold.map(|d| d.normalize().to_string())),
+        )
+        .col_expr(surveys::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(surveys::Column::Id.eq(id))
+        .filter(surveys::Column::Status.eq(SurveyStatus::Draft.as_str()))
+        .exec(txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(DomainError::conflict("only a DRAFT survey can be changed"));
+    }
+    if replace_questions {
+        survey_questions::Entity::delete_many()
+            .filter(survey_questions::Column::SurveyId.eq(id))
+            .exec(txn)
+            .await?;
+        insert_questions(txn, id, &draft.questions).await?;
+    }
+    let survey = load(txn, id).await?;
+    Ok(survey)
+}
+
+/// Checks a DRAFT survey is complete and makes it ACTIVE; loads it back.
+pub(crate) async fn publish_survey(txn: &impl ConnectionTrait, id: i64) -> DomainResult<Survey> {
+    let survey = load(txn, id).await?;
+    if survey.status != SurveyStatus::Draft {
+        return Err(DomainError::conflict(
+            "only a DRAFT survey can be published",
+        ));
+    }
+    if survey.questions.is_empty() {
+        return Err(DomainError::validation(
+            "questions",
+            "a survey needs at least one question to be published",
+        ));
+    }
+    if let Some(set_id) = survey.factor_set_id {
+        let set = csi_factor_sets::Entity::find_by_id(set_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| DomainError::validation("factorSetId", "no such CSI factor set"))?;
+        if set.status != "PUBLISHED" {
+            return Err(DomainError::validation(
+                "factorSetId",
+                "the CSI factor set must be a PUBLISHED version",
+            ));
+        }
+        let keys: HashSet<String> = csi_factors::Entity::find()
+            .filter(csi_factors::Column::FactorSetId.eq(set_id))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|f| f.key)
+            .collect();
+        for (i, q) in survey.questions.iter().enumerate() {
+            if let Some(key) = &q.factor_key {
+                if !keys.contains(key) {
+                    return Err(DomainError::validation(
+                        format!("questions.{i}.factorKey"),
+                        format!("{key:?} is not a factor of the survey's factor set"),
+                    ));
                 }
             }
         }
-        if let Some(program_id) = survey.program_id {
-            if loyalty_programs::Entity::find_by_id(program_id)
-                .one(&txn)
-                .await?
-                .is_none()
-            {
-                return Err(DomainError::validation(
-                    "programId",
-                    "no such loyalty programme",
-                ));
-            }
+    }
+    if let Some(program_id) = survey.program_id {
+        if loyalty_programs::Entity::find_by_id(program_id)
+            .one(txn)
+            .await?
+            .is_none()
+        {
+            return Err(DomainError::validation(
+                "programId",
+                "no such loyalty programme",
+            ));
         }
-        self.set_status(&txn, id, SurveyStatus::Draft, SurveyStatus::Active)
-            .await?;
-        let survey = load(&txn, id).await?;
-        txn.commit().await?;
-        Ok(survey)
     }
+    set_status(txn, id, SurveyStatus::Draft, SurveyStatus::Active).await?;
+    let survey = load(txn, id).await?;
+    Ok(survey)
+}
 
-    /// Closes a DRAFT or ACTIVE survey; its tokens then answer `CONFLICT`.
-    ///
-    /// # Errors
-    /// `FORBIDDEN`; `NOT_FOUND`; `CONFLICT` when already closed.
-    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, survey_id = id))]
-    pub async fn close_survey(&self, actor: &Actor, id: i64) -> DomainResult<Survey> {
-        actor.require(Capability::ManageSurveys)?;
-        let txn = begin_write(&self.db).await?;
-        let survey = load(&txn, id).await?;
-        if survey.status == SurveyStatus::Closed {
-            return Err(DomainError::conflict("the survey is already closed"));
-        }
-        self.set_status(&txn, id, survey.status, SurveyStatus::Closed)
-            .await?;
-        let survey = load(&txn, id).await?;
-        txn.commit().await?;
-        Ok(survey)
+/// Closes a DRAFT or ACTIVE survey and loads it back.
+pub(crate) async fn close_survey(txn: &impl ConnectionTrait, id: i64) -> DomainResult<Survey> {
+    let survey = load(txn, id).await?;
+    if survey.status == SurveyStatus::Closed {
+        return Err(DomainError::conflict("the survey is already closed"));
     }
+    set_status(txn, id, survey.status, SurveyStatus::Closed).await?;
+    let survey = load(txn, id).await?;
+    Ok(survey)
+}
 
-    async fn set_status(
-        &self,
-        db: &impl ConnectionTrait,
-        id: i64,
-        from: SurveyStatus,
-        to: SurveyStatus,
-    ) -> DomainResult<()> {
-        let done = surveys::Entity::update_many()
-            .col_expr(surveys::Column::Status, Expr::value(to.as_str()))
-            .col_expr(surveys::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(surveys::Column::Id.eq(id))
-            .filter(surveys::Column::Status.eq(from.as_str()))
-            .exec(db)
-            .await?;
-        if done.rows_affected != 1 {
-            return Err(DomainError::conflict("the survey changed meanwhile; retry"));
-        }
-        Ok(())
+async fn set_status(
+    db: &impl ConnectionTrait,
+    id: i64,
+    from: SurveyStatus,
+    to: SurveyStatus,
+) -> DomainResult<()> {
+    let done = surveys::Entity::update_many()
+        .col_expr(surveys::Column::Status, Expr::value(to.as_str()))
+        .col_expr(surveys::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(surveys::Column::Id.eq(id))
+        .filter(surveys::Column::Status.eq(from.as_str()))
+        .exec(db)
+        .await?;
+    if done.rows_affected != 1 {
+        return Err(DomainError::conflict("the survey changed meanwhile; retry"));
     }
+    Ok(())
+}
 
-    /// One survey.
-    ///
-    /// # Errors
-    /// `FORBIDDEN`; `NOT_FOUND`.
-    pub async fn survey(&self, actor: &Actor, id: i64) -> DomainResult<Survey> {
-        actor.require(Capability::ReadSurveys)?;
-        load(&self.db, id).await
+/// A page of surveys, newest first, optionally by status.
+pub(crate) async fn surveys(
+    db: &DatabaseConnection,
+    filter: SurveyFilter,
+    page: PageRequest<i64>,
+) -> DomainResult<Page<Survey>> {
+    let mut query = surveys::Entity::find();
+    if let Some(status) = filter.status {
+        query = query.filter(surveys::Column::Status.eq(status.as_str()));
     }
-
-    /// Surveys, newest first, optionally by status.
-    ///
-    /// # Errors
-    /// `FORBIDDEN`; `BAD_USER_INPUT` on page arguments.
-    pub async fn surveys(
-        &self,
-        actor: &Actor,
-        filter: SurveyFilter,
-        page: PageRequest<i64>,
-    ) -> DomainResult<Page<Survey>> {
-        actor.require(Capability::ReadSurveys)?;
-        let mut query = surveys::Entity::find();
-        if let Some(status) = filter.status {
-            query = query.filter(surveys::Column::Status.eq(status.as_str()));
-        }
-        id_keyset_page(
-            &self.db,
-            query,
-            surveys::Column::Id,
-            IdOrder::Descending,
-            &page,
-            |rows| hydrate(&self.db, rows),
-            |s| s.id,
-        )
-        .await
-    }
+    id_keyset_page(
+        db,
+        query,
+        surveys::Column::Id,
+        IdOrder::Descending,
+        &page,
+        |rows| hydrate(db, rows),
+        |s| s.id,
+    )
+    .await
 }

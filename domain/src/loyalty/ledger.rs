@@ -276,3 +276,60 @@ pub(crate) async fn erase_adjustment_notes(
         .await?
         .rows_affected)
 }
+
+/// Credits `points` to the customer's membership of `program_id` for a source
+/// (a survey response, a helpful mark…), enrolling the customer first when they
+/// are not yet a member. Idempotent by `(reason, source_key)`: a repeat credits
+/// nothing and returns 0.
+///
+/// # Errors
+/// `NOT_FOUND` for an unknown programme; database failures.
+pub async fn credit_for_source(
+    db: &impl ConnectionTrait,
+    program_id: i64,
+    customer_id: i64,
+    points: i64,
+    reason: LedgerReason,
+    source_key: &str,
+    occurred_at: DateTime<Utc>,
+) -> DomainResult<i64> {
+    if points <= 0 {
+        return Ok(0);
+    }
+    let program = program(db, program_id).await?;
+    let membership = ensure_membership(db, program_id, customer_id, occurred_at).await?;
+    let expires_at = expiry_for(&program, occurred_at);
+    let appended = append(
+        db,
+        NewEntry {
+            membership_id: membership.id,
+            delta: points,
+            reason,
+            source_key: source_key.to_owned(),
+            occurred_at,
+            expires_at,
+            actor_id: None,
+            note: None,
+        },
+    )
+    .await?;
+    Ok(if appended.is_some() { points } else { 0 })
+}
+
+/// Whether any membership was credited for `(reason, source_key)`.
+///
+/// # Errors
+/// Database failures.
+pub async fn credited_for_source(
+    db: &impl ConnectionTrait,
+    reason: LedgerReason,
+    source_key: &str,
+) -> DomainResult<bool> {
+    use sea_orm::PaginatorTrait;
+    let n = ledger_entries::Entity::find()
+        .filter(ledger_entries::Column::Reason.eq(reason.as_str()))
+        .filter(ledger_entries::Column::SourceKey.eq(source_key))
+        .count(db)
+        .await?;
+    Ok(n > 0)
+}

@@ -4,6 +4,11 @@
 //! Other areas credit points only through the functions here, so every credit
 //! is idempotent by its source and keeps `balance = Σ entries ≥ 0`.
 //! `docs/loyalty.md` describes the rules with worked examples.
+//!
+//! [`LoyaltyService`] (here) holds the area's operations, each checking the
+//! actor's capability, opening the transaction it owns and delegating to the
+//! topic modules ([`programs`], [`earning`], [`rewards`], [`expiry`],
+//! [`ledger`], birthdays).
 
 mod birthdays;
 pub mod earning;
@@ -24,7 +29,7 @@ use crate::pagination::{Page, PageRequest};
 
 pub use earning::{points_credited_for, NewPromotion, PointsCredit};
 pub use idempotency::IdempotencyKey;
-pub use ledger::{LedgerReason, NewEntry};
+pub use ledger::{credit_for_source, credited_for_source, LedgerReason, NewEntry};
 pub use model::{
     Adjustment, BirthdayRun, ExpiringPoints, ExpiryRun, LedgerEntry, Membership, Program,
     Promotion, Redemption, Reward, Tier,
@@ -70,64 +75,6 @@ pub async fn on_customer_erased(
     } else {
         Vec::new()
     })
-}
-
-/// Credits `points` to the customer's membership of `program_id` for a source
-/// (a survey response, a helpful mark…), enrolling the customer first when they
-/// are not yet a member. Idempotent by `(reason, source_key)`: a repeat credits
-/// nothing and returns 0.
-///
-/// # Errors
-/// `NOT_FOUND` for an unknown programme; database failures.
-pub async fn credit_for_source(
-    db: &impl ConnectionTrait,
-    program_id: i64,
-    customer_id: i64,
-    points: i64,
-    reason: LedgerReason,
-    source_key: &str,
-    occurred_at: DateTime<Utc>,
-) -> DomainResult<i64> {
-    if points <= 0 {
-        return Ok(0);
-    }
-    let program = ledger::program(db, program_id).await?;
-    let membership = ledger::ensure_membership(db, program_id, customer_id, occurred_at).await?;
-    let expires_at = ledger::expiry_for(&program, occurred_at);
-    let appended = ledger::append(
-        db,
-        NewEntry {
-            membership_id: membership.id,
-            delta: points,
-            reason,
-            source_key: source_key.to_owned(),
-            occurred_at,
-            expires_at,
-            actor_id: None,
-            note: None,
-        },
-    )
-    .await?;
-    Ok(if appended.is_some() { points } else { 0 })
-}
-
-/// Whether any membership was credited for `(reason, source_key)`.
-///
-/// # Errors
-/// Database failures.
-pub async fn credited_for_source(
-    db: &impl ConnectionTrait,
-    reason: LedgerReason,
-    source_key: &str,
-) -> DomainResult<bool> {
-    use entity::ledger_entries;
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-    let n = ledger_entries::Entity::find()
-        .filter(ledger_entries::Column::Reason.eq(reason.as_str()))
-        .filter(ledger_entries::Column::SourceKey.eq(source_key))
-        .count(db)
-        .await?;
-    Ok(n > 0)
 }
 
 /// The daily job: birthday bonuses for `now`'s date and expiry as of `now`,
@@ -438,26 +385,7 @@ impl LoyaltyService {
         if new {
             metrics::counter!("rapport_redemptions_total").increment(1);
         }
-        self.load_redemption(id).await
-    }
-
-    async fn load_redemption(&self, id: i64) -> DomainResult<Redemption> {
-        use sea_orm::EntityTrait;
-        let row = entity::redemptions::Entity::find_by_id(id)
-            .one(&self.db)
-            .await?
-            .ok_or(crate::DomainError::NotFound("redemption"))?;
-        let reward = entity::rewards::Entity::find_by_id(row.reward_id)
-            .one(&self.db)
-            .await?
-            .ok_or(crate::DomainError::NotFound("reward"))?;
-        Ok(Redemption {
-            id: row.id,
-            reward: reward.into(),
-            membership: programs::load_membership(&self.db, row.membership_id).await?,
-            entry: rewards::load_entry(&self.db, row.ledger_entry_id).await?,
-            created_at: row.created_at,
-        })
+        rewards::load_redemption(&self.db, id).await
     }
 
     /// Adds or removes points by hand (MANAGER+), idempotent by `key`.

@@ -20,7 +20,7 @@ use serde_json::json;
 use crate::error::{DomainError, DomainResult};
 use crate::loyalty::idempotency::{self, Claim, IdempotencyKey};
 use crate::loyalty::ledger::{self, LedgerReason, NewEntry, MAX_ENTRY_POINTS};
-use crate::loyalty::model::{LedgerEntry, Reward};
+use crate::loyalty::model::{LedgerEntry, Redemption, Reward};
 use crate::loyalty::programs;
 use crate::validation::required_text;
 use entity::{ledger_entries, memberships, redemptions, rewards};
@@ -314,4 +314,26 @@ pub(crate) async fn load_entry(db: &impl ConnectionTrait, id: i64) -> DomainResu
         .await?
         .ok_or(DomainError::NotFound("ledger entry"))
         .and_then(LedgerEntry::try_from)
+}
+
+/// One redemption with its reward, membership and ledger entry.
+pub(crate) async fn load_redemption(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> DomainResult<Redemption> {
+    let row = redemptions::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound("redemption"))?;
+    let reward = rewards::Entity::find_by_id(row.reward_id)
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound("reward"))?;
+    Ok(Redemption {
+        id: row.id,
+        reward: reward.into(),
+        membership: programs::load_membership(db, row.membership_id).await?,
+        entry: load_entry(db, row.ledger_entry_id).await?,
+        created_at: row.created_at,
+    })
 }

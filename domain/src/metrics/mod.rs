@@ -131,12 +131,7 @@ impl MetricsService {
     ) -> DomainResult<Vec<ValuableCustomer>> {
         actor.require(Capability::ReadReports)?;
         let period = Period::parse(from, to)?;
-        if !(1..=period::MAX_FIRST).contains(&first) {
-            return Err(crate::DomainError::validation(
-                "first",
-                format!("must be between 1 and {}", period::MAX_FIRST),
-            ));
-        }
+        period::check_first(first)?;
         let currency = currency.map(|c| value::parse_currency(&c)).transpose()?;
         let filter = filter.validated()?;
         let snapshot = self.snapshot().await?;

@@ -18,6 +18,20 @@ pub const MAX_WINDOW_MONTHS: i32 = 120;
 /// Largest `first` accepted by `mostValuableCustomers`.
 pub const MAX_FIRST: i32 = 100;
 
+/// Checks a ranking's length against [`MAX_FIRST`].
+///
+/// # Errors
+/// `BAD_USER_INPUT` on `first` outside 1–[`MAX_FIRST`].
+pub(crate) fn check_first(first: i32) -> DomainResult<()> {
+    if !(1..=MAX_FIRST).contains(&first) {
+        return Err(DomainError::validation(
+            "first",
+            format!("must be between 1 and {MAX_FIRST}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Midnight UTC at the start of `date`.
 pub fn midnight(date: NaiveDate) -> DateTime<Utc> {
     date.and_time(NaiveTime::MIN).and_utc()

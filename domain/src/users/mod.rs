@@ -2,25 +2,26 @@
 //!
 //! Access tokens (JWTs) are minted by the API layer; this module decides who
 //! may have one and keeps the rotating refresh tokens.
+//!
+//! [`UserService`] (here) holds the operations, each checking the actor's
+//! capability and delegating to `accounts` (users), `login` (gate, throttle,
+//! password check) and `sessions` (refresh tokens).
 
+mod accounts;
 mod gate;
+mod login;
 mod password;
 mod sessions;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
-use sha2::{Digest, Sha256};
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
 
 use crate::auth::{Actor, Capability, Role};
 use crate::db::begin_write;
-use crate::error::{DbResultExt, DomainError, DomainResult};
-use crate::validation::{Email, Password};
-use entity::{login_failures, users};
+use crate::error::{DomainError, DomainResult};
+use entity::users;
 
 pub use gate::{LOGIN_SLOT_WAIT, MAX_LOGINS_IN_FLIGHT_PER_CLIENT};
 pub use password::PasswordHasher;
@@ -101,23 +102,7 @@ impl UserService {
         if let Some(actor) = actor {
             actor.require(Capability::ManageUsers)?;
         }
-        let email = Email::parse("email", email)?;
-        let password = Password::new_secret(password, &[email.as_ref()])?;
-        let hash = self.hasher.hash(password).await?;
-        let now = Utc::now();
-        let model = users::ActiveModel {
-            email: Set(email.into()),
-            password_hash: Set(hash),
-            role: Set(role.as_str().to_owned()),
-            active: Set(true),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&self.db)
-        .await
-        .on_unique("a user with this email already exists")?;
-        User::try_from(model)
+        accounts::create(&self.db, &self.hasher, email, password, role).await
     }
 
     /// Checks credentials and opens a session for a login from `client` (the
@@ -143,76 +128,16 @@ impl UserService {
         password: String,
         client: &str,
     ) -> DomainResult<(User, IssuedSession)> {
-        let password = Password::for_login(password)?;
-        let _slot = self.gate.enter(client).await?;
-        let email_key = throttle_key(email);
-        let client_key = client_key(client);
-        let now = Utc::now();
-        let window_start = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
-        // The attempt is counted as a failure *before* the password is checked,
-        // then this client's failures are counted including it: of any number
-        // of simultaneous guesses, only the first MAX_FAILED_LOGINS to be
-        // recorded see a count within the limit. A success clears the record.
-        let attempt = login_failures::ActiveModel {
-            email_key: Set(email_key.clone()),
-            client_key: Set(client_key.clone()),
-            occurred_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&self.db)
-        .await?;
-        let from_client = login_failures::Entity::find()
-            .filter(login_failures::Column::EmailKey.eq(email_key.clone()))
-            .filter(login_failures::Column::ClientKey.eq(client_key.clone()))
-            .filter(login_failures::Column::OccurredAt.gt(window_start))
-            .count(&self.db)
-            .await?;
-        if from_client > MAX_FAILED_LOGINS {
-            // A refused attempt checked nothing, so it does not extend the lock.
-            login_failures::Entity::delete_by_id(attempt.id)
-                .exec(&self.db)
-                .await?;
-            return Err(DomainError::RateLimited {
-                retry_after_secs: (THROTTLE_WINDOW_MINUTES * 60) as u64,
-            });
-        }
-        let on_account = login_failures::Entity::find()
-            .filter(login_failures::Column::EmailKey.eq(email_key.clone()))
-            .filter(login_failures::Column::OccurredAt.gt(window_start))
-            .count(&self.db)
-            .await?;
-        // Failures before this attempt, from every client: slow down, never refuse.
-        if on_account.saturating_sub(1) >= ACCOUNT_SLOWDOWN_AFTER {
-            tokio::time::sleep(ACCOUNT_SLOWDOWN).await;
-        }
-        let user = match Email::parse("email", email) {
-            Ok(parsed) => {
-                users::Entity::find()
-                    .filter(users::Column::Email.eq(parsed.as_ref()))
-                    .one(&self.db)
-                    .await?
-            }
-            Err(_) => None,
-        };
-        let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
-        let verified = self.hasher.verify(password, stored_hash).await?;
-        match user {
-            Some(user) if verified && user.active => {
-                // Only this client's failures: a success elsewhere must not
-                // give a guessing client a fresh allowance.
-                login_failures::Entity::delete_many()
-                    .filter(login_failures::Column::EmailKey.eq(email_key))
-                    .filter(login_failures::Column::ClientKey.eq(client_key))
-                    .exec(&self.db)
-                    .await?;
-                let user = User::try_from(user)?;
-                let session =
-                    sessions::issue(&self.db, &self.sessions, user.id, None, None).await?;
-                Ok((user, session))
-            }
-            // The failure was recorded before the check.
-            _ => Err(DomainError::Unauthenticated),
-        }
+        login::login(
+            &self.db,
+            &self.hasher,
+            &self.gate,
+            &self.sessions,
+            email,
+            password,
+            client,
+        )
+        .await
     }
 
     /// Rotates a refresh token: the presented one is spent and its successor
@@ -225,37 +150,11 @@ impl UserService {
     /// inactive users.
     pub async fn refresh(&self, refresh_token: &str) -> DomainResult<(User, IssuedSession)> {
         let txn = begin_write(&self.db).await?;
-        let spent = sessions::spend(&txn, &self.sessions, refresh_token).await?;
-        let user_id = match &spent {
-            sessions::Spent::Fresh { user_id, .. } | sessions::Spent::Repeat { user_id, .. } => {
-                Some(*user_id)
-            }
-            sessions::Spent::Refused => None,
-        };
-        let user = match user_id {
-            Some(id) => users::Entity::find_by_id(id).one(&txn).await?,
-            None => None,
-        };
-        let Some(user) = user.filter(|u| u.active) else {
-            // A revoked family must stay revoked even though we answer with an error.
-            txn.commit().await?;
+        let refreshed = sessions::refresh(&txn, &self.sessions, refresh_token).await?;
+        txn.commit().await?;
+        let Some((user, session)) = refreshed else {
             return Err(DomainError::Unauthenticated);
         };
-        let session = match spent {
-            sessions::Spent::Fresh { family, .. } => {
-                sessions::issue(
-                    &txn,
-                    &self.sessions,
-                    user.id,
-                    Some(family),
-                    Some(refresh_token),
-                )
-                .await?
-            }
-            sessions::Spent::Repeat { session, .. } => session,
-            sessions::Spent::Refused => return Err(DomainError::Unauthenticated),
-        };
-        txn.commit().await?;
         Ok((User::try_from(user)?, session))
     }
 
@@ -272,11 +171,7 @@ impl UserService {
     /// # Errors
     /// Only on database failure.
     pub async fn find(&self, id: i64) -> DomainResult<Option<User>> {
-        users::Entity::find_by_id(id)
-            .one(&self.db)
-            .await?
-            .map(User::try_from)
-            .transpose()
+        accounts::find(&self.db, id).await
     }
 
     /// All users, oldest first.
@@ -285,13 +180,7 @@ impl UserService {
     /// `FORBIDDEN` for non-admins.
     pub async fn list(&self, actor: &Actor) -> DomainResult<Vec<User>> {
         actor.require(Capability::ManageUsers)?;
-        users::Entity::find()
-            .order_by_asc(users::Column::Id)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(User::try_from)
-            .collect()
+        accounts::list(&self.db).await
     }
 
     /// Changes a user's role; effective on their next request.
@@ -303,8 +192,10 @@ impl UserService {
         if actor.user_id == user_id && role != Role::Admin {
             return Err(DomainError::conflict("admins cannot demote themselves"));
         }
-        self.update(user_id, |m| m.role = Set(role.as_str().to_owned()))
-            .await
+        accounts::update(&self.db, user_id, |m| {
+            m.role = Set(role.as_str().to_owned())
+        })
+        .await
     }
 
     /// Deactivates a user and revokes their sessions; effective on their next request.
@@ -316,27 +207,9 @@ impl UserService {
         if actor.user_id == user_id {
             return Err(DomainError::conflict("admins cannot deactivate themselves"));
         }
-        let user = self.update(user_id, |m| m.active = Set(false)).await?;
+        let user = accounts::update(&self.db, user_id, |m| m.active = Set(false)).await?;
         sessions::revoke_user(&self.db, user_id).await?;
         Ok(user)
-    }
-
-    async fn update(
-        &self,
-        user_id: i64,
-        change: impl FnOnce(&mut users::ActiveModel),
-    ) -> DomainResult<User> {
-        let txn = begin_write(&self.db).await?;
-        let model = users::Entity::find_by_id(user_id)
-            .one(&txn)
-            .await?
-            .ok_or(DomainError::NotFound("user"))?;
-        let mut active: users::ActiveModel = model.into();
-        change(&mut active);
-        active.updated_at = Set(Utc::now());
-        let model = active.update(&txn).await?;
-        txn.commit().await?;
-        User::try_from(model)
     }
 
     /// Whether any user exists (the first-run experience creates demo users).
@@ -346,15 +219,4 @@ impl UserService {
     pub async fn any_exist(db: &impl ConnectionTrait) -> DomainResult<bool> {
         Ok(users::Entity::find().count(db).await? > 0)
     }
-}
-
-/// The throttle key of a login attempt: a hash of the normalised e-mail, so the
-/// table holds no addresses and unknown e-mails are throttled like known ones.
-fn throttle_key(email: &str) -> String {
-    hex::encode(Sha256::digest(email.trim().to_lowercase().as_bytes()))
-}
-
-/// The client half of the key: a hash of the client address, for the same reason.
-fn client_key(client: &str) -> String {
-    hex::encode(Sha256::digest(format!("client:{client}").as_bytes()))
 }

@@ -23,7 +23,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use sha2::{Digest, Sha256};
 
 use crate::error::{DomainError, DomainResult};
-use entity::refresh_tokens;
+use entity::{refresh_tokens, users};
 
 /// Refresh-token lifetimes and the key that derives successors.
 #[derive(Clone, Copy)]
@@ -239,4 +239,39 @@ async fn revoke(
         .await
         .map_err(DomainError::from)?;
     Ok(())
+}
+
+/// Spends a refresh token and, for an active user, issues the next session
+/// of its family (or replays the one a repeat already got). `None` when the
+/// token is refused or the user inactive: the caller still commits, so that a
+/// revoked family stays revoked, and answers `UNAUTHENTICATED`.
+///
+/// # Errors
+/// Database failures.
+pub(super) async fn refresh(
+    txn: &impl ConnectionTrait,
+    settings: &SessionSettings,
+    refresh_token: &str,
+) -> DomainResult<Option<(users::Model, IssuedSession)>> {
+    let spent = spend(txn, settings, refresh_token).await?;
+    let user_id = match &spent {
+        Spent::Fresh { user_id, .. } | Spent::Repeat { user_id, .. } => Some(*user_id),
+        Spent::Refused => None,
+    };
+    let user = match user_id {
+        Some(id) => users::Entity::find_by_id(id).one(txn).await?,
+        None => None,
+    };
+    let Some(user) = user.filter(|u| u.active) else {
+        // A revoked family must stay revoked even though we answer with an error.
+        return Ok(None);
+    };
+    let session = match spent {
+        Spent::Fresh { family, .. } => {
+            issue(txn, settings, user.id, Some(family), Some(refresh_token)).await?
+        }
+        Spent::Repeat { session, .. } => session,
+        Spent::Refused => return Err(DomainError::Unauthenticated),
+    };
+    Ok(Some((user, session)))
 }
