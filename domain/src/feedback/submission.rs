@@ -541,6 +541,9 @@ pub(crate) fn receipt(
     now: DateTime<Utc>,
 ) -> Receipt {
     metrics::counter!("rapport_survey_submissions_total").increment(1);
+    if let Ok(points) = u64::try_from(points_awarded) {
+        metrics::counter!("rapport_survey_points_credited_total").increment(points);
+    }
     let survey_id = submission.survey.id;
     let csi = submission.csi.map(|c| c.index);
     tracing::info!(

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::helpers::{data, error_code, spawn_app, spawn_app_with, Engine, TestApp};
 use crate::sessions::{self, Got};
+use crate::surveys;
 
 on_both_engines!(
     metrics_are_not_served_without_the_setting,
@@ -131,6 +132,11 @@ async fn metrics_count_requests_operations_and_pool(engine: Engine) {
         response.status().as_u16()
     );
 
+    // A survey submission and the incentive points it credits.
+    let survey = surveys::fixture(&app).await;
+    let respondent = surveys::insert_customer(&app, "Metered respondent").await;
+    survey.answer(&app, respondent).await;
+
     // An operation over the WebSocket counts like one over HTTP.
     let socket_name = format!("MetricsSocket{engine:?}");
     let ok_socket =
@@ -168,6 +174,17 @@ async fn metrics_count_requests_operations_and_pool(engine: Engine) {
     assert!(value(&after, &refused) >= value(&before, &refused) + 1.0);
     assert!(
         value(&after, &ok_socket) >= value(&before, &ok_socket) + 1.0,
+        "{text}"
+    );
+    let submissions = "rapport_survey_submissions_total";
+    assert!(
+        value(&after, submissions) >= value(&before, submissions) + 1.0,
+        "{text}"
+    );
+    // The fixture's survey credits 50 incentive points.
+    let credited = "rapport_survey_points_credited_total";
+    assert!(
+        value(&after, credited) >= value(&before, credited) + 50.0,
         "{text}"
     );
     // The query, the mutation and the refused mutation: three POSTs at least.
