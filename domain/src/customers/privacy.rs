@@ -58,14 +58,7 @@ async fn export_activity(
     id: i64,
     document: &mut Map<String, Json>,
 ) -> DomainResult<()> {
-    let tags: Vec<String> = customer_tags::Entity::find()
-        .filter(customer_tags::Column::CustomerId.eq(id))
-        .order_by_asc(customer_tags::Column::Tag)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| t.tag)
-        .collect();
+    let tags = super::records::tags_of(db, id).await?;
     document.insert("tags".into(), json!(tags));
     let interactions = json_rows(
         db,

@@ -196,15 +196,20 @@ pub(crate) async fn load(db: &impl ConnectionTrait, id: i64) -> DomainResult<Cus
         .one(db)
         .await?
         .ok_or(DomainError::NotFound("customer"))?;
-    let tags = customer_tags::Entity::find()
+    let tags = tags_of(db, id).await?;
+    Customer::from_model(model, tags)
+}
+
+/// One customer's tags, in order.
+pub(crate) async fn tags_of(db: &impl ConnectionTrait, id: i64) -> DomainResult<Vec<String>> {
+    Ok(customer_tags::Entity::find()
         .filter(customer_tags::Column::CustomerId.eq(id))
         .order_by_asc(customer_tags::Column::Tag)
         .all(db)
         .await?
         .into_iter()
         .map(|t| t.tag)
-        .collect();
-    Customer::from_model(model, tags)
+        .collect())
 }
 
 /// The row of a customer that may still be changed, locked for the rest of
