@@ -9,7 +9,7 @@
 # Settings (environment): CUSTOMERS, RESPONSES, RUNS (5), SECONDS (10),
 # CONCURRENCY (16), ENGINES ("sqlite postgres"), PG_ADMIN_URL
 # (postgres://postgres@127.0.0.1:5432/postgres), POSTGRAPHILE (1 = compare),
-# OUT (target/bench). Needs: cargo, curl, jq, python3, psql, sqlite3, npx.
+# OUT (target/bench). Needs: cargo, curl, jq, python3, psql, pgbench, sqlite3, npx.
 # Everything it writes lives under $OUT; PostgreSQL gets a database named
 # rapport_bench (dropped and recreated).
 set -euo pipefail
@@ -75,6 +75,9 @@ cpu_ticks() { # pid... -> user+system clock ticks the live processes used so far
 }
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
 CLK_TCK=$(getconf CLK_TCK)
+# The server's SQLite pool by default: 2 connections per core, 4 to 16
+# (domain::db::default_max_connections).
+SQLITE_POOL=$(( $(nproc) * 2 )); (( SQLITE_POOL < 4 )) && SQLITE_POOL=4; (( SQLITE_POOL > 16 )) && SQLITE_POOL=16
 
 SERVER_PID=
 PGL_PID=
@@ -123,19 +126,39 @@ sql_file() { # engine file -> SQL with the placeholders filled
       "$ROOT/bench/sql/$1/$2"
 }
 
-raw_sql() { # engine scenario file: RUNS timed runs of the whole file (+1 warm-up)
-  local engine=$1 scenario=$2 file=$3 sql ms
-  sql=$(sql_file "$engine" "$file")
-  for run in $(seq 0 "$RUNS"); do
+pgbench_run() { # clients statement-file seconds -> pgbench's report
+  local jobs=$(( $1 < 2 ? 1 : 2 ))
+  pgbench -n -M prepared -f "$2" -c "$1" -j "$jobs" -T "$3" "$PG_URL" 2>&1
+}
+
+# Raw SQL timed the way a server runs it: warm connections, prepared
+# statements (PostgreSQL: pgbench -M prepared; SQLite: in-process with the
+# statement cache), latency with one client and, for the scenarios given
+# `throughput`, throughput with as many clients as Rapport gets (PostgreSQL:
+# the load concurrency; SQLite: the server's pool of 2 connections per core).
+raw_sql() { # engine scenario file [throughput]
+  local engine=$1 scenario=$2 file=$3 throughput=${4:-} sqlf ms tps1 tpsn report
+  sqlf=$OUT/raw-$engine-$scenario.sql
+  sql_file "$engine" "$file" > "$sqlf"
+  [[ $engine == postgres ]] && pgbench_run 1 "$sqlf" 2 > /dev/null
+  for run in $(seq 1 "$RUNS"); do
+    tpsn=null tps1=null
     if [[ $engine == postgres ]]; then
-      ms=$( { echo '\timing on'; echo "$sql"; } | psql -X -q "$PG_URL" 2>&1 |
-            awk '/^Time: /{s += $2} END {printf "%.3f", s}')
+      report=$(pgbench_run 1 "$sqlf" "$SECONDS_PER_RUN")
+      ms=$(awk '/^latency average/ {print $4}' <<< "$report")
+      tps1=$(awk '/^tps = / {print $3}' <<< "$report")
+      if [[ -n $throughput ]]; then
+        report=$(pgbench_run "$CONCURRENCY" "$sqlf" "$SECONDS_PER_RUN")
+        tpsn=$(awk '/^tps = / {print $3}' <<< "$report")
+      fi
     else
-      # sqlite3's .timer has millisecond resolution; this times in µs.
-      ms=$(echo "$sql" | python3 "$ROOT/bench/sqlite_timer.py" "$SQLITE_FILE" 1)
+      ms=$(python3 "$ROOT/bench/sqlite_timer.py" "$SQLITE_FILE" 1 < "$sqlf")
+      if [[ -n $throughput ]]; then
+        tpsn=$(python3 "$ROOT/bench/sqlite_timer.py" "$SQLITE_FILE" --throughput "$SQLITE_POOL" "$SECONDS_PER_RUN" < "$sqlf")
+      fi
     fi
-    [[ $run == 0 ]] && continue
-    echo "{\"engine\": \"$engine\", \"scenario\": \"raw:$scenario\", \"run\": $run, \"raw_sql_ms\": $ms}" >> "$RESULTS"
+    [[ -z $ms ]] && { echo "raw SQL failed for $engine $scenario: $report" >&2; return 1; }
+    echo "{\"engine\": \"$engine\", \"scenario\": \"raw:$scenario\", \"run\": $run, \"raw_sql_ms\": $ms, \"raw_tps_1\": $tps1, \"raw_tps\": $tpsn, \"raw_clients\": $([[ $engine == postgres ]] && echo "$CONCURRENCY" || echo "$SQLITE_POOL")}" >> "$RESULTS"
   done
 }
 
@@ -241,7 +264,7 @@ for ENGINE in $ENGINES; do
   echo "{\"engine\": \"$ENGINE\", \"scenario\": \"rss\", \"vmhwm_kb\": $rss_kb}" >> "$RESULTS"
 
   echo "== $ENGINE: raw SQL" >&2
-  raw_sql "$ENGINE" s1_dashboard s1_dashboard.sql
+  raw_sql "$ENGINE" s1_dashboard s1_dashboard.sql throughput
   raw_sql "$ENGINE" s4_csi_report s4_csi_report.sql
   raw_sql "$ENGINE" s5_metrics s5_metrics.sql
 
