@@ -92,7 +92,8 @@ pub enum Capability {
     RecordActivity,
     /// Enrol customers in a loyalty programme.
     EnrollCustomers,
-    /// Create, publish, close surveys and invite customers.
+    /// Create, publish, close surveys and invite customers; list, revoke and
+    /// re-issue invitations.
     ManageSurveys,
     /// Read surveys, responses and results.
     ReadSurveys,

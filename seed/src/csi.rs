@@ -1,6 +1,6 @@
-//! Demo data for the csi area: the ACSI-style set in two published versions
-//! (version 2 weighs quality more and complaints less), and SPEC §5's airline
-//! example. The feedback area's demo seeds ratings through survey responses.
+//! Demo data for the csi area: the ACSI-style set in two versions (version
+//! 2, current, weighs quality more and complaints less; publishing it made
+//! version 1 SUPERSEDED), and SPEC §5's airline example. The feedback area's demo seeds ratings through survey responses.
 
 use rust_decimal::Decimal;
 use sea_orm::DatabaseConnection;

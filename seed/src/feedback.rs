@@ -301,7 +301,8 @@ pub async fn seed(db: &DatabaseConnection) -> DomainResult<()> {
         .one(&txn)
         .await?;
     let published = csi_factor_sets::Entity::find()
-        .filter(csi_factor_sets::Column::Status.eq("PUBLISHED"))
+        // A survey of the past may be bound to a version since superseded.
+        .filter(csi_factor_sets::Column::Status.is_in(["PUBLISHED", "SUPERSEDED"]))
         .order_by_desc(csi_factor_sets::Column::Id)
         .all(&txn)
         .await?;

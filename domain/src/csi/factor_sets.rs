@@ -3,8 +3,9 @@
 //! A *family* is every version of one set; its id is the first version's id.
 //! Only a `DRAFT` changes. `publish` freezes it (the database refuses changes
 //! to a non-draft version's factors and scale as well, see migration
-//! `m20261123_000006_create_guards`); `revise` starts the next `DRAFT` version
-//! from a published one; `archive` retires the whole family. Ratings point to
+//! `m20261123_000006_create_guards`) and makes it the family's *current*
+//! version, the previous one becoming `SUPERSEDED`; `revise` starts the next
+//! `DRAFT` version from the published one; `archive` retires the whole family. Ratings point to
 //! the version they were given under, so a past index never changes.
 
 use std::collections::HashMap;
@@ -128,7 +129,9 @@ pub(crate) async fn update(
     Ok(saved)
 }
 
-/// Publishes a `DRAFT`: from now on it is frozen and ratings may point to it.
+/// Publishes a `DRAFT`: from now on it is frozen, ratings may point to it,
+/// and it is its family's current version; the previous current version
+/// becomes `SUPERSEDED`.
 pub(crate) async fn publish(db: &DatabaseConnection, id: i64) -> DomainResult<FactorSet> {
     let txn = begin_write(db).await?;
     let current = csi_factor_sets::Entity::find_by_id(id)
@@ -142,6 +145,23 @@ pub(crate) async fn publish(db: &DatabaseConnection, id: i64) -> DomainResult<Fa
         )));
     }
     let now = Utc::now();
+    // The family's published version, if any, is replaced by this one: it
+    // becomes SUPERSEDED first, so the family never has two (the partial
+    // unique index `uq_csi_factor_sets_one_published` holds the rule).
+    csi_factor_sets::Entity::update_many()
+        .col_expr(
+            csi_factor_sets::Column::Status,
+            Expr::value(FactorSetStatus::Superseded.as_str()),
+        )
+        .col_expr(csi_factor_sets::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            csi_factor_sets::Column::LockVersion,
+            Expr::col(csi_factor_sets::Column::LockVersion).add(1),
+        )
+        .filter(csi_factor_sets::Column::FamilyId.eq(current.family_id.unwrap_or(current.id)))
+        .filter(csi_factor_sets::Column::Status.eq(FactorSetStatus::Published.as_str()))
+        .exec(&txn)
+        .await?;
     let updated = csi_factor_sets::Entity::update_many()
         .col_expr(
             csi_factor_sets::Column::Status,
@@ -363,6 +383,15 @@ async fn with_factors(
             FactorSet::from_rows(s, factors)
         })
         .collect()
+}
+
+/// The current version among a family's versions: the `PUBLISHED` one
+/// (there is at most one), which new surveys bind to.
+pub fn current(versions: &[FactorSet]) -> Option<&FactorSet> {
+    versions
+        .iter()
+        .filter(|v| v.status == FactorSetStatus::Published)
+        .max_by_key(|v| v.version)
 }
 
 /// Every version of each family, by version, in two queries: the batch

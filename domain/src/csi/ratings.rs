@@ -77,7 +77,8 @@ fn index_of(set: &FactorSet, resolved: &[(i64, i32)]) -> Option<CsiValue> {
     compute::index(set.scale, &pairs)
 }
 
-/// Stores one response's factor ratings against the `PUBLISHED` version
+/// Stores one response's factor ratings against the `PUBLISHED` (or
+/// `SUPERSEDED`) version
 /// `factor_set_id`, all at `rated_at`, and returns the response's CSI
 /// (`None` when `ratings` is empty; nothing is stored then).
 ///
@@ -99,9 +100,14 @@ pub async fn record<K: AsRef<str>>(
     let set = load_optional(db, factor_set_id)
         .await?
         .ok_or(DomainError::NotFound("CSI factor set"))?;
-    if set.status != FactorSetStatus::Published {
+    // A superseded version still takes ratings: surveys bound to it before
+    // the revision was published keep working until they close.
+    if !matches!(
+        set.status,
+        FactorSetStatus::Published | FactorSetStatus::Superseded
+    ) {
         return Err(DomainError::conflict(format!(
-            "CSI factor set {} version {} is {}; ratings need a PUBLISHED version",
+            "CSI factor set {} version {} is {}; ratings need a PUBLISHED (or SUPERSEDED) version",
             set.id, set.version, set.status
         )));
     }

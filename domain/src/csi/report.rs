@@ -23,24 +23,15 @@ use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait};
 
 use crate::csi::compute::{self, CsiValue, Priority, Scale};
-use crate::csi::factor_sets::load;
+use crate::csi::factor_sets::{current, load, versions_of_families};
 use crate::csi::types::{Factor, FactorSet};
+use crate::customers::RelationshipType;
 use crate::error::{DomainError, DomainResult};
 use crate::sql::Sql;
 use entity::surveys;
 
 /// Most trend periods one report returns.
 pub const MAX_TREND_PERIODS: usize = 600;
-
-/// The relationship types a report can be filtered by (SPEC §3).
-pub const RELATIONSHIP_TYPES: [&str; 6] = [
-    "PERSONAL_ASSISTANCE",
-    "DEDICATED_PERSONAL_ASSISTANCE",
-    "SELF_SERVICE",
-    "AUTOMATED_SERVICE",
-    "COMMUNITY",
-    "CO_CREATION",
-];
 
 /// The length of one trend period.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -84,8 +75,8 @@ impl Granularity {
 pub struct ReportFilter {
     /// Only ratings of customers with this tag.
     pub tag: Option<String>,
-    /// Only ratings of customers of this relationship type (SPEC §3 names).
-    pub relationship_type: Option<String>,
+    /// Only ratings of customers of this relationship type.
+    pub relationship_type: Option<RelationshipType>,
     /// Only ratings given in responses to this survey.
     pub survey_id: Option<i64>,
 }
@@ -93,8 +84,11 @@ pub struct ReportFilter {
 /// What a report covers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReportQuery {
-    /// The factor-set *version*.
+    /// The factor-set *version*; with `across_family`, the family's id.
     pub factor_set_id: i64,
+    /// Report every published version of the family `factor_set_id` together,
+    /// under the current version's weights (see [`report`]).
+    pub across_family: bool,
     /// First day, inclusive (UTC).
     pub from: NaiveDate,
     /// Last day, exclusive (UTC).
@@ -210,17 +204,25 @@ fn midnight(date: NaiveDate) -> DateTime<Utc> {
     date.and_time(NaiveTime::MIN).and_utc()
 }
 
+/// Whose ratings a report reads.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Rated {
+    /// One version's.
+    Version(i64),
+    /// Every version's of one family.
+    Family(i64),
+}
+
 /// Appends the `WHERE` clause selecting the ratings of the report.
-fn push_scope(
-    sql: &mut Sql,
-    factor_set_id: i64,
-    from: NaiveDate,
-    to: NaiveDate,
-    filter: &ReportFilter,
-) {
-    sql.push(" WHERE r.factor_set_id = ")
-        .bind(factor_set_id)
-        .push(" AND r.rated_at >= ")
+fn push_scope(sql: &mut Sql, rated: Rated, from: NaiveDate, to: NaiveDate, filter: &ReportFilter) {
+    match rated {
+        Rated::Version(id) => sql.push(" WHERE r.factor_set_id = ").bind(id),
+        Rated::Family(id) => sql
+            .push(" WHERE r.factor_set_id IN (SELECT v.id FROM csi_factor_sets v WHERE v.family_id = ")
+            .bind(id)
+            .push(")"),
+    };
+    sql.push(" AND r.rated_at >= ")
         .bind(midnight(from))
         .push(" AND r.rated_at < ")
         .bind(midnight(to));
@@ -229,11 +231,11 @@ fn push_scope(
             .bind(tag.clone())
             .push(")");
     }
-    if let Some(kind) = &filter.relationship_type {
+    if let Some(kind) = filter.relationship_type {
         sql.push(
             " AND r.customer_id IN (SELECT c.id FROM customers c WHERE c.relationship_type = ",
         )
-        .bind(kind.clone())
+        .bind(kind.as_str())
         .push(")");
     }
     if let Some(survey) = filter.survey_id {
@@ -247,7 +249,7 @@ fn push_scope(
 /// (or not at all, bucket `"all"`).
 async fn aggregate(
     db: &impl ConnectionTrait,
-    factor_set_id: i64,
+    rated: Rated,
     from: NaiveDate,
     to: NaiveDate,
     granularity: Option<Granularity>,
@@ -262,7 +264,7 @@ async fn aggregate(
         "SELECT r.factor_id AS factor_id, {select_bucket} AS bucket, \
          SUM(r.rating) AS total, COUNT(*) AS n FROM csi_ratings r"
     ));
-    push_scope(&mut sums, factor_set_id, from, to, filter);
+    push_scope(&mut sums, rated, from, to, filter);
     match bucket {
         Some(expr) => sums.push(&format!(" GROUP BY r.factor_id, {expr}")),
         None => sums.push(" GROUP BY r.factor_id"),
@@ -279,7 +281,7 @@ async fn aggregate(
          COALESCE(CAST(r.customer_id AS TEXT), '') || '@' || CAST(r.rated_at AS TEXT) END) AS loose \
          FROM csi_ratings r"
     ));
-    push_scope(&mut responses, factor_set_id, from, to, filter);
+    push_scope(&mut responses, rated, from, to, filter);
     if let Some(expr) = bucket {
         responses.push(&format!(" GROUP BY {expr}"));
     }
@@ -383,14 +385,6 @@ fn validate(query: &ReportQuery) -> DomainResult<()> {
             return Err(DomainError::validation("filter.tag", "must not be blank"));
         }
     }
-    if let Some(kind) = &query.filter.relationship_type {
-        if !RELATIONSHIP_TYPES.contains(&kind.as_str()) {
-            return Err(DomainError::validation(
-                "filter.relationshipType",
-                format!("must be one of {}", RELATIONSHIP_TYPES.join(", ")),
-            ));
-        }
-    }
     Ok(())
 }
 
@@ -473,6 +467,16 @@ pub(super) async fn collect(
     query: &ReportQuery,
     plan: &Plan,
 ) -> DomainResult<Aggregated> {
+    collect_rated(db, Rated::Version(factor_set_id), query, plan).await
+}
+
+/// [`collect`] over the ratings `rated` selects.
+async fn collect_rated(
+    db: &impl ConnectionTrait,
+    rated: Rated,
+    query: &ReportQuery,
+    plan: &Plan,
+) -> DomainResult<Aggregated> {
     let filter = &plan.filter;
     if let Some(survey_id) = filter.survey_id {
         if surveys::Entity::find_by_id(survey_id)
@@ -487,20 +491,13 @@ pub(super) async fn collect(
     let (current, previous) = futures::try_join!(
         aggregate(
             db,
-            factor_set_id,
+            rated,
             query.from,
             query.to,
             Some(query.granularity),
             filter,
         ),
-        aggregate(
-            db,
-            factor_set_id,
-            plan.previous_from,
-            query.from,
-            None,
-            filter
-        )
+        aggregate(db, rated, plan.previous_from, query.from, None, filter)
     )?;
 
     // Whole-period sums are the sums over the buckets: SUM and COUNT add up.
@@ -526,6 +523,36 @@ pub(super) async fn collect(
             .collect(),
         previous_responses: previous.responses.values().sum(),
     })
+}
+
+impl Aggregated {
+    /// The same sums keyed by other factor ids: `to` maps each rated factor
+    /// id to the id of the factor (of the weighting version) it counts for;
+    /// sums of factors mapped to the same id add up.
+    fn remap(self, to: &HashMap<i64, i64>) -> Self {
+        fn fold(sums: HashMap<i64, Sums>, to: &HashMap<i64, i64>) -> HashMap<i64, Sums> {
+            let mut out: HashMap<i64, Sums> = HashMap::new();
+            for (id, s) in sums {
+                if let Some(target) = to.get(&id) {
+                    let t = out.entry(*target).or_default();
+                    t.total += s.total;
+                    t.count += s.count;
+                }
+            }
+            out
+        }
+        Self {
+            totals: fold(self.totals, to),
+            per_bucket: self
+                .per_bucket
+                .into_iter()
+                .map(|(bucket, sums)| (bucket, fold(sums, to)))
+                .collect(),
+            responses: self.responses,
+            previous: fold(self.previous, to),
+            previous_responses: self.previous_responses,
+        }
+    }
 }
 
 /// A report and the unrounded indices behind its shown figures, for
@@ -631,12 +658,125 @@ pub(super) fn exact_delta(now: Option<CsiValue>, before: Option<CsiValue>) -> Op
 /// `BAD_USER_INPUT` when `from` is after `to`, for a blank tag, an unknown
 /// relationship type or too many trend periods; `NOT_FOUND` for an unknown set
 /// or survey.
+///
+/// With `across_family`, `factor_set_id` names a family (its first
+/// version's id) and the report pools the ratings of every version of it
+/// that was published, under the weights of the family's current version
+/// (or, for an archived family, of its last published one); the report's
+/// `factor_set` is that version. Factors are matched by key, so this needs
+/// every such version to have the same factor keys and scale; otherwise
+/// `CONFLICT` says which version differs and how.
 #[tracing::instrument(skip(db))]
 pub async fn report(db: &impl ConnectionTrait, query: ReportQuery) -> DomainResult<CsiReport> {
     let plan = plan(&query)?;
+    if query.across_family {
+        return family_report(db, &query, &plan).await;
+    }
     let set = load(db, query.factor_set_id).await?;
     let data = collect(db, set.id, &query, &plan).await?;
     Ok(build(&query, &plan, &data, &set, &Weighting::own(&set)).report)
+}
+
+async fn family_report(
+    db: &impl ConnectionTrait,
+    query: &ReportQuery,
+    plan: &Plan,
+) -> DomainResult<CsiReport> {
+    let family_id = query.factor_set_id;
+    let versions = versions_of_families(db, &[family_id])
+        .await?
+        .remove(&family_id)
+        .unwrap_or_default();
+    if versions.is_empty() {
+        // A version's id that is not its family's id is refused by name.
+        return Err(match load(db, family_id).await {
+            Ok(set) => DomainError::validation(
+                "familyId",
+                format!(
+                    "{family_id} is version {} of family {}; give the family's id",
+                    set.version, set.family_id
+                ),
+            ),
+            Err(e) => e,
+        });
+    }
+    let weights = family_weights(&versions)?;
+    let mut to = HashMap::new();
+    for version in versions.iter().filter(|v| v.published_at.is_some()) {
+        check_comparable(weights, version)?;
+        for factor in &version.factors {
+            if let Some(target) = weights.factor(&factor.key) {
+                to.insert(factor.id, target.id);
+            }
+        }
+    }
+    let data = collect_rated(db, Rated::Family(family_id), query, plan)
+        .await?
+        .remap(&to);
+    Ok(build(query, plan, &data, weights, &Weighting::own(weights)).report)
+}
+
+/// The version whose weights a family report applies: the current one, or
+/// for a family without one (archived) the last that was published.
+fn family_weights(versions: &[FactorSet]) -> DomainResult<&FactorSet> {
+    current(versions)
+        .or_else(|| {
+            versions
+                .iter()
+                .filter(|v| v.published_at.is_some())
+                .max_by_key(|v| v.version)
+        })
+        .ok_or_else(|| {
+            DomainError::conflict(
+                "no version of this CSI factor set family was published, so it has no ratings to report",
+            )
+        })
+}
+
+/// Fails unless `other`'s ratings can be read under `weights`: the same
+/// scale and the same factor keys.
+fn check_comparable(weights: &FactorSet, other: &FactorSet) -> DomainResult<()> {
+    let why_not = |detail: String| {
+        DomainError::conflict(format!(
+            "versions {} and {} of this CSI factor set cannot be reported together: {detail}; \
+             report each version with factorSetId",
+            other.version, weights.version
+        ))
+    };
+    if other.scale != weights.scale {
+        return Err(why_not(format!(
+            "version {} rates on {}..{}, version {} on {}..{}",
+            other.version,
+            other.scale.min,
+            other.scale.max,
+            weights.version,
+            weights.scale.min,
+            weights.scale.max
+        )));
+    }
+    let keys = |s: &FactorSet| -> std::collections::BTreeSet<String> {
+        s.factors.iter().map(|f| f.key.clone()).collect()
+    };
+    let (mine, theirs) = (keys(weights), keys(other));
+    if mine != theirs {
+        let only = |a: &std::collections::BTreeSet<String>,
+                    b: &std::collections::BTreeSet<String>| {
+            a.difference(b).cloned().collect::<Vec<_>>().join(", ")
+        };
+        let (added, dropped) = (only(&mine, &theirs), only(&theirs, &mine));
+        let mut parts = Vec::new();
+        if !added.is_empty() {
+            parts.push(format!("only version {} has {added}", weights.version));
+        }
+        if !dropped.is_empty() {
+            parts.push(format!("only version {} has {dropped}", other.version));
+        }
+        return Err(why_not(format!(
+            "their factor keys differ ({})",
+            parts.join("; ")
+        )));
+    }
+    Ok(())
 }
 
 /// Per-factor lines ordered by importance × shortfall.
@@ -731,6 +871,7 @@ mod tests {
     fn bad_queries_are_refused() {
         let query = |from, to, filter| ReportQuery {
             factor_set_id: 1,
+            across_family: false,
             from,
             to,
             granularity: Granularity::Month,
@@ -747,17 +888,6 @@ mod tests {
                 ReportFilter::default()
             )),
             "from"
-        );
-        assert_eq!(
-            field(query(
-                date(2026, 1, 1),
-                date(2026, 2, 1),
-                ReportFilter {
-                    relationship_type: Some("FRIENDS".into()),
-                    ..ReportFilter::default()
-                }
-            )),
-            "filter.relationshipType"
         );
         assert_eq!(
             field(query(

@@ -26,8 +26,13 @@ pub const SCALE_CEILING: i32 = 10;
 pub enum FactorSetStatus {
     /// Editable; not yet usable by surveys.
     Draft,
-    /// Frozen; ratings may be recorded against it.
+    /// Frozen, and the family's current version: new surveys bind to it and
+    /// ratings are recorded against it. At most one per family.
     Published,
+    /// Frozen and replaced by a newer published version of its family: still
+    /// reportable, and surveys already bound to it keep recording ratings,
+    /// but new surveys cannot bind to it.
+    Superseded,
     /// Retired; kept for history and reports.
     Archived,
 }
@@ -38,6 +43,7 @@ impl FactorSetStatus {
         match self {
             Self::Draft => "DRAFT",
             Self::Published => "PUBLISHED",
+            Self::Superseded => "SUPERSEDED",
             Self::Archived => "ARCHIVED",
         }
     }
@@ -50,6 +56,7 @@ impl FromStr for FactorSetStatus {
         match s {
             "DRAFT" => Ok(Self::Draft),
             "PUBLISHED" => Ok(Self::Published),
+            "SUPERSEDED" => Ok(Self::Superseded),
             "ARCHIVED" => Ok(Self::Archived),
             other => Err(DomainError::Internal(anyhow::anyhow!(
                 "unknown factor-set status {other:?}"

@@ -14,7 +14,10 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
 use sha2::{Digest, Sha256};
 
 use super::model::{Survey, SurveyStatus};
@@ -167,7 +170,7 @@ pub(crate) async fn resolve(
 
 /// Fails unless `survey` takes invitations at `now`: ACTIVE and not past its
 /// `closesAt`.
-fn check_invitable(survey: &Survey, now: DateTime<Utc>) -> DomainResult<()> {
+pub(super) fn check_invitable(survey: &Survey, now: DateTime<Utc>) -> DomainResult<()> {
     if survey.status != SurveyStatus::Active {
         return Err(DomainError::conflict(
             "invitations can only be sent for an ACTIVE survey",
@@ -244,7 +247,7 @@ async fn sort_invitees(
 }
 
 /// Revokes the live invitations of `customer_ids` to the survey.
-async fn revoke_live(
+pub(super) async fn revoke_live(
     db: &impl ConnectionTrait,
     survey_id: i64,
     customer_ids: Vec<i64>,
@@ -314,6 +317,30 @@ async fn issue(
             })
         })
         .collect()
+}
+
+/// Stores one new invitation and returns its id and token (the only time
+/// the token is shown). The caller has revoked any live one first.
+pub(super) async fn issue_one(
+    db: &impl ConnectionTrait,
+    survey_id: i64,
+    customer_id: i64,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DomainResult<(i64, String)> {
+    let token = InvitationToken::generate();
+    let stored = survey_invitations::ActiveModel {
+        survey_id: Set(survey_id),
+        customer_id: Set(customer_id),
+        token_hash: Set(token.hash()),
+        expires_at: Set(expires_at),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .on_unique("another invitation for this customer was issued meanwhile; retry")?;
+    Ok((stored.id, token.expose().to_owned()))
 }
 
 /// Checks an invitation request before the transaction opens.

@@ -6,6 +6,8 @@
 //!   actor's capability and delegating to the topic modules below.
 //! - `surveys`: surveys and their questions, their lifecycle and listing.
 //! - `invitations`: personal invitation tokens.
+//! - `invitation_records`: invitations as staff see them: listed with a
+//!   derived status, revoked, re-issued.
 //! - `submission`: the public respondent flow and its incentive.
 //! - `results`: responses, helpful marks and aggregated results.
 //! - `follow_ups`: follow-ups opened by dissatisfied responses.
@@ -13,6 +15,7 @@
 
 mod customers;
 mod follow_ups;
+mod invitation_records;
 mod invitations;
 mod model;
 mod results;
@@ -29,6 +32,7 @@ use crate::pagination::{Page, PageRequest};
 
 pub use customers::{on_customer_erased, responses_for_customers, ResponseDetail};
 pub use follow_ups::FollowUpFilter;
+pub use invitation_records::{Invitation, InvitationFilter, InvitationStatus, Reissued};
 pub use invitations::{
     hash_token, InvitationBatch, InvitationToken, IssuedInvitation, SkipReason,
     MAX_INVITES_PER_CALL,
@@ -186,6 +190,78 @@ impl SurveyService {
         let batch = invitations::invite(&txn, survey_id, customer_ids, expires_at, now).await?;
         txn.commit().await?;
         Ok(batch)
+    }
+
+    /// A survey's invitations, newest first, with their status now; never
+    /// a token. Those who may invite may list (SPEC §2: MANAGER+).
+    ///
+    /// # Errors
+    /// `FORBIDDEN` below MANAGER; `NOT_FOUND` for an unknown survey.
+    pub async fn invitations(
+        &self,
+        actor: &Actor,
+        survey_id: i64,
+        filter: &InvitationFilter,
+        page: PageRequest<i64>,
+    ) -> DomainResult<Page<Invitation>> {
+        actor.require(Capability::ManageSurveys)?;
+        invitation_records::list(&self.db, survey_id, filter, page, Utc::now()).await
+    }
+
+    /// How many of a survey's invitations match `filter` (the `totalCount`
+    /// of [`Self::invitations`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN` below MANAGER.
+    pub async fn count_invitations(
+        &self,
+        actor: &Actor,
+        survey_id: i64,
+        filter: &InvitationFilter,
+    ) -> DomainResult<i64> {
+        actor.require(Capability::ManageSurveys)?;
+        invitation_records::count(&self.db, survey_id, filter, Utc::now()).await
+    }
+
+    /// Revokes an unused invitation: from now on its token answers like an
+    /// unknown one (`INVALID_TOKEN`), on the form page too.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` below MANAGER; `NOT_FOUND`; `CONFLICT` when it was
+    /// submitted or is already revoked.
+    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, invitation_id = id))]
+    pub async fn revoke_invitation(&self, actor: &Actor, id: i64) -> DomainResult<Invitation> {
+        actor.require(Capability::ManageSurveys)?;
+        let now = Utc::now();
+        let txn = begin_write(&self.db).await?;
+        let invitation = invitation_records::revoke(&txn, id, now).await?;
+        txn.commit().await?;
+        Ok(invitation)
+    }
+
+    /// Issues a new token for an invitation's customer and survey, returned
+    /// once; the old token is dead at once. Without `expires_at` the new one
+    /// runs as long from now as the old one ran from its sending.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` below MANAGER; `NOT_FOUND`; `BAD_USER_INPUT` on
+    /// `expiresAt` not in the future; `CONFLICT` when the invitation was
+    /// submitted, the customer answered, is erased or churned, or the survey
+    /// takes no invitations.
+    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, invitation_id = id))]
+    pub async fn reissue_invitation(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> DomainResult<Reissued> {
+        actor.require(Capability::ManageSurveys)?;
+        let now = Utc::now();
+        invitation_records::check_reissue(expires_at, now)?;
+        let txn = begin_write(&self.db).await?;
+        let reissued = invitation_records::reissue(&txn, id, expires_at, now).await?;
+        txn.commit().await?;
+        Ok(reissued)
     }
 
     /// The survey as the holder of `token` sees it (public, no staff actor).

@@ -288,6 +288,7 @@ async fn survey_csi(
         .date_naive();
     let query = crate::csi::report::ReportQuery {
         factor_set_id,
+        across_family: false,
         from: Ord::min(start, today),
         to: today + chrono::Duration::days(1),
         granularity: crate::csi::report::Granularity::Month,

@@ -217,19 +217,30 @@ pub(crate) fn validate(draft: SurveyDraft) -> DomainResult<SurveyDraft> {
     })
 }
 
+/// A survey cannot bind to a version its family has replaced: it stays
+/// reportable, but new surveys take the family's current version.
+fn refuse_superseded(set: &csi_factor_sets::Model) -> DomainResult<()> {
+    if set.status == "SUPERSEDED" {
+        return Err(DomainError::validation(
+            "factorSetId",
+            format!(
+                "CSI factor set {} version {} is SUPERSEDED by a newer version of its family; \
+                 bind the family's current version (CsiFactorSet.currentVersion)",
+                set.id, set.version
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks the referenced factor set and programme exist.
 async fn check_references(db: &impl ConnectionTrait, draft: &SurveyDraft) -> DomainResult<()> {
     if let Some(id) = draft.factor_set_id {
-        if csi_factor_sets::Entity::find_by_id(id)
+        let set = csi_factor_sets::Entity::find_by_id(id)
             .one(db)
             .await?
-            .is_none()
-        {
-            return Err(DomainError::validation(
-                "factorSetId",
-                "no such CSI factor set",
-            ));
-        }
+            .ok_or_else(|| DomainError::validation("factorSetId", "no such CSI factor set"))?;
+        refuse_superseded(&set)?;
     }
     if let Some(id) = draft.program_id {
         if loyalty_programs::Entity::find_by_id(id)
@@ -467,6 +478,7 @@ pub(crate) async fn publish_survey(txn: &impl ConnectionTrait, id: i64) -> Domai
             .one(txn)
             .await?
             .ok_or_else(|| DomainError::validation("factorSetId", "no such CSI factor set"))?;
+        refuse_superseded(&set)?;
         if set.status != "PUBLISHED" {
             return Err(DomainError::validation(
                 "factorSetId",

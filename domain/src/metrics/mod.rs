@@ -14,6 +14,7 @@ pub mod kinds;
 pub mod period;
 
 mod loyalty;
+mod reason;
 mod retention;
 mod ror;
 mod value;
@@ -30,6 +31,7 @@ use crate::error::DomainResult;
 pub use kinds::{ChurnReason, RelationshipStage, RelationshipType};
 pub use loyalty::{ChurnByReason, CustomersByStage, CustomersByType, LoyaltyReport};
 pub use period::{MetricsFilter, Period, Window};
+pub use reason::NullReason;
 pub use retention::RetentionRate;
 pub use ror::ReturnOnRelationship;
 pub use value::{CustomerValue, ValuableCustomer};

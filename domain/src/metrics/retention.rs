@@ -24,13 +24,10 @@ use sea_orm::ConnectionTrait;
 
 use super::formula;
 use super::period::{MetricsFilter, Period};
+use super::reason::NullReason;
 use super::{customer_at, int};
 use crate::error::{DomainError, DomainResult};
 use crate::sql::Params;
-
-/// Why there is no rate when `B = 0`.
-pub const NO_CUSTOMERS_AT_START: &str =
-    "no customers at the start of the period, so retention is undefined";
 
 /// The retention rate and its inputs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,7 +48,7 @@ pub struct RetentionRate {
     /// `(E − N) / B · 100`, 2 dp; `None` when `B = 0`.
     pub rate_percent: Option<Decimal>,
     /// Why `rate_percent` is `None`.
-    pub reason: Option<&'static str>,
+    pub reason: Option<NullReason>,
 }
 
 pub(crate) async fn compute(
@@ -98,6 +95,8 @@ pub(crate) async fn compute(
         churned_customers: churned,
         reactivated_customers: reactivated,
         rate_percent,
-        reason: rate_percent.is_none().then_some(NO_CUSTOMERS_AT_START),
+        reason: rate_percent
+            .is_none()
+            .then_some(NullReason::NoCustomersAtStart),
     })
 }

@@ -18,12 +18,9 @@ use sea_orm::ConnectionTrait;
 use super::formula;
 use super::int;
 use super::period::{MetricsFilter, Window};
+use super::reason::NullReason;
 use crate::error::{DomainError, DomainResult};
 use crate::sql::Params;
-
-/// Why there is no percentage when nobody was helped.
-pub const NO_HELPED_CUSTOMERS: &str =
-    "no purchasing customer was helped within the window, so the return is undefined";
 
 /// Return on relationship and its inputs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,7 +36,7 @@ pub struct ReturnOnRelationship {
     /// `referralOrRepeat / helped · 100`, 2 dp; `None` when `helped = 0`.
     pub ror_percent: Option<Decimal>,
     /// Why `ror_percent` is `None`.
-    pub reason: Option<&'static str>,
+    pub reason: Option<NullReason>,
 }
 
 pub(crate) async fn compute(
@@ -81,6 +78,8 @@ pub(crate) async fn compute(
         referred_customers: int(&row, "referred")?,
         repeat_customers: int(&row, "repeating")?,
         ror_percent,
-        reason: ror_percent.is_none().then_some(NO_HELPED_CUSTOMERS),
+        reason: ror_percent
+            .is_none()
+            .then_some(NullReason::NoHelpedCustomers),
     })
 }

@@ -69,6 +69,8 @@ const MATRIX: &[(&str, &str, &[Caller], &str)] = &[
     ("Query", "survey", STAFF, r#"(id: "@ID")"#),
     ("Query", "surveyInvitation", EVERYONE, r#"(token: "not-a-real-invitation-token")"#),
     ("Query", "surveyResponses", STAFF, r#"(surveyId: "@ID", first: 1)"#),
+    // invitations: who may invite may list, revoke and re-issue (MANAGER+)
+    ("Query", "surveyInvitations", MANAGERS, r#"(surveyId: "@ID", first: 1)"#),
     ("Query", "surveyResponse", STAFF, r#"(id: "@ID")"#),
     ("Query", "surveyResults", STAFF, r#"(surveyId: "@ID")"#),
     ("Query", "followUps", STAFF, "(first: 1)"),
@@ -121,6 +123,8 @@ const MATRIX: &[(&str, &str, &[Caller], &str)] = &[
     ("Mutation", "publishSurvey", MANAGERS, r#"(id: "@ID")"#),
     ("Mutation", "closeSurvey", MANAGERS, r#"(id: "@ID")"#),
     ("Mutation", "inviteToSurvey", MANAGERS, r#"(surveyId: "@ID", customerIds: ["@ID"], expiresAt: "2030-01-01T00:00:00Z")"#),
+    ("Mutation", "revokeSurveyInvitation", MANAGERS, r#"(input: { id: "@ID" })"#),
+    ("Mutation", "reissueSurveyInvitation", MANAGERS, r#"(input: { id: "@ID" })"#),
     ("Mutation", "submitSurveyResponse", EVERYONE, r#"(token: "not-a-real-invitation-token", answers: [])"#),
     // feedback handling: MANAGER+
     ("Mutation", "markFeedbackHelpful", MANAGERS, r#"(responseId: "@ID")"#),
@@ -359,11 +363,12 @@ fn public_operations_reach_no_staff_data_through_any_edge() {
         "SurveyResponse",
         "Survey",
         "FollowUp",
+        "SurveyInvitation",
         "Purchase",
         "Interaction",
         "LoyaltyProgram",
     ];
-    for public in ["SurveyInvitation", "SubmissionReceipt"] {
+    for public in ["InvitedSurvey", "SubmissionReceipt"] {
         let types = reachable(public);
         for staff in staff_only {
             assert!(

@@ -13,7 +13,8 @@
 //!
 //! Secrets that only exist at run time are written `"…"` in a variables block
 //! and filled in by name: `password` (the demo admin's), `refreshToken` (of
-//! the last sign-in) and `token` (a fresh invitation to survey 1).
+//! the last sign-in), `token` (a fresh invitation to survey 1) and
+//! `invitationId` (the id of another fresh, pending invitation to survey 1).
 
 use std::path::{Path, PathBuf};
 
@@ -223,7 +224,8 @@ async fn every_example_runs_against_the_demo(engine: Engine) {
                 *value = match key.as_str() {
                     "password" => json!(admin_password),
                     "refreshToken" => json!(refresh_token),
-                    "token" => json!(fresh_invitation(&app, tokens.get("admin")).await),
+                    "token" => json!(fresh_invitation(&app, tokens.get("admin")).await.1),
+                    "invitationId" => json!(fresh_invitation(&app, tokens.get("admin")).await.0),
                     other => panic!("{}: no run-time value for {other}", example.place),
                 };
             }
@@ -262,8 +264,8 @@ async fn every_example_runs_against_the_demo(engine: Engine) {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// A new customer invited to survey 1; returns the invitation token.
-async fn fresh_invitation(app: &TestApp, admin: Option<&String>) -> String {
+/// A new customer invited to survey 1; returns the invitation's id and token.
+async fn fresh_invitation(app: &TestApp, admin: Option<&String>) -> (String, String) {
     let admin = admin.map(String::as_str);
     let body = app
         .graphql_as(
@@ -276,14 +278,18 @@ async fn fresh_invitation(app: &TestApp, admin: Option<&String>) -> String {
     let body = app
         .graphql_as(
             admin,
-            "mutation Invite($c: ID!, $x: DateTime!) { inviteToSurvey(surveyId: \"1\", customerIds: [$c], expiresAt: $x) { invitations { token } } }",
+            "mutation Invite($c: ID!, $x: DateTime!) { inviteToSurvey(surveyId: \"1\", customerIds: [$c], expiresAt: $x) { invitations { invitationId token } } }",
             json!({ "c": id, "x": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339() }),
         )
         .await;
-    data(&body)["inviteToSurvey"]["invitations"][0]["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("invitation: {body}"))
-        .to_owned()
+    let issued = &data(&body)["inviteToSurvey"]["invitations"][0];
+    let text = |field: &str| {
+        issued[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("invitation {field}: {body}"))
+            .to_owned()
+    };
+    (text("invitationId"), text("token"))
 }
 
 on_both_engines!(every_example_runs_against_the_demo);

@@ -125,7 +125,7 @@ async fn interaction(db: &DatabaseConnection, customer_id: i64, when: &str, help
 
 // ------------------------------------------------------------------ queries
 
-const RETENTION_FIELDS: &str = "from to customersAtStart customersAtEnd newCustomers lostCustomers churnedCustomers reactivatedCustomers ratePercent reason";
+const RETENTION_FIELDS: &str = "from to customersAtStart customersAtEnd newCustomers lostCustomers churnedCustomers reactivatedCustomers ratePercent reasonCode reason";
 
 async fn retention(app: &TestApp, token: &str, from: &str, to: &str, filter: Value) -> Value {
     let query = format!(
@@ -140,7 +140,7 @@ async fn retention(app: &TestApp, token: &str, from: &str, to: &str, filter: Val
 async fn ror(app: &TestApp, token: &str, as_of: &str, window: Option<i32>, filter: Value) -> Value {
     let window = window.map_or(String::new(), |w| format!(", windowMonths: {w}"));
     let query = format!(
-        "query($filter: MetricsFilter) {{ returnOnRelationship(asOf: \"{as_of}\"{window}, filter: $filter) {{ asOf windowMonths windowStart purchasingCustomers helpedCustomers referralOrRepeatCustomers referredCustomers repeatCustomers rorPercent reason }} }}"
+        "query($filter: MetricsFilter) {{ returnOnRelationship(asOf: \"{as_of}\"{window}, filter: $filter) {{ asOf windowMonths windowStart purchasingCustomers helpedCustomers referralOrRepeatCustomers referredCustomers repeatCustomers rorPercent reasonCode reason }} }}"
     );
     let body = app
         .graphql_as(Some(token), &query, json!({ "filter": filter }))
@@ -222,6 +222,7 @@ async fn retention_matches_spec_example_of_95_percent(engine: Engine) {
     assert_eq!(bnel(&r), [20, 5, 24, 1]);
     assert_eq!(r["ratePercent"], "95");
     assert_eq!(r["reason"], Value::Null);
+    assert_eq!(r["reasonCode"], Value::Null);
     assert_eq!(r["from"], "2025-01-01");
     assert_eq!(r["to"], "2025-04-01");
 }
@@ -422,12 +423,21 @@ async fn empty_data_gives_zeros_and_null_rates_with_reasons(engine: Engine) {
     let r = retention(&app, &token, "2025-01-01", "2025-04-01", Value::Null).await;
     assert_eq!(bnel(&r), [0, 0, 0, 0]);
     assert_eq!(r["ratePercent"], Value::Null);
-    assert!(r["reason"].as_str().is_some_and(|s| !s.is_empty()), "{r}");
+    assert_eq!(r["reasonCode"], "NO_CUSTOMERS_AT_START", "{r}");
+    assert_eq!(
+        r["reason"], "no customers at the start of the period, so retention is undefined",
+        "the code's description"
+    );
 
     let o = ror(&app, &token, "2025-06-30", None, Value::Null).await;
     assert_eq!(o["purchasingCustomers"], 0);
     assert_eq!(o["rorPercent"], Value::Null);
-    assert!(o["reason"].as_str().is_some(), "{o}");
+    assert_eq!(o["reasonCode"], "NO_HELPED_CUSTOMERS", "{o}");
+    assert_eq!(
+        o["reason"],
+        "no purchasing customer was helped within the window, so the return is undefined",
+        "the code's description"
+    );
 
     assert_eq!(
         value(&app, &token, "2025-01-01", "2025-04-01", Value::Null).await,

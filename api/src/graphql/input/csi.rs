@@ -4,6 +4,7 @@ use crate::graphql::scalar::Decimal;
 use async_graphql::{InputObject, ID};
 
 use crate::graphql::error::ApiResult;
+use crate::graphql::object::customer::RelationshipType;
 use crate::graphql::scalar::parse_id;
 
 /// One factor of a set.
@@ -86,9 +87,8 @@ impl From<UpdateCsiFactorSetInput> for domain::csi::FactorSetUpdate {
 pub struct CsiReportFilter {
     /// Only customers with this tag.
     pub tag: Option<String>,
-    /// Only customers of this relationship type (a `RelationshipType` name,
-    /// e.g. `SELF_SERVICE`).
-    pub relationship_type: Option<String>,
+    /// Only customers of this relationship type.
+    pub relationship_type: Option<RelationshipType>,
     /// Only ratings given in responses to this survey.
     pub survey_id: Option<ID>,
 }
@@ -99,7 +99,7 @@ impl TryFrom<CsiReportFilter> for domain::csi::ReportFilter {
     fn try_from(input: CsiReportFilter) -> ApiResult<Self> {
         Ok(Self {
             tag: input.tag,
-            relationship_type: input.relationship_type,
+            relationship_type: input.relationship_type.map(Into::into),
             survey_id: input
                 .survey_id
                 .map(|id| parse_id("filter.surveyId", &id))

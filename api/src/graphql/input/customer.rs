@@ -263,10 +263,16 @@ pub struct CustomerFilter {
     pub relationship_type: Option<RelationshipType>,
     /// `true`: churned customers only; `false`: active customers only.
     pub churned: Option<bool>,
-    /// Acquired at or after this instant.
-    pub acquired_from: Option<DateTime>,
-    /// Acquired before this instant.
-    pub acquired_to: Option<DateTime>,
+    /// Acquired on or after this UTC date.
+    pub acquired_from: Option<Date>,
+    /// Acquired before this UTC date (exclusive).
+    pub acquired_to: Option<Date>,
+}
+
+/// The first instant of a UTC date: date ranges of filters are half-open
+/// `[from, to)` over whole days, as in `MetricsFilter`.
+fn start_of(date: Date) -> chrono::DateTime<chrono::Utc> {
+    date.0.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
 impl From<CustomerFilter> for dc::CustomerFilter {
@@ -277,8 +283,8 @@ impl From<CustomerFilter> for dc::CustomerFilter {
             relationship_stage: f.relationship_stage.map(Into::into),
             relationship_type: f.relationship_type.map(Into::into),
             churned: f.churned,
-            acquired_from: f.acquired_from.map(Into::into),
-            acquired_to: f.acquired_to.map(Into::into),
+            acquired_from: f.acquired_from.map(start_of),
+            acquired_to: f.acquired_to.map(start_of),
         }
     }
 }

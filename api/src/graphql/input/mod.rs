@@ -5,6 +5,7 @@ pub mod customer;
 
 pub mod csi;
 
+pub mod invitation;
 pub mod survey;
 
 pub mod metrics;

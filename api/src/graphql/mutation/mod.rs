@@ -2,6 +2,7 @@
 
 mod csi;
 mod customers;
+mod invitations;
 mod loyalty;
 mod surveys;
 mod users;
@@ -17,4 +18,5 @@ pub struct Mutation(
     customers::CustomerMutation,
     csi::CsiMutation,
     surveys::SurveyMutation,
+    invitations::InvitationMutation,
 );

@@ -15,8 +15,13 @@ use crate::graphql::scalar::Date;
 pub enum CsiFactorSetStatus {
     /// Editable; surveys cannot use it yet.
     Draft,
-    /// Frozen; surveys use it and ratings point to it.
+    /// Frozen and the family's current version (at most one per family):
+    /// new surveys bind to it and ratings point to it.
     Published,
+    /// Frozen and replaced by a newer published version of its family: still
+    /// reportable, surveys already bound to it keep working, new surveys
+    /// cannot bind to it.
+    Superseded,
     /// Retired; kept for history and reports.
     Archived,
 }
@@ -54,7 +59,8 @@ impl CsiFactorSet {
     async fn version(&self) -> i32 {
         self.0.version
     }
-    /// DRAFT (editable), PUBLISHED (frozen) or ARCHIVED.
+    /// DRAFT (editable), PUBLISHED (frozen, the family's current version),
+    /// SUPERSEDED (frozen, replaced by a newer version) or ARCHIVED.
     async fn status(&self) -> CsiFactorSetStatus {
         self.0.status.into()
     }
@@ -88,6 +94,17 @@ impl CsiFactorSet {
             .into_iter()
             .map(CsiFactorSet)
             .collect())
+    }
+    /// The family's current version: its `PUBLISHED` one, which new surveys
+    /// bind to; null while the family has none (only a draft, or archived).
+    async fn current_version(&self, ctx: &Context<'_>) -> ApiResult<Option<CsiFactorSet>> {
+        let loader = ctx.data::<Loader<CsiVersionsLoader>>()?;
+        let versions = loader.load_one(self.0.family_id).await?;
+        Ok(versions
+            .as_deref()
+            .and_then(domain::csi::factor_sets::current)
+            .cloned()
+            .map(CsiFactorSet))
     }
     /// When this version was created.
     async fn created_at(&self) -> DateTime {

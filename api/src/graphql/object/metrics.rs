@@ -4,11 +4,22 @@
 //! (inclusive) to `to` 00:00 UTC (exclusive).
 
 use crate::graphql::scalar::Decimal;
-use async_graphql::{Object, ID};
+use async_graphql::{Enum, Object, ID};
 
 use crate::graphql::scalar::Date;
 
 pub use crate::graphql::object::customer::{ChurnReason, RelationshipStage, RelationshipType};
+
+/// Why a metric's result is null; `reason` beside it says it in words.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::metrics::NullReason")]
+pub enum MetricNullReason {
+    /// Retention: no customers at the start of the period (`B = 0`).
+    NoCustomersAtStart,
+    /// Return on relationship: no purchasing customer was helped within the
+    /// window.
+    NoHelpedCustomers,
+}
 
 /// Retention over the period `[from, to)`:
 /// `ratePercent = (customersAtEnd − newCustomers) / customersAtStart · 100`.
@@ -59,9 +70,14 @@ impl RetentionRate {
     async fn rate_percent(&self) -> Option<Decimal> {
         self.0.rate_percent.map(Into::into)
     }
-    /// Why `ratePercent` is null; null when it is not.
+    /// Why `ratePercent` is null, as a code; null when it is not.
+    async fn reason_code(&self) -> Option<MetricNullReason> {
+        self.0.reason.map(Into::into)
+    }
+    /// Why `ratePercent` is null, in words (the description of
+    /// `reasonCode`); null when it is not.
     async fn reason(&self) -> Option<&str> {
-        self.0.reason
+        self.0.reason.map(|r| r.description())
     }
 }
 
@@ -109,9 +125,14 @@ impl ReturnOnRelationship {
     async fn ror_percent(&self) -> Option<Decimal> {
         self.0.ror_percent.map(Into::into)
     }
-    /// Why `rorPercent` is null; null when it is not.
+    /// Why `rorPercent` is null, as a code; null when it is not.
+    async fn reason_code(&self) -> Option<MetricNullReason> {
+        self.0.reason.map(Into::into)
+    }
+    /// Why `rorPercent` is null, in words (the description of
+    /// `reasonCode`); null when it is not.
     async fn reason(&self) -> Option<&str> {
-        self.0.reason
+        self.0.reason.map(|r| r.description())
     }
 }
 

@@ -212,14 +212,15 @@ impl Survey {
     }
 }
 
-/// The survey as the holder of an invitation sees it.
-pub struct SurveyInvitation {
+/// The survey as the holder of an invitation token sees it (the answer of
+/// the public `surveyInvitation`); staff see invitations as `SurveyInvitation`.
+pub struct InvitedSurvey {
     pub survey: domain::feedback::Survey,
     pub expires_at: DateTime,
 }
 
 #[Object]
-impl SurveyInvitation {
+impl InvitedSurvey {
     /// Title of the survey.
     async fn title(&self) -> &str {
         &self.survey.title

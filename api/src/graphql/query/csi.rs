@@ -4,7 +4,7 @@ use async_graphql::{Context, Object, ID};
 use domain::csi::{PreviewQuery, ReportQuery};
 
 use crate::graphql::context::ContextExt;
-use crate::graphql::error::ApiResult;
+use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::input::csi::CsiReportFilter;
 use crate::graphql::object::csi::{
     CsiFactorSet, CsiFactorSetStatus, CsiPreset, CsiReport, CsiReportPreview, Granularity,
@@ -49,12 +49,24 @@ impl CsiQuery {
         Ok(presets.into_iter().map(CsiPreset).collect())
     }
 
-    /// The CSI of one factor-set version over `[from, to)` (UTC dates): index,
-    /// per-factor means, scores and priorities, a trend and the previous period.
+    /// The CSI of one factor-set version, or of a whole family, over
+    /// `[from, to)` (UTC dates): index, per-factor means, scores and
+    /// priorities, a trend and the previous period. Give exactly one of
+    /// `factorSetId` and `familyId`. A family report pools the ratings of
+    /// every published version of the family (SUPERSEDED ones included)
+    /// under the weights of its current version, matching factors by key; it
+    /// needs the same factor keys and scale in every such version, otherwise
+    /// `CONFLICT` says which version differs and how.
+    // The report's own arguments plus the two ways to name what is rated.
+    #[allow(clippy::too_many_arguments)]
     async fn csi_report(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The factor-set version; its weights apply.")] factor_set_id: ID,
+        #[graphql(desc = "The factor-set version; its weights apply.")] factor_set_id: Option<ID>,
+        #[graphql(
+            desc = "A factor-set family (`CsiFactorSet.familyId`): every published version's ratings, under the current version's weights."
+        )]
+        family_id: Option<ID>,
         #[graphql(desc = "First day counted.")] from: Date,
         #[graphql(desc = "First day no longer counted; not before `from`.")] to: Date,
         #[graphql(desc = "Which ratings count.")] filter: Option<CsiReportFilter>,
@@ -63,8 +75,19 @@ impl CsiQuery {
         >,
     ) -> ApiResult<CsiReport> {
         let actor = ctx.actor()?;
+        let (factor_set_id, across_family) = match (factor_set_id, family_id) {
+            (Some(id), None) => (parse_id("factorSetId", &id)?, false),
+            (None, Some(id)) => (parse_id("familyId", &id)?, true),
+            _ => {
+                return Err(ApiError::bad_input(
+                    "factorSetId",
+                    "give exactly one of factorSetId and familyId",
+                ))
+            }
+        };
         let query = ReportQuery {
-            factor_set_id: parse_id("factorSetId", &factor_set_id)?,
+            factor_set_id,
+            across_family,
             from: from.0,
             to: to.0,
             granularity: granularity.unwrap_or(Granularity::Month).into(),
@@ -98,6 +121,7 @@ impl CsiQuery {
         let query = PreviewQuery {
             report: ReportQuery {
                 factor_set_id: parse_id("factorSetId", &factor_set_id)?,
+                across_family: false,
                 from: from.0,
                 to: to.0,
                 granularity: granularity.unwrap_or(Granularity::Month).into(),

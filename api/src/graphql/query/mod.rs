@@ -2,6 +2,7 @@
 
 mod csi;
 mod customers;
+mod invitations;
 mod loyalty;
 mod metrics;
 pub mod surveys;
@@ -18,5 +19,6 @@ pub struct Query(
     customers::CustomerQuery,
     csi::CsiQuery,
     surveys::SurveyQuery,
+    invitations::InvitationQuery,
     metrics::MetricsQuery,
 );

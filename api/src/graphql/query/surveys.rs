@@ -12,7 +12,7 @@ use crate::graphql::context::{ClientAddr, ContextExt};
 use crate::graphql::error::ApiResult;
 use crate::graphql::input::survey::{status_filter, SurveyResponseFilter};
 use crate::graphql::object::survey::{
-    connection, FollowUp, FollowUpStatus, Survey, SurveyInvitation, SurveyResponse, SurveyResults,
+    connection, FollowUp, FollowUpStatus, InvitedSurvey, Survey, SurveyResponse, SurveyResults,
     SurveyStatus,
 };
 use crate::graphql::scalar::parse_id;
@@ -68,14 +68,14 @@ impl SurveyQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The personal token from the invitation link.")] token: String,
-    ) -> ApiResult<SurveyInvitation> {
+    ) -> ApiResult<InvitedSurvey> {
         let services = ctx.services()?;
         let addr = client_addr(ctx);
         let (survey, expires_at) = services
             .public_throttle
             .guard(&addr, services.surveys.survey_for_token(&token))
             .await?;
-        Ok(SurveyInvitation {
+        Ok(InvitedSurvey {
             survey,
             expires_at: expires_at.into(),
         })
