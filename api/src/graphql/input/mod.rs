@@ -8,3 +8,5 @@ pub mod csi;
 pub mod survey;
 
 pub mod metrics;
+
+pub mod user;
