@@ -81,13 +81,17 @@ async fn gql(app: &TestApp, token: &str, query: &str, vars: Value) -> Value {
     app.graphql_as(Some(token), query, vars).await
 }
 
-/// Runs a mutation that must succeed and returns its single root field.
+/// Runs a mutation that must succeed and returns the one object its payload
+/// holds (e.g. `createCustomer { customer { … } }` → the customer).
 async fn ok(app: &TestApp, token: &str, query: &str, vars: Value) -> Value {
     let body = gql(app, token, query, vars).await;
-    let data = data(&body);
-    data.as_object()
-        .and_then(|o| o.values().next().cloned())
-        .unwrap_or(Value::Null)
+    let only = |value: &Value| {
+        value
+            .as_object()
+            .and_then(|o| o.values().next().cloned())
+            .unwrap_or(Value::Null)
+    };
+    only(&only(data(&body)))
 }
 
 async fn create(app: &TestApp, token: &str, input: Value) -> Value {
