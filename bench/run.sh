@@ -184,16 +184,16 @@ for ENGINE in $ENGINES; do
   # Startup on the existing database (migrations already applied).
   start_server "$DB_URL"
   echo "{\"engine\": \"$ENGINE\", \"scenario\": \"startup\", \"ready_ms\": $READY_MS}" >> "$RESULTS"
-  TOKEN=$(gql "" <(echo 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }') \
+  TOKEN=$(gql "" <(echo 'mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken } }') \
     "{\"e\": \"bench@rapport.dev\", \"p\": \"$PASSWORD\"}" | jq -r .data.login.accessToken)
 
   # A draft revision of the bench set with other weights (the first factor
   # weighs 0.5), for the preview scenario: the published ratings under it.
-  DRAFT=$(gql "$TOKEN" <(echo 'mutation($id: ID!) { reviseCsiFactorSet(id: $id) { id lockVersion factors { key label weight } } }') \
-    "{\"id\": \"$SET_ID\"}" | jq -c .data.reviseCsiFactorSet)
+  DRAFT=$(gql "$TOKEN" <(echo 'mutation($id: ID!) { reviseCsiFactorSet(input: { id: $id }) { factorSet { id lockVersion factors { key label weight } } } }') \
+    "{\"id\": \"$SET_ID\"}" | jq -c .data.reviseCsiFactorSet.factorSet)
   DRAFT_ID=$(echo "$DRAFT" | jq -r .id)
-  gql "$TOKEN" <(echo 'mutation($id: ID!, $input: UpdateCsiFactorSetInput!) { updateCsiFactorSet(id: $id, input: $input) { id } }') \
-    "$(echo "$DRAFT" | jq -c '{id, input: {lockVersion, factors: (.factors | to_entries
+  gql "$TOKEN" <(echo 'mutation($input: UpdateCsiFactorSetInput!) { updateCsiFactorSet(input: $input) { factorSet { id } } }') \
+    "$(echo "$DRAFT" | jq -c '{input: {id, lockVersion, factors: (.factors | to_entries
       | map({key: .value.key, label: .value.label, weight: (if .key == 0 then "0.5" else .value.weight end)}))}}')" |
     jq -e '.errors == null' > /dev/null || { echo "draft revision failed" >&2; exit 1; }
 

@@ -25,7 +25,7 @@ TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 BINARY = os.environ.get("RAPPORT_BIN", os.path.join(TARGET, "debug", "rapport"))
 SECRET = "browser-test-secret-browser-test-secret-0123"
 PASSWORD = "correct horse battery staple"
-LOGIN = "mutation Login($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }"
+LOGIN = "mutation Login($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken } }"
 
 Server = namedtuple("Server", "base process log log_path")
 """One running `rapport serve`: its URL, process, open log file and the log's path."""

@@ -74,12 +74,12 @@ class FormPageTest(unittest.TestCase):
     @classmethod
     def create_customer(cls, name):
         body = cls.post(
-            "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }",
+            "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } } }",
             {"input": {"name": name}},
             cls.token,
         )
         if not body.get("errors"):
-            return body["data"]["createCustomer"]["id"]
+            return body["data"]["createCustomer"]["customer"]["id"]
         now = now_iso()
         return str(cls.sql(
             "INSERT INTO customers (name, relationship_stage, acquired_at, marketing_consent, created_at, updated_at) "
@@ -101,7 +101,7 @@ class FormPageTest(unittest.TestCase):
     def setup_survey(cls):
         program_id = cls.create_program()
         survey = cls.gql(
-            "mutation($input: CreateSurveyInput!) { createSurvey(input: $input) { id questions { id kind } } }",
+            "mutation($input: CreateSurveyInput!) { createSurvey(input: $input) { survey { id questions { id kind } } } }",
             {
                 "input": {
                     "title": TITLE,
@@ -118,14 +118,14 @@ class FormPageTest(unittest.TestCase):
                 }
             },
             cls.token,
-        )["createSurvey"]
+        )["createSurvey"]["survey"]
         cls.survey_id = survey["id"]
         cls.questions = [q["id"] for q in survey["questions"]]
-        cls.gql("mutation($id: ID!) { publishSurvey(id: $id) { status } }", {"id": cls.survey_id}, cls.token)
+        cls.gql("mutation($id: ID!) { publishSurvey(input: { id: $id }) { survey { status } } }", {"id": cls.survey_id}, cls.token)
         customer = cls.create_customer("Ann Example")
         expires = (datetime.now(timezone.utc) + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
         invited = cls.gql(
-            "mutation($s: ID!, $c: [ID!]!, $e: DateTime!) { inviteToSurvey(surveyId: $s, customerIds: $c, expiresAt: $e) { invitations { token formUrl } } }",
+            "mutation($s: ID!, $c: [ID!]!, $e: DateTime!) { inviteToSurvey(input: { surveyId: $s, customerIds: $c, expiresAt: $e }) { invitations { token formUrl } } }",
             {"s": cls.survey_id, "c": [customer], "e": expires},
             cls.token,
         )["inviteToSurvey"]["invitations"][0]

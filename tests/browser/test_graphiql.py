@@ -136,7 +136,7 @@ class GraphiqlTest(unittest.TestCase):
         customer_ids = [edge["node"]["id"] for edge in customers["customers"]["edges"]]
         expires = (datetime.now(timezone.utc) + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
         invited = graphql(self.base, """mutation Invite($survey: ID!, $customers: [ID!]!, $expires: DateTime!) {
-            inviteToSurvey(surveyId: $survey, customerIds: $customers, expiresAt: $expires) {
+            inviteToSurvey(input: { surveyId: $survey, customerIds: $customers, expiresAt: $expires }) {
               invitations { token } } }""",
                           {"survey": survey["id"], "customers": customer_ids, "expires": expires}, token)
         invitation = invited["inviteToSurvey"]["invitations"][0]["token"]
@@ -150,7 +150,7 @@ class GraphiqlTest(unittest.TestCase):
             elif kind == "TEXT":
                 answers.append({"questionId": question["id"], "text": "Sent while GraphiQL listened."})
         receipt = graphql(self.base, """mutation Submit($token: String!, $answers: [SurveyAnswerInput!]!) {
-            submitSurveyResponse(token: $token, answers: $answers) { responseId } }""",
+            submitSurveyResponse(input: { token: $token, answers: $answers }) { responseId } }""",
                           {"token": invitation, "answers": answers})
         return receipt["submitSurveyResponse"]["responseId"]
 

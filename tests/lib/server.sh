@@ -73,7 +73,7 @@ rapport_serve() {
 # Signs in with email $1 and password $2 and prints the access token.
 rapport_login() {
   curl -sf "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' \
-    -d "{\"query\":\"mutation { login(email: \\\"$1\\\", password: \\\"$2\\\") { accessToken } }\"}" \
+    -d "{\"query\":\"mutation { login(input: { email: \\\"$1\\\", password: \\\"$2\\\" }) { accessToken } }\"}" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["login"]["accessToken"])'
 }
 

@@ -23,7 +23,7 @@ QUERIES = [
      {"f": "2025-01-01", "t": "2025-12-31"}),
     ("{ loyaltyPrograms { id name } }", {}),
 ]
-WRITE = ("mutation($c: ID!) { recordInteraction(input: {customerId: $c, channel: EMAIL, summary: \"soak\"}) { id } }")
+WRITE = ("mutation($c: ID!) { recordInteraction(input: {customerId: $c, channel: EMAIL, summary: \"soak\"}) { interaction { id } } }")
 
 
 def rss_kib(pid):
@@ -121,7 +121,7 @@ def main():
         ap.add_argument(f"--{name}", type=kind, required=True)
     args = ap.parse_args()
     conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
-    _, body = post(conn, {"query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+    _, body = post(conn, {"query": "mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken } }",
                           "variables": {"e": args.email, "p": args.password}})
     token = body["data"]["login"]["accessToken"]
     stop, stats = threading.Event(), Stats()

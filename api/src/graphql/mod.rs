@@ -8,6 +8,7 @@ pub mod input;
 pub mod loader;
 pub mod mutation;
 pub mod object;
+pub mod payload;
 pub mod query;
 pub mod scalar;
 pub mod schema;

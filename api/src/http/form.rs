@@ -144,7 +144,7 @@ button[disabled] { opacity: 0.6; }
   }
 
   var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description locale incentivePoints expiresAt questions { id position text required kind options maxLength scaleMin scaleMax } } }";
-  var SUBMIT = "mutation Submit($token: String!, $answers: [SurveyAnswerInput!]!) { submitSurveyResponse(token: $token, answers: $answers) { responseId pointsAwarded csi } }";
+  var SUBMIT = "mutation Submit($token: String!, $answers: [SurveyAnswerInput!]!) { submitSurveyResponse(input: { token: $token, answers: $answers }) { responseId pointsAwarded csi } }";
 
   function scale(q, fieldset) {
     var group = el("div", { "class": "scale" });

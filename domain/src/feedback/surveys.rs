@@ -249,7 +249,7 @@ async fn check_references(db: &impl ConnectionTrait, draft: &SurveyDraft) -> Dom
             .is_none()
         {
             return Err(DomainError::validation(
-                "programId",
+                "loyaltyProgramId",
                 "no such loyalty programme",
             ));
         }
@@ -510,7 +510,7 @@ pub(crate) async fn publish_survey(txn: &impl ConnectionTrait, id: i64) -> Domai
             .is_none()
         {
             return Err(DomainError::validation(
-                "programId",
+                "loyaltyProgramId",
                 "no such loyalty programme",
             ));
         }

@@ -13,9 +13,9 @@ use crate::helpers::{
     TRUST_LOCAL_PROXY,
 };
 
-const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken user { email role } } }";
+const LOGIN: &str = "mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken refreshToken user { email role } } }";
 const REFRESH: &str =
-    "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken } }";
+    "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken refreshToken } }";
 const ME: &str = "{ me { email role } }";
 
 async fn create(app: &TestApp, email: &str, role: Role) {
@@ -151,11 +151,11 @@ async fn logout_revokes_the_refresh_token(engine: Engine) {
         .to_owned();
     let out = app
         .graphql(
-            "mutation($t: String!) { logout(refreshToken: $t) }",
+            "mutation($t: String!) { logout(input: { refreshToken: $t }) { loggedOut } }",
             json!({ "t": refresh }),
         )
         .await;
-    assert_eq!(data(&out)["logout"], true);
+    assert_eq!(data(&out)["logout"]["loggedOut"], true);
     let again = app.graphql(REFRESH, json!({ "t": refresh })).await;
     assert_eq!(error_code(&again), Some("UNAUTHENTICATED"));
 }
@@ -249,7 +249,7 @@ async fn forged_and_foreign_tokens_are_unauthenticated(engine: Engine) {
 
 async fn non_admins_cannot_manage_users_and_nothing_is_written(engine: Engine) {
     let app = spawn_app(engine).await;
-    let create_user = "mutation { createUser(email: \"x@example.com\", password: \"long enough password\", role: ADMIN) { id } }";
+    let create_user = "mutation { createUser(input: { email: \"x@example.com\", password: \"long enough password\", role: ADMIN }) { user { id } } }";
     for role in [Role::Manager, Role::Agent] {
         let token = app.login_as(role).await;
         let body = app.graphql_as(Some(&token), create_user, json!({})).await;
@@ -276,7 +276,7 @@ async fn non_admins_cannot_manage_users_and_nothing_is_written(engine: Engine) {
         "no user was created: {emails:?}"
     );
     let created = app.graphql_as(Some(&admin), create_user, json!({})).await;
-    assert!(data(&created)["createUser"]["id"].is_string());
+    assert!(data(&created)["createUser"]["user"]["id"].is_string());
     let duplicate = app.graphql_as(Some(&admin), create_user, json!({})).await;
     assert_eq!(error_code(&duplicate), Some("CONFLICT"));
 }
@@ -303,11 +303,11 @@ async fn role_change_and_deactivation_apply_on_next_request(engine: Engine) {
     let demote = app
         .graphql_as(
             Some(&admin),
-            "mutation($id: ID!) { updateUserRole(userId: $id, role: AGENT) { role } }",
+            "mutation($id: ID!) { updateUserRole(input: { id: $id, role: AGENT }) { user { role } } }",
             json!({ "id": bob_id }),
         )
         .await;
-    assert_eq!(data(&demote)["updateUserRole"]["role"], "AGENT");
+    assert_eq!(data(&demote)["updateUserRole"]["user"]["role"], "AGENT");
     let refused = app
         .graphql_as(Some(&bob), "{ users { id } }", json!({}))
         .await;
@@ -320,11 +320,11 @@ async fn role_change_and_deactivation_apply_on_next_request(engine: Engine) {
     let deactivate = app
         .graphql_as(
             Some(&admin),
-            "mutation($id: ID!) { deactivateUser(userId: $id) { active } }",
+            "mutation($id: ID!) { deactivateUser(input: { id: $id }) { user { active } } }",
             json!({ "id": bob_id }),
         )
         .await;
-    assert_eq!(data(&deactivate)["deactivateUser"]["active"], false);
+    assert_eq!(data(&deactivate)["deactivateUser"]["user"]["active"], false);
     let gone = app.graphql_as(Some(&bob), ME, json!({})).await;
     assert_eq!(error_code(&gone), Some("UNAUTHENTICATED"));
     let relogin = login(&app, "bob@example.com", "correct horse battery staple").await;
@@ -334,7 +334,7 @@ async fn role_change_and_deactivation_apply_on_next_request(engine: Engine) {
 async fn create_user_validates_input(engine: Engine) {
     let app = spawn_app(engine).await;
     let admin = app.login_as(Role::Admin).await;
-    let q = "mutation($e: String!, $p: String!) { createUser(email: $e, password: $p, role: AGENT) { id } }";
+    let q = "mutation($e: String!, $p: String!) { createUser(input: { email: $e, password: $p, role: AGENT }) { user { id } } }";
     let cases = [
         ("not-an-email", "long enough password", "email"),
         ("ok@example.com", "short", "password"),
@@ -347,7 +347,7 @@ async fn create_user_validates_input(engine: Engine) {
         assert_eq!(body["errors"][0]["extensions"]["field"], field);
     }
     let unknown_role = app
-        .graphql_as(Some(&admin), "mutation { createUser(email: \"a@b.co\", password: \"long enough password\", role: ROOT) { id } }", json!({}))
+        .graphql_as(Some(&admin), "mutation { createUser(input: { email: \"a@b.co\", password: \"long enough password\", role: ROOT }) { user { id } } }", json!({}))
         .await;
     assert_eq!(error_code(&unknown_role), Some("BAD_USER_INPUT"));
     let huge = app
@@ -438,7 +438,7 @@ async fn forwarding_headers_are_ignored_without_a_trusted_proxy(engine: Engine) 
     assert_eq!(error_code(&body), Some("RATE_LIMITED"), "{body}");
 }
 
-const REFRESH_PAIR: &str = "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt } }";
+const REFRESH_PAIR: &str = "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt } }";
 
 async fn two_tabs_refreshing_at_once_stay_signed_in(engine: Engine) {
     // Arrange: a session (default reuse interval, 30 s).
@@ -494,7 +494,7 @@ async fn weak_passwords_are_refused_and_nothing_is_written(engine: Engine) {
         .count(app.db())
         .await
         .expect("count");
-    let q = "mutation($e: String!, $p: String!) { createUser(email: $e, password: $p, role: AGENT) { id } }";
+    let q = "mutation($e: String!, $p: String!) { createUser(input: { email: $e, password: $p, role: AGENT }) { user { id } } }";
     for weak in [
         "aaaaaaaaaaaa",
         "password1234",
@@ -525,5 +525,5 @@ async fn weak_passwords_are_refused_and_nothing_is_written(engine: Engine) {
             json!({ "e": "weak@example.com", "p": "tangerine orbit lantern 47" }),
         )
         .await;
-    assert!(data(&strong)["createUser"]["id"].is_string());
+    assert!(data(&strong)["createUser"]["user"]["id"].is_string());
 }

@@ -81,54 +81,54 @@ const MATRIX: &[(&str, &str, &[Caller], &str)] = &[
     ("Query", "mostValuableCustomers", STAFF, r#"(from: "2025-01-01", to: "2025-12-31")"#),
     ("Query", "loyaltyReport", STAFF, r#"(from: "2025-01-01", to: "2025-12-31")"#),
     // sessions: public
-    ("Mutation", "login", EVERYONE, r#"(email: "nobody@example.com", password: "not the password")"#),
-    ("Mutation", "refreshSession", EVERYONE, r#"(refreshToken: "not-a-refresh-token")"#),
-    ("Mutation", "logout", EVERYONE, r#"(refreshToken: "not-a-refresh-token")"#),
+    ("Mutation", "login", EVERYONE, r#"(input: { email: "nobody@example.com", password: "not the password" })"#),
+    ("Mutation", "refreshSession", EVERYONE, r#"(input: { refreshToken: "not-a-refresh-token" })"#),
+    ("Mutation", "logout", EVERYONE, r#"(input: { refreshToken: "not-a-refresh-token" })"#),
     // users and roles: ADMIN
-    ("Mutation", "createUser", ADMINS, r#"(email: "matrix@example.com", password: "a long enough password", role: AGENT)"#),
-    ("Mutation", "updateUserRole", ADMINS, r#"(userId: "@ID", role: ADMIN)"#),
-    ("Mutation", "deactivateUser", ADMINS, r#"(userId: "@ID")"#),
+    ("Mutation", "createUser", ADMINS, r#"(input: { email: "matrix@example.com", password: "a long enough password", role: AGENT })"#),
+    ("Mutation", "updateUserRole", ADMINS, r#"(input: { id: "@ID", role: ADMIN })"#),
+    ("Mutation", "deactivateUser", ADMINS, r#"(input: { id: "@ID" })"#),
     // loyalty configuration: ADMIN
     ("Mutation", "createLoyaltyProgram", ADMINS, r#"(input: {name: "Matrix", currency: "EUR", pointsPerCurrencyUnit: "1", tiers: [{name: "Base", minLifetimePoints: 0, earnMultiplier: "1"}]})"#),
-    ("Mutation", "updateLoyaltyProgram", ADMINS, r#"(id: "@ID", input: {name: "Renamed"})"#),
-    ("Mutation", "createPromotion", ADMINS, r#"(input: {programId: "@ID", name: "Double", multiplier: "2", startsAt: "2030-01-01T00:00:00Z", endsAt: "2030-02-01T00:00:00Z"})"#),
-    ("Mutation", "createReward", ADMINS, r#"(programId: "@ID", name: "Mug", costPoints: 10)"#),
-    ("Mutation", "updateReward", ADMINS, r#"(id: "@ID", input: {name: "Cup"})"#),
+    ("Mutation", "updateLoyaltyProgram", ADMINS, r#"(input: { id: "@ID", name: "Renamed" })"#),
+    ("Mutation", "createPromotion", ADMINS, r#"(input: {loyaltyProgramId: "@ID", name: "Double", multiplier: "2", startsAt: "2030-01-01T00:00:00Z", endsAt: "2030-02-01T00:00:00Z"})"#),
+    ("Mutation", "createReward", ADMINS, r#"(input: { loyaltyProgramId: "@ID", name: "Mug", costPoints: 10 })"#),
+    ("Mutation", "updateReward", ADMINS, r#"(input: { id: "@ID", name: "Cup" })"#),
     // loyalty operations: enrol, adjust and batch runs MANAGER+, redeem all staff
-    ("Mutation", "enrollCustomer", MANAGERS, r#"(programId: "@ID", customerId: "@ID")"#),
-    ("Mutation", "redeemReward", STAFF, r#"(membershipId: "@ID", rewardId: "@ID", idempotencyKey: "matrix-key")"#),
-    ("Mutation", "adjustPoints", MANAGERS, r#"(membershipId: "@ID", delta: 100, note: "matrix", idempotencyKey: "matrix-key")"#),
-    ("Mutation", "grantBirthdayBonuses", MANAGERS, r#"(date: "2025-06-01")"#),
-    ("Mutation", "expirePoints", MANAGERS, ""),
+    ("Mutation", "enrollCustomer", MANAGERS, r#"(input: { loyaltyProgramId: "@ID", customerId: "@ID" })"#),
+    ("Mutation", "redeemReward", STAFF, r#"(input: { membershipId: "@ID", rewardId: "@ID", idempotencyKey: "matrix-key" })"#),
+    ("Mutation", "adjustPoints", MANAGERS, r#"(input: { membershipId: "@ID", delta: 100, note: "matrix", idempotencyKey: "matrix-key" })"#),
+    ("Mutation", "grantBirthdayBonuses", MANAGERS, r#"(input: { date: "2025-06-01" })"#),
+    ("Mutation", "expirePoints", MANAGERS, r#"(input: {})"#),
     // customers: create/update all staff; churn, stage, erase MANAGER+
     ("Mutation", "createCustomer", STAFF, r#"(input: {name: "Matrix Customer"})"#),
-    ("Mutation", "updateCustomer", STAFF, r#"(id: "@ID", input: {name: "Renamed"})"#),
-    ("Mutation", "setRelationshipStage", MANAGERS, r#"(id: "@ID", stage: COMMITMENT)"#),
-    ("Mutation", "churnCustomer", MANAGERS, r#"(id: "@ID", reason: DISSATISFACTION)"#),
-    ("Mutation", "reactivateCustomer", MANAGERS, r#"(id: "@ID")"#),
-    ("Mutation", "eraseCustomer", MANAGERS, r#"(id: "@ID")"#),
+    ("Mutation", "updateCustomer", STAFF, r#"(input: { id: "@ID", name: "Renamed" })"#),
+    ("Mutation", "setRelationshipStage", MANAGERS, r#"(input: { id: "@ID", stage: COMMITMENT })"#),
+    ("Mutation", "churnCustomer", MANAGERS, r#"(input: { id: "@ID", reason: DISSATISFACTION })"#),
+    ("Mutation", "reactivateCustomer", MANAGERS, r#"(input: { id: "@ID" })"#),
+    ("Mutation", "eraseCustomer", MANAGERS, r#"(input: { id: "@ID" })"#),
     // interactions, purchases and costs: all staff
     ("Mutation", "recordInteraction", STAFF, r#"(input: {customerId: "@ID", channel: EMAIL})"#),
     ("Mutation", "recordPurchase", STAFF, r#"(input: {customerId: "@ID", amount: "10.00", currency: "EUR", externalRef: "matrix-1"})"#),
     ("Mutation", "recordCost", STAFF, r#"(input: {customerId: "@ID", kind: CARE, amount: "5.00", currency: "EUR"})"#),
     // CSI configuration: ADMIN
     ("Mutation", "createCsiFactorSet", ADMINS, r#"(input: {name: "Matrix", factors: [{key: "speed", label: "Speed", weight: "1"}]})"#),
-    ("Mutation", "updateCsiFactorSet", ADMINS, r#"(id: "@ID", input: {lockVersion: 1, name: "Renamed"})"#),
-    ("Mutation", "publishCsiFactorSet", ADMINS, r#"(id: "@ID")"#),
-    ("Mutation", "reviseCsiFactorSet", ADMINS, r#"(id: "@ID")"#),
-    ("Mutation", "archiveCsiFactorSet", ADMINS, r#"(id: "@ID")"#),
+    ("Mutation", "updateCsiFactorSet", ADMINS, r#"(input: { id: "@ID", lockVersion: 1, name: "Renamed" })"#),
+    ("Mutation", "publishCsiFactorSet", ADMINS, r#"(input: { id: "@ID" })"#),
+    ("Mutation", "reviseCsiFactorSet", ADMINS, r#"(input: { id: "@ID" })"#),
+    ("Mutation", "archiveCsiFactorSet", ADMINS, r#"(input: { id: "@ID" })"#),
     // surveys: create, publish, invite MANAGER+; submission public
     ("Mutation", "createSurvey", MANAGERS, r#"(input: {title: "Matrix", questions: [{text: "Why?", kind: TEXT}]})"#),
-    ("Mutation", "updateSurvey", MANAGERS, r#"(id: "@ID", input: {title: "Renamed"})"#),
-    ("Mutation", "publishSurvey", MANAGERS, r#"(id: "@ID")"#),
-    ("Mutation", "closeSurvey", MANAGERS, r#"(id: "@ID")"#),
-    ("Mutation", "inviteToSurvey", MANAGERS, r#"(surveyId: "@ID", customerIds: ["@ID"], expiresAt: "2030-01-01T00:00:00Z")"#),
+    ("Mutation", "updateSurvey", MANAGERS, r#"(input: { id: "@ID", title: "Renamed" })"#),
+    ("Mutation", "publishSurvey", MANAGERS, r#"(input: { id: "@ID" })"#),
+    ("Mutation", "closeSurvey", MANAGERS, r#"(input: { id: "@ID" })"#),
+    ("Mutation", "inviteToSurvey", MANAGERS, r#"(input: { surveyId: "@ID", customerIds: ["@ID"], expiresAt: "2030-01-01T00:00:00Z" })"#),
     ("Mutation", "revokeSurveyInvitation", MANAGERS, r#"(input: { id: "@ID" })"#),
     ("Mutation", "reissueSurveyInvitation", MANAGERS, r#"(input: { id: "@ID" })"#),
-    ("Mutation", "submitSurveyResponse", EVERYONE, r#"(token: "not-a-real-invitation-token", answers: [])"#),
+    ("Mutation", "submitSurveyResponse", EVERYONE, r#"(input: { token: "not-a-real-invitation-token", answers: [] })"#),
     // feedback handling: MANAGER+
-    ("Mutation", "markFeedbackHelpful", MANAGERS, r#"(responseId: "@ID")"#),
-    ("Mutation", "resolveFollowUp", MANAGERS, r#"(id: "@ID", note: "done")"#),
+    ("Mutation", "markFeedbackHelpful", MANAGERS, r#"(input: { id: "@ID" })"#),
+    ("Mutation", "resolveFollowUp", MANAGERS, r#"(input: { id: "@ID", note: "done" })"#),
 ];
 
 /// Root fields of the public schema, with whether their type needs a selection set.
@@ -368,7 +368,7 @@ fn public_operations_reach_no_staff_data_through_any_edge() {
         "Interaction",
         "LoyaltyProgram",
     ];
-    for public in ["InvitedSurvey", "SubmissionReceipt"] {
+    for public in ["InvitedSurvey", "SubmitSurveyResponsePayload"] {
         let types = reachable(public);
         for staff in staff_only {
             assert!(

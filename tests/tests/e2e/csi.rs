@@ -16,13 +16,15 @@ use crate::helpers::{data, error_code, spawn_app, Engine, TestApp};
 const SET_FIELDS: &str = "id familyId name version status scaleMin scaleMax lockVersion totalWeight publishedAt factors { key label weight normalizedWeight position }";
 
 fn create_mutation() -> String {
-    format!("mutation($input: CreateCsiFactorSetInput!) {{ createCsiFactorSet(input: $input) {{ {SET_FIELDS} }} }}")
+    format!("mutation($input: CreateCsiFactorSetInput!) {{ createCsiFactorSet(input: $input) {{ factorSet {{ {SET_FIELDS} }} }} }}")
 }
 fn update_mutation() -> String {
-    format!("mutation($id: ID!, $input: UpdateCsiFactorSetInput!) {{ updateCsiFactorSet(id: $id, input: $input) {{ {SET_FIELDS} }} }}")
+    format!("mutation($input: UpdateCsiFactorSetInput!) {{ updateCsiFactorSet(input: $input) {{ factorSet {{ {SET_FIELDS} }} }} }}")
 }
 fn action_mutation(name: &str) -> String {
-    format!("mutation($id: ID!) {{ {name}(id: $id) {{ {SET_FIELDS} }} }}")
+    format!(
+        "mutation($id: ID!) {{ {name}(input: {{ id: $id }}) {{ factorSet {{ {SET_FIELDS} }} }} }}"
+    )
 }
 fn get_query() -> String {
     format!("query($id: ID!) {{ csiFactorSet(id: $id) {{ {SET_FIELDS} versions {{ id version status }} }} }}")
@@ -70,12 +72,12 @@ impl<'a> Admin<'a> {
         let body = self
             .gql(&create_mutation(), json!({ "input": input }))
             .await;
-        data(&body)["createCsiFactorSet"].clone()
+        data(&body)["createCsiFactorSet"]["factorSet"].clone()
     }
 
     async fn act(&self, name: &str, id: &Value) -> Value {
         let body = self.gql(&action_mutation(name), json!({ "id": id })).await;
-        data(&body)[name].clone()
+        data(&body)[name]["factorSet"].clone()
     }
 
     async fn get(&self, id: &Value) -> Value {
@@ -277,7 +279,7 @@ async fn admin_creates_publishes_revises_and_archives_over_http(engine: Engine) 
     let body = admin
         .gql(
             &update_mutation(),
-            json!({ "id": v2["id"], "input": {
+            json!({ "input": { "id": v2["id"],
                 "lockVersion": v2["lockVersion"],
                 "name": "Store visit 2027",
                 "scaleMin": 0, "scaleMax": 10,
@@ -289,7 +291,7 @@ async fn admin_creates_publishes_revises_and_archives_over_http(engine: Engine) 
             }}),
         )
         .await;
-    let updated = &data(&body)["updateCsiFactorSet"];
+    let updated = &data(&body)["updateCsiFactorSet"]["factorSet"];
     assert_eq!(updated["name"], "Store visit 2027");
     assert_eq!(updated["scaleMax"], 10);
     assert_eq!(updated["factors"][2]["normalizedWeight"], "0.5");
@@ -455,13 +457,11 @@ async fn bad_input_is_refused_and_the_configuration_stays_intact(engine: Engine)
     for (why, input, field) in &cases {
         let mut update = input.clone();
         if let Some(fields) = update.as_object_mut() {
+            fields.insert("id".into(), draft["id"].clone());
             fields.insert("lockVersion".into(), draft["lockVersion"].clone());
         }
         let body = admin
-            .gql(
-                &update_mutation(),
-                json!({ "id": draft["id"], "input": update }),
-            )
+            .gql(&update_mutation(), json!({ "input": update }))
             .await;
         assert_eq!(
             error_code(&body),
@@ -488,9 +488,12 @@ async fn a_stale_lock_version_is_a_conflict(engine: Engine) {
     let other = Admin::new(&app).await;
     let draft = admin.create(airline_input()).await;
 
-    let rename = |name: &str| json!({ "id": draft["id"], "input": { "lockVersion": draft["lockVersion"], "name": name } });
+    let rename = |name: &str| json!({ "input": { "id": draft["id"], "lockVersion": draft["lockVersion"], "name": name } });
     let first = admin.gql(&update_mutation(), rename("First save")).await;
-    assert_eq!(data(&first)["updateCsiFactorSet"]["name"], "First save");
+    assert_eq!(
+        data(&first)["updateCsiFactorSet"]["factorSet"]["name"],
+        "First save"
+    );
 
     let second = other.gql(&update_mutation(), rename("Second save")).await;
     assert_eq!(error_code(&second), Some("CONFLICT"), "{second}");
@@ -498,7 +501,7 @@ async fn a_stale_lock_version_is_a_conflict(engine: Engine) {
     assert_eq!(reread["name"], "First save");
     assert_eq!(
         reread["lockVersion"],
-        first["data"]["updateCsiFactorSet"]["lockVersion"]
+        first["data"]["updateCsiFactorSet"]["factorSet"]["lockVersion"]
     );
 }
 
@@ -511,7 +514,7 @@ async fn concurrent_saves_of_one_draft_let_exactly_one_win(engine: Engine) {
     let saves = (0..6).map(|i| {
         admin.gql(
             &mutation,
-            json!({ "id": draft["id"], "input": {
+            json!({ "input": { "id": draft["id"],
                 "lockVersion": draft["lockVersion"],
                 "name": format!("Save {i}"),
                 "factors": [{ "key": format!("k{i}"), "label": "K", "weight": "1" }]
@@ -530,7 +533,7 @@ async fn concurrent_saves_of_one_draft_let_exactly_one_win(engine: Engine) {
     let reread = admin.get(&draft["id"]).await;
     assert_eq!(
         reread["name"],
-        winners[0]["data"]["updateCsiFactorSet"]["name"]
+        winners[0]["data"]["updateCsiFactorSet"]["factorSet"]["name"]
     );
     assert_eq!(reread["factors"].as_array().map(Vec::len), Some(1));
 }
@@ -567,7 +570,7 @@ async fn published_versions_are_immutable_in_the_service(engine: Engine) {
     let body = admin
         .gql(
             &update_mutation(),
-            json!({ "id": id, "input": { "lockVersion": before["lockVersion"], "name": "Renamed" } }),
+            json!({ "input": { "id": id, "lockVersion": before["lockVersion"], "name": "Renamed" } }),
         )
         .await;
     assert_eq!(
@@ -701,7 +704,7 @@ async fn managers_and_agents_read_but_cannot_write(engine: Engine) {
         assert_eq!(error_code(&body), Some("FORBIDDEN"), "{role} create");
         let body = as_role(
             update_mutation(),
-            json!({ "id": draft["id"], "input": { "lockVersion": draft["lockVersion"], "name": "Mine" } }),
+            json!({ "input": { "id": draft["id"], "lockVersion": draft["lockVersion"], "name": "Mine" } }),
         )
         .await;
         assert_eq!(error_code(&body), Some("FORBIDDEN"), "{role} update");
@@ -770,7 +773,7 @@ async fn unknown_ids_are_not_found(engine: Engine) {
     let body = admin
         .gql(
             &update_mutation(),
-            json!({ "id": "999", "input": { "lockVersion": 1, "name": "X" } }),
+            json!({ "input": { "id": "999", "lockVersion": 1, "name": "X" } }),
         )
         .await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"));
@@ -1211,7 +1214,7 @@ async fn a_revision_leaves_the_old_versions_report_unchanged(engine: Engine) {
     let body = admin
         .gql(
             &update_mutation(),
-            json!({ "id": draft["id"], "input": { "lockVersion": draft["lockVersion"], "factors": [
+            json!({ "input": { "id": draft["id"], "lockVersion": draft["lockVersion"], "factors": [
                 { "key": "on_time", "label": "On-time departure", "weight": "1" },
                 { "key": "customs", "label": "Fast customs", "weight": "1" },
                 { "key": "safety", "label": "Safety", "weight": "1" },

@@ -50,10 +50,11 @@ fn preview_query() -> String {
     )
 }
 
-const SET: &str = "mutation($input: CreateCsiFactorSetInput!) { createCsiFactorSet(input: $input) { id lockVersion } }";
-const PUBLISH: &str = "mutation($id: ID!) { publishCsiFactorSet(id: $id) { id } }";
-const REVISE: &str = "mutation($id: ID!) { reviseCsiFactorSet(id: $id) { id lockVersion } }";
-const UPDATE: &str = "mutation($id: ID!, $input: UpdateCsiFactorSetInput!) { updateCsiFactorSet(id: $id, input: $input) { id lockVersion } }";
+const SET: &str = "mutation($input: CreateCsiFactorSetInput!) { createCsiFactorSet(input: $input) { factorSet { id lockVersion } } }";
+const PUBLISH: &str =
+    "mutation($id: ID!) { publishCsiFactorSet(input: { id: $id }) { factorSet { id } } }";
+const REVISE: &str = "mutation($id: ID!) { reviseCsiFactorSet(input: { id: $id }) { factorSet { id lockVersion } } }";
+const UPDATE: &str = "mutation($input: UpdateCsiFactorSetInput!) { updateCsiFactorSet(input: $input) { factorSet { id lockVersion } } }";
 const GET: &str = "query($id: ID!) { csiFactorSet(id: $id) { id status lockVersion scaleMin scaleMax factors { key weight } } }";
 
 /// The published weights (the airline example of SPEC §5).
@@ -103,15 +104,15 @@ async fn family(
         json!({ "input": { "name": "Airline trip", "factors": factors(weights) } }),
     )
     .await;
-    let published = data(&body)["createCsiFactorSet"]["id"].clone();
+    let published = data(&body)["createCsiFactorSet"]["factorSet"]["id"].clone();
     data(&gql(app, admin, PUBLISH, json!({ "id": published })).await);
     let body = gql(app, admin, REVISE, json!({ "id": published })).await;
-    let draft = data(&body)["reviseCsiFactorSet"].clone();
+    let draft = data(&body)["reviseCsiFactorSet"]["factorSet"].clone();
     let body = gql(
         app,
         admin,
         UPDATE,
-        json!({ "id": draft["id"], "input": { "lockVersion": draft["lockVersion"], "factors": factors(draft_weights) } }),
+        json!({ "input": { "id": draft["id"], "lockVersion": draft["lockVersion"], "factors": factors(draft_weights) } }),
     )
     .await;
     data(&body);
@@ -478,7 +479,7 @@ async fn bad_drafts_are_refused_naming_the_argument(engine: Engine) {
         &app,
         &admin,
         UPDATE,
-        json!({ "id": draft, "input": { "lockVersion": lock, "scaleMin": 0, "scaleMax": 10 } }),
+        json!({ "input": { "id": draft, "lockVersion": lock, "scaleMin": 0, "scaleMax": 10 } }),
     )
     .await;
     data(&body);

@@ -59,15 +59,15 @@ async fn run(engine: Engine) {
     let created = app
         .graphql_as(
             Some(&token),
-            "mutation($input: CreateCsiFactorSetInput!) { createCsiFactorSet(input: $input) { id } }",
+            "mutation($input: CreateCsiFactorSetInput!) { createCsiFactorSet(input: $input) { factorSet { id } } }",
             json!({ "input": { "name": preset["name"], "factors": preset["factors"] } }),
         )
         .await;
-    let set_id = data(&created)["createCsiFactorSet"]["id"].clone();
+    let set_id = data(&created)["createCsiFactorSet"]["factorSet"]["id"].clone();
     let published = app
         .graphql_as(
             Some(&token),
-            "mutation($id: ID!) { publishCsiFactorSet(id: $id) { id } }",
+            "mutation($id: ID!) { publishCsiFactorSet(input: { id: $id }) { factorSet { id } } }",
             json!({ "id": set_id }),
         )
         .await;

@@ -16,38 +16,40 @@ use crate::helpers::{data, error_code, spawn_app, Engine, TestApp};
 const FIELDS: &str = "id name email phone birthday locale tags relationshipStage relationshipType \
     acquiredAt churnedAt churnReason churnNote isChurned marketingConsent erasedAt";
 
-const CREATE: &str = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { \
+const CREATE: &str =
+    "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { \
     id name email phone birthday locale tags relationshipStage relationshipType acquiredAt \
-    churnedAt churnReason churnNote isChurned marketingConsent erasedAt } }";
+    churnedAt churnReason churnNote isChurned marketingConsent erasedAt } } }";
 
 const UPDATE: &str =
-    "mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { \
-    id name email phone birthday locale tags relationshipType acquiredAt marketingConsent } }";
+    "mutation($input: UpdateCustomerInput!) { updateCustomer(input: $input) { customer { \
+    id name email phone birthday locale tags relationshipType acquiredAt marketingConsent } } }";
 
 const CHURN: &str = "mutation($id: ID!, $reason: ChurnReason!, $note: String, $at: DateTime) { \
-    churnCustomer(id: $id, reason: $reason, note: $note, at: $at) { id churnedAt churnReason churnNote isChurned relationshipStage } }";
+    churnCustomer(input: { id: $id, reason: $reason, note: $note, at: $at }) { customer { id churnedAt churnReason churnNote isChurned relationshipStage } } }";
 
 const REACTIVATE: &str =
-    "mutation($id: ID!, $at: DateTime) { reactivateCustomer(id: $id, at: $at) { \
-    id churnedAt churnReason isChurned relationshipStage } }";
+    "mutation($id: ID!, $at: DateTime) { reactivateCustomer(input: { id: $id, at: $at }) { customer { \
+    id churnedAt churnReason isChurned relationshipStage } } }";
 
-const STAGE: &str = "mutation($id: ID!, $stage: RelationshipStage!) { setRelationshipStage(id: $id, stage: $stage) { id relationshipStage } }";
+const STAGE: &str = "mutation($id: ID!, $stage: RelationshipStage!) { setRelationshipStage(input: { id: $id, stage: $stage }) { customer { id relationshipStage } } }";
 
 const INTERACTION: &str =
-    "mutation($input: RecordInteractionInput!) { recordInteraction(input: $input) { \
-    id customerId channel occurredAt summary helped } }";
+    "mutation($input: RecordInteractionInput!) { recordInteraction(input: $input) { interaction { \
+    id customerId channel occurredAt summary helped } } }";
 
-const PURCHASE: &str = "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { \
-    id customerId amount currency occurredAt externalRef } }";
+const PURCHASE: &str =
+    "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { purchase { \
+    id customerId amount currency occurredAt externalRef } } }";
 
-const COST: &str = "mutation($input: RecordCostInput!) { recordCost(input: $input) { \
-    id customerId kind amount currency incurredOn note } }";
+const COST: &str = "mutation($input: RecordCostInput!) { recordCost(input: $input) { cost { \
+    id customerId kind amount currency incurredOn note } } }";
 
 const LIST: &str = "query($first: Int, $after: String, $last: Int, $before: String, $filter: CustomerFilter, $orderBy: CustomerOrder) { \
     customers(first: $first, after: $after, last: $last, before: $before, filter: $filter, orderBy: $orderBy) { \
     edges { cursor node { id name } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
 
-const ERASE: &str = "mutation($id: ID!) { eraseCustomer(id: $id) { id name email phone birthday locale tags erasedAt } }";
+const ERASE: &str = "mutation($id: ID!) { eraseCustomer(input: { id: $id }) { customer { id name email phone birthday locale tags erasedAt } } }";
 const EXPORT: &str = "query($id: ID!) { exportCustomerData(id: $id) }";
 
 on_both_engines!(
@@ -79,13 +81,17 @@ async fn gql(app: &TestApp, token: &str, query: &str, vars: Value) -> Value {
     app.graphql_as(Some(token), query, vars).await
 }
 
-/// Runs a mutation that must succeed and returns its single root field.
+/// Runs a mutation that must succeed and returns the one object its payload
+/// holds (e.g. `createCustomer { customer { … } }` → the customer).
 async fn ok(app: &TestApp, token: &str, query: &str, vars: Value) -> Value {
     let body = gql(app, token, query, vars).await;
-    let data = data(&body);
-    data.as_object()
-        .and_then(|o| o.values().next().cloned())
-        .unwrap_or(Value::Null)
+    let only = |value: &Value| {
+        value
+            .as_object()
+            .and_then(|o| o.values().next().cloned())
+            .unwrap_or(Value::Null)
+    };
+    only(&only(data(&body)))
 }
 
 async fn create(app: &TestApp, token: &str, input: Value) -> Value {
@@ -247,7 +253,7 @@ async fn creating_reading_and_updating_a_customer_round_trips_every_field(engine
         &app,
         &token,
         UPDATE,
-        json!({ "id": id, "input": { "name": "Ann Lee-Smith", "phone": null, "tags": ["gold"], "relationshipType": "COMMUNITY", "marketingConsent": false } }),
+        json!({ "input": { "id": id, "name": "Ann Lee-Smith", "phone": null, "tags": ["gold"], "relationshipType": "COMMUNITY", "marketingConsent": false } }),
     )
     .await;
     assert_eq!(updated["name"], "Ann Lee-Smith");
@@ -262,7 +268,7 @@ async fn creating_reading_and_updating_a_customer_round_trips_every_field(engine
         &app,
         &token,
         UPDATE,
-        json!({ "id": id, "input": { "referredById": null, "email": null } }),
+        json!({ "input": { "id": id, "referredById": null, "email": null } }),
     )
     .await;
     assert_eq!(cleared["email"], Value::Null);
@@ -294,7 +300,7 @@ async fn email_is_unique_among_customers(engine: Engine) {
         &app,
         &token,
         UPDATE,
-        json!({ "id": other, "input": { "email": "ann@example.com" } }),
+        json!({ "input": { "id": other, "email": "ann@example.com" } }),
     )
     .await;
     assert_eq!(error_code(&dup), Some("CONFLICT"), "{dup}");
@@ -765,13 +771,13 @@ async fn concurrent_re_referrals_cannot_form_a_cycle(engine: Engine) {
                 &app,
                 &token,
                 UPDATE,
-                json!({ "id": a, "input": { "referredById": b } }),
+                json!({ "input": { "id": a, "referredById": b } }),
             ),
             gql(
                 &app,
                 &token,
                 UPDATE,
-                json!({ "id": b, "input": { "referredById": a } }),
+                json!({ "input": { "id": b, "referredById": a } }),
             ),
         )
         .await;
@@ -1032,7 +1038,7 @@ async fn a_purchase_before_the_customer_was_acquired_is_refused(engine: Engine) 
         &app,
         &token,
         UPDATE,
-        json!({ "id": ann, "input": { "acquiredAt": "2019-06-01T00:00:00Z" } }),
+        json!({ "input": { "id": ann, "acquiredAt": "2019-06-01T00:00:00Z" } }),
     )
     .await;
     assert_eq!(error_code(&moved), Some("BAD_USER_INPUT"), "{moved}");
@@ -1042,7 +1048,7 @@ async fn a_purchase_before_the_customer_was_acquired_is_refused(engine: Engine) 
         &app,
         &token,
         UPDATE,
-        json!({ "id": ann, "input": { "acquiredAt": "2018-01-01T00:00:00Z" } }),
+        json!({ "input": { "id": ann, "acquiredAt": "2018-01-01T00:00:00Z" } }),
     )
     .await;
     assert_eq!(earlier["acquiredAt"], "2018-01-01T00:00:00.000Z");
@@ -1490,7 +1496,7 @@ async fn erased_customers_are_read_only(engine: Engine) {
         (
             "update",
             UPDATE,
-            json!({ "id": id, "input": { "name": "Ann again" } }),
+            json!({ "input": { "id": id, "name": "Ann again" } }),
         ),
         ("erase twice", ERASE, json!({ "id": id })),
         ("stage", STAGE, json!({ "id": id, "stage": "COMMITMENT" })),
@@ -1560,7 +1566,7 @@ async fn bad_input_is_refused_with_its_code_and_changes_nothing(engine: Engine) 
         (
             "invalid email on update",
             UPDATE,
-            json!({ "id": ann, "input": { "email": "a@b" } }),
+            json!({ "input": { "id": ann, "email": "a@b" } }),
             "BAD_USER_INPUT",
             Some("email"),
         ),
@@ -1574,7 +1580,7 @@ async fn bad_input_is_refused_with_its_code_and_changes_nothing(engine: Engine) 
         (
             "empty name on update",
             UPDATE,
-            json!({ "id": ann, "input": { "name": "" } }),
+            json!({ "input": { "id": ann, "name": "" } }),
             "BAD_USER_INPUT",
             Some("name"),
         ),
@@ -1707,14 +1713,14 @@ async fn bad_input_is_refused_with_its_code_and_changes_nothing(engine: Engine) 
         (
             "self-referral",
             UPDATE,
-            json!({ "id": ann, "input": { "referredById": ann } }),
+            json!({ "input": { "id": ann, "referredById": ann } }),
             "BAD_USER_INPUT",
             Some("referredById"),
         ),
         (
             "referral cycle",
             UPDATE,
-            json!({ "id": ann, "input": { "referredById": cid } }),
+            json!({ "input": { "id": ann, "referredById": cid } }),
             "BAD_USER_INPUT",
             Some("referredById"),
         ),
@@ -1728,7 +1734,7 @@ async fn bad_input_is_refused_with_its_code_and_changes_nothing(engine: Engine) 
         (
             "malformed id",
             UPDATE,
-            json!({ "id": "abc", "input": { "name": "X" } }),
+            json!({ "input": { "id": "abc", "name": "X" } }),
             "BAD_USER_INPUT",
             Some("id"),
         ),
@@ -1742,7 +1748,7 @@ async fn bad_input_is_refused_with_its_code_and_changes_nothing(engine: Engine) 
         (
             "unknown customer on update",
             UPDATE,
-            json!({ "id": unknown, "input": { "name": "X" } }),
+            json!({ "input": { "id": unknown, "name": "X" } }),
             "NOT_FOUND",
             None,
         ),
@@ -1798,7 +1804,7 @@ async fn bad_input_is_refused_with_its_code_and_changes_nothing(engine: Engine) 
         (
             "unknown referrer on update",
             UPDATE,
-            json!({ "id": ann, "input": { "referredById": unknown } }),
+            json!({ "input": { "id": ann, "referredById": unknown } }),
             "NOT_FOUND",
             None,
         ),
@@ -1853,7 +1859,7 @@ async fn roles_are_enforced_and_refusals_change_nothing(engine: Engine) {
         &app,
         &agent,
         UPDATE,
-        json!({ "id": id, "input": { "tags": ["walk-in"] } }),
+        json!({ "input": { "id": id, "tags": ["walk-in"] } }),
     )
     .await;
     ok(

@@ -174,7 +174,7 @@ async fn every_example_runs_against_the_demo(engine: Engine) {
     for login in &logins {
         let body = app
             .graphql(
-                "mutation SignIn($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken } }",
+                "mutation SignIn($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken refreshToken } }",
                 json!({ "e": login.email, "p": login.password }),
             )
             .await;
@@ -270,15 +270,15 @@ async fn fresh_invitation(app: &TestApp, admin: Option<&String>) -> (String, Str
     let body = app
         .graphql_as(
             admin,
-            "mutation NewRespondent { createCustomer(input: { name: \"Docs Respondent\" }) { id } }",
+            "mutation NewRespondent { createCustomer(input: { name: \"Docs Respondent\" }) { customer { id } } }",
             json!({}),
         )
         .await;
-    let id = data(&body)["createCustomer"]["id"].clone();
+    let id = data(&body)["createCustomer"]["customer"]["id"].clone();
     let body = app
         .graphql_as(
             admin,
-            "mutation Invite($c: ID!, $x: DateTime!) { inviteToSurvey(surveyId: \"1\", customerIds: [$c], expiresAt: $x) { invitations { invitationId token } } }",
+            "mutation Invite($c: ID!, $x: DateTime!) { inviteToSurvey(input: { surveyId: \"1\", customerIds: [$c], expiresAt: $x }) { invitations { invitationId token } } }",
             json!({ "c": id, "x": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339() }),
         )
         .await;

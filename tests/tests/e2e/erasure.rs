@@ -215,24 +215,24 @@ async fn erasure_leaves_no_copy_of_any_personal_value_in_the_database_files(engi
         .create(&app, &token)
         .await;
     ok(&app, &token,
-        "mutation($i: RecordInteractionInput!) { recordInteraction(input: $i) { id } }",
+        "mutation($i: RecordInteractionInput!) { recordInteraction(input: $i) { interaction { id } } }",
         json!({ "i": { "customerId": customer, "channel": "PHONE", "summary": SUMMARY, "helped": true } }),
     ).await;
     ok(&app, &token,
-        "mutation($i: RecordCostInput!) { recordCost(input: $i) { id } }",
+        "mutation($i: RecordCostInput!) { recordCost(input: $i) { cost { id } } }",
         json!({ "i": { "customerId": customer, "kind": "CARE", "amount": "4.50", "currency": "EUR", "note": COST_NOTE } }),
     ).await;
     ok(
         &app,
         &token,
-        "mutation($id: ID!, $n: String) { churnCustomer(id: $id, reason: OTHER, note: $n) { id } }",
+        "mutation($id: ID!, $n: String) { churnCustomer(input: { id: $id, reason: OTHER, note: $n }) { customer { id } } }",
         json!({ "id": customer, "n": CHURN_NOTE }),
     )
     .await;
     ok(
         &app,
         &token,
-        "mutation($id: ID!) { reactivateCustomer(id: $id) { id } }",
+        "mutation($id: ID!) { reactivateCustomer(input: { id: $id }) { customer { id } } }",
         json!({ "id": customer }),
     )
     .await;
@@ -240,12 +240,12 @@ async fn erasure_leaves_no_copy_of_any_personal_value_in_the_database_files(engi
     let membership = id(&ok(
         &app,
         &admin,
-        "mutation($p: ID!, $c: ID!) { enrollCustomer(programId: $p, customerId: $c) { id } }",
+        "mutation($p: ID!, $c: ID!) { enrollCustomer(input: { loyaltyProgramId: $p, customerId: $c }) { membership { id } } }",
         json!({ "p": program, "c": customer }),
     )
-    .await);
+    .await["membership"]);
     ok(&app, &admin,
-        "mutation($m: ID!, $n: String!) { adjustPoints(membershipId: $m, delta: 25, note: $n, idempotencyKey: \"erasure-adjust\") { entry { id } } }",
+        "mutation($m: ID!, $n: String!) { adjustPoints(input: { membershipId: $m, delta: 25, note: $n, idempotencyKey: \"erasure-adjust\" }) { ledgerEntry { id } } }",
         json!({ "m": membership, "n": ADJUST_NOTE }),
     ).await;
     let survey = SurveyBuilder::new("How did we do?")
@@ -263,7 +263,7 @@ async fn erasure_leaves_no_copy_of_any_personal_value_in_the_database_files(engi
         .await;
     let (survey_id, questions) = (survey.id, survey.questions);
     let invited = ok(&app, &admin,
-        "mutation($s: ID!, $c: [ID!]!, $e: DateTime!) { inviteToSurvey(surveyId: $s, customerIds: $c, expiresAt: $e) { invitations { token } } }",
+        "mutation($s: ID!, $c: [ID!]!, $e: DateTime!) { inviteToSurvey(input: { surveyId: $s, customerIds: $c, expiresAt: $e }) { invitations { token } } }",
         json!({ "s": survey_id, "c": [customer], "e": chrono::Utc::now() + chrono::Duration::days(7) }),
     ).await;
     let invitation_token = invited["invitations"][0]["token"]
@@ -272,7 +272,7 @@ async fn erasure_leaves_no_copy_of_any_personal_value_in_the_database_files(engi
         .to_owned();
     let submitted = app
         .graphql(
-            "mutation($t: String!, $a: [SurveyAnswerInput!]!) { submitSurveyResponse(token: $t, answers: $a) { responseId } }",
+            "mutation($t: String!, $a: [SurveyAnswerInput!]!) { submitSurveyResponse(input: { token: $t, answers: $a }) { responseId } }",
             json!({ "t": invitation_token, "a": [
                 { "questionId": questions[0], "text": long_answer() },
                 { "questionId": questions[1], "rating": 1 } ] }),
@@ -290,7 +290,7 @@ async fn erasure_leaves_no_copy_of_any_personal_value_in_the_database_files(engi
     ok(
         &app,
         &token,
-        "mutation($id: ID!, $n: String!) { resolveFollowUp(id: $id, note: $n) { id } }",
+        "mutation($id: ID!, $n: String!) { resolveFollowUp(input: { id: $id, note: $n }) { followUp { id } } }",
         json!({ "id": follow_up, "n": FOLLOW_UP_NOTE }),
     )
     .await;
@@ -342,10 +342,11 @@ async fn erasure_leaves_no_copy_of_any_personal_value_in_the_database_files(engi
     let erased = ok(
         &app,
         &token,
-        "mutation($id: ID!) { eraseCustomer(id: $id) { name email } }",
+        "mutation($id: ID!) { eraseCustomer(input: { id: $id }) { customer { name email } } }",
         json!({ "id": customer }),
     )
-    .await;
+    .await["customer"]
+        .clone();
     assert_eq!(erased["name"], "Erased customer");
     if engine == Engine::Postgres {
         wait_for_rewrite(&app, &statistics).await;

@@ -99,9 +99,13 @@ enum Outcome {
     Unknown,
 }
 
-fn outcome(result: Result<Value, reqwest::Error>, field: &str, id: &str) -> Outcome {
+/// `path` is the id's JSON pointer below `data`, e.g. `/redeemReward/redemption/id`.
+fn outcome(result: Result<Value, reqwest::Error>, path: &str) -> Outcome {
     match result {
-        Ok(body) => match body["data"][field][id].as_str() {
+        Ok(body) => match body
+            .pointer(&format!("/data{path}"))
+            .and_then(Value::as_str)
+        {
             Some(id) => Outcome::Succeeded(id.to_owned()),
             None => Outcome::Refused(
                 body["errors"][0]["extensions"]["code"]
@@ -114,8 +118,8 @@ fn outcome(result: Result<Value, reqwest::Error>, field: &str, id: &str) -> Outc
     }
 }
 
-const REDEEM: &str = "mutation($m: ID!, $r: ID!, $k: String!) { redeemReward(membershipId: $m, rewardId: $r, idempotencyKey: $k) { id } }";
-const SUBMIT: &str = "mutation($t: String!, $a: [SurveyAnswerInput!]!) { submitSurveyResponse(token: $t, answers: $a) { responseId } }";
+const REDEEM: &str = "mutation($m: ID!, $r: ID!, $k: String!) { redeemReward(input: { membershipId: $m, rewardId: $r, idempotencyKey: $k }) { redemption { id } } }";
+const SUBMIT: &str = "mutation($t: String!, $a: [SurveyAnswerInput!]!) { submitSurveyResponse(input: { token: $t, answers: $a }) { responseId } }";
 
 async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engine) {
     // Arrange: a server process, an admin, a programme with a reward, members
@@ -135,7 +139,7 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
         &client,
         &a,
         None,
-        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+        "mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken } }",
         json!({ "e": "admin@example.com", "p": password }),
     )
     .await;
@@ -151,14 +155,14 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
         ProgramBuilder::CREATE,
         json!({ "input": ProgramBuilder::new("Club").input() }),
     )
-    .await["createLoyaltyProgram"]["id"]
+    .await["createLoyaltyProgram"]["loyaltyProgram"]["id"]
         .as_str()
         .expect("program")
         .to_owned();
     let reward = ok(&client, &a, admin,
-        "mutation($p: ID!, $c: Int!) { createReward(programId: $p, name: \"Mug\", costPoints: $c) { id } }",
+        "mutation($p: ID!, $c: Int!) { createReward(input: { loyaltyProgramId: $p, name: \"Mug\", costPoints: $c }) { reward { id } } }",
         json!({ "p": program, "c": REWARD_COST }),
-    ).await["createReward"]["id"].as_str().expect("reward").to_owned();
+    ).await["createReward"]["reward"]["id"].as_str().expect("reward").to_owned();
     let mut members = Vec::new();
     for n in 0..CUSTOMERS {
         let customer = ok(
@@ -168,7 +172,7 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
             CustomerBuilder::CREATE,
             json!({ "input": CustomerBuilder::new().name(format!("Customer {n}")).input() }),
         )
-        .await["createCustomer"]["id"]
+        .await["createCustomer"]["customer"]["id"]
             .as_str()
             .expect("customer")
             .to_owned();
@@ -176,15 +180,15 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
             &client,
             &a,
             admin,
-            "mutation($p: ID!, $c: ID!) { enrollCustomer(programId: $p, customerId: $c) { id } }",
+            "mutation($p: ID!, $c: ID!) { enrollCustomer(input: { loyaltyProgramId: $p, customerId: $c }) { membership { id } } }",
             json!({ "p": program, "c": customer }),
         )
-        .await["enrollCustomer"]["id"]
+        .await["enrollCustomer"]["membership"]["id"]
             .as_str()
             .expect("membership")
             .to_owned();
         ok(&client, &a, admin,
-            "mutation($m: ID!, $d: Int!, $k: String!) { adjustPoints(membershipId: $m, delta: $d, note: \"opening\", idempotencyKey: $k) { entry { id } } }",
+            "mutation($m: ID!, $d: Int!, $k: String!) { adjustPoints(input: { membershipId: $m, delta: $d, note: \"opening\", idempotencyKey: $k }) { ledgerEntry { id } } }",
             json!({ "m": membership, "d": START_POINTS, "k": format!("opening-{n}") }),
         ).await;
         members.push((customer, membership));
@@ -201,7 +205,7 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
             .input() }),
     )
     .await;
-    let survey = CreatedSurvey::from_answer(&survey["createSurvey"]);
+    let survey = CreatedSurvey::from_answer(&survey["createSurvey"]["survey"]);
     let (survey_id, question) = (survey.id, survey.questions[0].clone());
     ok(
         &client,
@@ -212,7 +216,7 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
     )
     .await;
     let invited = ok(&client, &a, admin,
-        "mutation($s: ID!, $c: [ID!]!, $e: DateTime!) { inviteToSurvey(surveyId: $s, customerIds: $c, expiresAt: $e) { invitations { customerId token } } }",
+        "mutation($s: ID!, $c: [ID!]!, $e: DateTime!) { inviteToSurvey(input: { surveyId: $s, customerIds: $c, expiresAt: $e }) { invitations { customerId token } } }",
         json!({ "s": survey_id, "c": members.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>(),
                 "e": chrono::Utc::now() + chrono::Duration::days(7) }),
     ).await;
@@ -234,7 +238,7 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
             let admin = admin.map(str::to_owned);
             tasks.push(tokio::spawn(async move {
                 let result = gql(&client, &a, admin.as_deref(), REDEEM, vars.clone()).await;
-                let outcome = outcome(result, "redeemReward", "id");
+                let outcome = outcome(result, "/redeemReward/redemption/id");
                 if matches!(outcome, Outcome::Succeeded(_)) {
                     succeeded.fetch_add(1, Ordering::SeqCst);
                 }
@@ -245,7 +249,7 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
         let vars = json!({ "t": tokens[n], "a": [{ "questionId": question, "text": "fine" }] });
         tasks.push(tokio::spawn(async move {
             let result = gql(&client, &a, None, SUBMIT, vars.clone()).await;
-            let outcome = outcome(result, "submitSurveyResponse", "responseId");
+            let outcome = outcome(result, "/submitSurveyResponse/responseId");
             if matches!(outcome, Outcome::Succeeded(_)) {
                 succeeded.fetch_add(1, Ordering::SeqCst);
             }
@@ -426,7 +430,7 @@ async fn outcome_of_retry(
     vars: &Value,
 ) -> Outcome {
     let result = gql(client, address, admin, REDEEM, vars.clone()).await;
-    outcome(result, "redeemReward", "id")
+    outcome(result, "/redeemReward/redemption/id")
 }
 
 /// PostgreSQL goes away *under load*: every request still gets an answer with
@@ -557,7 +561,7 @@ async fn sigterm_under_load_answers_in_flight_requests_and_exits_zero(engine: En
                     ("{ __typename }", json!({}))
                 } else {
                     (
-                        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+                        "mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken } }",
                         json!({ "e": format!("user{i}@example.com"), "p": "whatever it is" }),
                     )
                 };

@@ -57,9 +57,16 @@ async fn mutate(app: &TestApp, token: &str, query: &str, variables: Value, field
     data(&body)[field].clone()
 }
 
-/// Runs `query` with `$input` as `token`; it must succeed. Returns `field`.
-async fn create_with(app: &TestApp, token: &str, query: &str, input: Value, field: &str) -> Value {
-    mutate(app, token, query, json!({ "input": input }), field).await
+/// Runs `query` with `$input` as `token`; it must succeed. Returns the
+/// payload's `object` of mutation `field` (e.g. `createCustomer.customer`).
+async fn create_with(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    input: Value,
+    (field, object): (&str, &str),
+) -> Value {
+    mutate(app, token, query, json!({ "input": input }), field).await[object].clone()
 }
 
 /// The `id` of a created object, as the API sends it.
@@ -222,11 +229,20 @@ impl CustomerBuilder {
 
     /// The mutation [`Self::create`] sends, with `$input` from [`Self::input`].
     pub const CREATE: &'static str =
-        "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }";
+        "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } } }";
 
     /// Creates the customer with `createCustomer` as `token`; returns its id.
     pub async fn create(&self, app: &TestApp, token: &str) -> String {
-        id_of(&create_with(app, token, Self::CREATE, self.input(), "createCustomer").await)
+        id_of(
+            &create_with(
+                app,
+                token,
+                Self::CREATE,
+                self.input(),
+                ("createCustomer", "customer"),
+            )
+            .await,
+        )
     }
 
     /// The row as the database would store it (tags apart).
@@ -378,7 +394,7 @@ impl ProgramBuilder {
     }
 
     /// The mutation [`Self::create`] sends, with `$input` from [`Self::input`].
-    pub const CREATE: &'static str = "mutation($input: CreateLoyaltyProgramInput!) { createLoyaltyProgram(input: $input) { id } }";
+    pub const CREATE: &'static str = "mutation($input: CreateLoyaltyProgramInput!) { createLoyaltyProgram(input: $input) { loyaltyProgram { id } } }";
 
     /// Creates the programme with `createLoyaltyProgram` as `token` (an
     /// admin); returns its id.
@@ -389,7 +405,7 @@ impl ProgramBuilder {
                 token,
                 Self::CREATE,
                 self.input(),
-                "createLoyaltyProgram",
+                ("createLoyaltyProgram", "loyaltyProgram"),
             )
             .await,
         )
@@ -523,7 +539,7 @@ impl SurveyBuilder {
             put(&mut input, "factorSetId", id.to_string());
         }
         if let Some(id) = &self.program_id {
-            put(&mut input, "programId", id.as_str());
+            put(&mut input, "loyaltyProgramId", id.as_str());
         }
         if self.incentive_points != 0 {
             put(&mut input, "incentivePoints", self.incentive_points);
@@ -536,15 +552,23 @@ impl SurveyBuilder {
     }
 
     /// The mutation [`Self::create`] sends, with `$input` from [`Self::input`].
-    pub const CREATE: &'static str = "mutation($input: CreateSurveyInput!) { createSurvey(input: $input) { id questions { id } } }";
+    pub const CREATE: &'static str = "mutation($input: CreateSurveyInput!) { createSurvey(input: $input) { survey { id questions { id } } } }";
 
     /// The mutation [`Self::publish`] sends, with the survey's `$id`.
-    pub const PUBLISH: &'static str = "mutation($id: ID!) { publishSurvey(id: $id) { id } }";
+    pub const PUBLISH: &'static str =
+        "mutation($id: ID!) { publishSurvey(input: { id: $id }) { survey { id } } }";
 
     /// Creates the survey with `createSurvey` as `token`.
     pub async fn create(&self, app: &TestApp, token: &str) -> CreatedSurvey {
         CreatedSurvey::from_answer(
-            &create_with(app, token, Self::CREATE, self.input(), "createSurvey").await,
+            &create_with(
+                app,
+                token,
+                Self::CREATE,
+                self.input(),
+                ("createSurvey", "survey"),
+            )
+            .await,
         )
     }
 
@@ -676,11 +700,20 @@ impl PurchaseBuilder {
 
     /// The mutation [`Self::record`] sends, with `$input` from [`Self::input`].
     pub const RECORD: &'static str =
-        "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { id } }";
+        "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { purchase { id } } }";
 
     /// Records the purchase with `recordPurchase` as `token`; returns its id.
     pub async fn record(&self, app: &TestApp, token: &str) -> String {
-        id_of(&create_with(app, token, Self::RECORD, self.input(), "recordPurchase").await)
+        id_of(
+            &create_with(
+                app,
+                token,
+                Self::RECORD,
+                self.input(),
+                ("recordPurchase", "purchase"),
+            )
+            .await,
+        )
     }
 
     /// The row as the database would store it (`amount` in minor units).

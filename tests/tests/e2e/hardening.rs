@@ -151,7 +151,7 @@ fn random_token() -> String {
 
 const INVITATION: &str = "query($t: String!) { surveyInvitation(token: $t) { title } }";
 const SUBMIT: &str =
-    "mutation($t: String!) { submitSurveyResponse(token: $t, answers: []) { responseId } }";
+    "mutation($t: String!) { submitSurveyResponse(input: { token: $t, answers: [] }) { responseId } }";
 
 async fn guessing_invitation_tokens_is_throttled(engine: Engine) {
     // Arrange: a real survey and invitations exist, so guesses hit a populated table.
@@ -258,7 +258,7 @@ async fn a_database_error_is_internal_with_a_request_id_and_no_sql(engine: Engin
     let body = app
         .graphql_as(
             Some(&token),
-            "mutation { recordCost(input: {kind: ACQUISITION, amount: \"10.00\", currency: \"EUR\"}) { id } }",
+            "mutation { recordCost(input: {kind: ACQUISITION, amount: \"10.00\", currency: \"EUR\"}) { cost { id } } }",
             json!({}),
         )
         .await;
@@ -296,7 +296,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 const LOGIN: &str =
-    "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
+    "mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken } }";
 
 async fn timed(app: &TestApp, token: Option<&str>, query: &str, vars: Value) -> (Duration, Value) {
     let started = Instant::now();
@@ -696,7 +696,7 @@ async fn other_tokens_used_as_bearer_are_unauthenticated(engine: Engine) {
         .expect("user");
     let login = app
         .graphql(
-            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken user { id } } }",
+            "mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken refreshToken user { id } } }",
             json!({ "e": email, "p": password }),
         )
         .await;

@@ -288,8 +288,8 @@ impl TestApp {
             .expect("create user");
         let body = self
             .graphql(
-                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
-                json!({ "e": email, "p": password }),
+                "mutation($input: LoginInput!) { login(input: $input) { accessToken } }",
+                json!({ "input": { "email": email, "password": password } }),
             )
             .await;
         body["data"]["login"]["accessToken"]

@@ -372,7 +372,10 @@ async fn get_requests_follow_the_same_rules(engine: Engine) {
 
         let mutation = get(
             accept,
-            vec![("query", "mutation { logout(refreshToken: \"x\") }")],
+            vec![(
+                "query",
+                "mutation { logout(input: { refreshToken: \"x\" }) { loggedOut } }",
+            )],
         )
         .await;
         assert_eq!(mutation.status, 405);
@@ -408,7 +411,7 @@ async fn get_requests_follow_the_same_rules(engine: Engine) {
 async fn a_variable_coercion_failure_changes_nothing(engine: Engine) {
     let app = spawn_app(engine).await;
     let token = app.login_as(Role::Admin).await;
-    let create = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }";
+    let create = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } } }";
     let cases = [
         json!({ "query": create }),
         json!({ "query": create, "variables": { "input": null } }),

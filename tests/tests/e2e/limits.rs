@@ -101,7 +101,10 @@ async fn transport_rules_are_enforced(engine: Engine) {
     let get_mutation = app
         .client
         .get(&url)
-        .query(&[("query", "mutation { logout(refreshToken: \"x\") }")])
+        .query(&[(
+            "query",
+            "mutation { logout(input: { refreshToken: \"x\" }) { loggedOut } }",
+        )])
         .send()
         .await
         .expect("sent");
@@ -144,7 +147,7 @@ async fn query_shape_limits_are_enforced_before_any_sql(engine: Engine) {
             .join(" ")
     );
     let directives = format!("{{ __typename {} }}", "@include(if: true) ".repeat(1000));
-    let sensitive = "mutation { a: login(email: \"a@b.co\", password: \"x\") { accessToken } b: login(email: \"a@b.co\", password: \"y\") { accessToken } }";
+    let sensitive = "mutation { a: login(input: { email: \"a@b.co\", password: \"x\" }) { accessToken } b: login(input: { email: \"a@b.co\", password: \"y\" }) { accessToken } }";
     let fragment_cycle = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
     let cases = [
         ("depth", deep, "OPERATION_TOO_COMPLEX"),
@@ -367,7 +370,7 @@ async fn readiness_fails_when_the_database_is_gone_and_recovers() {
     );
     let during = app
         .graphql(
-            "mutation { login(email: \"a@b.co\", password: \"x\") { accessToken } }",
+            "mutation { login(input: { email: \"a@b.co\", password: \"x\" }) { accessToken } }",
             json!({}),
         )
         .await;

@@ -48,22 +48,22 @@ on_both_engines!(
 // ---------------------------------------------------------------- helpers
 
 const CREATE_PROGRAM: &str = "mutation($input: CreateLoyaltyProgramInput!) {
-  createLoyaltyProgram(input: $input) { id name currency pointsPerCurrencyUnit tiers { name minLifetimePoints earnMultiplier } }
+  createLoyaltyProgram(input: $input) { loyaltyProgram { id name currency pointsPerCurrencyUnit tiers { name minLifetimePoints earnMultiplier } } }
 }";
-const ENROLL: &str = "mutation($p: ID!, $c: ID!) { enrollCustomer(programId: $p, customerId: $c) { id balance tier { name } } }";
+const ENROLL: &str = "mutation($p: ID!, $c: ID!) { enrollCustomer(input: { loyaltyProgramId: $p, customerId: $c }) { membership { id balance tier { name } } } }";
 const MEMBERSHIP: &str = "query($id: ID!) { membership(id: $id) {
   balance lifetimePoints tier { name } nextTier { name } pointsToNextTier
   expiringPoints { points expiresAt }
   ledger(first: 100) { edges { node { delta reason reference note } } }
 } }";
 const REDEEM: &str = "mutation($m: ID!, $r: ID!, $k: String!) {
-  redeemReward(membershipId: $m, rewardId: $r, idempotencyKey: $k) { id pointsSpent membership { balance } reward { stock } }
+  redeemReward(input: { membershipId: $m, rewardId: $r, idempotencyKey: $k }) { redemption { id pointsSpent membership { balance } reward { stock } } }
 }";
 const ADJUST: &str = "mutation($m: ID!, $d: Int!, $n: String!, $k: String!) {
-  adjustPoints(membershipId: $m, delta: $d, note: $n, idempotencyKey: $k) { entry { id delta reason note } membership { balance } }
+  adjustPoints(input: { membershipId: $m, delta: $d, note: $n, idempotencyKey: $k }) { ledgerEntry { id delta reason note } membership { balance } }
 }";
 const CREATE_REWARD: &str = "mutation($p: ID!, $n: String!, $c: Int!, $s: Int) {
-  createReward(programId: $p, name: $n, costPoints: $c, stock: $s) { id costPoints stock }
+  createReward(input: { loyaltyProgramId: $p, name: $n, costPoints: $c, stock: $s }) { reward { id costPoints stock } }
 }";
 
 fn program_input(overrides: Value) -> Value {
@@ -108,7 +108,7 @@ async fn enroll(app: &TestApp, token: &str, program: &str, customer: i64) -> Str
             json!({ "p": program, "c": customer.to_string() }),
         )
         .await;
-    data(&body)["enrollCustomer"]["id"]
+    data(&body)["enrollCustomer"]["membership"]["id"]
         .as_str()
         .expect("membership id")
         .to_owned()
@@ -157,7 +157,7 @@ async fn create_reward(
             json!({ "p": program, "n": "Coffee", "c": cost, "s": stock }),
         )
         .await;
-    data(&body)["createReward"]["id"]
+    data(&body)["createReward"]["reward"]["id"]
         .as_str()
         .expect("reward id")
         .to_owned()
@@ -252,7 +252,10 @@ async fn redemptions_move_the_redemption_counter(engine: Engine) {
     let before = redemptions_counted();
     let vars = json!({ "m": m, "r": reward, "k": "counted-once" });
     let body = s.app.graphql_as(Some(&s.manager), REDEEM, vars).await;
-    assert_eq!(data(&body)["redeemReward"]["membership"]["balance"], 70);
+    assert_eq!(
+        data(&body)["redeemReward"]["redemption"]["membership"]["balance"],
+        70
+    );
     assert!(redemptions_counted() >= before + 1.0);
 }
 
@@ -279,7 +282,7 @@ async fn admins_configure_programmes_and_other_roles_only_read(engine: Engine) {
             json!({ "input": program_input(json!({ "pointsPerCurrencyUnit": "2.50" })) }),
         )
         .await;
-    let created = &data(&body)["createLoyaltyProgram"];
+    let created = &data(&body)["createLoyaltyProgram"]["loyaltyProgram"];
     assert_eq!(created["currency"], "EUR");
     assert_eq!(created["pointsPerCurrencyUnit"], "2.5");
     assert_eq!(created["tiers"][1]["earnMultiplier"], "1.5");
@@ -387,15 +390,15 @@ async fn bad_programme_input_is_rejected_and_nothing_is_written(engine: Engine) 
 
 async fn updating_a_programme_replaces_its_tiers(engine: Engine) {
     let s = setup(engine, json!({})).await;
-    let update = "mutation($id: ID!, $input: UpdateLoyaltyProgramInput!) {
-      updateLoyaltyProgram(id: $id, input: $input) { name pointsExpireAfterDays tiers { name minLifetimePoints } }
+    let update = "mutation($input: UpdateLoyaltyProgramInput!) {
+      updateLoyaltyProgram(input: $input) { loyaltyProgram { name pointsExpireAfterDays tiers { name minLifetimePoints } } }
     }";
     let body = s
         .app
         .graphql_as(
             Some(&s.admin),
             update,
-            json!({ "id": s.program, "input": {
+            json!({ "input": { "id": s.program,
                 "name": "Club+",
                 "pointsExpireAfterDays": 365,
                 "tiers": [
@@ -405,7 +408,7 @@ async fn updating_a_programme_replaces_its_tiers(engine: Engine) {
             } }),
         )
         .await;
-    let updated = &data(&body)["updateLoyaltyProgram"];
+    let updated = &data(&body)["updateLoyaltyProgram"]["loyaltyProgram"];
     assert_eq!(updated["name"], "Club+");
     assert_eq!(updated["pointsExpireAfterDays"], 365);
     assert_eq!(updated["tiers"][1]["name"], "VIP");
@@ -415,7 +418,7 @@ async fn updating_a_programme_replaces_its_tiers(engine: Engine) {
         .graphql_as(
             Some(&s.admin),
             update,
-            json!({ "id": s.program, "input": { "tiers": [
+            json!({ "input": { "id": s.program, "tiers": [
                 { "name": "VIP", "minLifetimePoints": 2000, "earnMultiplier": "3" }
             ] } }),
         )
@@ -441,7 +444,7 @@ async fn updating_a_programme_replaces_its_tiers(engine: Engine) {
         .graphql_as(
             Some(&s.manager),
             update,
-            json!({ "id": s.program, "input": { "name": "Mine" } }),
+            json!({ "input": { "id": s.program, "name": "Mine" } }),
         )
         .await;
     assert_eq!(error_code(&manager), Some("FORBIDDEN"));
@@ -460,7 +463,7 @@ async fn enrolment_needs_a_manager_and_happens_once(engine: Engine) {
         .app
         .graphql_as(Some(&s.manager), ENROLL, vars.clone())
         .await;
-    let m = &data(&body)["enrollCustomer"];
+    let m = &data(&body)["enrollCustomer"]["membership"];
     assert_eq!(
         (m["balance"].as_i64(), m["tier"]["name"].as_str()),
         (Some(0), Some("Bronze"))
@@ -541,7 +544,7 @@ async fn purchases_earn_points_by_the_formula_and_tiers_rise_immediately(engine:
 async fn the_highest_applicable_promotion_wins(engine: Engine) {
     let s = setup(engine, json!({})).await;
     let now = Utc::now();
-    let promo = "mutation($input: CreatePromotionInput!) { createPromotion(input: $input) { id multiplier tag } }";
+    let promo = "mutation($input: CreatePromotionInput!) { createPromotion(input: $input) { promotion { id multiplier tag } } }";
     for (name, multiplier, tag, starts, ends) in [
         (
             "Double days",
@@ -570,7 +573,7 @@ async fn the_highest_applicable_promotion_wins(engine: Engine) {
             .graphql_as(
                 Some(&s.admin),
                 promo,
-                json!({ "input": { "programId": s.program, "name": name, "multiplier": multiplier,
+                json!({ "input": { "loyaltyProgramId": s.program, "name": name, "multiplier": multiplier,
                     "startsAt": starts, "endsAt": ends, "tag": tag } }),
             )
             .await;
@@ -581,7 +584,7 @@ async fn the_highest_applicable_promotion_wins(engine: Engine) {
         (json!({ "multiplier": "-1" }), "multiplier"),
         (json!({ "endsAt": now - Duration::days(2) }), "endsAt"),
     ] {
-        let mut input = json!({ "programId": s.program, "name": "Bad", "multiplier": "2",
+        let mut input = json!({ "loyaltyProgramId": s.program, "name": "Bad", "multiplier": "2",
             "startsAt": now - Duration::days(1), "endsAt": now + Duration::days(1) });
         if let (Some(i), Some(o)) = (input.as_object_mut(), overrides.as_object()) {
             i.extend(o.clone());
@@ -598,7 +601,7 @@ async fn the_highest_applicable_promotion_wins(engine: Engine) {
         .graphql_as(
             Some(&s.manager),
             promo,
-            json!({ "input": { "programId": s.program, "name": "Mine", "multiplier": "2",
+            json!({ "input": { "loyaltyProgramId": s.program, "name": "Mine", "multiplier": "2",
                 "startsAt": now, "endsAt": now + Duration::days(1) } }),
         )
         .await;
@@ -695,7 +698,7 @@ async fn birthday_bonuses_are_credited_once_per_year_including_leap_days(engine:
         members.push(enroll(&s.app, &s.manager, &s.program, id).await);
     }
     let grant =
-        "mutation($d: Date!) { grantBirthdayBonuses(date: $d) { membersCredited pointsCredited } }";
+        "mutation($d: Date!) { grantBirthdayBonuses(input: { date: $d }) { membersCredited pointsCredited } }";
     let run = |d: &str| {
         let app = &s.app;
         let token = s.manager.clone();
@@ -771,14 +774,17 @@ async fn points_expire_oldest_first_net_of_redemptions(engine: Engine) {
             json!({ "m": m, "r": reward, "k": "r-1" }),
         )
         .await;
-    assert_eq!(data(&body)["redeemReward"]["membership"]["balance"], 150);
+    assert_eq!(
+        data(&body)["redeemReward"]["redemption"]["membership"]["balance"],
+        150
+    );
 
     let before = membership(&s.app, &s.manager, &m).await;
     let expiring = &before["expiringPoints"];
     assert_eq!(expiring.as_array().map(Vec::len), Some(1));
     assert_eq!(expiring[0]["points"], 50, "lot B net of the redemption");
 
-    let expire = "mutation($at: DateTime) { expirePoints(asOf: $at) { membershipsAffected entriesWritten pointsExpired } }";
+    let expire = "mutation($at: DateTime) { expirePoints(input: { asOf: $at }) { membershipsAffected entriesWritten pointsExpired } }";
     let run = s
         .app
         .graphql_as(Some(&s.manager), expire, json!({ "at": now }))
@@ -921,16 +927,16 @@ async fn redeeming_fails_cleanly_and_writes_nothing(engine: Engine) {
     assert_eq!(error_code(&refused), Some("FORBIDDEN"));
 
     // Withdrawing a reward makes redeeming it a CONFLICT; restocking revives it.
-    let update = "mutation($id: ID!, $input: UpdateRewardInput!) { updateReward(id: $id, input: $input) { active stock costPoints } }";
+    let update = "mutation($input: UpdateRewardInput!) { updateReward(input: $input) { reward { active stock costPoints } } }";
     let body = s
         .app
         .graphql_as(
             Some(&s.admin),
             update,
-            json!({ "id": sold_out, "input": { "active": false } }),
+            json!({ "input": { "id": sold_out, "active": false } }),
         )
         .await;
-    assert_eq!(data(&body)["updateReward"]["active"], false);
+    assert_eq!(data(&body)["updateReward"]["reward"]["active"], false);
     let withdrawn = s
         .app
         .graphql_as(
@@ -945,16 +951,16 @@ async fn redeeming_fails_cleanly_and_writes_nothing(engine: Engine) {
         .graphql_as(
             Some(&s.admin),
             update,
-            json!({ "id": sold_out, "input": { "active": true, "stock": 2 } }),
+            json!({ "input": { "id": sold_out, "active": true, "stock": 2 } }),
         )
         .await;
-    assert_eq!(data(&body)["updateReward"]["stock"], 2);
+    assert_eq!(data(&body)["updateReward"]["reward"]["stock"], 2);
     let bad = s
         .app
         .graphql_as(
             Some(&s.admin),
             update,
-            json!({ "id": sold_out, "input": { "costPoints": 0 } }),
+            json!({ "input": { "id": sold_out, "costPoints": 0 } }),
         )
         .await;
     assert_eq!(bad["errors"][0]["extensions"]["field"], "costPoints");
@@ -963,7 +969,7 @@ async fn redeeming_fails_cleanly_and_writes_nothing(engine: Engine) {
         .graphql_as(
             Some(&s.manager),
             update,
-            json!({ "id": sold_out, "input": { "active": false } }),
+            json!({ "input": { "id": sold_out, "active": false } }),
         )
         .await;
     assert_eq!(error_code(&refused), Some("FORBIDDEN"));
@@ -975,7 +981,10 @@ async fn redeeming_fails_cleanly_and_writes_nothing(engine: Engine) {
             json!({ "m": m, "r": sold_out, "k": "g" }),
         )
         .await;
-    assert_eq!(data(&redeemed)["redeemReward"]["reward"]["stock"], 1);
+    assert_eq!(
+        data(&redeemed)["redeemReward"]["redemption"]["reward"]["stock"],
+        1
+    );
     let listed = s
         .app
         .graphql_as(
@@ -1006,11 +1015,11 @@ async fn an_unavailable_reward_says_so_whatever_the_balance(engine: Engine) {
             .app
             .graphql_as(
                 Some(&s.admin),
-                "mutation($id: ID!) { updateReward(id: $id, input: { active: false }) { active } }",
+                "mutation($id: ID!) { updateReward(input: { id: $id, active: false }) { reward { active } } }",
                 json!({ "id": id }),
             )
             .await;
-        assert_eq!(data(&body)["updateReward"]["active"], false);
+        assert_eq!(data(&body)["updateReward"]["reward"]["active"], false);
     }
     let stocks = |app: &TestApp| {
         let db = app.db().clone();
@@ -1080,7 +1089,7 @@ async fn an_unavailable_reward_says_so_whatever_the_balance(engine: Engine) {
             json!({ "m": m, "r": affordable_in_stock, "k": "combo-ok" }),
         )
         .await;
-    let redeemed = &data(&body)["redeemReward"];
+    let redeemed = &data(&body)["redeemReward"]["redemption"];
     assert_eq!(redeemed["pointsSpent"], 30);
     assert_eq!(redeemed["membership"]["balance"], 20);
     assert_eq!(redeemed["reward"]["stock"], 0);
@@ -1216,7 +1225,7 @@ async fn one_idempotency_key_sent_concurrently_redeems_once(engine: Engine) {
     let ids: std::collections::HashSet<String> = results
         .iter()
         .map(|b| {
-            data(b)["redeemReward"]["id"]
+            data(b)["redeemReward"]["redemption"]["id"]
                 .as_str()
                 .expect("redemption id")
                 .to_owned()
@@ -1251,14 +1260,14 @@ async fn adjustments_are_idempotent_and_need_a_manager(engine: Engine) {
     assert_eq!(error_code(&refused), Some("FORBIDDEN"));
 
     let first = adjust(&s.app, &s.manager, &m, 40, "k1").await;
-    let entry = data(&first)["adjustPoints"]["entry"].clone();
+    let entry = data(&first)["adjustPoints"]["ledgerEntry"].clone();
     assert_eq!(
         (entry["reason"].as_str(), entry["note"].as_str()),
         (Some("ADJUSTMENT"), Some("goodwill"))
     );
     let retry = adjust(&s.app, &s.manager, &m, 40, "k1").await;
     assert_eq!(
-        data(&retry)["adjustPoints"]["entry"]["id"],
+        data(&retry)["adjustPoints"]["ledgerEntry"]["id"],
         entry["id"],
         "retry returns the first result"
     );
@@ -1310,7 +1319,7 @@ async fn idempotency_keys_are_scoped_by_user_and_operation(engine: Engine) {
     // Assert: three separate redemptions (not a replay of someone else's, not
     // CONFLICT); a user's own retry still replays their own.
     let id = |b: &Value| {
-        data(b)["redeemReward"]["id"]
+        data(b)["redeemReward"]["redemption"]["id"]
             .as_str()
             .expect("id")
             .to_owned()
@@ -1944,7 +1953,7 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
         ])
     );
     let agent = s.app.login_as(Role::Agent).await;
-    const RECORD: &str = "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { externalRef pointsCredited { program { id name } points } } }";
+    const RECORD: &str = "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { purchase { externalRef pointsCredited { program { id name } points } } } }";
     let record = |customer: &str, amount: &str, reference: &str| {
         let input = PurchaseBuilder::new(customer)
             .amount(amount)
@@ -1956,7 +1965,7 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
             let body = app
                 .graphql_as(Some(&token), RECORD, json!({ "input": input }))
                 .await;
-            data(&body)["recordPurchase"]["pointsCredited"].clone()
+            data(&body)["recordPurchase"]["purchase"]["pointsCredited"].clone()
         }
     };
     let memberships_of = |customer: i64| {
@@ -2003,12 +2012,12 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
         .app
         .graphql_as(
             Some(&s.admin),
-            "mutation($id: ID!) { updateLoyaltyProgram(id: $id, input: { enrollOnFirstPurchase: false }) { enrollOnFirstPurchase } }",
+            "mutation($id: ID!) { updateLoyaltyProgram(input: { id: $id, enrollOnFirstPurchase: false }) { loyaltyProgram { enrollOnFirstPurchase } } }",
             json!({ "id": s.program }),
         )
         .await;
     assert_eq!(
-        data(&body)["updateLoyaltyProgram"]["enrollOnFirstPurchase"],
+        data(&body)["updateLoyaltyProgram"]["loyaltyProgram"]["enrollOnFirstPurchase"],
         false
     );
     let eve = CustomerBuilder::new()

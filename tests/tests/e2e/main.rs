@@ -24,6 +24,7 @@ mod limits;
 mod loyalty;
 mod metrics;
 mod metrics_endpoint;
+mod mutations;
 mod process;
 mod proxies;
 mod scalars;

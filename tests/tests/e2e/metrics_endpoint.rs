@@ -106,7 +106,7 @@ async fn metrics_count_requests_operations_and_pool(engine: Engine) {
         .await;
     assert_eq!(data(&body)["__typename"], "Query");
     let create = format!(
-        "mutation {mutation_name}($input: CreateCustomerInput!) {{ createCustomer(input: $input) {{ id }} }}"
+        "mutation {mutation_name}($input: CreateCustomerInput!) {{ createCustomer(input: $input) {{ customer {{ id }} }} }}"
     );
     let body = app
         .graphql_as(
@@ -115,7 +115,10 @@ async fn metrics_count_requests_operations_and_pool(engine: Engine) {
             json!({ "input": { "name": "Metered" } }),
         )
         .await;
-    assert!(data(&body)["createCustomer"]["id"].is_string(), "{body}");
+    assert!(
+        data(&body)["createCustomer"]["customer"]["id"].is_string(),
+        "{body}"
+    );
     let body = app
         .graphql(&create, json!({ "input": { "name": "Refused" } }))
         .await;

@@ -224,7 +224,7 @@ fn create_user_refuses_a_weak_password_and_writes_nothing() {
     );
 }
 
-const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken } }";
+const LOGIN: &str = "mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken refreshToken } }";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn logs_never_contain_passwords_or_tokens() {
@@ -259,7 +259,7 @@ async fn logs_never_contain_passwords_or_tokens() {
     post(
         &client,
         &server.address,
-        "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }",
+        "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken } }",
         json!({ "t": refresh }),
     )
     .await;

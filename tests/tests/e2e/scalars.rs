@@ -17,8 +17,8 @@ on_both_engines!(
     decimals_are_plain_strings_only,
 );
 
-const CREATE: &str = "mutation Create($input: CreateCustomerInput!) { createCustomer(input: $input) { id acquiredAt createdAt } }";
-const PURCHASE: &str = "mutation Buy($input: RecordPurchaseInput!) { recordPurchase(input: $input) { amount occurredAt } }";
+const CREATE: &str = "mutation Create($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id acquiredAt createdAt } } }";
+const PURCHASE: &str = "mutation Buy($input: RecordPurchaseInput!) { recordPurchase(input: $input) { purchase { amount occurredAt } } }";
 
 fn is_utc_millis(s: &str) -> bool {
     let b = s.as_bytes();
@@ -56,7 +56,7 @@ async fn datetimes_answer_in_utc_with_milliseconds(engine: Engine) {
             json!({ "input": { "name": "Ann", "acquiredAt": "2026-01-15T10:20:30.123456789+02:00" } }),
         )
         .await;
-    let created = &data(&body)["createCustomer"];
+    let created = &data(&body)["createCustomer"]["customer"];
     assert_eq!(created["acquiredAt"], json!("2026-01-15T08:20:30.123Z"));
     let now = created["createdAt"].as_str().expect("createdAt");
     assert!(is_utc_millis(now), "{now}");
@@ -84,7 +84,7 @@ async fn bad_scalar_values_name_the_field_and_change_nothing(engine: Engine) {
     let body = app
         .graphql_as(
             Some(&token),
-            r#"mutation Inline { createCustomer(input: { name: "Ann", acquiredAt: "tomorrow" }) { id } }"#,
+            r#"mutation Inline { createCustomer(input: { name: "Ann", acquiredAt: "tomorrow" }) { customer { id } } }"#,
             json!({}),
         )
         .await;
@@ -159,7 +159,7 @@ async fn decimals_are_plain_strings_only(engine: Engine) {
     let body = app
         .graphql_as(Some(&token), PURCHASE, input(json!("12.50"), "good"))
         .await;
-    let purchase = &data(&body)["recordPurchase"];
+    let purchase = &data(&body)["recordPurchase"]["purchase"];
     assert_eq!(purchase["amount"], json!("12.50"));
     assert_eq!(purchase["occurredAt"], json!("2026-01-15T10:20:30.000Z"));
 }

@@ -139,10 +139,11 @@ async fn run(ws: &mut Socket, id: &str, query: &str, variables: Value) -> Value 
 }
 
 const FEEDBACK: &str = "subscription { feedbackReceived { id csi } }";
-const CREATE_USER: &str = "mutation($e: String!, $r: Role!) { createUser(email: $e, password: \"correct horse battery staple\", role: $r) { id role } }";
+const CREATE_USER: &str = "mutation($e: String!, $r: Role!) { createUser(input: { email: $e, password: \"correct horse battery staple\", role: $r }) { user { id role } } }";
 const SET_ROLE: &str =
-    "mutation($u: ID!, $r: Role!) { updateUserRole(userId: $u, role: $r) { role } }";
-const DEACTIVATE: &str = "mutation($u: ID!) { deactivateUser(userId: $u) { active } }";
+    "mutation($u: ID!, $r: Role!) { updateUserRole(input: { id: $u, role: $r }) { user { role } } }";
+const DEACTIVATE: &str =
+    "mutation($u: ID!) { deactivateUser(input: { id: $u }) { user { active } } }";
 
 async fn user_id(app: &TestApp, token: &str) -> String {
     let body = app
@@ -176,7 +177,7 @@ async fn a_demoted_admins_socket_is_forbidden_on_the_next_operation(engine: Engi
         json!({ "e": "colleague@example.com", "r": "AGENT" }),
     )
     .await;
-    assert_eq!(data(&before)["createUser"]["role"], "AGENT");
+    assert_eq!(data(&before)["createUser"]["user"]["role"], "AGENT");
 
     // Act: another admin demotes her over HTTP; she tries again on the socket.
     let demoted = app
@@ -186,7 +187,7 @@ async fn a_demoted_admins_socket_is_forbidden_on_the_next_operation(engine: Engi
             json!({ "u": admin_id, "r": "AGENT" }),
         )
         .await;
-    assert_eq!(data(&demoted)["updateUserRole"]["role"], "AGENT");
+    assert_eq!(data(&demoted)["updateUserRole"]["user"]["role"], "AGENT");
     let after = run(
         &mut ws,
         "2",
@@ -221,7 +222,7 @@ async fn a_role_change_ends_running_subscriptions(engine: Engine) {
             json!({ "u": manager_id, "r": "AGENT" }),
         )
         .await;
-    assert_eq!(data(&demoted)["updateUserRole"]["role"], "AGENT");
+    assert_eq!(data(&demoted)["updateUserRole"]["user"]["role"], "AGENT");
     let ended = recv(&mut ws, Duration::from_secs(5)).await;
 
     // Assert: the subscription ends with FORBIDDEN; the socket goes on with
@@ -251,7 +252,7 @@ async fn a_deactivated_users_subscription_ends_before_the_next_event(engine: Eng
     let off = app
         .graphql_as(Some(&f.admin), DEACTIVATE, json!({ "u": agent_id }))
         .await;
-    assert_eq!(data(&off)["deactivateUser"]["active"], false);
+    assert_eq!(data(&off)["deactivateUser"]["user"]["active"], false);
     let receipt = submit(&app, &token, f.good_answers()).await;
     assert!(data(&receipt)["submitSurveyResponse"]["responseId"].is_string());
 
@@ -276,7 +277,7 @@ async fn a_deactivated_users_idle_socket_is_closed_and_refused(engine: Engine) {
     let off = app
         .graphql_as(Some(&admin), DEACTIVATE, json!({ "u": agent_id }))
         .await;
-    assert_eq!(data(&off)["deactivateUser"]["active"], false);
+    assert_eq!(data(&off)["deactivateUser"]["user"]["active"], false);
     let started = Instant::now();
     let code = closed_without_events(&mut ws, Duration::from_secs(5)).await;
     let mut again = open(&app, &[]).await.expect("upgrade");

@@ -71,7 +71,8 @@ impl Drop for SmallDisk {
     }
 }
 
-const CREATE: &str = "mutation($n: String!) { createCustomer(input: { name: $n }) { id } }";
+const CREATE: &str =
+    "mutation($n: String!) { createCustomer(input: { name: $n }) { customer { id } } }";
 
 async fn gql(client: &reqwest::Client, address: &str, token: &str, vars: Value) -> Value {
     client
@@ -153,7 +154,7 @@ async fn a_full_disk_makes_writes_unavailable_and_ready_503_until_space_returns(
         .expect("client");
     let login: Value = client
         .post(format!("{address}/graphql"))
-        .json(&json!({ "query": "mutation { login(email: \"admin@example.com\", password: \"correct horse battery staple\") { accessToken } }" }))
+        .json(&json!({ "query": "mutation { login(input: { email: \"admin@example.com\", password: \"correct horse battery staple\" }) { accessToken } }" }))
         .send()
         .await
         .expect("login")

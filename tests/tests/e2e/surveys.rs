@@ -119,10 +119,11 @@ async fn insert_factor_set(app: &TestApp, status: FactorSetStatus) -> i64 {
     set.id
 }
 
-const CREATE: &str = "mutation($input: CreateSurveyInput!) { createSurvey(input: $input) { id status csiThreshold questions { id position kind options maxLength scaleMin scaleMax } } }";
-const PUBLISH: &str = "mutation($id: ID!) { publishSurvey(id: $id) { id status } }";
-const INVITE: &str = "mutation($s: ID!, $c: [ID!]!, $e: DateTime!) { inviteToSurvey(surveyId: $s, customerIds: $c, expiresAt: $e) { invitations { invitationId customerId token formUrl reissued expiresAt } skipped { customerId reason } } }";
-const SUBMIT: &str = "mutation($t: String!, $a: [SurveyAnswerInput!]!) { submitSurveyResponse(token: $t, answers: $a) { responseId pointsAwarded csi } }";
+const CREATE: &str = "mutation($input: CreateSurveyInput!) { createSurvey(input: $input) { survey { id status csiThreshold questions { id position kind options maxLength scaleMin scaleMax } } } }";
+const PUBLISH: &str =
+    "mutation($id: ID!) { publishSurvey(input: { id: $id }) { survey { id status } } }";
+const INVITE: &str = "mutation($s: ID!, $c: [ID!]!, $e: DateTime!) { inviteToSurvey(input: { surveyId: $s, customerIds: $c, expiresAt: $e }) { invitations { invitationId customerId token formUrl reissued expiresAt } skipped { customerId reason } } }";
+const SUBMIT: &str = "mutation($t: String!, $a: [SurveyAnswerInput!]!) { submitSurveyResponse(input: { token: $t, answers: $a }) { responseId pointsAwarded csi } }";
 const INVITATION: &str = "query($t: String!) { surveyInvitation(token: $t) { title incentivePoints questions { id kind text options } } }";
 
 fn survey_input(set_id: i64, program_id: i64) -> Value {
@@ -189,7 +190,7 @@ async fn airline_survey(app: &TestApp, admin: String, program_id: i64) -> (Value
             json!({ "input": survey_input(set_id, program_id) }),
         )
         .await;
-    let survey = data(&body)["createSurvey"].clone();
+    let survey = data(&body)["createSurvey"]["survey"].clone();
     let created = CreatedSurvey::from_answer(&survey);
     let f = Fixture {
         admin,
@@ -222,7 +223,10 @@ impl Fixture {
         let published = app
             .graphql_as(Some(&self.admin), PUBLISH, json!({ "id": self.survey_id }))
             .await;
-        assert_eq!(data(&published)["publishSurvey"]["status"], "ACTIVE");
+        assert_eq!(
+            data(&published)["publishSurvey"]["survey"]["status"],
+            "ACTIVE"
+        );
     }
 
     pub(crate) async fn invite(&self, app: &TestApp, customer: i64) -> String {
@@ -699,11 +703,11 @@ async fn unknown_expired_used_closed_and_revoked_tokens_get_distinct_codes(engin
     let closed = app
         .graphql_as(
             Some(&f.admin),
-            "mutation($id: ID!) { closeSurvey(id: $id) { status } }",
+            "mutation($id: ID!) { closeSurvey(input: { id: $id }) { survey { status } } }",
             json!({ "id": f.survey_id }),
         )
         .await;
-    assert_eq!(data(&closed)["closeSurvey"]["status"], "CLOSED");
+    assert_eq!(data(&closed)["closeSurvey"]["survey"]["status"], "CLOSED");
     check(open, "CONFLICT", "closed survey").await;
     check(second, "CONFLICT", "closed survey, re-issued token").await;
     assert_eq!(count::<entity::survey_responses::Entity>(&app).await, 1);
@@ -799,13 +803,13 @@ async fn marking_feedback_helpful_credits_the_bonus_once(engine: Engine) {
         .expect("id")
         .to_owned();
     let manager = app.login_as(Role::Manager).await;
-    const MARK: &str = "mutation($r: ID!) { markFeedbackHelpful(responseId: $r) { id helpful helpfulAt helpfulBonus helpfulBonusPointsCredited } }";
+    const MARK: &str = "mutation($r: ID!) { markFeedbackHelpful(input: { id: $r }) { response { id helpful helpfulAt helpfulBonus helpfulBonusPointsCredited } } }";
     // The result says whether this call credited the bonus.
     for (attempt, outcome, points) in [(0, "CREDITED", 20), (1, "ALREADY_CREDITED", 0)] {
         let body = app
             .graphql_as(Some(&manager), MARK, json!({ "r": response_id }))
             .await;
-        let marked = &data(&body)["markFeedbackHelpful"];
+        let marked = &data(&body)["markFeedbackHelpful"]["response"];
         assert_eq!(marked["helpful"], true, "attempt {attempt}");
         assert_eq!(marked["helpfulBonus"], outcome, "attempt {attempt}");
         assert_eq!(
@@ -842,7 +846,7 @@ async fn marking_feedback_helpful_credits_the_bonus_once(engine: Engine) {
         let body = app
             .graphql_as(Some(&manager), MARK, json!({ "r": bob_response }))
             .await;
-        let marked = &data(&body)["markFeedbackHelpful"];
+        let marked = &data(&body)["markFeedbackHelpful"]["response"];
         assert_eq!(marked["helpfulBonus"], "NO_BONUS", "attempt {attempt}");
         assert_eq!(marked["helpfulBonusPointsCredited"], 0);
     }
@@ -852,7 +856,7 @@ async fn marking_feedback_helpful_credits_the_bonus_once(engine: Engine) {
         .graphql_as(Some(&manager), MARK, json!({ "r": response_id }))
         .await;
     assert_eq!(
-        data(&body)["markFeedbackHelpful"]["helpfulBonus"],
+        data(&body)["markFeedbackHelpful"]["response"]["helpfulBonus"],
         "ALREADY_CREDITED"
     );
     let helpful = entity::ledger_entries::Entity::find()
@@ -937,7 +941,7 @@ async fn dissatisfied_responses_raise_one_follow_up_each(engine: Engine) {
 
     // Resolving: agents may not; managers may, once.
     let first = nodes[0]["node"]["id"].clone();
-    const RESOLVE: &str = "mutation($id: ID!, $n: String!) { resolveFollowUp(id: $id, note: $n) { status note resolvedBy } }";
+    const RESOLVE: &str = "mutation($id: ID!, $n: String!) { resolveFollowUp(input: { id: $id, note: $n }) { followUp { status note resolvedBy } } }";
     let refused = app
         .graphql_as(Some(&agent), RESOLVE, json!({ "id": first, "n": "called" }))
         .await;
@@ -954,9 +958,12 @@ async fn dissatisfied_responses_raise_one_follow_up_each(engine: Engine) {
             json!({ "id": first, "n": "Called back, voucher sent" }),
         )
         .await;
-    assert_eq!(data(&done)["resolveFollowUp"]["status"], "RESOLVED");
     assert_eq!(
-        data(&done)["resolveFollowUp"]["note"],
+        data(&done)["resolveFollowUp"]["followUp"]["status"],
+        "RESOLVED"
+    );
+    assert_eq!(
+        data(&done)["resolveFollowUp"]["followUp"]["note"],
         "Called back, voucher sent"
     );
     let again = app
@@ -1134,12 +1141,12 @@ async fn roles_are_enforced_and_nothing_is_written(engine: Engine) {
         ("publishSurvey", PUBLISH, json!({ "id": f.survey_id })),
         (
             "closeSurvey",
-            "mutation($id: ID!) { closeSurvey(id: $id) { id } }",
+            "mutation($id: ID!) { closeSurvey(input: { id: $id }) { survey { id } } }",
             json!({ "id": f.survey_id }),
         ),
         (
             "updateSurvey",
-            "mutation($id: ID!) { updateSurvey(id: $id, input: { title: \"x\" }) { id } }",
+            "mutation($id: ID!) { updateSurvey(input: { id: $id, title: \"x\" }) { survey { id } } }",
             json!({ "id": f.survey_id }),
         ),
         (
@@ -1149,12 +1156,12 @@ async fn roles_are_enforced_and_nothing_is_written(engine: Engine) {
         ),
         (
             "markFeedbackHelpful",
-            "mutation { markFeedbackHelpful(responseId: \"1\") { id } }",
+            "mutation { markFeedbackHelpful(input: { id: \"1\" }) { response { id } } }",
             json!({}),
         ),
         (
             "resolveFollowUp",
-            "mutation { resolveFollowUp(id: \"1\", note: \"n\") { id } }",
+            "mutation { resolveFollowUp(input: { id: \"1\", note: \"n\" }) { followUp { id } } }",
             json!({}),
         ),
     ];
@@ -1185,7 +1192,7 @@ async fn roles_are_enforced_and_nothing_is_written(engine: Engine) {
     assert_eq!(data(&results)["survey"]["status"], "ACTIVE");
     let manager = app.login_as(Role::Manager).await;
     let created = app.graphql_as(Some(&manager), CREATE, input).await;
-    assert_eq!(data(&created)["createSurvey"]["status"], "DRAFT");
+    assert_eq!(data(&created)["createSurvey"]["survey"]["status"], "DRAFT");
 }
 
 async fn survey_lifecycle_rules_are_enforced(engine: Engine) {
@@ -1240,8 +1247,8 @@ async fn survey_lifecycle_rules_are_enforced(engine: Engine) {
         ),
         (
             "unknown programme",
-            json!({ "title": "t", "programId": "99999", "questions": [] }),
-            "programId",
+            json!({ "title": "t", "loyaltyProgramId": "99999", "questions": [] }),
+            "loyaltyProgramId",
         ),
         (
             "closes before it opens",
@@ -1258,7 +1265,7 @@ async fn survey_lifecycle_rules_are_enforced(engine: Engine) {
 
     // Publishing checks: questions, the set's status and keys.
     let empty = create(json!({ "title": "Empty", "questions": [] })).await;
-    let empty_id = data(&empty)["createSurvey"]["id"].clone();
+    let empty_id = data(&empty)["createSurvey"]["survey"]["id"].clone();
     let body = app
         .graphql_as(Some(&admin), PUBLISH, json!({ "id": empty_id }))
         .await;
@@ -1268,11 +1275,11 @@ async fn survey_lifecycle_rules_are_enforced(engine: Engine) {
     );
 
     let factor = |set: i64, key: &str| {
-        json!({ "title": "CSI", "factorSetId": set.to_string(), "programId": program_id.to_string(),
+        json!({ "title": "CSI", "factorSetId": set.to_string(), "loyaltyProgramId": program_id.to_string(),
                 "questions": [{ "text": "Rate", "kind": "RATING" }, { "text": "F", "kind": "CSI_FACTOR", "factorKey": key }] })
     };
     let on_draft = create(factor(draft_set, "on_time")).await;
-    let id = data(&on_draft)["createSurvey"]["id"].clone();
+    let id = data(&on_draft)["createSurvey"]["survey"]["id"].clone();
     let body = app
         .graphql_as(Some(&admin), PUBLISH, json!({ "id": id }))
         .await;
@@ -1282,7 +1289,7 @@ async fn survey_lifecycle_rules_are_enforced(engine: Engine) {
     );
 
     let unknown_key = create(factor(published_set, "legroom")).await;
-    let id = data(&unknown_key)["createSurvey"]["id"].clone();
+    let id = data(&unknown_key)["createSurvey"]["survey"]["id"].clone();
     let body = app
         .graphql_as(Some(&admin), PUBLISH, json!({ "id": id }))
         .await;
@@ -1292,23 +1299,26 @@ async fn survey_lifecycle_rules_are_enforced(engine: Engine) {
     );
 
     // Fix it with updateSurvey, publish, then it is frozen.
-    const UPDATE: &str = "mutation($id: ID!, $input: UpdateSurveyInput!) { updateSurvey(id: $id, input: $input) { title description questions { factorKey } } }";
+    const UPDATE: &str = "mutation($input: UpdateSurveyInput!) { updateSurvey(input: $input) { survey { title description questions { factorKey } } } }";
     let fixed = app
         .graphql_as(
             Some(&admin),
             UPDATE,
-            json!({ "id": id, "input": { "title": "CSI fixed", "description": null, "questions": [{ "text": "F", "kind": "CSI_FACTOR", "factorKey": "safety", "required": true }] } }),
+            json!({ "input": { "id": id, "title": "CSI fixed", "description": null, "questions": [{ "text": "F", "kind": "CSI_FACTOR", "factorKey": "safety", "required": true }] } }),
         )
         .await;
-    assert_eq!(data(&fixed)["updateSurvey"]["title"], "CSI fixed");
+    assert_eq!(data(&fixed)["updateSurvey"]["survey"]["title"], "CSI fixed");
     assert_eq!(
-        data(&fixed)["updateSurvey"]["questions"],
+        data(&fixed)["updateSurvey"]["survey"]["questions"],
         json!([{ "factorKey": "safety" }])
     );
     let published = app
         .graphql_as(Some(&admin), PUBLISH, json!({ "id": id }))
         .await;
-    assert_eq!(data(&published)["publishSurvey"]["status"], "ACTIVE");
+    assert_eq!(
+        data(&published)["publishSurvey"]["survey"]["status"],
+        "ACTIVE"
+    );
     let again = app
         .graphql_as(Some(&admin), PUBLISH, json!({ "id": id }))
         .await;
@@ -1317,7 +1327,7 @@ async fn survey_lifecycle_rules_are_enforced(engine: Engine) {
         .graphql_as(
             Some(&admin),
             UPDATE,
-            json!({ "id": id, "input": { "title": "changed" } }),
+            json!({ "input": { "id": id, "title": "changed" } }),
         )
         .await;
     assert_eq!(error_code(&frozen), Some("CONFLICT"));

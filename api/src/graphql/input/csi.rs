@@ -40,6 +40,8 @@ pub struct CreateCsiFactorSetInput {
     pub scale_max: Option<i32>,
     /// 1 to 50 factors with unique keys.
     pub factors: Vec<CsiFactorInput>,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }
 
 impl From<CreateCsiFactorSetInput> for domain::csi::FactorSetInput {
@@ -56,6 +58,8 @@ impl From<CreateCsiFactorSetInput> for domain::csi::FactorSetInput {
 /// Changes to a DRAFT; omitted fields stay as they are.
 #[derive(InputObject)]
 pub struct UpdateCsiFactorSetInput {
+    /// The draft version's id.
+    pub id: ID,
     /// The `lockVersion` you read; if someone saved since, the update is `CONFLICT`.
     pub lock_version: i32,
     /// New name.
@@ -66,6 +70,8 @@ pub struct UpdateCsiFactorSetInput {
     pub scale_max: Option<i32>,
     /// The complete new factor list (replaces the current one).
     pub factors: Option<Vec<CsiFactorInput>>,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }
 
 impl From<UpdateCsiFactorSetInput> for domain::csi::FactorSetUpdate {
@@ -80,6 +86,33 @@ impl From<UpdateCsiFactorSetInput> for domain::csi::FactorSetUpdate {
                 .map(|factors| factors.into_iter().map(Into::into).collect()),
         }
     }
+}
+
+/// The draft version to publish.
+#[derive(InputObject)]
+pub struct PublishCsiFactorSetInput {
+    /// The draft version's id.
+    pub id: ID,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+/// The published version to revise.
+#[derive(InputObject)]
+pub struct ReviseCsiFactorSetInput {
+    /// The published version's id.
+    pub id: ID,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+/// The factor set to archive.
+#[derive(InputObject)]
+pub struct ArchiveCsiFactorSetInput {
+    /// Any version's id.
+    pub id: ID,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }
 
 /// Which ratings a CSI report counts; every given criterion applies.

@@ -8,7 +8,9 @@ use domain::validation::Email;
 use domain::{DomainError, DomainResult};
 
 use crate::graphql::error::ApiError;
-use crate::graphql::object::customer::{Channel, CostKind, RelationshipStage, RelationshipType};
+use crate::graphql::object::customer::{
+    Channel, ChurnReason, CostKind, RelationshipStage, RelationshipType,
+};
 use crate::graphql::scalar::{parse_id, Date};
 
 fn id_of(field: &str, id: &ID) -> DomainResult<i64> {
@@ -45,6 +47,8 @@ pub struct CreateCustomerInput {
     /// Whether the customer agreed to marketing messages (default false).
     #[graphql(default)]
     pub marketing_consent: bool,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }
 
 impl TryFrom<CreateCustomerInput> for dc::NewCustomer {
@@ -87,6 +91,8 @@ impl TryFrom<CreateCustomerInput> for dc::NewCustomer {
 /// Changes to a customer: omitted fields stay, `null` clears a nullable field.
 #[derive(InputObject, Default)]
 pub struct UpdateCustomerInput {
+    /// The customer's id.
+    pub id: ID,
     /// Display name (1–200 characters).
     pub name: Option<String>,
     /// E-mail address; unique among customers.
@@ -107,6 +113,8 @@ pub struct UpdateCustomerInput {
     pub referred_by_id: MaybeUndefined<ID>,
     /// Whether the customer agreed to marketing messages.
     pub marketing_consent: Option<bool>,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }
 
 /// `None` keeps, `Some(None)` clears, `Some(Some(v))` sets; blank text clears.
@@ -166,6 +174,8 @@ pub struct RecordInteractionInput {
     /// Whether the customer was helped.
     #[graphql(default)]
     pub helped: bool,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }
 
 impl TryFrom<RecordInteractionInput> for dc::NewInteraction {
@@ -197,6 +207,8 @@ pub struct RecordPurchaseInput {
     /// The reference in the selling system; recording it twice for the same
     /// customer is `CONFLICT`.
     pub external_ref: String,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }
 
 impl TryFrom<RecordPurchaseInput> for dc::NewPurchase {
@@ -229,6 +241,8 @@ pub struct RecordCostInput {
     pub incurred_on: Option<Date>,
     /// What it was for.
     pub note: Option<String>,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }
 
 impl TryFrom<RecordCostInput> for dc::NewCost {
@@ -248,6 +262,52 @@ impl TryFrom<RecordCostInput> for dc::NewCost {
             note: input.note,
         })
     }
+}
+
+/// A customer's new relationship stage.
+#[derive(InputObject)]
+pub struct SetRelationshipStageInput {
+    /// The customer's id.
+    pub id: ID,
+    /// The new stage.
+    pub stage: RelationshipStage,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+/// A customer who left.
+#[derive(InputObject)]
+pub struct ChurnCustomerInput {
+    /// The customer's id.
+    pub id: ID,
+    /// Why they left.
+    pub reason: ChurnReason,
+    /// Free-text note; required for OTHER.
+    pub note: Option<String>,
+    /// When they left (default now).
+    pub at: Option<DateTime>,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+/// A churned customer who came back.
+#[derive(InputObject)]
+pub struct ReactivateCustomerInput {
+    /// The customer's id.
+    pub id: ID,
+    /// When they came back (default now).
+    pub at: Option<DateTime>,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+/// The customer whose personal data to erase.
+#[derive(InputObject)]
+pub struct EraseCustomerInput {
+    /// The customer's id.
+    pub id: ID,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }
 
 /// Which customers to list; every set field narrows the list.

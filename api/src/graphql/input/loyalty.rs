@@ -1,8 +1,9 @@
 //! Inputs of the loyalty mutations.
 
+use crate::graphql::scalar::Date;
 use crate::graphql::scalar::DateTime;
 use crate::graphql::scalar::Decimal;
-use async_graphql::{InputObject, MaybeUndefined};
+use async_graphql::{InputObject, MaybeUndefined, ID};
 
 /// A tier of a programme.
 #[derive(InputObject)]
@@ -52,6 +53,8 @@ pub struct CreateLoyaltyProgramInput {
     /// programme's currency, so the purchase earns (default true).
     #[graphql(default = true)]
     pub enroll_on_first_purchase: bool,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }
 
 impl From<CreateLoyaltyProgramInput> for domain::loyalty::NewProgram {
@@ -74,6 +77,8 @@ impl From<CreateLoyaltyProgramInput> for domain::loyalty::NewProgram {
 /// cannot change.
 #[derive(InputObject)]
 pub struct UpdateLoyaltyProgramInput {
+    /// The programme's id.
+    pub id: ID,
     /// Display name.
     pub name: Option<String>,
     /// Points per currency unit, greater than 0.
@@ -90,6 +95,8 @@ pub struct UpdateLoyaltyProgramInput {
     pub birthday_bonus_points: Option<i64>,
     /// Enrol non-members on a purchase in the programme's currency.
     pub enroll_on_first_purchase: Option<bool>,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }
 
 impl From<UpdateLoyaltyProgramInput> for domain::loyalty::ProgramPatch {
@@ -114,6 +121,8 @@ impl From<UpdateLoyaltyProgramInput> for domain::loyalty::ProgramPatch {
 /// Changes to a reward; fields left out keep their value.
 #[derive(InputObject)]
 pub struct UpdateRewardInput {
+    /// The reward's id.
+    pub id: ID,
     /// Display name.
     pub name: Option<String>,
     /// Points one redemption costs (greater than 0).
@@ -122,6 +131,8 @@ pub struct UpdateRewardInput {
     pub stock: MaybeUndefined<i64>,
     /// False withdraws the reward: redeeming it is then `CONFLICT`.
     pub active: Option<bool>,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }
 
 impl From<UpdateRewardInput> for domain::loyalty::RewardPatch {
@@ -143,7 +154,7 @@ impl From<UpdateRewardInput> for domain::loyalty::RewardPatch {
 #[derive(InputObject)]
 pub struct CreatePromotionInput {
     /// The programme it belongs to.
-    pub program_id: async_graphql::ID,
+    pub loyalty_program_id: ID,
     /// Display name.
     pub name: String,
     /// Multiplier on purchase points, greater than 0 (at most 100).
@@ -154,4 +165,78 @@ pub struct CreatePromotionInput {
     pub ends_at: DateTime,
     /// Only customers with this tag qualify; leave out for everyone.
     pub tag: Option<String>,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+/// A customer to enrol in a programme.
+#[derive(InputObject)]
+pub struct EnrollCustomerInput {
+    /// The programme's id.
+    pub loyalty_program_id: ID,
+    /// The customer's id.
+    pub customer_id: ID,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+/// A new reward.
+#[derive(InputObject)]
+pub struct CreateRewardInput {
+    /// The programme's id.
+    pub loyalty_program_id: ID,
+    /// Display name.
+    pub name: String,
+    /// Points one redemption costs (greater than 0).
+    pub cost_points: i64,
+    /// Units available; leave out for unlimited.
+    pub stock: Option<i64>,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+/// A reward to redeem for a member.
+#[derive(InputObject)]
+pub struct RedeemRewardInput {
+    /// The member's membership id.
+    pub membership_id: ID,
+    /// The reward's id (same programme).
+    pub reward_id: ID,
+    /// A client-chosen key (e.g. a UUID) making retries safe.
+    pub idempotency_key: String,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+/// A manual change of a member's points.
+#[derive(InputObject)]
+pub struct AdjustPointsInput {
+    /// The membership's id.
+    pub membership_id: ID,
+    /// Points to add (positive) or remove (negative); not 0.
+    pub delta: i64,
+    /// Why; kept in the ledger.
+    pub note: String,
+    /// A client-chosen key (e.g. a UUID) making retries safe.
+    pub idempotency_key: String,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+/// The day whose birthday bonuses to credit.
+#[derive(InputObject)]
+pub struct GrantBirthdayBonusesInput {
+    /// The day whose birthdays are celebrated.
+    pub date: Date,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+/// The moment up to which points expire.
+#[derive(InputObject)]
+pub struct ExpirePointsInput {
+    /// Expire lots whose expiry is at or before this moment; default now.
+    pub as_of: Option<DateTime>,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }

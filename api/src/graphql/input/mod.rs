@@ -9,3 +9,5 @@ pub mod invitation;
 pub mod survey;
 
 pub mod metrics;
+
+pub mod user;

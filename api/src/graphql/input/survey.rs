@@ -57,7 +57,7 @@ pub struct CreateSurveyInput {
     /// A published CSI factor-set version (required for `CSI_FACTOR` questions).
     pub factor_set_id: Option<ID>,
     /// The loyalty programme that rewards responses.
-    pub program_id: Option<ID>,
+    pub loyalty_program_id: Option<ID>,
     /// Points for a complete response (0..1000000).
     #[graphql(default)]
     pub incentive_points: i64,
@@ -69,6 +69,8 @@ pub struct CreateSurveyInput {
     /// The questions, in order (at most 100).
     #[graphql(validator(max_items = 100))]
     pub questions: Vec<SurveyQuestionInput>,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }
 
 fn opt_id(field: &str, id: Option<&ID>) -> ApiResult<Option<i64>> {
@@ -81,7 +83,7 @@ impl TryFrom<CreateSurveyInput> for SurveyDraft {
     fn try_from(i: CreateSurveyInput) -> ApiResult<Self> {
         Ok(Self {
             factor_set_id: opt_id("factorSetId", i.factor_set_id.as_ref())?,
-            program_id: opt_id("programId", i.program_id.as_ref())?,
+            program_id: opt_id("loyaltyProgramId", i.loyalty_program_id.as_ref())?,
             title: i.title,
             description: i.description,
             locale: i.locale,
@@ -104,6 +106,8 @@ impl TryFrom<CreateSurveyInput> for SurveyDraft {
 /// Changes to a `DRAFT` survey: omitted fields stay, null clears a nullable field.
 #[derive(InputObject)]
 pub struct UpdateSurveyInput {
+    /// The survey's id.
+    pub id: ID,
     /// New title.
     pub title: Option<String>,
     /// New introduction.
@@ -117,7 +121,7 @@ pub struct UpdateSurveyInput {
     /// New factor-set version.
     pub factor_set_id: MaybeUndefined<ID>,
     /// New loyalty programme.
-    pub program_id: MaybeUndefined<ID>,
+    pub loyalty_program_id: MaybeUndefined<ID>,
     /// New incentive.
     pub incentive_points: Option<i64>,
     /// New helpful bonus.
@@ -127,6 +131,8 @@ pub struct UpdateSurveyInput {
     /// Replaces every question when given.
     #[graphql(validator(max_items = 100))]
     pub questions: Option<Vec<SurveyQuestionInput>>,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }
 
 fn patch<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
@@ -149,7 +155,7 @@ impl TryFrom<UpdateSurveyInput> for SurveyPatch {
     fn try_from(i: UpdateSurveyInput) -> ApiResult<Self> {
         Ok(Self {
             factor_set_id: patch_id("factorSetId", i.factor_set_id)?,
-            program_id: patch_id("programId", i.program_id)?,
+            program_id: patch_id("loyaltyProgramId", i.loyalty_program_id)?,
             title: i.title,
             description: patch(i.description),
             locale: patch(i.locale),
@@ -191,6 +197,69 @@ impl SurveyAnswerInput {
             text: self.text,
         })
     }
+}
+
+/// The `DRAFT` survey to publish.
+#[derive(InputObject)]
+pub struct PublishSurveyInput {
+    /// The survey's id.
+    pub id: ID,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+/// The survey to close.
+#[derive(InputObject)]
+pub struct CloseSurveyInput {
+    /// The survey's id.
+    pub id: ID,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+/// Customers to invite to an `ACTIVE` survey.
+#[derive(InputObject)]
+pub struct InviteToSurveyInput {
+    /// The survey's id.
+    pub survey_id: ID,
+    /// The customers to invite (≤ 1000).
+    pub customer_ids: Vec<ID>,
+    /// When the invitations expire.
+    pub expires_at: DateTime,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+/// The answers of one invitation.
+#[derive(InputObject)]
+pub struct SubmitSurveyResponseInput {
+    /// The personal token from the invitation link.
+    #[graphql(secret)]
+    pub token: String,
+    /// One answer per answered question (≤ 200).
+    pub answers: Vec<SurveyAnswerInput>,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+/// The response to mark helpful.
+#[derive(InputObject)]
+pub struct MarkFeedbackHelpfulInput {
+    /// The response's id.
+    pub id: ID,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+/// The follow-up to resolve.
+#[derive(InputObject)]
+pub struct ResolveFollowUpInput {
+    /// The follow-up's id.
+    pub id: ID,
+    /// What was done.
+    pub note: String,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }
 
 /// Filters of `surveyResponses`.

@@ -1,11 +1,18 @@
 //! Configuring CSI factor sets (ADMIN, SPEC §5).
 
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, Object};
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
-use crate::graphql::input::csi::{CreateCsiFactorSetInput, UpdateCsiFactorSetInput};
+use crate::graphql::input::csi::{
+    ArchiveCsiFactorSetInput, CreateCsiFactorSetInput, PublishCsiFactorSetInput,
+    ReviseCsiFactorSetInput, UpdateCsiFactorSetInput,
+};
 use crate::graphql::object::csi::CsiFactorSet;
+use crate::graphql::payload::csi::{
+    ArchiveCsiFactorSetPayload, CreateCsiFactorSetPayload, PublishCsiFactorSetPayload,
+    ReviseCsiFactorSetPayload, UpdateCsiFactorSetPayload,
+};
 use crate::graphql::scalar::parse_id;
 
 #[derive(Default)]
@@ -18,10 +25,14 @@ impl CsiMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Name, scale and factors.")] input: CreateCsiFactorSetInput,
-    ) -> ApiResult<CsiFactorSet> {
+    ) -> ApiResult<CreateCsiFactorSetPayload> {
         let actor = ctx.actor()?;
+        let client_mutation_id = input.client_mutation_id.clone();
         let set = ctx.services()?.csi.create(actor, input.into()).await?;
-        Ok(CsiFactorSet(set))
+        Ok(CreateCsiFactorSetPayload {
+            client_mutation_id,
+            factor_set: CsiFactorSet(set),
+        })
     }
 
     /// Changes a DRAFT (ADMIN). Send the `lockVersion` you read: if someone
@@ -29,24 +40,31 @@ impl CsiMutation {
     async fn update_csi_factor_set(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The draft version's id.")] id: ID,
-        #[graphql(desc = "The changes.")] input: UpdateCsiFactorSetInput,
-    ) -> ApiResult<CsiFactorSet> {
+        #[graphql(desc = "The draft version's id and the changes.")] input: UpdateCsiFactorSetInput,
+    ) -> ApiResult<UpdateCsiFactorSetPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id("id", &input.id)?;
+        let client_mutation_id = input.client_mutation_id.clone();
         let set = ctx.services()?.csi.update(actor, id, input.into()).await?;
-        Ok(CsiFactorSet(set))
+        Ok(UpdateCsiFactorSetPayload {
+            client_mutation_id,
+            factor_set: CsiFactorSet(set),
+        })
     }
 
     /// Publishes a DRAFT (ADMIN): it is frozen from now on.
     async fn publish_csi_factor_set(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The draft version's id.")] id: ID,
-    ) -> ApiResult<CsiFactorSet> {
+        #[graphql(desc = "The draft version.")] input: PublishCsiFactorSetInput,
+    ) -> ApiResult<PublishCsiFactorSetPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
-        Ok(CsiFactorSet(ctx.services()?.csi.publish(actor, id).await?))
+        let id = parse_id("id", &input.id)?;
+        let set = ctx.services()?.csi.publish(actor, id).await?;
+        Ok(PublishCsiFactorSetPayload {
+            client_mutation_id: input.client_mutation_id,
+            factor_set: CsiFactorSet(set),
+        })
     }
 
     /// Starts the next DRAFT version from a PUBLISHED one, copying its factors
@@ -54,11 +72,15 @@ impl CsiMutation {
     async fn revise_csi_factor_set(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The published version's id.")] id: ID,
-    ) -> ApiResult<CsiFactorSet> {
+        #[graphql(desc = "The published version.")] input: ReviseCsiFactorSetInput,
+    ) -> ApiResult<ReviseCsiFactorSetPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
-        Ok(CsiFactorSet(ctx.services()?.csi.revise(actor, id).await?))
+        let id = parse_id("id", &input.id)?;
+        let set = ctx.services()?.csi.revise(actor, id).await?;
+        Ok(ReviseCsiFactorSetPayload {
+            client_mutation_id: input.client_mutation_id,
+            factor_set: CsiFactorSet(set),
+        })
     }
 
     /// Archives every version of the set's family (ADMIN); `CONFLICT` while an
@@ -66,10 +88,14 @@ impl CsiMutation {
     async fn archive_csi_factor_set(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Any version's id.")] id: ID,
-    ) -> ApiResult<CsiFactorSet> {
+        #[graphql(desc = "Any version of the set.")] input: ArchiveCsiFactorSetInput,
+    ) -> ApiResult<ArchiveCsiFactorSetPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
-        Ok(CsiFactorSet(ctx.services()?.csi.archive(actor, id).await?))
+        let id = parse_id("id", &input.id)?;
+        let set = ctx.services()?.csi.archive(actor, id).await?;
+        Ok(ArchiveCsiFactorSetPayload {
+            client_mutation_id: input.client_mutation_id,
+            factor_set: CsiFactorSet(set),
+        })
     }
 }

@@ -1,16 +1,19 @@
 //! Customer mutations; each runs in one transaction.
 
-use crate::graphql::scalar::DateTime;
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, Object};
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
 use crate::graphql::input::customer::{
-    CreateCustomerInput, RecordCostInput, RecordInteractionInput, RecordPurchaseInput,
+    ChurnCustomerInput, CreateCustomerInput, EraseCustomerInput, ReactivateCustomerInput,
+    RecordCostInput, RecordInteractionInput, RecordPurchaseInput, SetRelationshipStageInput,
     UpdateCustomerInput,
 };
-use crate::graphql::object::customer::{
-    ChurnReason, Cost, Customer, Interaction, Purchase, RelationshipStage,
+use crate::graphql::object::customer::{Cost, Customer, Interaction, Purchase};
+use crate::graphql::payload::customers::{
+    ChurnCustomerPayload, CreateCustomerPayload, EraseCustomerPayload, ReactivateCustomerPayload,
+    RecordCostPayload, RecordInteractionPayload, RecordPurchasePayload,
+    SetRelationshipStagePayload, UpdateCustomerPayload,
 };
 use crate::graphql::scalar::parse_id;
 
@@ -24,42 +27,51 @@ impl CustomerMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The new customer.")] input: CreateCustomerInput,
-    ) -> ApiResult<Customer> {
+    ) -> ApiResult<CreateCustomerPayload> {
         let actor = ctx.actor()?;
+        let client_mutation_id = input.client_mutation_id.clone();
         let input = input.try_into()?;
         let customer = ctx.services()?.customers.create(actor, input).await?;
-        Ok(Customer::new(customer))
+        Ok(CreateCustomerPayload {
+            client_mutation_id,
+            customer: Customer::new(customer),
+        })
     }
 
     /// Changes a customer's profile (all roles). Erased customers are read-only.
     async fn update_customer(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The customer's id.")] id: ID,
-        #[graphql(desc = "The changes.")] input: UpdateCustomerInput,
-    ) -> ApiResult<Customer> {
+        #[graphql(desc = "The customer's id and the changes.")] input: UpdateCustomerInput,
+    ) -> ApiResult<UpdateCustomerPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id("id", &input.id)?;
+        let client_mutation_id = input.client_mutation_id.clone();
         let patch = input.try_into()?;
         let customer = ctx.services()?.customers.update(actor, id, patch).await?;
-        Ok(Customer::new(customer))
+        Ok(UpdateCustomerPayload {
+            client_mutation_id,
+            customer: Customer::new(customer),
+        })
     }
 
     /// Moves a customer to another relationship stage (MANAGER and ADMIN).
     async fn set_relationship_stage(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The customer's id.")] id: ID,
-        #[graphql(desc = "The new stage.")] stage: RelationshipStage,
-    ) -> ApiResult<Customer> {
+        #[graphql(desc = "The customer's id and the new stage.")] input: SetRelationshipStageInput,
+    ) -> ApiResult<SetRelationshipStagePayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id("id", &input.id)?;
         let customer = ctx
             .services()?
             .customers
-            .set_stage(actor, id, stage.into())
+            .set_stage(actor, id, input.stage.into())
             .await?;
-        Ok(Customer::new(customer))
+        Ok(SetRelationshipStagePayload {
+            client_mutation_id: input.client_mutation_id,
+            customer: Customer::new(customer),
+        })
     }
 
     /// Records that a customer left (MANAGER and ADMIN); the stage becomes
@@ -67,25 +79,25 @@ impl CustomerMutation {
     async fn churn_customer(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The customer's id.")] id: ID,
-        #[graphql(desc = "Why they left.")] reason: ChurnReason,
-        #[graphql(desc = "Free-text note; required for OTHER.")] note: Option<String>,
-        #[graphql(desc = "When they left (default now).")] at: Option<DateTime>,
-    ) -> ApiResult<Customer> {
+        #[graphql(desc = "The customer's id, the reason and when.")] input: ChurnCustomerInput,
+    ) -> ApiResult<ChurnCustomerPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id("id", &input.id)?;
         let customer = ctx
             .services()?
             .customers
             .churn(
                 actor,
                 id,
-                reason.into(),
-                note.as_deref(),
-                at.map(Into::into),
+                input.reason.into(),
+                input.note.as_deref(),
+                input.at.map(Into::into),
             )
             .await?;
-        Ok(Customer::new(customer))
+        Ok(ChurnCustomerPayload {
+            client_mutation_id: input.client_mutation_id,
+            customer: Customer::new(customer),
+        })
     }
 
     /// Brings a churned customer back (MANAGER and ADMIN); the stage becomes
@@ -93,17 +105,19 @@ impl CustomerMutation {
     async fn reactivate_customer(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The customer's id.")] id: ID,
-        #[graphql(desc = "When they came back (default now).")] at: Option<DateTime>,
-    ) -> ApiResult<Customer> {
+        #[graphql(desc = "The customer's id and when.")] input: ReactivateCustomerInput,
+    ) -> ApiResult<ReactivateCustomerPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id("id", &input.id)?;
         let customer = ctx
             .services()?
             .customers
-            .reactivate(actor, id, at.map(Into::into))
+            .reactivate(actor, id, input.at.map(Into::into))
             .await?;
-        Ok(Customer::new(customer))
+        Ok(ReactivateCustomerPayload {
+            client_mutation_id: input.client_mutation_id,
+            customer: Customer::new(customer),
+        })
     }
 
     /// Records a touchpoint (all roles).
@@ -111,15 +125,19 @@ impl CustomerMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The touchpoint.")] input: RecordInteractionInput,
-    ) -> ApiResult<Interaction> {
+    ) -> ApiResult<RecordInteractionPayload> {
         let actor = ctx.actor()?;
+        let client_mutation_id = input.client_mutation_id.clone();
         let input = input.try_into()?;
         let interaction = ctx
             .services()?
             .customers
             .record_interaction(actor, input)
             .await?;
-        Ok(Interaction(interaction))
+        Ok(RecordInteractionPayload {
+            client_mutation_id,
+            interaction: Interaction(interaction),
+        })
     }
 
     /// Records a purchase (all roles) and credits loyalty points in the same
@@ -129,15 +147,19 @@ impl CustomerMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The purchase.")] input: RecordPurchaseInput,
-    ) -> ApiResult<Purchase> {
+    ) -> ApiResult<RecordPurchasePayload> {
         let actor = ctx.actor()?;
+        let client_mutation_id = input.client_mutation_id.clone();
         let input = input.try_into()?;
         let purchase = ctx
             .services()?
             .customers
             .record_purchase(actor, input)
             .await?;
-        Ok(Purchase(purchase))
+        Ok(RecordPurchasePayload {
+            client_mutation_id,
+            purchase: Purchase(purchase),
+        })
     }
 
     /// Records an acquisition or care cost (all roles).
@@ -145,11 +167,15 @@ impl CustomerMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The cost.")] input: RecordCostInput,
-    ) -> ApiResult<Cost> {
+    ) -> ApiResult<RecordCostPayload> {
         let actor = ctx.actor()?;
+        let client_mutation_id = input.client_mutation_id.clone();
         let input = input.try_into()?;
         let cost = ctx.services()?.customers.record_cost(actor, input).await?;
-        Ok(Cost(cost))
+        Ok(RecordCostPayload {
+            client_mutation_id,
+            cost: Cost(cost),
+        })
     }
 
     /// Erases a customer's personal data (MANAGER and ADMIN): name becomes
@@ -162,11 +188,14 @@ impl CustomerMutation {
     async fn erase_customer(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The customer's id.")] id: ID,
-    ) -> ApiResult<Customer> {
+        #[graphql(desc = "The customer's id.")] input: EraseCustomerInput,
+    ) -> ApiResult<EraseCustomerPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id("id", &input.id)?;
         let customer = ctx.services()?.customers.erase(actor, id).await?;
-        Ok(Customer::new(customer))
+        Ok(EraseCustomerPayload {
+            client_mutation_id: input.client_mutation_id,
+            customer: Customer::new(customer),
+        })
     }
 }

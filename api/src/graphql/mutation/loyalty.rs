@@ -1,20 +1,25 @@
 //! Loyalty mutations: configuration (ADMIN), enrolment, redemptions,
 //! adjustments and the daily jobs.
 
-use crate::graphql::scalar::DateTime;
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, Object};
 use domain::loyalty::{NewPromotion, NewReward};
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
 use crate::graphql::input::loyalty::{
-    CreateLoyaltyProgramInput, CreatePromotionInput, UpdateLoyaltyProgramInput, UpdateRewardInput,
+    AdjustPointsInput, CreateLoyaltyProgramInput, CreatePromotionInput, CreateRewardInput,
+    EnrollCustomerInput, ExpirePointsInput, GrantBirthdayBonusesInput, RedeemRewardInput,
+    UpdateLoyaltyProgramInput, UpdateRewardInput,
 };
 use crate::graphql::object::loyalty::{
-    BirthdayRun, ExpiryRun, LoyaltyProgram, Membership, PointsAdjustment, Promotion, Redemption,
-    Reward,
+    LedgerEntry, LoyaltyProgram, Membership, Promotion, Redemption, Reward,
 };
-use crate::graphql::scalar::{parse_id, Date};
+use crate::graphql::payload::loyalty::{
+    AdjustPointsPayload, CreateLoyaltyProgramPayload, CreatePromotionPayload, CreateRewardPayload,
+    EnrollCustomerPayload, ExpirePointsPayload, GrantBirthdayBonusesPayload, RedeemRewardPayload,
+    UpdateLoyaltyProgramPayload, UpdateRewardPayload,
+};
+use crate::graphql::scalar::parse_id;
 
 #[derive(Default)]
 pub struct LoyaltyMutation;
@@ -26,14 +31,18 @@ impl LoyaltyMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The programme.")] input: CreateLoyaltyProgramInput,
-    ) -> ApiResult<LoyaltyProgram> {
+    ) -> ApiResult<CreateLoyaltyProgramPayload> {
         let actor = ctx.actor()?;
+        let client_mutation_id = input.client_mutation_id.clone();
         let program = ctx
             .services()?
             .loyalty
             .create_program(actor, input.into())
             .await?;
-        Ok(LoyaltyProgram(program))
+        Ok(CreateLoyaltyProgramPayload {
+            client_mutation_id,
+            loyalty_program: LoyaltyProgram(program),
+        })
     }
 
     /// Changes a programme (ADMIN). Tiers, when given, replace the old ones;
@@ -41,35 +50,40 @@ impl LoyaltyMutation {
     async fn update_loyalty_program(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The programme's id.")] id: ID,
-        #[graphql(desc = "The changes.")] input: UpdateLoyaltyProgramInput,
-    ) -> ApiResult<LoyaltyProgram> {
+        #[graphql(desc = "The programme's id and the changes.")] input: UpdateLoyaltyProgramInput,
+    ) -> ApiResult<UpdateLoyaltyProgramPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id("id", &input.id)?;
+        let client_mutation_id = input.client_mutation_id.clone();
         let program = ctx
             .services()?
             .loyalty
             .update_program(actor, id, input.into())
             .await?;
-        Ok(LoyaltyProgram(program))
+        Ok(UpdateLoyaltyProgramPayload {
+            client_mutation_id,
+            loyalty_program: LoyaltyProgram(program),
+        })
     }
 
     /// Enrols a customer in a programme (MANAGER+); `CONFLICT` if already a member.
     async fn enroll_customer(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The programme's id.")] program_id: ID,
-        #[graphql(desc = "The customer's id.")] customer_id: ID,
-    ) -> ApiResult<Membership> {
+        #[graphql(desc = "The programme and the customer.")] input: EnrollCustomerInput,
+    ) -> ApiResult<EnrollCustomerPayload> {
         let actor = ctx.actor()?;
-        let program_id = parse_id("programId", &program_id)?;
-        let customer_id = parse_id("customerId", &customer_id)?;
+        let program_id = parse_id("loyaltyProgramId", &input.loyalty_program_id)?;
+        let customer_id = parse_id("customerId", &input.customer_id)?;
         let membership = ctx
             .services()?
             .loyalty
             .enroll(actor, program_id, customer_id)
             .await?;
-        Ok(Membership(membership))
+        Ok(EnrollCustomerPayload {
+            client_mutation_id: input.client_mutation_id,
+            membership: Membership(membership),
+        })
     }
 
     /// Creates a time-limited earning multiplier (ADMIN). Overlapping
@@ -78,9 +92,9 @@ impl LoyaltyMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The promotion.")] input: CreatePromotionInput,
-    ) -> ApiResult<Promotion> {
+    ) -> ApiResult<CreatePromotionPayload> {
         let actor = ctx.actor()?;
-        let program_id = parse_id("programId", &input.program_id)?;
+        let program_id = parse_id("loyaltyProgramId", &input.loyalty_program_id)?;
         let promotion = ctx
             .services()?
             .loyalty
@@ -96,20 +110,20 @@ impl LoyaltyMutation {
                 },
             )
             .await?;
-        Ok(Promotion(promotion))
+        Ok(CreatePromotionPayload {
+            client_mutation_id: input.client_mutation_id,
+            promotion: Promotion(promotion),
+        })
     }
 
     /// Creates a reward (ADMIN).
     async fn create_reward(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The programme's id.")] program_id: ID,
-        #[graphql(desc = "Display name.")] name: String,
-        #[graphql(desc = "Points one redemption costs (greater than 0).")] cost_points: i64,
-        #[graphql(desc = "Units available; leave out for unlimited.")] stock: Option<i64>,
-    ) -> ApiResult<Reward> {
+        #[graphql(desc = "The reward.")] input: CreateRewardInput,
+    ) -> ApiResult<CreateRewardPayload> {
         let actor = ctx.actor()?;
-        let program_id = parse_id("programId", &program_id)?;
+        let program_id = parse_id("loyaltyProgramId", &input.loyalty_program_id)?;
         let reward = ctx
             .services()?
             .loyalty
@@ -117,30 +131,36 @@ impl LoyaltyMutation {
                 actor,
                 NewReward {
                     program_id,
-                    name,
-                    cost_points,
-                    stock,
+                    name: input.name,
+                    cost_points: input.cost_points,
+                    stock: input.stock,
                 },
             )
             .await?;
-        Ok(Reward(reward))
+        Ok(CreateRewardPayload {
+            client_mutation_id: input.client_mutation_id,
+            reward: Reward(reward),
+        })
     }
 
     /// Renames, reprices, restocks or withdraws a reward (ADMIN).
     async fn update_reward(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The reward's id.")] id: ID,
-        #[graphql(desc = "The changes.")] input: UpdateRewardInput,
-    ) -> ApiResult<Reward> {
+        #[graphql(desc = "The reward's id and the changes.")] input: UpdateRewardInput,
+    ) -> ApiResult<UpdateRewardPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id("id", &input.id)?;
+        let client_mutation_id = input.client_mutation_id.clone();
         let reward = ctx
             .services()?
             .loyalty
             .update_reward(actor, id, input.into())
             .await?;
-        Ok(Reward(reward))
+        Ok(UpdateRewardPayload {
+            client_mutation_id,
+            reward: Reward(reward),
+        })
     }
 
     /// Redeems a reward for a member (AGENT+): `INSUFFICIENT_POINTS` or
@@ -150,20 +170,24 @@ impl LoyaltyMutation {
     async fn redeem_reward(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The member's membership id.")] membership_id: ID,
-        #[graphql(desc = "The reward's id (same programme).")] reward_id: ID,
-        #[graphql(desc = "A client-chosen key (e.g. a UUID) making retries safe.")]
-        idempotency_key: String,
-    ) -> ApiResult<Redemption> {
+        #[graphql(desc = "The membership, the reward and the idempotency key.")]
+        input: RedeemRewardInput,
+    ) -> ApiResult<RedeemRewardPayload> {
         let actor = ctx.actor()?;
-        let membership_id = parse_id("membershipId", &membership_id)?;
-        let reward_id = parse_id("rewardId", &reward_id)?;
+        let membership_id = parse_id("membershipId", &input.membership_id)?;
+        let reward_id = parse_id("rewardId", &input.reward_id)?;
         let redemption = ctx
             .services()?
             .loyalty
-            .redeem_reward(actor, membership_id, reward_id, &idempotency_key)
+            .redeem_reward(actor, membership_id, reward_id, &input.idempotency_key)
             .await?;
-        Ok(Redemption(redemption))
+        Ok(RedeemRewardPayload {
+            client_mutation_id: input.client_mutation_id,
+            membership: Membership(redemption.membership.clone()),
+            reward: Reward(redemption.reward.clone()),
+            ledger_entry: LedgerEntry(redemption.entry.clone()),
+            redemption: Redemption(redemption),
+        })
     }
 
     /// Adds (positive delta) or removes (negative) points by hand (MANAGER+),
@@ -172,20 +196,27 @@ impl LoyaltyMutation {
     async fn adjust_points(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The membership's id.")] membership_id: ID,
-        #[graphql(desc = "Points to add (positive) or remove (negative); not 0.")] delta: i64,
-        #[graphql(desc = "Why; kept in the ledger.")] note: String,
-        #[graphql(desc = "A client-chosen key (e.g. a UUID) making retries safe.")]
-        idempotency_key: String,
-    ) -> ApiResult<PointsAdjustment> {
+        #[graphql(desc = "The membership, the change and the idempotency key.")]
+        input: AdjustPointsInput,
+    ) -> ApiResult<AdjustPointsPayload> {
         let actor = ctx.actor()?;
-        let membership_id = parse_id("membershipId", &membership_id)?;
+        let membership_id = parse_id("membershipId", &input.membership_id)?;
         let adjustment = ctx
             .services()?
             .loyalty
-            .adjust_points(actor, membership_id, delta, &note, &idempotency_key)
+            .adjust_points(
+                actor,
+                membership_id,
+                input.delta,
+                &input.note,
+                &input.idempotency_key,
+            )
             .await?;
-        Ok(PointsAdjustment(adjustment))
+        Ok(AdjustPointsPayload {
+            client_mutation_id: input.client_mutation_id,
+            membership: Membership(adjustment.membership),
+            ledger_entry: LedgerEntry(adjustment.entry),
+        })
     }
 
     /// Credits birthday bonuses for `date` to consenting members (MANAGER+),
@@ -193,15 +224,19 @@ impl LoyaltyMutation {
     async fn grant_birthday_bonuses(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The day whose birthdays are celebrated.")] date: Date,
-    ) -> ApiResult<BirthdayRun> {
+        #[graphql(desc = "The day.")] input: GrantBirthdayBonusesInput,
+    ) -> ApiResult<GrantBirthdayBonusesPayload> {
         let actor = ctx.actor()?;
         let run = ctx
             .services()?
             .loyalty
-            .grant_birthday_bonuses(actor, date.into())
+            .grant_birthday_bonuses(actor, input.date.into())
             .await?;
-        Ok(run.into())
+        Ok(GrantBirthdayBonusesPayload {
+            client_mutation_id: input.client_mutation_id,
+            members_credited: run.members_credited,
+            points_credited: run.points_credited,
+        })
     }
 
     /// Writes off points expired at `asOf`, oldest lots first, as `EXPIRY`
@@ -209,15 +244,19 @@ impl LoyaltyMutation {
     async fn expire_points(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Expire lots whose expiry is at or before this moment; default now.")]
-        as_of: Option<DateTime>,
-    ) -> ApiResult<ExpiryRun> {
+        #[graphql(desc = "The moment.")] input: ExpirePointsInput,
+    ) -> ApiResult<ExpirePointsPayload> {
         let actor = ctx.actor()?;
         let run = ctx
             .services()?
             .loyalty
-            .expire_points(actor, as_of.map_or_else(chrono::Utc::now, Into::into))
+            .expire_points(actor, input.as_of.map_or_else(chrono::Utc::now, Into::into))
             .await?;
-        Ok(run.into())
+        Ok(ExpirePointsPayload {
+            client_mutation_id: input.client_mutation_id,
+            memberships_affected: run.memberships_affected,
+            entries_written: run.entries_written,
+            points_expired: run.points_expired,
+        })
     }
 }

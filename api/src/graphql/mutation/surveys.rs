@@ -2,16 +2,21 @@
 
 use std::sync::Arc;
 
-use crate::graphql::scalar::DateTime;
 use async_graphql::{Context, Object, ID};
 use domain::feedback::{SurveyDraft, SurveyPatch, MAX_ANSWERS};
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
-use crate::graphql::input::survey::{CreateSurveyInput, SurveyAnswerInput, UpdateSurveyInput};
+use crate::graphql::input::survey::{
+    CloseSurveyInput, CreateSurveyInput, InviteToSurveyInput, MarkFeedbackHelpfulInput,
+    PublishSurveyInput, ResolveFollowUpInput, SubmitSurveyResponseInput, UpdateSurveyInput,
+};
 use crate::graphql::object::survey::{
-    FollowUp, InviteToSurveyPayload, IssuedInvitation, SkippedInvitation, SubmissionReceipt,
-    Survey, SurveyResponse,
+    FollowUp, IssuedInvitation, SkippedInvitation, Survey, SurveyResponse,
+};
+use crate::graphql::payload::surveys::{
+    CloseSurveyPayload, CreateSurveyPayload, InviteToSurveyPayload, MarkFeedbackHelpfulPayload,
+    PublishSurveyPayload, ResolveFollowUpPayload, SubmitSurveyResponsePayload, UpdateSurveyPayload,
 };
 use crate::graphql::query::surveys::client_addr;
 use crate::graphql::scalar::parse_id;
@@ -26,30 +31,36 @@ impl SurveyMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The survey and its questions.")] input: CreateSurveyInput,
-    ) -> ApiResult<Survey> {
+    ) -> ApiResult<CreateSurveyPayload> {
         let actor = ctx.actor()?;
+        let client_mutation_id = input.client_mutation_id.clone();
         let draft = SurveyDraft::try_from(input)?;
-        Ok(Survey(
-            ctx.services()?.surveys.create_survey(actor, draft).await?,
-        ))
+        let survey = ctx.services()?.surveys.create_survey(actor, draft).await?;
+        Ok(CreateSurveyPayload {
+            client_mutation_id,
+            survey: Survey(survey),
+        })
     }
 
     /// Changes a `DRAFT` survey (MANAGER+); `CONFLICT` once published.
     async fn update_survey(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The survey.")] id: ID,
-        #[graphql(desc = "The changes.")] input: UpdateSurveyInput,
-    ) -> ApiResult<Survey> {
+        #[graphql(desc = "The survey's id and the changes.")] input: UpdateSurveyInput,
+    ) -> ApiResult<UpdateSurveyPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id("id", &input.id)?;
+        let client_mutation_id = input.client_mutation_id.clone();
         let patch = SurveyPatch::try_from(input)?;
-        Ok(Survey(
-            ctx.services()?
-                .surveys
-                .update_survey(actor, id, patch)
-                .await?,
-        ))
+        let survey = ctx
+            .services()?
+            .surveys
+            .update_survey(actor, id, patch)
+            .await?;
+        Ok(UpdateSurveyPayload {
+            client_mutation_id,
+            survey: Survey(survey),
+        })
     }
 
     /// Publishes a `DRAFT` survey (MANAGER+): it needs a question, every
@@ -58,26 +69,30 @@ impl SurveyMutation {
     async fn publish_survey(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The survey.")] id: ID,
-    ) -> ApiResult<Survey> {
+        #[graphql(desc = "The survey.")] input: PublishSurveyInput,
+    ) -> ApiResult<PublishSurveyPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
-        Ok(Survey(
-            ctx.services()?.surveys.publish_survey(actor, id).await?,
-        ))
+        let id = parse_id("id", &input.id)?;
+        let survey = ctx.services()?.surveys.publish_survey(actor, id).await?;
+        Ok(PublishSurveyPayload {
+            client_mutation_id: input.client_mutation_id,
+            survey: Survey(survey),
+        })
     }
 
     /// Closes a survey (MANAGER+); its invitation tokens then answer `CONFLICT`.
     async fn close_survey(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The survey.")] id: ID,
-    ) -> ApiResult<Survey> {
+        #[graphql(desc = "The survey.")] input: CloseSurveyInput,
+    ) -> ApiResult<CloseSurveyPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
-        Ok(Survey(
-            ctx.services()?.surveys.close_survey(actor, id).await?,
-        ))
+        let id = parse_id("id", &input.id)?;
+        let survey = ctx.services()?.surveys.close_survey(actor, id).await?;
+        Ok(CloseSurveyPayload {
+            client_mutation_id: input.client_mutation_id,
+            survey: Survey(survey),
+        })
     }
 
     /// Invites customers to an `ACTIVE` survey (MANAGER+). Each invitation's
@@ -87,19 +102,18 @@ impl SurveyMutation {
     async fn invite_to_survey(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The survey.")] survey_id: ID,
-        #[graphql(desc = "The customers to invite (≤ 1000).")] customer_ids: Vec<ID>,
-        #[graphql(desc = "When the invitations expire.")] expires_at: DateTime,
+        #[graphql(desc = "The survey, the customers and the expiry.")] input: InviteToSurveyInput,
     ) -> ApiResult<InviteToSurveyPayload> {
         let actor = ctx.actor()?;
-        let survey_id = parse_id("surveyId", &survey_id)?;
-        if customer_ids.len() > domain::feedback::MAX_INVITES_PER_CALL {
+        let survey_id = parse_id("surveyId", &input.survey_id)?;
+        if input.customer_ids.len() > domain::feedback::MAX_INVITES_PER_CALL {
             return Err(ApiError::bad_input(
                 "customerIds",
                 "at most 1000 customers per call",
             ));
         }
-        let ids = customer_ids
+        let ids = input
+            .customer_ids
             .iter()
             .enumerate()
             .map(|(i, id)| parse_id(&format!("customerIds.{i}"), id))
@@ -107,9 +121,10 @@ impl SurveyMutation {
         let services = ctx.services()?;
         let batch = services
             .surveys
-            .invite(actor, survey_id, &ids, expires_at.0)
+            .invite(actor, survey_id, &ids, input.expires_at.0)
             .await?;
         Ok(InviteToSurveyPayload {
+            client_mutation_id: input.client_mutation_id,
             invitations: batch
                 .issued
                 .into_iter()
@@ -141,19 +156,17 @@ impl SurveyMutation {
     async fn submit_survey_response(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The personal token from the invitation link.")] token: String,
-        #[graphql(desc = "One answer per answered question (≤ 200).")] answers: Vec<
-            SurveyAnswerInput,
-        >,
-    ) -> ApiResult<SubmissionReceipt> {
+        #[graphql(desc = "The token and the answers.")] input: SubmitSurveyResponseInput,
+    ) -> ApiResult<SubmitSurveyResponsePayload> {
         let services = ctx.services()?;
-        if answers.len() > MAX_ANSWERS {
+        if input.answers.len() > MAX_ANSWERS {
             return Err(ApiError::bad_input(
                 "answers",
                 "at most 200 answers per submission",
             ));
         }
-        let answers = answers
+        let answers = input
+            .answers
             .into_iter()
             .enumerate()
             .map(|(i, a)| a.into_domain(i))
@@ -161,11 +174,12 @@ impl SurveyMutation {
         let addr = client_addr(ctx);
         let receipt = services
             .public_throttle
-            .guard(&addr, services.surveys.submit(&token, answers))
+            .guard(&addr, services.surveys.submit(&input.token, answers))
             .await?;
         // Committed: tell live dashboards. No subscriber is not an error.
         let _ = services.feedback_events.send(Arc::new(receipt.response));
-        Ok(SubmissionReceipt {
+        Ok(SubmitSurveyResponsePayload {
+            client_mutation_id: input.client_mutation_id,
             response_id: ID(receipt.response_id.to_string()),
             points_awarded: receipt.points_awarded,
             csi: receipt.csi.map(Into::into),
@@ -173,34 +187,38 @@ impl SurveyMutation {
     }
 
     /// Marks a response helpful and credits the survey's helpful bonus once
-    /// (MANAGER+); marking it again credits nothing. The result's
+    /// (MANAGER+); marking it again credits nothing. The response's
     /// `helpfulBonus` says which happened.
     async fn mark_feedback_helpful(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The response.")] response_id: ID,
-    ) -> ApiResult<SurveyResponse> {
+        #[graphql(desc = "The response.")] input: MarkFeedbackHelpfulInput,
+    ) -> ApiResult<MarkFeedbackHelpfulPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("responseId", &response_id)?;
-        Ok(SurveyResponse::from(
-            ctx.services()?.surveys.mark_helpful(actor, id).await?,
-        ))
+        let id = parse_id("id", &input.id)?;
+        let mark = ctx.services()?.surveys.mark_helpful(actor, id).await?;
+        Ok(MarkFeedbackHelpfulPayload {
+            client_mutation_id: input.client_mutation_id,
+            response: SurveyResponse::from(mark),
+        })
     }
 
     /// Resolves an open follow-up with a note (MANAGER+); `CONFLICT` when already resolved.
     async fn resolve_follow_up(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The follow-up.")] id: ID,
-        #[graphql(desc = "What was done.")] note: String,
-    ) -> ApiResult<FollowUp> {
+        #[graphql(desc = "The follow-up and what was done.")] input: ResolveFollowUpInput,
+    ) -> ApiResult<ResolveFollowUpPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
-        Ok(FollowUp(
-            ctx.services()?
-                .surveys
-                .resolve_follow_up(actor, id, &note)
-                .await?,
-        ))
+        let id = parse_id("id", &input.id)?;
+        let follow_up = ctx
+            .services()?
+            .surveys
+            .resolve_follow_up(actor, id, &input.note)
+            .await?;
+        Ok(ResolveFollowUpPayload {
+            client_mutation_id: input.client_mutation_id,
+            follow_up: FollowUp(follow_up),
+        })
     }
 }

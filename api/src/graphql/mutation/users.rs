@@ -1,22 +1,30 @@
 //! Sign-in, sessions and user administration.
 
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, Object};
 use domain::users::IssuedSession;
 
 use crate::graphql::context::{ClientAddr, ContextExt};
 use crate::graphql::error::{ApiError, ApiResult};
-use crate::graphql::object::user::{AuthPayload, Role, User};
+use crate::graphql::input::user::{
+    CreateUserInput, DeactivateUserInput, LoginInput, LogoutInput, RefreshSessionInput,
+    UpdateUserRoleInput,
+};
+use crate::graphql::object::user::User;
+use crate::graphql::payload::users::{
+    CreateUserPayload, DeactivateUserPayload, LoginPayload, LogoutPayload, RefreshSessionPayload,
+    Session, UpdateUserRolePayload,
+};
 use crate::graphql::scalar::parse_id;
 use crate::state::Services;
 
 #[derive(Default)]
 pub struct UserMutation;
 
-fn payload(
+fn session(
     services: &Services,
     user: domain::users::User,
     session: IssuedSession,
-) -> ApiResult<AuthPayload> {
+) -> ApiResult<Session> {
     // Minted at the session's issue time with an id derived from its refresh
     // token, so a repeated refresh (within the reuse interval) answers the
     // very same pair.
@@ -29,7 +37,7 @@ fn payload(
             session.access_token_id(),
         )
         .map_err(|e| ApiError::from(domain::DomainError::Internal(e)))?;
-    Ok(AuthPayload {
+    Ok(Session {
         access_token,
         access_token_expires_at: access_token_expires_at.into(),
         refresh_token: session.refresh_token,
@@ -46,15 +54,20 @@ impl UserMutation {
     async fn login(
         &self,
         ctx: &Context<'_>,
-        email: String,
-        password: String,
-    ) -> ApiResult<AuthPayload> {
+        #[graphql(desc = "E-mail and password.")] input: LoginInput,
+    ) -> ApiResult<LoginPayload> {
         let services = ctx.services()?;
         let client = ctx
             .data_opt::<ClientAddr>()
             .map_or("unknown", |c| c.0.as_str());
-        let (user, session) = services.users.login(&email, password, client).await?;
-        payload(services, user, session)
+        let (user, issued) = services
+            .users
+            .login(&input.email, input.password, client)
+            .await?;
+        Ok(LoginPayload::new(
+            input.client_mutation_id,
+            session(services, user, issued)?,
+        ))
     }
 
     /// Exchanges a refresh token for a new session. The token is spent; sent
@@ -64,17 +77,27 @@ impl UserMutation {
     async fn refresh_session(
         &self,
         ctx: &Context<'_>,
-        refresh_token: String,
-    ) -> ApiResult<AuthPayload> {
+        #[graphql(desc = "The refresh token.")] input: RefreshSessionInput,
+    ) -> ApiResult<RefreshSessionPayload> {
         let services = ctx.services()?;
-        let (user, session) = services.users.refresh(&refresh_token).await?;
-        payload(services, user, session)
+        let (user, issued) = services.users.refresh(&input.refresh_token).await?;
+        Ok(RefreshSessionPayload::new(
+            input.client_mutation_id,
+            session(services, user, issued)?,
+        ))
     }
 
     /// Ends the session the refresh token belongs to.
-    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> ApiResult<bool> {
-        ctx.services()?.users.logout(&refresh_token).await?;
-        Ok(true)
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The refresh token.")] input: LogoutInput,
+    ) -> ApiResult<LogoutPayload> {
+        ctx.services()?.users.logout(&input.refresh_token).await?;
+        Ok(LogoutPayload {
+            client_mutation_id: input.client_mutation_id,
+            logged_out: true,
+        })
     }
 
     /// Creates a staff account (ADMIN). Passwords need at least 12 characters
@@ -82,42 +105,52 @@ impl UserMutation {
     async fn create_user(
         &self,
         ctx: &Context<'_>,
-        email: String,
-        password: String,
-        role: Role,
-    ) -> ApiResult<User> {
+        #[graphql(desc = "E-mail, password and role.")] input: CreateUserInput,
+    ) -> ApiResult<CreateUserPayload> {
         let actor = ctx.actor()?;
         let user = ctx
             .services()?
             .users
-            .create_user(Some(actor), &email, password, role.into())
+            .create_user(Some(actor), &input.email, input.password, input.role.into())
             .await?;
-        Ok(User(user))
+        Ok(CreateUserPayload {
+            client_mutation_id: input.client_mutation_id,
+            user: User(user),
+        })
     }
 
     /// Changes a user's role (ADMIN); effective on their next request.
     async fn update_user_role(
         &self,
         ctx: &Context<'_>,
-        user_id: ID,
-        role: Role,
-    ) -> ApiResult<User> {
+        #[graphql(desc = "The user's id and the new role.")] input: UpdateUserRoleInput,
+    ) -> ApiResult<UpdateUserRolePayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("userId", &user_id)?;
+        let id = parse_id("id", &input.id)?;
         let user = ctx
             .services()?
             .users
-            .update_role(actor, id, role.into())
+            .update_role(actor, id, input.role.into())
             .await?;
-        Ok(User(user))
+        Ok(UpdateUserRolePayload {
+            client_mutation_id: input.client_mutation_id,
+            user: User(user),
+        })
     }
 
     /// Deactivates a user (ADMIN) and revokes their sessions; effective on
     /// their next request.
-    async fn deactivate_user(&self, ctx: &Context<'_>, user_id: ID) -> ApiResult<User> {
+    async fn deactivate_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user's id.")] input: DeactivateUserInput,
+    ) -> ApiResult<DeactivateUserPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("userId", &user_id)?;
+        let id = parse_id("id", &input.id)?;
         let user = ctx.services()?.users.deactivate(actor, id).await?;
-        Ok(User(user))
+        Ok(DeactivateUserPayload {
+            client_mutation_id: input.client_mutation_id,
+            user: User(user),
+        })
     }
 }

@@ -425,60 +425,6 @@ impl Redemption {
     }
 }
 
-/// A manual adjustment and the membership after it.
-pub struct PointsAdjustment(pub domain::loyalty::Adjustment);
-
-#[Object]
-impl PointsAdjustment {
-    /// The `ADJUSTMENT` ledger entry.
-    async fn entry(&self) -> LedgerEntry {
-        LedgerEntry(self.0.entry.clone())
-    }
-    /// The membership, as it is now.
-    async fn membership(&self) -> Membership {
-        Membership(self.0.membership.clone())
-    }
-}
-
-/// What `expirePoints` did.
-#[derive(SimpleObject)]
-pub struct ExpiryRun {
-    /// Memberships that lost points.
-    pub memberships_affected: i64,
-    /// `EXPIRY` entries written.
-    pub entries_written: i64,
-    /// Points written off.
-    pub points_expired: i64,
-}
-
-impl From<domain::loyalty::ExpiryRun> for ExpiryRun {
-    fn from(r: domain::loyalty::ExpiryRun) -> Self {
-        Self {
-            memberships_affected: r.memberships_affected,
-            entries_written: r.entries_written,
-            points_expired: r.points_expired,
-        }
-    }
-}
-
-/// What `grantBirthdayBonuses` did.
-#[derive(SimpleObject)]
-pub struct BirthdayRun {
-    /// Members credited now (not those already credited this year).
-    pub members_credited: i64,
-    /// Points credited now.
-    pub points_credited: i64,
-}
-
-impl From<domain::loyalty::BirthdayRun> for BirthdayRun {
-    fn from(r: domain::loyalty::BirthdayRun) -> Self {
-        Self {
-            members_credited: r.members_credited,
-            points_credited: r.points_credited,
-        }
-    }
-}
-
 /// The loyalty part of a customer's card. The `Customer` type exposes it
 /// (its `memberships` field is this resolver); memberships of a page of
 /// customers load in one batch.

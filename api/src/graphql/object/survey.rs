@@ -287,26 +287,6 @@ pub struct SkippedInvitation {
     pub reason: InvitationSkipReason,
 }
 
-/// The result of `inviteToSurvey`.
-#[derive(SimpleObject)]
-pub struct InviteToSurveyPayload {
-    /// One per invited customer.
-    pub invitations: Vec<IssuedInvitation>,
-    /// Customers not invited, with the reason.
-    pub skipped: Vec<SkippedInvitation>,
-}
-
-/// What a respondent gets back for a stored response.
-#[derive(SimpleObject)]
-pub struct SubmissionReceipt {
-    /// The stored response.
-    pub response_id: ID,
-    /// Loyalty points credited for it.
-    pub points_awarded: i64,
-    /// The response's CSI (0..100), when it rated CSI factors.
-    pub csi: Option<Decimal>,
-}
-
 /// One stored answer.
 pub struct SurveyAnswer(pub domain::feedback::Answer);
 

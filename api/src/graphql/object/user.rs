@@ -1,7 +1,7 @@
 //! Staff users and sessions.
 
 use crate::graphql::scalar::DateTime;
-use async_graphql::{Enum, Object, SimpleObject, ID};
+use async_graphql::{Enum, Object, ID};
 
 /// A staff role (SPEC §2).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -40,19 +40,4 @@ impl User {
     async fn created_at(&self) -> DateTime {
         self.0.created_at.into()
     }
-}
-
-/// Tokens of a new or refreshed session.
-#[derive(SimpleObject)]
-pub struct AuthPayload {
-    /// Bearer token for `Authorization: Bearer …`; short-lived.
-    pub access_token: String,
-    /// When the access token expires.
-    pub access_token_expires_at: DateTime,
-    /// Single-use token for `refreshSession`; keep it secret.
-    pub refresh_token: String,
-    /// When the refresh token expires.
-    pub refresh_token_expires_at: DateTime,
-    /// The signed-in user.
-    pub user: User,
 }
