@@ -1,7 +1,5 @@
 //! Survey mutations: staff writes, and the public `submitSurveyResponse`.
 
-use std::sync::Arc;
-
 use crate::graphql::scalar::DateTime;
 use async_graphql::{Context, Object, ID};
 use domain::feedback::{SurveyDraft, SurveyPatch, MAX_ANSWERS};
@@ -163,8 +161,8 @@ impl SurveyMutation {
             .public_throttle
             .guard(&addr, services.surveys.submit(&token, answers))
             .await?;
-        // Committed: tell live dashboards. No subscriber is not an error.
-        let _ = services.feedback_events.send(Arc::new(receipt.response));
+        // Committed: tell live dashboards, in every process.
+        crate::feedback_relay::publish(services, receipt.response).await;
         Ok(SubmissionReceipt {
             response_id: ID(receipt.response_id.to_string()),
             points_awarded: receipt.points_awarded,
