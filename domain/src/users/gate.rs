@@ -12,7 +12,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sea_orm::{DatabaseBackend, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::sqlx::postgres::PgPoolOptions;
+use sea_orm::{
+    DatabaseBackend, DatabaseConnection, DatabaseTransaction, SqlxPostgresConnector,
+    TransactionTrait,
+};
 use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -36,6 +40,8 @@ pub(super) struct ClientGate {
     per_client: usize,
     /// Turns for holding a shared slot (PostgreSQL), see [`ClientGate::enter_shared`].
     shared_turns: Arc<Semaphore>,
+    /// The slot pool, opened on the first login on PostgreSQL.
+    slot_pool: tokio::sync::OnceCell<DatabaseConnection>,
 }
 
 impl ClientGate {
@@ -51,6 +57,7 @@ impl ClientGate {
             shared_turns: Arc::new(Semaphore::new(
                 hashing_slots.clamp(1, MAX_SHARED_SLOT_HOLDERS),
             )),
+            slot_pool: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -82,8 +89,9 @@ impl ClientGate {
 /// Advisory-lock namespace of the login slots (`"rap"` in ASCII, then 1).
 const LOGIN_SLOTS_NAMESPACE: i32 = 0x7261_7001;
 /// Logins of one process holding a shared slot at once, at most. Each holds
-/// a pooled connection (the slot lives in its transaction) while the login's
-/// own statements need another, so this stays well below any pool size.
+/// a connection of the slot pool (the slot lives in its transaction), a
+/// small pool of its own beside the request pool: the login's own statements
+/// need a request connection meanwhile, and a shared pool could run dry.
 const MAX_SHARED_SLOT_HOLDERS: usize = 4;
 
 /// A slot held across processes; [`SharedSlot::release`] gives it back
@@ -129,7 +137,18 @@ impl ClientGate {
             .map_err(|closed| DomainError::Internal(closed.into()))?;
         let digest = Sha256::digest(format!("login-slot:{client}").as_bytes());
         let key = i32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
-        let txn = db.begin().await?;
+        let slot_pool = self.slot_pool.get_or_init(|| async {
+            let options = db.get_postgres_connection_pool().connect_options();
+            SqlxPostgresConnector::from_sqlx_postgres_pool(
+                PgPoolOptions::new()
+                    .max_connections(u32::try_from(MAX_SHARED_SLOT_HOLDERS).unwrap_or(4))
+                    .min_connections(0)
+                    .acquire_timeout(LOGIN_SLOT_WAIT * 3)
+                    .idle_timeout(Duration::from_secs(300))
+                    .connect_lazy_with((*options).clone()),
+            )
+        });
+        let txn = slot_pool.await.begin().await?;
         let locks = SlotLocks {
             namespace: LOGIN_SLOTS_NAMESPACE,
             slots: u32::try_from(self.per_client).unwrap_or(1),
