@@ -9,7 +9,10 @@
 # Settings (environment): CUSTOMERS, RESPONSES, RUNS (5), SECONDS (10),
 # CONCURRENCY (16), ENGINES ("sqlite postgres"), PG_ADMIN_URL
 # (postgres://postgres@127.0.0.1:5432/postgres), POSTGRAPHILE (1 = compare),
-# OUT (target/bench). Needs: cargo, curl, jq, python3, psql, pgbench, sqlite3, npx.
+# OUT (target/bench), PROCESSES (e.g. "1 2 3": on PostgreSQL, also the
+# dashboard and submissions with the load spread over that many server
+# processes on this machine; off when empty).
+# Needs: cargo, curl, jq, python3, psql, pgbench, sqlite3, npx.
 # Everything it writes lives under $OUT; PostgreSQL gets a database named
 # rapport_bench (dropped and recreated).
 set -euo pipefail
@@ -32,6 +35,7 @@ POSTGRAPHILE=${POSTGRAPHILE:-1}
 OUT=${OUT:-$ROOT/target/bench}
 PORT=${PORT:-18080}
 PGL_PORT=${PGL_PORT:-15678}
+PROCESSES=${PROCESSES:-}
 PASSWORD=bench-password-1
 URL=http://127.0.0.1:$PORT/graphql
 # The bench data's history ends here (see seed::bench).
@@ -81,13 +85,19 @@ SQLITE_POOL=$(( $(nproc) * 2 )); (( SQLITE_POOL < 4 )) && SQLITE_POOL=4; (( SQLI
 
 SERVER_PID=
 PGL_PID=
+EXTRA_PIDS=()
 stop_server() {
   if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; fi
+}
+stop_extra() {
+  local p
+  for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  EXTRA_PIDS=()
 }
 stop_pgl() {
   if [[ -n "$PGL_PID" ]]; then kill -- "-$PGL_PID" 2>/dev/null || kill "$PGL_PID" 2>/dev/null || true; wait "$PGL_PID" 2>/dev/null || true; PGL_PID=; fi
 }
-trap 'stop_server; stop_pgl' EXIT
+trap 'stop_server; stop_extra; stop_pgl' EXIT
 
 start_server() { # database-url -> sets SERVER_PID and READY_MS
   local t0 t1
@@ -162,6 +172,58 @@ raw_sql() { # engine scenario file [throughput]
   done
 }
 
+invite_all() { # survey-id answers-json tokens-file: invites every customer
+  : > "$3"
+  local lo hi ids
+  for ((lo = first_c; lo <= last_c; lo += 1000)); do
+    hi=$(( lo + 999 > last_c ? last_c : lo + 999 ))
+    ids=$(seq "$lo" "$hi" | jq -R . | jq -sc .)
+    gql "$TOKEN" "$Q/invite.graphql" \
+      "{\"surveyId\": \"$1\", \"customerIds\": $ids, \"expiresAt\": \"2099-01-01T00:00:00Z\"}" |
+      jq -c --argjson a "$2" '.data.inviteToSurvey.invitations[] | {token, answers: $a}' >> "$3"
+  done
+}
+
+# The dashboard and submissions with the load spread round-robin over 1, 2,
+# 3… server processes on this one database (PostgreSQL). On a machine with
+# few cores the processes share them with PostgreSQL and the load driver:
+# the figure shows the overhead of coordination, not scaling.
+multi_process() {
+  local n i port urls survey answers tokens index=$runs3
+  for n in $PROCESSES; do
+    urls=$URL
+    for ((i = 1; i < n; i++)); do
+      port=$(( PORT + i ))
+      RAPPORT_DEBUG_STATEMENT_COUNT=false "$RAPPORT" --database-url "$DB_URL" --bind "127.0.0.1:$port" \
+        --data-dir "$OUT" --jwt-secret "bench-secret-bench-secret-bench-secret-00" \
+        --access-token-ttl 6h --log warn serve > "$OUT/server-$port.log" 2>&1 &
+      EXTRA_PIDS+=($!)
+      until curl -sf "http://127.0.0.1:$port/ready" > /dev/null 2>&1; do
+        kill -0 "${EXTRA_PIDS[-1]}" 2>/dev/null || { cat "$OUT/server-$port.log" >&2; exit 1; }
+        sleep 0.01
+      done
+      urls="$urls,http://127.0.0.1:$port/graphql"
+    done
+    echo "== postgres: $n process(es)" >&2
+    "$LOAD" --url "$urls" --token "$TOKEN" --query-file "$Q/s1_dashboard.graphql" --variables '{"first": 50}' \
+      --concurrency "$CONCURRENCY" --seconds 2 --json > /dev/null || true # warm-up
+    for run in $(seq 1 "$RUNS"); do
+      "$LOAD" --url "$urls" --token "$TOKEN" --query-file "$Q/s1_dashboard.graphql" --variables '{"first": 50}' \
+        --concurrency "$CONCURRENCY" --seconds "$SECONDS_PER_RUN" --json |
+        record postgres multi_dashboard "{\"run\": $run, \"concurrency\": $CONCURRENCY, \"processes\": $n}" || true
+    done
+    survey=$(jq ".load_survey_ids[$index]" "$SEED")
+    answers=$(jq -c ".load_questions[$index] | map({questionId: (.id | tostring), rating: 4})" "$SEED")
+    tokens=$OUT/tokens-multi-$n.jsonl
+    invite_all "$survey" "$answers" "$tokens"
+    "$LOAD" --url "$urls" --query-file "$Q/s3_submit.graphql" --variables-file "$tokens" \
+      --concurrency "$CONCURRENCY" --seconds 120 --json |
+      record postgres multi_submit "{\"run\": 1, \"concurrency\": $CONCURRENCY, \"processes\": $n}" || true
+    index=$(( index + 1 ))
+    stop_extra
+  done
+}
+
 for ENGINE in $ENGINES; do
   echo "== $ENGINE: seeding $CUSTOMERS customers, $RESPONSES responses" >&2
   if [[ $ENGINE == sqlite ]]; then
@@ -172,9 +234,15 @@ for ENGINE in $ENGINES; do
     psql -X -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS rapport_bench" -c "CREATE DATABASE rapport_bench"
     DB_URL=$PG_URL
   fi
+  # One load survey per submission run, and one per process count.
+  load_surveys=6
+  if [[ $ENGINE == postgres && -n $PROCESSES ]]; then
+    load_surveys=$(( RUNS + $(wc -w <<< "$PROCESSES") ))
+  fi
   t0=$(date +%s%N)
   RAPPORT_LOG=warn "$RAPPORT" --database-url "$DB_URL" --data-dir "$OUT" seed-bench \
-    --customers "$CUSTOMERS" --responses "$RESPONSES" --admin-password "$PASSWORD" > "$OUT/seed-$ENGINE.json"
+    --customers "$CUSTOMERS" --responses "$RESPONSES" --load-surveys "$load_surveys" \
+    --admin-password "$PASSWORD" > "$OUT/seed-$ENGINE.json"
   seed_s=$(( ($(date +%s%N) - t0) / 1000000 ))
   SEED=$OUT/seed-$ENGINE.json
   SET_ID=$(jq .factor_set_id "$SEED")
@@ -229,14 +297,7 @@ for ENGINE in $ENGINES; do
     survey=$(jq ".load_survey_ids[$((run - 1))]" "$SEED")
     answers=$(jq -c ".load_questions[$((run - 1))] | map({questionId: (.id | tostring), rating: 4})" "$SEED")
     tokens=$OUT/tokens-$ENGINE-$run.jsonl
-    : > "$tokens"
-    for ((lo = first_c; lo <= last_c; lo += 1000)); do
-      hi=$(( lo + 999 > last_c ? last_c : lo + 999 ))
-      ids=$(seq "$lo" "$hi" | jq -R . | jq -sc .)
-      gql "$TOKEN" "$Q/invite.graphql" \
-        "{\"surveyId\": \"$survey\", \"customerIds\": $ids, \"expiresAt\": \"2099-01-01T00:00:00Z\"}" |
-        jq -c --argjson a "$answers" '.data.inviteToSurvey.invitations[] | {token, answers: $a}' >> "$tokens"
-    done
+    invite_all "$survey" "$answers" "$tokens"
     invited=$(wc -l < "$tokens")
     # Where the CPU goes during the run: the server, PostgreSQL's processes,
     # and everything else (the load driver, the kernel), in ms per submission.
@@ -262,6 +323,10 @@ for ENGINE in $ENGINES; do
 
   rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status")
   echo "{\"engine\": \"$ENGINE\", \"scenario\": \"rss\", \"vmhwm_kb\": $rss_kb}" >> "$RESULTS"
+
+  if [[ $ENGINE == postgres && -n $PROCESSES ]]; then
+    multi_process
+  fi
 
   echo "== $ENGINE: raw SQL" >&2
   raw_sql "$ENGINE" s1_dashboard s1_dashboard.sql throughput

@@ -151,6 +151,23 @@ if any(by.get((e, "s3_cpu")) for e in engines):
                 f"| {fmt(total, 2)} | {fmt(2000 / total if total else None, 0)} |"
             )
 
+multi = by.get(("postgres", "multi_dashboard"), []) + by.get(("postgres", "multi_submit"), [])
+if multi:
+    out.append("\n### Several server processes on one PostgreSQL (same machine)\n")
+    out.append("The load is spread round-robin over the processes. On a machine with few cores")
+    out.append("they share the cores with PostgreSQL and the load driver, so the figures show the")
+    out.append("overhead of running several processes (LISTEN/NOTIFY, the shared throttle), not scaling.\n")
+    out.append("| scenario | processes | concurrency | runs | req/s | p50 ms | p95 ms | errors |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for s in ("multi_dashboard", "multi_submit"):
+        counts = sorted({r["processes"] for r in by.get(("postgres", s), [])})
+        for n in counts:
+            items = [r for r in by[("postgres", s)] if r["processes"] == n]
+            out.append(
+                f"| {s} | {n} | {items[0].get('concurrency', '')} | {len(items)} | {fmt(med('throughput', items))} | "
+                f"{fmt(med('p50_ms', items), 2)} | {fmt(med('p95_ms', items), 2)} | {sum(r['errors'] for r in items)} |"
+            )
+
 out.append("\n### Other targets\n")
 for e in engines:
     rss = by[(e, "rss")][0]["vmhwm_kb"] / 1024 if by[(e, "rss")] else None

@@ -2,10 +2,9 @@
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use clap::{Parser, Subcommand};
 use domain::auth::Role;
-use migration::{Migrator, MigratorTrait};
 
 use crate::config::Config;
 use crate::startup::{self, Application};
@@ -97,9 +96,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Migrate => {
             telemetry::init(&config.log, config.log_format);
             let db = startup::connect(&config).await?;
-            Migrator::up(&db, None)
-                .await
-                .context("Failed to run migrations")?;
+            startup::migrate(&db).await?;
             println!("migrations applied");
             Ok(())
         }
@@ -111,9 +108,7 @@ pub async fn run() -> anyhow::Result<()> {
             let role: Role = role.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
             let password = read_password(password_stdin)?;
             let db = startup::connect(&config).await?;
-            Migrator::up(&db, None)
-                .await
-                .context("Failed to run migrations")?;
+            startup::migrate(&db).await?;
             let services = startup::services(&config, db)?;
             let user = services
                 .users
@@ -130,9 +125,7 @@ pub async fn run() -> anyhow::Result<()> {
             admin_password,
         } => {
             let db = startup::connect(&config).await?;
-            Migrator::up(&db, None)
-                .await
-                .context("Failed to run migrations")?;
+            startup::migrate(&db).await?;
             let services = startup::services(&config, db)?;
             if domain::users::UserService::any_exist(&services.db).await? {
                 bail!("the database already has users; seed-bench only fills an empty database");
@@ -161,9 +154,7 @@ pub async fn run() -> anyhow::Result<()> {
                 bail!("seed-demo is refused when RAPPORT_ENV=production: it creates accounts and prints their passwords");
             }
             let db = startup::connect(&config).await?;
-            Migrator::up(&db, None)
-                .await
-                .context("Failed to run migrations")?;
+            startup::migrate(&db).await?;
             let services = startup::services(&config, db)?;
             if domain::users::UserService::any_exist(&services.db).await? {
                 bail!("the database already has users; seed-demo only fills an empty database");

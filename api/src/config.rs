@@ -190,6 +190,12 @@ pub struct Config {
     )]
     pub debug_statement_count: bool,
 
+    /// How often each process checks for due scheduled jobs (the daily
+    /// loyalty job); the first check is one tick after start-up. Any number of
+    /// processes may tick: a due run is claimed once (docs/DEPLOY.md).
+    #[arg(long, env = "RAPPORT_JOB_TICK", default_value = "5m", value_parser = parse_duration, global = true)]
+    pub job_tick: Duration,
+
     /// Serve Prometheus metrics at `/metrics` on the main port
     /// (unauthenticated: expose it only to your monitoring network).
     #[arg(long, env = "RAPPORT_METRICS", default_value_t = false, global = true)]
@@ -292,6 +298,9 @@ impl Config {
             || self.ws_max_operations == 0
         {
             bail!("the RAPPORT_WS_* settings must be positive");
+        }
+        if self.job_tick.is_zero() {
+            bail!("RAPPORT_JOB_TICK must be positive");
         }
         if self.refresh_reuse_interval > MAX_REFRESH_REUSE_INTERVAL {
             bail!("RAPPORT_REFRESH_REUSE_INTERVAL must be at most 5m");

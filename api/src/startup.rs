@@ -8,6 +8,7 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
+use domain::cluster::{jobs, lock};
 use domain::db::{self, DbSettings};
 use domain::users::{PasswordHasher, SessionSettings, UserService};
 use migration::{Migrator, MigratorTrait};
@@ -38,16 +39,23 @@ impl Application {
         config.check()?;
         let statements = Arc::new(AtomicU64::new(0));
         let db = connect_counted(&config, &statements).await?;
-        Migrator::up(&db, None)
-            .await
-            .context("Failed to run migrations")?;
-        let services = services_counted(&config, db, statements)?;
-        let demo_logins = if config.demo && !UserService::any_exist(&services.db).await? {
-            Some(seed::seed(&services.db, &services.users).await?)
-        } else {
-            None
-        };
-        tokio::spawn(loyalty_daily_job(services.db.clone()));
+        let services = services_counted(&config, db.clone(), statements)?;
+        // Processes started together on one PostgreSQL take turns here: the
+        // first migrates (and seeds the demo), the others find it done.
+        let demo_logins = lock::exclusive(&db, lock::MIGRATIONS, async {
+            Migrator::up(&db, None)
+                .await
+                .context("Failed to run migrations")?;
+            if config.demo && !UserService::any_exist(&services.db).await? {
+                return Ok::<_, anyhow::Error>(Some(
+                    seed::seed(&services.db, &services.users).await?,
+                ));
+            }
+            Ok(None)
+        })
+        .await??;
+        tokio::spawn(scheduled_jobs(services.db.clone(), config.job_tick));
+        tokio::spawn(crate::feedback_relay::relay(services.clone()));
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("Failed to bind {}", config.bind))?;
         let port = listener.local_addr()?.port();
@@ -85,6 +93,18 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Applies pending migrations, one process at a time on PostgreSQL (an
+/// advisory lock), so processes started together migrate an empty database
+/// once.
+///
+/// # Errors
+/// When the lock or a migration fails.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    lock::exclusive(db, lock::MIGRATIONS, Migrator::up(db, None))
+        .await?
+        .context("Failed to run migrations")
 }
 
 /// Opens the database pool with the configured limits.
@@ -212,34 +232,51 @@ fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Re
     Ok(server)
 }
 
-/// First run of the loyalty job after start-up: late enough not to compete
-/// with start-up work, early enough to catch up after a restart.
-const LOYALTY_JOB_FIRST_RUN: std::time::Duration = std::time::Duration::from_secs(300);
+/// The daily loyalty job's name in `job_runs`.
+const LOYALTY_DAILY_JOB: &str = "loyalty-daily";
+/// How long a claimed run is the holder's; another process takes over an
+/// unfinished run after it (the job takes seconds).
+const JOB_LEASE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
-/// The loyalty daily job (SPEC §6): birthday bonuses and point expiry, a few
-/// minutes after start-up and then every day at 00:05 UTC. Both steps are
-/// idempotent, so several servers may run it against one database.
-async fn loyalty_daily_job(db: DatabaseConnection) {
-    let mut wait = LOYALTY_JOB_FIRST_RUN;
+/// The scheduled jobs (SPEC §6): every `tick`, the loyalty daily job
+/// (birthday bonuses and point expiry, due every day at 00:05 UTC) runs if
+/// its latest due run has not run yet. Each process ticks; the run is
+/// claimed once across processes (`domain::cluster::jobs`), and a run its
+/// holder never finished is taken over after the lease. Both steps are
+/// idempotent besides.
+async fn scheduled_jobs(db: DatabaseConnection, tick: std::time::Duration) {
+    let holder = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
     loop {
-        tokio::time::sleep(wait).await;
+        tokio::time::sleep(tick).await;
         let now = chrono::Utc::now();
-        match domain::loyalty::run_daily(&db, now).await {
-            Ok((birthdays, expiry)) => tracing::info!(
-                birthday_members = birthdays.members_credited,
-                birthday_points = birthdays.points_credited,
-                expired_points = expiry.points_expired,
-                expiry_entries = expiry.entries_written,
-                "loyalty daily job done"
-            ),
+        let due = domain::loyalty::next_daily_run(now) - chrono::Duration::days(1);
+        let lease = match jobs::claim(&db, LOYALTY_DAILY_JOB, due, &holder, JOB_LEASE).await {
+            Ok(Some(lease)) => lease,
+            Ok(None) => continue,
             Err(error) => {
-                tracing::warn!(error = %error, "loyalty daily job failed; retried tomorrow")
+                tracing::warn!(error = %error, "scheduled jobs not checked; retried next tick");
+                continue;
+            }
+        };
+        match domain::loyalty::run_daily(&db, now).await {
+            Ok((birthdays, expiry)) => {
+                tracing::info!(
+                    due = %due,
+                    holder = %holder,
+                    birthday_members = birthdays.members_credited,
+                    birthday_points = birthdays.points_credited,
+                    expired_points = expiry.points_expired,
+                    expiry_entries = expiry.entries_written,
+                    "loyalty daily job done"
+                );
+                if let Err(error) = lease.finish(&db).await {
+                    tracing::warn!(error = %error, "loyalty daily job not marked done; repeated after the lease");
+                }
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "loyalty daily job failed; retried after the lease")
             }
         }
-        let now = chrono::Utc::now();
-        wait = (domain::loyalty::next_daily_run(now) - now)
-            .to_std()
-            .unwrap_or(LOYALTY_JOB_FIRST_RUN);
     }
 }
 

@@ -13,7 +13,7 @@ use domain::users::UserService;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::JwtKeys;
-use crate::throttle::PublicThrottle;
+use crate::throttle::PublicLimiter;
 
 /// Everything resolvers need, cloned cheaply into each request.
 #[derive(Clone)]
@@ -29,12 +29,13 @@ pub struct Services {
     pub customers: CustomerService,
     pub csi: domain::csi::CsiService,
     pub surveys: SurveyService,
-    /// New survey responses, for the `feedbackReceived` subscription. The
-    /// channel is per process: a subscriber sees responses submitted through
-    /// the same API process (see `docs/surveys.md`).
+    /// New survey responses, for this process's `feedbackReceived`
+    /// subscribers. Fed directly on SQLite, and on PostgreSQL by the relay
+    /// that hears every process's responses (`crate::feedback_relay`).
     pub feedback_events: tokio::sync::broadcast::Sender<Arc<SurveyResponse>>,
-    /// Throttles public respondent operations per client address (per process).
-    pub public_throttle: Arc<PublicThrottle>,
+    /// Throttles public respondent operations per client address (across
+    /// processes on PostgreSQL).
+    pub public_throttle: Arc<PublicLimiter>,
     pub metrics: MetricsService,
 }
 
@@ -60,7 +61,7 @@ impl Services {
             csi: domain::csi::CsiService::new(db.clone()),
             surveys: SurveyService::new(db.clone()),
             feedback_events: tokio::sync::broadcast::channel(FEEDBACK_CHANNEL_CAPACITY).0,
-            public_throttle: Arc::default(),
+            public_throttle: Arc::new(PublicLimiter::for_database(&db)),
             metrics: MetricsService::new(db.clone()),
             db,
         }

@@ -3,8 +3,11 @@
 //!
 //! Only failures that look like token guessing (`INVALID_TOKEN`) count, so a
 //! respondent correcting a form, or many submissions of one valid token, are
-//! never throttled. The state is per process: behind a load balancer each API
-//! process throttles on its own, which bounds guessing to N × the limit.
+//! never throttled. [`PublicThrottle`]'s state is per process, which suits
+//! SQLite (one process per file); on PostgreSQL, where several processes may
+//! share the database, [`PublicLimiter`] keeps the same rules in the
+//! database instead (`domain::cluster::throttle`), so the limit holds for
+//! every process together.
 //!
 //! Lookups in flight count against the limit until they finish: of any
 //! number of simultaneous guesses, at most [`MAX_FAILURES`] are looked up.
@@ -17,7 +20,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use domain::cluster::throttle::SharedThrottle;
 use domain::DomainError;
+use sea_orm::{DatabaseBackend, DatabaseConnection};
 use tokio::sync::Notify;
 
 /// Failed attempts allowed per address within [`WINDOW`].
@@ -26,6 +31,40 @@ pub const MAX_FAILURES: usize = 30;
 pub const WINDOW: Duration = Duration::from_secs(60);
 /// Addresses tracked before stale entries are swept.
 const SWEEP_AT: usize = 10_000;
+
+/// The public look-up throttle of a deployment: in this process's memory on
+/// SQLite, in the database on PostgreSQL (the same limit and rules).
+#[derive(Debug)]
+pub enum PublicLimiter {
+    InProcess(PublicThrottle),
+    Shared(SharedThrottle),
+}
+
+impl PublicLimiter {
+    /// The throttle that suits `db`'s engine.
+    pub fn for_database(db: &DatabaseConnection) -> Self {
+        match db.get_database_backend() {
+            DatabaseBackend::Postgres => {
+                Self::Shared(SharedThrottle::new(db.clone(), MAX_FAILURES as u64, WINDOW))
+            }
+            _ => Self::InProcess(PublicThrottle::default()),
+        }
+    }
+
+    /// Runs a public operation under the throttle, counting `INVALID_TOKEN`.
+    ///
+    /// # Errors
+    /// `RATE_LIMITED`, or the operation's own error.
+    pub async fn guard<T, F>(&self, addr: &str, op: F) -> Result<T, DomainError>
+    where
+        F: std::future::Future<Output = Result<T, DomainError>>,
+    {
+        match self {
+            Self::InProcess(throttle) => throttle.guard(addr, op).await,
+            Self::Shared(throttle) => throttle.guard(addr, op).await,
+        }
+    }
+}
 
 /// One address's recent failures and lookups in flight.
 #[derive(Debug, Default)]

@@ -4,6 +4,7 @@
 //! and validated input, and every public mutation runs in one transaction.
 
 pub mod auth;
+pub mod cluster;
 pub mod csi;
 pub mod customers;
 pub mod db;

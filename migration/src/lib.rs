@@ -24,6 +24,7 @@ mod m20261124_230001_erasure_clears_adjustment_notes;
 mod m20261127_130001_programs_enroll_on_first_purchase;
 mod m20261127_230001_invitations_by_survey;
 mod m20261127_230002_csi_superseded_versions;
+mod m20261127_230001_cross_process_state;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_230001_erasure_clears_adjustment_notes::Migration),
             Box::new(m20261127_230001_invitations_by_survey::Migration),
             Box::new(m20261127_230002_csi_superseded_versions::Migration),
+            Box::new(m20261127_230001_cross_process_state::Migration),
         ]
     }
 }

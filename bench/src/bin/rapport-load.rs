@@ -18,9 +18,14 @@ use serde_json::Value;
 /// Load driver for Rapport's GraphQL endpoint.
 #[derive(Debug, Parser)]
 struct Args {
-    /// GraphQL endpoint.
-    #[arg(long, default_value = "http://127.0.0.1:8080/graphql")]
-    url: String,
+    /// GraphQL endpoint; several, comma-separated, spread the clients over
+    /// them round-robin (one server process each, as a load balancer would).
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:8080/graphql",
+        value_delimiter = ','
+    )]
+    url: Vec<String>,
     /// File holding the GraphQL document to send.
     #[arg(long)]
     query_file: PathBuf,
@@ -67,6 +72,9 @@ async fn main() -> anyhow::Result<()> {
     if args.concurrency == 0 {
         bail!("--concurrency must be at least 1");
     }
+    if args.url.is_empty() {
+        bail!("--url needs at least one endpoint");
+    }
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .timeout(Duration::from_secs(30))
@@ -75,9 +83,9 @@ async fn main() -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
     let mut workers = Vec::new();
-    for _ in 0..args.concurrency {
+    for worker in 0..args.concurrency {
         let client = client.clone();
-        let url = args.url.clone();
+        let url = args.url[worker % args.url.len()].clone();
         let query = query.clone();
         let token = args.token.clone();
         let shared_vars = shared_vars.clone();

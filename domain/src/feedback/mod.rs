@@ -308,6 +308,18 @@ impl SurveyService {
         results::load_response(&self.db, id).await
     }
 
+    /// A response announced by another process (its id, from
+    /// `cluster::notify`), read for this process's live subscribers. No
+    /// actor: each subscriber was authorised with
+    /// [`authorize_response_read`](Self::authorize_response_read) when it
+    /// subscribed, and the WebSocket re-reads its user.
+    ///
+    /// # Errors
+    /// `NOT_FOUND` (erased since); database failures.
+    pub async fn announced_response(&self, id: i64) -> DomainResult<SurveyResponse> {
+        results::load_response(&self.db, id).await
+    }
+
     /// Marks a response helpful and credits the survey's helpful bonus, once:
     /// marking it again returns the response and credits nothing. Says which
     /// happened ([`HelpfulBonus`]).

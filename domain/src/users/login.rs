@@ -30,6 +30,23 @@ pub(super) async fn login(
 ) -> DomainResult<(User, IssuedSession)> {
     let password = Password::for_login(password)?;
     let _slot = gate.enter(client).await?;
+    let shared = gate.enter_shared(db, client).await?;
+    let result = check(db, hasher, settings, email, password, client).await;
+    if let Some(slot) = shared {
+        slot.release().await;
+    }
+    result
+}
+
+/// The throttle and the password check, within the client's slot.
+async fn check(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    settings: &SessionSettings,
+    email: &str,
+    password: Password,
+    client: &str,
+) -> DomainResult<(User, IssuedSession)> {
     let email_key = throttle_key(email);
     let client_key = client_key(client);
     let now = Utc::now();

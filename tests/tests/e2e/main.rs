@@ -7,6 +7,7 @@ pub mod fixtures;
 
 mod auth;
 mod authz;
+mod cluster;
 mod cors;
 mod csi;
 mod csi_preview;

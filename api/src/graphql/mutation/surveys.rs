@@ -1,7 +1,5 @@
 //! Survey mutations: staff writes, and the public `submitSurveyResponse`.
 
-use std::sync::Arc;
-
 use async_graphql::{Context, Object, ID};
 use domain::feedback::{SurveyDraft, SurveyPatch, MAX_ANSWERS};
 
@@ -176,8 +174,8 @@ impl SurveyMutation {
             .public_throttle
             .guard(&addr, services.surveys.submit(&input.token, answers))
             .await?;
-        // Committed: tell live dashboards. No subscriber is not an error.
-        let _ = services.feedback_events.send(Arc::new(receipt.response));
+        // Committed: tell live dashboards, in every process.
+        crate::feedback_relay::publish(services, receipt.response).await;
         Ok(SubmitSurveyResponsePayload {
             client_mutation_id: input.client_mutation_id,
             response_id: ID(receipt.response_id.to_string()),

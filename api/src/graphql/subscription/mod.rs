@@ -18,9 +18,11 @@ pub struct Subscription;
 
 #[GqlSubscription]
 impl Subscription {
-    /// New survey responses as they are stored (staff with ReadSurveys).
-    /// Events come from this API process's broadcast channel; a subscriber that
-    /// falls more than 256 responses behind skips ahead.
+    /// New survey responses as they are stored (staff with ReadSurveys),
+    /// whichever server process stored them (on PostgreSQL through
+    /// LISTEN/NOTIFY; responses stored while a process's listening connection
+    /// is being re-established are not delivered). A subscriber that falls
+    /// more than 256 responses behind skips ahead.
     async fn feedback_received(
         &self,
         ctx: &Context<'_>,
