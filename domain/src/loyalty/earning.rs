@@ -24,6 +24,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::loyalty::ledger::{self, LedgerReason, NewEntry, MAX_ENTRY_POINTS};
 use crate::loyalty::model::{Program, Promotion};
 use crate::loyalty::programs::{self, positive_decimal, MAX_MULTIPLIER};
+use crate::pagination::{key_keyset_page, IdOrder, KeyCursor, Page, PageRequest};
 use crate::validation::{optional_text, required_text};
 use entity::{
     customer_tags, customers, ledger_entries, loyalty_programs, memberships, promotions, purchases,
@@ -136,23 +137,50 @@ pub(crate) async fn create_promotion(
     Promotion::try_from(row)
 }
 
-/// A programme's promotions, newest start first.
+/// A page of a programme's promotions, latest start first (ties by id).
 ///
 /// # Errors
 /// Database failures.
-pub(crate) async fn promotions_of(
+pub(crate) async fn promotions_page(
     db: &impl ConnectionTrait,
     program_id: i64,
-) -> DomainResult<Vec<Promotion>> {
-    promotions::Entity::find()
+    request: &PageRequest<KeyCursor<DateTime<Utc>>>,
+) -> DomainResult<Page<Promotion>> {
+    key_keyset_page(
+        db,
+        promotions::Entity::find().filter(promotions::Column::ProgramId.eq(program_id)),
+        promotions::Column::StartsAt,
+        promotions::Column::Id,
+        IdOrder::Descending,
+        request,
+        |rows| {
+            std::future::ready(
+                rows.into_iter()
+                    .map(Promotion::try_from)
+                    .collect::<DomainResult<Vec<_>>>(),
+            )
+        },
+        |p: &Promotion| KeyCursor {
+            k: p.starts_at,
+            id: p.id,
+        },
+    )
+    .await
+}
+
+/// How many promotions a programme has.
+///
+/// # Errors
+/// Database failures.
+pub(crate) async fn count_promotions(
+    db: &impl ConnectionTrait,
+    program_id: i64,
+) -> DomainResult<i64> {
+    let n = promotions::Entity::find()
         .filter(promotions::Column::ProgramId.eq(program_id))
-        .order_by_desc(promotions::Column::StartsAt)
-        .order_by_desc(promotions::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Promotion::try_from)
-        .collect()
+        .count(db)
+        .await?;
+    Ok(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// See [`crate::loyalty::on_purchase_recorded`].

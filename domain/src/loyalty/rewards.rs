@@ -13,7 +13,7 @@
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 use serde_json::json;
 
@@ -22,6 +22,7 @@ use crate::loyalty::idempotency::{self, Claim, IdempotencyKey};
 use crate::loyalty::ledger::{self, LedgerReason, NewEntry, MAX_ENTRY_POINTS};
 use crate::loyalty::model::{LedgerEntry, Redemption, Reward};
 use crate::loyalty::programs;
+use crate::pagination::{key_keyset_page, IdOrder, KeyCursor, Page, PageRequest};
 use crate::validation::required_text;
 use entity::{ledger_entries, memberships, redemptions, rewards};
 
@@ -128,23 +129,41 @@ fn stock_units(stock: Option<i64>) -> DomainResult<Option<i64>> {
     Ok(stock)
 }
 
-/// A programme's rewards, cheapest first.
+/// A page of a programme's rewards, cheapest first (ties by id).
 ///
 /// # Errors
 /// Database failures.
-pub(crate) async fn rewards_of(
+pub(crate) async fn rewards_page(
     db: &impl ConnectionTrait,
     program_id: i64,
-) -> DomainResult<Vec<Reward>> {
-    Ok(rewards::Entity::find()
+    request: &PageRequest<KeyCursor<i64>>,
+) -> DomainResult<Page<Reward>> {
+    key_keyset_page(
+        db,
+        rewards::Entity::find().filter(rewards::Column::ProgramId.eq(program_id)),
+        rewards::Column::CostPoints,
+        rewards::Column::Id,
+        IdOrder::Ascending,
+        request,
+        |rows| std::future::ready(Ok(rows.into_iter().map(Reward::from).collect())),
+        |r: &Reward| KeyCursor {
+            k: r.cost_points,
+            id: r.id,
+        },
+    )
+    .await
+}
+
+/// How many rewards a programme has.
+///
+/// # Errors
+/// Database failures.
+pub(crate) async fn count_rewards(db: &impl ConnectionTrait, program_id: i64) -> DomainResult<i64> {
+    let n = rewards::Entity::find()
         .filter(rewards::Column::ProgramId.eq(program_id))
-        .order_by_asc(rewards::Column::CostPoints)
-        .order_by_asc(rewards::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Reward::from)
-        .collect())
+        .count(db)
+        .await?;
+    Ok(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// Redeems inside the caller's transaction; returns the redemption id and

@@ -47,7 +47,8 @@ pub fn api_id(type_name: &str, key: i64) -> String {
 /// The database key behind an API id.
 #[allow(dead_code)]
 pub fn db_key(id: &str) -> i64 {
-    id.parse().unwrap_or_else(|_| panic!("not a record id: {id}"))
+    id.parse()
+        .unwrap_or_else(|_| panic!("not a record id: {id}"))
 }
 
 /// Runs a mutation as `token` that must succeed and returns its root field.
