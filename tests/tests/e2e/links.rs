@@ -304,6 +304,18 @@ async fn activity_rows_link_to_their_customer(engine: Engine) {
     let row = json!([{ "customerId": customer, "customer": { "name": "Kim" } }]);
     assert_eq!(data(&body)["customer"]["purchases"]["nodes"], row);
     assert_eq!(data(&body)["customer"]["interactions"]["nodes"], row);
+
+    let today = Utc::now().date_naive();
+    let ranked = app
+        .graphql_as(
+            Some(&agent),
+            "query($from: Date!, $to: Date!) { mostValuableCustomers(from: $from, to: $to) { \
+             customerId customer { name } } }",
+            json!({ "from": (today - Duration::days(1)).to_string(),
+                    "to": (today + Duration::days(1)).to_string() }),
+        )
+        .await;
+    assert_eq!(data(&ranked)["mostValuableCustomers"], row);
 }
 
 const USERS: &str = "query($after: String) { users(first: 2, after: $after) { totalCount \
