@@ -27,7 +27,7 @@ use crate::db::begin_write;
 use crate::error::DomainResult;
 use crate::pagination::{KeyCursor, Page, PageRequest};
 
-pub use earning::{points_credited_for, NewPromotion, PointsCredit};
+pub use earning::{points_credited_for, promotion_first_pages, NewPromotion, PointsCredit};
 pub use idempotency::IdempotencyKey;
 pub use ledger::{credit_for_source, credited_for_source, LedgerReason, NewEntry};
 pub use model::{
@@ -38,7 +38,7 @@ pub use programs::{
     ledger_first_pages, memberships_for_customers, programs_by_ids, NewProgram, ProgramPatch,
     TierInput,
 };
-pub use rewards::{NewReward, RewardPatch};
+pub use rewards::{reward_first_pages, NewReward, RewardPatch};
 
 /// Called inside `recordPurchase`'s transaction once the purchase is stored
 /// (see `events::purchase_recorded`): enrols the customer in every

@@ -10,6 +10,8 @@
 //! Concurrent redemptions never overdraw a balance or a stock: the database
 //! decides, and any refusal rolls the whole transaction back.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -22,7 +24,8 @@ use crate::loyalty::idempotency::{self, Claim, IdempotencyKey};
 use crate::loyalty::ledger::{self, LedgerReason, NewEntry, MAX_ENTRY_POINTS};
 use crate::loyalty::model::{LedgerEntry, Redemption, Reward};
 use crate::loyalty::programs;
-use crate::pagination::{key_keyset_page, IdOrder, KeyCursor, Page, PageRequest};
+use crate::pagination::{key_keyset_page, Direction, IdOrder, KeyCursor, Page, PageRequest};
+use crate::sql::Sql;
 use crate::validation::required_text;
 use entity::{ledger_entries, memberships, redemptions, rewards};
 
@@ -152,6 +155,54 @@ pub(crate) async fn rewards_page(
         },
     )
     .await
+}
+
+/// The first page (cheapest `limit`) of many programmes' rewards in one
+/// statement, with `ROW_NUMBER() OVER (PARTITION BY program_id …)`.
+/// Programmes without rewards get an empty page.
+///
+/// # Errors
+/// Database failures.
+pub async fn reward_first_pages(
+    db: &impl ConnectionTrait,
+    program_ids: &[i64],
+    limit: u64,
+) -> DomainResult<HashMap<i64, Page<Reward>>> {
+    if program_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT id, program_id, name, cost_points, stock, active, created_at \
+         FROM (SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.program_id ORDER BY r.cost_points, r.id) AS rn \
+               FROM rewards r WHERE ",
+    )
+    .id_in("r.program_id", program_ids)
+    .push(") ranked WHERE rn <= ")
+    .bind_count(limit.saturating_add(1))
+    .push(" ORDER BY program_id, cost_points, id");
+    let rows = rewards::Entity::find()
+        .from_raw_sql(sql.build())
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<i64, Vec<Reward>> =
+        program_ids.iter().map(|id| (*id, Vec::new())).collect();
+    for row in rows {
+        grouped
+            .entry(row.program_id)
+            .or_default()
+            .push(Reward::from(row));
+    }
+    Ok(grouped
+        .into_iter()
+        .map(|(id, rows)| {
+            let page = Page::from_rows(Direction::Forward, limit, false, rows, |r| KeyCursor {
+                k: r.cost_points,
+                id: r.id,
+            });
+            (id, page)
+        })
+        .collect())
 }
 
 /// How many rewards a programme has.

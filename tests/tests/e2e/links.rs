@@ -459,4 +459,23 @@ async fn rewards_and_promotions_are_counted_connections_in_their_order(engine: E
         .graphql(REWARDS, json!({ "p": program, "after": null }))
         .await;
     assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
+
+    // The first pages of every programme's rewards and promotions load in
+    // one batch each: more programmes cost no more statements.
+    const PROGRAMS: &str = "{ loyaltyPrograms(first: 50) { nodes { name \
+        rewards(first: 5) { nodes { name } } promotions(first: 5) { nodes { name } } } } }";
+    let cost = || async {
+        let before = app.statements();
+        let body = app.graphql_as(Some(&agent), PROGRAMS, json!({})).await;
+        data(&body);
+        app.statements() - before
+    };
+    let one = cost().await;
+    for i in 0..4 {
+        ProgramBuilder::new(format!("Club {i}"))
+            .create(&app, &admin)
+            .await;
+    }
+    let five = cost().await;
+    assert_eq!(one, five, "a list of programmes costs the same for 1 or 5");
 }

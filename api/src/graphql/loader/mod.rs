@@ -291,6 +291,11 @@ pub fn attach(request: Request, services: &Services, rounds: &Rounds) -> Request
             loyalty::PointsCreditedByPurchase(db.clone()),
             rounds,
         ))
+        .data(Loader::new(loyalty::RewardFirstPages(db.clone()), rounds))
+        .data(Loader::new(
+            loyalty::PromotionFirstPages(db.clone()),
+            rounds,
+        ))
 }
 
 #[cfg(test)]

@@ -11,7 +11,8 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::loader::customer::CustomerLoader;
 use crate::graphql::loader::loyalty::{
-    ExpiringPointsByMembership, LedgerFirstPages, MembershipsByCustomer,
+    ExpiringPointsByMembership, LedgerFirstPages, MembershipsByCustomer, PromotionFirstPages,
+    RewardFirstPages,
 };
 use crate::graphql::object::connection::{counted, CountedConnection};
 use crate::graphql::object::customer::{Customer, Purchase};
@@ -171,6 +172,15 @@ impl LoyaltyProgram {
     }
 }
 
+/// An empty first page.
+fn empty_page<T>() -> Page<T> {
+    Page {
+        items: Vec::new(),
+        has_previous_page: false,
+        has_next_page: false,
+    }
+}
+
 /// A page of a programme's rewards, cheapest first, with `totalCount`.
 pub async fn rewards_connection(
     ctx: &Context<'_>,
@@ -183,10 +193,20 @@ pub async fn rewards_connection(
     let actor = ctx.actor()?.clone();
     let services = ctx.services()?.clone();
     let request = PageRequest::<KeyCursor<i64>>::parse(first, after, last, before)?;
-    let page = services
-        .loyalty
-        .rewards(&actor, program_id, &request)
-        .await?;
+    let page = if request.cursor.is_none() && request.direction == Direction::Forward {
+        // The common first page batches across the programmes of a list.
+        services.loyalty.authorize_configuration_read(&actor)?;
+        ctx.data::<Loader<RewardFirstPages>>()?
+            .load_one((program_id, request.limit))
+            .await
+            .map_err(ApiError::from)?
+            .unwrap_or_else(empty_page)
+    } else {
+        services
+            .loyalty
+            .rewards(&actor, program_id, &request)
+            .await?
+    };
     Ok(counted(page, Reward, move || {
         let (services, actor) = (services.clone(), actor.clone());
         async move {
@@ -212,10 +232,19 @@ pub async fn promotions_connection(
     let services = ctx.services()?.clone();
     let request =
         PageRequest::<KeyCursor<chrono::DateTime<chrono::Utc>>>::parse(first, after, last, before)?;
-    let page = services
-        .loyalty
-        .promotions(&actor, program_id, &request)
-        .await?;
+    let page = if request.cursor.is_none() && request.direction == Direction::Forward {
+        services.loyalty.authorize_configuration_read(&actor)?;
+        ctx.data::<Loader<PromotionFirstPages>>()?
+            .load_one((program_id, request.limit))
+            .await
+            .map_err(ApiError::from)?
+            .unwrap_or_else(empty_page)
+    } else {
+        services
+            .loyalty
+            .promotions(&actor, program_id, &request)
+            .await?
+    };
     Ok(counted(page, Promotion, move || {
         let (services, actor) = (services.clone(), actor.clone());
         async move {
