@@ -8,10 +8,11 @@ use std::future::Future;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, DomainResult};
 
@@ -140,6 +141,67 @@ where
         request.cursor.is_some(),
         rows,
         id_of,
+    ))
+}
+
+/// A position in a list sorted by one column, then by id.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeyCursor<K> {
+    pub k: K,
+    pub id: i64,
+}
+
+/// Like [`id_keyset_page`] for a list sorted by `key` and then by `id`, both
+/// in `order`: one statement for the rows, then `hydrate`.
+///
+/// # Errors
+/// Database failures and those of `hydrate`.
+#[allow(clippy::too_many_arguments)]
+pub async fn key_keyset_page<E, K, T, Fut>(
+    db: &impl ConnectionTrait,
+    query: Select<E>,
+    key: E::Column,
+    id: E::Column,
+    order: IdOrder,
+    request: &PageRequest<KeyCursor<K>>,
+    hydrate: impl FnOnce(Vec<E::Model>) -> Fut,
+    cursor_of: impl Fn(&T) -> KeyCursor<K>,
+) -> DomainResult<Page<T>>
+where
+    E: EntityTrait,
+    K: Into<sea_orm::Value> + Clone + Serialize,
+    Fut: Future<Output = DomainResult<Vec<T>>>,
+{
+    let ascending = (order == IdOrder::Ascending) == (request.direction == Direction::Forward);
+    let query = match &request.cursor {
+        Some(cursor) => {
+            let (k, last) = (cursor.k.clone(), cursor.id);
+            let condition = if ascending {
+                Condition::any()
+                    .add(key.gt(k.clone()))
+                    .add(Condition::all().add(key.eq(k)).add(id.gt(last)))
+            } else {
+                Condition::any()
+                    .add(key.lt(k.clone()))
+                    .add(Condition::all().add(key.eq(k)).add(id.lt(last)))
+            };
+            query.filter(condition)
+        }
+        None => query,
+    };
+    let query = if ascending {
+        query.order_by_asc(key).order_by_asc(id)
+    } else {
+        query.order_by_desc(key).order_by_desc(id)
+    };
+    let rows = query.limit(request.limit + 1).all(db).await?;
+    let rows = hydrate(rows).await?;
+    Ok(Page::from_rows(
+        request.direction,
+        request.limit,
+        request.cursor.is_some(),
+        rows,
+        cursor_of,
     ))
 }
 

@@ -21,7 +21,7 @@ QUERIES = [
     ("{ customerCount }", {}),
     ("query($f: Date!, $t: Date!) { retentionRate(from: $f, to: $t) { ratePercent } }",
      {"f": "2025-01-01", "t": "2025-12-31"}),
-    ("{ loyaltyPrograms { id name } }", {}),
+    ("{ loyaltyPrograms { nodes { id name } } }", {}),
 ]
 WRITE = ("mutation($c: ID!) { recordInteraction(input: {customerId: $c, channel: EMAIL, summary: \"soak\"}) { interaction { id } } }")
 

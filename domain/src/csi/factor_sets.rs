@@ -23,6 +23,7 @@ use crate::csi::types::{
 };
 use crate::db::begin_write;
 use crate::error::{DbResultExt, DomainError, DomainResult};
+use crate::pagination::{key_keyset_page, IdOrder, KeyCursor, Page, PageRequest};
 use entity::{csi_factor_sets, csi_factors, surveys};
 
 const NOT_FOUND: &str = "CSI factor set";
@@ -290,19 +291,67 @@ pub(crate) async fn archive(db: &DatabaseConnection, id: i64) -> DomainResult<Fa
     Ok(archived)
 }
 
-/// Every version, optionally of one status, by family then version.
-pub(crate) async fn list(
+fn listed(status: Option<FactorSetStatus>) -> sea_orm::Select<csi_factor_sets::Entity> {
+    let query = csi_factor_sets::Entity::find();
+    match status {
+        Some(status) => query.filter(csi_factor_sets::Column::Status.eq(status.as_str())),
+        None => query,
+    }
+}
+
+/// A page of versions, optionally of one status, by family then version (a
+/// later version of a family always has a larger id).
+pub(crate) async fn page(
     db: &DatabaseConnection,
     status: Option<FactorSetStatus>,
-) -> DomainResult<Vec<FactorSet>> {
-    let mut query = csi_factor_sets::Entity::find()
-        .order_by_asc(csi_factor_sets::Column::FamilyId)
-        .order_by_asc(csi_factor_sets::Column::Version);
-    if let Some(status) = status {
-        query = query.filter(csi_factor_sets::Column::Status.eq(status.as_str()));
+    request: &PageRequest<KeyCursor<i64>>,
+) -> DomainResult<Page<FactorSet>> {
+    key_keyset_page(
+        db,
+        listed(status),
+        csi_factor_sets::Column::FamilyId,
+        csi_factor_sets::Column::Id,
+        IdOrder::Ascending,
+        request,
+        |sets| with_factors(db, sets),
+        |s: &FactorSet| KeyCursor {
+            k: s.family_id,
+            id: s.id,
+        },
+    )
+    .await
+}
+
+/// How many versions there are, optionally of one status.
+pub(crate) async fn count(
+    db: &DatabaseConnection,
+    status: Option<FactorSetStatus>,
+) -> DomainResult<i64> {
+    let n = listed(status).count(db).await?;
+    Ok(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// Versions by id with their factors (two statements): the batch function
+/// behind links to a version. Missing ids are absent from the map.
+///
+/// # Errors
+/// Database failures.
+pub async fn factor_sets_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> DomainResult<HashMap<i64, FactorSet>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
     }
-    let sets = query.all(db).await?;
-    with_factors(db, sets).await
+    let sets = csi_factor_sets::Entity::find()
+        .filter(csi_factor_sets::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(with_factors(db, sets)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect())
 }
 
 fn stale(current: &csi_factor_sets::Model) -> DomainError {

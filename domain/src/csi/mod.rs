@@ -34,6 +34,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::{Actor, Capability};
 use crate::error::DomainResult;
+use crate::pagination::{KeyCursor, Page, PageRequest};
 use presets::Preset;
 
 /// CSI factor sets: configuration (ADMIN), reading and reports (everyone).
@@ -111,7 +112,7 @@ impl CsiService {
         factor_sets::archive(&self.db, id).await
     }
 
-    /// Every version, optionally of one status, by family then version.
+    /// A page of versions, optionally of one status, by family then version.
     ///
     /// # Errors
     /// `FORBIDDEN` without `ReadConfiguration`; database failures.
@@ -119,9 +120,29 @@ impl CsiService {
         &self,
         actor: &Actor,
         status: Option<FactorSetStatus>,
-    ) -> DomainResult<Vec<FactorSet>> {
+        request: &PageRequest<KeyCursor<i64>>,
+    ) -> DomainResult<Page<FactorSet>> {
         actor.require(Capability::ReadConfiguration)?;
-        factor_sets::list(&self.db, status).await
+        factor_sets::page(&self.db, status, request).await
+    }
+
+    /// How many versions there are, optionally of one status.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` without `ReadConfiguration`; database failures.
+    pub async fn count(&self, actor: &Actor, status: Option<FactorSetStatus>) -> DomainResult<i64> {
+        actor.require(Capability::ReadConfiguration)?;
+        factor_sets::count(&self.db, status).await
+    }
+
+    /// Checks that `actor` may read factor sets, for fields that follow a
+    /// link to a version loaded in a batch
+    /// ([`factor_sets::factor_sets_by_ids`]): the rule of [`Self::get`].
+    ///
+    /// # Errors
+    /// `FORBIDDEN` without `ReadConfiguration`.
+    pub fn authorize_read(&self, actor: &Actor) -> DomainResult<()> {
+        actor.require(Capability::ReadConfiguration)
     }
 
     /// One version.

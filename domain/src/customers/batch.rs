@@ -66,6 +66,27 @@ async fn with_tags(
         .collect()
 }
 
+/// Purchases by id, in one statement: the batch function behind links to
+/// a purchase (a ledger entry's source). Missing ids are absent from the map.
+///
+/// # Errors
+/// Database failures.
+pub async fn purchases_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> DomainResult<HashMap<i64, Purchase>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    purchases::Entity::find()
+        .filter(purchases::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| Purchase::try_from(m).map(|p| (p.id, p)))
+        .collect()
+}
+
 /// Each customer's churn history, oldest first (customers who never churned
 /// get an empty list).
 ///

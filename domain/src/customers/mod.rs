@@ -30,8 +30,8 @@ pub use crate::money::{Currency, Money};
 pub use activity::{NewCost, NewInteraction, NewPurchase};
 pub use batch::{
     churn_events_for, customers_by_ids, interactions_page, interactions_page_for,
-    purchase_stats_for, purchases_page, purchases_page_for, referrals_page, referrals_page_for,
-    TimeCursor,
+    purchase_stats_for, purchases_by_ids, purchases_page, purchases_page_for, referrals_page,
+    referrals_page_for, TimeCursor,
 };
 pub use list::{CustomerCursor, CustomerFilter, CustomerOrder, CustomerOrderField, SortDirection};
 pub use records::{CustomerPatch, NewCustomer};

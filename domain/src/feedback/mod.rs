@@ -41,10 +41,13 @@ pub use model::{
     Answer, FollowUp, FollowUpReason, FollowUpStatus, Question, QuestionKind, Survey,
     SurveyResponse, SurveyStatus, NPS_SCALE, RATING_SCALE,
 };
-pub use results::{HelpfulBonus, HelpfulMark, QuestionResult, ResponseFilter, SurveyResults};
+pub use results::{
+    responses_by_ids, HelpfulBonus, HelpfulMark, QuestionResult, ResponseFilter, SurveyResults,
+};
 pub use submission::{AnswerInput, Receipt, MAX_ANSWERS};
 pub use surveys::{
-    NewQuestion, SurveyDraft, SurveyFilter, SurveyPatch, DEFAULT_CSI_THRESHOLD, MAX_QUESTIONS,
+    surveys_by_ids, NewQuestion, SurveyDraft, SurveyFilter, SurveyPatch, DEFAULT_CSI_THRESHOLD,
+    MAX_QUESTIONS,
 };
 
 /// Surveys, invitations, responses, results and follow-ups.
@@ -296,6 +299,16 @@ impl SurveyService {
     /// # Errors
     /// `FORBIDDEN`.
     pub fn authorize_response_read(&self, actor: &Actor) -> DomainResult<()> {
+        actor.require(Capability::ReadSurveys)
+    }
+
+    /// Checks that `actor` may read surveys, for fields that follow a link
+    /// to a survey loaded in a batch ([`surveys_by_ids`]): the rule of
+    /// [`Self::survey`].
+    ///
+    /// # Errors
+    /// `FORBIDDEN`.
+    pub fn authorize_survey_read(&self, actor: &Actor) -> DomainResult<()> {
         actor.require(Capability::ReadSurveys)
     }
 

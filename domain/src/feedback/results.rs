@@ -114,6 +114,29 @@ pub(crate) async fn load_response(
         .ok_or(DomainError::NotFound("survey response"))
 }
 
+/// Responses by id with their answers (two statements): the batch function
+/// behind links to a response. Missing ids are absent from the map.
+///
+/// # Errors
+/// Database failures.
+pub async fn responses_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> DomainResult<HashMap<i64, SurveyResponse>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let models = survey_responses::Entity::find()
+        .filter(survey_responses::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(hydrate(db, models)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect())
+}
+
 /// Attaches answers to responses with one query.
 async fn hydrate(
     db: &impl ConnectionTrait,

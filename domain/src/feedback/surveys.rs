@@ -342,6 +342,29 @@ pub(crate) async fn load(db: &impl ConnectionTrait, id: i64) -> DomainResult<Sur
         .ok_or(DomainError::NotFound("survey"))
 }
 
+/// Surveys by id with their questions (three statements): the batch
+/// function behind links to a survey. Missing ids are absent from the map.
+///
+/// # Errors
+/// Database failures.
+pub async fn surveys_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> DomainResult<HashMap<i64, Survey>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let models = surveys::Entity::find()
+        .filter(surveys::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(hydrate(db, models)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect())
+}
+
 /// Inserts a validated DRAFT survey with its questions and loads it back.
 pub(crate) async fn create_survey(
     txn: &impl ConnectionTrait,

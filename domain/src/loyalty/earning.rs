@@ -24,6 +24,8 @@ use crate::error::{DomainError, DomainResult};
 use crate::loyalty::ledger::{self, LedgerReason, NewEntry, MAX_ENTRY_POINTS};
 use crate::loyalty::model::{Program, Promotion};
 use crate::loyalty::programs::{self, positive_decimal, MAX_MULTIPLIER};
+use crate::pagination::{key_keyset_page, Direction, IdOrder, KeyCursor, Page, PageRequest};
+use crate::sql::Sql;
 use crate::validation::{optional_text, required_text};
 use entity::{
     customer_tags, customers, ledger_entries, loyalty_programs, memberships, promotions, purchases,
@@ -136,23 +138,99 @@ pub(crate) async fn create_promotion(
     Promotion::try_from(row)
 }
 
-/// A programme's promotions, newest start first.
+/// A page of a programme's promotions, latest start first (ties by id).
 ///
 /// # Errors
 /// Database failures.
-pub(crate) async fn promotions_of(
+pub(crate) async fn promotions_page(
     db: &impl ConnectionTrait,
     program_id: i64,
-) -> DomainResult<Vec<Promotion>> {
-    promotions::Entity::find()
-        .filter(promotions::Column::ProgramId.eq(program_id))
-        .order_by_desc(promotions::Column::StartsAt)
-        .order_by_desc(promotions::Column::Id)
+    request: &PageRequest<KeyCursor<DateTime<Utc>>>,
+) -> DomainResult<Page<Promotion>> {
+    key_keyset_page(
+        db,
+        promotions::Entity::find().filter(promotions::Column::ProgramId.eq(program_id)),
+        promotions::Column::StartsAt,
+        promotions::Column::Id,
+        IdOrder::Descending,
+        request,
+        |rows| {
+            std::future::ready(
+                rows.into_iter()
+                    .map(Promotion::try_from)
+                    .collect::<DomainResult<Vec<_>>>(),
+            )
+        },
+        |p: &Promotion| KeyCursor {
+            k: p.starts_at,
+            id: p.id,
+        },
+    )
+    .await
+}
+
+/// The first page (latest-starting `limit`) of many programmes' promotions
+/// in one statement, with `ROW_NUMBER() OVER (PARTITION BY program_id …)`.
+/// Programmes without promotions get an empty page.
+///
+/// # Errors
+/// Database failures.
+pub async fn promotion_first_pages(
+    db: &impl ConnectionTrait,
+    program_ids: &[i64],
+    limit: u64,
+) -> DomainResult<HashMap<i64, Page<Promotion>>> {
+    if program_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT id, program_id, name, multiplier, starts_at, ends_at, tag, created_at \
+         FROM (SELECT p.*, ROW_NUMBER() OVER (PARTITION BY p.program_id ORDER BY p.starts_at DESC, p.id DESC) AS rn \
+               FROM promotions p WHERE ",
+    )
+    .id_in("p.program_id", program_ids)
+    .push(") ranked WHERE rn <= ")
+    .bind_count(limit.saturating_add(1))
+    .push(" ORDER BY program_id, starts_at DESC, id DESC");
+    let rows = promotions::Entity::find()
+        .from_raw_sql(sql.build())
         .all(db)
-        .await?
+        .await?;
+    let mut grouped: HashMap<i64, Vec<Promotion>> =
+        program_ids.iter().map(|id| (*id, Vec::new())).collect();
+    for row in rows {
+        let program_id = row.program_id;
+        grouped
+            .entry(program_id)
+            .or_default()
+            .push(Promotion::try_from(row)?);
+    }
+    Ok(grouped
         .into_iter()
-        .map(Promotion::try_from)
-        .collect()
+        .map(|(id, rows)| {
+            let page = Page::from_rows(Direction::Forward, limit, false, rows, |p| KeyCursor {
+                k: p.starts_at,
+                id: p.id,
+            });
+            (id, page)
+        })
+        .collect())
+}
+
+/// How many promotions a programme has.
+///
+/// # Errors
+/// Database failures.
+pub(crate) async fn count_promotions(
+    db: &impl ConnectionTrait,
+    program_id: i64,
+) -> DomainResult<i64> {
+    let n = promotions::Entity::find()
+        .filter(promotions::Column::ProgramId.eq(program_id))
+        .count(db)
+        .await?;
+    Ok(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// See [`crate::loyalty::on_purchase_recorded`].

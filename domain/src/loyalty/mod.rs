@@ -25,19 +25,20 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use crate::auth::{Actor, Capability};
 use crate::db::begin_write;
 use crate::error::DomainResult;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{KeyCursor, Page, PageRequest};
 
-pub use earning::{points_credited_for, NewPromotion, PointsCredit};
+pub use earning::{points_credited_for, promotion_first_pages, NewPromotion, PointsCredit};
 pub use idempotency::IdempotencyKey;
 pub use ledger::{credit_for_source, credited_for_source, LedgerReason, NewEntry};
 pub use model::{
-    Adjustment, BirthdayRun, ExpiringPoints, ExpiryRun, LedgerEntry, Membership, Program,
-    Promotion, Redemption, Reward, Tier,
+    Adjustment, BirthdayRun, ExpiringPoints, ExpiryRun, LedgerEntry, LedgerSource, Membership,
+    Program, Promotion, Redemption, Reward, Tier,
 };
 pub use programs::{
-    ledger_first_pages, memberships_for_customers, NewProgram, ProgramPatch, TierInput,
+    ledger_first_pages, memberships_for_customers, programs_by_ids, NewProgram, ProgramPatch,
+    TierInput,
 };
-pub use rewards::{NewReward, RewardPatch};
+pub use rewards::{reward_first_pages, NewReward, RewardPatch};
 
 /// Called inside `recordPurchase`'s transaction once the purchase is stored
 /// (see `events::purchase_recorded`): enrols the customer in every
@@ -158,13 +159,36 @@ impl LoyaltyService {
         Ok(program)
     }
 
-    /// Every programme.
+    /// A page of programmes, oldest first.
     ///
     /// # Errors
     /// `FORBIDDEN`, database failures.
-    pub async fn programs(&self, actor: &Actor) -> DomainResult<Vec<Program>> {
+    pub async fn programs(
+        &self,
+        actor: &Actor,
+        request: &PageRequest<i64>,
+    ) -> DomainResult<Page<Program>> {
         actor.require(Capability::ReadConfiguration)?;
-        programs::load_programs(&self.db, None).await
+        programs::programs_page(&self.db, request).await
+    }
+
+    /// How many programmes exist.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`, database failures.
+    pub async fn program_count(&self, actor: &Actor) -> DomainResult<i64> {
+        actor.require(Capability::ReadConfiguration)?;
+        programs::count_programs(&self.db).await
+    }
+
+    /// Checks that `actor` may read loyalty configuration (programmes,
+    /// rewards, promotions), for fields that follow a link to a programme
+    /// loaded in a batch ([`programs_by_ids`]): the rule of [`Self::program`].
+    ///
+    /// # Errors
+    /// `FORBIDDEN`.
+    pub fn authorize_configuration_read(&self, actor: &Actor) -> DomainResult<()> {
+        actor.require(Capability::ReadConfiguration)
     }
 
     /// One programme, or `None`.
@@ -314,13 +338,27 @@ impl LoyaltyService {
         Ok(promotion)
     }
 
-    /// A programme's promotions.
+    /// A page of a programme's promotions, latest start first.
     ///
     /// # Errors
     /// `FORBIDDEN`, database failures.
-    pub async fn promotions(&self, actor: &Actor, program_id: i64) -> DomainResult<Vec<Promotion>> {
+    pub async fn promotions(
+        &self,
+        actor: &Actor,
+        program_id: i64,
+        request: &PageRequest<KeyCursor<DateTime<Utc>>>,
+    ) -> DomainResult<Page<Promotion>> {
         actor.require(Capability::ReadConfiguration)?;
-        earning::promotions_of(&self.db, program_id).await
+        earning::promotions_page(&self.db, program_id, request).await
+    }
+
+    /// How many promotions a programme has.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`, database failures.
+    pub async fn promotion_count(&self, actor: &Actor, program_id: i64) -> DomainResult<i64> {
+        actor.require(Capability::ReadConfiguration)?;
+        earning::count_promotions(&self.db, program_id).await
     }
 
     /// Creates a reward (ADMIN).
@@ -354,13 +392,27 @@ impl LoyaltyService {
         Ok(reward)
     }
 
-    /// A programme's rewards, cheapest first.
+    /// A page of a programme's rewards, cheapest first.
     ///
     /// # Errors
     /// `FORBIDDEN`, database failures.
-    pub async fn rewards(&self, actor: &Actor, program_id: i64) -> DomainResult<Vec<Reward>> {
+    pub async fn rewards(
+        &self,
+        actor: &Actor,
+        program_id: i64,
+        request: &PageRequest<KeyCursor<i64>>,
+    ) -> DomainResult<Page<Reward>> {
         actor.require(Capability::ReadConfiguration)?;
-        rewards::rewards_of(&self.db, program_id).await
+        rewards::rewards_page(&self.db, program_id, request).await
+    }
+
+    /// How many rewards a programme has.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`, database failures.
+    pub async fn reward_count(&self, actor: &Actor, program_id: i64) -> DomainResult<i64> {
+        actor.require(Capability::ReadConfiguration)?;
+        rewards::count_rewards(&self.db, program_id).await
     }
 
     /// Redeems a reward for a member (AGENT+), idempotent by `key`.

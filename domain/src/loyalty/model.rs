@@ -151,6 +151,35 @@ pub struct LedgerEntry {
     pub note: Option<String>,
 }
 
+/// The record a ledger entry credits points for, read from its reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LedgerSource {
+    /// `PURCHASE` and `PROMOTION` entries: the purchase.
+    Purchase(i64),
+    /// `FEEDBACK_INCENTIVE` and `HELPFUL_FEEDBACK` entries: the response.
+    Response(i64),
+    /// `REFERRAL` entries: the referred customer whose purchase earned it.
+    ReferredCustomer(i64),
+}
+
+impl LedgerEntry {
+    /// The record this entry is for, when it is one (birthdays, expiry,
+    /// redemptions and adjustments have none).
+    pub fn source(&self) -> Option<LedgerSource> {
+        let (kind, rest) = self.reference.split_once(':')?;
+        let id = rest.parse::<i64>().ok()?;
+        match (self.reason, kind) {
+            (LedgerReason::Purchase | LedgerReason::Promotion, "purchase") => {
+                Some(LedgerSource::Purchase(id))
+            }
+            (LedgerReason::FeedbackIncentive, "response")
+            | (LedgerReason::HelpfulFeedback, "helpful") => Some(LedgerSource::Response(id)),
+            (LedgerReason::Referral, "referral") => Some(LedgerSource::ReferredCustomer(id)),
+            _ => None,
+        }
+    }
+}
+
 impl TryFrom<ledger_entries::Model> for LedgerEntry {
     type Error = DomainError;
 

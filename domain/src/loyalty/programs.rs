@@ -6,7 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
 };
 
 use crate::error::{DbResultExt, DomainError, DomainResult};
@@ -224,6 +225,60 @@ pub(crate) async fn load_programs(
             Program::from_rows(p, tiers)
         })
         .collect()
+}
+
+/// Programmes by id with their tiers (two statements): the batch function
+/// behind links to a programme. Missing ids are absent from the map.
+///
+/// # Errors
+/// Database failures.
+pub async fn programs_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> DomainResult<HashMap<i64, Program>> {
+    Ok(load_programs(db, Some(ids))
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect())
+}
+
+/// A page of programmes, oldest first.
+///
+/// # Errors
+/// Database failures.
+pub(crate) async fn programs_page(
+    db: &impl ConnectionTrait,
+    request: &PageRequest<i64>,
+) -> DomainResult<Page<Program>> {
+    id_keyset_page(
+        db,
+        loyalty_programs::Entity::find(),
+        loyalty_programs::Column::Id,
+        IdOrder::Ascending,
+        request,
+        |rows| async move {
+            // Keep the rows' order (reversed for a backward page).
+            let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
+            let mut loaded: HashMap<i64, Program> = load_programs(db, Some(&ids))
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p))
+                .collect();
+            Ok::<Vec<Program>, DomainError>(ids.iter().filter_map(|id| loaded.remove(id)).collect())
+        },
+        |p| p.id,
+    )
+    .await
+}
+
+/// How many programmes exist.
+///
+/// # Errors
+/// Database failures.
+pub(crate) async fn count_programs(db: &impl ConnectionTrait) -> DomainResult<i64> {
+    let n = loyalty_programs::Entity::find().count(db).await?;
+    Ok(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// Loads one programme with its tiers.

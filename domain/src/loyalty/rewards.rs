@@ -10,10 +10,12 @@
 //! Concurrent redemptions never overdraw a balance or a stock: the database
 //! decides, and any refusal rolls the whole transaction back.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 use serde_json::json;
 
@@ -22,6 +24,8 @@ use crate::loyalty::idempotency::{self, Claim, IdempotencyKey};
 use crate::loyalty::ledger::{self, LedgerReason, NewEntry, MAX_ENTRY_POINTS};
 use crate::loyalty::model::{LedgerEntry, Redemption, Reward};
 use crate::loyalty::programs;
+use crate::pagination::{key_keyset_page, Direction, IdOrder, KeyCursor, Page, PageRequest};
+use crate::sql::Sql;
 use crate::validation::required_text;
 use entity::{ledger_entries, memberships, redemptions, rewards};
 
@@ -128,23 +132,89 @@ fn stock_units(stock: Option<i64>) -> DomainResult<Option<i64>> {
     Ok(stock)
 }
 
-/// A programme's rewards, cheapest first.
+/// A page of a programme's rewards, cheapest first (ties by id).
 ///
 /// # Errors
 /// Database failures.
-pub(crate) async fn rewards_of(
+pub(crate) async fn rewards_page(
     db: &impl ConnectionTrait,
     program_id: i64,
-) -> DomainResult<Vec<Reward>> {
-    Ok(rewards::Entity::find()
-        .filter(rewards::Column::ProgramId.eq(program_id))
-        .order_by_asc(rewards::Column::CostPoints)
-        .order_by_asc(rewards::Column::Id)
+    request: &PageRequest<KeyCursor<i64>>,
+) -> DomainResult<Page<Reward>> {
+    key_keyset_page(
+        db,
+        rewards::Entity::find().filter(rewards::Column::ProgramId.eq(program_id)),
+        rewards::Column::CostPoints,
+        rewards::Column::Id,
+        IdOrder::Ascending,
+        request,
+        |rows| std::future::ready(Ok(rows.into_iter().map(Reward::from).collect())),
+        |r: &Reward| KeyCursor {
+            k: r.cost_points,
+            id: r.id,
+        },
+    )
+    .await
+}
+
+/// The first page (cheapest `limit`) of many programmes' rewards in one
+/// statement, with `ROW_NUMBER() OVER (PARTITION BY program_id …)`.
+/// Programmes without rewards get an empty page.
+///
+/// # Errors
+/// Database failures.
+pub async fn reward_first_pages(
+    db: &impl ConnectionTrait,
+    program_ids: &[i64],
+    limit: u64,
+) -> DomainResult<HashMap<i64, Page<Reward>>> {
+    if program_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT id, program_id, name, cost_points, stock, active, created_at \
+         FROM (SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.program_id ORDER BY r.cost_points, r.id) AS rn \
+               FROM rewards r WHERE ",
+    )
+    .id_in("r.program_id", program_ids)
+    .push(") ranked WHERE rn <= ")
+    .bind_count(limit.saturating_add(1))
+    .push(" ORDER BY program_id, cost_points, id");
+    let rows = rewards::Entity::find()
+        .from_raw_sql(sql.build())
         .all(db)
-        .await?
+        .await?;
+    let mut grouped: HashMap<i64, Vec<Reward>> =
+        program_ids.iter().map(|id| (*id, Vec::new())).collect();
+    for row in rows {
+        grouped
+            .entry(row.program_id)
+            .or_default()
+            .push(Reward::from(row));
+    }
+    Ok(grouped
         .into_iter()
-        .map(Reward::from)
+        .map(|(id, rows)| {
+            let page = Page::from_rows(Direction::Forward, limit, false, rows, |r| KeyCursor {
+                k: r.cost_points,
+                id: r.id,
+            });
+            (id, page)
+        })
         .collect())
+}
+
+/// How many rewards a programme has.
+///
+/// # Errors
+/// Database failures.
+pub(crate) async fn count_rewards(db: &impl ConnectionTrait, program_id: i64) -> DomainResult<i64> {
+    let n = rewards::Entity::find()
+        .filter(rewards::Column::ProgramId.eq(program_id))
+        .count(db)
+        .await?;
+    Ok(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// Redeems inside the caller's transaction; returns the redemption id and

@@ -1,11 +1,17 @@
 //! Staff accounts: creating, finding, listing and changing users.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    Set,
+};
 
 use super::{PasswordHasher, User};
 use crate::auth::Role;
 use crate::error::{DbResultExt, DomainError, DomainResult};
+use crate::pagination::{id_keyset_page, IdOrder, Page, PageRequest};
 use crate::validation::{Email, Password};
 use entity::users;
 
@@ -45,14 +51,43 @@ pub(super) async fn find(db: &DatabaseConnection, id: i64) -> DomainResult<Optio
         .transpose()
 }
 
-/// Every user, by id.
-pub(super) async fn list(db: &DatabaseConnection) -> DomainResult<Vec<User>> {
+/// A page of users, by id.
+pub(super) async fn page(
+    db: &DatabaseConnection,
+    request: &PageRequest<i64>,
+) -> DomainResult<Page<User>> {
+    id_keyset_page(
+        db,
+        users::Entity::find(),
+        users::Column::Id,
+        IdOrder::Ascending,
+        request,
+        |rows| std::future::ready(rows.into_iter().map(User::try_from).collect()),
+        |u: &User| u.id,
+    )
+    .await
+}
+
+/// How many users exist.
+pub(super) async fn count(db: &DatabaseConnection) -> DomainResult<i64> {
+    let n = users::Entity::find().count(db).await?;
+    Ok(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// Users by id (one statement); missing ids are absent from the map.
+pub(super) async fn by_ids(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> DomainResult<HashMap<i64, User>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     users::Entity::find()
-        .order_by_asc(users::Column::Id)
+        .filter(users::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?
         .into_iter()
-        .map(User::try_from)
+        .map(|m| User::try_from(m).map(|u| (u.id, u)))
         .collect()
 }
 

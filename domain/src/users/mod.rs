@@ -13,6 +13,7 @@ mod login;
 mod password;
 mod sessions;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -21,6 +22,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, 
 use crate::auth::{Actor, Capability, Role};
 use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult};
+use crate::pagination::{Page, PageRequest};
 use entity::users;
 
 pub use gate::{LOGIN_SLOT_WAIT, MAX_LOGINS_IN_FLIGHT_PER_CLIENT};
@@ -174,13 +176,45 @@ impl UserService {
         accounts::find(&self.db, id).await
     }
 
-    /// All users, oldest first.
+    /// A page of users, oldest first (ADMIN).
     ///
     /// # Errors
     /// `FORBIDDEN` for non-admins.
-    pub async fn list(&self, actor: &Actor) -> DomainResult<Vec<User>> {
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        request: &PageRequest<i64>,
+    ) -> DomainResult<Page<User>> {
         actor.require(Capability::ManageUsers)?;
-        accounts::list(&self.db).await
+        accounts::page(&self.db, request).await
+    }
+
+    /// How many users exist (ADMIN).
+    ///
+    /// # Errors
+    /// `FORBIDDEN` for non-admins.
+    pub async fn count(&self, actor: &Actor) -> DomainResult<i64> {
+        actor.require(Capability::ManageUsers)?;
+        accounts::count(&self.db).await
+    }
+
+    /// Checks that `actor` may read other users, for fields that follow a
+    /// link to a user (who redeemed, adjusted or resolved): the rule of
+    /// [`Self::list`], so a link never shows a role a user it could not list.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` for non-admins.
+    pub fn authorize_user_read(&self, actor: &Actor) -> DomainResult<()> {
+        actor.require(Capability::ManageUsers)
+    }
+
+    /// Users by id, for the batch loader behind links to a user; callers
+    /// check [`Self::authorize_user_read`] first.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn users_by_ids(&self, ids: &[i64]) -> DomainResult<HashMap<i64, User>> {
+        accounts::by_ids(&self.db, ids).await
     }
 
     /// Changes a user's role; effective on their next request.

@@ -255,7 +255,7 @@ async fn non_admins_cannot_manage_users_and_nothing_is_written(engine: Engine) {
         let body = app.graphql_as(Some(&token), create_user, json!({})).await;
         assert_eq!(error_code(&body), Some("FORBIDDEN"), "{role}");
         let list = app
-            .graphql_as(Some(&token), "{ users { id } }", json!({}))
+            .graphql_as(Some(&token), "{ users { nodes { id } } }", json!({}))
             .await;
         assert_eq!(error_code(&list), Some("FORBIDDEN"), "{role}");
     }
@@ -263,9 +263,9 @@ async fn non_admins_cannot_manage_users_and_nothing_is_written(engine: Engine) {
     assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
     let admin = app.login_as(Role::Admin).await;
     let users = app
-        .graphql_as(Some(&admin), "{ users { email } }", json!({}))
+        .graphql_as(Some(&admin), "{ users { nodes { email } } }", json!({}))
         .await;
-    let emails: Vec<&str> = data(&users)["users"]
+    let emails: Vec<&str> = data(&users)["users"]["nodes"]
         .as_array()
         .expect("list")
         .iter()
@@ -295,9 +295,9 @@ async fn role_change_and_deactivation_apply_on_next_request(engine: Engine) {
         data(&me)["me"]["id"].as_str().expect("id").to_owned()
     };
     assert!(data(
-        &app.graphql_as(Some(&bob), "{ users { id } }", json!({}))
+        &app.graphql_as(Some(&bob), "{ users { nodes { id } } }", json!({}))
             .await
-    )["users"]
+    )["users"]["nodes"]
         .is_array());
 
     let demote = app
@@ -309,7 +309,7 @@ async fn role_change_and_deactivation_apply_on_next_request(engine: Engine) {
         .await;
     assert_eq!(data(&demote)["updateUserRole"]["user"]["role"], "AGENT");
     let refused = app
-        .graphql_as(Some(&bob), "{ users { id } }", json!({}))
+        .graphql_as(Some(&bob), "{ users { nodes { id } } }", json!({}))
         .await;
     assert_eq!(
         error_code(&refused),

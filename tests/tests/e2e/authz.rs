@@ -50,8 +50,8 @@ const MATRIX: &[(&str, &str, &[Caller], &str)] = &[
     ("Query", "loyaltyPrograms", STAFF, ""),
     ("Query", "loyaltyProgram", STAFF, r#"(id: "@ID")"#),
     ("Query", "membership", STAFF, r#"(id: "@ID")"#),
-    ("Query", "rewards", STAFF, r#"(programId: "@ID")"#),
-    ("Query", "promotions", STAFF, r#"(programId: "@ID")"#),
+    ("Query", "rewards", STAFF, r#"(loyaltyProgramId: "@ID")"#),
+    ("Query", "promotions", STAFF, r#"(loyaltyProgramId: "@ID")"#),
     // customers: read for all staff; export with erase rights (MANAGER+)
     ("Query", "customers", STAFF, "(first: 1)"),
     ("Query", "customerCount", STAFF, ""),

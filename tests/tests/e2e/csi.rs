@@ -322,24 +322,33 @@ async fn admin_creates_publishes_revises_and_archives_over_http(engine: Engine) 
 
     let list = admin
         .gql(
-            "{ csiFactorSets(status: PUBLISHED) { id versions { id } } }",
+            "{ csiFactorSets(status: PUBLISHED) { totalCount nodes { id versions { id } } } }",
             json!({}),
         )
         .await;
     assert_eq!(
-        data(&list)["csiFactorSets"].as_array().map(Vec::len),
+        data(&list)["csiFactorSets"]["nodes"]
+            .as_array()
+            .map(Vec::len),
         Some(1),
         "only the current version is PUBLISHED"
     );
+    assert_eq!(data(&list)["csiFactorSets"]["totalCount"], 2);
 
     let archived = admin.act("archiveCsiFactorSet", &v2["id"]).await;
     assert_eq!(archived["status"], "ARCHIVED");
     let family = admin.get(&v1["id"]).await;
     assert_eq!(family["status"], "ARCHIVED", "the whole family is archived");
     let drafts = admin
-        .gql("{ csiFactorSets(status: PUBLISHED) { id } }", json!({}))
+        .gql(
+            "{ csiFactorSets(status: PUBLISHED) { totalCount nodes { id } } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(data(&drafts)["csiFactorSets"], json!([]));
+    assert_eq!(
+        data(&drafts)["csiFactorSets"],
+        json!({ "totalCount": 0, "nodes": [] })
+    );
     let again = admin.act("archiveCsiFactorSet", &v1["id"]).await;
     assert_eq!(
         again["status"], "ARCHIVED",
@@ -729,12 +738,14 @@ async fn managers_and_agents_read_but_cannot_write(engine: Engine) {
             "{role} reads"
         );
         let body = as_role(
-            "{ csiFactorSets { id } csiPresets { key } }".into(),
+            "{ csiFactorSets { nodes { id } } csiPresets { key } }".into(),
             json!({}),
         )
         .await;
         assert_eq!(
-            data(&body)["csiFactorSets"].as_array().map(Vec::len),
+            data(&body)["csiFactorSets"]["nodes"]
+                .as_array()
+                .map(Vec::len),
             Some(2)
         );
         let body = as_role(
@@ -751,7 +762,9 @@ async fn managers_and_agents_read_but_cannot_write(engine: Engine) {
     assert_eq!(count_sets(&app).await, 2, "nothing written");
     assert_eq!(admin.get(&draft["id"]).await["name"], "Airline trip");
 
-    let anonymous = app.graphql("{ csiFactorSets { id } }", json!({})).await;
+    let anonymous = app
+        .graphql("{ csiFactorSets { nodes { id } } }", json!({}))
+        .await;
     assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
 }
 
@@ -1326,7 +1339,7 @@ async fn reports_and_lists_cost_a_constant_number_of_statements(engine: Engine) 
     );
     assert!(one_month <= 8, "{one_month} statements");
 
-    const LIST: &str = "{ csiFactorSets { id factors { key } versions { id factors { key } } } }";
+    const LIST: &str = "{ csiFactorSets(first: 100) { nodes { id factors { key } versions { id factors { key } } } } }";
     let few = statements_of(LIST, json!({})).await;
     for _ in 0..5 {
         let id = admin.published_airline().await;

@@ -300,17 +300,21 @@ async fn admins_configure_programmes_and_other_roles_only_read(engine: Engine) {
         let read = app
             .graphql_as(
                 Some(&token),
-                "{ loyaltyPrograms { name tiers { name } } }",
+                "{ loyaltyPrograms { nodes { name tiers { name } } } }",
                 json!({}),
             )
             .await;
         assert_eq!(
-            data(&read)["loyaltyPrograms"].as_array().map(Vec::len),
+            data(&read)["loyaltyPrograms"]["nodes"]
+                .as_array()
+                .map(Vec::len),
             Some(1),
             "{role} reads programmes"
         );
     }
-    let anonymous = app.graphql("{ loyaltyPrograms { name } }", json!({})).await;
+    let anonymous = app
+        .graphql("{ loyaltyPrograms { nodes { name } } }", json!({}))
+        .await;
     assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
 }
 
@@ -989,11 +993,15 @@ async fn redeeming_fails_cleanly_and_writes_nothing(engine: Engine) {
         .app
         .graphql_as(
             Some(&agent),
-            "query($p: ID!) { rewards(programId: $p) { costPoints } }",
+            "query($p: ID!) { rewards(loyaltyProgramId: $p) { totalCount nodes { costPoints } } }",
             json!({ "p": s.program }),
         )
         .await;
-    assert_eq!(data(&listed)["rewards"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        data(&listed)["rewards"]["nodes"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(data(&listed)["rewards"]["totalCount"], 2);
 }
 
 /// Availability is checked before points: every combination of in stock /
@@ -1676,19 +1684,21 @@ async fn the_demo_programme_enrols_existing_customers_with_history(engine: Engin
     let body = app
         .graphql_as(
             Some(&admin),
-            "{ loyaltyPrograms { name currency tiers { name } rewards { name } promotions { name } } }",
+            "{ loyaltyPrograms { nodes { name currency tiers { name } rewards { nodes { name } } promotions { nodes { name } } } } }",
             json!({}),
         )
         .await;
-    let programs = &data(&body)["loyaltyPrograms"];
+    let programs = &data(&body)["loyaltyPrograms"]["nodes"];
     let demo = programs
         .as_array()
         .and_then(|p| p.iter().find(|p| p["name"] == "Rapport Rewards"))
         .expect("the demo programme");
     assert_eq!(demo["currency"], "EUR");
     assert_eq!(demo["tiers"].as_array().map(Vec::len), Some(3));
-    assert_eq!(demo["rewards"].as_array().map(Vec::len), Some(3));
-    assert!(demo["promotions"].as_array().is_some_and(|p| !p.is_empty()));
+    assert_eq!(demo["rewards"]["nodes"].as_array().map(Vec::len), Some(3));
+    assert!(demo["promotions"]["nodes"]
+        .as_array()
+        .is_some_and(|p| !p.is_empty()));
 
     // Every customer who existed is a member, with a welcome bonus and the
     // points their purchases earned (250 EUR during "Double points week").
@@ -1843,7 +1853,7 @@ async fn the_customer_card_shows_memberships_without_n_plus_1(engine: Engine) {
         enroll(&s.app, &s.manager, &second, c).await;
     }
     let query = "query($n: Int!) { customers(first: $n, orderBy: { field: NAME, direction: ASC }) { edges { node {
-        name memberships { balance tier { name } program { name } ledger(first: 3) { edges { node { delta } } } expiringPoints { points } }
+        name memberships { balance tier { name } loyaltyProgram { name } ledger(first: 3) { edges { node { delta } } } expiringPoints { points } }
     } } } }";
     let cost = |n: i64| {
         let app = &s.app;
@@ -1940,12 +1950,12 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
         .app
         .graphql_as(
             Some(&s.admin),
-            "{ loyaltyPrograms { name enrollOnFirstPurchase } }",
+            "{ loyaltyPrograms { nodes { name enrollOnFirstPurchase } } }",
             json!({}),
         )
         .await;
     assert_eq!(
-        data(&programs)["loyaltyPrograms"],
+        data(&programs)["loyaltyPrograms"]["nodes"],
         json!([
             { "name": "Club", "enrollOnFirstPurchase": true },
             { "name": "Manual", "enrollOnFirstPurchase": false },
@@ -1953,7 +1963,7 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
         ])
     );
     let agent = s.app.login_as(Role::Agent).await;
-    const RECORD: &str = "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { purchase { externalRef pointsCredited { program { id name } points } } } }";
+    const RECORD: &str = "mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { purchase { externalRef pointsCredited { loyaltyProgram { id name } points } } } }";
     let record = |customer: &str, amount: &str, reference: &str| {
         let input = PurchaseBuilder::new(customer)
             .amount(amount)
@@ -1992,7 +2002,7 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
         .await;
     assert_eq!(
         record(&dee, "12.34", "D-1").await,
-        json!([{ "program": { "id": s.program, "name": "Club" }, "points": 12 }])
+        json!([{ "loyaltyProgram": { "id": s.program, "name": "Club" }, "points": 12 }])
     );
     assert_eq!(memberships_of(id(&dee)).await, vec![id(&s.program)]);
     // Enrolled by hand in Manual, the next purchase earns in both.
@@ -2000,8 +2010,8 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
     assert_eq!(
         record(&dee, "5.00", "D-2").await,
         json!([
-            { "program": { "id": s.program, "name": "Club" }, "points": 5 },
-            { "program": { "id": manual, "name": "Manual" }, "points": 5 },
+            { "loyaltyProgram": { "id": s.program, "name": "Club" }, "points": 5 },
+            { "loyaltyProgram": { "id": manual, "name": "Manual" }, "points": 5 },
         ])
     );
     // A purchase below one point credits nothing and says so.
@@ -2036,7 +2046,7 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
         .app
         .graphql_as(
             Some(&agent),
-            "query($id: ID!) { customer(id: $id) { purchases(first: 10) { edges { node { externalRef pointsCredited { program { name } points } } } } } }",
+            "query($id: ID!) { customer(id: $id) { purchases(first: 10) { edges { node { externalRef pointsCredited { loyaltyProgram { name } points } } } } } }",
             json!({ "id": dee }),
         )
         .await;
@@ -2057,13 +2067,13 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
         vec![
             (
                 "D-1".to_owned(),
-                json!([{ "program": { "name": "Club" }, "points": 12 }])
+                json!([{ "loyaltyProgram": { "name": "Club" }, "points": 12 }])
             ),
             (
                 "D-2".to_owned(),
                 json!([
-                    { "program": { "name": "Club" }, "points": 5 },
-                    { "program": { "name": "Manual" }, "points": 5 },
+                    { "loyaltyProgram": { "name": "Club" }, "points": 5 },
+                    { "loyaltyProgram": { "name": "Manual" }, "points": 5 },
                 ])
             ),
             ("D-3".to_owned(), json!([])),

@@ -22,6 +22,7 @@ mod hardening;
 mod http;
 mod invitations;
 mod limits;
+mod links;
 mod loyalty;
 mod metrics;
 mod metrics_endpoint;

@@ -257,6 +257,14 @@ impl Fixture {
             { "questionId": self.q[8], "text": "Great crew" }
         ])
     }
+
+    /// [`Self::good_answers`] with an overall rating of 1, which raises one
+    /// `LOW_RATING` follow-up.
+    pub(crate) fn unhappy_answers(&self) -> Value {
+        let mut answers = self.good_answers();
+        answers[0]["rating"] = json!(1);
+        answers
+    }
 }
 
 pub(crate) async fn submit(app: &TestApp, token: &str, answers: Value) -> Value {
@@ -941,7 +949,7 @@ async fn dissatisfied_responses_raise_one_follow_up_each(engine: Engine) {
 
     // Resolving: agents may not; managers may, once.
     let first = nodes[0]["node"]["id"].clone();
-    const RESOLVE: &str = "mutation($id: ID!, $n: String!) { resolveFollowUp(input: { id: $id, note: $n }) { followUp { status note resolvedBy } } }";
+    const RESOLVE: &str = "mutation($id: ID!, $n: String!) { resolveFollowUp(input: { id: $id, note: $n }) { followUp { status note resolvedById } } }";
     let refused = app
         .graphql_as(Some(&agent), RESOLVE, json!({ "id": first, "n": "called" }))
         .await;

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::BatchLoad;
-use domain::loyalty::{ExpiringPoints, LedgerEntry, LoyaltyService, Membership, PointsCredit};
+use domain::loyalty::{
+    ExpiringPoints, LedgerEntry, LoyaltyService, Membership, PointsCredit, Promotion, Reward,
+};
 use domain::pagination::Page;
 use domain::DomainError;
 
@@ -89,5 +91,60 @@ impl BatchLoad for PointsCreditedByPurchase {
         domain::loyalty::points_credited_for(&self.0, keys)
             .await
             .map_err(Arc::new)
+    }
+}
+
+/// The first page of many programmes' rewards, keyed by `(programme id, page
+/// size)`: one statement per distinct page size in a batch, over
+/// `domain::loyalty::reward_first_pages`.
+pub struct RewardFirstPages(pub sea_orm::DatabaseConnection);
+
+impl BatchLoad for RewardFirstPages {
+    type Key = (i64, u64);
+    type Value = Page<Reward>;
+
+    async fn load(
+        &self,
+        keys: &[(i64, u64)],
+    ) -> Result<HashMap<(i64, u64), Self::Value>, Arc<DomainError>> {
+        let mut by_limit: HashMap<u64, Vec<i64>> = HashMap::new();
+        for (id, limit) in keys {
+            by_limit.entry(*limit).or_default().push(*id);
+        }
+        let mut out = HashMap::new();
+        for (limit, ids) in by_limit {
+            let pages = domain::loyalty::reward_first_pages(&self.0, &ids, limit)
+                .await
+                .map_err(Arc::new)?;
+            out.extend(pages.into_iter().map(|(id, page)| ((id, limit), page)));
+        }
+        Ok(out)
+    }
+}
+
+/// The first page of many programmes' promotions, keyed by `(programme id,
+/// page size)`, over `domain::loyalty::promotion_first_pages`.
+pub struct PromotionFirstPages(pub sea_orm::DatabaseConnection);
+
+impl BatchLoad for PromotionFirstPages {
+    type Key = (i64, u64);
+    type Value = Page<Promotion>;
+
+    async fn load(
+        &self,
+        keys: &[(i64, u64)],
+    ) -> Result<HashMap<(i64, u64), Self::Value>, Arc<DomainError>> {
+        let mut by_limit: HashMap<u64, Vec<i64>> = HashMap::new();
+        for (id, limit) in keys {
+            by_limit.entry(*limit).or_default().push(*id);
+        }
+        let mut out = HashMap::new();
+        for (limit, ids) in by_limit {
+            let pages = domain::loyalty::promotion_first_pages(&self.0, &ids, limit)
+                .await
+                .map_err(Arc::new)?;
+            out.extend(pages.into_iter().map(|(id, page)| ((id, limit), page)));
+        }
+        Ok(out)
     }
 }

@@ -21,6 +21,7 @@ pub mod csi;
 pub mod customer;
 pub mod first_page;
 pub mod latest_responses;
+pub mod links;
 pub mod loyalty;
 pub mod purchase_stats;
 
@@ -240,6 +241,15 @@ pub fn attach(request: Request, services: &Services, rounds: &Rounds) -> Request
     let loyalty = &services.loyalty;
     request
         .data(Loader::new(customer::CustomerLoader(db.clone()), rounds))
+        .data(Loader::new(links::SurveyLoader(db.clone()), rounds))
+        .data(Loader::new(links::ResponseLoader(db.clone()), rounds))
+        .data(Loader::new(links::ProgramLoader(db.clone()), rounds))
+        .data(Loader::new(links::FactorSetLoader(db.clone()), rounds))
+        .data(Loader::new(links::PurchaseLoader(db.clone()), rounds))
+        .data(Loader::new(
+            links::UserLoader(services.users.clone()),
+            rounds,
+        ))
         .data(Loader::new(
             churn_events::ChurnEventsLoader(db.clone()),
             rounds,
@@ -279,6 +289,11 @@ pub fn attach(request: Request, services: &Services, rounds: &Rounds) -> Request
         ))
         .data(Loader::new(
             loyalty::PointsCreditedByPurchase(db.clone()),
+            rounds,
+        ))
+        .data(Loader::new(loyalty::RewardFirstPages(db.clone()), rounds))
+        .data(Loader::new(
+            loyalty::PromotionFirstPages(db.clone()),
             rounds,
         ))
 }

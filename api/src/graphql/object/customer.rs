@@ -17,6 +17,7 @@ use crate::graphql::loader::first_page::{
 };
 use crate::graphql::loader::loyalty::PointsCreditedByPurchase;
 use crate::graphql::loader::purchase_stats::PurchaseStatsLoader;
+use crate::graphql::object::link;
 use crate::graphql::object::loyalty::LoyaltyProgram;
 use crate::graphql::scalar::Date;
 
@@ -401,6 +402,10 @@ impl Interaction {
     async fn customer_id(&self) -> ID {
         ID(self.0.customer_id.to_string())
     }
+    /// The customer (batched).
+    async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        link::customer(ctx, Some(self.0.customer_id)).await
+    }
     /// Where it happened.
     async fn channel(&self) -> Channel {
         self.0.channel.into()
@@ -428,8 +433,12 @@ pub struct PointsCredit(pub domain::loyalty::PointsCredit);
 
 #[Object]
 impl PointsCredit {
-    /// The programme.
-    async fn program(&self) -> LoyaltyProgram {
+    /// The programme's id.
+    async fn loyalty_program_id(&self) -> ID {
+        ID(self.0.program.id.to_string())
+    }
+    /// The programme (loaded with the credit).
+    async fn loyalty_program(&self) -> LoyaltyProgram {
         LoyaltyProgram(self.0.program.clone())
     }
     /// Points credited (base and promotion together).
@@ -450,6 +459,10 @@ impl Purchase {
     /// The customer's id.
     async fn customer_id(&self) -> ID {
         ID(self.0.customer_id.to_string())
+    }
+    /// The customer (batched).
+    async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        link::customer(ctx, Some(self.0.customer_id)).await
     }
     /// Exact amount in major units.
     async fn amount(&self) -> Decimal {
@@ -496,9 +509,13 @@ impl Cost {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
-    /// The customer it was spent on, if one.
+    /// The id of the customer it was spent on, if one.
     async fn customer_id(&self) -> Option<ID> {
         self.0.customer_id.map(|id| ID(id.to_string()))
+    }
+    /// The customer it was spent on, if one (batched).
+    async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        link::customer(ctx, self.0.customer_id).await
     }
     /// Acquisition or care.
     async fn kind(&self) -> CostKind {

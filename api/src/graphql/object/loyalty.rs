@@ -11,9 +11,16 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::loader::customer::CustomerLoader;
 use crate::graphql::loader::loyalty::{
-    ExpiringPointsByMembership, LedgerFirstPages, MembershipsByCustomer,
+    ExpiringPointsByMembership, LedgerFirstPages, MembershipsByCustomer, PromotionFirstPages,
+    RewardFirstPages,
 };
-use crate::graphql::object::customer::Customer;
+use crate::graphql::object::connection::{counted, CountedConnection};
+use crate::graphql::object::customer::{Customer, Purchase};
+use crate::graphql::object::link;
+use crate::graphql::object::survey::SurveyResponse;
+use crate::graphql::object::user::User;
+use domain::loyalty::LedgerSource;
+use domain::pagination::KeyCursor;
 
 fn id(n: i64) -> ID {
     ID(n.to_string())
@@ -118,16 +125,26 @@ impl LoyaltyProgram {
         self.0.updated_at.into()
     }
     /// Rewards on offer, cheapest first.
-    async fn rewards(&self, ctx: &Context<'_>) -> ApiResult<Vec<Reward>> {
-        let actor = ctx.actor()?;
-        let rewards = ctx.services()?.loyalty.rewards(actor, self.0.id).await?;
-        Ok(rewards.into_iter().map(Reward).collect())
+    async fn rewards(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to read after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to read before.")] before: Option<String>,
+    ) -> ApiResult<CountedConnection<Reward>> {
+        rewards_connection(ctx, self.0.id, first, after, last, before).await
     }
     /// Promotions, latest start first.
-    async fn promotions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Promotion>> {
-        let actor = ctx.actor()?;
-        let promotions = ctx.services()?.loyalty.promotions(actor, self.0.id).await?;
-        Ok(promotions.into_iter().map(Promotion).collect())
+    async fn promotions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to read after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to read before.")] before: Option<String>,
+    ) -> ApiResult<CountedConnection<Promotion>> {
+        promotions_connection(ctx, self.0.id, first, after, last, before).await
     }
     /// Members, in enrolment order.
     async fn members(
@@ -155,6 +172,91 @@ impl LoyaltyProgram {
     }
 }
 
+/// An empty first page.
+fn empty_page<T>() -> Page<T> {
+    Page {
+        items: Vec::new(),
+        has_previous_page: false,
+        has_next_page: false,
+    }
+}
+
+/// A page of a programme's rewards, cheapest first, with `totalCount`.
+pub async fn rewards_connection(
+    ctx: &Context<'_>,
+    program_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> ApiResult<CountedConnection<Reward>> {
+    let actor = ctx.actor()?.clone();
+    let services = ctx.services()?.clone();
+    let request = PageRequest::<KeyCursor<i64>>::parse(first, after, last, before)?;
+    let page = if request.cursor.is_none() && request.direction == Direction::Forward {
+        // The common first page batches across the programmes of a list.
+        services.loyalty.authorize_configuration_read(&actor)?;
+        ctx.data::<Loader<RewardFirstPages>>()?
+            .load_one((program_id, request.limit))
+            .await
+            .map_err(ApiError::from)?
+            .unwrap_or_else(empty_page)
+    } else {
+        services
+            .loyalty
+            .rewards(&actor, program_id, &request)
+            .await?
+    };
+    Ok(counted(page, Reward, move || {
+        let (services, actor) = (services.clone(), actor.clone());
+        async move {
+            services
+                .loyalty
+                .reward_count(&actor, program_id)
+                .await
+                .map_err(ApiError::from)
+        }
+    }))
+}
+
+/// A page of a programme's promotions, latest start first, with `totalCount`.
+pub async fn promotions_connection(
+    ctx: &Context<'_>,
+    program_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> ApiResult<CountedConnection<Promotion>> {
+    let actor = ctx.actor()?.clone();
+    let services = ctx.services()?.clone();
+    let request =
+        PageRequest::<KeyCursor<chrono::DateTime<chrono::Utc>>>::parse(first, after, last, before)?;
+    let page = if request.cursor.is_none() && request.direction == Direction::Forward {
+        services.loyalty.authorize_configuration_read(&actor)?;
+        ctx.data::<Loader<PromotionFirstPages>>()?
+            .load_one((program_id, request.limit))
+            .await
+            .map_err(ApiError::from)?
+            .unwrap_or_else(empty_page)
+    } else {
+        services
+            .loyalty
+            .promotions(&actor, program_id, &request)
+            .await?
+    };
+    Ok(counted(page, Promotion, move || {
+        let (services, actor) = (services.clone(), actor.clone());
+        async move {
+            services
+                .loyalty
+                .promotion_count(&actor, program_id)
+                .await
+                .map_err(ApiError::from)
+        }
+    }))
+}
+
 /// A customer's membership of a programme.
 pub struct Membership(pub domain::loyalty::Membership);
 
@@ -164,7 +266,7 @@ impl Membership {
     async fn id(&self) -> ID {
         id(self.0.id)
     }
-    /// The member's id.
+    /// The member's customer id.
     async fn customer_id(&self) -> ID {
         id(self.0.customer_id)
     }
@@ -179,8 +281,12 @@ impl Membership {
             .map_err(ApiError::from)?
             .map(Customer::new))
     }
-    /// The programme.
-    async fn program(&self) -> LoyaltyProgram {
+    /// The programme's id.
+    async fn loyalty_program_id(&self) -> ID {
+        id(self.0.program.id)
+    }
+    /// The programme (loaded with the membership).
+    async fn loyalty_program(&self) -> LoyaltyProgram {
         LoyaltyProgram((*self.0.program).clone())
     }
     /// Points available: always the sum of the ledger, never negative.
@@ -296,9 +402,41 @@ impl LedgerEntry {
     async fn expires_at(&self) -> Option<DateTime> {
         self.0.expires_at.map(Into::into)
     }
-    /// The staff user who made a redemption or adjustment.
+    /// The id of the staff user who made a redemption or adjustment.
     async fn actor_id(&self) -> Option<ID> {
         self.0.actor_id.map(id)
+    }
+    /// The staff user who made a redemption or adjustment (batched). ADMIN
+    /// only, like `users`: other roles get `FORBIDDEN` on this field.
+    async fn actor(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        link::user(ctx, self.0.actor_id).await
+    }
+    /// For `PURCHASE` and `PROMOTION` entries: the purchase that earned the
+    /// points (batched); null otherwise.
+    async fn purchase(&self, ctx: &Context<'_>) -> ApiResult<Option<Purchase>> {
+        let id = match self.0.source() {
+            Some(LedgerSource::Purchase(id)) => Some(id),
+            _ => None,
+        };
+        link::purchase(ctx, id).await
+    }
+    /// For `FEEDBACK_INCENTIVE` and `HELPFUL_FEEDBACK` entries: the survey
+    /// response rewarded (batched); null otherwise.
+    async fn response(&self, ctx: &Context<'_>) -> ApiResult<Option<SurveyResponse>> {
+        let id = match self.0.source() {
+            Some(LedgerSource::Response(id)) => Some(id),
+            _ => None,
+        };
+        link::response(ctx, id).await
+    }
+    /// For `REFERRAL` entries: the referred customer whose first purchase
+    /// earned the bonus (batched); null otherwise.
+    async fn referred_customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        let id = match self.0.source() {
+            Some(LedgerSource::ReferredCustomer(id)) => Some(id),
+            _ => None,
+        };
+        link::customer(ctx, id).await
     }
     /// Staff note (adjustments) or reward name (redemptions).
     async fn note(&self) -> Option<&str> {
@@ -333,9 +471,13 @@ impl Reward {
     async fn id(&self) -> ID {
         id(self.0.id)
     }
-    /// Its programme.
-    async fn program_id(&self) -> ID {
+    /// Its programme's id.
+    async fn loyalty_program_id(&self) -> ID {
         id(self.0.program_id)
+    }
+    /// Its programme (batched).
+    async fn loyalty_program(&self, ctx: &Context<'_>) -> ApiResult<Option<LoyaltyProgram>> {
+        link::loyalty_program(ctx, Some(self.0.program_id)).await
     }
     /// Display name.
     async fn name(&self) -> &str {
@@ -368,9 +510,13 @@ impl Promotion {
     async fn id(&self) -> ID {
         id(self.0.id)
     }
-    /// Its programme.
-    async fn program_id(&self) -> ID {
+    /// Its programme's id.
+    async fn loyalty_program_id(&self) -> ID {
         id(self.0.program_id)
+    }
+    /// Its programme (batched).
+    async fn loyalty_program(&self, ctx: &Context<'_>) -> ApiResult<Option<LoyaltyProgram>> {
+        link::loyalty_program(ctx, Some(self.0.program_id)).await
     }
     /// Display name.
     async fn name(&self) -> &str {

@@ -205,6 +205,13 @@ impl ValuableCustomer {
     async fn customer_id(&self) -> ID {
         ID(self.0.customer_id.to_string())
     }
+    /// The customer (batched).
+    async fn customer(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::graphql::error::ApiResult<Option<crate::graphql::object::customer::Customer>> {
+        crate::graphql::object::link::customer(ctx, Some(self.0.customer_id)).await
+    }
     /// The customer's name (as stored; erased customers show the placeholder).
     async fn customer_name(&self) -> &str {
         &self.0.customer_name

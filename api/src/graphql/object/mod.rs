@@ -4,6 +4,7 @@ pub mod connection;
 pub mod csi;
 pub mod customer;
 pub mod invitation;
+pub mod link;
 pub mod loyalty;
 pub mod metrics;
 pub mod survey;

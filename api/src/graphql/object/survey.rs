@@ -3,7 +3,7 @@
 use crate::graphql::scalar::DateTime;
 use crate::graphql::scalar::Decimal;
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Enum, Object, OutputType, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, Object, OutputType, SimpleObject, ID};
 use domain::feedback::ResponseDetail;
 use domain::pagination::Page;
 
@@ -11,6 +11,11 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::loader::latest_responses::{LatestResponses, LatestResponsesLoader};
 use crate::graphql::loader::Loader;
+use crate::graphql::object::csi::CsiFactorSet;
+use crate::graphql::object::customer::Customer;
+use crate::graphql::object::link;
+use crate::graphql::object::loyalty::LoyaltyProgram;
+use crate::graphql::scalar::parse_id;
 
 fn id(n: i64) -> ID {
     ID(n.to_string())
@@ -173,13 +178,21 @@ impl Survey {
     async fn closes_at(&self) -> Option<DateTime> {
         self.0.closes_at.map(Into::into)
     }
-    /// The CSI factor-set version its `CSI_FACTOR` questions rate.
+    /// The id of the CSI factor-set version its `CSI_FACTOR` questions rate.
     async fn factor_set_id(&self) -> Option<ID> {
         self.0.factor_set_id.map(id)
     }
-    /// The loyalty programme that rewards responses.
-    async fn program_id(&self) -> Option<ID> {
+    /// The CSI factor-set version its `CSI_FACTOR` questions rate (batched).
+    async fn factor_set(&self, ctx: &Context<'_>) -> ApiResult<Option<CsiFactorSet>> {
+        link::factor_set(ctx, self.0.factor_set_id).await
+    }
+    /// The id of the loyalty programme that rewards responses.
+    async fn loyalty_program_id(&self) -> Option<ID> {
         self.0.program_id.map(id)
+    }
+    /// The loyalty programme that rewards responses (batched).
+    async fn loyalty_program(&self, ctx: &Context<'_>) -> ApiResult<Option<LoyaltyProgram>> {
+        link::loyalty_program(ctx, self.0.program_id).await
     }
     /// Points credited once for a complete response.
     async fn incentive_points(&self) -> i64 {
@@ -263,6 +276,7 @@ impl InvitedSurvey {
 /// A newly issued invitation. The token is shown only here: send the form URL
 /// to the customer and do not store the token.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct IssuedInvitation {
     /// The invitation's id.
     pub invitation_id: ID,
@@ -280,6 +294,7 @@ pub struct IssuedInvitation {
 
 /// A customer who was not invited, and why.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct SkippedInvitation {
     /// The customer id as given.
     pub customer_id: ID,
@@ -287,14 +302,50 @@ pub struct SkippedInvitation {
     pub reason: InvitationSkipReason,
 }
 
-/// One stored answer.
-pub struct SurveyAnswer(pub domain::feedback::Answer);
+#[ComplexObject]
+impl IssuedInvitation {
+    /// The invited customer (batched).
+    async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        link::customer(ctx, Some(parse_id("customerId", &self.customer_id)?)).await
+    }
+}
+
+#[ComplexObject]
+impl SkippedInvitation {
+    /// The customer, when one has this id (batched); null for
+    /// `UNKNOWN_CUSTOMER`.
+    async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        link::customer(ctx, Some(parse_id("customerId", &self.customer_id)?)).await
+    }
+}
+
+/// One stored answer, with the id of its response's survey.
+pub struct SurveyAnswer(pub domain::feedback::Answer, pub i64);
+
+/// The question `question_id` of the survey `survey_id`, through the survey
+/// loader (who can read surveys).
+async fn question_of(
+    ctx: &Context<'_>,
+    survey_id: i64,
+    question_id: i64,
+) -> ApiResult<Option<SurveyQuestion>> {
+    Ok(link::survey(ctx, Some(survey_id)).await?.and_then(|s| {
+        s.0.questions
+            .into_iter()
+            .find(|q| q.id == question_id)
+            .map(SurveyQuestion)
+    }))
+}
 
 #[Object]
 impl SurveyAnswer {
-    /// The question answered.
+    /// The id of the question answered.
     async fn question_id(&self) -> ID {
         id(self.0.question_id)
+    }
+    /// The question answered (batched through its survey).
+    async fn question(&self, ctx: &Context<'_>) -> ApiResult<Option<SurveyQuestion>> {
+        question_of(ctx, self.1, self.0.question_id).await
     }
     /// For rated kinds.
     async fn rating(&self) -> Option<i32> {
@@ -348,13 +399,21 @@ impl SurveyResponse {
     async fn id(&self) -> ID {
         id(self.0.id)
     }
-    /// The survey answered.
+    /// The id of the survey answered.
     async fn survey_id(&self) -> ID {
         id(self.0.survey_id)
     }
-    /// The respondent.
+    /// The survey answered (batched).
+    async fn survey(&self, ctx: &Context<'_>) -> ApiResult<Option<Survey>> {
+        link::survey(ctx, Some(self.0.survey_id)).await
+    }
+    /// The respondent's id.
     async fn customer_id(&self) -> ID {
         id(self.0.customer_id)
+    }
+    /// The respondent (batched).
+    async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        link::customer(ctx, Some(self.0.customer_id)).await
     }
     /// When it was submitted.
     async fn submitted_at(&self) -> DateTime {
@@ -369,9 +428,13 @@ impl SurveyResponse {
     async fn weighted_mean(&self) -> Option<Decimal> {
         self.0.weighted_mean.map(Into::into)
     }
-    /// The factor-set version it was answered under.
+    /// The id of the factor-set version it was answered under.
     async fn factor_set_id(&self) -> Option<ID> {
         self.0.factor_set_id.map(id)
+    }
+    /// The factor-set version it was answered under (batched).
+    async fn factor_set(&self, ctx: &Context<'_>) -> ApiResult<Option<CsiFactorSet>> {
+        link::factor_set(ctx, self.0.factor_set_id).await
     }
     /// Whether staff marked it helpful.
     async fn helpful(&self) -> bool {
@@ -404,7 +467,13 @@ impl SurveyResponse {
     }
     /// The answers, in the order stored.
     async fn answers(&self) -> Vec<SurveyAnswer> {
-        self.0.answers.iter().cloned().map(SurveyAnswer).collect()
+        let survey_id = self.0.survey_id;
+        self.0
+            .answers
+            .iter()
+            .cloned()
+            .map(|a| SurveyAnswer(a, survey_id))
+            .collect()
     }
 }
 
@@ -417,14 +486,18 @@ pub struct DistributionBucket {
     pub count: i64,
 }
 
-/// Results of one question.
-pub struct QuestionResults(pub domain::feedback::QuestionResult);
+/// Results of one question, with the id of its survey.
+pub struct QuestionResults(pub domain::feedback::QuestionResult, pub i64);
 
 #[Object]
 impl QuestionResults {
-    /// The question.
+    /// The question's id.
     async fn question_id(&self) -> ID {
         id(self.0.question_id)
+    }
+    /// The question (batched through its survey).
+    async fn question(&self, ctx: &Context<'_>) -> ApiResult<Option<SurveyQuestion>> {
+        question_of(ctx, self.1, self.0.question_id).await
     }
     /// Its position.
     async fn position(&self) -> i32 {
@@ -474,9 +547,13 @@ impl SurveyResults {
             .clone()
             .map(crate::graphql::object::csi::CsiReport)
     }
-    /// The survey.
+    /// The survey's id.
     async fn survey_id(&self) -> ID {
         id(self.0.survey_id)
+    }
+    /// The survey (batched).
+    async fn survey(&self, ctx: &Context<'_>) -> ApiResult<Option<Survey>> {
+        link::survey(ctx, Some(self.0.survey_id)).await
     }
     /// Invitations issued and not revoked (a re-issued invitation counts once).
     async fn invitations_sent(&self) -> i64 {
@@ -520,7 +597,7 @@ impl SurveyResults {
             .questions
             .iter()
             .cloned()
-            .map(QuestionResults)
+            .map(|q| QuestionResults(q, self.0.survey_id))
             .collect()
     }
 }
@@ -534,17 +611,29 @@ impl FollowUp {
     async fn id(&self) -> ID {
         id(self.0.id)
     }
-    /// The response that raised it.
+    /// The id of the response that raised it.
     async fn response_id(&self) -> ID {
         id(self.0.response_id)
     }
-    /// The response's survey.
+    /// The response that raised it (batched).
+    async fn response(&self, ctx: &Context<'_>) -> ApiResult<Option<SurveyResponse>> {
+        link::response(ctx, Some(self.0.response_id)).await
+    }
+    /// The id of the response's survey.
     async fn survey_id(&self) -> ID {
         id(self.0.survey_id)
     }
-    /// The dissatisfied customer.
+    /// The response's survey (batched).
+    async fn survey(&self, ctx: &Context<'_>) -> ApiResult<Option<Survey>> {
+        link::survey(ctx, Some(self.0.survey_id)).await
+    }
+    /// The dissatisfied customer's id.
     async fn customer_id(&self) -> ID {
         id(self.0.customer_id)
+    }
+    /// The dissatisfied customer (batched).
+    async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        link::customer(ctx, Some(self.0.customer_id)).await
     }
     /// Every reason that applied.
     async fn reasons(&self) -> Vec<FollowUpReason> {
@@ -562,9 +651,17 @@ impl FollowUp {
     async fn resolved_at(&self) -> Option<DateTime> {
         self.0.resolved_at.map(Into::into)
     }
-    /// The staff user who resolved it.
-    async fn resolved_by(&self) -> Option<ID> {
+    /// The id of the staff user who resolved it.
+    async fn resolved_by_id(&self) -> Option<ID> {
         self.0.resolved_by.map(id)
+    }
+    /// The staff user who resolved it (batched). ADMIN only, like `users`:
+    /// other roles get `FORBIDDEN` on this field.
+    async fn resolved_by(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<crate::graphql::object::user::User>> {
+        link::user(ctx, self.0.resolved_by).await
     }
     /// What was done.
     async fn note(&self) -> Option<&str> {

@@ -2,10 +2,12 @@
 
 use async_graphql::{Context, Object, ID};
 use domain::csi::{PreviewQuery, ReportQuery};
+use domain::pagination::{KeyCursor, PageRequest};
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::input::csi::CsiReportFilter;
+use crate::graphql::object::connection::{counted, CountedConnection};
 use crate::graphql::object::csi::{
     CsiFactorSet, CsiFactorSetStatus, CsiPreset, CsiReport, CsiReportPreview, Granularity,
 };
@@ -16,19 +18,31 @@ pub struct CsiQuery;
 
 #[Object]
 impl CsiQuery {
-    /// Every factor-set version, by family then version.
+    /// Factor-set versions, by family then version.
     async fn csi_factor_sets(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only versions with this status.")] status: Option<CsiFactorSetStatus>,
-    ) -> ApiResult<Vec<CsiFactorSet>> {
-        let actor = ctx.actor()?;
-        let sets = ctx
-            .services()?
-            .csi
-            .list(actor, status.map(Into::into))
-            .await?;
-        Ok(sets.into_iter().map(CsiFactorSet).collect())
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to read after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to read before.")] before: Option<String>,
+    ) -> ApiResult<CountedConnection<CsiFactorSet>> {
+        let actor = ctx.actor()?.clone();
+        let services = ctx.services()?.clone();
+        let status: Option<domain::csi::FactorSetStatus> = status.map(Into::into);
+        let request = PageRequest::<KeyCursor<i64>>::parse(first, after, last, before)?;
+        let page = services.csi.list(&actor, status, &request).await?;
+        Ok(counted(page, CsiFactorSet, move || {
+            let (services, actor) = (services.clone(), actor.clone());
+            async move {
+                services
+                    .csi
+                    .count(&actor, status)
+                    .await
+                    .map_err(ApiError::from)
+            }
+        }))
     }
 
     /// One factor-set version (`NOT_FOUND` if unknown); `versions` lists its family.

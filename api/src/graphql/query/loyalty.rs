@@ -3,20 +3,42 @@
 use async_graphql::{Context, Object, ID};
 
 use crate::graphql::context::ContextExt;
-use crate::graphql::error::ApiResult;
-use crate::graphql::object::loyalty::{LoyaltyProgram, Membership, Promotion, Reward};
+use crate::graphql::error::{ApiError, ApiResult};
+use crate::graphql::object::connection::{counted, CountedConnection};
+use crate::graphql::object::loyalty::{
+    promotions_connection, rewards_connection, LoyaltyProgram, Membership, Promotion, Reward,
+};
 use crate::graphql::scalar::parse_id;
+use domain::pagination::PageRequest;
 
 #[derive(Default)]
 pub struct LoyaltyQuery;
 
 #[Object]
 impl LoyaltyQuery {
-    /// Every loyalty programme.
-    async fn loyalty_programs(&self, ctx: &Context<'_>) -> ApiResult<Vec<LoyaltyProgram>> {
-        let actor = ctx.actor()?;
-        let programs = ctx.services()?.loyalty.programs(actor).await?;
-        Ok(programs.into_iter().map(LoyaltyProgram).collect())
+    /// Loyalty programmes, oldest first.
+    async fn loyalty_programs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to read after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to read before.")] before: Option<String>,
+    ) -> ApiResult<CountedConnection<LoyaltyProgram>> {
+        let actor = ctx.actor()?.clone();
+        let services = ctx.services()?.clone();
+        let request = PageRequest::<i64>::parse(first, after, last, before)?;
+        let page = services.loyalty.programs(&actor, &request).await?;
+        Ok(counted(page, LoyaltyProgram, move || {
+            let (services, actor) = (services.clone(), actor.clone());
+            async move {
+                services
+                    .loyalty
+                    .program_count(&actor)
+                    .await
+                    .map_err(ApiError::from)
+            }
+        }))
     }
 
     /// One programme; null when it does not exist.
@@ -47,23 +69,29 @@ impl LoyaltyQuery {
     async fn rewards(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The programme's id.")] program_id: ID,
-    ) -> ApiResult<Vec<Reward>> {
-        let actor = ctx.actor()?;
-        let id = parse_id("programId", &program_id)?;
-        let rewards = ctx.services()?.loyalty.rewards(actor, id).await?;
-        Ok(rewards.into_iter().map(Reward).collect())
+        #[graphql(desc = "The programme's id.")] loyalty_program_id: ID,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to read after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to read before.")] before: Option<String>,
+    ) -> ApiResult<CountedConnection<Reward>> {
+        ctx.actor()?;
+        let id = parse_id("loyaltyProgramId", &loyalty_program_id)?;
+        rewards_connection(ctx, id, first, after, last, before).await
     }
 
     /// A programme's promotions, latest start first.
     async fn promotions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The programme's id.")] program_id: ID,
-    ) -> ApiResult<Vec<Promotion>> {
-        let actor = ctx.actor()?;
-        let id = parse_id("programId", &program_id)?;
-        let promotions = ctx.services()?.loyalty.promotions(actor, id).await?;
-        Ok(promotions.into_iter().map(Promotion).collect())
+        #[graphql(desc = "The programme's id.")] loyalty_program_id: ID,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to read after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to read before.")] before: Option<String>,
+    ) -> ApiResult<CountedConnection<Promotion>> {
+        ctx.actor()?;
+        let id = parse_id("loyaltyProgramId", &loyalty_program_id)?;
+        promotions_connection(ctx, id, first, after, last, before).await
     }
 }

@@ -4,7 +4,9 @@ use async_graphql::{Context, Object};
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
+use crate::graphql::object::connection::{counted, CountedConnection};
 use crate::graphql::object::user::User;
+use domain::pagination::PageRequest;
 
 #[derive(Default)]
 pub struct UserQuery;
@@ -18,10 +20,22 @@ impl UserQuery {
         user.map(User).ok_or_else(ApiError::unauthenticated)
     }
 
-    /// All staff users (ADMIN).
-    async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
-        let actor = ctx.actor()?;
-        let users = ctx.services()?.users.list(actor).await?;
-        Ok(users.into_iter().map(User).collect())
+    /// Staff users, oldest first (ADMIN).
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to read after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to read before.")] before: Option<String>,
+    ) -> ApiResult<CountedConnection<User>> {
+        let actor = ctx.actor()?.clone();
+        let services = ctx.services()?.clone();
+        let request = PageRequest::<i64>::parse(first, after, last, before)?;
+        let page = services.users.list(&actor, &request).await?;
+        Ok(counted(page, User, move || {
+            let (services, actor) = (services.clone(), actor.clone());
+            async move { services.users.count(&actor).await.map_err(ApiError::from) }
+        }))
     }
 }
