@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub(crate) mod events;
 pub mod feedback;
+pub mod keyset;
 pub mod loyalty;
 pub mod metrics;
 pub mod money;

@@ -22,6 +22,7 @@ mod m20261124_140001_login_failures_by_client;
 mod m20261124_140002_idempotency_keys_by_actor;
 mod m20261124_230001_erasure_clears_adjustment_notes;
 mod m20261127_130001_programs_enroll_on_first_purchase;
+mod m20261128_000001_list_filter_indexes;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_140002_idempotency_keys_by_actor::Migration),
             Box::new(m20261127_130001_programs_enroll_on_first_purchase::Migration),
             Box::new(m20261124_230001_erasure_clears_adjustment_notes::Migration),
+            Box::new(m20261128_000001_list_filter_indexes::Migration),
         ]
     }
 }

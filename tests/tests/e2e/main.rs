@@ -19,6 +19,7 @@ mod graphiql;
 mod hardening;
 mod http;
 mod limits;
+mod lists;
 mod loyalty;
 mod metrics;
 mod metrics_endpoint;
