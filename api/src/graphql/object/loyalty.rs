@@ -1,5 +1,8 @@
 //! Loyalty programmes, memberships, the points ledger, rewards and promotions.
 
+// Relay connections take four page arguments plus filters and the context.
+#![allow(clippy::too_many_arguments)]
+
 use crate::graphql::loader::Loader;
 use crate::graphql::scalar::DateTime;
 use crate::graphql::scalar::Decimal;
