@@ -569,6 +569,9 @@ async fn ledger_filters_and_orders(engine: Engine) {
     )
     .await;
     let [e1, e2, e3, e4] = [e1, e2, e3, e4].map(|k| api_id("LedgerEntry", k));
+    // A second member: the programme's members connection counts both.
+    let other = customer(&app, "Ben").await;
+    insert_membership(app.db(), program, other).await;
     let id = api_id("Membership", membership);
     let agent = app.login_as(Role::Agent).await;
     let ledger = |vars: Value| {
@@ -607,6 +610,16 @@ async fn ledger_filters_and_orders(engine: Engine) {
             vec![&e2, &e1],
         ),
     ];
+    let members = app
+        .graphql_as(
+            Some(&agent),
+            "query($p: ID!) { loyaltyProgram(id: $p) { members(first: 1) { totalCount edges { node { id } } } } }",
+            json!({ "p": api_id("LoyaltyProgram", program) }),
+        )
+        .await;
+    let members = &data(&members)["loyaltyProgram"]["members"];
+    assert_eq!(members["totalCount"], 2, "{members}");
+    assert_eq!(ids(members), vec![id.clone()], "{members}");
     for (what, filter, expected) in cases {
         let answer = ledger(json!({ "f": filter, "first": 10 })).await;
         let expected: Vec<String> = expected.into_iter().cloned().collect();
