@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub(crate) mod events;
 pub mod feedback;
+pub mod keyset;
 pub mod loyalty;
 pub mod metrics;
 pub mod money;

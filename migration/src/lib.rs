@@ -25,6 +25,7 @@ mod m20261127_130001_programs_enroll_on_first_purchase;
 mod m20261127_230001_invitations_by_survey;
 mod m20261127_230002_csi_superseded_versions;
 mod m20261127_230001_cross_process_state;
+mod m20261128_000001_list_filter_indexes;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_230001_invitations_by_survey::Migration),
             Box::new(m20261127_230002_csi_superseded_versions::Migration),
             Box::new(m20261127_230001_cross_process_state::Migration),
+            Box::new(m20261128_000001_list_filter_indexes::Migration),
         ]
     }
 }

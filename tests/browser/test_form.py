@@ -185,7 +185,7 @@ class FormPageTest(unittest.TestCase):
 
         # Stored literally.
         stored = self.gql(
-            "query($s: ID!) { surveyResponses(surveyId: $s, first: 5) { edges { node { answers { questionId rating choices text } } } } }",
+            "query($s: ID!) { surveyResponses(filter: { surveyId: $s }, first: 5) { edges { node { answers { questionId rating choices text } } } } }",
             {"s": self.survey_id},
             self.token,
         )["surveyResponses"]["edges"]

@@ -128,7 +128,7 @@ class GraphiqlTest(unittest.TestCase):
     def trigger_feedback(self, token):
         """Invites a demo customer to an active survey and submits an answer."""
         surveys = graphql(self.base, """query ActiveSurveys {
-            surveys(status: ACTIVE, first: 10) { edges { node { id questions {
+            surveys(filter: { status: ACTIVE }, first: 10) { edges { node { id questions {
               id required kind options scaleMin scaleMax } } } } }""", token=token)
         survey = surveys["surveys"]["edges"][0]["node"]
         customers = graphql(self.base, "query SomeCustomers { customers(first: 20) { edges { node { id } } } }",

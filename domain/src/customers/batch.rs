@@ -287,6 +287,67 @@ pub async fn referrals_page_for(
     ))
 }
 
+#[derive(FromQueryResult)]
+struct ParentCount {
+    parent: i64,
+    n: i64,
+}
+
+/// Rows of `table` per `parent` column value in `ids`, in one statement;
+/// parents without rows are absent. `table` and `parent` are SQL written in
+/// this module, never input.
+async fn counts_for(
+    db: &impl ConnectionTrait,
+    table: &str,
+    parent: &str,
+    ids: &[i64],
+) -> DomainResult<HashMap<i64, i64>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(&format!(
+        "SELECT t.{parent} AS parent, COUNT(*) AS n FROM {table} t WHERE "
+    ))
+    .id_in(&format!("t.{parent}"), ids)
+    .push(&format!(" GROUP BY t.{parent}"));
+    let rows = ParentCount::find_by_statement(sql.build()).all(db).await?;
+    Ok(rows.into_iter().map(|r| (r.parent, r.n)).collect())
+}
+
+/// How many interactions each customer has (absent: none).
+///
+/// # Errors
+/// Database failures.
+pub async fn interaction_counts_for(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> DomainResult<HashMap<i64, i64>> {
+    counts_for(db, "interactions", "customer_id", ids).await
+}
+
+/// How many purchases each customer has (absent: none).
+///
+/// # Errors
+/// Database failures.
+pub async fn purchase_counts_for(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> DomainResult<HashMap<i64, i64>> {
+    counts_for(db, "purchases", "customer_id", ids).await
+}
+
+/// How many customers each customer referred (absent: none).
+///
+/// # Errors
+/// Database failures.
+pub async fn referral_counts_for(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> DomainResult<HashMap<i64, i64>> {
+    counts_for(db, "customers", "referred_by_id", ids).await
+}
+
 /// Keyset condition for a newest-first list read in `direction` from `cursor`.
 fn keyset<C: ColumnTrait>(time: C, id: C, direction: Direction, cursor: &TimeCursor) -> Condition {
     match direction {

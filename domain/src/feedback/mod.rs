@@ -28,10 +28,11 @@ use sea_orm::DatabaseConnection;
 use crate::auth::{Actor, Capability};
 use crate::db::begin_write;
 use crate::error::DomainResult;
+use crate::keyset::OrderCursor;
 use crate::pagination::{Page, PageRequest};
 
 pub use customers::{on_customer_erased, responses_for_customers, ResponseDetail};
-pub use follow_ups::FollowUpFilter;
+pub use follow_ups::{FollowUpFilter, FollowUpOrder, FollowUpOrderField};
 pub use invitation_records::{Invitation, InvitationFilter, InvitationStatus, Reissued};
 pub use invitations::{
     hash_token, InvitationBatch, InvitationToken, IssuedInvitation, SkipReason,
@@ -42,12 +43,13 @@ pub use model::{
     SurveyResponse, SurveyStatus, NPS_SCALE, RATING_SCALE,
 };
 pub use results::{
-    responses_by_ids, HelpfulBonus, HelpfulMark, QuestionResult, ResponseFilter, SurveyResults,
+    responses_by_ids, HelpfulBonus, HelpfulMark, QuestionResult, ResponseFilter, ResponseOrder,
+    ResponseOrderField, SurveyResults,
 };
 pub use submission::{AnswerInput, Receipt, MAX_ANSWERS};
 pub use surveys::{
-    surveys_by_ids, NewQuestion, SurveyDraft, SurveyFilter, SurveyPatch, DEFAULT_CSI_THRESHOLD,
-    MAX_QUESTIONS,
+    surveys_by_ids, NewQuestion, SurveyDraft, SurveyFilter, SurveyOrder, SurveyOrderField,
+    SurveyPatch, DEFAULT_CSI_THRESHOLD, MAX_QUESTIONS,
 };
 
 /// Surveys, invitations, responses, results and follow-ups.
@@ -133,18 +135,28 @@ impl SurveyService {
         surveys::load(&self.db, id).await
     }
 
-    /// Surveys, newest first, optionally by status.
+    /// Surveys matching `filter`, in `order`.
     ///
     /// # Errors
-    /// `FORBIDDEN`; `BAD_USER_INPUT` on page arguments.
+    /// `FORBIDDEN`; `BAD_USER_INPUT` on the filter or a cursor of another order.
     pub async fn surveys(
         &self,
         actor: &Actor,
-        filter: SurveyFilter,
-        page: PageRequest<i64>,
+        filter: &SurveyFilter,
+        order: SurveyOrder,
+        page: &PageRequest<OrderCursor>,
     ) -> DomainResult<Page<Survey>> {
         actor.require(Capability::ReadSurveys)?;
-        surveys::surveys(&self.db, filter, page).await
+        surveys::surveys(&self.db, filter, order, page).await
+    }
+
+    /// How many surveys match `filter`.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `BAD_USER_INPUT` on the filter.
+    pub async fn count_surveys(&self, actor: &Actor, filter: &SurveyFilter) -> DomainResult<i64> {
+        actor.require(Capability::ReadSurveys)?;
+        surveys::count(&self.db, filter).await
     }
 
     /// Stores a respondent's answers (public, no staff actor): validates them,
@@ -277,19 +289,33 @@ impl SurveyService {
         invitations::survey_for_token(&self.db, token).await
     }
 
-    /// A survey's responses, newest first.
+    /// Responses matching `filter`, in `order`.
     ///
     /// # Errors
-    /// `FORBIDDEN`; `NOT_FOUND` for an unknown survey.
+    /// `FORBIDDEN`; `BAD_USER_INPUT` on the filter (ranges, CSI outside
+    /// 0..100, overlong text) or a cursor of another order.
     pub async fn responses(
         &self,
         actor: &Actor,
-        survey_id: i64,
-        filter: ResponseFilter,
-        page: PageRequest<i64>,
+        filter: &ResponseFilter,
+        order: ResponseOrder,
+        page: &PageRequest<OrderCursor>,
     ) -> DomainResult<Page<SurveyResponse>> {
         actor.require(Capability::ReadSurveys)?;
-        results::responses(&self.db, survey_id, filter, page).await
+        results::responses(&self.db, filter, order, page).await
+    }
+
+    /// How many responses match `filter`.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `BAD_USER_INPUT` on the filter.
+    pub async fn count_responses(
+        &self,
+        actor: &Actor,
+        filter: &ResponseFilter,
+    ) -> DomainResult<i64> {
+        actor.require(Capability::ReadSurveys)?;
+        results::count_responses(&self.db, filter).await
     }
 
     /// Checks that `actor` may read survey responses, for fields that show
@@ -359,18 +385,32 @@ impl SurveyService {
         results::results(&self.db, survey_id).await
     }
 
-    /// Follow-ups, newest first, by status and survey.
+    /// Follow-ups matching `filter`, in `order`.
     ///
     /// # Errors
-    /// `FORBIDDEN`; `BAD_USER_INPUT` on page arguments.
+    /// `FORBIDDEN`; `BAD_USER_INPUT` on the filter or a cursor of another order.
     pub async fn follow_ups(
         &self,
         actor: &Actor,
-        filter: FollowUpFilter,
-        page: PageRequest<i64>,
+        filter: &FollowUpFilter,
+        order: FollowUpOrder,
+        page: &PageRequest<OrderCursor>,
     ) -> DomainResult<Page<FollowUp>> {
         actor.require(Capability::ReadSurveys)?;
-        follow_ups::follow_ups(&self.db, filter, page).await
+        follow_ups::follow_ups(&self.db, filter, order, page, Utc::now()).await
+    }
+
+    /// How many follow-ups match `filter`.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `BAD_USER_INPUT` on the filter.
+    pub async fn count_follow_ups(
+        &self,
+        actor: &Actor,
+        filter: &FollowUpFilter,
+    ) -> DomainResult<i64> {
+        actor.require(Capability::ReadSurveys)?;
+        follow_ups::count(&self.db, filter, Utc::now()).await
     }
 
     /// Resolves an OPEN follow-up with a note.

@@ -14,9 +14,13 @@ use sea_orm::{
 use super::model::{QuestionKind, Survey, SurveyResponse};
 use super::surveys::load;
 use crate::csi::compute;
+use crate::customers::{SortDirection, SortKey};
 use crate::error::{DomainError, DomainResult};
+use crate::keyset::{
+    self, check_range, contains_pattern, time_key, KeyKind, OrderCursor, Ordering,
+};
 use crate::loyalty::{self, LedgerReason};
-use crate::pagination::{id_keyset_page, IdOrder, Page, PageRequest};
+use crate::pagination::{Page, PageRequest};
 use crate::sql::Sql;
 use entity::{survey_answers, survey_invitations, survey_responses, surveys};
 
@@ -40,13 +44,140 @@ pub struct HelpfulMark {
     pub bonus: HelpfulBonus,
 }
 
-/// Filters of `surveyResponses`.
-#[derive(Clone, Debug, Default)]
+/// Longest comment search text accepted.
+const MAX_SEARCH_LEN: usize = 100;
+
+/// Which responses `surveyResponses` lists; every set field narrows the list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ResponseFilter {
+    /// Responses to this survey.
+    pub survey_id: Option<i64>,
+    /// Responses by this customer.
     pub customer_id: Option<i64>,
+    /// Submitted at or after.
     pub submitted_from: Option<DateTime<Utc>>,
+    /// Submitted strictly before.
     pub submitted_to: Option<DateTime<Utc>>,
+    /// CSI at least this (0..100); responses without a CSI are left out.
+    pub csi_min: Option<Decimal>,
+    /// CSI at most this (0..100); responses without a CSI are left out.
+    pub csi_max: Option<Decimal>,
+    /// Marked helpful (`true`) or not (`false`).
     pub helpful: Option<bool>,
+    /// With a non-empty TEXT answer (`true`) or without one (`false`).
+    pub has_comment: Option<bool>,
+    /// Case-insensitive substring of a TEXT answer.
+    pub text: Option<String>,
+}
+
+/// The sort field of the response list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResponseOrderField {
+    /// Submission time.
+    SubmittedAt,
+    /// The response's CSI; responses without one sort below every CSI.
+    Csi,
+}
+
+/// How to order responses; ties are broken by id in the same direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResponseOrder {
+    pub field: ResponseOrderField,
+    pub direction: SortDirection,
+}
+
+impl Default for ResponseOrder {
+    fn default() -> Self {
+        Self {
+            field: ResponseOrderField::SubmittedAt,
+            direction: SortDirection::Desc,
+        }
+    }
+}
+
+/// The CSI as a number, with `-1` for none (below every CSI); the same
+/// expression is indexed (migration `m20261128_000001`).
+const CSI_KEY: &str = "COALESCE(CAST(r.csi AS NUMERIC), -1)";
+
+fn check_csi(field: &str, value: Option<Decimal>) -> DomainResult<()> {
+    match value {
+        Some(v) if v < Decimal::ZERO || v > Decimal::ONE_HUNDRED => {
+            Err(DomainError::validation(field, "must be between 0 and 100"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Validates `filter` and appends its conditions (`r` is `survey_responses`).
+fn push_response_filter(sql: &mut Sql, filter: &ResponseFilter) -> DomainResult<()> {
+    check_range(
+        filter.submitted_from.as_ref(),
+        filter.submitted_to.as_ref(),
+        "filter.submittedTo",
+        "submittedFrom",
+    )?;
+    check_csi("filter.csiMin", filter.csi_min)?;
+    check_csi("filter.csiMax", filter.csi_max)?;
+    if let (Some(min), Some(max)) = (filter.csi_min, filter.csi_max) {
+        if min > max {
+            return Err(DomainError::validation(
+                "filter.csiMax",
+                "must be at least csiMin",
+            ));
+        }
+    }
+    let pattern = contains_pattern("filter.text", filter.text.as_deref(), MAX_SEARCH_LEN)?;
+    if let Some(id) = filter.survey_id {
+        sql.push(" AND r.survey_id = ").bind(id);
+    }
+    if let Some(id) = filter.customer_id {
+        sql.push(" AND r.customer_id = ").bind(id);
+    }
+    if let Some(from) = filter.submitted_from {
+        sql.push(" AND r.submitted_at >= ").bind(from);
+    }
+    if let Some(to) = filter.submitted_to {
+        sql.push(" AND r.submitted_at < ").bind(to);
+    }
+    if let Some(min) = filter.csi_min {
+        sql.push(" AND r.csi IS NOT NULL AND CAST(r.csi AS NUMERIC) >= CAST(CAST(")
+            .bind(min.to_string())
+            .push(" AS TEXT) AS NUMERIC)");
+    }
+    if let Some(max) = filter.csi_max {
+        sql.push(" AND r.csi IS NOT NULL AND CAST(r.csi AS NUMERIC) <= CAST(CAST(")
+            .bind(max.to_string())
+            .push(" AS TEXT) AS NUMERIC)");
+    }
+    match filter.helpful {
+        Some(true) => {
+            sql.push(" AND r.helpful_at IS NOT NULL");
+        }
+        Some(false) => {
+            sql.push(" AND r.helpful_at IS NULL");
+        }
+        None => {}
+    }
+    const COMMENT: &str = "EXISTS (SELECT 1 FROM survey_answers a \
+         WHERE a.response_id = r.id AND a.text IS NOT NULL AND a.text <> '')";
+    match filter.has_comment {
+        Some(true) => {
+            sql.push(" AND ").push(COMMENT);
+        }
+        Some(false) => {
+            sql.push(" AND NOT ").push(COMMENT);
+        }
+        None => {}
+    }
+    if let Some(pattern) = pattern {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM survey_answers a WHERE a.response_id = r.id \
+             AND LOWER(a.text) LIKE ",
+        )
+        .bind(pattern)
+        .push(" ESCAPE '\\')");
+    }
+    Ok(())
 }
 
 /// Results of one question.
@@ -326,43 +457,61 @@ async fn survey_csi(
 /// A page of a survey's responses, newest first, filtered.
 pub(crate) async fn responses(
     db: &DatabaseConnection,
-    survey_id: i64,
-    filter: ResponseFilter,
-    page: PageRequest<i64>,
+    filter: &ResponseFilter,
+    order: ResponseOrder,
+    page: &PageRequest<OrderCursor>,
 ) -> DomainResult<Page<SurveyResponse>> {
-    if surveys::Entity::find_by_id(survey_id)
-        .one(db)
-        .await?
-        .is_none()
-    {
-        return Err(DomainError::NotFound("survey"));
-    }
-    let mut query =
-        survey_responses::Entity::find().filter(survey_responses::Column::SurveyId.eq(survey_id));
-    if let Some(id) = filter.customer_id {
-        query = query.filter(survey_responses::Column::CustomerId.eq(id));
-    }
-    if let Some(from) = filter.submitted_from {
-        query = query.filter(survey_responses::Column::SubmittedAt.gte(from));
-    }
-    if let Some(to) = filter.submitted_to {
-        query = query.filter(survey_responses::Column::SubmittedAt.lt(to));
-    }
-    match filter.helpful {
-        Some(true) => query = query.filter(survey_responses::Column::HelpfulAt.is_not_null()),
-        Some(false) => query = query.filter(survey_responses::Column::HelpfulAt.is_null()),
-        None => {}
-    }
-    id_keyset_page(
+    let backend = db.get_database_backend();
+    let (key, kind) = match order.field {
+        ResponseOrderField::SubmittedAt => ("r.submitted_at", KeyKind::Time),
+        ResponseOrderField::Csi => (CSI_KEY, KeyKind::Decimal),
+    };
+    let ordering = Ordering {
+        tag: format!("responses:{:?}:{:?}", order.field, order.direction),
+        key,
+        id: "r.id",
+        kind,
+        direction: order.direction,
+    };
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT r.* FROM survey_responses r WHERE 1 = 1");
+    push_response_filter(&mut sql, filter)?;
+    let field = order.field;
+    let rows = keyset::page(
         db,
-        query,
-        survey_responses::Column::Id,
-        IdOrder::Descending,
-        &page,
-        |rows| hydrate(db, rows),
-        |r| r.id,
+        sql,
+        &ordering,
+        page,
+        |_, m: &survey_responses::Model| {
+            Ok(match field {
+                ResponseOrderField::SubmittedAt => time_key(m.submitted_at),
+                ResponseOrderField::Csi => {
+                    SortKey::Text(m.csi.clone().unwrap_or_else(|| "-1".to_owned()))
+                }
+            })
+        },
+        |m| m.id,
     )
-    .await
+    .await?;
+    let ids: Vec<String> = rows.items.iter().map(|(c, _)| c.clone()).collect();
+    let models: Vec<survey_responses::Model> = rows.items.into_iter().map(|(_, m)| m).collect();
+    let responses = hydrate(db, models).await?;
+    Ok(Page {
+        items: ids.into_iter().zip(responses).collect(),
+        has_previous_page: rows.has_previous_page,
+        has_next_page: rows.has_next_page,
+    })
+}
+
+/// How many responses match `filter`.
+pub(crate) async fn count_responses(
+    db: &DatabaseConnection,
+    filter: &ResponseFilter,
+) -> DomainResult<i64> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT COUNT(*) AS n FROM survey_responses r WHERE 1 = 1");
+    push_response_filter(&mut sql, filter)?;
+    keyset::count(db, sql).await
 }
 
 /// Marks a response helpful once and credits the survey's helpful bonus.

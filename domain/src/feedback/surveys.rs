@@ -11,8 +11,11 @@ use sea_orm::{
 };
 
 use super::model::{QuestionKind, Survey, SurveyStatus};
+use crate::customers::{SortDirection, SortKey};
 use crate::error::{DomainError, DomainResult};
-use crate::pagination::{id_keyset_page, IdOrder, Page, PageRequest};
+use crate::keyset::{self, contains_pattern, time_key, KeyKind, OrderCursor, Ordering};
+use crate::pagination::{Page, PageRequest};
+use crate::sql::Sql;
 use crate::validation::{optional_text, required_text};
 use entity::{csi_factor_sets, csi_factors, loyalty_programs, survey_questions, surveys};
 
@@ -74,10 +77,54 @@ pub struct SurveyPatch {
     pub questions: Option<Vec<NewQuestion>>,
 }
 
-/// A survey filter for `surveys`.
-#[derive(Clone, Debug, Default)]
+/// Which surveys `surveys` lists; every set field narrows the list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SurveyFilter {
     pub status: Option<SurveyStatus>,
+    /// Case-insensitive substring of the title.
+    pub text: Option<String>,
+}
+
+/// Longest title search text accepted.
+const MAX_SEARCH_LEN: usize = 100;
+
+/// The sort field of the survey list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SurveyOrderField {
+    /// Creation time.
+    CreatedAt,
+    /// Title, case-insensitively.
+    Title,
+}
+
+/// How to order surveys; ties are broken by id in the same direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SurveyOrder {
+    pub field: SurveyOrderField,
+    pub direction: SortDirection,
+}
+
+impl Default for SurveyOrder {
+    fn default() -> Self {
+        Self {
+            field: SurveyOrderField::CreatedAt,
+            direction: SortDirection::Desc,
+        }
+    }
+}
+
+/// Validates `filter` and appends its conditions (`s` is `surveys`).
+fn push_filter(sql: &mut Sql, filter: &SurveyFilter) -> DomainResult<()> {
+    if let Some(status) = filter.status {
+        sql.push(" AND s.status = ").bind(status.as_str());
+    }
+    if let Some(pattern) = contains_pattern("filter.text", filter.text.as_deref(), MAX_SEARCH_LEN)?
+    {
+        sql.push(" AND LOWER(s.title) LIKE ")
+            .bind(pattern)
+            .push(" ESCAPE '\\'");
+    }
+    Ok(())
 }
 
 fn check_points(field: &str, points: i64) -> DomainResult<()> {
@@ -573,24 +620,58 @@ async fn set_status(
     Ok(())
 }
 
-/// A page of surveys, newest first, optionally by status.
+/// A page of surveys, filtered and ordered.
 pub(crate) async fn surveys(
     db: &DatabaseConnection,
-    filter: SurveyFilter,
-    page: PageRequest<i64>,
+    filter: &SurveyFilter,
+    order: SurveyOrder,
+    page: &PageRequest<OrderCursor>,
 ) -> DomainResult<Page<Survey>> {
-    let mut query = surveys::Entity::find();
-    if let Some(status) = filter.status {
-        query = query.filter(surveys::Column::Status.eq(status.as_str()));
-    }
-    id_keyset_page(
+    let (key, kind) = match order.field {
+        SurveyOrderField::CreatedAt => ("s.created_at", KeyKind::Time),
+        SurveyOrderField::Title => ("LOWER(s.title)", KeyKind::Text),
+    };
+    let ordering = Ordering {
+        tag: format!("surveys:{:?}:{:?}", order.field, order.direction),
+        key,
+        id: "s.id",
+        kind,
+        direction: order.direction,
+    };
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT s.*, ")
+        .push(key)
+        .push(" AS sort_key FROM surveys s WHERE 1 = 1");
+    push_filter(&mut sql, filter)?;
+    let field = order.field;
+    let rows = keyset::page(
         db,
-        query,
-        surveys::Column::Id,
-        IdOrder::Descending,
-        &page,
-        |rows| hydrate(db, rows),
-        |s| s.id,
+        sql,
+        &ordering,
+        page,
+        |row, m: &surveys::Model| {
+            Ok(match field {
+                SurveyOrderField::CreatedAt => time_key(m.created_at),
+                SurveyOrderField::Title => SortKey::Text(row.try_get::<String>("", "sort_key")?),
+            })
+        },
+        |m| m.id,
     )
-    .await
+    .await?;
+    let cursors: Vec<String> = rows.items.iter().map(|(c, _)| c.clone()).collect();
+    let models = rows.items.into_iter().map(|(_, m)| m).collect();
+    let items = hydrate(db, models).await?;
+    Ok(Page {
+        items: cursors.into_iter().zip(items).collect(),
+        has_previous_page: rows.has_previous_page,
+        has_next_page: rows.has_next_page,
+    })
+}
+
+/// How many surveys match `filter`.
+pub(crate) async fn count(db: &DatabaseConnection, filter: &SurveyFilter) -> DomainResult<i64> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT COUNT(*) AS n FROM surveys s WHERE 1 = 1");
+    push_filter(&mut sql, filter)?;
+    keyset::count(db, sql).await
 }

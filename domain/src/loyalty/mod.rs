@@ -13,6 +13,7 @@
 mod birthdays;
 pub mod earning;
 pub mod expiry;
+mod history;
 pub(crate) mod idempotency;
 pub mod ledger;
 pub mod model;
@@ -25,9 +26,11 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use crate::auth::{Actor, Capability};
 use crate::db::begin_write;
 use crate::error::DomainResult;
+use crate::keyset::OrderCursor;
 use crate::pagination::{KeyCursor, Page, PageRequest};
 
 pub use earning::{points_credited_for, promotion_first_pages, NewPromotion, PointsCredit};
+pub use history::{LedgerFilter, LedgerOrder, LedgerOrderField};
 pub use idempotency::IdempotencyKey;
 pub use ledger::{credit_for_source, credited_for_source, LedgerReason, NewEntry};
 pub use model::{
@@ -250,18 +253,43 @@ impl LoyaltyService {
         programs::memberships_of_program(&self.db, program_id, request).await
     }
 
-    /// A page of a membership's ledger, newest first.
+    /// How many members a programme has.
     ///
     /// # Errors
     /// `FORBIDDEN`, database failures.
+    pub async fn count_members(&self, actor: &Actor, program_id: i64) -> DomainResult<i64> {
+        actor.require(Capability::ReadCustomers)?;
+        programs::count_members(&self.db, program_id).await
+    }
+
+    /// A page of a membership's ledger entries matching `filter`, in `order`.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `BAD_USER_INPUT` on the filter or a cursor of another
+    /// order; database failures.
     pub async fn ledger(
         &self,
         actor: &Actor,
         membership_id: i64,
-        request: &PageRequest<i64>,
+        filter: &LedgerFilter,
+        order: LedgerOrder,
+        request: &PageRequest<OrderCursor>,
     ) -> DomainResult<Page<LedgerEntry>> {
         actor.require(Capability::ReadCustomers)?;
-        programs::ledger_page(&self.db, membership_id, request).await
+        history::ledger_page(&self.db, membership_id, filter, order, request).await
+    }
+
+    /// How many ledger entries of each of many memberships match `filter`
+    /// (for DataLoaders; memberships without any are absent).
+    ///
+    /// # Errors
+    /// `BAD_USER_INPUT` on the filter; database failures.
+    pub async fn ledger_counts_for(
+        &self,
+        membership_ids: &[i64],
+        filter: &LedgerFilter,
+    ) -> DomainResult<std::collections::HashMap<i64, i64>> {
+        history::ledger_counts_for(&self.db, membership_ids, filter).await
     }
 
     /// Points of a membership that will expire, soonest first.

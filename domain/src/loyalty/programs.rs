@@ -11,6 +11,7 @@ use sea_orm::{
 };
 
 use crate::error::{DbResultExt, DomainError, DomainResult};
+use crate::loyalty::history::default_cursor;
 use crate::loyalty::ledger::MAX_ENTRY_POINTS;
 use crate::loyalty::model::{LedgerEntry, Membership, Program};
 use crate::money::Currency;
@@ -517,34 +518,17 @@ pub(crate) async fn memberships_of_program(
     .await
 }
 
-/// A page of a membership's ledger, newest recorded first (by entry id, so
-/// pages stay put while entries are appended).
+/// How many members a programme has.
 ///
 /// # Errors
 /// Database failures.
-pub(crate) async fn ledger_page(
-    db: &impl ConnectionTrait,
-    membership_id: i64,
-    request: &PageRequest<i64>,
-) -> DomainResult<Page<LedgerEntry>> {
-    let query = ledger_entries::Entity::find()
-        .filter(ledger_entries::Column::MembershipId.eq(membership_id));
-    id_keyset_page(
-        db,
-        query,
-        ledger_entries::Column::Id,
-        IdOrder::Descending,
-        request,
-        |rows| {
-            std::future::ready(
-                rows.into_iter()
-                    .map(LedgerEntry::try_from)
-                    .collect::<DomainResult<Vec<_>>>(),
-            )
-        },
-        |e| e.id,
-    )
-    .await
+pub(crate) async fn count_members(db: &impl ConnectionTrait, program_id: i64) -> DomainResult<i64> {
+    use sea_orm::PaginatorTrait;
+    Ok(memberships::Entity::find()
+        .filter(memberships::Column::ProgramId.eq(program_id))
+        .count(db)
+        .await
+        .map(|n| i64::try_from(n).unwrap_or(i64::MAX))?)
 }
 
 /// The first page (newest `limit` entries) of many memberships' ledgers in one
@@ -586,7 +570,7 @@ pub async fn ledger_first_pages(
     Ok(grouped
         .into_iter()
         .map(|(id, rows)| {
-            let page = Page::from_rows(Direction::Forward, limit, false, rows, |e| e.id);
+            let page = Page::from_rows(Direction::Forward, limit, false, rows, default_cursor);
             (id, page)
         })
         .collect())

@@ -68,7 +68,7 @@ const MATRIX: &[(&str, &str, &[Caller], &str)] = &[
     ("Query", "surveys", STAFF, "(first: 1)"),
     ("Query", "survey", STAFF, r#"(id: "@ID")"#),
     ("Query", "surveyInvitation", EVERYONE, r#"(token: "not-a-real-invitation-token")"#),
-    ("Query", "surveyResponses", STAFF, r#"(surveyId: "@ID", first: 1)"#),
+    ("Query", "surveyResponses", STAFF, r#"(filter: { surveyId: "@ID" }, first: 1)"#),
     // invitations: who may invite may list, revoke and re-issue (MANAGER+)
     ("Query", "surveyInvitations", MANAGERS, r#"(surveyId: "@ID", first: 1)"#),
     ("Query", "surveyResponse", STAFF, r#"(id: "@ID")"#),

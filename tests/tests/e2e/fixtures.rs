@@ -1,5 +1,5 @@
 //! Typed builders for the data tests arrange: customers, loyalty programmes,
-//! surveys and purchases.
+//! surveys, purchases, survey responses, follow-ups and ledger entries.
 //!
 //! Each builder creates its record over the GraphQL API (`create` /
 //! `record`, what a client would send) or, where a test needs speed or rows
@@ -8,7 +8,10 @@
 //! names (which are also the names the database stores).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{customer_tags, customers, loyalty_programs, purchases, surveys};
+use entity::{
+    customer_tags, customers, follow_ups, loyalty_programs, memberships, purchases, survey_answers,
+    survey_invitations, survey_questions, survey_responses, surveys,
+};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde_json::{json, Map, Value};
 
@@ -445,6 +448,7 @@ impl ProgramBuilder {
 #[derive(Clone, Debug)]
 pub struct SurveyBuilder {
     title: String,
+    created_at: Option<DateTime<Utc>>,
     status: SurveyStatus,
     factor_set_id: Option<i64>,
     program_id: Option<String>,
@@ -476,6 +480,7 @@ impl SurveyBuilder {
     pub fn new(title: impl Into<String>) -> Self {
         Self {
             title: title.into(),
+            created_at: None,
             status: SurveyStatus::Draft,
             factor_set_id: None,
             program_id: None,
@@ -489,6 +494,12 @@ impl SurveyBuilder {
     /// The status to insert with (the API always creates drafts).
     pub fn status(mut self, status: SurveyStatus) -> Self {
         self.status = status;
+        self
+    }
+
+    /// The creation time to insert with (default now).
+    pub fn created_at(mut self, at: DateTime<Utc>) -> Self {
+        self.created_at = Some(at);
         self
     }
 
@@ -599,7 +610,7 @@ impl SurveyBuilder {
                 .map(|id| id.parse().expect("numeric programme id"))),
             incentive_points: Set(self.incentive_points),
             helpful_bonus_points: Set(self.helpful_bonus_points),
-            created_at: Set(now),
+            created_at: Set(self.created_at.unwrap_or(now)),
             updated_at: Set(now),
             ..Default::default()
         }
@@ -749,4 +760,221 @@ impl PurchaseBuilder {
         txn.commit().await.expect("commit");
         row.id
     }
+}
+
+// ------------------------------------------------------ survey responses
+
+/// Inserts a question of `kind` at `position` into a survey; returns its id.
+pub async fn insert_question(
+    db: &impl ConnectionTrait,
+    survey_id: i64,
+    position: i32,
+    kind: QuestionKind,
+) -> i64 {
+    survey_questions::ActiveModel {
+        survey_id: Set(survey_id),
+        position: Set(position),
+        text: Set(format!("Question {position}")),
+        required: Set(false),
+        kind: Set(kind.as_str().to_owned()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("question")
+    .id
+}
+
+/// A submitted response to insert straight into the database, with its
+/// (used) invitation and, optionally, a TEXT answer.
+#[derive(Clone, Debug)]
+pub struct ResponseBuilder {
+    survey_id: i64,
+    customer_id: i64,
+    submitted_at: DateTime<Utc>,
+    csi: Option<String>,
+    helpful_at: Option<DateTime<Utc>>,
+    comment: Option<(i64, String)>,
+}
+
+impl ResponseBuilder {
+    /// A response by `customer_id` to `survey_id`, submitted now, no CSI.
+    pub fn new(survey_id: i64, customer_id: i64) -> Self {
+        Self {
+            survey_id,
+            customer_id,
+            submitted_at: Utc::now(),
+            csi: None,
+            helpful_at: None,
+            comment: None,
+        }
+    }
+
+    /// When it was submitted.
+    pub fn submitted_at(mut self, at: DateTime<Utc>) -> Self {
+        self.submitted_at = at;
+        self
+    }
+
+    /// Its CSI, as stored (`"87.5"`).
+    pub fn csi(mut self, csi: &str) -> Self {
+        self.csi = Some(csi.to_owned());
+        self
+    }
+
+    /// Marked helpful at this time.
+    pub fn helpful_at(mut self, at: DateTime<Utc>) -> Self {
+        self.helpful_at = Some(at);
+        self
+    }
+
+    /// A TEXT answer to `question_id`.
+    pub fn comment(mut self, question_id: i64, text: &str) -> Self {
+        self.comment = Some((question_id, text.to_owned()));
+        self
+    }
+
+    /// Inserts the invitation, the response and the answer; returns the
+    /// response's database key.
+    pub async fn insert(&self, db: &impl ConnectionTrait) -> i64 {
+        let invitation = survey_invitations::ActiveModel {
+            survey_id: Set(self.survey_id),
+            customer_id: Set(self.customer_id),
+            token_hash: Set(uuid::Uuid::new_v4().simple().to_string()),
+            expires_at: Set(self.submitted_at + chrono::Duration::days(30)),
+            created_at: Set(self.submitted_at - chrono::Duration::days(1)),
+            used_at: Set(Some(self.submitted_at)),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("invitation");
+        let response = survey_responses::ActiveModel {
+            survey_id: Set(self.survey_id),
+            invitation_id: Set(invitation.id),
+            customer_id: Set(self.customer_id),
+            submitted_at: Set(self.submitted_at),
+            csi: Set(self.csi.clone()),
+            helpful_at: Set(self.helpful_at),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("response");
+        if let Some((question_id, text)) = &self.comment {
+            survey_answers::ActiveModel {
+                response_id: Set(response.id),
+                question_id: Set(*question_id),
+                text: Set(Some(text.clone())),
+                ..Default::default()
+            }
+            .insert(db)
+            .await
+            .expect("answer");
+        }
+        response.id
+    }
+}
+
+/// A follow-up to insert straight into the database.
+#[derive(Clone, Debug)]
+pub struct FollowUpBuilder {
+    response_id: i64,
+    customer_id: i64,
+    status: domain::feedback::FollowUpStatus,
+    opened_at: DateTime<Utc>,
+}
+
+impl FollowUpBuilder {
+    /// An OPEN follow-up of a response by `customer_id`, opened now.
+    pub fn new(response_id: i64, customer_id: i64) -> Self {
+        Self {
+            response_id,
+            customer_id,
+            status: domain::feedback::FollowUpStatus::Open,
+            opened_at: Utc::now(),
+        }
+    }
+
+    /// Its status.
+    pub fn status(mut self, status: domain::feedback::FollowUpStatus) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// When it was opened.
+    pub fn opened_at(mut self, at: DateTime<Utc>) -> Self {
+        self.opened_at = at;
+        self
+    }
+
+    /// Inserts it; returns its database key.
+    pub async fn insert(&self, db: &impl ConnectionTrait) -> i64 {
+        let resolved = self.status == domain::feedback::FollowUpStatus::Resolved;
+        follow_ups::ActiveModel {
+            response_id: Set(self.response_id),
+            customer_id: Set(self.customer_id),
+            reason: Set("LOW_RATING".to_owned()),
+            status: Set(self.status.as_str().to_owned()),
+            opened_at: Set(self.opened_at),
+            resolved_at: Set(resolved.then(Utc::now)),
+            note: Set(resolved.then(|| "Called back".to_owned())),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("follow-up")
+        .id
+    }
+}
+
+// ------------------------------------------------------------- ledger
+
+/// Inserts a membership of `customer_id` in `program_id` with an empty
+/// ledger; returns its database key.
+pub async fn insert_membership(
+    db: &impl ConnectionTrait,
+    program_id: i64,
+    customer_id: i64,
+) -> i64 {
+    memberships::ActiveModel {
+        program_id: Set(program_id),
+        customer_id: Set(customer_id),
+        balance: Set(0),
+        lifetime_points: Set(0),
+        enrolled_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("membership")
+    .id
+}
+
+/// Appends a ledger entry through the domain (the database moves the
+/// balance); returns the entry's database key.
+pub async fn append_entry(
+    db: &impl ConnectionTrait,
+    membership_id: i64,
+    delta: i64,
+    reason: domain::loyalty::LedgerReason,
+    occurred_at: DateTime<Utc>,
+) -> i64 {
+    domain::loyalty::ledger::append(
+        db,
+        domain::loyalty::NewEntry {
+            membership_id,
+            delta,
+            reason,
+            source_key: uuid::Uuid::new_v4().simple().to_string(),
+            occurred_at,
+            expires_at: None,
+            actor_id: None,
+            note: None,
+        },
+    )
+    .await
+    .expect("entry")
+    .expect("new entry")
+    .id
 }

@@ -58,7 +58,7 @@ async fn oversized_and_negative_page_sizes_are_refused_before_sql(engine: Engine
         ("surveys", "surveys(first: $n) { pageInfo { hasNextPage } }"),
         (
             "surveyResponses",
-            "surveyResponses(surveyId: \"1\", first: $n) { pageInfo { hasNextPage } }",
+            "surveyResponses(first: $n) { pageInfo { hasNextPage } }",
         ),
         (
             "followUps",

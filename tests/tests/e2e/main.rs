@@ -23,6 +23,7 @@ mod http;
 mod invitations;
 mod limits;
 mod links;
+mod lists;
 mod loyalty;
 mod metrics;
 mod metrics_endpoint;

@@ -428,7 +428,7 @@ async fn full_flow_stores_the_response_credits_points_and_computes_csi(engine: E
     let list = app
         .graphql_as(
             Some(&agent),
-            "query($s: ID!) { surveyResponses(surveyId: $s, first: 10) { edges { node { id customerId csi weightedMean answers { questionId rating choices text } } } pageInfo { hasNextPage } } }",
+            "query($s: ID!) { surveyResponses(filter: { surveyId: $s }, first: 10) { edges { node { id customerId csi weightedMean answers { questionId rating choices text } } } pageInfo { hasNextPage } } }",
             json!({ "s": f.survey_id }),
         )
         .await;
@@ -928,7 +928,7 @@ async fn dissatisfied_responses_raise_one_follow_up_each(engine: Engine) {
         expected.len() as u64
     );
     let agent = app.login_as(Role::Agent).await;
-    const LIST: &str = "query($s: FollowUpStatus) { followUps(status: $s, first: 50) { edges { node { id responseId surveyId reasons status note } } } }";
+    const LIST: &str = "query($s: FollowUpStatus) { followUps(filter: { status: $s }, first: 50) { edges { node { id responseId surveyId reasons status note } } } }";
     let list = app
         .graphql_as(Some(&agent), LIST, json!({ "s": "OPEN" }))
         .await;
@@ -1353,7 +1353,7 @@ async fn survey_lifecycle_rules_are_enforced(engine: Engine) {
 
     // Listing by status.
     let list = app
-        .graphql_as(Some(&admin), "{ surveys(status: ACTIVE, first: 10) { edges { node { id status } } } all: surveys(first: 2) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }", json!({}))
+        .graphql_as(Some(&admin), "{ surveys(filter: { status: ACTIVE }, first: 10) { edges { node { id status } } } all: surveys(first: 2) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }", json!({}))
         .await;
     let d = data(&list);
     assert_eq!(d["surveys"]["edges"].as_array().map(Vec::len), Some(1));
@@ -1645,7 +1645,7 @@ async fn pages_cost_a_constant_number_of_statements(engine: Engine) {
     };
     for query in [
         "query($n: Int) { surveys(first: $n) { edges { node { id questions { id text } } } } }",
-        "query($s: ID!, $n: Int) { surveyResponses(surveyId: $s, first: $n) { edges { node { id answers { questionId rating } } } } }",
+        "query($s: ID!, $n: Int) { surveyResponses(filter: { surveyId: $s }, first: $n) { edges { node { id answers { questionId rating } } } } }",
         "query($n: Int) { followUps(first: $n) { edges { node { id surveyId } } } }",
     ] {
         // A page costs a fixed handful of statements (the page, one batch per

@@ -3,7 +3,10 @@
 use crate::graphql::scalar::Date;
 use crate::graphql::scalar::DateTime;
 use crate::graphql::scalar::Decimal;
-use async_graphql::{InputObject, MaybeUndefined, ID};
+use async_graphql::{Enum, InputObject, MaybeUndefined, ID};
+
+use crate::graphql::input::customer::OrderDirection;
+use crate::graphql::object::loyalty::LedgerReason;
 
 /// A tier of a programme.
 #[derive(InputObject)]
@@ -239,4 +242,66 @@ pub struct ExpirePointsInput {
     pub as_of: Option<DateTime>,
     /// Echoed in the payload, for the client's own bookkeeping.
     pub client_mutation_id: Option<String>,
+}
+
+/// Which ledger entries to list; every set field narrows the list.
+#[derive(InputObject, Default)]
+pub struct LedgerEntryFilter {
+    /// Only entries with one of these reasons (all when omitted or empty).
+    #[graphql(validator(max_items = 20))]
+    pub reasons: Option<Vec<LedgerReason>>,
+    /// Occurred at or after.
+    pub occurred_from: Option<DateTime>,
+    /// Occurred before (after `occurredFrom`).
+    pub occurred_to: Option<DateTime>,
+}
+
+impl From<LedgerEntryFilter> for domain::loyalty::LedgerFilter {
+    fn from(f: LedgerEntryFilter) -> Self {
+        let mut reasons: Vec<domain::loyalty::LedgerReason> = f
+            .reasons
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        reasons.sort_by_key(|r| r.as_str());
+        reasons.dedup();
+        Self {
+            reasons,
+            occurred_from: f.occurred_from.map(Into::into),
+            occurred_to: f.occurred_to.map(Into::into),
+        }
+    }
+}
+
+/// What ledger entries are sorted by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::loyalty::LedgerOrderField")]
+pub enum LedgerEntryOrderField {
+    /// The order entries were recorded in.
+    Recorded,
+    /// When the entry took effect (`occurredAt`).
+    OccurredAt,
+    /// The signed number of points (`delta`).
+    Points,
+}
+
+/// How to sort ledger entries; ties are broken by id. Default: newest
+/// recorded first.
+#[derive(InputObject)]
+pub struct LedgerEntryOrder {
+    /// The sort field.
+    pub field: LedgerEntryOrderField,
+    /// The direction.
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+impl From<LedgerEntryOrder> for domain::loyalty::LedgerOrder {
+    fn from(o: LedgerEntryOrder) -> Self {
+        Self {
+            field: o.field.into(),
+            direction: o.direction.into(),
+        }
+    }
 }

@@ -2,11 +2,12 @@
 
 use crate::graphql::scalar::DateTime;
 use crate::graphql::scalar::Decimal;
-use async_graphql::{InputObject, MaybeUndefined, ID};
+use async_graphql::{Enum, InputObject, MaybeUndefined, ID};
 use domain::feedback::{AnswerInput, NewQuestion, ResponseFilter, SurveyDraft, SurveyPatch};
 
 use crate::graphql::error::{ApiError, ApiResult};
-use crate::graphql::object::survey::{QuestionKind, SurveyStatus};
+use crate::graphql::input::customer::OrderDirection;
+use crate::graphql::object::survey::{FollowUpStatus, QuestionKind, SurveyStatus};
 use crate::graphql::scalar::parse_id;
 
 /// A question of a survey.
@@ -262,17 +263,29 @@ pub struct ResolveFollowUpInput {
     pub client_mutation_id: Option<String>,
 }
 
-/// Filters of `surveyResponses`.
+/// Which survey responses to list; every set field narrows the list.
 #[derive(InputObject, Default)]
 pub struct SurveyResponseFilter {
+    /// Only responses to this survey.
+    pub survey_id: Option<ID>,
     /// Only this customer's responses.
     pub customer_id: Option<ID>,
     /// Submitted at or after.
     pub submitted_from: Option<DateTime>,
-    /// Submitted before.
+    /// Submitted before (after `submittedFrom`).
     pub submitted_to: Option<DateTime>,
+    /// CSI at least this (0..100); responses without a CSI are left out.
+    pub csi_min: Option<Decimal>,
+    /// CSI at most this (0..100, at least `csiMin`); responses without a CSI
+    /// are left out.
+    pub csi_max: Option<Decimal>,
     /// Only responses marked helpful (true) or not (false).
     pub helpful: Option<bool>,
+    /// Only responses with a non-empty `TEXT` answer (true) or without (false).
+    pub has_comment: Option<bool>,
+    /// Case-insensitive substring of a `TEXT` answer (at most 100 characters;
+    /// `%` and `_` match themselves).
+    pub text: Option<String>,
 }
 
 impl TryFrom<SurveyResponseFilter> for ResponseFilter {
@@ -280,17 +293,152 @@ impl TryFrom<SurveyResponseFilter> for ResponseFilter {
 
     fn try_from(f: SurveyResponseFilter) -> ApiResult<Self> {
         Ok(Self {
+            survey_id: opt_id("filter.surveyId", f.survey_id.as_ref())?,
             customer_id: opt_id("filter.customerId", f.customer_id.as_ref())?,
             submitted_from: f.submitted_from.map(Into::into),
             submitted_to: f.submitted_to.map(Into::into),
+            csi_min: f.csi_min.map(|d| d.0),
+            csi_max: f.csi_max.map(|d| d.0),
             helpful: f.helpful,
+            has_comment: f.has_comment,
+            text: f.text,
         })
     }
 }
 
-/// Converts the optional status filter of `surveys`.
-pub fn status_filter(status: Option<SurveyStatus>) -> domain::feedback::SurveyFilter {
-    domain::feedback::SurveyFilter {
-        status: status.map(Into::into),
+/// What survey responses are sorted by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::feedback::ResponseOrderField")]
+pub enum SurveyResponseOrderField {
+    /// Submission time.
+    SubmittedAt,
+    /// The response's CSI; responses without one sort below every CSI.
+    Csi,
+}
+
+/// How to sort survey responses; ties are broken by id. Default: newest
+/// submitted first.
+#[derive(InputObject)]
+pub struct SurveyResponseOrder {
+    /// The sort field.
+    pub field: SurveyResponseOrderField,
+    /// The direction.
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+impl From<SurveyResponseOrder> for domain::feedback::ResponseOrder {
+    fn from(o: SurveyResponseOrder) -> Self {
+        Self {
+            field: o.field.into(),
+            direction: o.direction.into(),
+        }
+    }
+}
+
+/// Which surveys to list; every set field narrows the list.
+#[derive(InputObject, Default)]
+pub struct SurveyFilter {
+    /// Only surveys in this status.
+    pub status: Option<SurveyStatus>,
+    /// Case-insensitive substring of the title (at most 100 characters; `%`
+    /// and `_` match themselves).
+    pub text: Option<String>,
+}
+
+impl From<SurveyFilter> for domain::feedback::SurveyFilter {
+    fn from(f: SurveyFilter) -> Self {
+        Self {
+            status: f.status.map(Into::into),
+            text: f.text,
+        }
+    }
+}
+
+/// What surveys are sorted by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::feedback::SurveyOrderField")]
+pub enum SurveyOrderField {
+    /// Creation time.
+    CreatedAt,
+    /// Title, case-insensitively.
+    Title,
+}
+
+/// How to sort surveys; ties are broken by id. Default: newest first.
+#[derive(InputObject)]
+pub struct SurveyOrder {
+    /// The sort field.
+    pub field: SurveyOrderField,
+    /// The direction.
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+impl From<SurveyOrder> for domain::feedback::SurveyOrder {
+    fn from(o: SurveyOrder) -> Self {
+        Self {
+            field: o.field.into(),
+            direction: o.direction.into(),
+        }
+    }
+}
+
+/// Which follow-ups to list; every set field narrows the list.
+#[derive(InputObject, Default)]
+pub struct FollowUpFilter {
+    /// Only follow-ups in this status.
+    pub status: Option<FollowUpStatus>,
+    /// Only follow-ups of this survey's responses.
+    pub survey_id: Option<ID>,
+    /// Only follow-ups about this customer.
+    pub customer_id: Option<ID>,
+    /// Opened at or after.
+    pub opened_from: Option<DateTime>,
+    /// Opened before (after `openedFrom`).
+    pub opened_to: Option<DateTime>,
+    /// Opened more than this many days ago (0..36500).
+    pub older_than_days: Option<i32>,
+}
+
+impl TryFrom<FollowUpFilter> for domain::feedback::FollowUpFilter {
+    type Error = ApiError;
+
+    fn try_from(f: FollowUpFilter) -> ApiResult<Self> {
+        Ok(Self {
+            status: f.status.map(Into::into),
+            survey_id: opt_id("filter.surveyId", f.survey_id.as_ref())?,
+            customer_id: opt_id("filter.customerId", f.customer_id.as_ref())?,
+            opened_from: f.opened_from.map(Into::into),
+            opened_to: f.opened_to.map(Into::into),
+            older_than_days: f.older_than_days,
+        })
+    }
+}
+
+/// What follow-ups are sorted by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::feedback::FollowUpOrderField")]
+pub enum FollowUpOrderField {
+    /// When the follow-up was opened.
+    OpenedAt,
+}
+
+/// How to sort follow-ups; ties are broken by id. Default: newest first.
+#[derive(InputObject)]
+pub struct FollowUpOrder {
+    /// The sort field.
+    pub field: FollowUpOrderField,
+    /// The direction.
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+impl From<FollowUpOrder> for domain::feedback::FollowUpOrder {
+    fn from(o: FollowUpOrder) -> Self {
+        Self {
+            field: o.field.into(),
+            direction: o.direction.into(),
+        }
     }
 }

@@ -8,8 +8,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use domain::customers::{
-    interactions_page, interactions_page_for, purchases_page, purchases_page_for, referrals_page,
-    referrals_page_for, Customer, Interaction, Purchase, TimeCursor,
+    interaction_counts_for, interactions_page, interactions_page_for, purchase_counts_for,
+    purchases_page, purchases_page_for, referral_counts_for, referrals_page, referrals_page_for,
+    Customer, Interaction, Purchase, TimeCursor,
 };
 use domain::pagination::{Page, PageRequest};
 use domain::{DomainError, DomainResult};
@@ -44,6 +45,12 @@ pub trait FirstPageList: Send + Sync + 'static {
         ids: &[i64],
         limit: u64,
     ) -> impl Future<Output = DomainResult<HashMap<i64, Page<Self::Item>>>> + Send;
+
+    /// How many rows each parent in `ids` has (absent: none).
+    fn counts(
+        db: &DatabaseConnection,
+        ids: &[i64],
+    ) -> impl Future<Output = DomainResult<HashMap<i64, i64>>> + Send;
 
     /// Any page of one parent's list (what is not a plain first page).
     fn page(
@@ -98,6 +105,13 @@ impl FirstPageList for Interactions {
         interactions_page_for(db, ids, limit)
     }
 
+    fn counts(
+        db: &DatabaseConnection,
+        ids: &[i64],
+    ) -> impl Future<Output = DomainResult<HashMap<i64, i64>>> + Send {
+        interaction_counts_for(db, ids)
+    }
+
     fn page(
         db: &DatabaseConnection,
         parent_id: i64,
@@ -119,6 +133,13 @@ impl FirstPageList for Purchases {
         limit: u64,
     ) -> impl Future<Output = DomainResult<HashMap<i64, Page<Purchase>>>> + Send {
         purchases_page_for(db, ids, limit)
+    }
+
+    fn counts(
+        db: &DatabaseConnection,
+        ids: &[i64],
+    ) -> impl Future<Output = DomainResult<HashMap<i64, i64>>> + Send {
+        purchase_counts_for(db, ids)
     }
 
     fn page(
@@ -144,12 +165,43 @@ impl FirstPageList for Referrals {
         referrals_page_for(db, ids, limit)
     }
 
+    fn counts(
+        db: &DatabaseConnection,
+        ids: &[i64],
+    ) -> impl Future<Output = DomainResult<HashMap<i64, i64>>> + Send {
+        referral_counts_for(db, ids)
+    }
+
     fn page(
         db: &DatabaseConnection,
         parent_id: i64,
         request: &PageRequest<TimeCursor>,
     ) -> impl Future<Output = DomainResult<Page<Customer>>> + Send {
         referrals_page(db, parent_id, request)
+    }
+}
+
+/// Counts the rows of the list `L` of many parents in one statement, for
+/// `totalCount` on a nested connection.
+pub struct CountLoader<L>(DatabaseConnection, PhantomData<fn() -> L>);
+
+impl<L> CountLoader<L> {
+    /// A loader reading from `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self(db, PhantomData)
+    }
+}
+
+impl<L: FirstPageList> BatchLoad for CountLoader<L> {
+    type Key = i64;
+    type Value = i64;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, i64>, Arc<DomainError>> {
+        let counts = L::counts(&self.0, keys).await.map_err(Arc::new)?;
+        Ok(keys
+            .iter()
+            .map(|id| (*id, counts.get(id).copied().unwrap_or(0)))
+            .collect())
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::BatchLoad;
 use domain::loyalty::{
-    ExpiringPoints, LedgerEntry, LoyaltyService, Membership, PointsCredit, Promotion, Reward,
+    ExpiringPoints, LedgerEntry, LedgerFilter, LoyaltyService, Membership, PointsCredit, Promotion, Reward,
 };
 use domain::pagination::Page;
 use domain::DomainError;
@@ -55,6 +55,39 @@ impl BatchLoad for LedgerFirstPages {
                 .await
                 .map_err(Arc::new)?;
             out.extend(pages.into_iter().map(|(id, page)| ((id, limit), page)));
+        }
+        Ok(out)
+    }
+}
+
+/// How many ledger entries of many memberships match a filter, keyed by
+/// `(membership id, filter)`: one grouped statement per distinct filter in a
+/// batch (a page of memberships usually shares one).
+pub struct LedgerCounts(pub LoyaltyService);
+
+impl BatchLoad for LedgerCounts {
+    type Key = (i64, LedgerFilter);
+    type Value = i64;
+
+    async fn load(
+        &self,
+        keys: &[(i64, LedgerFilter)],
+    ) -> Result<HashMap<(i64, LedgerFilter), i64>, Arc<DomainError>> {
+        let mut by_filter: HashMap<&LedgerFilter, Vec<i64>> = HashMap::new();
+        for (id, filter) in keys {
+            by_filter.entry(filter).or_default().push(*id);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for (filter, ids) in by_filter {
+            let counts = self
+                .0
+                .ledger_counts_for(&ids, filter)
+                .await
+                .map_err(Arc::new)?;
+            out.extend(
+                ids.into_iter()
+                    .map(|id| ((id, filter.clone()), counts.get(&id).copied().unwrap_or(0))),
+            );
         }
         Ok(out)
     }

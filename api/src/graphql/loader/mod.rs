@@ -177,6 +177,18 @@ pub struct Loader<L: BatchLoad> {
     waiting: Arc<Mutex<Option<Waiting<L>>>>,
 }
 
+impl<L: BatchLoad> Clone for Loader<L> {
+    /// Another handle on the same loader (same keys, same round), for a
+    /// `totalCount` counter that outlives its resolver.
+    fn clone(&self) -> Self {
+        Self {
+            batch_fn: self.batch_fn.clone(),
+            rounds: self.rounds.clone(),
+            waiting: self.waiting.clone(),
+        }
+    }
+}
+
 impl<L: BatchLoad> Loader<L> {
     pub fn new(batch_fn: L, rounds: &Rounds) -> Self {
         Self {
@@ -270,6 +282,19 @@ pub fn attach(request: Request, services: &Services, rounds: &Rounds) -> Request
             first_page::ReferralsPageLoader::new(db.clone()),
             rounds,
         ))
+        .data(Loader::new(
+            first_page::CountLoader::<first_page::Interactions>::new(db.clone()),
+            rounds,
+        ))
+        .data(Loader::new(
+            first_page::CountLoader::<first_page::Purchases>::new(db.clone()),
+            rounds,
+        ))
+        .data(Loader::new(
+            first_page::CountLoader::<first_page::Referrals>::new(db.clone()),
+            rounds,
+        ))
+        .data(Loader::new(loyalty::LedgerCounts(loyalty.clone()), rounds))
         .data(Loader::new(
             latest_responses::LatestResponsesLoader(db.clone()),
             rounds,

@@ -3,7 +3,6 @@
 use crate::graphql::loader::Loader;
 use crate::graphql::scalar::DateTime;
 use crate::graphql::scalar::Decimal;
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, MergedObject, Object, OutputType, SimpleObject, ID};
 use domain::customers::{self as dc, TimeCursor};
 use domain::pagination::{Page, PageRequest};
@@ -13,11 +12,12 @@ use crate::graphql::error::ApiResult;
 use crate::graphql::loader::churn_events::ChurnEventsLoader;
 use crate::graphql::loader::customer::CustomerLoader;
 use crate::graphql::loader::first_page::{
-    FirstPage, FirstPageList, FirstPageLoader, Interactions, Purchases, Referrals,
+    CountLoader, FirstPage, FirstPageList, FirstPageLoader, Interactions, Purchases, Referrals,
 };
 use crate::graphql::loader::loyalty::PointsCreditedByPurchase;
 use crate::graphql::loader::purchase_stats::PurchaseStatsLoader;
 use crate::graphql::object::link;
+use crate::graphql::object::connection::{counted, CountedConnection};
 use crate::graphql::object::loyalty::LoyaltyProgram;
 use crate::graphql::scalar::Date;
 
@@ -127,20 +127,6 @@ pub struct CustomerCore(pub dc::Customer);
 
 /// Rows asked of a nested connection when the client names no size.
 const NESTED_DEFAULT: i32 = 10;
-
-/// Turns a domain page into a Relay connection.
-pub fn to_connection<T, N: OutputType>(
-    page: Page<T>,
-    node: impl Fn(T) -> N,
-) -> Connection<String, N> {
-    let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
-    connection.edges.extend(
-        page.items
-            .into_iter()
-            .map(|(cursor, item)| Edge::new(cursor, node(item))),
-    );
-    connection
-}
 
 /// A nested page request: a plain first page goes through the batching
 /// loader; anything with a cursor or `last` is read directly.
@@ -252,9 +238,14 @@ impl CustomerCore {
         #[graphql(desc = "Cursor to read after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end.")] last: Option<i32>,
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
-    ) -> ApiResult<Connection<String, Customer>> {
-        let page = nested_page::<Referrals>(ctx, self.0.id, first, after, last, before).await?;
-        Ok(to_connection(page, Customer::new))
+    ) -> ApiResult<CountedConnection<Customer>> {
+        nested_connection::<Referrals, _>(
+            ctx,
+            self.0.id,
+            (first, after, last, before),
+            Customer::new,
+        )
+        .await
     }
 
     /// Touchpoints, newest first.
@@ -265,9 +256,14 @@ impl CustomerCore {
         #[graphql(desc = "Cursor to read after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end.")] last: Option<i32>,
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
-    ) -> ApiResult<Connection<String, Interaction>> {
-        let page = nested_page::<Interactions>(ctx, self.0.id, first, after, last, before).await?;
-        Ok(to_connection(page, Interaction))
+    ) -> ApiResult<CountedConnection<Interaction>> {
+        nested_connection::<Interactions, _>(
+            ctx,
+            self.0.id,
+            (first, after, last, before),
+            Interaction,
+        )
+        .await
     }
 
     /// Purchases, newest first.
@@ -278,9 +274,9 @@ impl CustomerCore {
         #[graphql(desc = "Cursor to read after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end.")] last: Option<i32>,
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
-    ) -> ApiResult<Connection<String, Purchase>> {
-        let page = nested_page::<Purchases>(ctx, self.0.id, first, after, last, before).await?;
-        Ok(to_connection(page, Purchase))
+    ) -> ApiResult<CountedConnection<Purchase>> {
+        nested_connection::<Purchases, _>(ctx, self.0.id, (first, after, last, before), Purchase)
+            .await
     }
 
     /// Every churn of this customer, oldest first, with reactivations.
@@ -323,6 +319,23 @@ impl CustomerCore {
         let loader = ctx.data::<Loader<PurchaseStatsLoader>>()?;
         Ok(loader.load_one(self.0.id).await?.unwrap_or_default())
     }
+}
+
+/// A customer's nested list `L` as a connection whose `totalCount` is
+/// counted through a batching loader, so a page of customers selecting it
+/// costs one statement in all.
+async fn nested_connection<L: FirstPageList, N: OutputType>(
+    ctx: &Context<'_>,
+    parent_id: i64,
+    (first, after, last, before): (Option<i32>, Option<String>, Option<i32>, Option<String>),
+    node: impl Fn(L::Item) -> N,
+) -> ApiResult<CountedConnection<N>> {
+    let page = nested_page::<L>(ctx, parent_id, first, after, last, before).await?;
+    let counts = ctx.data::<Loader<CountLoader<L>>>()?.clone();
+    Ok(counted(page, node, move || {
+        let counts = counts.clone();
+        async move { Ok(counts.load_one(parent_id).await?.unwrap_or(0)) }
+    }))
 }
 
 /// One page of a customer's nested list `L`: a plain first page through its

@@ -1,17 +1,22 @@
 //! Loyalty programmes, memberships, the points ledger, rewards and promotions.
 
+// Relay connections take four page arguments plus filters and the context.
+#![allow(clippy::too_many_arguments)]
+
 use crate::graphql::loader::Loader;
 use crate::graphql::scalar::DateTime;
 use crate::graphql::scalar::Decimal;
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
+use domain::keyset::OrderCursor;
+use domain::loyalty::{LedgerFilter, LedgerOrder};
 use domain::pagination::{Direction, Page, PageRequest};
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
+use crate::graphql::input::loyalty::{LedgerEntryFilter, LedgerEntryOrder};
 use crate::graphql::loader::customer::CustomerLoader;
 use crate::graphql::loader::loyalty::{
-    ExpiringPointsByMembership, LedgerFirstPages, MembershipsByCustomer, PromotionFirstPages,
+    ExpiringPointsByMembership, LedgerCounts, LedgerFirstPages, MembershipsByCustomer, PromotionFirstPages,
     RewardFirstPages,
 };
 use crate::graphql::object::connection::{counted, CountedConnection};
@@ -154,21 +159,17 @@ impl LoyaltyProgram {
         #[graphql(desc = "Cursor to read after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
-    ) -> ApiResult<Connection<String, Membership>> {
+    ) -> ApiResult<CountedConnection<Membership>> {
         let actor = ctx.actor()?;
+        let services = ctx.services()?;
         let request = PageRequest::<i64>::parse(first, after, last, before)?;
-        let page = ctx
-            .services()?
-            .loyalty
-            .members(actor, self.0.id, &request)
-            .await?;
-        let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|(cursor, m)| Edge::new(cursor, Membership(m))),
-        );
-        Ok(connection)
+        let page = services.loyalty.members(actor, self.0.id, &request).await?;
+        // Programmes are few (a plain list by design), so each counts its own.
+        let (loyalty, actor, program_id) = (services.loyalty.clone(), actor.clone(), self.0.id);
+        Ok(counted(page, Membership, move || {
+            let (loyalty, actor) = (loyalty.clone(), actor.clone());
+            async move { Ok(loyalty.count_members(&actor, program_id).await?) }
+        }))
     }
 }
 
@@ -315,47 +316,54 @@ impl Membership {
     async fn enrolled_at(&self) -> DateTime {
         self.0.enrolled_at.into()
     }
-    /// The points ledger, newest entry first.
+    /// The points ledger, newest recorded entry first unless `orderBy` says
+    /// otherwise.
     async fn ledger(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size from the newest (at most 100).")] first: Option<i32>,
-        #[graphql(desc = "Cursor to read after (older entries).")] after: Option<String>,
-        #[graphql(desc = "Page size from the oldest (at most 100).")] last: Option<i32>,
-        #[graphql(desc = "Cursor to read before (newer entries).")] before: Option<String>,
-    ) -> ApiResult<Connection<String, LedgerEntry>> {
+        #[graphql(desc = "Which entries to list (by reason, occurrence time).")] filter: Option<
+            LedgerEntryFilter,
+        >,
+        #[graphql(desc = "Sort order; cursors belong to the order they were issued for.")]
+        order_by: Option<LedgerEntryOrder>,
+        #[graphql(desc = "Page size from the start (at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to read after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to read before.")] before: Option<String>,
+    ) -> ApiResult<CountedConnection<LedgerEntry>> {
         let actor = ctx.actor()?;
-        ctx.services()?.loyalty.authorize_member_read(actor)?;
-        let request = PageRequest::<i64>::parse(first, after, last, before)?;
-        let page = if request.cursor.is_none() && request.direction == Direction::Forward {
+        let loyalty = &ctx.services()?.loyalty;
+        loyalty.authorize_member_read(actor)?;
+        let filter: LedgerFilter = filter.unwrap_or_default().into();
+        let order: LedgerOrder = order_by.map(Into::into).unwrap_or_default();
+        let request = PageRequest::<OrderCursor>::parse(first, after, last, before)?;
+        let plain = request.cursor.is_none()
+            && request.direction == Direction::Forward
+            && filter.is_empty()
+            && order == LedgerOrder::default();
+        let page = if plain {
             // The common first page batches across memberships in a list.
             let loader = ctx.data::<Loader<LedgerFirstPages>>()?;
             loader
                 .load_one((self.0.id, request.limit))
                 .await
                 .map_err(ApiError::from)?
-                .unwrap_or_else(|| {
-                    Page::from_rows(
-                        Direction::Forward,
-                        0,
-                        false,
-                        Vec::new(),
-                        |e: &domain::loyalty::LedgerEntry| e.id,
-                    )
+                .unwrap_or(Page {
+                    items: Vec::new(),
+                    has_previous_page: false,
+                    has_next_page: false,
                 })
         } else {
-            ctx.services()?
-                .loyalty
-                .ledger(actor, self.0.id, &request)
+            loyalty
+                .ledger(actor, self.0.id, &filter, order, &request)
                 .await?
         };
-        let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|(cursor, e)| Edge::new(cursor, LedgerEntry(e))),
-        );
-        Ok(connection)
+        let counts = ctx.data::<Loader<LedgerCounts>>()?.clone();
+        let membership_id = self.0.id;
+        Ok(counted(page, LedgerEntry, move || {
+            let (counts, filter) = (counts.clone(), filter.clone());
+            async move { Ok(counts.load_one((membership_id, filter)).await?.unwrap_or(0)) }
+        }))
     }
     /// Points that will expire, per expiry moment, soonest first.
     async fn expiring_points(&self, ctx: &Context<'_>) -> ApiResult<Vec<ExpiringPoints>> {

@@ -2,10 +2,8 @@
 
 use crate::graphql::scalar::DateTime;
 use crate::graphql::scalar::Decimal;
-use async_graphql::connection::{Connection, Edge};
-use async_graphql::{ComplexObject, Context, Enum, Object, OutputType, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
 use domain::feedback::ResponseDetail;
-use domain::pagination::Page;
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
@@ -19,17 +17,6 @@ use crate::graphql::scalar::parse_id;
 
 fn id(n: i64) -> ID {
     ID(n.to_string())
-}
-
-/// Turns a domain page into a Relay connection.
-pub fn connection<T: OutputType>(page: Page<T>) -> Connection<String, T> {
-    let mut conn = Connection::new(page.has_previous_page, page.has_next_page);
-    conn.edges.extend(
-        page.items
-            .into_iter()
-            .map(|(cursor, node)| Edge::new(cursor, node)),
-    );
-    conn
 }
 
 /// A survey's life cycle.

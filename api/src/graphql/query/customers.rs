@@ -1,6 +1,5 @@
 //! Queries about customers.
 
-use async_graphql::connection::Connection;
 use async_graphql::{Context, Json, Object, ID};
 use domain::customers::CustomerCursor;
 use domain::pagination::PageRequest;
@@ -8,7 +7,8 @@ use domain::pagination::PageRequest;
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
 use crate::graphql::input::customer::{CustomerFilter, CustomerOrder};
-use crate::graphql::object::customer::{to_connection, Customer, UpcomingBirthday};
+use crate::graphql::object::connection::{counted, CountedConnection};
+use crate::graphql::object::customer::{Customer, UpcomingBirthday};
 use crate::graphql::scalar::parse_id;
 
 #[derive(Default)]
@@ -29,20 +29,25 @@ impl CustomerQuery {
         #[graphql(desc = "Which customers to list.")] filter: Option<CustomerFilter>,
         #[graphql(desc = "Sort order; cursors belong to the order they were issued for.")]
         order_by: Option<CustomerOrder>,
-    ) -> ApiResult<Connection<String, Customer>> {
+    ) -> ApiResult<CountedConnection<Customer>> {
         let actor = ctx.actor()?;
+        let services = ctx.services()?;
+        let filter: domain::customers::CustomerFilter = filter.unwrap_or_default().into();
         let page = PageRequest::<CustomerCursor>::parse(first, after, last, before)?;
-        let page = ctx
-            .services()?
+        let page = services
             .customers
             .list(
                 actor,
                 page,
-                filter.unwrap_or_default().into(),
+                filter.clone(),
                 order_by.map(Into::into).unwrap_or_default(),
             )
             .await?;
-        Ok(to_connection(page, Customer::new))
+        let (customers, actor) = (services.customers.clone(), actor.clone());
+        Ok(counted(page, Customer::new, move || {
+            let (customers, actor, filter) = (customers.clone(), actor.clone(), filter.clone());
+            async move { Ok(customers.count(&actor, filter).await?) }
+        }))
     }
 
     /// How many customers match `filter` (all customers without one).

@@ -3,17 +3,19 @@
 // Relay connections take four page arguments plus filters and the context.
 #![allow(clippy::too_many_arguments)]
 
-use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, ID};
-use domain::feedback::FollowUpFilter;
+use domain::feedback::ResponseFilter;
 use domain::pagination::PageRequest;
 
 use crate::graphql::context::{ClientAddr, ContextExt};
 use crate::graphql::error::ApiResult;
-use crate::graphql::input::survey::{status_filter, SurveyResponseFilter};
+use crate::graphql::input::survey::{
+    FollowUpFilter, FollowUpOrder, SurveyFilter, SurveyOrder, SurveyResponseFilter,
+    SurveyResponseOrder,
+};
+use crate::graphql::object::connection::{counted, CountedConnection};
 use crate::graphql::object::survey::{
-    connection, FollowUp, FollowUpStatus, InvitedSurvey, Survey, SurveyResponse, SurveyResults,
-    SurveyStatus,
+    FollowUp, InvitedSurvey, Survey, SurveyResponse, SurveyResults,
 };
 use crate::graphql::scalar::parse_id;
 
@@ -29,24 +31,32 @@ pub fn client_addr(ctx: &Context<'_>) -> String {
 
 #[Object]
 impl SurveyQuery {
-    /// Surveys, newest first, optionally by status.
+    /// Surveys, newest first unless `orderBy` says otherwise.
     async fn surveys(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only surveys in this status.")] status: Option<SurveyStatus>,
+        #[graphql(desc = "Which surveys to list.")] filter: Option<SurveyFilter>,
+        #[graphql(desc = "Sort order; cursors belong to the order they were issued for.")]
+        order_by: Option<SurveyOrder>,
         #[graphql(desc = "Page size forwards (≤ 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor to read after.")] after: Option<String>,
         #[graphql(desc = "Page size backwards (≤ 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
-    ) -> ApiResult<Connection<String, Survey>> {
+    ) -> ApiResult<CountedConnection<Survey>> {
         let actor = ctx.actor()?;
+        let services = ctx.services()?;
+        let filter: domain::feedback::SurveyFilter = filter.unwrap_or_default().into();
+        let order = order_by.map(Into::into).unwrap_or_default();
         let page = PageRequest::parse(first, after, last, before)?;
-        let page = ctx
-            .services()?
+        let page = services
             .surveys
-            .surveys(actor, status_filter(status), page)
+            .surveys(actor, &filter, order, &page)
             .await?;
-        Ok(connection(page.map(Survey)))
+        let (surveys, actor) = (services.surveys.clone(), actor.clone());
+        Ok(counted(page, Survey, move || {
+            let (surveys, actor, filter) = (surveys.clone(), actor.clone(), filter.clone());
+            async move { Ok(surveys.count_surveys(&actor, &filter).await?) }
+        }))
     }
 
     /// One survey.
@@ -81,27 +91,36 @@ impl SurveyQuery {
         })
     }
 
-    /// A survey's responses, newest first.
+    /// Survey responses, newest submitted first unless `orderBy` says
+    /// otherwise.
     async fn survey_responses(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The survey.")] survey_id: ID,
-        #[graphql(desc = "Narrow the responses.")] filter: Option<SurveyResponseFilter>,
+        #[graphql(
+            desc = "Which responses to list (by survey, customer, time, CSI, helpful mark, comment)."
+        )]
+        filter: Option<SurveyResponseFilter>,
+        #[graphql(desc = "Sort order; cursors belong to the order they were issued for.")]
+        order_by: Option<SurveyResponseOrder>,
         #[graphql(desc = "Page size forwards (≤ 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor to read after.")] after: Option<String>,
         #[graphql(desc = "Page size backwards (≤ 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
-    ) -> ApiResult<Connection<String, SurveyResponse>> {
+    ) -> ApiResult<CountedConnection<SurveyResponse>> {
         let actor = ctx.actor()?;
-        let survey_id = parse_id("surveyId", &survey_id)?;
-        let filter = filter.unwrap_or_default().try_into()?;
+        let services = ctx.services()?;
+        let filter: ResponseFilter = filter.unwrap_or_default().try_into()?;
+        let order = order_by.map(Into::into).unwrap_or_default();
         let page = PageRequest::parse(first, after, last, before)?;
-        let page = ctx
-            .services()?
+        let page = services
             .surveys
-            .responses(actor, survey_id, filter, page)
+            .responses(actor, &filter, order, &page)
             .await?;
-        Ok(connection(page.map(SurveyResponse::from)))
+        let (surveys, actor) = (services.surveys.clone(), actor.clone());
+        Ok(counted(page, SurveyResponse::from, move || {
+            let (surveys, actor, filter) = (surveys.clone(), actor.clone(), filter.clone());
+            async move { Ok(surveys.count_responses(&actor, &filter).await?) }
+        }))
     }
 
     /// One survey response.
@@ -131,28 +150,33 @@ impl SurveyQuery {
         ))
     }
 
-    /// Follow-ups raised by dissatisfied responses, newest first.
+    /// Follow-ups raised by dissatisfied responses, newest first unless
+    /// `orderBy` says otherwise.
     async fn follow_ups(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only follow-ups in this status.")] status: Option<FollowUpStatus>,
-        #[graphql(desc = "Only follow-ups of this survey's responses.")] survey_id: Option<ID>,
+        #[graphql(desc = "Which follow-ups to list (by status, survey, customer, age).")]
+        filter: Option<FollowUpFilter>,
+        #[graphql(desc = "Sort order; cursors belong to the order they were issued for.")]
+        order_by: Option<FollowUpOrder>,
         #[graphql(desc = "Page size forwards (≤ 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor to read after.")] after: Option<String>,
         #[graphql(desc = "Page size backwards (≤ 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
-    ) -> ApiResult<Connection<String, FollowUp>> {
+    ) -> ApiResult<CountedConnection<FollowUp>> {
         let actor = ctx.actor()?;
-        let filter = FollowUpFilter {
-            status: status.map(Into::into),
-            survey_id: survey_id.map(|id| parse_id("surveyId", &id)).transpose()?,
-        };
+        let services = ctx.services()?;
+        let filter: domain::feedback::FollowUpFilter = filter.unwrap_or_default().try_into()?;
+        let order = order_by.map(Into::into).unwrap_or_default();
         let page = PageRequest::parse(first, after, last, before)?;
-        let page = ctx
-            .services()?
+        let page = services
             .surveys
-            .follow_ups(actor, filter, page)
+            .follow_ups(actor, &filter, order, &page)
             .await?;
-        Ok(connection(page.map(FollowUp)))
+        let (surveys, actor) = (services.surveys.clone(), actor.clone());
+        Ok(counted(page, FollowUp, move || {
+            let (surveys, actor, filter) = (surveys.clone(), actor.clone(), filter.clone());
+            async move { Ok(surveys.count_follow_ups(&actor, &filter).await?) }
+        }))
     }
 }
