@@ -10,8 +10,8 @@ use sea_orm::{
     Set,
 };
 
-use super::model::{QuestionKind, Survey, SurveyStatus};
-use crate::error::{DomainError, DomainResult};
+use super::model::{Question, QuestionKind, Survey, SurveyStatus};
+use crate::error::{DomainError, DomainResult, FoundExt};
 use crate::pagination::{id_keyset_page, IdOrder, Page, PageRequest};
 use crate::validation::{optional_text, required_text};
 use entity::{csi_factor_sets, csi_factors, loyalty_programs, survey_questions, surveys};
@@ -320,6 +320,15 @@ pub(crate) async fn hydrate(
 ///
 /// # Errors
 /// `NOT_FOUND` when it does not exist.
+pub(crate) async fn question(db: &impl ConnectionTrait, id: i64) -> DomainResult<Option<Question>> {
+    let Some(row) = survey_questions::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    // The survey gives the question its scale; read it the one way surveys are read.
+    let survey = load(db, row.survey_id).await.found()?;
+    Ok(survey.and_then(|s| s.questions.into_iter().find(|q| q.id == id)))
+}
+
 pub(crate) async fn load(db: &impl ConnectionTrait, id: i64) -> DomainResult<Survey> {
     let model = surveys::Entity::find_by_id(id)
         .one(db)

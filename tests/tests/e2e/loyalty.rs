@@ -105,7 +105,7 @@ async fn enroll(app: &TestApp, token: &str, program: &str, customer: i64) -> Str
         .graphql_as(
             Some(token),
             ENROLL,
-            json!({ "p": program, "c": customer.to_string() }),
+            json!({ "p": program, "c": crate::fixtures::api_id("Customer", customer) }),
         )
         .await;
     data(&body)["enrollCustomer"]["id"]
@@ -451,7 +451,7 @@ async fn enrolment_needs_a_manager_and_happens_once(engine: Engine) {
     let s = setup(engine, json!({})).await;
     let customer = insert_customer(&s.app, new_customer("Ann")).await;
     let agent = s.app.login_as(Role::Agent).await;
-    let vars = json!({ "p": s.program, "c": customer.to_string() });
+    let vars = json!({ "p": s.program, "c": crate::fixtures::api_id("Customer", customer) });
 
     let refused = s.app.graphql_as(Some(&agent), ENROLL, vars.clone()).await;
     assert_eq!(error_code(&refused), Some("FORBIDDEN"));
@@ -473,7 +473,7 @@ async fn enrolment_needs_a_manager_and_happens_once(engine: Engine) {
         .graphql_as(
             Some(&s.manager),
             ENROLL,
-            json!({ "p": s.program, "c": "999999" }),
+            json!({ "p": s.program, "c": crate::fixtures::api_id("Customer", 999_999) }),
         )
         .await;
     assert_eq!(error_code(&unknown), Some("NOT_FOUND"));
@@ -859,12 +859,12 @@ async fn redeeming_fails_cleanly_and_writes_nothing(engine: Engine) {
             "other programme",
         ),
         (
-            json!({ "m": "999999", "r": pricey, "k": "d" }),
+            json!({ "m": crate::fixtures::api_id("Membership", 999_999), "r": pricey, "k": "d" }),
             "NOT_FOUND",
             "unknown membership",
         ),
         (
-            json!({ "m": m, "r": "999999", "k": "e" }),
+            json!({ "m": m, "r": crate::fixtures::api_id("Reward", 999_999), "k": "e" }),
             "NOT_FOUND",
             "unknown reward",
         ),
@@ -1779,7 +1779,7 @@ async fn recording_a_purchase_over_http_credits_points_and_the_referrer(engine: 
         .name("Ann")
         .create(&s.app, &s.manager)
         .await;
-    let enroll_id = |c: &str| c.parse::<i64>().expect("numeric id");
+    let enroll_id = crate::fixtures::db_key;
     let bob = CustomerBuilder::new()
         .name("Bob")
         .referred_by(enroll_id(&ann))
@@ -1828,7 +1828,7 @@ async fn the_customer_card_shows_memberships_without_n_plus_1(engine: Engine) {
             .name(format!("C{i:02}"))
             .create(&s.app, &s.manager)
             .await;
-        let c = c.parse::<i64>().expect("numeric id");
+        let c = crate::fixtures::db_key(&c);
         let m = enroll(&s.app, &s.manager, &s.program, c).await;
         data(&adjust(&s.app, &s.manager, &m, 1200, &format!("card-{m}")).await);
         enroll(&s.app, &s.manager, &second, c).await;
@@ -1974,7 +1974,7 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
             programs
         }
     };
-    let id = |s: &str| s.parse::<i64>().expect("numeric id");
+    let id = crate::fixtures::db_key;
 
     // Dee belongs to nothing: her purchase enrols her in Club (EUR, on) only.
     let dee = CustomerBuilder::new()

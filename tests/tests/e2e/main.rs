@@ -22,6 +22,7 @@ mod limits;
 mod loyalty;
 mod metrics;
 mod metrics_endpoint;
+mod node;
 mod process;
 mod proxies;
 mod scalars;

@@ -4,7 +4,7 @@ use crate::graphql::scalar::Decimal;
 use async_graphql::{InputObject, ID};
 
 use crate::graphql::error::ApiResult;
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{parse_id, NodeType};
 
 /// One factor of a set.
 #[derive(InputObject, Clone)]
@@ -102,7 +102,7 @@ impl TryFrom<CsiReportFilter> for domain::csi::ReportFilter {
             relationship_type: input.relationship_type,
             survey_id: input
                 .survey_id
-                .map(|id| parse_id("filter.surveyId", &id))
+                .map(|id| parse_id(NodeType::Survey, "filter.surveyId", &id))
                 .transpose()?,
         })
     }

@@ -4,10 +4,11 @@ use crate::graphql::scalar::DateTime;
 use crate::graphql::scalar::Decimal;
 use async_graphql::{InputObject, MaybeUndefined, ID};
 use domain::feedback::{AnswerInput, NewQuestion, ResponseFilter, SurveyDraft, SurveyPatch};
+use domain::DomainError;
 
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::object::survey::{QuestionKind, SurveyStatus};
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{global_id, parse_id, NodeType};
 
 /// A question of a survey.
 #[derive(InputObject)]
@@ -71,8 +72,8 @@ pub struct CreateSurveyInput {
     pub questions: Vec<SurveyQuestionInput>,
 }
 
-fn opt_id(field: &str, id: Option<&ID>) -> ApiResult<Option<i64>> {
-    id.map(|id| parse_id(field, id)).transpose()
+fn opt_id(node: NodeType, field: &str, id: Option<&ID>) -> ApiResult<Option<i64>> {
+    id.map(|id| parse_id(node, field, id)).transpose()
 }
 
 impl TryFrom<CreateSurveyInput> for SurveyDraft {
@@ -80,8 +81,12 @@ impl TryFrom<CreateSurveyInput> for SurveyDraft {
 
     fn try_from(i: CreateSurveyInput) -> ApiResult<Self> {
         Ok(Self {
-            factor_set_id: opt_id("factorSetId", i.factor_set_id.as_ref())?,
-            program_id: opt_id("programId", i.program_id.as_ref())?,
+            factor_set_id: opt_id(
+                NodeType::CsiFactorSet,
+                "factorSetId",
+                i.factor_set_id.as_ref(),
+            )?,
+            program_id: opt_id(NodeType::LoyaltyProgram, "programId", i.program_id.as_ref())?,
             title: i.title,
             description: i.description,
             locale: i.locale,
@@ -137,9 +142,13 @@ fn patch<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
     }
 }
 
-fn patch_id(field: &str, value: MaybeUndefined<ID>) -> ApiResult<Option<Option<i64>>> {
+fn patch_id(
+    node: NodeType,
+    field: &str,
+    value: MaybeUndefined<ID>,
+) -> ApiResult<Option<Option<i64>>> {
     patch(value)
-        .map(|inner| inner.map(|id| parse_id(field, &id)).transpose())
+        .map(|inner| inner.map(|id| parse_id(node, field, &id)).transpose())
         .transpose()
 }
 
@@ -148,8 +157,8 @@ impl TryFrom<UpdateSurveyInput> for SurveyPatch {
 
     fn try_from(i: UpdateSurveyInput) -> ApiResult<Self> {
         Ok(Self {
-            factor_set_id: patch_id("factorSetId", i.factor_set_id)?,
-            program_id: patch_id("programId", i.program_id)?,
+            factor_set_id: patch_id(NodeType::CsiFactorSet, "factorSetId", i.factor_set_id)?,
+            program_id: patch_id(NodeType::LoyaltyProgram, "programId", i.program_id)?,
             title: i.title,
             description: patch(i.description),
             locale: patch(i.locale),
@@ -185,11 +194,34 @@ impl SurveyAnswerInput {
     /// `BAD_USER_INPUT` on `answers.<index>.questionId` for a malformed id.
     pub fn into_domain(self, index: usize) -> ApiResult<AnswerInput> {
         Ok(AnswerInput {
-            question_id: parse_id(&format!("answers.{index}.questionId"), &self.question_id)?,
+            question_id: parse_id(
+                NodeType::SurveyQuestion,
+                &format!("answers.{index}.questionId"),
+                &self.question_id,
+            )?,
             rating: self.rating,
             choices: self.choices,
             text: self.text,
         })
+    }
+}
+
+/// A refused submission names the answer's question by its database key
+/// (`answers.12`); clients know the question by its global id, so the field
+/// becomes `answers.<SurveyQuestion id>`.
+pub fn answer_error(err: DomainError) -> DomainError {
+    match err {
+        DomainError::Validation { field, reason } => {
+            let field = match field.strip_prefix("answers.").map(str::parse::<i64>) {
+                Some(Ok(key)) => format!(
+                    "answers.{}",
+                    global_id(NodeType::SurveyQuestion, key).as_str()
+                ),
+                _ => field,
+            };
+            DomainError::Validation { field, reason }
+        }
+        other => other,
     }
 }
 
@@ -211,7 +243,11 @@ impl TryFrom<SurveyResponseFilter> for ResponseFilter {
 
     fn try_from(f: SurveyResponseFilter) -> ApiResult<Self> {
         Ok(Self {
-            customer_id: opt_id("filter.customerId", f.customer_id.as_ref())?,
+            customer_id: opt_id(
+                NodeType::Customer,
+                "filter.customerId",
+                f.customer_id.as_ref(),
+            )?,
             submitted_from: f.submitted_from.map(Into::into),
             submitted_to: f.submitted_to.map(Into::into),
             helpful: f.helpful,

@@ -6,7 +6,7 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
 use crate::graphql::input::csi::{CreateCsiFactorSetInput, UpdateCsiFactorSetInput};
 use crate::graphql::object::csi::CsiFactorSet;
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{parse_id, NodeType};
 
 #[derive(Default)]
 pub struct CsiMutation;
@@ -33,7 +33,7 @@ impl CsiMutation {
         #[graphql(desc = "The changes.")] input: UpdateCsiFactorSetInput,
     ) -> ApiResult<CsiFactorSet> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::CsiFactorSet, "id", &id)?;
         let set = ctx.services()?.csi.update(actor, id, input.into()).await?;
         Ok(CsiFactorSet(set))
     }
@@ -45,7 +45,7 @@ impl CsiMutation {
         #[graphql(desc = "The draft version's id.")] id: ID,
     ) -> ApiResult<CsiFactorSet> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::CsiFactorSet, "id", &id)?;
         Ok(CsiFactorSet(ctx.services()?.csi.publish(actor, id).await?))
     }
 
@@ -57,7 +57,7 @@ impl CsiMutation {
         #[graphql(desc = "The published version's id.")] id: ID,
     ) -> ApiResult<CsiFactorSet> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::CsiFactorSet, "id", &id)?;
         Ok(CsiFactorSet(ctx.services()?.csi.revise(actor, id).await?))
     }
 
@@ -69,7 +69,7 @@ impl CsiMutation {
         #[graphql(desc = "Any version's id.")] id: ID,
     ) -> ApiResult<CsiFactorSet> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::CsiFactorSet, "id", &id)?;
         Ok(CsiFactorSet(ctx.services()?.csi.archive(actor, id).await?))
     }
 }

@@ -12,7 +12,7 @@ use crate::graphql::input::customer::{
 use crate::graphql::object::customer::{
     ChurnReason, Cost, Customer, Interaction, Purchase, RelationshipStage,
 };
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{parse_id, NodeType};
 
 #[derive(Default)]
 pub struct CustomerMutation;
@@ -39,7 +39,7 @@ impl CustomerMutation {
         #[graphql(desc = "The changes.")] input: UpdateCustomerInput,
     ) -> ApiResult<Customer> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::Customer, "id", &id)?;
         let patch = input.try_into()?;
         let customer = ctx.services()?.customers.update(actor, id, patch).await?;
         Ok(Customer::new(customer))
@@ -53,7 +53,7 @@ impl CustomerMutation {
         #[graphql(desc = "The new stage.")] stage: RelationshipStage,
     ) -> ApiResult<Customer> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::Customer, "id", &id)?;
         let customer = ctx
             .services()?
             .customers
@@ -73,7 +73,7 @@ impl CustomerMutation {
         #[graphql(desc = "When they left (default now).")] at: Option<DateTime>,
     ) -> ApiResult<Customer> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::Customer, "id", &id)?;
         let customer = ctx
             .services()?
             .customers
@@ -97,7 +97,7 @@ impl CustomerMutation {
         #[graphql(desc = "When they came back (default now).")] at: Option<DateTime>,
     ) -> ApiResult<Customer> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::Customer, "id", &id)?;
         let customer = ctx
             .services()?
             .customers
@@ -165,7 +165,7 @@ impl CustomerMutation {
         #[graphql(desc = "The customer's id.")] id: ID,
     ) -> ApiResult<Customer> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::Customer, "id", &id)?;
         let customer = ctx.services()?.customers.erase(actor, id).await?;
         Ok(Customer::new(customer))
     }

@@ -14,7 +14,7 @@ use crate::graphql::object::loyalty::{
     BirthdayRun, ExpiryRun, LoyaltyProgram, Membership, PointsAdjustment, Promotion, Redemption,
     Reward,
 };
-use crate::graphql::scalar::{parse_id, Date};
+use crate::graphql::scalar::{parse_id, Date, NodeType};
 
 #[derive(Default)]
 pub struct LoyaltyMutation;
@@ -45,7 +45,7 @@ impl LoyaltyMutation {
         #[graphql(desc = "The changes.")] input: UpdateLoyaltyProgramInput,
     ) -> ApiResult<LoyaltyProgram> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::LoyaltyProgram, "id", &id)?;
         let program = ctx
             .services()?
             .loyalty
@@ -62,8 +62,8 @@ impl LoyaltyMutation {
         #[graphql(desc = "The customer's id.")] customer_id: ID,
     ) -> ApiResult<Membership> {
         let actor = ctx.actor()?;
-        let program_id = parse_id("programId", &program_id)?;
-        let customer_id = parse_id("customerId", &customer_id)?;
+        let program_id = parse_id(NodeType::LoyaltyProgram, "programId", &program_id)?;
+        let customer_id = parse_id(NodeType::Customer, "customerId", &customer_id)?;
         let membership = ctx
             .services()?
             .loyalty
@@ -80,7 +80,7 @@ impl LoyaltyMutation {
         #[graphql(desc = "The promotion.")] input: CreatePromotionInput,
     ) -> ApiResult<Promotion> {
         let actor = ctx.actor()?;
-        let program_id = parse_id("programId", &input.program_id)?;
+        let program_id = parse_id(NodeType::LoyaltyProgram, "programId", &input.program_id)?;
         let promotion = ctx
             .services()?
             .loyalty
@@ -109,7 +109,7 @@ impl LoyaltyMutation {
         #[graphql(desc = "Units available; leave out for unlimited.")] stock: Option<i64>,
     ) -> ApiResult<Reward> {
         let actor = ctx.actor()?;
-        let program_id = parse_id("programId", &program_id)?;
+        let program_id = parse_id(NodeType::LoyaltyProgram, "programId", &program_id)?;
         let reward = ctx
             .services()?
             .loyalty
@@ -134,7 +134,7 @@ impl LoyaltyMutation {
         #[graphql(desc = "The changes.")] input: UpdateRewardInput,
     ) -> ApiResult<Reward> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::Reward, "id", &id)?;
         let reward = ctx
             .services()?
             .loyalty
@@ -156,8 +156,8 @@ impl LoyaltyMutation {
         idempotency_key: String,
     ) -> ApiResult<Redemption> {
         let actor = ctx.actor()?;
-        let membership_id = parse_id("membershipId", &membership_id)?;
-        let reward_id = parse_id("rewardId", &reward_id)?;
+        let membership_id = parse_id(NodeType::Membership, "membershipId", &membership_id)?;
+        let reward_id = parse_id(NodeType::Reward, "rewardId", &reward_id)?;
         let redemption = ctx
             .services()?
             .loyalty
@@ -179,7 +179,7 @@ impl LoyaltyMutation {
         idempotency_key: String,
     ) -> ApiResult<PointsAdjustment> {
         let actor = ctx.actor()?;
-        let membership_id = parse_id("membershipId", &membership_id)?;
+        let membership_id = parse_id(NodeType::Membership, "membershipId", &membership_id)?;
         let adjustment = ctx
             .services()?
             .loyalty

@@ -8,13 +8,15 @@ use domain::feedback::{SurveyDraft, SurveyPatch, MAX_ANSWERS};
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
-use crate::graphql::input::survey::{CreateSurveyInput, SurveyAnswerInput, UpdateSurveyInput};
+use crate::graphql::input::survey::{
+    answer_error, CreateSurveyInput, SurveyAnswerInput, UpdateSurveyInput,
+};
 use crate::graphql::object::survey::{
     FollowUp, InviteToSurveyPayload, IssuedInvitation, SkippedInvitation, SubmissionReceipt,
     Survey, SurveyResponse,
 };
 use crate::graphql::query::surveys::client_addr;
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{global_id, parse_id, NodeType};
 
 #[derive(Default)]
 pub struct SurveyMutation;
@@ -42,7 +44,7 @@ impl SurveyMutation {
         #[graphql(desc = "The changes.")] input: UpdateSurveyInput,
     ) -> ApiResult<Survey> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::Survey, "id", &id)?;
         let patch = SurveyPatch::try_from(input)?;
         Ok(Survey(
             ctx.services()?
@@ -61,7 +63,7 @@ impl SurveyMutation {
         #[graphql(desc = "The survey.")] id: ID,
     ) -> ApiResult<Survey> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::Survey, "id", &id)?;
         Ok(Survey(
             ctx.services()?.surveys.publish_survey(actor, id).await?,
         ))
@@ -74,7 +76,7 @@ impl SurveyMutation {
         #[graphql(desc = "The survey.")] id: ID,
     ) -> ApiResult<Survey> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::Survey, "id", &id)?;
         Ok(Survey(
             ctx.services()?.surveys.close_survey(actor, id).await?,
         ))
@@ -92,7 +94,7 @@ impl SurveyMutation {
         #[graphql(desc = "When the invitations expire.")] expires_at: DateTime,
     ) -> ApiResult<InviteToSurveyPayload> {
         let actor = ctx.actor()?;
-        let survey_id = parse_id("surveyId", &survey_id)?;
+        let survey_id = parse_id(NodeType::Survey, "surveyId", &survey_id)?;
         if customer_ids.len() > domain::feedback::MAX_INVITES_PER_CALL {
             return Err(ApiError::bad_input(
                 "customerIds",
@@ -102,7 +104,7 @@ impl SurveyMutation {
         let ids = customer_ids
             .iter()
             .enumerate()
-            .map(|(i, id)| parse_id(&format!("customerIds.{i}"), id))
+            .map(|(i, id)| parse_id(NodeType::Customer, &format!("customerIds.{i}"), id))
             .collect::<ApiResult<Vec<_>>>()?;
         let services = ctx.services()?;
         let batch = services
@@ -114,8 +116,8 @@ impl SurveyMutation {
                 .issued
                 .into_iter()
                 .map(|i| IssuedInvitation {
-                    invitation_id: ID(i.invitation_id.to_string()),
-                    customer_id: ID(i.customer_id.to_string()),
+                    invitation_id: global_id(NodeType::SurveyInvitation, i.invitation_id),
+                    customer_id: global_id(NodeType::Customer, i.customer_id),
                     form_url: format!("{}/s/{}", services.public_url, i.token),
                     token: i.token,
                     expires_at: i.expires_at.into(),
@@ -126,7 +128,7 @@ impl SurveyMutation {
                 .skipped
                 .into_iter()
                 .map(|(customer_id, reason)| SkippedInvitation {
-                    customer_id: ID(customer_id.to_string()),
+                    customer_id: global_id(NodeType::Customer, customer_id),
                     reason: reason.into(),
                 })
                 .collect(),
@@ -162,11 +164,12 @@ impl SurveyMutation {
         let receipt = services
             .public_throttle
             .guard(&addr, services.surveys.submit(&token, answers))
-            .await?;
+            .await
+            .map_err(answer_error)?;
         // Committed: tell live dashboards. No subscriber is not an error.
         let _ = services.feedback_events.send(Arc::new(receipt.response));
         Ok(SubmissionReceipt {
-            response_id: ID(receipt.response_id.to_string()),
+            response_id: global_id(NodeType::SurveyResponse, receipt.response_id),
             points_awarded: receipt.points_awarded,
             csi: receipt.csi.map(Into::into),
         })
@@ -181,7 +184,7 @@ impl SurveyMutation {
         #[graphql(desc = "The response.")] response_id: ID,
     ) -> ApiResult<SurveyResponse> {
         let actor = ctx.actor()?;
-        let id = parse_id("responseId", &response_id)?;
+        let id = parse_id(NodeType::SurveyResponse, "responseId", &response_id)?;
         Ok(SurveyResponse::from(
             ctx.services()?.surveys.mark_helpful(actor, id).await?,
         ))
@@ -195,7 +198,7 @@ impl SurveyMutation {
         #[graphql(desc = "What was done.")] note: String,
     ) -> ApiResult<FollowUp> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::FollowUp, "id", &id)?;
         Ok(FollowUp(
             ctx.services()?
                 .surveys

@@ -6,7 +6,7 @@ use domain::users::IssuedSession;
 use crate::graphql::context::{ClientAddr, ContextExt};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::object::user::{AuthPayload, Role, User};
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{parse_id, NodeType};
 use crate::state::Services;
 
 #[derive(Default)]
@@ -103,7 +103,7 @@ impl UserMutation {
         role: Role,
     ) -> ApiResult<User> {
         let actor = ctx.actor()?;
-        let id = parse_id("userId", &user_id)?;
+        let id = parse_id(NodeType::User, "userId", &user_id)?;
         let user = ctx
             .services()?
             .users
@@ -116,7 +116,7 @@ impl UserMutation {
     /// their next request.
     async fn deactivate_user(&self, ctx: &Context<'_>, user_id: ID) -> ApiResult<User> {
         let actor = ctx.actor()?;
-        let id = parse_id("userId", &user_id)?;
+        let id = parse_id(NodeType::User, "userId", &user_id)?;
         let user = ctx.services()?.users.deactivate(actor, id).await?;
         Ok(User(user))
     }

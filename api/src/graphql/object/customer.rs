@@ -18,7 +18,7 @@ use crate::graphql::loader::first_page::{
 use crate::graphql::loader::loyalty::PointsCreditedByPurchase;
 use crate::graphql::loader::purchase_stats::PurchaseStatsLoader;
 use crate::graphql::object::loyalty::LoyaltyProgram;
-use crate::graphql::scalar::Date;
+use crate::graphql::scalar::{global_id, Date, NodeType};
 
 /// The five phases of a customer relationship.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -161,9 +161,9 @@ fn nested_request(
 
 #[Object]
 impl CustomerCore {
-    /// The customer's id.
+    /// The customer's global id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        global_id(NodeType::Customer, self.0.id)
     }
     /// Display name ("Erased customer" after erasure).
     async fn name(&self) -> &str {
@@ -393,13 +393,13 @@ pub struct Interaction(pub dc::Interaction);
 
 #[Object]
 impl Interaction {
-    /// The interaction's id.
+    /// The interaction's global id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        global_id(NodeType::Interaction, self.0.id)
     }
     /// The customer's id.
     async fn customer_id(&self) -> ID {
-        ID(self.0.customer_id.to_string())
+        global_id(NodeType::Customer, self.0.customer_id)
     }
     /// Where it happened.
     async fn channel(&self) -> Channel {
@@ -443,13 +443,13 @@ pub struct Purchase(pub dc::Purchase);
 
 #[Object]
 impl Purchase {
-    /// The purchase's id.
+    /// The purchase's global id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        global_id(NodeType::Purchase, self.0.id)
     }
     /// The customer's id.
     async fn customer_id(&self) -> ID {
-        ID(self.0.customer_id.to_string())
+        global_id(NodeType::Customer, self.0.customer_id)
     }
     /// Exact amount in major units.
     async fn amount(&self) -> Decimal {
@@ -492,13 +492,15 @@ pub struct Cost(pub dc::Cost);
 
 #[Object]
 impl Cost {
-    /// The cost's id.
+    /// The cost's global id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        global_id(NodeType::Cost, self.0.id)
     }
     /// The customer it was spent on, if one.
     async fn customer_id(&self) -> Option<ID> {
-        self.0.customer_id.map(|id| ID(id.to_string()))
+        self.0
+            .customer_id
+            .map(|id| global_id(NodeType::Customer, id))
     }
     /// Acquisition or care.
     async fn kind(&self) -> CostKind {

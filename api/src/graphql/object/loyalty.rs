@@ -14,10 +14,7 @@ use crate::graphql::loader::loyalty::{
     ExpiringPointsByMembership, LedgerFirstPages, MembershipsByCustomer,
 };
 use crate::graphql::object::customer::Customer;
-
-fn id(n: i64) -> ID {
-    ID(n.to_string())
-}
+use crate::graphql::scalar::{global_id, NodeType};
 
 /// Why a balance changed (SPEC §6).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -67,9 +64,9 @@ pub struct LoyaltyProgram(pub domain::loyalty::Program);
 
 #[Object]
 impl LoyaltyProgram {
-    /// The programme's id.
+    /// The programme's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::LoyaltyProgram, self.0.id)
     }
     /// Display name.
     async fn name(&self) -> &str {
@@ -160,13 +157,13 @@ pub struct Membership(pub domain::loyalty::Membership);
 
 #[Object]
 impl Membership {
-    /// The membership's id.
+    /// The membership's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::Membership, self.0.id)
     }
     /// The member's id.
     async fn customer_id(&self) -> ID {
-        id(self.0.customer_id)
+        global_id(NodeType::Customer, self.0.customer_id)
     }
     /// The member (batched across a list of memberships).
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
@@ -270,9 +267,9 @@ pub struct LedgerEntry(pub domain::loyalty::LedgerEntry);
 
 #[Object]
 impl LedgerEntry {
-    /// The entry's id.
+    /// The entry's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::LedgerEntry, self.0.id)
     }
     /// Points added (positive) or taken (negative).
     async fn delta(&self) -> i64 {
@@ -298,7 +295,7 @@ impl LedgerEntry {
     }
     /// The staff user who made a redemption or adjustment.
     async fn actor_id(&self) -> Option<ID> {
-        self.0.actor_id.map(id)
+        self.0.actor_id.map(|id| global_id(NodeType::User, id))
     }
     /// Staff note (adjustments) or reward name (redemptions).
     async fn note(&self) -> Option<&str> {
@@ -329,13 +326,13 @@ pub struct Reward(pub domain::loyalty::Reward);
 
 #[Object]
 impl Reward {
-    /// The reward's id.
+    /// The reward's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::Reward, self.0.id)
     }
     /// Its programme.
     async fn program_id(&self) -> ID {
-        id(self.0.program_id)
+        global_id(NodeType::LoyaltyProgram, self.0.program_id)
     }
     /// Display name.
     async fn name(&self) -> &str {
@@ -364,13 +361,13 @@ pub struct Promotion(pub domain::loyalty::Promotion);
 
 #[Object]
 impl Promotion {
-    /// The promotion's id.
+    /// The promotion's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::Promotion, self.0.id)
     }
     /// Its programme.
     async fn program_id(&self) -> ID {
-        id(self.0.program_id)
+        global_id(NodeType::LoyaltyProgram, self.0.program_id)
     }
     /// Display name.
     async fn name(&self) -> &str {
@@ -399,9 +396,9 @@ pub struct Redemption(pub domain::loyalty::Redemption);
 
 #[Object]
 impl Redemption {
-    /// The redemption's id.
+    /// The redemption's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::Redemption, self.0.id)
     }
     /// The reward.
     async fn reward(&self) -> Reward {

@@ -6,7 +6,7 @@
 use crate::graphql::scalar::Decimal;
 use async_graphql::{Object, ID};
 
-use crate::graphql::scalar::Date;
+use crate::graphql::scalar::{global_id, Date, NodeType};
 
 pub use crate::graphql::object::customer::{ChurnReason, RelationshipStage, RelationshipType};
 
@@ -182,7 +182,7 @@ impl ValuableCustomer {
     }
     /// The customer's id.
     async fn customer_id(&self) -> ID {
-        ID(self.0.customer_id.to_string())
+        global_id(NodeType::Customer, self.0.customer_id)
     }
     /// The customer's name (as stored; erased customers show the placeholder).
     async fn customer_name(&self) -> &str {

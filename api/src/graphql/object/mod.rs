@@ -5,5 +5,6 @@ pub mod csi;
 pub mod customer;
 pub mod loyalty;
 pub mod metrics;
+pub mod node;
 pub mod survey;
 pub mod user;

@@ -11,10 +11,7 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::loader::latest_responses::{LatestResponses, LatestResponsesLoader};
 use crate::graphql::loader::Loader;
-
-fn id(n: i64) -> ID {
-    ID(n.to_string())
-}
+use crate::graphql::scalar::{global_id, NodeType};
 
 /// Turns a domain page into a Relay connection.
 pub fn connection<T: OutputType>(page: Page<T>) -> Connection<String, T> {
@@ -98,9 +95,9 @@ pub struct SurveyQuestion(pub domain::feedback::Question);
 
 #[Object]
 impl SurveyQuestion {
-    /// The question's id; answers name it as `questionId`.
+    /// The question's global id; answers name it as `questionId`.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::SurveyQuestion, self.0.id)
     }
     /// 1-based order in the survey.
     async fn position(&self) -> i32 {
@@ -145,9 +142,9 @@ pub struct Survey(pub domain::feedback::Survey);
 
 #[Object]
 impl Survey {
-    /// The survey's id.
+    /// The survey's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::Survey, self.0.id)
     }
     /// Title shown to respondents.
     async fn title(&self) -> &str {
@@ -175,11 +172,15 @@ impl Survey {
     }
     /// The CSI factor-set version its `CSI_FACTOR` questions rate.
     async fn factor_set_id(&self) -> Option<ID> {
-        self.0.factor_set_id.map(id)
+        self.0
+            .factor_set_id
+            .map(|id| global_id(NodeType::CsiFactorSet, id))
     }
     /// The loyalty programme that rewards responses.
     async fn program_id(&self) -> Option<ID> {
-        self.0.program_id.map(id)
+        self.0
+            .program_id
+            .map(|id| global_id(NodeType::LoyaltyProgram, id))
     }
     /// Points credited once for a complete response.
     async fn incentive_points(&self) -> i64 {
@@ -313,7 +314,7 @@ pub struct SurveyAnswer(pub domain::feedback::Answer);
 impl SurveyAnswer {
     /// The question answered.
     async fn question_id(&self) -> ID {
-        id(self.0.question_id)
+        global_id(NodeType::SurveyQuestion, self.0.question_id)
     }
     /// For rated kinds.
     async fn rating(&self) -> Option<i32> {
@@ -363,17 +364,17 @@ impl From<domain::feedback::HelpfulMark> for SurveyResponse {
 
 #[Object]
 impl SurveyResponse {
-    /// The response's id.
+    /// The response's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::SurveyResponse, self.0.id)
     }
     /// The survey answered.
     async fn survey_id(&self) -> ID {
-        id(self.0.survey_id)
+        global_id(NodeType::Survey, self.0.survey_id)
     }
     /// The respondent.
     async fn customer_id(&self) -> ID {
-        id(self.0.customer_id)
+        global_id(NodeType::Customer, self.0.customer_id)
     }
     /// When it was submitted.
     async fn submitted_at(&self) -> DateTime {
@@ -390,7 +391,9 @@ impl SurveyResponse {
     }
     /// The factor-set version it was answered under.
     async fn factor_set_id(&self) -> Option<ID> {
-        self.0.factor_set_id.map(id)
+        self.0
+            .factor_set_id
+            .map(|id| global_id(NodeType::CsiFactorSet, id))
     }
     /// Whether staff marked it helpful.
     async fn helpful(&self) -> bool {
@@ -443,7 +446,7 @@ pub struct QuestionResults(pub domain::feedback::QuestionResult);
 impl QuestionResults {
     /// The question.
     async fn question_id(&self) -> ID {
-        id(self.0.question_id)
+        global_id(NodeType::SurveyQuestion, self.0.question_id)
     }
     /// Its position.
     async fn position(&self) -> i32 {
@@ -495,7 +498,7 @@ impl SurveyResults {
     }
     /// The survey.
     async fn survey_id(&self) -> ID {
-        id(self.0.survey_id)
+        global_id(NodeType::Survey, self.0.survey_id)
     }
     /// Invitations issued and not revoked (a re-issued invitation counts once).
     async fn invitations_sent(&self) -> i64 {
@@ -549,21 +552,21 @@ pub struct FollowUp(pub domain::feedback::FollowUp);
 
 #[Object]
 impl FollowUp {
-    /// The follow-up's id.
+    /// The follow-up's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::FollowUp, self.0.id)
     }
     /// The response that raised it.
     async fn response_id(&self) -> ID {
-        id(self.0.response_id)
+        global_id(NodeType::SurveyResponse, self.0.response_id)
     }
     /// The response's survey.
     async fn survey_id(&self) -> ID {
-        id(self.0.survey_id)
+        global_id(NodeType::Survey, self.0.survey_id)
     }
     /// The dissatisfied customer.
     async fn customer_id(&self) -> ID {
-        id(self.0.customer_id)
+        global_id(NodeType::Customer, self.0.customer_id)
     }
     /// Every reason that applied.
     async fn reasons(&self) -> Vec<FollowUpReason> {
@@ -583,7 +586,7 @@ impl FollowUp {
     }
     /// The staff user who resolved it.
     async fn resolved_by(&self) -> Option<ID> {
-        self.0.resolved_by.map(id)
+        self.0.resolved_by.map(|id| global_id(NodeType::User, id))
     }
     /// What was done.
     async fn note(&self) -> Option<&str> {

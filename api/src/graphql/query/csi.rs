@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Object, ID};
 use domain::csi::{PreviewQuery, ReportQuery};
+use domain::FoundExt;
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
@@ -9,7 +10,7 @@ use crate::graphql::input::csi::CsiReportFilter;
 use crate::graphql::object::csi::{
     CsiFactorSet, CsiFactorSetStatus, CsiPreset, CsiReport, CsiReportPreview, Granularity,
 };
-use crate::graphql::scalar::{parse_id, Date};
+use crate::graphql::scalar::{parse_id, Date, NodeType};
 
 #[derive(Default)]
 pub struct CsiQuery;
@@ -31,15 +32,17 @@ impl CsiQuery {
         Ok(sets.into_iter().map(CsiFactorSet).collect())
     }
 
-    /// One factor-set version (`NOT_FOUND` if unknown); `versions` lists its family.
+    /// One factor-set version, null when it does not exist; `versions`
+    /// lists its family.
     async fn csi_factor_set(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The version's id.")] id: ID,
-    ) -> ApiResult<CsiFactorSet> {
+    ) -> ApiResult<Option<CsiFactorSet>> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
-        Ok(CsiFactorSet(ctx.services()?.csi.get(actor, id).await?))
+        let id = parse_id(NodeType::CsiFactorSet, "id", &id)?;
+        let set = ctx.services()?.csi.get(actor, id).await.found()?;
+        Ok(set.map(CsiFactorSet))
     }
 
     /// Ready-made driver lists (ACSI) to start a factor set from.
@@ -64,7 +67,7 @@ impl CsiQuery {
     ) -> ApiResult<CsiReport> {
         let actor = ctx.actor()?;
         let query = ReportQuery {
-            factor_set_id: parse_id("factorSetId", &factor_set_id)?,
+            factor_set_id: parse_id(NodeType::CsiFactorSet, "factorSetId", &factor_set_id)?,
             from: from.0,
             to: to.0,
             granularity: granularity.unwrap_or(Granularity::Month).into(),
@@ -97,13 +100,13 @@ impl CsiQuery {
         let actor = ctx.actor()?;
         let query = PreviewQuery {
             report: ReportQuery {
-                factor_set_id: parse_id("factorSetId", &factor_set_id)?,
+                factor_set_id: parse_id(NodeType::CsiFactorSet, "factorSetId", &factor_set_id)?,
                 from: from.0,
                 to: to.0,
                 granularity: granularity.unwrap_or(Granularity::Month).into(),
                 filter: filter.unwrap_or_default().try_into()?,
             },
-            draft_id: parse_id("draftId", &draft_id)?,
+            draft_id: parse_id(NodeType::CsiFactorSet, "draftId", &draft_id)?,
         };
         Ok(CsiReportPreview(
             ctx.services()?.csi.preview(actor, query).await?,

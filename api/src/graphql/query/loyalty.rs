@@ -5,7 +5,7 @@ use async_graphql::{Context, Object, ID};
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
 use crate::graphql::object::loyalty::{LoyaltyProgram, Membership, Promotion, Reward};
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{parse_id, NodeType};
 
 #[derive(Default)]
 pub struct LoyaltyQuery;
@@ -26,7 +26,7 @@ impl LoyaltyQuery {
         #[graphql(desc = "The programme's id.")] id: ID,
     ) -> ApiResult<Option<LoyaltyProgram>> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::LoyaltyProgram, "id", &id)?;
         let program = ctx.services()?.loyalty.program(actor, id).await?;
         Ok(program.map(LoyaltyProgram))
     }
@@ -38,7 +38,7 @@ impl LoyaltyQuery {
         #[graphql(desc = "The membership's id.")] id: ID,
     ) -> ApiResult<Option<Membership>> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::Membership, "id", &id)?;
         let membership = ctx.services()?.loyalty.membership(actor, id).await?;
         Ok(membership.map(Membership))
     }
@@ -50,7 +50,7 @@ impl LoyaltyQuery {
         #[graphql(desc = "The programme's id.")] program_id: ID,
     ) -> ApiResult<Vec<Reward>> {
         let actor = ctx.actor()?;
-        let id = parse_id("programId", &program_id)?;
+        let id = parse_id(NodeType::LoyaltyProgram, "programId", &program_id)?;
         let rewards = ctx.services()?.loyalty.rewards(actor, id).await?;
         Ok(rewards.into_iter().map(Reward).collect())
     }
@@ -62,7 +62,7 @@ impl LoyaltyQuery {
         #[graphql(desc = "The programme's id.")] program_id: ID,
     ) -> ApiResult<Vec<Promotion>> {
         let actor = ctx.actor()?;
-        let id = parse_id("programId", &program_id)?;
+        let id = parse_id(NodeType::LoyaltyProgram, "programId", &program_id)?;
         let promotions = ctx.services()?.loyalty.promotions(actor, id).await?;
         Ok(promotions.into_iter().map(Promotion).collect())
     }

@@ -4,6 +4,7 @@ mod csi;
 mod customers;
 mod loyalty;
 mod metrics;
+mod node;
 pub mod surveys;
 mod users;
 
@@ -19,4 +20,5 @@ pub struct Query(
     csi::CsiQuery,
     surveys::SurveyQuery,
     metrics::MetricsQuery,
+    node::NodeQuery,
 );

@@ -7,6 +7,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, ID};
 use domain::feedback::FollowUpFilter;
 use domain::pagination::PageRequest;
+use domain::FoundExt;
 
 use crate::graphql::context::{ClientAddr, ContextExt};
 use crate::graphql::error::ApiResult;
@@ -15,7 +16,7 @@ use crate::graphql::object::survey::{
     connection, FollowUp, FollowUpStatus, Survey, SurveyInvitation, SurveyResponse, SurveyResults,
     SurveyStatus,
 };
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{parse_id, NodeType};
 
 #[derive(Default)]
 pub struct SurveyQuery;
@@ -49,15 +50,16 @@ impl SurveyQuery {
         Ok(connection(page.map(Survey)))
     }
 
-    /// One survey.
+    /// One survey; null when it does not exist.
     async fn survey(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The survey's id.")] id: ID,
-    ) -> ApiResult<Survey> {
+    ) -> ApiResult<Option<Survey>> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
-        Ok(Survey(ctx.services()?.surveys.survey(actor, id).await?))
+        let id = parse_id(NodeType::Survey, "id", &id)?;
+        let survey = ctx.services()?.surveys.survey(actor, id).await.found()?;
+        Ok(survey.map(Survey))
     }
 
     /// Public (no staff token): the survey behind an invitation token, as the
@@ -93,7 +95,7 @@ impl SurveyQuery {
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
     ) -> ApiResult<Connection<String, SurveyResponse>> {
         let actor = ctx.actor()?;
-        let survey_id = parse_id("surveyId", &survey_id)?;
+        let survey_id = parse_id(NodeType::Survey, "surveyId", &survey_id)?;
         let filter = filter.unwrap_or_default().try_into()?;
         let page = PageRequest::parse(first, after, last, before)?;
         let page = ctx
@@ -104,17 +106,16 @@ impl SurveyQuery {
         Ok(connection(page.map(SurveyResponse::from)))
     }
 
-    /// One survey response.
+    /// One survey response; null when it does not exist.
     async fn survey_response(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The response's id.")] id: ID,
-    ) -> ApiResult<SurveyResponse> {
+    ) -> ApiResult<Option<SurveyResponse>> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
-        Ok(SurveyResponse::from(
-            ctx.services()?.surveys.response(actor, id).await?,
-        ))
+        let id = parse_id(NodeType::SurveyResponse, "id", &id)?;
+        let response = ctx.services()?.surveys.response(actor, id).await.found()?;
+        Ok(response.map(SurveyResponse::from))
     }
 
     /// Invitations, responses, response rate, per-question distributions and
@@ -125,7 +126,7 @@ impl SurveyQuery {
         #[graphql(desc = "The survey.")] survey_id: ID,
     ) -> ApiResult<SurveyResults> {
         let actor = ctx.actor()?;
-        let survey_id = parse_id("surveyId", &survey_id)?;
+        let survey_id = parse_id(NodeType::Survey, "surveyId", &survey_id)?;
         Ok(SurveyResults(
             ctx.services()?.surveys.results(actor, survey_id).await?,
         ))
@@ -145,7 +146,9 @@ impl SurveyQuery {
         let actor = ctx.actor()?;
         let filter = FollowUpFilter {
             status: status.map(Into::into),
-            survey_id: survey_id.map(|id| parse_id("surveyId", &id)).transpose()?,
+            survey_id: survey_id
+                .map(|id| parse_id(NodeType::Survey, "surveyId", &id))
+                .transpose()?,
         };
         let page = PageRequest::parse(first, after, last, before)?;
         let page = ctx
