@@ -276,8 +276,8 @@ async fn fresh_invitation(app: &TestApp, admin: Option<&String>) -> String {
     let body = app
         .graphql_as(
             admin,
-            "mutation Invite($c: ID!, $x: DateTime!) { inviteToSurvey(surveyId: \"1\", customerIds: [$c], expiresAt: $x) { invitations { token } } }",
-            json!({ "c": id, "x": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339() }),
+            "mutation Invite($s: ID!, $c: ID!, $x: DateTime!) { inviteToSurvey(surveyId: $s, customerIds: [$c], expiresAt: $x) { invitations { token } } }",
+            json!({ "s": crate::fixtures::api_id("Survey", 1), "c": id, "x": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339() }),
         )
         .await;
     data(&body)["inviteToSurvey"]["invitations"][0]["token"]

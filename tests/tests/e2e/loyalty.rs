@@ -1866,11 +1866,12 @@ async fn the_database_itself_keeps_balance_equal_to_the_ledger(engine: Engine) {
     use sea_orm::ConnectionTrait;
     let s = setup(engine, json!({})).await;
     let m = member_with(&s, 100).await;
+    let key = crate::fixtures::db_key(&m);
     let db = s.app.db();
     // An entry written by any code moves the balance (the trigger does it).
     db.execute_unprepared(&format!(
         "INSERT INTO ledger_entries (membership_id, delta, reason, source_key, occurred_at, created_at) \
-         VALUES ({m}, 5, 'ADJUSTMENT', 'raw-sql', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
+         VALUES ({key}, 5, 'ADJUSTMENT', 'raw-sql', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
     ))
     .await
     .expect("raw credit");
@@ -1878,23 +1879,23 @@ async fn the_database_itself_keeps_balance_equal_to_the_ledger(engine: Engine) {
     // Several entries in one statement move the balance by their sum.
     db.execute_unprepared(&format!(
         "INSERT INTO ledger_entries (membership_id, delta, reason, source_key, occurred_at, created_at) VALUES \
-         ({m}, 7, 'ADJUSTMENT', 'multi-1', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00'), \
-         ({m}, -2, 'ADJUSTMENT', 'multi-2', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
+         ({key}, 7, 'ADJUSTMENT', 'multi-1', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00'), \
+         ({key}, -2, 'ADJUSTMENT', 'multi-2', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
     ))
     .await
     .expect("multi-row insert");
     assert_eq!(balance(&s.app, &s.manager, &m).await, 110);
     let refused = [
-        format!("UPDATE memberships SET balance = 1000 WHERE id = {m}"),
-        format!("UPDATE memberships SET lifetime_points = 0 WHERE id = {m}"),
-        format!("UPDATE ledger_entries SET delta = 500 WHERE membership_id = {m}"),
+        format!("UPDATE memberships SET balance = 1000 WHERE id = {key}"),
+        format!("UPDATE memberships SET lifetime_points = 0 WHERE id = {key}"),
+        format!("UPDATE ledger_entries SET delta = 500 WHERE membership_id = {key}"),
         // An erasure may clear a note, and only that.
-        format!("UPDATE ledger_entries SET note = 'rewritten' WHERE membership_id = {m}"),
-        format!("UPDATE ledger_entries SET note = NULL, delta = 500 WHERE membership_id = {m}"),
-        format!("DELETE FROM ledger_entries WHERE membership_id = {m}"),
+        format!("UPDATE ledger_entries SET note = 'rewritten' WHERE membership_id = {key}"),
+        format!("UPDATE ledger_entries SET note = NULL, delta = 500 WHERE membership_id = {key}"),
+        format!("DELETE FROM ledger_entries WHERE membership_id = {key}"),
         format!(
             "INSERT INTO ledger_entries (membership_id, delta, reason, source_key, occurred_at, created_at) \
-             VALUES ({m}, -1000, 'ADJUSTMENT', 'overdraw', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
+             VALUES ({key}, -1000, 'ADJUSTMENT', 'overdraw', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
         ),
     ];
     for sql in refused {

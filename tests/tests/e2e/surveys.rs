@@ -400,7 +400,10 @@ async fn full_flow_stores_the_response_credits_points_and_computes_csi(engine: E
     assert_eq!(entry.reason, "FEEDBACK_INCENTIVE");
     assert_eq!(
         entry.source_key,
-        format!("response:{}", receipt["responseId"].as_str().expect("id"))
+        format!(
+            "response:{}",
+            db_key(receipt["responseId"].as_str().expect("id"))
+        )
     );
     assert_eq!(count::<entity::csi_ratings::Entity>(&app).await, 4);
     assert_eq!(count::<entity::survey_answers::Entity>(&app).await, 9);
@@ -861,7 +864,10 @@ async fn marking_feedback_helpful_credits_the_bonus_once(engine: Engine) {
         .await
         .expect("query");
     assert_eq!(helpful.len(), 1);
-    assert_eq!(helpful[0].source_key, format!("helpful:{response_id}"));
+    assert_eq!(
+        helpful[0].source_key,
+        format!("helpful:{}", db_key(&response_id))
+    );
 
     let missing = app
         .graphql_as(
@@ -1153,13 +1159,13 @@ async fn roles_are_enforced_and_nothing_is_written(engine: Engine) {
         ),
         (
             "markFeedbackHelpful",
-            "mutation { markFeedbackHelpful(responseId: \"1\") { id } }",
-            json!({}),
+            "mutation($r: ID!) { markFeedbackHelpful(responseId: $r) { id } }",
+            json!({ "r": api_id("SurveyResponse", 1) }),
         ),
         (
             "resolveFollowUp",
-            "mutation { resolveFollowUp(id: \"1\", note: \"n\") { id } }",
-            json!({}),
+            "mutation($id: ID!) { resolveFollowUp(id: $id, note: \"n\") { id } }",
+            json!({ "id": api_id("FollowUp", 1) }),
         ),
     ];
     for (what, query, vars) in &cases {
