@@ -61,6 +61,12 @@ record() { # engine scenario extra-json < rapport-load json line
   echo "$line" | jq -c --arg e "$1" --arg s "$2" --argjson x "$3" '. + {engine: $e, scenario: $s} + $x' >> "$RESULTS"
 }
 
+# Rapport's global id of record $2 of GraphQL type $1: base64url, unpadded,
+# of "<type>:<key>" (PostGraphile keeps its own numeric keys).
+gid() { # type key
+  printf '%s:%s' "$1" "$2" | base64 -w0 | tr '+/' '-_' | tr -d '='
+}
+
 gql() { # token query-file variables-json [header-dump-file]
   local auth=() dump=/dev/null
   [[ -n "$1" ]] && auth=(-H "authorization: Bearer $1")
@@ -177,9 +183,9 @@ invite_all() { # survey-id answers-json tokens-file: invites every customer
   local lo hi ids
   for ((lo = first_c; lo <= last_c; lo += 1000)); do
     hi=$(( lo + 999 > last_c ? last_c : lo + 999 ))
-    ids=$(seq "$lo" "$hi" | jq -R . | jq -sc .)
+    ids=$(seq "$lo" "$hi" | jq -R '"Customer:" + . | @base64 | gsub("="; "") | gsub("[+]"; "-") | gsub("/"; "_")' | jq -sc .)
     gql "$TOKEN" "$Q/invite.graphql" \
-      "{\"surveyId\": \"$1\", \"customerIds\": $ids, \"expiresAt\": \"2099-01-01T00:00:00Z\"}" |
+      "{\"surveyId\": \"$(gid Survey "$1")\", \"customerIds\": $ids, \"expiresAt\": \"2099-01-01T00:00:00Z\"}" |
       jq -c --argjson a "$2" '.data.inviteToSurvey.invitations[] | {token, answers: $a}' >> "$3"
   done
 }
@@ -245,7 +251,7 @@ for ENGINE in $ENGINES; do
     --admin-password "$PASSWORD" > "$OUT/seed-$ENGINE.json"
   seed_s=$(( ($(date +%s%N) - t0) / 1000000 ))
   SEED=$OUT/seed-$ENGINE.json
-  SET_ID=$(jq .factor_set_id "$SEED")
+  SET_ID=$(gid CsiFactorSet "$(jq .factor_set_id "$SEED")")
   CARD=$(jq .card_customer_id "$SEED")
   echo "{\"engine\": \"$ENGINE\", \"scenario\": \"seed\", \"seed_ms\": $seed_s, \"rows\": $(jq .rows "$SEED")}" >> "$RESULTS"
 
@@ -273,7 +279,7 @@ for ENGINE in $ENGINES; do
     echo "{\"engine\": \"$ENGINE\", \"scenario\": \"statements\", \"query\": \"s1_dashboard\", \"page\": $first, \"statements\": $n}" >> "$RESULTS"
   done
   for id in "$CARD" "$(jq .last_customer_id "$SEED")"; do
-    gql "$TOKEN" "$Q/s2_card.graphql" "{\"id\": \"$id\"}" "$OUT/h" > "$OUT/body.json"
+    gql "$TOKEN" "$Q/s2_card.graphql" "{\"id\": \"$(gid Customer "$id")\"}" "$OUT/h" > "$OUT/body.json"
     jq -e '.errors == null' "$OUT/body.json" > /dev/null || { cat "$OUT/body.json" >&2; exit 1; }
     n=$(awk 'tolower($1) == "x-sql-statements:" {print $2+0}' "$OUT/h")
     echo "{\"engine\": \"$ENGINE\", \"scenario\": \"statements\", \"query\": \"s2_card\", \"customer\": $id, \"statements\": $n}" >> "$RESULTS"
@@ -282,7 +288,7 @@ for ENGINE in $ENGINES; do
   echo "== $ENGINE: scenarios" >&2
   load "$ENGINE" s1_dashboard "$CONCURRENCY" "$Q/s1_dashboard.graphql" '{"first": 50}'
   load "$ENGINE" s1_dashboard_latency 1 "$Q/s1_dashboard.graphql" '{"first": 50}'
-  load "$ENGINE" s2_card "$CONCURRENCY" "$Q/s2_card.graphql" "{\"id\": \"$CARD\"}"
+  load "$ENGINE" s2_card "$CONCURRENCY" "$Q/s2_card.graphql" "{\"id\": \"$(gid Customer "$CARD")\"}"
   load "$ENGINE" s4_csi_report 1 "$Q/s4_csi_report.graphql" "{\"factorSetId\": \"$SET_ID\", \"from\": \"$FROM\", \"to\": \"$TO\"}"
   load "$ENGINE" s6_csi_preview 1 "$Q/s6_csi_preview.graphql" "{\"factorSetId\": \"$SET_ID\", \"draftId\": \"$DRAFT_ID\", \"from\": \"$FROM\", \"to\": \"$TO\"}"
   load "$ENGINE" s5_metrics 1 "$Q/s5_metrics.graphql" "{\"from\": \"$FROM\", \"to\": \"$TO\"}"
@@ -295,7 +301,7 @@ for ENGINE in $ENGINES; do
   last_c=$(jq .last_customer_id "$SEED")
   for run in $(seq 1 "$runs3"); do
     survey=$(jq ".load_survey_ids[$((run - 1))]" "$SEED")
-    answers=$(jq -c ".load_questions[$((run - 1))] | map({questionId: (.id | tostring), rating: 4})" "$SEED")
+    answers=$(jq -c ".load_questions[$((run - 1))] | map({questionId: (\"SurveyQuestion:\" + (.id | tostring) | @base64 | gsub(\"=\"; \"\") | gsub(\"[+]\"; \"-\") | gsub(\"/\"; \"_\")), rating: 4})" "$SEED")
     tokens=$OUT/tokens-$ENGINE-$run.jsonl
     invite_all "$survey" "$answers" "$tokens"
     invited=$(wc -l < "$tokens")

@@ -203,6 +203,26 @@ impl<T> DbResultExt<T> for Result<T, DbErr> {
     }
 }
 
+/// Single-record lookups answer "absent" as a value (SPEC §0: a lookup is
+/// null when the record does not exist), not as an error.
+pub trait FoundExt<T> {
+    /// `NOT_FOUND` becomes `Ok(None)`; other errors stay.
+    ///
+    /// # Errors
+    /// Every error but `NOT_FOUND`.
+    fn found(self) -> DomainResult<Option<T>>;
+}
+
+impl<T> FoundExt<T> for DomainResult<T> {
+    fn found(self) -> DomainResult<Option<T>> {
+        match self {
+            Ok(value) => Ok(Some(value)),
+            Err(DomainError::NotFound(_)) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+}
+
 /// Whether the error is a unique-constraint violation.
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))

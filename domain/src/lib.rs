@@ -20,4 +20,4 @@ pub(crate) mod sql;
 pub mod users;
 pub mod validation;
 
-pub use error::{DomainError, DomainResult};
+pub use error::{DomainError, DomainResult, FoundExt};

@@ -8,6 +8,7 @@ after warm-up is compared with the last: RSS within +50 %, fds within +16,
 p99 within 3x (or 50 ms), and no 5xx or INTERNAL answers.
 """
 import argparse
+import base64
 import http.client
 import json
 import os
@@ -24,6 +25,11 @@ QUERIES = [
     ("{ loyaltyPrograms { nodes { id name } } }", {}),
 ]
 WRITE = ("mutation($c: ID!) { recordInteraction(input: {customerId: $c, channel: EMAIL, summary: \"soak\"}) { interaction { id } } }")
+
+
+def customer_id(key):
+    """The global id of demo customer `key` (base64url, unpadded, of "Customer:<key>")."""
+    return base64.urlsafe_b64encode(f"Customer:{key}".encode()).decode().rstrip("=")
 
 
 def rss_kib(pid):
@@ -92,7 +98,7 @@ def worker(args, token, stop, stats, pace):
                 r.read()
                 ok, note = r.status == 200, f"health {r.status}"
             elif n % 10 == 5:
-                status, body = post(conn, {"query": WRITE, "variables": {"c": str(rng.randint(1, 300))}}, token)
+                status, body = post(conn, {"query": WRITE, "variables": {"c": customer_id(rng.randint(1, 300))}}, token)
                 code = (body.get("errors") or [{}])[0].get("extensions", {}).get("code")
                 ok, note = status == 200 and code != "INTERNAL", f"write {status} {code}"
             elif n % 10 == 7:

@@ -239,6 +239,50 @@ mod tests {
         }
     }
 
+    /// docs/frontend.md's table is the one list of codes clients read: it
+    /// names every code of the `code` module above, and no other.
+    #[test]
+    fn the_frontend_guide_lists_every_code() {
+        let source = include_str!("error.rs");
+        let module = source
+            .split("pub mod code {")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}").next())
+            .expect("the code module");
+        let codes: Vec<&str> = module
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("pub const "))
+            .filter_map(|l| l.split_once(": &str = \""))
+            .map(|(name, _)| name)
+            .collect();
+        assert!(codes.len() >= 15, "found {codes:?}");
+        let guide = include_str!("../../../docs/frontend.md");
+        let section = guide
+            .split("## Errors by `extensions.code`")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("the errors section of docs/frontend.md");
+        let listed: Vec<&str> = section
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split_once('`'))
+            .map(|(code, _)| code)
+            .filter(|c| c.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'))
+            .collect();
+        for code in &codes {
+            assert!(
+                listed.contains(code),
+                "{code} is missing from docs/frontend.md"
+            );
+        }
+        for code in &listed {
+            assert!(
+                codes.contains(code),
+                "docs/frontend.md lists {code}, which the api never sends"
+            );
+        }
+    }
+
     #[test]
     fn internal_errors_hide_their_cause() {
         let gql: async_graphql::Error = ApiError::from(DomainError::Internal(anyhow::anyhow!(

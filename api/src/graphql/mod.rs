@@ -7,6 +7,7 @@ pub mod extension;
 pub mod input;
 pub mod loader;
 pub mod mutation;
+pub mod nulls;
 pub mod object;
 pub mod payload;
 pub mod query;

@@ -4,6 +4,7 @@ use async_graphql::{Schema, SchemaBuilder};
 
 use crate::graphql::extension::Limits;
 use crate::graphql::mutation::Mutation;
+use crate::graphql::nulls::NullPropagation;
 use crate::graphql::query::Query;
 use crate::graphql::subscription::Subscription;
 use crate::state::Services;
@@ -30,7 +31,8 @@ pub fn schema_builder(
     // stricter), so it never refuses; its default of 32 would.
     Ok(bare()
         .limit_recursive_depth(crate::graphql::shape::MAX_NESTING as usize)
-        .extension(limits))
+        .extension(limits)
+        .extension(NullPropagation))
 }
 
 /// The schema as served, with the services attached. Production turns off

@@ -18,8 +18,8 @@ use sea_orm::{
 };
 
 use crate::csi::types::{
-    parse_factors, parse_scale, FactorSet, FactorSetInput, FactorSetStatus, FactorSetUpdate, Label,
-    NewFactor, ValidatedFactorSet,
+    parse_factors, parse_scale, Factor, FactorSet, FactorSetInput, FactorSetStatus,
+    FactorSetUpdate, Label, NewFactor, ValidatedFactorSet,
 };
 use crate::db::begin_write;
 use crate::error::{DbResultExt, DomainError, DomainResult};
@@ -397,6 +397,18 @@ pub async fn load_optional(db: &impl ConnectionTrait, id: i64) -> DomainResult<O
         .all(db)
         .await?;
     FactorSet::from_rows(set, factors).map(Some)
+}
+
+/// One factor, with the weight normalised over its version; or `None`.
+///
+/// # Errors
+/// Database failures.
+pub async fn factor(db: &impl ConnectionTrait, id: i64) -> DomainResult<Option<Factor>> {
+    let Some(row) = csi_factors::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let set = load_optional(db, row.factor_set_id).await?;
+    Ok(set.and_then(|s| s.factors.into_iter().find(|f| f.id == id)))
 }
 
 /// Loads one version with its factors.

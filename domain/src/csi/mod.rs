@@ -154,6 +154,15 @@ impl CsiService {
         factor_sets::load(&self.db, id).await
     }
 
+    /// One factor of a version, or `None` (the rule of [`Self::get`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN` without `ReadConfiguration`; database failures.
+    pub async fn factor(&self, actor: &Actor, id: i64) -> DomainResult<Option<Factor>> {
+        actor.require(Capability::ReadConfiguration)?;
+        factor_sets::factor(&self.db, id).await
+    }
+
     /// The presets to start a set from.
     ///
     /// # Errors

@@ -43,7 +43,7 @@ pub use types::*;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::auth::{Actor, Capability};
 use crate::db::{begin_write, Scrubber};
@@ -92,6 +92,45 @@ impl CustomerService {
     pub async fn get(&self, actor: &Actor, id: i64) -> DomainResult<Customer> {
         actor.require(Capability::ReadCustomers)?;
         records::load(&self.db, id).await
+    }
+
+    /// One interaction, or `None` (the rule of [`Self::get`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; database failures.
+    pub async fn interaction(&self, actor: &Actor, id: i64) -> DomainResult<Option<Interaction>> {
+        actor.require(Capability::ReadCustomers)?;
+        entity::interactions::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(Interaction::try_from)
+            .transpose()
+    }
+
+    /// One purchase, or `None` (the rule of [`Self::get`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; database failures.
+    pub async fn purchase(&self, actor: &Actor, id: i64) -> DomainResult<Option<Purchase>> {
+        actor.require(Capability::ReadCustomers)?;
+        entity::purchases::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(Purchase::try_from)
+            .transpose()
+    }
+
+    /// One cost, or `None` (the rule of [`Self::get`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; database failures.
+    pub async fn cost(&self, actor: &Actor, id: i64) -> DomainResult<Option<Cost>> {
+        actor.require(Capability::ReadCustomers)?;
+        entity::costs::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(Cost::try_from)
+            .transpose()
     }
 
     /// A page of customers, filtered and ordered.

@@ -128,6 +128,20 @@ async fn hydrate(
         .collect()
 }
 
+/// One follow-up, or `None`.
+///
+/// # Errors
+/// Database failures.
+pub(crate) async fn load_optional(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> DomainResult<Option<FollowUp>> {
+    let Some(row) = follow_ups::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    Ok(hydrate(db, vec![row]).await?.pop())
+}
+
 /// A page of follow-ups, filtered and ordered.
 pub(crate) async fn follow_ups(
     db: &DatabaseConnection,

@@ -413,6 +413,25 @@ impl SurveyService {
         follow_ups::count(&self.db, filter, Utc::now()).await
     }
 
+    /// One follow-up, or `None` (the rule of [`Self::follow_ups`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; database failures.
+    pub async fn follow_up(&self, actor: &Actor, id: i64) -> DomainResult<Option<FollowUp>> {
+        actor.require(Capability::ReadSurveys)?;
+        follow_ups::load_optional(&self.db, id).await
+    }
+
+    /// One question with its survey's id, or `None` (the rule of
+    /// [`Self::survey`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; database failures.
+    pub async fn question(&self, actor: &Actor, id: i64) -> DomainResult<Option<Question>> {
+        actor.require(Capability::ReadSurveys)?;
+        surveys::question(&self.db, id).await
+    }
+
     /// Resolves an OPEN follow-up with a note.
     ///
     /// # Errors

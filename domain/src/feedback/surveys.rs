@@ -10,9 +10,9 @@ use sea_orm::{
     Set,
 };
 
-use super::model::{QuestionKind, Survey, SurveyStatus};
+use super::model::{Question, QuestionKind, Survey, SurveyStatus};
 use crate::customers::{SortDirection, SortKey};
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, FoundExt};
 use crate::keyset::{self, contains_pattern, time_key, KeyKind, OrderCursor, Ordering};
 use crate::pagination::{Page, PageRequest};
 use crate::sql::Sql;
@@ -378,6 +378,15 @@ pub(crate) async fn hydrate(
 ///
 /// # Errors
 /// `NOT_FOUND` when it does not exist.
+pub(crate) async fn question(db: &impl ConnectionTrait, id: i64) -> DomainResult<Option<Question>> {
+    let Some(row) = survey_questions::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    // The survey gives the question its scale; read it the one way surveys are read.
+    let survey = load(db, row.survey_id).await.found()?;
+    Ok(survey.and_then(|s| s.questions.into_iter().find(|q| q.id == id)))
+}
+
 pub(crate) async fn load(db: &impl ConnectionTrait, id: i64) -> DomainResult<Survey> {
     let model = surveys::Entity::find_by_id(id)
         .one(db)

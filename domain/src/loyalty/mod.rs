@@ -21,11 +21,11 @@ pub mod programs;
 pub mod rewards;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 
 use crate::auth::{Actor, Capability};
 use crate::db::begin_write;
-use crate::error::DomainResult;
+use crate::error::{DomainResult, FoundExt};
 use crate::keyset::OrderCursor;
 use crate::pagination::{KeyCursor, Page, PageRequest};
 
@@ -237,6 +237,49 @@ impl LoyaltyService {
             Err(crate::DomainError::NotFound(_)) => Ok(None),
             Err(other) => Err(other),
         }
+    }
+
+    /// One ledger entry, or `None` (the rule of [`Self::ledger`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN`, database failures.
+    pub async fn ledger_entry(&self, actor: &Actor, id: i64) -> DomainResult<Option<LedgerEntry>> {
+        actor.require(Capability::ReadCustomers)?;
+        rewards::load_entry(&self.db, id).await.found()
+    }
+
+    /// One redemption, or `None` (the rule of [`Self::membership`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN`, database failures.
+    pub async fn redemption(&self, actor: &Actor, id: i64) -> DomainResult<Option<Redemption>> {
+        actor.require(Capability::ReadCustomers)?;
+        rewards::load_redemption(&self.db, id).await.found()
+    }
+
+    /// One reward, or `None` (the rule of [`Self::rewards`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN`, database failures.
+    pub async fn reward(&self, actor: &Actor, id: i64) -> DomainResult<Option<Reward>> {
+        actor.require(Capability::ReadConfiguration)?;
+        Ok(entity::rewards::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(Reward::from))
+    }
+
+    /// One promotion, or `None` (the rule of [`Self::promotions`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN`, database failures.
+    pub async fn promotion(&self, actor: &Actor, id: i64) -> DomainResult<Option<Promotion>> {
+        actor.require(Capability::ReadConfiguration)?;
+        entity::promotions::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(Promotion::try_from)
+            .transpose()
     }
 
     /// A page of a programme's members.

@@ -176,6 +176,18 @@ impl UserService {
         accounts::find(&self.db, id).await
     }
 
+    /// One user, or `None`: any user for an ADMIN, oneself for everyone
+    /// else (as `me`); another user is `FORBIDDEN` below ADMIN.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; database failures.
+    pub async fn get(&self, actor: &Actor, id: i64) -> DomainResult<Option<User>> {
+        if id != actor.user_id {
+            actor.require(Capability::ManageUsers)?;
+        }
+        accounts::find(&self.db, id).await
+    }
+
     /// A page of users, oldest first (ADMIN).
     ///
     /// # Errors

@@ -35,10 +35,24 @@ const STAFF: &[Caller] = &[Agent, Manager, Admin];
 const MANAGERS: &[Caller] = &[Manager, Admin];
 const ADMINS: &[Caller] = &[Admin];
 
-/// `@ID` stands for an id: an existing one, then an unknown one.
-const ID: &str = "@ID";
-const UNKNOWN_ID: &str = "987654321";
-const EXISTING_ID: &str = "1";
+/// `"@<Type>"` stands for the global id of a record of that GraphQL type:
+/// an existing one (key 1), then an unknown one.
+const UNKNOWN_ID: i64 = 987_654_321;
+const EXISTING_ID: i64 = 1;
+
+/// The types whose ids the matrix names.
+const ID_TYPES: &[&str] = &[
+    "Customer",
+    "CsiFactorSet",
+    "FollowUp",
+    "LoyaltyProgram",
+    "Membership",
+    "Reward",
+    "Survey",
+    "SurveyInvitation",
+    "SurveyResponse",
+    "User",
+];
 
 /// (root type, field, callers SPEC §2 allows, placeholder arguments).
 #[rustfmt::skip]
@@ -48,31 +62,31 @@ const MATRIX: &[(&str, &str, &[Caller], &str)] = &[
     ("Query", "users", ADMINS, ""),
     // loyalty configuration: read for all staff
     ("Query", "loyaltyPrograms", STAFF, ""),
-    ("Query", "loyaltyProgram", STAFF, r#"(id: "@ID")"#),
-    ("Query", "membership", STAFF, r#"(id: "@ID")"#),
-    ("Query", "rewards", STAFF, r#"(loyaltyProgramId: "@ID")"#),
-    ("Query", "promotions", STAFF, r#"(loyaltyProgramId: "@ID")"#),
+    ("Query", "loyaltyProgram", STAFF, r#"(id: "@LoyaltyProgram")"#),
+    ("Query", "membership", STAFF, r#"(id: "@Membership")"#),
+    ("Query", "rewards", STAFF, r#"(loyaltyProgramId: "@LoyaltyProgram")"#),
+    ("Query", "promotions", STAFF, r#"(loyaltyProgramId: "@LoyaltyProgram")"#),
     // customers: read for all staff; export with erase rights (MANAGER+)
     ("Query", "customers", STAFF, "(first: 1)"),
     ("Query", "customerCount", STAFF, ""),
-    ("Query", "customer", STAFF, r#"(id: "@ID")"#),
+    ("Query", "customer", STAFF, r#"(id: "@Customer")"#),
     ("Query", "upcomingBirthdays", STAFF, ""),
-    ("Query", "exportCustomerData", MANAGERS, r#"(id: "@ID")"#),
+    ("Query", "exportCustomerData", MANAGERS, r#"(id: "@Customer")"#),
     // CSI configuration: read for all staff; reports for all staff
     ("Query", "csiFactorSets", STAFF, ""),
-    ("Query", "csiFactorSet", STAFF, r#"(id: "@ID")"#),
+    ("Query", "csiFactorSet", STAFF, r#"(id: "@CsiFactorSet")"#),
     ("Query", "csiPresets", STAFF, ""),
-    ("Query", "csiReport", STAFF, r#"(factorSetId: "@ID", from: "2025-01-01", to: "2025-12-31")"#),
-    ("Query", "csiReportPreview", MANAGERS, r#"(factorSetId: "@ID", draftId: "@ID", from: "2025-01-01", to: "2025-12-31")"#),
+    ("Query", "csiReport", STAFF, r#"(factorSetId: "@CsiFactorSet", from: "2025-01-01", to: "2025-12-31")"#),
+    ("Query", "csiReportPreview", MANAGERS, r#"(factorSetId: "@CsiFactorSet", draftId: "@CsiFactorSet", from: "2025-01-01", to: "2025-12-31")"#),
     // surveys: read for all staff; the invitation is public (its token is the credential)
     ("Query", "surveys", STAFF, "(first: 1)"),
-    ("Query", "survey", STAFF, r#"(id: "@ID")"#),
+    ("Query", "survey", STAFF, r#"(id: "@Survey")"#),
     ("Query", "surveyInvitation", EVERYONE, r#"(token: "not-a-real-invitation-token")"#),
-    ("Query", "surveyResponses", STAFF, r#"(filter: { surveyId: "@ID" }, first: 1)"#),
+    ("Query", "surveyResponses", STAFF, r#"(filter: { surveyId: "@Survey" }, first: 1)"#),
     // invitations: who may invite may list, revoke and re-issue (MANAGER+)
-    ("Query", "surveyInvitations", MANAGERS, r#"(surveyId: "@ID", first: 1)"#),
-    ("Query", "surveyResponse", STAFF, r#"(id: "@ID")"#),
-    ("Query", "surveyResults", STAFF, r#"(surveyId: "@ID")"#),
+    ("Query", "surveyInvitations", MANAGERS, r#"(surveyId: "@Survey", first: 1)"#),
+    ("Query", "surveyResponse", STAFF, r#"(id: "@SurveyResponse")"#),
+    ("Query", "surveyResults", STAFF, r#"(surveyId: "@Survey")"#),
     ("Query", "followUps", STAFF, "(first: 1)"),
     // reports and metrics: all staff
     ("Query", "retentionRate", STAFF, r#"(from: "2025-01-01", to: "2025-12-31")"#),
@@ -80,55 +94,58 @@ const MATRIX: &[(&str, &str, &[Caller], &str)] = &[
     ("Query", "customerValue", STAFF, r#"(from: "2025-01-01", to: "2025-12-31")"#),
     ("Query", "mostValuableCustomers", STAFF, r#"(from: "2025-01-01", to: "2025-12-31")"#),
     ("Query", "loyaltyReport", STAFF, r#"(from: "2025-01-01", to: "2025-12-31")"#),
+    // Relay object identification: all staff (each type's own rules inside)
+    ("Query", "node", STAFF, r#"(id: "@Customer")"#),
+    ("Query", "nodes", STAFF, r#"(ids: ["@Customer", "@Survey"])"#),
     // sessions: public
     ("Mutation", "login", EVERYONE, r#"(input: { email: "nobody@example.com", password: "not the password" })"#),
     ("Mutation", "refreshSession", EVERYONE, r#"(input: { refreshToken: "not-a-refresh-token" })"#),
     ("Mutation", "logout", EVERYONE, r#"(input: { refreshToken: "not-a-refresh-token" })"#),
     // users and roles: ADMIN
     ("Mutation", "createUser", ADMINS, r#"(input: { email: "matrix@example.com", password: "a long enough password", role: AGENT })"#),
-    ("Mutation", "updateUserRole", ADMINS, r#"(input: { id: "@ID", role: ADMIN })"#),
-    ("Mutation", "deactivateUser", ADMINS, r#"(input: { id: "@ID" })"#),
+    ("Mutation", "updateUserRole", ADMINS, r#"(input: { id: "@User", role: ADMIN })"#),
+    ("Mutation", "deactivateUser", ADMINS, r#"(input: { id: "@User" })"#),
     // loyalty configuration: ADMIN
     ("Mutation", "createLoyaltyProgram", ADMINS, r#"(input: {name: "Matrix", currency: "EUR", pointsPerCurrencyUnit: "1", tiers: [{name: "Base", minLifetimePoints: 0, earnMultiplier: "1"}]})"#),
-    ("Mutation", "updateLoyaltyProgram", ADMINS, r#"(input: { id: "@ID", name: "Renamed" })"#),
-    ("Mutation", "createPromotion", ADMINS, r#"(input: {loyaltyProgramId: "@ID", name: "Double", multiplier: "2", startsAt: "2030-01-01T00:00:00Z", endsAt: "2030-02-01T00:00:00Z"})"#),
-    ("Mutation", "createReward", ADMINS, r#"(input: { loyaltyProgramId: "@ID", name: "Mug", costPoints: 10 })"#),
-    ("Mutation", "updateReward", ADMINS, r#"(input: { id: "@ID", name: "Cup" })"#),
+    ("Mutation", "updateLoyaltyProgram", ADMINS, r#"(input: { id: "@LoyaltyProgram", name: "Renamed" })"#),
+    ("Mutation", "createPromotion", ADMINS, r#"(input: {loyaltyProgramId: "@LoyaltyProgram", name: "Double", multiplier: "2", startsAt: "2030-01-01T00:00:00Z", endsAt: "2030-02-01T00:00:00Z"})"#),
+    ("Mutation", "createReward", ADMINS, r#"(input: { loyaltyProgramId: "@LoyaltyProgram", name: "Mug", costPoints: 10 })"#),
+    ("Mutation", "updateReward", ADMINS, r#"(input: { id: "@Reward", name: "Cup" })"#),
     // loyalty operations: enrol, adjust and batch runs MANAGER+, redeem all staff
-    ("Mutation", "enrollCustomer", MANAGERS, r#"(input: { loyaltyProgramId: "@ID", customerId: "@ID" })"#),
-    ("Mutation", "redeemReward", STAFF, r#"(input: { membershipId: "@ID", rewardId: "@ID", idempotencyKey: "matrix-key" })"#),
-    ("Mutation", "adjustPoints", MANAGERS, r#"(input: { membershipId: "@ID", delta: 100, note: "matrix", idempotencyKey: "matrix-key" })"#),
+    ("Mutation", "enrollCustomer", MANAGERS, r#"(input: { loyaltyProgramId: "@LoyaltyProgram", customerId: "@Customer" })"#),
+    ("Mutation", "redeemReward", STAFF, r#"(input: { membershipId: "@Membership", rewardId: "@Reward", idempotencyKey: "matrix-key" })"#),
+    ("Mutation", "adjustPoints", MANAGERS, r#"(input: { membershipId: "@Membership", delta: 100, note: "matrix", idempotencyKey: "matrix-key" })"#),
     ("Mutation", "grantBirthdayBonuses", MANAGERS, r#"(input: { date: "2025-06-01" })"#),
     ("Mutation", "expirePoints", MANAGERS, r#"(input: {})"#),
     // customers: create/update all staff; churn, stage, erase MANAGER+
     ("Mutation", "createCustomer", STAFF, r#"(input: {name: "Matrix Customer"})"#),
-    ("Mutation", "updateCustomer", STAFF, r#"(input: { id: "@ID", name: "Renamed" })"#),
-    ("Mutation", "setRelationshipStage", MANAGERS, r#"(input: { id: "@ID", stage: COMMITMENT })"#),
-    ("Mutation", "churnCustomer", MANAGERS, r#"(input: { id: "@ID", reason: DISSATISFACTION })"#),
-    ("Mutation", "reactivateCustomer", MANAGERS, r#"(input: { id: "@ID" })"#),
-    ("Mutation", "eraseCustomer", MANAGERS, r#"(input: { id: "@ID" })"#),
+    ("Mutation", "updateCustomer", STAFF, r#"(input: { id: "@Customer", name: "Renamed" })"#),
+    ("Mutation", "setRelationshipStage", MANAGERS, r#"(input: { id: "@Customer", stage: COMMITMENT })"#),
+    ("Mutation", "churnCustomer", MANAGERS, r#"(input: { id: "@Customer", reason: DISSATISFACTION })"#),
+    ("Mutation", "reactivateCustomer", MANAGERS, r#"(input: { id: "@Customer" })"#),
+    ("Mutation", "eraseCustomer", MANAGERS, r#"(input: { id: "@Customer" })"#),
     // interactions, purchases and costs: all staff
-    ("Mutation", "recordInteraction", STAFF, r#"(input: {customerId: "@ID", channel: EMAIL})"#),
-    ("Mutation", "recordPurchase", STAFF, r#"(input: {customerId: "@ID", amount: "10.00", currency: "EUR", externalRef: "matrix-1"})"#),
-    ("Mutation", "recordCost", STAFF, r#"(input: {customerId: "@ID", kind: CARE, amount: "5.00", currency: "EUR"})"#),
+    ("Mutation", "recordInteraction", STAFF, r#"(input: {customerId: "@Customer", channel: EMAIL})"#),
+    ("Mutation", "recordPurchase", STAFF, r#"(input: {customerId: "@Customer", amount: "10.00", currency: "EUR", externalRef: "matrix-1"})"#),
+    ("Mutation", "recordCost", STAFF, r#"(input: {customerId: "@Customer", kind: CARE, amount: "5.00", currency: "EUR"})"#),
     // CSI configuration: ADMIN
     ("Mutation", "createCsiFactorSet", ADMINS, r#"(input: {name: "Matrix", factors: [{key: "speed", label: "Speed", weight: "1"}]})"#),
-    ("Mutation", "updateCsiFactorSet", ADMINS, r#"(input: { id: "@ID", lockVersion: 1, name: "Renamed" })"#),
-    ("Mutation", "publishCsiFactorSet", ADMINS, r#"(input: { id: "@ID" })"#),
-    ("Mutation", "reviseCsiFactorSet", ADMINS, r#"(input: { id: "@ID" })"#),
-    ("Mutation", "archiveCsiFactorSet", ADMINS, r#"(input: { id: "@ID" })"#),
+    ("Mutation", "updateCsiFactorSet", ADMINS, r#"(input: { id: "@CsiFactorSet", lockVersion: 1, name: "Renamed" })"#),
+    ("Mutation", "publishCsiFactorSet", ADMINS, r#"(input: { id: "@CsiFactorSet" })"#),
+    ("Mutation", "reviseCsiFactorSet", ADMINS, r#"(input: { id: "@CsiFactorSet" })"#),
+    ("Mutation", "archiveCsiFactorSet", ADMINS, r#"(input: { id: "@CsiFactorSet" })"#),
     // surveys: create, publish, invite MANAGER+; submission public
     ("Mutation", "createSurvey", MANAGERS, r#"(input: {title: "Matrix", questions: [{text: "Why?", kind: TEXT}]})"#),
-    ("Mutation", "updateSurvey", MANAGERS, r#"(input: { id: "@ID", title: "Renamed" })"#),
-    ("Mutation", "publishSurvey", MANAGERS, r#"(input: { id: "@ID" })"#),
-    ("Mutation", "closeSurvey", MANAGERS, r#"(input: { id: "@ID" })"#),
-    ("Mutation", "inviteToSurvey", MANAGERS, r#"(input: { surveyId: "@ID", customerIds: ["@ID"], expiresAt: "2030-01-01T00:00:00Z" })"#),
-    ("Mutation", "revokeSurveyInvitation", MANAGERS, r#"(input: { id: "@ID" })"#),
-    ("Mutation", "reissueSurveyInvitation", MANAGERS, r#"(input: { id: "@ID" })"#),
+    ("Mutation", "updateSurvey", MANAGERS, r#"(input: { id: "@Survey", title: "Renamed" })"#),
+    ("Mutation", "publishSurvey", MANAGERS, r#"(input: { id: "@Survey" })"#),
+    ("Mutation", "closeSurvey", MANAGERS, r#"(input: { id: "@Survey" })"#),
+    ("Mutation", "inviteToSurvey", MANAGERS, r#"(input: { surveyId: "@Survey", customerIds: ["@Customer"], expiresAt: "2030-01-01T00:00:00Z" })"#),
+    ("Mutation", "revokeSurveyInvitation", MANAGERS, r#"(input: { id: "@SurveyInvitation" })"#),
+    ("Mutation", "reissueSurveyInvitation", MANAGERS, r#"(input: { id: "@SurveyInvitation" })"#),
     ("Mutation", "submitSurveyResponse", EVERYONE, r#"(input: { token: "not-a-real-invitation-token", answers: [] })"#),
     // feedback handling: MANAGER+
-    ("Mutation", "markFeedbackHelpful", MANAGERS, r#"(input: { id: "@ID" })"#),
-    ("Mutation", "resolveFollowUp", MANAGERS, r#"(input: { id: "@ID", note: "done" })"#),
+    ("Mutation", "markFeedbackHelpful", MANAGERS, r#"(input: { id: "@SurveyResponse" })"#),
+    ("Mutation", "resolveFollowUp", MANAGERS, r#"(input: { id: "@FollowUp", note: "done" })"#),
 ];
 
 /// Root fields of the public schema, with whether their type needs a selection set.
@@ -204,14 +221,25 @@ pub async fn row_counts(app: &TestApp) -> BTreeMap<String, i64> {
     counts
 }
 
-fn document(root: &str, field: &str, args: &str, id: &str, composite: bool) -> String {
+fn document(root: &str, field: &str, args: &str, key: i64, composite: bool) -> String {
     let keyword = if root == "Mutation" {
         "mutation"
     } else {
         "query"
     };
     let selection = if composite { " { __typename }" } else { "" };
-    format!("{keyword} {{ {field}{}{selection} }}", args.replace(ID, id))
+    let mut args = args.to_owned();
+    for ty in ID_TYPES {
+        args = args.replace(
+            &format!("\"@{ty}\""),
+            &format!("\"{}\"", crate::fixtures::api_id(ty, key)),
+        );
+    }
+    assert!(
+        !args.contains("\"@"),
+        "a placeholder of a type not in ID_TYPES: {args}"
+    );
+    format!("{keyword} {{ {field}{args}{selection} }}")
 }
 
 async fn every_forbidden_operation_is_refused_without_writing(engine: Engine) {

@@ -101,10 +101,7 @@ impl<'a> Admin<'a> {
 }
 
 pub(crate) fn id_of(value: &Value) -> i64 {
-    value
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .expect("numeric id")
+    crate::fixtures::db_key(value.as_str().expect("an id"))
 }
 
 fn at(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
@@ -771,27 +768,32 @@ async fn managers_and_agents_read_but_cannot_write(engine: Engine) {
 async fn unknown_ids_are_not_found(engine: Engine) {
     let app = spawn_app(engine).await;
     let admin = Admin::new(&app).await;
-    let body = admin.gql(&get_query(), json!({ "id": "999" })).await;
-    assert_eq!(error_code(&body), Some("NOT_FOUND"));
+    let unknown = crate::fixtures::api_id("CsiFactorSet", 999);
+    let body = admin.gql(&get_query(), json!({ "id": unknown })).await;
+    assert_eq!(body["data"]["csiFactorSet"], Value::Null, "{body}");
+    assert!(
+        body.get("errors").is_none(),
+        "the lookup answers null: {body}"
+    );
     for action in [
         "publishCsiFactorSet",
         "reviseCsiFactorSet",
         "archiveCsiFactorSet",
     ] {
         let body = admin
-            .gql(&action_mutation(action), json!({ "id": "999" }))
+            .gql(&action_mutation(action), json!({ "id": unknown }))
             .await;
         assert_eq!(error_code(&body), Some("NOT_FOUND"), "{action}");
     }
     let body = admin
         .gql(
             &update_mutation(),
-            json!({ "input": { "id": "999", "lockVersion": 1, "name": "X" } }),
+            json!({ "input": { "id": unknown, "lockVersion": 1, "name": "X" } }),
         )
         .await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"));
     let body = admin
-        .report(&json!("999"), "2026-01-01", "2026-02-01", json!({}))
+        .report(&json!(unknown), "2026-01-01", "2026-02-01", json!({}))
         .await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"));
     let set = admin.published_airline().await;
@@ -800,7 +802,7 @@ async fn unknown_ids_are_not_found(engine: Engine) {
             &set,
             "2026-01-01",
             "2026-02-01",
-            json!({ "filter": { "surveyId": "999" } }),
+            json!({ "filter": { "surveyId": crate::fixtures::api_id("Survey", 999) } }),
         )
         .await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"), "unknown survey");
@@ -1149,11 +1151,14 @@ async fn report_filters_by_tag_relationship_type_and_survey(engine: Engine) {
         (Value::Null, json!(0))
     );
     assert_eq!(
-        index_with(json!({ "surveyId": survey_id.to_string() })).await,
+        index_with(json!({ "surveyId": crate::fixtures::api_id("Survey", survey_id) })).await,
         (json!("40.9091"), json!(1))
     );
     assert_eq!(
-        index_with(json!({ "tag": "vip", "surveyId": survey_id.to_string() })).await,
+        index_with(
+            json!({ "tag": "vip", "surveyId": crate::fixtures::api_id("Survey", survey_id) })
+        )
+        .await,
         (Value::Null, json!(0)),
         "criteria combine"
     );

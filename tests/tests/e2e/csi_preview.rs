@@ -490,7 +490,11 @@ async fn bad_drafts_are_refused_naming_the_argument(engine: Engine) {
     );
 
     // Unknown ids.
-    let body = preview(published, json!("987654321")).await;
+    let body = preview(
+        published,
+        json!(crate::fixtures::api_id("CsiFactorSet", 987_654_321)),
+    )
+    .await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
 }
 

@@ -72,10 +72,7 @@ async fn run(engine: Engine) {
         )
         .await;
     data(&published);
-    let set: i64 = set_id
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .expect("set id");
+    let set: i64 = crate::fixtures::db_key(set_id.as_str().expect("set id"));
 
     let started = Instant::now();
     let survey_id = seed(&app, set).await;
@@ -95,7 +92,7 @@ async fn run(engine: Engine) {
     assert_eq!(report["trend"].as_array().map(Vec::len), Some(24));
 
     let mut filtered = from_to.clone();
-    filtered["filter"] = json!({ "surveyId": survey_id.to_string() });
+    filtered["filter"] = json!({ "surveyId": crate::fixtures::api_id("Survey", survey_id) });
     let t = Instant::now();
     let body = app.graphql_as(Some(&token), REPORT, filtered).await;
     let survey_scoped = t.elapsed();

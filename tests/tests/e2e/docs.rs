@@ -278,8 +278,8 @@ async fn fresh_invitation(app: &TestApp, admin: Option<&String>) -> (String, Str
     let body = app
         .graphql_as(
             admin,
-            "mutation Invite($c: ID!, $x: DateTime!) { inviteToSurvey(input: { surveyId: \"1\", customerIds: [$c], expiresAt: $x }) { invitations { invitationId token } } }",
-            json!({ "c": id, "x": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339() }),
+            "mutation Invite($s: ID!, $c: ID!, $x: DateTime!) { inviteToSurvey(input: { surveyId: $s, customerIds: [$c], expiresAt: $x }) { invitations { invitationId token } } }",
+            json!({ "s": crate::fixtures::api_id("Survey", 1), "c": id, "x": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339() }),
         )
         .await;
     let issued = &data(&body)["inviteToSurvey"]["invitations"][0];

@@ -318,7 +318,7 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
         let Outcome::Succeeded(id) = outcome else {
             continue;
         };
-        let id: i64 = id.parse().expect("numeric id");
+        let id: i64 = crate::fixtures::db_key(id);
         match *kind {
             "redeem" => {
                 let redemption = redemptions::Entity::find_by_id(id)
@@ -407,9 +407,10 @@ async fn killing_the_server_mid_burst_loses_and_duplicates_nothing(engine: Engin
         let answered = responses
             .iter()
             .filter(|r| {
-                members
-                    .iter()
-                    .any(|(c, mid)| *mid == m.id.to_string() && *c == r.customer_id.to_string())
+                members.iter().any(|(c, mid)| {
+                    *mid == crate::fixtures::api_id("Membership", m.id)
+                        && *c == crate::fixtures::api_id("Customer", r.customer_id)
+                })
             })
             .count() as i64;
         assert_eq!(

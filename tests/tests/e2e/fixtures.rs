@@ -40,18 +40,56 @@ pub fn day(text: &str) -> NaiveDate {
     text.parse().expect("ISO date")
 }
 
-/// The API id of record `key` of GraphQL type `type_name` (e.g. `"Customer"`).
+/// The API id of record `key` of GraphQL type `type_name` (e.g. `"Customer"`):
+/// the global id `base64url_no_pad("<type>:<key>")`.
 #[allow(dead_code)]
 pub fn api_id(type_name: &str, key: i64) -> String {
-    let _ = type_name;
-    key.to_string()
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{type_name}:{key}"))
 }
 
 /// The database key behind an API id.
 #[allow(dead_code)]
 pub fn db_key(id: &str) -> i64 {
-    id.parse()
-        .unwrap_or_else(|_| panic!("not a record id: {id}"))
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(id)
+        .unwrap_or_else(|_| panic!("not a global id: {id}"));
+    let text = String::from_utf8(bytes).unwrap_or_else(|_| panic!("not a global id: {id}"));
+    text.split_once(':')
+        .and_then(|(_, key)| key.parse().ok())
+        .unwrap_or_else(|| panic!("not a record id: {id} ({text})"))
+}
+
+/// A reference to a record that a builder accepts either way: a database key
+/// (`i64`, from an `insert`) or an API id (a string, from an answer).
+pub trait RecordRef {
+    /// The API id of the record, whose GraphQL type is `type_name`.
+    fn to_api_id(&self, type_name: &str) -> String;
+}
+
+impl RecordRef for i64 {
+    fn to_api_id(&self, type_name: &str) -> String {
+        api_id(type_name, *self)
+    }
+}
+
+impl RecordRef for &str {
+    fn to_api_id(&self, _: &str) -> String {
+        (*self).to_owned()
+    }
+}
+
+impl RecordRef for String {
+    fn to_api_id(&self, _: &str) -> String {
+        self.clone()
+    }
+}
+
+impl RecordRef for &String {
+    fn to_api_id(&self, _: &str) -> String {
+        (*self).clone()
+    }
 }
 
 /// Runs a mutation as `token` that must succeed and returns its root field.
@@ -182,8 +220,8 @@ impl CustomerBuilder {
     }
 
     /// The referring customer.
-    pub fn referred_by(mut self, id: impl ToString) -> Self {
-        self.referred_by = Some(id.to_string());
+    pub fn referred_by(mut self, id: impl RecordRef) -> Self {
+        self.referred_by = Some(id.to_api_id("Customer"));
         self
     }
 
@@ -260,10 +298,7 @@ impl CustomerBuilder {
             relationship_stage: Set(self.stage.unwrap_or(Stage::Exploration).as_str().to_owned()),
             relationship_type: Set(self.kind.map(|k| k.as_str().to_owned())),
             acquired_at: Set(self.acquired_at.unwrap_or(now)),
-            referred_by_id: Set(self
-                .referred_by
-                .as_deref()
-                .map(|id| id.parse().expect("numeric referrer id"))),
+            referred_by_id: Set(self.referred_by.as_deref().map(db_key)),
             marketing_consent: Set(self.marketing_consent),
             created_at: Set(now),
             updated_at: Set(now),
@@ -510,8 +545,8 @@ impl SurveyBuilder {
     }
 
     /// The loyalty programme that credits the incentives.
-    pub fn program(mut self, id: impl ToString) -> Self {
-        self.program_id = Some(id.to_string());
+    pub fn program(mut self, id: impl RecordRef) -> Self {
+        self.program_id = Some(id.to_api_id("LoyaltyProgram"));
         self
     }
 
@@ -547,7 +582,7 @@ impl SurveyBuilder {
             input.insert(field.clone(), value.clone());
         }
         if let Some(id) = self.factor_set_id {
-            put(&mut input, "factorSetId", id.to_string());
+            put(&mut input, "factorSetId", api_id("CsiFactorSet", id));
         }
         if let Some(id) = &self.program_id {
             put(&mut input, "loyaltyProgramId", id.as_str());
@@ -604,10 +639,7 @@ impl SurveyBuilder {
             title: Set(self.title.clone()),
             status: Set(self.status.as_str().to_owned()),
             factor_set_id: Set(self.factor_set_id),
-            program_id: Set(self
-                .program_id
-                .as_deref()
-                .map(|id| id.parse().expect("numeric programme id"))),
+            program_id: Set(self.program_id.as_deref().map(db_key)),
             incentive_points: Set(self.incentive_points),
             helpful_bonus_points: Set(self.helpful_bonus_points),
             created_at: Set(self.created_at.unwrap_or(now)),
@@ -652,9 +684,9 @@ pub struct PurchaseBuilder {
 
 impl PurchaseBuilder {
     /// A purchase of 10.00 EUR (1000 cents) by `customer`, now, with a unique reference.
-    pub fn new(customer: impl ToString) -> Self {
+    pub fn new(customer: impl RecordRef) -> Self {
         Self {
-            customer: customer.to_string(),
+            customer: customer.to_api_id("Customer"),
             amount: "10.00".to_owned(),
             minor: 1000,
             currency: "EUR".to_owned(),
@@ -730,7 +762,7 @@ impl PurchaseBuilder {
     /// The row as the database would store it (`amount` in minor units).
     pub fn model(&self) -> purchases::ActiveModel {
         purchases::ActiveModel {
-            customer_id: Set(self.customer.parse().expect("numeric customer id")),
+            customer_id: Set(db_key(&self.customer)),
             amount_minor: Set(self.minor),
             currency: Set(self.currency.clone()),
             occurred_at: Set(self.occurred_at.unwrap_or_else(Utc::now)),

@@ -94,23 +94,23 @@ async fn oversized_and_negative_page_sizes_are_refused_before_sql(engine: Engine
     let nested = [
         (
             "Customer.referrals",
-            "customer(id: \"1\") { referrals(first: $n) { pageInfo { hasNextPage } } }",
+            "customer(id: \"Q3VzdG9tZXI6MQ\") { referrals(first: $n) { pageInfo { hasNextPage } } }",
         ),
         (
             "Customer.interactions",
-            "customer(id: \"1\") { interactions(first: $n) { pageInfo { hasNextPage } } }",
+            "customer(id: \"Q3VzdG9tZXI6MQ\") { interactions(first: $n) { pageInfo { hasNextPage } } }",
         ),
         (
             "Customer.purchases",
-            "customer(id: \"1\") { purchases(first: $n) { pageInfo { hasNextPage } } }",
+            "customer(id: \"Q3VzdG9tZXI6MQ\") { purchases(first: $n) { pageInfo { hasNextPage } } }",
         ),
         (
             "LoyaltyProgram.members",
-            "loyaltyProgram(id: \"1\") { members(first: $n) { pageInfo { hasNextPage } } }",
+            "loyaltyProgram(id: \"TG95YWx0eVByb2dyYW06MQ\") { members(first: $n) { pageInfo { hasNextPage } } }",
         ),
         (
             "Membership.ledger",
-            "membership(id: \"1\") { ledger(first: $n) { pageInfo { hasNextPage } } }",
+            "membership(id: \"TWVtYmVyc2hpcDox\") { ledger(first: $n) { pageInfo { hasNextPage } } }",
         ),
     ];
     for (name, field) in nested {
@@ -711,9 +711,10 @@ async fn other_tokens_used_as_bearer_are_unauthenticated(engine: Engine) {
     let login = &data(&login)["login"];
     let refresh = login["refreshToken"].as_str().expect("refresh").to_owned();
     let user_id = login["user"]["id"].as_str().expect("id").to_owned();
+    let subject = crate::fixtures::db_key(&user_id).to_string();
     let now = chrono::Utc::now().timestamp();
     let claims = json!({
-        "iss": "rapport", "aud": "rapport-api", "sub": user_id, "iat": now, "nbf": now,
+        "iss": "rapport", "aud": "rapport-api", "sub": subject, "iat": now, "nbf": now,
         "exp": now + 600, "typ": "access", "role": "ADMIN", "jti": "x"
     });
     // Algorithm confusion: the right secret and claims under another HMAC.

@@ -241,8 +241,7 @@ async fn every_failure_class_has_the_status_and_body_of_its_media_type(engine: E
 
     // Field errors during execution: 200 with data under both.
     let field_error =
-        json!({ "query": "{ __typename customers(first: 1) { edges { node { id } } } }" })
-            .to_string();
+        json!({ "query": "{ __typename customer(id: \"Q3VzdG9tZXI6MQ\") { id } }" }).to_string();
     for accept in [JSON, GQL] {
         let answer = post_raw(&app, accept, None, &field_error).await;
         assert_eq!(answer.status, 200, "{}", answer.body);
@@ -256,7 +255,13 @@ async fn every_failure_class_has_the_status_and_body_of_its_media_type(engine: E
             answer.body["errors"][0]["extensions"]["code"],
             "UNAUTHENTICATED"
         );
-        assert_eq!(answer.body["errors"][0]["path"], json!(["customers"]));
+        assert_eq!(answer.body["errors"][0]["path"], json!(["customer"]));
+        assert_eq!(
+            answer.body["data"]["customer"],
+            Value::Null,
+            "{}",
+            answer.body
+        );
     }
 
     // Success with a token, under both.

@@ -105,7 +105,7 @@ async fn enroll(app: &TestApp, token: &str, program: &str, customer: i64) -> Str
         .graphql_as(
             Some(token),
             ENROLL,
-            json!({ "p": program, "c": customer.to_string() }),
+            json!({ "p": program, "c": crate::fixtures::api_id("Customer", customer) }),
         )
         .await;
     data(&body)["enrollCustomer"]["membership"]["id"]
@@ -458,7 +458,7 @@ async fn enrolment_needs_a_manager_and_happens_once(engine: Engine) {
     let s = setup(engine, json!({})).await;
     let customer = insert_customer(&s.app, new_customer("Ann")).await;
     let agent = s.app.login_as(Role::Agent).await;
-    let vars = json!({ "p": s.program, "c": customer.to_string() });
+    let vars = json!({ "p": s.program, "c": crate::fixtures::api_id("Customer", customer) });
 
     let refused = s.app.graphql_as(Some(&agent), ENROLL, vars.clone()).await;
     assert_eq!(error_code(&refused), Some("FORBIDDEN"));
@@ -480,7 +480,7 @@ async fn enrolment_needs_a_manager_and_happens_once(engine: Engine) {
         .graphql_as(
             Some(&s.manager),
             ENROLL,
-            json!({ "p": s.program, "c": "999999" }),
+            json!({ "p": s.program, "c": crate::fixtures::api_id("Customer", 999_999) }),
         )
         .await;
     assert_eq!(error_code(&unknown), Some("NOT_FOUND"));
@@ -869,12 +869,12 @@ async fn redeeming_fails_cleanly_and_writes_nothing(engine: Engine) {
             "other programme",
         ),
         (
-            json!({ "m": "999999", "r": pricey, "k": "d" }),
+            json!({ "m": crate::fixtures::api_id("Membership", 999_999), "r": pricey, "k": "d" }),
             "NOT_FOUND",
             "unknown membership",
         ),
         (
-            json!({ "m": m, "r": "999999", "k": "e" }),
+            json!({ "m": m, "r": crate::fixtures::api_id("Reward", 999_999), "k": "e" }),
             "NOT_FOUND",
             "unknown reward",
         ),
@@ -1798,7 +1798,7 @@ async fn recording_a_purchase_over_http_credits_points_and_the_referrer(engine: 
         .name("Ann")
         .create(&s.app, &s.manager)
         .await;
-    let enroll_id = |c: &str| c.parse::<i64>().expect("numeric id");
+    let enroll_id = crate::fixtures::db_key;
     let bob = CustomerBuilder::new()
         .name("Bob")
         .referred_by(enroll_id(&ann))
@@ -1847,7 +1847,7 @@ async fn the_customer_card_shows_memberships_without_n_plus_1(engine: Engine) {
             .name(format!("C{i:02}"))
             .create(&s.app, &s.manager)
             .await;
-        let c = c.parse::<i64>().expect("numeric id");
+        let c = crate::fixtures::db_key(&c);
         let m = enroll(&s.app, &s.manager, &s.program, c).await;
         data(&adjust(&s.app, &s.manager, &m, 1200, &format!("card-{m}")).await);
         enroll(&s.app, &s.manager, &second, c).await;
@@ -1885,11 +1885,12 @@ async fn the_database_itself_keeps_balance_equal_to_the_ledger(engine: Engine) {
     use sea_orm::ConnectionTrait;
     let s = setup(engine, json!({})).await;
     let m = member_with(&s, 100).await;
+    let key = crate::fixtures::db_key(&m);
     let db = s.app.db();
     // An entry written by any code moves the balance (the trigger does it).
     db.execute_unprepared(&format!(
         "INSERT INTO ledger_entries (membership_id, delta, reason, source_key, occurred_at, created_at) \
-         VALUES ({m}, 5, 'ADJUSTMENT', 'raw-sql', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
+         VALUES ({key}, 5, 'ADJUSTMENT', 'raw-sql', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
     ))
     .await
     .expect("raw credit");
@@ -1897,23 +1898,23 @@ async fn the_database_itself_keeps_balance_equal_to_the_ledger(engine: Engine) {
     // Several entries in one statement move the balance by their sum.
     db.execute_unprepared(&format!(
         "INSERT INTO ledger_entries (membership_id, delta, reason, source_key, occurred_at, created_at) VALUES \
-         ({m}, 7, 'ADJUSTMENT', 'multi-1', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00'), \
-         ({m}, -2, 'ADJUSTMENT', 'multi-2', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
+         ({key}, 7, 'ADJUSTMENT', 'multi-1', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00'), \
+         ({key}, -2, 'ADJUSTMENT', 'multi-2', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
     ))
     .await
     .expect("multi-row insert");
     assert_eq!(balance(&s.app, &s.manager, &m).await, 110);
     let refused = [
-        format!("UPDATE memberships SET balance = 1000 WHERE id = {m}"),
-        format!("UPDATE memberships SET lifetime_points = 0 WHERE id = {m}"),
-        format!("UPDATE ledger_entries SET delta = 500 WHERE membership_id = {m}"),
+        format!("UPDATE memberships SET balance = 1000 WHERE id = {key}"),
+        format!("UPDATE memberships SET lifetime_points = 0 WHERE id = {key}"),
+        format!("UPDATE ledger_entries SET delta = 500 WHERE membership_id = {key}"),
         // An erasure may clear a note, and only that.
-        format!("UPDATE ledger_entries SET note = 'rewritten' WHERE membership_id = {m}"),
-        format!("UPDATE ledger_entries SET note = NULL, delta = 500 WHERE membership_id = {m}"),
-        format!("DELETE FROM ledger_entries WHERE membership_id = {m}"),
+        format!("UPDATE ledger_entries SET note = 'rewritten' WHERE membership_id = {key}"),
+        format!("UPDATE ledger_entries SET note = NULL, delta = 500 WHERE membership_id = {key}"),
+        format!("DELETE FROM ledger_entries WHERE membership_id = {key}"),
         format!(
             "INSERT INTO ledger_entries (membership_id, delta, reason, source_key, occurred_at, created_at) \
-             VALUES ({m}, -1000, 'ADJUSTMENT', 'overdraw', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
+             VALUES ({key}, -1000, 'ADJUSTMENT', 'overdraw', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
         ),
     ];
     for sql in refused {
@@ -1993,7 +1994,7 @@ async fn a_first_purchase_enrols_where_the_programme_says_so_and_says_what_it_ea
             programs
         }
     };
-    let id = |s: &str| s.parse::<i64>().expect("numeric id");
+    let id = crate::fixtures::db_key;
 
     // Dee belongs to nothing: her purchase enrols her in Club (EUR, on) only.
     let dee = CustomerBuilder::new()

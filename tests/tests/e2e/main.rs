@@ -28,6 +28,7 @@ mod loyalty;
 mod metrics;
 mod metrics_endpoint;
 mod mutations;
+mod node;
 mod process;
 mod proxies;
 mod scalars;

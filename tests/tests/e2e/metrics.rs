@@ -688,7 +688,7 @@ async fn most_valuable_customers_rank_by_margin_per_currency(engine: Engine) {
     let [k1, k2, k3, _k4, k5] = arrange_value(app.db()).await;
     let row = |rank: i64, id: i64, cur: &str, rev: &str, att: &str, shared: &str, margin: &str| {
         json!({
-            "rank": rank, "customerId": id.to_string(), "currency": cur, "revenue": rev,
+            "rank": rank, "customerId": crate::fixtures::api_id("Customer", id), "currency": cur, "revenue": rev,
             "attributedCareCosts": att, "sharedCareCosts": shared, "margin": margin
         })
     };

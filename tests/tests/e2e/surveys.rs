@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::fixtures::{
-    question, CreatedSurvey, CustomerBuilder, FactorSetStatus, ProgramBuilder, QuestionKind, Stage,
-    SurveyBuilder,
+    api_id, db_key, question, CreatedSurvey, CustomerBuilder, FactorSetStatus, ProgramBuilder,
+    QuestionKind, Stage, SurveyBuilder,
 };
 use crate::helpers::{data, error_code, spawn_app, spawn_app_with, Engine, TestApp};
 use crate::sessions::open;
@@ -234,7 +234,7 @@ impl Fixture {
             .graphql_as(
                 Some(&self.admin),
                 INVITE,
-                json!({ "s": self.survey_id, "c": [customer.to_string()], "e": Utc::now() + Days::days(7) }),
+                json!({ "s": self.survey_id, "c": [api_id("Customer", customer)], "e": Utc::now() + Days::days(7) }),
             )
             .await;
         data(&body)["inviteToSurvey"]["invitations"][0]["token"]
@@ -353,7 +353,7 @@ async fn submissions_move_the_submission_counter(engine: Engine) {
         .graphql_as(
             Some(&f.admin),
             INVITE,
-            json!({ "s": f.survey_id, "c": [customer.to_string()], "e": Utc::now() + Days::days(7) }),
+            json!({ "s": f.survey_id, "c": [api_id("Customer", customer)], "e": Utc::now() + Days::days(7) }),
         )
         .await;
     let token = data(&body)["inviteToSurvey"]["invitations"][0]["token"]
@@ -374,7 +374,7 @@ async fn full_flow_stores_the_response_credits_points_and_computes_csi(engine: E
         .graphql_as(
             Some(&f.admin),
             INVITE,
-            json!({ "s": f.survey_id, "c": [customer.to_string()], "e": Utc::now() + Days::days(7) }),
+            json!({ "s": f.survey_id, "c": [api_id("Customer", customer)], "e": Utc::now() + Days::days(7) }),
         )
         .await;
     let issued = &data(&body)["inviteToSurvey"]["invitations"][0];
@@ -412,7 +412,10 @@ async fn full_flow_stores_the_response_credits_points_and_computes_csi(engine: E
     assert_eq!(entry.reason, "FEEDBACK_INCENTIVE");
     assert_eq!(
         entry.source_key,
-        format!("response:{}", receipt["responseId"].as_str().expect("id"))
+        format!(
+            "response:{}",
+            db_key(receipt["responseId"].as_str().expect("id"))
+        )
     );
     assert_eq!(count::<entity::csi_ratings::Entity>(&app).await, 4);
     assert_eq!(count::<entity::survey_answers::Entity>(&app).await, 9);
@@ -433,7 +436,7 @@ async fn full_flow_stores_the_response_credits_points_and_computes_csi(engine: E
         )
         .await;
     let node = &data(&list)["surveyResponses"]["edges"][0]["node"];
-    assert_eq!(node["customerId"], customer.to_string());
+    assert_eq!(node["customerId"], api_id("Customer", customer));
     assert_eq!(node["csi"], "87.5");
     assert_eq!(node["answers"][7]["choices"], json!(["Wifi", "Meals"]));
     assert_eq!(node["answers"][8]["text"], "Great crew");
@@ -573,8 +576,8 @@ async fn bad_submissions_are_rejected_whole_and_the_token_stays_usable(engine: E
         ),
         (
             "unknown question",
-            with(json!({ "questionId": "999999", "rating": 5 })),
-            "answers.999999".to_owned(),
+            with(json!({ "questionId": api_id("SurveyQuestion", 999_999), "rating": 5 })),
+            format!("answers.{}", api_id("SurveyQuestion", 999_999)),
         ),
         (
             "malformed question id",
@@ -751,7 +754,7 @@ async fn invitations_skip_erased_churned_unknown_and_answered_customers_and_reis
             INVITE,
             json!({
                 "s": f.survey_id,
-                "c": [ann.to_string(), erased.to_string(), churned.to_string(), answered.to_string(), "987654", ann.to_string()],
+                "c": [api_id("Customer", ann), api_id("Customer", erased), api_id("Customer", churned), api_id("Customer", answered), api_id("Customer", 987_654), api_id("Customer", ann)],
                 "e": Utc::now() + Days::days(7)
             }),
         )
@@ -759,7 +762,7 @@ async fn invitations_skip_erased_churned_unknown_and_answered_customers_and_reis
     let payload = &data(&body)["inviteToSurvey"];
     let invitations = payload["invitations"].as_array().expect("list");
     assert_eq!(invitations.len(), 1, "{payload}");
-    assert_eq!(invitations[0]["customerId"], ann.to_string());
+    assert_eq!(invitations[0]["customerId"], api_id("Customer", ann));
     assert_eq!(invitations[0]["reissued"], true);
     assert_ne!(invitations[0]["token"], first.as_str());
     let skipped: Vec<(String, String)> = payload["skipped"]
@@ -776,10 +779,10 @@ async fn invitations_skip_erased_churned_unknown_and_answered_customers_and_reis
     assert_eq!(
         skipped,
         vec![
-            (erased.to_string(), "ERASED".to_owned()),
-            (churned.to_string(), "CHURNED".to_owned()),
-            (answered.to_string(), "ALREADY_RESPONDED".to_owned()),
-            ("987654".to_owned(), "UNKNOWN_CUSTOMER".to_owned()),
+            (api_id("Customer", erased), "ERASED".to_owned()),
+            (api_id("Customer", churned), "CHURNED".to_owned()),
+            (api_id("Customer", answered), "ALREADY_RESPONDED".to_owned()),
+            (api_id("Customer", 987_654), "UNKNOWN_CUSTOMER".to_owned()),
         ]
     );
     let live = entity::survey_invitations::Entity::find()
@@ -795,7 +798,7 @@ async fn invitations_skip_erased_churned_unknown_and_answered_customers_and_reis
         .graphql_as(
             Some(&f.admin),
             INVITE,
-            json!({ "s": f.survey_id, "c": [ann.to_string()], "e": Utc::now() - Days::days(1) }),
+            json!({ "s": f.survey_id, "c": [api_id("Customer", ann)], "e": Utc::now() - Days::days(1) }),
         )
         .await;
     assert_eq!(error_code(&past), Some("BAD_USER_INPUT"));
@@ -873,10 +876,17 @@ async fn marking_feedback_helpful_credits_the_bonus_once(engine: Engine) {
         .await
         .expect("query");
     assert_eq!(helpful.len(), 1);
-    assert_eq!(helpful[0].source_key, format!("helpful:{response_id}"));
+    assert_eq!(
+        helpful[0].source_key,
+        format!("helpful:{}", db_key(&response_id))
+    );
 
     let missing = app
-        .graphql_as(Some(&manager), MARK, json!({ "r": "999999" }))
+        .graphql_as(
+            Some(&manager),
+            MARK,
+            json!({ "r": api_id("SurveyResponse", 999_999) }),
+        )
         .await;
     assert_eq!(error_code(&missing), Some("NOT_FOUND"));
 }
@@ -1109,7 +1119,7 @@ async fn results_report_exact_csat_nps_and_distributions(engine: Engine) {
         .await;
     let (sid, qid) = (only.id, only.questions[0].clone());
     let invite = app
-        .graphql_as(Some(&f.admin), INVITE, json!({ "s": sid, "c": [customers[0].to_string(), customers[1].to_string(), customers[2].to_string()], "e": Utc::now() + Days::days(1) }))
+        .graphql_as(Some(&f.admin), INVITE, json!({ "s": sid, "c": [api_id("Customer", customers[0]), api_id("Customer", customers[1]), api_id("Customer", customers[2])], "e": Utc::now() + Days::days(1) }))
         .await;
     for (i, score) in [10, 9, 3].iter().enumerate() {
         let token = data(&invite)["inviteToSurvey"]["invitations"][i]["token"]
@@ -1160,17 +1170,17 @@ async fn roles_are_enforced_and_nothing_is_written(engine: Engine) {
         (
             "inviteToSurvey",
             INVITE,
-            json!({ "s": f.survey_id, "c": [customer.to_string()], "e": Utc::now() + Days::days(1) }),
+            json!({ "s": f.survey_id, "c": [api_id("Customer", customer)], "e": Utc::now() + Days::days(1) }),
         ),
         (
             "markFeedbackHelpful",
-            "mutation { markFeedbackHelpful(input: { id: \"1\" }) { response { id } } }",
-            json!({}),
+            "mutation($r: ID!) { markFeedbackHelpful(input: { id: $r }) { response { id } } }",
+            json!({ "r": api_id("SurveyResponse", 1) }),
         ),
         (
             "resolveFollowUp",
-            "mutation { resolveFollowUp(input: { id: \"1\", note: \"n\" }) { followUp { id } } }",
-            json!({}),
+            "mutation($id: ID!) { resolveFollowUp(input: { id: $id, note: \"n\" }) { followUp { id } } }",
+            json!({ "id": api_id("FollowUp", 1) }),
         ),
     ];
     for (what, query, vars) in &cases {
@@ -1255,7 +1265,7 @@ async fn survey_lifecycle_rules_are_enforced(engine: Engine) {
         ),
         (
             "unknown programme",
-            json!({ "title": "t", "loyaltyProgramId": "99999", "questions": [] }),
+            json!({ "title": "t", "loyaltyProgramId": api_id("LoyaltyProgram", 99_999), "questions": [] }),
             "loyaltyProgramId",
         ),
         (
@@ -1283,7 +1293,7 @@ async fn survey_lifecycle_rules_are_enforced(engine: Engine) {
     );
 
     let factor = |set: i64, key: &str| {
-        json!({ "title": "CSI", "factorSetId": set.to_string(), "loyaltyProgramId": program_id.to_string(),
+        json!({ "title": "CSI", "factorSetId": api_id("CsiFactorSet", set), "loyaltyProgramId": api_id("LoyaltyProgram", program_id),
                 "questions": [{ "text": "Rate", "kind": "RATING" }, { "text": "F", "kind": "CSI_FACTOR", "factorKey": key }] })
     };
     let on_draft = create(factor(draft_set, "on_time")).await;
@@ -1346,7 +1356,7 @@ async fn survey_lifecycle_rules_are_enforced(engine: Engine) {
         .graphql_as(
             Some(&admin),
             INVITE,
-            json!({ "s": empty_id, "c": [customer.to_string()], "e": Utc::now() + Days::days(1) }),
+            json!({ "s": empty_id, "c": [api_id("Customer", customer)], "e": Utc::now() + Days::days(1) }),
         )
         .await;
     assert_eq!(error_code(&draft_invite), Some("CONFLICT"));
@@ -1446,7 +1456,7 @@ async fn feedback_received_streams_new_responses_over_websocket(engine: Engine) 
     let node = &event["payload"]["data"]["feedbackReceived"];
     assert_eq!(node["id"], response_id);
     assert_eq!(node["surveyId"], f.survey_id.as_str());
-    assert_eq!(node["customerId"], customer.to_string());
+    assert_eq!(node["customerId"], api_id("Customer", customer));
     assert_eq!(node["csi"], "87.5");
     ws.close(None).await.ok();
 
@@ -1522,7 +1532,7 @@ async fn latest_responses_are_each_customers_newest_for_one_or_several(engine: E
             .get(&c)
             .map(|rs| {
                 rs.iter()
-                    .map(|r| r.survey_id.to_string())
+                    .map(|r| api_id("Survey", r.survey_id))
                     .collect::<Vec<_>>()
             })
             .unwrap_or_default()
@@ -1687,7 +1697,7 @@ async fn customer_cards_show_latest_responses_in_constant_statements(engine: Eng
     assert_eq!(small, large, "statements grow with the page");
     for edge in edges {
         let node = &edge["node"];
-        let id: i64 = node["id"].as_str().expect("id").parse().expect("numeric");
+        let id = db_key(node["id"].as_str().expect("id"));
         let latest = node["latestSurveyResponses"].as_array().expect("list");
         let answered = customers.iter().position(|c| *c == id).expect("ours") % 2 == 0;
         assert_eq!(latest.len(), usize::from(answered), "{node}");

@@ -5,7 +5,7 @@ use async_graphql::{InputObject, ID};
 
 use crate::graphql::error::ApiResult;
 use crate::graphql::object::customer::RelationshipType;
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{NodeType, parse_id};
 
 /// One factor of a set.
 #[derive(InputObject, Clone)]
@@ -135,7 +135,7 @@ impl TryFrom<CsiReportFilter> for domain::csi::ReportFilter {
             relationship_type: input.relationship_type.map(Into::into),
             survey_id: input
                 .survey_id
-                .map(|id| parse_id("filter.surveyId", &id))
+                .map(|id| parse_id(NodeType::Survey, "filter.surveyId", &id))
                 .transpose()?,
         })
     }

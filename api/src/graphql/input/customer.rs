@@ -5,20 +5,13 @@ use crate::graphql::scalar::Decimal;
 use async_graphql::{Enum, InputObject, MaybeUndefined, ID};
 use domain::customers::{self as dc, Currency, CustomerName, Locale, Money, Phone, Tag};
 use domain::validation::Email;
-use domain::{DomainError, DomainResult};
+use domain::DomainResult;
 
 use crate::graphql::error::ApiError;
 use crate::graphql::object::customer::{
     Channel, ChurnReason, CostKind, RelationshipStage, RelationshipType,
 };
-use crate::graphql::scalar::{parse_id, Date};
-
-fn id_of(field: &str, id: &ID) -> DomainResult<i64> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| DomainError::validation(field, "is not a valid id"))
-}
+use crate::graphql::scalar::{Date, NodeType, parse_id, parse_key};
 
 /// A new customer.
 #[derive(InputObject)]
@@ -81,7 +74,7 @@ impl TryFrom<CreateCustomerInput> for dc::NewCustomer {
             acquired_at: input.acquired_at.map(Into::into),
             referred_by_id: input
                 .referred_by_id
-                .map(|id| parse_id("referredById", &id))
+                .map(|id| parse_id(NodeType::Customer, "referredById", &id))
                 .transpose()?,
             marketing_consent: input.marketing_consent,
         })
@@ -153,7 +146,7 @@ impl TryFrom<UpdateCustomerInput> for dc::CustomerPatch {
             relationship_type: patch(input.relationship_type, |t| Ok(Some(t.into())))?,
             acquired_at: input.acquired_at.map(Into::into),
             referred_by_id: patch(input.referred_by_id, |id| {
-                id_of("referredById", &id).map(Some)
+                parse_key(NodeType::Customer, "referredById", &id).map(Some)
             })?,
             marketing_consent: input.marketing_consent,
         })
@@ -183,7 +176,7 @@ impl TryFrom<RecordInteractionInput> for dc::NewInteraction {
 
     fn try_from(input: RecordInteractionInput) -> Result<Self, ApiError> {
         Ok(Self {
-            customer_id: parse_id("customerId", &input.customer_id)?,
+            customer_id: parse_id(NodeType::Customer, "customerId", &input.customer_id)?,
             channel: input.channel.into(),
             occurred_at: input.occurred_at.map(Into::into),
             summary: input.summary,
@@ -215,7 +208,7 @@ impl TryFrom<RecordPurchaseInput> for dc::NewPurchase {
     type Error = ApiError;
 
     fn try_from(input: RecordPurchaseInput) -> Result<Self, ApiError> {
-        let customer_id = parse_id("customerId", &input.customer_id)?;
+        let customer_id = parse_id(NodeType::Customer, "customerId", &input.customer_id)?;
         let currency = Currency::parse("currency", &input.currency)?;
         Ok(Self {
             customer_id,
@@ -251,7 +244,7 @@ impl TryFrom<RecordCostInput> for dc::NewCost {
     fn try_from(input: RecordCostInput) -> Result<Self, ApiError> {
         let customer_id = input
             .customer_id
-            .map(|id| parse_id("customerId", &id))
+            .map(|id| parse_id(NodeType::Customer, "customerId", &id))
             .transpose()?;
         let currency = Currency::parse("currency", &input.currency)?;
         Ok(Self {

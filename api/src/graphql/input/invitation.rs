@@ -5,7 +5,7 @@ use async_graphql::{InputObject, ID};
 
 use crate::graphql::error::ApiResult;
 use crate::graphql::object::invitation::InvitationStatus;
-use crate::graphql::scalar::{parse_id, DateTime};
+use crate::graphql::scalar::{parse_id, DateTime, NodeType};
 
 /// Which invitations of a survey to list; every given criterion applies.
 #[derive(InputObject, Default)]
@@ -24,7 +24,7 @@ impl TryFrom<SurveyInvitationFilter> for domain::feedback::InvitationFilter {
             status: input.status.map(Into::into),
             customer_id: input
                 .customer_id
-                .map(|id| parse_id("filter.customerId", &id))
+                .map(|id| parse_id(NodeType::Customer, "filter.customerId", &id))
                 .transpose()?,
         })
     }

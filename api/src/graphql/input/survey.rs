@@ -4,11 +4,12 @@ use crate::graphql::scalar::DateTime;
 use crate::graphql::scalar::Decimal;
 use async_graphql::{Enum, InputObject, MaybeUndefined, ID};
 use domain::feedback::{AnswerInput, NewQuestion, ResponseFilter, SurveyDraft, SurveyPatch};
+use domain::DomainError;
 
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::input::customer::OrderDirection;
 use crate::graphql::object::survey::{FollowUpStatus, QuestionKind, SurveyStatus};
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{NodeType, global_id, parse_id};
 
 /// A question of a survey.
 #[derive(InputObject)]
@@ -74,8 +75,8 @@ pub struct CreateSurveyInput {
     pub client_mutation_id: Option<String>,
 }
 
-fn opt_id(field: &str, id: Option<&ID>) -> ApiResult<Option<i64>> {
-    id.map(|id| parse_id(field, id)).transpose()
+fn opt_id(node: NodeType, field: &str, id: Option<&ID>) -> ApiResult<Option<i64>> {
+    id.map(|id| parse_id(node, field, id)).transpose()
 }
 
 impl TryFrom<CreateSurveyInput> for SurveyDraft {
@@ -83,8 +84,8 @@ impl TryFrom<CreateSurveyInput> for SurveyDraft {
 
     fn try_from(i: CreateSurveyInput) -> ApiResult<Self> {
         Ok(Self {
-            factor_set_id: opt_id("factorSetId", i.factor_set_id.as_ref())?,
-            program_id: opt_id("loyaltyProgramId", i.loyalty_program_id.as_ref())?,
+            factor_set_id: opt_id(NodeType::CsiFactorSet, "factorSetId", i.factor_set_id.as_ref())?,
+            program_id: opt_id(NodeType::LoyaltyProgram, "loyaltyProgramId", i.loyalty_program_id.as_ref())?,
             title: i.title,
             description: i.description,
             locale: i.locale,
@@ -144,9 +145,13 @@ fn patch<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
     }
 }
 
-fn patch_id(field: &str, value: MaybeUndefined<ID>) -> ApiResult<Option<Option<i64>>> {
+fn patch_id(
+    node: NodeType,
+    field: &str,
+    value: MaybeUndefined<ID>,
+) -> ApiResult<Option<Option<i64>>> {
     patch(value)
-        .map(|inner| inner.map(|id| parse_id(field, &id)).transpose())
+        .map(|inner| inner.map(|id| parse_id(node, field, &id)).transpose())
         .transpose()
 }
 
@@ -155,8 +160,8 @@ impl TryFrom<UpdateSurveyInput> for SurveyPatch {
 
     fn try_from(i: UpdateSurveyInput) -> ApiResult<Self> {
         Ok(Self {
-            factor_set_id: patch_id("factorSetId", i.factor_set_id)?,
-            program_id: patch_id("loyaltyProgramId", i.loyalty_program_id)?,
+            factor_set_id: patch_id(NodeType::CsiFactorSet, "factorSetId", i.factor_set_id)?,
+            program_id: patch_id(NodeType::LoyaltyProgram, "loyaltyProgramId", i.loyalty_program_id)?,
             title: i.title,
             description: patch(i.description),
             locale: patch(i.locale),
@@ -192,7 +197,11 @@ impl SurveyAnswerInput {
     /// `BAD_USER_INPUT` on `answers.<index>.questionId` for a malformed id.
     pub fn into_domain(self, index: usize) -> ApiResult<AnswerInput> {
         Ok(AnswerInput {
-            question_id: parse_id(&format!("answers.{index}.questionId"), &self.question_id)?,
+            question_id: parse_id(
+                NodeType::SurveyQuestion,
+                &format!("answers.{index}.questionId"),
+                &self.question_id,
+            )?,
             rating: self.rating,
             choices: self.choices,
             text: self.text,
@@ -263,6 +272,24 @@ pub struct ResolveFollowUpInput {
     pub client_mutation_id: Option<String>,
 }
 
+/// Names a refused answer by its question's global id (`answers.<id>`),
+/// as the client sent it; the domain names it by the question's key.
+pub fn answer_error(err: DomainError) -> DomainError {
+    match err {
+        DomainError::Validation { field, reason } => {
+            let field = match field.strip_prefix("answers.").map(str::parse::<i64>) {
+                Some(Ok(key)) => format!(
+                    "answers.{}",
+                    global_id(NodeType::SurveyQuestion, key).as_str()
+                ),
+                _ => field,
+            };
+            DomainError::Validation { field, reason }
+        }
+        other => other,
+    }
+}
+
 /// Which survey responses to list; every set field narrows the list.
 #[derive(InputObject, Default)]
 pub struct SurveyResponseFilter {
@@ -293,8 +320,8 @@ impl TryFrom<SurveyResponseFilter> for ResponseFilter {
 
     fn try_from(f: SurveyResponseFilter) -> ApiResult<Self> {
         Ok(Self {
-            survey_id: opt_id("filter.surveyId", f.survey_id.as_ref())?,
-            customer_id: opt_id("filter.customerId", f.customer_id.as_ref())?,
+            survey_id: opt_id(NodeType::Survey, "filter.surveyId", f.survey_id.as_ref())?,
+            customer_id: opt_id(NodeType::Customer, "filter.customerId", f.customer_id.as_ref())?,
             submitted_from: f.submitted_from.map(Into::into),
             submitted_to: f.submitted_to.map(Into::into),
             csi_min: f.csi_min.map(|d| d.0),
@@ -407,8 +434,8 @@ impl TryFrom<FollowUpFilter> for domain::feedback::FollowUpFilter {
     fn try_from(f: FollowUpFilter) -> ApiResult<Self> {
         Ok(Self {
             status: f.status.map(Into::into),
-            survey_id: opt_id("filter.surveyId", f.survey_id.as_ref())?,
-            customer_id: opt_id("filter.customerId", f.customer_id.as_ref())?,
+            survey_id: opt_id(NodeType::Survey, "filter.surveyId", f.survey_id.as_ref())?,
+            customer_id: opt_id(NodeType::Customer, "filter.customerId", f.customer_id.as_ref())?,
             opened_from: f.opened_from.map(Into::into),
             opened_to: f.opened_to.map(Into::into),
             older_than_days: f.older_than_days,

@@ -13,7 +13,7 @@ use crate::graphql::payload::csi::{
     ArchiveCsiFactorSetPayload, CreateCsiFactorSetPayload, PublishCsiFactorSetPayload,
     ReviseCsiFactorSetPayload, UpdateCsiFactorSetPayload,
 };
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{NodeType, parse_id};
 
 #[derive(Default)]
 pub struct CsiMutation;
@@ -43,7 +43,7 @@ impl CsiMutation {
         #[graphql(desc = "The draft version's id and the changes.")] input: UpdateCsiFactorSetInput,
     ) -> ApiResult<UpdateCsiFactorSetPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::CsiFactorSet, "id", &input.id)?;
         let client_mutation_id = input.client_mutation_id.clone();
         let set = ctx.services()?.csi.update(actor, id, input.into()).await?;
         Ok(UpdateCsiFactorSetPayload {
@@ -59,7 +59,7 @@ impl CsiMutation {
         #[graphql(desc = "The draft version.")] input: PublishCsiFactorSetInput,
     ) -> ApiResult<PublishCsiFactorSetPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::CsiFactorSet, "id", &input.id)?;
         let set = ctx.services()?.csi.publish(actor, id).await?;
         Ok(PublishCsiFactorSetPayload {
             client_mutation_id: input.client_mutation_id,
@@ -75,7 +75,7 @@ impl CsiMutation {
         #[graphql(desc = "The published version.")] input: ReviseCsiFactorSetInput,
     ) -> ApiResult<ReviseCsiFactorSetPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::CsiFactorSet, "id", &input.id)?;
         let set = ctx.services()?.csi.revise(actor, id).await?;
         Ok(ReviseCsiFactorSetPayload {
             client_mutation_id: input.client_mutation_id,
@@ -91,7 +91,7 @@ impl CsiMutation {
         #[graphql(desc = "Any version of the set.")] input: ArchiveCsiFactorSetInput,
     ) -> ApiResult<ArchiveCsiFactorSetPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::CsiFactorSet, "id", &input.id)?;
         let set = ctx.services()?.csi.archive(actor, id).await?;
         Ok(ArchiveCsiFactorSetPayload {
             client_mutation_id: input.client_mutation_id,

@@ -15,7 +15,7 @@ use crate::graphql::payload::customers::{
     RecordCostPayload, RecordInteractionPayload, RecordPurchasePayload,
     SetRelationshipStagePayload, UpdateCustomerPayload,
 };
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{parse_id, NodeType};
 
 #[derive(Default)]
 pub struct CustomerMutation;
@@ -45,7 +45,7 @@ impl CustomerMutation {
         #[graphql(desc = "The customer's id and the changes.")] input: UpdateCustomerInput,
     ) -> ApiResult<UpdateCustomerPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::Customer, "id", &input.id)?;
         let client_mutation_id = input.client_mutation_id.clone();
         let patch = input.try_into()?;
         let customer = ctx.services()?.customers.update(actor, id, patch).await?;
@@ -62,7 +62,7 @@ impl CustomerMutation {
         #[graphql(desc = "The customer's id and the new stage.")] input: SetRelationshipStageInput,
     ) -> ApiResult<SetRelationshipStagePayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::Customer, "id", &input.id)?;
         let customer = ctx
             .services()?
             .customers
@@ -82,7 +82,7 @@ impl CustomerMutation {
         #[graphql(desc = "The customer's id, the reason and when.")] input: ChurnCustomerInput,
     ) -> ApiResult<ChurnCustomerPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::Customer, "id", &input.id)?;
         let customer = ctx
             .services()?
             .customers
@@ -108,7 +108,7 @@ impl CustomerMutation {
         #[graphql(desc = "The customer's id and when.")] input: ReactivateCustomerInput,
     ) -> ApiResult<ReactivateCustomerPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::Customer, "id", &input.id)?;
         let customer = ctx
             .services()?
             .customers
@@ -191,7 +191,7 @@ impl CustomerMutation {
         #[graphql(desc = "The customer's id.")] input: EraseCustomerInput,
     ) -> ApiResult<EraseCustomerPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::Customer, "id", &input.id)?;
         let customer = ctx.services()?.customers.erase(actor, id).await?;
         Ok(EraseCustomerPayload {
             client_mutation_id: input.client_mutation_id,

@@ -10,7 +10,7 @@ use crate::graphql::input::invitation::{
 use crate::graphql::object::invitation::{
     ReissueSurveyInvitationPayload, RevokeSurveyInvitationPayload, SurveyInvitation,
 };
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{parse_id, NodeType};
 
 #[derive(Default)]
 pub struct InvitationMutation;
@@ -27,7 +27,7 @@ impl InvitationMutation {
         #[graphql(desc = "The invitation.")] input: RevokeSurveyInvitationInput,
     ) -> ApiResult<RevokeSurveyInvitationPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::SurveyInvitation, "id", &input.id)?;
         let invitation = ctx.services()?.surveys.revoke_invitation(actor, id).await?;
         Ok(RevokeSurveyInvitationPayload {
             client_mutation_id: input.client_mutation_id,
@@ -46,7 +46,7 @@ impl InvitationMutation {
         #[graphql(desc = "The invitation and the new expiry.")] input: ReissueSurveyInvitationInput,
     ) -> ApiResult<ReissueSurveyInvitationPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::SurveyInvitation, "id", &input.id)?;
         let services = ctx.services()?;
         let reissued = services
             .surveys

@@ -19,7 +19,7 @@ use crate::graphql::payload::loyalty::{
     EnrollCustomerPayload, ExpirePointsPayload, GrantBirthdayBonusesPayload, RedeemRewardPayload,
     UpdateLoyaltyProgramPayload, UpdateRewardPayload,
 };
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{parse_id, NodeType};
 
 #[derive(Default)]
 pub struct LoyaltyMutation;
@@ -53,7 +53,7 @@ impl LoyaltyMutation {
         #[graphql(desc = "The programme's id and the changes.")] input: UpdateLoyaltyProgramInput,
     ) -> ApiResult<UpdateLoyaltyProgramPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::LoyaltyProgram, "id", &input.id)?;
         let client_mutation_id = input.client_mutation_id.clone();
         let program = ctx
             .services()?
@@ -73,8 +73,8 @@ impl LoyaltyMutation {
         #[graphql(desc = "The programme and the customer.")] input: EnrollCustomerInput,
     ) -> ApiResult<EnrollCustomerPayload> {
         let actor = ctx.actor()?;
-        let program_id = parse_id("loyaltyProgramId", &input.loyalty_program_id)?;
-        let customer_id = parse_id("customerId", &input.customer_id)?;
+        let program_id = parse_id(NodeType::LoyaltyProgram, "loyaltyProgramId", &input.loyalty_program_id)?;
+        let customer_id = parse_id(NodeType::Customer, "customerId", &input.customer_id)?;
         let membership = ctx
             .services()?
             .loyalty
@@ -94,7 +94,7 @@ impl LoyaltyMutation {
         #[graphql(desc = "The promotion.")] input: CreatePromotionInput,
     ) -> ApiResult<CreatePromotionPayload> {
         let actor = ctx.actor()?;
-        let program_id = parse_id("loyaltyProgramId", &input.loyalty_program_id)?;
+        let program_id = parse_id(NodeType::LoyaltyProgram, "loyaltyProgramId", &input.loyalty_program_id)?;
         let promotion = ctx
             .services()?
             .loyalty
@@ -123,7 +123,7 @@ impl LoyaltyMutation {
         #[graphql(desc = "The reward.")] input: CreateRewardInput,
     ) -> ApiResult<CreateRewardPayload> {
         let actor = ctx.actor()?;
-        let program_id = parse_id("loyaltyProgramId", &input.loyalty_program_id)?;
+        let program_id = parse_id(NodeType::LoyaltyProgram, "loyaltyProgramId", &input.loyalty_program_id)?;
         let reward = ctx
             .services()?
             .loyalty
@@ -150,7 +150,7 @@ impl LoyaltyMutation {
         #[graphql(desc = "The reward's id and the changes.")] input: UpdateRewardInput,
     ) -> ApiResult<UpdateRewardPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::Reward, "id", &input.id)?;
         let client_mutation_id = input.client_mutation_id.clone();
         let reward = ctx
             .services()?
@@ -174,8 +174,8 @@ impl LoyaltyMutation {
         input: RedeemRewardInput,
     ) -> ApiResult<RedeemRewardPayload> {
         let actor = ctx.actor()?;
-        let membership_id = parse_id("membershipId", &input.membership_id)?;
-        let reward_id = parse_id("rewardId", &input.reward_id)?;
+        let membership_id = parse_id(NodeType::Membership, "membershipId", &input.membership_id)?;
+        let reward_id = parse_id(NodeType::Reward, "rewardId", &input.reward_id)?;
         let redemption = ctx
             .services()?
             .loyalty
@@ -200,7 +200,7 @@ impl LoyaltyMutation {
         input: AdjustPointsInput,
     ) -> ApiResult<AdjustPointsPayload> {
         let actor = ctx.actor()?;
-        let membership_id = parse_id("membershipId", &input.membership_id)?;
+        let membership_id = parse_id(NodeType::Membership, "membershipId", &input.membership_id)?;
         let adjustment = ctx
             .services()?
             .loyalty

@@ -1,12 +1,12 @@
 //! Survey mutations: staff writes, and the public `submitSurveyResponse`.
 
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, Object};
 use domain::feedback::{SurveyDraft, SurveyPatch, MAX_ANSWERS};
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::input::survey::{
-    CloseSurveyInput, CreateSurveyInput, InviteToSurveyInput, MarkFeedbackHelpfulInput,
+    answer_error, CloseSurveyInput, CreateSurveyInput, InviteToSurveyInput, MarkFeedbackHelpfulInput,
     PublishSurveyInput, ResolveFollowUpInput, SubmitSurveyResponseInput, UpdateSurveyInput,
 };
 use crate::graphql::object::survey::{
@@ -17,7 +17,7 @@ use crate::graphql::payload::surveys::{
     PublishSurveyPayload, ResolveFollowUpPayload, SubmitSurveyResponsePayload, UpdateSurveyPayload,
 };
 use crate::graphql::query::surveys::client_addr;
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{global_id, parse_id, NodeType};
 
 #[derive(Default)]
 pub struct SurveyMutation;
@@ -47,7 +47,7 @@ impl SurveyMutation {
         #[graphql(desc = "The survey's id and the changes.")] input: UpdateSurveyInput,
     ) -> ApiResult<UpdateSurveyPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::Survey, "id", &input.id)?;
         let client_mutation_id = input.client_mutation_id.clone();
         let patch = SurveyPatch::try_from(input)?;
         let survey = ctx
@@ -70,7 +70,7 @@ impl SurveyMutation {
         #[graphql(desc = "The survey.")] input: PublishSurveyInput,
     ) -> ApiResult<PublishSurveyPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::Survey, "id", &input.id)?;
         let survey = ctx.services()?.surveys.publish_survey(actor, id).await?;
         Ok(PublishSurveyPayload {
             client_mutation_id: input.client_mutation_id,
@@ -85,7 +85,7 @@ impl SurveyMutation {
         #[graphql(desc = "The survey.")] input: CloseSurveyInput,
     ) -> ApiResult<CloseSurveyPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::Survey, "id", &input.id)?;
         let survey = ctx.services()?.surveys.close_survey(actor, id).await?;
         Ok(CloseSurveyPayload {
             client_mutation_id: input.client_mutation_id,
@@ -103,7 +103,7 @@ impl SurveyMutation {
         #[graphql(desc = "The survey, the customers and the expiry.")] input: InviteToSurveyInput,
     ) -> ApiResult<InviteToSurveyPayload> {
         let actor = ctx.actor()?;
-        let survey_id = parse_id("surveyId", &input.survey_id)?;
+        let survey_id = parse_id(NodeType::Survey, "surveyId", &input.survey_id)?;
         if input.customer_ids.len() > domain::feedback::MAX_INVITES_PER_CALL {
             return Err(ApiError::bad_input(
                 "customerIds",
@@ -114,7 +114,7 @@ impl SurveyMutation {
             .customer_ids
             .iter()
             .enumerate()
-            .map(|(i, id)| parse_id(&format!("customerIds.{i}"), id))
+            .map(|(i, id)| parse_id(NodeType::Customer, &format!("customerIds.{i}"), id))
             .collect::<ApiResult<Vec<_>>>()?;
         let services = ctx.services()?;
         let batch = services
@@ -127,8 +127,8 @@ impl SurveyMutation {
                 .issued
                 .into_iter()
                 .map(|i| IssuedInvitation {
-                    invitation_id: ID(i.invitation_id.to_string()),
-                    customer_id: ID(i.customer_id.to_string()),
+                    invitation_id: global_id(NodeType::SurveyInvitation, i.invitation_id),
+                    customer_id: global_id(NodeType::Customer, i.customer_id),
                     form_url: format!("{}/s/{}", services.public_url, i.token),
                     token: i.token,
                     expires_at: i.expires_at.into(),
@@ -139,7 +139,7 @@ impl SurveyMutation {
                 .skipped
                 .into_iter()
                 .map(|(customer_id, reason)| SkippedInvitation {
-                    customer_id: ID(customer_id.to_string()),
+                    customer_id: global_id(NodeType::Customer, customer_id),
                     reason: reason.into(),
                 })
                 .collect(),
@@ -173,12 +173,13 @@ impl SurveyMutation {
         let receipt = services
             .public_throttle
             .guard(&addr, services.surveys.submit(&input.token, answers))
-            .await?;
+            .await
+            .map_err(answer_error)?;
         // Committed: tell live dashboards, in every process.
         crate::feedback_relay::publish(services, receipt.response).await;
         Ok(SubmitSurveyResponsePayload {
             client_mutation_id: input.client_mutation_id,
-            response_id: ID(receipt.response_id.to_string()),
+            response_id: global_id(NodeType::SurveyResponse, receipt.response_id),
             points_awarded: receipt.points_awarded,
             csi: receipt.csi.map(Into::into),
         })
@@ -193,7 +194,7 @@ impl SurveyMutation {
         #[graphql(desc = "The response.")] input: MarkFeedbackHelpfulInput,
     ) -> ApiResult<MarkFeedbackHelpfulPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::SurveyResponse, "id", &input.id)?;
         let mark = ctx.services()?.surveys.mark_helpful(actor, id).await?;
         Ok(MarkFeedbackHelpfulPayload {
             client_mutation_id: input.client_mutation_id,
@@ -208,7 +209,7 @@ impl SurveyMutation {
         #[graphql(desc = "The follow-up and what was done.")] input: ResolveFollowUpInput,
     ) -> ApiResult<ResolveFollowUpPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::FollowUp, "id", &input.id)?;
         let follow_up = ctx
             .services()?
             .surveys

@@ -14,7 +14,7 @@ use crate::graphql::payload::users::{
     CreateUserPayload, DeactivateUserPayload, LoginPayload, LogoutPayload, RefreshSessionPayload,
     Session, UpdateUserRolePayload,
 };
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{NodeType, parse_id};
 use crate::state::Services;
 
 #[derive(Default)]
@@ -126,7 +126,7 @@ impl UserMutation {
         #[graphql(desc = "The user's id and the new role.")] input: UpdateUserRoleInput,
     ) -> ApiResult<UpdateUserRolePayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::User, "id", &input.id)?;
         let user = ctx
             .services()?
             .users
@@ -146,7 +146,7 @@ impl UserMutation {
         #[graphql(desc = "The user's id.")] input: DeactivateUserInput,
     ) -> ApiResult<DeactivateUserPayload> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &input.id)?;
+        let id = parse_id(NodeType::User, "id", &input.id)?;
         let user = ctx.services()?.users.deactivate(actor, id).await?;
         Ok(DeactivateUserPayload {
             client_mutation_id: input.client_mutation_id,

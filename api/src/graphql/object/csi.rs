@@ -7,7 +7,7 @@ use async_graphql::{Context, Enum, Object, ID};
 
 use crate::graphql::error::ApiResult;
 use crate::graphql::loader::csi::CsiVersionsLoader;
-use crate::graphql::scalar::Date;
+use crate::graphql::scalar::{global_id, Date, NodeType};
 
 /// The lifecycle of a factor-set version.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -43,13 +43,13 @@ pub struct CsiFactorSet(pub domain::csi::FactorSet);
 
 #[Object]
 impl CsiFactorSet {
-    /// The id of this version.
+    /// The global id of this version.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        global_id(NodeType::CsiFactorSet, self.0.id)
     }
     /// The id of the family's first version, shared by every version.
     async fn family_id(&self) -> ID {
-        ID(self.0.family_id.to_string())
+        global_id(NodeType::CsiFactorSet, self.0.family_id)
     }
     /// The set's name.
     async fn name(&self) -> &str {
@@ -125,9 +125,9 @@ pub struct CsiFactor(pub domain::csi::Factor);
 
 #[Object]
 impl CsiFactor {
-    /// The factor's id.
+    /// The factor's global id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        global_id(NodeType::CsiFactor, self.0.id)
     }
     /// Stable key (`[a-z0-9_]{1,40}`) that survey questions refer to.
     async fn key(&self) -> &str {

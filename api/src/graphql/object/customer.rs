@@ -19,7 +19,7 @@ use crate::graphql::loader::purchase_stats::PurchaseStatsLoader;
 use crate::graphql::object::link;
 use crate::graphql::object::connection::{counted, CountedConnection};
 use crate::graphql::object::loyalty::LoyaltyProgram;
-use crate::graphql::scalar::Date;
+use crate::graphql::scalar::{global_id, Date, NodeType};
 
 /// The five phases of a customer relationship.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -148,9 +148,9 @@ fn nested_request(
 
 #[Object]
 impl CustomerCore {
-    /// The customer's id.
+    /// The customer's global id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        global_id(NodeType::Customer, self.0.id)
     }
     /// Display name ("Erased customer" after erasure).
     async fn name(&self) -> &str {
@@ -407,13 +407,13 @@ pub struct Interaction(pub dc::Interaction);
 
 #[Object]
 impl Interaction {
-    /// The interaction's id.
+    /// The interaction's global id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        global_id(NodeType::Interaction, self.0.id)
     }
     /// The customer's id.
     async fn customer_id(&self) -> ID {
-        ID(self.0.customer_id.to_string())
+        global_id(NodeType::Customer, self.0.customer_id)
     }
     /// The customer (batched).
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
@@ -448,7 +448,7 @@ pub struct PointsCredit(pub domain::loyalty::PointsCredit);
 impl PointsCredit {
     /// The programme's id.
     async fn loyalty_program_id(&self) -> ID {
-        ID(self.0.program.id.to_string())
+        global_id(NodeType::LoyaltyProgram, self.0.program.id)
     }
     /// The programme (loaded with the credit).
     async fn loyalty_program(&self) -> LoyaltyProgram {
@@ -465,13 +465,13 @@ pub struct Purchase(pub dc::Purchase);
 
 #[Object]
 impl Purchase {
-    /// The purchase's id.
+    /// The purchase's global id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        global_id(NodeType::Purchase, self.0.id)
     }
     /// The customer's id.
     async fn customer_id(&self) -> ID {
-        ID(self.0.customer_id.to_string())
+        global_id(NodeType::Customer, self.0.customer_id)
     }
     /// The customer (batched).
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
@@ -518,13 +518,15 @@ pub struct Cost(pub dc::Cost);
 
 #[Object]
 impl Cost {
-    /// The cost's id.
+    /// The cost's global id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        global_id(NodeType::Cost, self.0.id)
     }
     /// The id of the customer it was spent on, if one.
     async fn customer_id(&self) -> Option<ID> {
-        self.0.customer_id.map(|id| ID(id.to_string()))
+        self.0
+            .customer_id
+            .map(|id| global_id(NodeType::Customer, id))
     }
     /// The customer it was spent on, if one (batched).
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {

@@ -8,7 +8,7 @@ use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::loader::customer::CustomerLoader;
 use crate::graphql::loader::Loader;
 use crate::graphql::object::customer::Customer;
-use crate::graphql::scalar::DateTime;
+use crate::graphql::scalar::{global_id, DateTime, NodeType};
 
 /// Where an invitation stands now. Exactly one applies: a submitted
 /// invitation is `SUBMITTED`, else a revoked one `REVOKED`, else one past
@@ -31,23 +31,19 @@ pub enum InvitationStatus {
 /// `surveyInvitations`; the token itself is never shown again.
 pub struct SurveyInvitation(pub domain::feedback::Invitation);
 
-fn id(n: i64) -> ID {
-    ID(n.to_string())
-}
-
 #[Object]
 impl SurveyInvitation {
     /// The invitation's id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::SurveyInvitation, self.0.id)
     }
     /// The survey's id.
     async fn survey_id(&self) -> ID {
-        id(self.0.survey_id)
+        global_id(NodeType::Survey, self.0.survey_id)
     }
     /// The invited customer's id.
     async fn customer_id(&self) -> ID {
-        id(self.0.customer_id)
+        global_id(NodeType::Customer, self.0.customer_id)
     }
     /// The invited customer (batched across a page of invitations).
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {

@@ -27,9 +27,7 @@ use crate::graphql::object::user::User;
 use domain::loyalty::LedgerSource;
 use domain::pagination::KeyCursor;
 
-fn id(n: i64) -> ID {
-    ID(n.to_string())
-}
+use crate::graphql::scalar::{NodeType, global_id};
 
 /// Why a balance changed (SPEC §6).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -79,9 +77,9 @@ pub struct LoyaltyProgram(pub domain::loyalty::Program);
 
 #[Object]
 impl LoyaltyProgram {
-    /// The programme's id.
+    /// The programme's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::LoyaltyProgram, self.0.id)
     }
     /// Display name.
     async fn name(&self) -> &str {
@@ -263,13 +261,13 @@ pub struct Membership(pub domain::loyalty::Membership);
 
 #[Object]
 impl Membership {
-    /// The membership's id.
+    /// The membership's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::Membership, self.0.id)
     }
     /// The member's customer id.
     async fn customer_id(&self) -> ID {
-        id(self.0.customer_id)
+        global_id(NodeType::Customer, self.0.customer_id)
     }
     /// The member (batched across a list of memberships).
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
@@ -284,7 +282,7 @@ impl Membership {
     }
     /// The programme's id.
     async fn loyalty_program_id(&self) -> ID {
-        id(self.0.program.id)
+        global_id(NodeType::LoyaltyProgram, self.0.program.id)
     }
     /// The programme (loaded with the membership).
     async fn loyalty_program(&self) -> LoyaltyProgram {
@@ -384,9 +382,9 @@ pub struct LedgerEntry(pub domain::loyalty::LedgerEntry);
 
 #[Object]
 impl LedgerEntry {
-    /// The entry's id.
+    /// The entry's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::LedgerEntry, self.0.id)
     }
     /// Points added (positive) or taken (negative).
     async fn delta(&self) -> i64 {
@@ -412,7 +410,7 @@ impl LedgerEntry {
     }
     /// The id of the staff user who made a redemption or adjustment.
     async fn actor_id(&self) -> Option<ID> {
-        self.0.actor_id.map(id)
+        self.0.actor_id.map(|id| global_id(NodeType::User, id))
     }
     /// The staff user who made a redemption or adjustment (batched). ADMIN
     /// only, like `users`: other roles get `FORBIDDEN` on this field.
@@ -475,13 +473,13 @@ pub struct Reward(pub domain::loyalty::Reward);
 
 #[Object]
 impl Reward {
-    /// The reward's id.
+    /// The reward's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::Reward, self.0.id)
     }
     /// Its programme's id.
     async fn loyalty_program_id(&self) -> ID {
-        id(self.0.program_id)
+        global_id(NodeType::LoyaltyProgram, self.0.program_id)
     }
     /// Its programme (batched).
     async fn loyalty_program(&self, ctx: &Context<'_>) -> ApiResult<Option<LoyaltyProgram>> {
@@ -514,13 +512,13 @@ pub struct Promotion(pub domain::loyalty::Promotion);
 
 #[Object]
 impl Promotion {
-    /// The promotion's id.
+    /// The promotion's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::Promotion, self.0.id)
     }
     /// Its programme's id.
     async fn loyalty_program_id(&self) -> ID {
-        id(self.0.program_id)
+        global_id(NodeType::LoyaltyProgram, self.0.program_id)
     }
     /// Its programme (batched).
     async fn loyalty_program(&self, ctx: &Context<'_>) -> ApiResult<Option<LoyaltyProgram>> {
@@ -553,9 +551,9 @@ pub struct Redemption(pub domain::loyalty::Redemption);
 
 #[Object]
 impl Redemption {
-    /// The redemption's id.
+    /// The redemption's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::Redemption, self.0.id)
     }
     /// The reward.
     async fn reward(&self) -> Reward {

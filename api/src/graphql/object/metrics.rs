@@ -6,7 +6,7 @@
 use crate::graphql::scalar::Decimal;
 use async_graphql::{Enum, Object, ID};
 
-use crate::graphql::scalar::Date;
+use crate::graphql::scalar::{global_id, Date, NodeType};
 
 pub use crate::graphql::object::customer::{ChurnReason, RelationshipStage, RelationshipType};
 
@@ -203,7 +203,7 @@ impl ValuableCustomer {
     }
     /// The customer's id.
     async fn customer_id(&self) -> ID {
-        ID(self.0.customer_id.to_string())
+        global_id(NodeType::Customer, self.0.customer_id)
     }
     /// The customer (batched).
     async fn customer(

@@ -7,5 +7,6 @@ pub mod invitation;
 pub mod link;
 pub mod loyalty;
 pub mod metrics;
+pub mod node;
 pub mod survey;
 pub mod user;

@@ -13,11 +13,7 @@ use crate::graphql::object::csi::CsiFactorSet;
 use crate::graphql::object::customer::Customer;
 use crate::graphql::object::link;
 use crate::graphql::object::loyalty::LoyaltyProgram;
-use crate::graphql::scalar::parse_id;
-
-fn id(n: i64) -> ID {
-    ID(n.to_string())
-}
+use crate::graphql::scalar::{NodeType, global_id, parse_id};
 
 /// A survey's life cycle.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -90,9 +86,9 @@ pub struct SurveyQuestion(pub domain::feedback::Question);
 
 #[Object]
 impl SurveyQuestion {
-    /// The question's id; answers name it as `questionId`.
+    /// The question's global id; answers name it as `questionId`.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::SurveyQuestion, self.0.id)
     }
     /// 1-based order in the survey.
     async fn position(&self) -> i32 {
@@ -137,9 +133,9 @@ pub struct Survey(pub domain::feedback::Survey);
 
 #[Object]
 impl Survey {
-    /// The survey's id.
+    /// The survey's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::Survey, self.0.id)
     }
     /// Title shown to respondents.
     async fn title(&self) -> &str {
@@ -167,7 +163,9 @@ impl Survey {
     }
     /// The id of the CSI factor-set version its `CSI_FACTOR` questions rate.
     async fn factor_set_id(&self) -> Option<ID> {
-        self.0.factor_set_id.map(id)
+        self.0
+            .factor_set_id
+            .map(|id| global_id(NodeType::CsiFactorSet, id))
     }
     /// The CSI factor-set version its `CSI_FACTOR` questions rate (batched).
     async fn factor_set(&self, ctx: &Context<'_>) -> ApiResult<Option<CsiFactorSet>> {
@@ -175,7 +173,9 @@ impl Survey {
     }
     /// The id of the loyalty programme that rewards responses.
     async fn loyalty_program_id(&self) -> Option<ID> {
-        self.0.program_id.map(id)
+        self.0
+            .program_id
+            .map(|id| global_id(NodeType::LoyaltyProgram, id))
     }
     /// The loyalty programme that rewards responses (batched).
     async fn loyalty_program(&self, ctx: &Context<'_>) -> ApiResult<Option<LoyaltyProgram>> {
@@ -293,7 +293,7 @@ pub struct SkippedInvitation {
 impl IssuedInvitation {
     /// The invited customer (batched).
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
-        link::customer(ctx, Some(parse_id("customerId", &self.customer_id)?)).await
+        link::customer(ctx, Some(parse_id(NodeType::Customer, "customerId", &self.customer_id)?)).await
     }
 }
 
@@ -302,7 +302,7 @@ impl SkippedInvitation {
     /// The customer, when one has this id (batched); null for
     /// `UNKNOWN_CUSTOMER`.
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
-        link::customer(ctx, Some(parse_id("customerId", &self.customer_id)?)).await
+        link::customer(ctx, Some(parse_id(NodeType::Customer, "customerId", &self.customer_id)?)).await
     }
 }
 
@@ -328,7 +328,7 @@ async fn question_of(
 impl SurveyAnswer {
     /// The id of the question answered.
     async fn question_id(&self) -> ID {
-        id(self.0.question_id)
+        global_id(NodeType::SurveyQuestion, self.0.question_id)
     }
     /// The question answered (batched through its survey).
     async fn question(&self, ctx: &Context<'_>) -> ApiResult<Option<SurveyQuestion>> {
@@ -382,13 +382,13 @@ impl From<domain::feedback::HelpfulMark> for SurveyResponse {
 
 #[Object]
 impl SurveyResponse {
-    /// The response's id.
+    /// The response's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::SurveyResponse, self.0.id)
     }
     /// The id of the survey answered.
     async fn survey_id(&self) -> ID {
-        id(self.0.survey_id)
+        global_id(NodeType::Survey, self.0.survey_id)
     }
     /// The survey answered (batched).
     async fn survey(&self, ctx: &Context<'_>) -> ApiResult<Option<Survey>> {
@@ -396,7 +396,7 @@ impl SurveyResponse {
     }
     /// The respondent's id.
     async fn customer_id(&self) -> ID {
-        id(self.0.customer_id)
+        global_id(NodeType::Customer, self.0.customer_id)
     }
     /// The respondent (batched).
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
@@ -417,7 +417,9 @@ impl SurveyResponse {
     }
     /// The id of the factor-set version it was answered under.
     async fn factor_set_id(&self) -> Option<ID> {
-        self.0.factor_set_id.map(id)
+        self.0
+            .factor_set_id
+            .map(|id| global_id(NodeType::CsiFactorSet, id))
     }
     /// The factor-set version it was answered under (batched).
     async fn factor_set(&self, ctx: &Context<'_>) -> ApiResult<Option<CsiFactorSet>> {
@@ -480,7 +482,7 @@ pub struct QuestionResults(pub domain::feedback::QuestionResult, pub i64);
 impl QuestionResults {
     /// The question's id.
     async fn question_id(&self) -> ID {
-        id(self.0.question_id)
+        global_id(NodeType::SurveyQuestion, self.0.question_id)
     }
     /// The question (batched through its survey).
     async fn question(&self, ctx: &Context<'_>) -> ApiResult<Option<SurveyQuestion>> {
@@ -536,7 +538,7 @@ impl SurveyResults {
     }
     /// The survey's id.
     async fn survey_id(&self) -> ID {
-        id(self.0.survey_id)
+        global_id(NodeType::Survey, self.0.survey_id)
     }
     /// The survey (batched).
     async fn survey(&self, ctx: &Context<'_>) -> ApiResult<Option<Survey>> {
@@ -594,13 +596,13 @@ pub struct FollowUp(pub domain::feedback::FollowUp);
 
 #[Object]
 impl FollowUp {
-    /// The follow-up's id.
+    /// The follow-up's global id.
     async fn id(&self) -> ID {
-        id(self.0.id)
+        global_id(NodeType::FollowUp, self.0.id)
     }
     /// The id of the response that raised it.
     async fn response_id(&self) -> ID {
-        id(self.0.response_id)
+        global_id(NodeType::SurveyResponse, self.0.response_id)
     }
     /// The response that raised it (batched).
     async fn response(&self, ctx: &Context<'_>) -> ApiResult<Option<SurveyResponse>> {
@@ -608,7 +610,7 @@ impl FollowUp {
     }
     /// The id of the response's survey.
     async fn survey_id(&self) -> ID {
-        id(self.0.survey_id)
+        global_id(NodeType::Survey, self.0.survey_id)
     }
     /// The response's survey (batched).
     async fn survey(&self, ctx: &Context<'_>) -> ApiResult<Option<Survey>> {
@@ -616,7 +618,7 @@ impl FollowUp {
     }
     /// The dissatisfied customer's id.
     async fn customer_id(&self) -> ID {
-        id(self.0.customer_id)
+        global_id(NodeType::Customer, self.0.customer_id)
     }
     /// The dissatisfied customer (batched).
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
@@ -640,7 +642,7 @@ impl FollowUp {
     }
     /// The id of the staff user who resolved it.
     async fn resolved_by_id(&self) -> Option<ID> {
-        self.0.resolved_by.map(id)
+        self.0.resolved_by.map(|id| global_id(NodeType::User, id))
     }
     /// The staff user who resolved it (batched). ADMIN only, like `users`:
     /// other roles get `FORBIDDEN` on this field.

@@ -1,6 +1,6 @@
 //! Staff users and sessions.
 
-use crate::graphql::scalar::DateTime;
+use crate::graphql::scalar::{DateTime, NodeType, global_id};
 use async_graphql::{Enum, Object, ID};
 
 /// A staff role (SPEC §2).
@@ -20,9 +20,9 @@ pub struct User(pub domain::users::User);
 
 #[Object]
 impl User {
-    /// The user's id.
+    /// The user's global id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        global_id(NodeType::User, self.0.id)
     }
     /// Login e-mail, lower-cased.
     async fn email(&self) -> &str {

@@ -3,6 +3,7 @@
 use async_graphql::{Context, Object, ID};
 use domain::csi::{PreviewQuery, ReportQuery};
 use domain::pagination::{KeyCursor, PageRequest};
+use domain::FoundExt;
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
@@ -11,7 +12,7 @@ use crate::graphql::object::connection::{counted, CountedConnection};
 use crate::graphql::object::csi::{
     CsiFactorSet, CsiFactorSetStatus, CsiPreset, CsiReport, CsiReportPreview, Granularity,
 };
-use crate::graphql::scalar::{parse_id, Date};
+use crate::graphql::scalar::{parse_id, Date, NodeType};
 
 #[derive(Default)]
 pub struct CsiQuery;
@@ -45,15 +46,17 @@ impl CsiQuery {
         }))
     }
 
-    /// One factor-set version (`NOT_FOUND` if unknown); `versions` lists its family.
+    /// One factor-set version, null when it does not exist; `versions`
+    /// lists its family.
     async fn csi_factor_set(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The version's id.")] id: ID,
-    ) -> ApiResult<CsiFactorSet> {
+    ) -> ApiResult<Option<CsiFactorSet>> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
-        Ok(CsiFactorSet(ctx.services()?.csi.get(actor, id).await?))
+        let id = parse_id(NodeType::CsiFactorSet, "id", &id)?;
+        let set = ctx.services()?.csi.get(actor, id).await.found()?;
+        Ok(set.map(CsiFactorSet))
     }
 
     /// Ready-made driver lists (ACSI) to start a factor set from.
@@ -90,8 +93,8 @@ impl CsiQuery {
     ) -> ApiResult<CsiReport> {
         let actor = ctx.actor()?;
         let (factor_set_id, across_family) = match (factor_set_id, family_id) {
-            (Some(id), None) => (parse_id("factorSetId", &id)?, false),
-            (None, Some(id)) => (parse_id("familyId", &id)?, true),
+            (Some(id), None) => (parse_id(NodeType::CsiFactorSet, "factorSetId", &id)?, false),
+            (None, Some(id)) => (parse_id(NodeType::CsiFactorSet, "familyId", &id)?, true),
             _ => {
                 return Err(ApiError::bad_input(
                     "factorSetId",
@@ -134,14 +137,14 @@ impl CsiQuery {
         let actor = ctx.actor()?;
         let query = PreviewQuery {
             report: ReportQuery {
-                factor_set_id: parse_id("factorSetId", &factor_set_id)?,
+                factor_set_id: parse_id(NodeType::CsiFactorSet, "factorSetId", &factor_set_id)?,
                 across_family: false,
                 from: from.0,
                 to: to.0,
                 granularity: granularity.unwrap_or(Granularity::Month).into(),
                 filter: filter.unwrap_or_default().try_into()?,
             },
-            draft_id: parse_id("draftId", &draft_id)?,
+            draft_id: parse_id(NodeType::CsiFactorSet, "draftId", &draft_id)?,
         };
         Ok(CsiReportPreview(
             ctx.services()?.csi.preview(actor, query).await?,

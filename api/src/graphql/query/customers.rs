@@ -3,13 +3,14 @@
 use async_graphql::{Context, Json, Object, ID};
 use domain::customers::CustomerCursor;
 use domain::pagination::PageRequest;
+use domain::FoundExt;
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
 use crate::graphql::input::customer::{CustomerFilter, CustomerOrder};
 use crate::graphql::object::connection::{counted, CountedConnection};
 use crate::graphql::object::customer::{Customer, UpcomingBirthday};
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{NodeType, parse_id};
 
 #[derive(Default)]
 pub struct CustomerQuery;
@@ -65,16 +66,16 @@ impl CustomerQuery {
         Ok(count)
     }
 
-    /// One customer.
+    /// One customer; null when it does not exist.
     async fn customer(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The customer's id.")] id: ID,
-    ) -> ApiResult<Customer> {
+    ) -> ApiResult<Option<Customer>> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
-        let customer = ctx.services()?.customers.get(actor, id).await?;
-        Ok(Customer::new(customer))
+        let id = parse_id(NodeType::Customer, "id", &id)?;
+        let customer = ctx.services()?.customers.get(actor, id).await.found()?;
+        Ok(customer.map(Customer::new))
     }
 
     /// Customers whose birthday falls within the next `days` days (today
@@ -104,7 +105,7 @@ impl CustomerQuery {
         #[graphql(desc = "The customer's id.")] id: ID,
     ) -> ApiResult<Json<serde_json::Value>> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::Customer, "id", &id)?;
         let data = ctx.services()?.customers.export(actor, id).await?;
         Ok(Json(data))
     }

@@ -17,7 +17,7 @@ use crate::graphql::error::ApiResult;
 use crate::graphql::input::invitation::SurveyInvitationFilter;
 use crate::graphql::object::connection::{counted, CountedConnection};
 use crate::graphql::object::invitation::SurveyInvitation;
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{parse_id, NodeType};
 
 #[derive(Default)]
 pub struct InvitationQuery;
@@ -37,7 +37,7 @@ impl InvitationQuery {
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
     ) -> ApiResult<CountedConnection<SurveyInvitation>> {
         let actor = ctx.actor()?.clone();
-        let survey_id = parse_id("surveyId", &survey_id)?;
+        let survey_id = parse_id(NodeType::Survey, "surveyId", &survey_id)?;
         let filter: InvitationFilter = filter.unwrap_or_default().try_into()?;
         let page = PageRequest::parse(first, after, last, before)?;
         let services = ctx.services()?.clone();

@@ -8,7 +8,7 @@ use crate::graphql::object::connection::{counted, CountedConnection};
 use crate::graphql::object::loyalty::{
     promotions_connection, rewards_connection, LoyaltyProgram, Membership, Promotion, Reward,
 };
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{NodeType, parse_id};
 use domain::pagination::PageRequest;
 
 #[derive(Default)]
@@ -48,7 +48,7 @@ impl LoyaltyQuery {
         #[graphql(desc = "The programme's id.")] id: ID,
     ) -> ApiResult<Option<LoyaltyProgram>> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::LoyaltyProgram, "id", &id)?;
         let program = ctx.services()?.loyalty.program(actor, id).await?;
         Ok(program.map(LoyaltyProgram))
     }
@@ -60,7 +60,7 @@ impl LoyaltyQuery {
         #[graphql(desc = "The membership's id.")] id: ID,
     ) -> ApiResult<Option<Membership>> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id(NodeType::Membership, "id", &id)?;
         let membership = ctx.services()?.loyalty.membership(actor, id).await?;
         Ok(membership.map(Membership))
     }
@@ -76,7 +76,7 @@ impl LoyaltyQuery {
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
     ) -> ApiResult<CountedConnection<Reward>> {
         ctx.actor()?;
-        let id = parse_id("loyaltyProgramId", &loyalty_program_id)?;
+        let id = parse_id(NodeType::LoyaltyProgram, "loyaltyProgramId", &loyalty_program_id)?;
         rewards_connection(ctx, id, first, after, last, before).await
     }
 
@@ -91,7 +91,7 @@ impl LoyaltyQuery {
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
     ) -> ApiResult<CountedConnection<Promotion>> {
         ctx.actor()?;
-        let id = parse_id("loyaltyProgramId", &loyalty_program_id)?;
+        let id = parse_id(NodeType::LoyaltyProgram, "loyaltyProgramId", &loyalty_program_id)?;
         promotions_connection(ctx, id, first, after, last, before).await
     }
 }

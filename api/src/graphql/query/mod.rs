@@ -5,6 +5,7 @@ mod customers;
 mod invitations;
 mod loyalty;
 mod metrics;
+mod node;
 pub mod surveys;
 mod users;
 
@@ -21,4 +22,5 @@ pub struct Query(
     surveys::SurveyQuery,
     invitations::InvitationQuery,
     metrics::MetricsQuery,
+    node::NodeQuery,
 );

@@ -6,6 +6,7 @@
 use async_graphql::{Context, Object, ID};
 use domain::feedback::ResponseFilter;
 use domain::pagination::PageRequest;
+use domain::FoundExt;
 
 use crate::graphql::context::{ClientAddr, ContextExt};
 use crate::graphql::error::ApiResult;
@@ -17,7 +18,7 @@ use crate::graphql::object::connection::{counted, CountedConnection};
 use crate::graphql::object::survey::{
     FollowUp, InvitedSurvey, Survey, SurveyResponse, SurveyResults,
 };
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{parse_id, NodeType};
 
 #[derive(Default)]
 pub struct SurveyQuery;
@@ -59,15 +60,16 @@ impl SurveyQuery {
         }))
     }
 
-    /// One survey.
+    /// One survey; null when it does not exist.
     async fn survey(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The survey's id.")] id: ID,
-    ) -> ApiResult<Survey> {
+    ) -> ApiResult<Option<Survey>> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
-        Ok(Survey(ctx.services()?.surveys.survey(actor, id).await?))
+        let id = parse_id(NodeType::Survey, "id", &id)?;
+        let survey = ctx.services()?.surveys.survey(actor, id).await.found()?;
+        Ok(survey.map(Survey))
     }
 
     /// Public (no staff token): the survey behind an invitation token, as the
@@ -123,17 +125,16 @@ impl SurveyQuery {
         }))
     }
 
-    /// One survey response.
+    /// One survey response; null when it does not exist.
     async fn survey_response(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The response's id.")] id: ID,
-    ) -> ApiResult<SurveyResponse> {
+    ) -> ApiResult<Option<SurveyResponse>> {
         let actor = ctx.actor()?;
-        let id = parse_id("id", &id)?;
-        Ok(SurveyResponse::from(
-            ctx.services()?.surveys.response(actor, id).await?,
-        ))
+        let id = parse_id(NodeType::SurveyResponse, "id", &id)?;
+        let response = ctx.services()?.surveys.response(actor, id).await.found()?;
+        Ok(response.map(SurveyResponse::from))
     }
 
     /// Invitations, responses, response rate, per-question distributions and
@@ -144,7 +145,7 @@ impl SurveyQuery {
         #[graphql(desc = "The survey.")] survey_id: ID,
     ) -> ApiResult<SurveyResults> {
         let actor = ctx.actor()?;
-        let survey_id = parse_id("surveyId", &survey_id)?;
+        let survey_id = parse_id(NodeType::Survey, "surveyId", &survey_id)?;
         Ok(SurveyResults(
             ctx.services()?.surveys.results(actor, survey_id).await?,
         ))

@@ -1,4 +1,4 @@
-//! Scalars and id parsing.
+//! Scalars and global ids.
 
 mod date;
 mod datetime;
@@ -8,7 +8,7 @@ mod id;
 pub use date::Date;
 pub use datetime::DateTime;
 pub use decimal::Decimal;
-pub use id::parse_id;
+pub use id::{decode, global_id, parse_id, parse_key, NodeType};
 
 /// How to write a value of the custom scalar `name`, with an example, for
 /// error messages.

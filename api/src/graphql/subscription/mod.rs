@@ -9,7 +9,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiError;
 use crate::graphql::object::survey::SurveyResponse;
-use crate::graphql::scalar::parse_id;
+use crate::graphql::scalar::{parse_id, NodeType};
 
 /// All subscriptions. The WebSocket handler authenticates the connection in
 /// `connection_init` and puts the staff `Actor` into the connection data.
@@ -34,7 +34,9 @@ impl Subscription {
             .surveys
             .authorize_response_read(actor)
             .map_err(ApiError::from)?;
-        let survey_id = survey_id.map(|id| parse_id("surveyId", &id)).transpose()?;
+        let survey_id = survey_id
+            .map(|id| parse_id(NodeType::Survey, "surveyId", &id))
+            .transpose()?;
         let receiver = ctx.services()?.feedback_events.subscribe();
         Ok(futures::stream::unfold(
             receiver,
