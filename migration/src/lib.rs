@@ -22,9 +22,9 @@ mod m20261124_140001_login_failures_by_client;
 mod m20261124_140002_idempotency_keys_by_actor;
 mod m20261124_230001_erasure_clears_adjustment_notes;
 mod m20261127_130001_programs_enroll_on_first_purchase;
+mod m20261127_230001_cross_process_state;
 mod m20261127_230001_invitations_by_survey;
 mod m20261127_230002_csi_superseded_versions;
-mod m20261127_230001_cross_process_state;
 mod m20261128_000001_list_filter_indexes;
 
 pub struct Migrator;

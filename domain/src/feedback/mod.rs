@@ -223,6 +223,15 @@ impl SurveyService {
         invitation_records::list(&self.db, survey_id, filter, page, Utc::now()).await
     }
 
+    /// One invitation, with its status now; never its token (MANAGER+).
+    ///
+    /// # Errors
+    /// `FORBIDDEN` below MANAGER; `NOT_FOUND`.
+    pub async fn invitation(&self, actor: &Actor, id: i64) -> DomainResult<Invitation> {
+        actor.require(Capability::ManageSurveys)?;
+        invitation_records::get(&self.db, id, Utc::now()).await
+    }
+
     /// How many of a survey's invitations match `filter` (the `totalCount`
     /// of [`Self::invitations`]).
     ///

@@ -21,10 +21,10 @@ use crate::process::{exit_status, gql, send_signal, start_serve};
 use crate::sessions::Socket;
 use crate::surveys::{fixture, insert_customer};
 
-const SUBMIT: &str = "mutation($t: String!, $a: [SurveyAnswerInput!]!) { submitSurveyResponse(token: $t, answers: $a) { responseId } }";
+const SUBMIT: &str = "mutation($t: String!, $a: [SurveyAnswerInput!]!) { submitSurveyResponse(input: { token: $t, answers: $a }) { responseId } }";
 const INVITATION: &str = "query($t: String!) { surveyInvitation(token: $t) { title } }";
 const LOGIN: &str =
-    "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
+    "mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken } }";
 
 /// Skips a test on SQLite, visibly.
 fn postgres_only(name: &str) -> bool {

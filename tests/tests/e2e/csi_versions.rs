@@ -49,11 +49,11 @@ impl<'a> Admin<'a> {
         });
         let body = self
             .gql(
-                "mutation($input: CreateCsiFactorSetInput!) { createCsiFactorSet(input: $input) { id } }",
+                "mutation($input: CreateCsiFactorSetInput!) { createCsiFactorSet(input: $input) { factorSet { id } } }",
                 json!({ "input": input }),
             )
             .await;
-        let id = data(&body)["createCsiFactorSet"]["id"].clone();
+        let id = data(&body)["createCsiFactorSet"]["factorSet"]["id"].clone();
         self.act("publishCsiFactorSet", &id).await;
         id.as_str().expect("id").to_owned()
     }
@@ -61,11 +61,11 @@ impl<'a> Admin<'a> {
     async fn act(&self, name: &str, id: &Value) -> Value {
         let body = self
             .gql(
-                &format!("mutation($id: ID!) {{ {name}(id: $id) {{ {SET} lockVersion }} }}"),
+                &format!("mutation($id: ID!) {{ {name}(input: {{ id: $id }}) {{ factorSet {{ {SET} lockVersion }} }} }}"),
                 json!({ "id": id }),
             )
             .await;
-        data(&body)[name].clone()
+        data(&body)[name]["factorSet"].clone()
     }
 
     /// Revises `id`, gives the draft these factors and publishes it; the new
@@ -74,8 +74,9 @@ impl<'a> Admin<'a> {
         let draft = self.act("reviseCsiFactorSet", &json!(id)).await;
         let body = self
             .gql(
-                "mutation($id: ID!, $input: UpdateCsiFactorSetInput!) { updateCsiFactorSet(id: $id, input: $input) { id } }",
-                json!({ "id": draft["id"], "input": {
+                "mutation($input: UpdateCsiFactorSetInput!) { updateCsiFactorSet(input: $input) { factorSet { id } } }",
+                json!({ "input": {
+                    "id": draft["id"],
                     "lockVersion": draft["lockVersion"],
                     "factors": factors.iter().map(|(k, w)| json!({ "key": k, "label": k, "weight": w })).collect::<Vec<_>>(),
                 } }),
@@ -111,7 +112,7 @@ impl<'a> Admin<'a> {
 async fn rate(app: &TestApp, set: &str, ratings: &[(&str, i32)]) {
     ratings::record(
         app.db(),
-        set.parse().expect("id"),
+        crate::fixtures::db_key(set),
         None,
         None,
         Utc::now(),
@@ -144,13 +145,25 @@ async fn publishing_a_revision_supersedes_the_previous_version(engine: Engine) {
         .collect();
     assert_eq!(statuses, [json!("SUPERSEDED"), json!("PUBLISHED")]);
     let listed = admin
-        .gql("{ csiFactorSets(status: PUBLISHED) { id } }", json!({}))
+        .gql(
+            "{ csiFactorSets(status: PUBLISHED) { nodes { id } } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(data(&listed)["csiFactorSets"], json!([{ "id": v2 }]));
+    assert_eq!(
+        data(&listed)["csiFactorSets"]["nodes"],
+        json!([{ "id": v2 }])
+    );
     let superseded = admin
-        .gql("{ csiFactorSets(status: SUPERSEDED) { id } }", json!({}))
+        .gql(
+            "{ csiFactorSets(status: SUPERSEDED) { nodes { id } } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(data(&superseded)["csiFactorSets"], json!([{ "id": v1 }]));
+    assert_eq!(
+        data(&superseded)["csiFactorSets"]["nodes"],
+        json!([{ "id": v1 }])
+    );
     rate(&app, &v1, &[("staff", 5)]).await;
     let today = Utc::now().date_naive();
     let old = admin
@@ -167,7 +180,7 @@ async fn publishing_a_revision_supersedes_the_previous_version(engine: Engine) {
     // New surveys cannot bind to the superseded version; the current one binds.
     let survey = |set: &str| {
         SurveyBuilder::new("Visit")
-            .factor_set(set.parse().expect("id"))
+            .factor_set(crate::fixtures::db_key(set))
             .question(question(
                 "Staff?",
                 QuestionKind::CsiFactor,
@@ -175,22 +188,23 @@ async fn publishing_a_revision_supersedes_the_previous_version(engine: Engine) {
             ))
             .input()
     };
-    let create = "mutation($input: CreateSurveyInput!) { createSurvey(input: $input) { id } }";
+    let create =
+        "mutation($input: CreateSurveyInput!) { createSurvey(input: $input) { survey { id } } }";
     let refused = admin.gql(create, json!({ "input": survey(&v1) })).await;
     assert_eq!(error_code(&refused), Some("BAD_USER_INPUT"), "{refused}");
     assert_eq!(refused["errors"][0]["extensions"]["field"], "factorSetId");
     let accepted = admin.gql(create, json!({ "input": survey(&v2) })).await;
-    assert!(data(&accepted)["createSurvey"]["id"].is_string());
+    assert!(data(&accepted)["createSurvey"]["survey"]["id"].is_string());
     let rebind = admin
         .gql(
-            "mutation($id: ID!, $input: UpdateSurveyInput!) { updateSurvey(id: $id, input: $input) { id } }",
-            json!({ "id": data(&accepted)["createSurvey"]["id"], "input": { "factorSetId": v1 } }),
+            "mutation($input: UpdateSurveyInput!) { updateSurvey(input: $input) { survey { id } } }",
+            json!({ "input": { "id": data(&accepted)["createSurvey"]["survey"]["id"], "factorSetId": v1 } }),
         )
         .await;
     assert_eq!(error_code(&rebind), Some("BAD_USER_INPUT"), "{rebind}");
     let revise_old = admin
         .gql(
-            "mutation($id: ID!) { reviseCsiFactorSet(id: $id) { id } }",
+            "mutation($id: ID!) { reviseCsiFactorSet(input: { id: $id }) { factorSet { id } } }",
             json!({ "id": v1 }),
         )
         .await;
@@ -251,7 +265,9 @@ async fn a_family_report_pools_versions_under_the_current_weights(engine: Engine
         assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{args}: {body}");
         assert_eq!(body["errors"][0]["extensions"]["field"], field, "{args}");
     }
-    let unknown = admin.family_report("999999").await;
+    let unknown = admin
+        .family_report(&crate::fixtures::api_id("CsiFactorSet", 999_999))
+        .await;
     assert_eq!(error_code(&unknown), Some("NOT_FOUND"), "{unknown}");
 }
 
@@ -348,12 +364,12 @@ async fn demo_data_has_one_current_acsi_version(engine: Engine) {
 
     let body = admin
         .gql(
-            "{ csiFactorSets { name version status currentVersion { version } } }",
+            "{ csiFactorSets(first: 100) { nodes { name version status currentVersion { version } } } }",
             json!({}),
         )
         .await;
 
-    let acsi: Vec<Value> = data(&body)["csiFactorSets"]
+    let acsi: Vec<Value> = data(&body)["csiFactorSets"]["nodes"]
         .as_array()
         .expect("sets")
         .iter()

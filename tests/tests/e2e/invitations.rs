@@ -9,6 +9,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 
+use crate::fixtures::api_id;
 use crate::helpers::{data, error_code, spawn_app, Engine, TestApp};
 use crate::surveys::{fixture, insert_customer, submit, Fixture};
 
@@ -60,7 +61,7 @@ async fn invitation_of(app: &TestApp, f: &Fixture, customer: i64) -> Value {
         app,
         &f.admin,
         f,
-        json!({ "customerId": customer.to_string() }),
+        json!({ "customerId": api_id("Customer", customer) }),
     )
     .await;
     nodes(&body).first().cloned().expect("an invitation")
@@ -170,11 +171,11 @@ async fn staff_list_invitations_with_a_derived_status_and_never_a_token(engine: 
         &app,
         &manager,
         &f,
-        json!({ "customerId": bob.to_string(), "status": "PENDING" }),
+        json!({ "customerId": api_id("Customer", bob), "status": "PENDING" }),
     )
     .await;
     assert_eq!(nodes(&bobs).len(), 1);
-    assert_eq!(nodes(&bobs)[0]["customerId"], bob.to_string());
+    assert_eq!(nodes(&bobs)[0]["customerId"], api_id("Customer", bob));
 
     // Never a token: the type has exactly these fields.
     let fields = app
@@ -208,7 +209,7 @@ async fn staff_list_invitations_with_a_derived_status_and_never_a_token(engine: 
         .graphql_as(
             Some(&manager),
             "query($s: ID!) { surveyInvitations(surveyId: $s) { totalCount } }",
-            json!({ "s": "999999" }),
+            json!({ "s": api_id("Survey", 999_999) }),
         )
         .await;
     assert_eq!(error_code(&unknown), Some("NOT_FOUND"), "{unknown}");
@@ -266,7 +267,7 @@ async fn a_revoked_link_answers_as_unknown_for_lookup_submission_and_form(engine
     let refused = revoke(&app, &manager, &submitted["id"]).await;
     assert_eq!(error_code(&refused), Some("CONFLICT"), "{refused}");
     assert_eq!(invitation_of(&app, &f, bob).await, submitted, "unchanged");
-    let missing = revoke(&app, &manager, &json!("999999")).await;
+    let missing = revoke(&app, &manager, &json!(api_id("SurveyInvitation", 999_999))).await;
     assert_eq!(error_code(&missing), Some("NOT_FOUND"), "{missing}");
     let malformed = revoke(&app, &manager, &json!("x")).await;
     assert_eq!(error_code(&malformed), Some("BAD_USER_INPUT"));
@@ -304,7 +305,7 @@ async fn a_reissued_link_replaces_the_old_one_at_once(engine: Engine) {
     );
     let new = &payload["invitation"];
     assert_ne!(new["id"], old["id"]);
-    assert_eq!(new["customerId"], ann.to_string());
+    assert_eq!(new["customerId"], api_id("Customer", ann));
     assert_eq!(new["status"], "PENDING");
     assert_eq!(
         (time(&new["expiresAt"]) - time(&new["sentAt"])).num_seconds(),

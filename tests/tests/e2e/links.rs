@@ -54,7 +54,8 @@ const INBOX: &str = "query($n: Int) { followUps(first: $n) { edges { node { id c
     survey { id title loyaltyProgramId loyaltyProgram { id name } factorSetId factorSet { id name factors { key } } } \
     } } } }";
 
-const RESPONSES: &str = "query($s: ID!, $n: Int) { surveyResponses(surveyId: $s, first: $n) { \
+const RESPONSES: &str =
+    "query($s: ID!, $n: Int) { surveyResponses(filter: { surveyId: $s }, first: $n) { \
     edges { node { id customerId customer { id name } surveyId survey { id title } \
     factorSetId factorSet { id name } answers { questionId question { id text } } } } } }";
 

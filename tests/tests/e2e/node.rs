@@ -333,7 +333,11 @@ async fn a_failing_field_is_null_and_nulls_up_to_the_nearest_nullable(engine: En
 
     // A failing non-null root field nulls `data`, sibling included.
     let body = app
-        .graphql_as(Some(&agent), "{ customerCount users { totalCount } }", json!({}))
+        .graphql_as(
+            Some(&agent),
+            "{ customerCount users { totalCount } }",
+            json!({}),
+        )
         .await;
     assert_eq!(body["data"], Value::Null, "{body}");
     assert_eq!(body["errors"][0]["path"], json!(["users"]));

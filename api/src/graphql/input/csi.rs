@@ -5,7 +5,7 @@ use async_graphql::{InputObject, ID};
 
 use crate::graphql::error::ApiResult;
 use crate::graphql::object::customer::RelationshipType;
-use crate::graphql::scalar::{NodeType, parse_id};
+use crate::graphql::scalar::{parse_id, NodeType};
 
 /// One factor of a set.
 #[derive(InputObject, Clone)]

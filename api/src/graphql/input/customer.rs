@@ -11,7 +11,7 @@ use crate::graphql::error::ApiError;
 use crate::graphql::object::customer::{
     Channel, ChurnReason, CostKind, RelationshipStage, RelationshipType,
 };
-use crate::graphql::scalar::{Date, NodeType, parse_id, parse_key};
+use crate::graphql::scalar::{parse_id, parse_key, Date, NodeType};
 
 /// A new customer.
 #[derive(InputObject)]

@@ -9,7 +9,7 @@ use domain::DomainError;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::input::customer::OrderDirection;
 use crate::graphql::object::survey::{FollowUpStatus, QuestionKind, SurveyStatus};
-use crate::graphql::scalar::{NodeType, global_id, parse_id};
+use crate::graphql::scalar::{global_id, parse_id, NodeType};
 
 /// A question of a survey.
 #[derive(InputObject)]
@@ -84,8 +84,16 @@ impl TryFrom<CreateSurveyInput> for SurveyDraft {
 
     fn try_from(i: CreateSurveyInput) -> ApiResult<Self> {
         Ok(Self {
-            factor_set_id: opt_id(NodeType::CsiFactorSet, "factorSetId", i.factor_set_id.as_ref())?,
-            program_id: opt_id(NodeType::LoyaltyProgram, "loyaltyProgramId", i.loyalty_program_id.as_ref())?,
+            factor_set_id: opt_id(
+                NodeType::CsiFactorSet,
+                "factorSetId",
+                i.factor_set_id.as_ref(),
+            )?,
+            program_id: opt_id(
+                NodeType::LoyaltyProgram,
+                "loyaltyProgramId",
+                i.loyalty_program_id.as_ref(),
+            )?,
             title: i.title,
             description: i.description,
             locale: i.locale,
@@ -161,7 +169,11 @@ impl TryFrom<UpdateSurveyInput> for SurveyPatch {
     fn try_from(i: UpdateSurveyInput) -> ApiResult<Self> {
         Ok(Self {
             factor_set_id: patch_id(NodeType::CsiFactorSet, "factorSetId", i.factor_set_id)?,
-            program_id: patch_id(NodeType::LoyaltyProgram, "loyaltyProgramId", i.loyalty_program_id)?,
+            program_id: patch_id(
+                NodeType::LoyaltyProgram,
+                "loyaltyProgramId",
+                i.loyalty_program_id,
+            )?,
             title: i.title,
             description: patch(i.description),
             locale: patch(i.locale),
@@ -321,7 +333,11 @@ impl TryFrom<SurveyResponseFilter> for ResponseFilter {
     fn try_from(f: SurveyResponseFilter) -> ApiResult<Self> {
         Ok(Self {
             survey_id: opt_id(NodeType::Survey, "filter.surveyId", f.survey_id.as_ref())?,
-            customer_id: opt_id(NodeType::Customer, "filter.customerId", f.customer_id.as_ref())?,
+            customer_id: opt_id(
+                NodeType::Customer,
+                "filter.customerId",
+                f.customer_id.as_ref(),
+            )?,
             submitted_from: f.submitted_from.map(Into::into),
             submitted_to: f.submitted_to.map(Into::into),
             csi_min: f.csi_min.map(|d| d.0),
@@ -435,7 +451,11 @@ impl TryFrom<FollowUpFilter> for domain::feedback::FollowUpFilter {
         Ok(Self {
             status: f.status.map(Into::into),
             survey_id: opt_id(NodeType::Survey, "filter.surveyId", f.survey_id.as_ref())?,
-            customer_id: opt_id(NodeType::Customer, "filter.customerId", f.customer_id.as_ref())?,
+            customer_id: opt_id(
+                NodeType::Customer,
+                "filter.customerId",
+                f.customer_id.as_ref(),
+            )?,
             opened_from: f.opened_from.map(Into::into),
             opened_to: f.opened_to.map(Into::into),
             older_than_days: f.older_than_days,

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use super::BatchLoad;
 use domain::loyalty::{
-    ExpiringPoints, LedgerEntry, LedgerFilter, LoyaltyService, Membership, PointsCredit, Promotion, Reward,
+    ExpiringPoints, LedgerEntry, LedgerFilter, LoyaltyService, Membership, PointsCredit, Promotion,
+    Reward,
 };
 use domain::pagination::Page;
 use domain::DomainError;

@@ -13,7 +13,7 @@ use crate::graphql::payload::csi::{
     ArchiveCsiFactorSetPayload, CreateCsiFactorSetPayload, PublishCsiFactorSetPayload,
     ReviseCsiFactorSetPayload, UpdateCsiFactorSetPayload,
 };
-use crate::graphql::scalar::{NodeType, parse_id};
+use crate::graphql::scalar::{parse_id, NodeType};
 
 #[derive(Default)]
 pub struct CsiMutation;

@@ -73,7 +73,11 @@ impl LoyaltyMutation {
         #[graphql(desc = "The programme and the customer.")] input: EnrollCustomerInput,
     ) -> ApiResult<EnrollCustomerPayload> {
         let actor = ctx.actor()?;
-        let program_id = parse_id(NodeType::LoyaltyProgram, "loyaltyProgramId", &input.loyalty_program_id)?;
+        let program_id = parse_id(
+            NodeType::LoyaltyProgram,
+            "loyaltyProgramId",
+            &input.loyalty_program_id,
+        )?;
         let customer_id = parse_id(NodeType::Customer, "customerId", &input.customer_id)?;
         let membership = ctx
             .services()?
@@ -94,7 +98,11 @@ impl LoyaltyMutation {
         #[graphql(desc = "The promotion.")] input: CreatePromotionInput,
     ) -> ApiResult<CreatePromotionPayload> {
         let actor = ctx.actor()?;
-        let program_id = parse_id(NodeType::LoyaltyProgram, "loyaltyProgramId", &input.loyalty_program_id)?;
+        let program_id = parse_id(
+            NodeType::LoyaltyProgram,
+            "loyaltyProgramId",
+            &input.loyalty_program_id,
+        )?;
         let promotion = ctx
             .services()?
             .loyalty
@@ -123,7 +131,11 @@ impl LoyaltyMutation {
         #[graphql(desc = "The reward.")] input: CreateRewardInput,
     ) -> ApiResult<CreateRewardPayload> {
         let actor = ctx.actor()?;
-        let program_id = parse_id(NodeType::LoyaltyProgram, "loyaltyProgramId", &input.loyalty_program_id)?;
+        let program_id = parse_id(
+            NodeType::LoyaltyProgram,
+            "loyaltyProgramId",
+            &input.loyalty_program_id,
+        )?;
         let reward = ctx
             .services()?
             .loyalty

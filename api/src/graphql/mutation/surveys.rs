@@ -6,8 +6,9 @@ use domain::feedback::{SurveyDraft, SurveyPatch, MAX_ANSWERS};
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::input::survey::{
-    answer_error, CloseSurveyInput, CreateSurveyInput, InviteToSurveyInput, MarkFeedbackHelpfulInput,
-    PublishSurveyInput, ResolveFollowUpInput, SubmitSurveyResponseInput, UpdateSurveyInput,
+    answer_error, CloseSurveyInput, CreateSurveyInput, InviteToSurveyInput,
+    MarkFeedbackHelpfulInput, PublishSurveyInput, ResolveFollowUpInput, SubmitSurveyResponseInput,
+    UpdateSurveyInput,
 };
 use crate::graphql::object::survey::{
     FollowUp, IssuedInvitation, SkippedInvitation, Survey, SurveyResponse,

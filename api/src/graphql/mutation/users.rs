@@ -14,7 +14,7 @@ use crate::graphql::payload::users::{
     CreateUserPayload, DeactivateUserPayload, LoginPayload, LogoutPayload, RefreshSessionPayload,
     Session, UpdateUserRolePayload,
 };
-use crate::graphql::scalar::{NodeType, parse_id};
+use crate::graphql::scalar::{parse_id, NodeType};
 use crate::state::Services;
 
 #[derive(Default)]

@@ -16,8 +16,8 @@ use crate::graphql::loader::first_page::{
 };
 use crate::graphql::loader::loyalty::PointsCreditedByPurchase;
 use crate::graphql::loader::purchase_stats::PurchaseStatsLoader;
-use crate::graphql::object::link;
 use crate::graphql::object::connection::{counted, CountedConnection};
+use crate::graphql::object::link;
 use crate::graphql::object::loyalty::LoyaltyProgram;
 use crate::graphql::scalar::{global_id, Date, NodeType};
 

@@ -16,8 +16,8 @@ use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::input::loyalty::{LedgerEntryFilter, LedgerEntryOrder};
 use crate::graphql::loader::customer::CustomerLoader;
 use crate::graphql::loader::loyalty::{
-    ExpiringPointsByMembership, LedgerCounts, LedgerFirstPages, MembershipsByCustomer, PromotionFirstPages,
-    RewardFirstPages,
+    ExpiringPointsByMembership, LedgerCounts, LedgerFirstPages, MembershipsByCustomer,
+    PromotionFirstPages, RewardFirstPages,
 };
 use crate::graphql::object::connection::{counted, CountedConnection};
 use crate::graphql::object::customer::{Customer, Purchase};
@@ -27,7 +27,7 @@ use crate::graphql::object::user::User;
 use domain::loyalty::LedgerSource;
 use domain::pagination::KeyCursor;
 
-use crate::graphql::scalar::{NodeType, global_id};
+use crate::graphql::scalar::{global_id, NodeType};
 
 /// Why a balance changed (SPEC §6).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

@@ -7,6 +7,7 @@ use async_graphql::{Context, Interface, ID};
 
 use crate::graphql::object::csi::{CsiFactor, CsiFactorSet};
 use crate::graphql::object::customer::{Cost, Customer, Interaction, Purchase};
+use crate::graphql::object::invitation::SurveyInvitation;
 use crate::graphql::object::loyalty::{
     LedgerEntry, LoyaltyProgram, Membership, Promotion, Redemption, Reward,
 };
@@ -40,6 +41,7 @@ pub enum Node {
     SurveyQuestion(SurveyQuestion),
     SurveyResponse(SurveyResponse),
     FollowUp(FollowUp),
+    SurveyInvitation(SurveyInvitation),
     User(User),
 }
 
@@ -87,5 +89,6 @@ identified! {
     SurveyQuestion => |q| q.0.id;
     SurveyResponse => |r| r.0.id;
     FollowUp => |f| f.0.id;
+    SurveyInvitation => |i| i.0.id;
     User => |u| u.0.id;
 }

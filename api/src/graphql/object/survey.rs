@@ -13,7 +13,7 @@ use crate::graphql::object::csi::CsiFactorSet;
 use crate::graphql::object::customer::Customer;
 use crate::graphql::object::link;
 use crate::graphql::object::loyalty::LoyaltyProgram;
-use crate::graphql::scalar::{NodeType, global_id, parse_id};
+use crate::graphql::scalar::{global_id, parse_id, NodeType};
 
 /// A survey's life cycle.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -293,7 +293,15 @@ pub struct SkippedInvitation {
 impl IssuedInvitation {
     /// The invited customer (batched).
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
-        link::customer(ctx, Some(parse_id(NodeType::Customer, "customerId", &self.customer_id)?)).await
+        link::customer(
+            ctx,
+            Some(parse_id(
+                NodeType::Customer,
+                "customerId",
+                &self.customer_id,
+            )?),
+        )
+        .await
     }
 }
 
@@ -302,7 +310,15 @@ impl SkippedInvitation {
     /// The customer, when one has this id (batched); null for
     /// `UNKNOWN_CUSTOMER`.
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
-        link::customer(ctx, Some(parse_id(NodeType::Customer, "customerId", &self.customer_id)?)).await
+        link::customer(
+            ctx,
+            Some(parse_id(
+                NodeType::Customer,
+                "customerId",
+                &self.customer_id,
+            )?),
+        )
+        .await
     }
 }
 

@@ -1,6 +1,6 @@
 //! Staff users and sessions.
 
-use crate::graphql::scalar::{DateTime, NodeType, global_id};
+use crate::graphql::scalar::{global_id, DateTime, NodeType};
 use async_graphql::{Enum, Object, ID};
 
 /// A staff role (SPEC §2).

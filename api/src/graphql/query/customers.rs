@@ -10,7 +10,7 @@ use crate::graphql::error::ApiResult;
 use crate::graphql::input::customer::{CustomerFilter, CustomerOrder};
 use crate::graphql::object::connection::{counted, CountedConnection};
 use crate::graphql::object::customer::{Customer, UpcomingBirthday};
-use crate::graphql::scalar::{NodeType, parse_id};
+use crate::graphql::scalar::{parse_id, NodeType};
 
 #[derive(Default)]
 pub struct CustomerQuery;

@@ -8,7 +8,7 @@ use crate::graphql::object::connection::{counted, CountedConnection};
 use crate::graphql::object::loyalty::{
     promotions_connection, rewards_connection, LoyaltyProgram, Membership, Promotion, Reward,
 };
-use crate::graphql::scalar::{NodeType, parse_id};
+use crate::graphql::scalar::{parse_id, NodeType};
 use domain::pagination::PageRequest;
 
 #[derive(Default)]
@@ -76,7 +76,11 @@ impl LoyaltyQuery {
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
     ) -> ApiResult<CountedConnection<Reward>> {
         ctx.actor()?;
-        let id = parse_id(NodeType::LoyaltyProgram, "loyaltyProgramId", &loyalty_program_id)?;
+        let id = parse_id(
+            NodeType::LoyaltyProgram,
+            "loyaltyProgramId",
+            &loyalty_program_id,
+        )?;
         rewards_connection(ctx, id, first, after, last, before).await
     }
 
@@ -91,7 +95,11 @@ impl LoyaltyQuery {
         #[graphql(desc = "Cursor to read before.")] before: Option<String>,
     ) -> ApiResult<CountedConnection<Promotion>> {
         ctx.actor()?;
-        let id = parse_id(NodeType::LoyaltyProgram, "loyaltyProgramId", &loyalty_program_id)?;
+        let id = parse_id(
+            NodeType::LoyaltyProgram,
+            "loyaltyProgramId",
+            &loyalty_program_id,
+        )?;
         promotions_connection(ctx, id, first, after, last, before).await
     }
 }

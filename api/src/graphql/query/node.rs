@@ -14,6 +14,7 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::object::csi::{CsiFactor, CsiFactorSet};
 use crate::graphql::object::customer::{Cost, Customer, Interaction, Purchase};
+use crate::graphql::object::invitation::SurveyInvitation;
 use crate::graphql::object::loyalty::{
     LedgerEntry, LoyaltyProgram, Membership, Promotion, Redemption, Reward,
 };
@@ -93,8 +94,10 @@ async fn fetch(ctx: &Context<'_>, actor: &Actor, id: &ID) -> ApiResult<Option<No
         ),
         NodeType::FollowUp => node(surveys.follow_up(actor, key).await, FollowUp),
         NodeType::User => node(services.users.get(actor, key).await, User),
-        // Invitations are not objects of their own (yet).
-        NodeType::SurveyInvitation => Ok(None),
+        NodeType::SurveyInvitation => node(
+            surveys.invitation(actor, key).await.found(),
+            SurveyInvitation,
+        ),
     };
     match found {
         Ok(found) => Ok(found),
