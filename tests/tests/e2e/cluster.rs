@@ -1,4 +1,4 @@
-//! Issue 18: several real `rapport serve` processes on one PostgreSQL
+//! Several real `rapport serve` processes on one PostgreSQL
 //! database behave as one service — subscriptions, throttles, scheduled jobs,
 //! start-up and rolling restarts. PostgreSQL only: on SQLite one process
 //! serves a file, and these tests say so and return.

@@ -24,7 +24,7 @@ on_both_engines!(
 const LIST: &str = "query($s: ID!, $f: SurveyInvitationFilter, $first: Int) {
   surveyInvitations(surveyId: $s, filter: $f, first: $first) {
     totalCount
-    edges { node { id surveyId customerId customer { name } status sentAt expiresAt usedAt revokedAt } }
+    edges { node { id surveyId customerId customer { name } survey { id title } status sentAt expiresAt usedAt revokedAt } }
   } }";
 const REVOKE: &str = "mutation($input: RevokeSurveyInvitationInput!) {
   revokeSurveyInvitation(input: $input) { clientMutationId invitation { id status revokedAt usedAt } } }";
@@ -129,6 +129,13 @@ async fn staff_list_invitations_with_a_derived_status_and_never_a_token(engine: 
 
     // Assert: newest first, each with its status and times.
     assert_eq!(data(&all)["surveyInvitations"]["totalCount"], 4, "{all}");
+    for node in nodes(&all) {
+        assert_eq!(
+            node["survey"]["id"], node["surveyId"],
+            "the survey beside its id"
+        );
+        assert!(node["survey"]["title"].is_string());
+    }
     let seen: Vec<(Value, Value)> = nodes(&all)
         .iter()
         .map(|n| (n["customer"]["name"].clone(), n["status"].clone()))
@@ -198,6 +205,7 @@ async fn staff_list_invitations_with_a_derived_status_and_never_a_token(engine: 
             "surveyId",
             "customerId",
             "customer",
+            "survey",
             "status",
             "sentAt",
             "expiresAt",

@@ -1,4 +1,4 @@
-//! Linked objects and growing lists (issue 16 §1, §3): every field holding
+//! Linked objects and growing lists: every field holding
 //! another record's id has the record beside it, loaded in batches so a page
 //! of 50 costs the statements of a page of 5; following a link never shows a
 //! role what it could not query directly; users, programmes, rewards,

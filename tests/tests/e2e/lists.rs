@@ -1,4 +1,4 @@
-//! Filters, orders and counts of the lists (issue 16 §3 and §6): survey
+//! Filters, orders and counts of the lists: survey
 //! responses, follow-ups, surveys and ledger entries each get a typed filter
 //! and an `orderBy`, keyset-paginated; every connection has `totalCount`,
 //! counted under the same filter and, for nested connections, batched.

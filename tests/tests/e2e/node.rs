@@ -1,5 +1,5 @@
 //! Relay object identification (global ids, `node`, `nodes`), nullable
-//! lookups and the specification's null propagation (issue 16 §2, §5).
+//! lookups and the specification's null propagation.
 
 use domain::auth::Role;
 use sea_orm::{ConnectionTrait, Statement};

@@ -1,13 +1,12 @@
-//! Survey invitations as staff see them (issue 16 §7): never the token or
-//! its hash; a token is shown only in the payload that issued it.
+//! Survey invitations as staff see them: never the token or its hash; a
+//! token is shown only in the payload that issued it.
 
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 
-use crate::graphql::context::ContextExt;
-use crate::graphql::error::{ApiError, ApiResult};
-use crate::graphql::loader::customer::CustomerLoader;
-use crate::graphql::loader::Loader;
+use crate::graphql::error::ApiResult;
 use crate::graphql::object::customer::Customer;
+use crate::graphql::object::link;
+use crate::graphql::object::survey::Survey;
 use crate::graphql::scalar::{global_id, DateTime, NodeType};
 
 /// Where an invitation stands now. Exactly one applies: a submitted
@@ -47,14 +46,11 @@ impl SurveyInvitation {
     }
     /// The invited customer (batched across a page of invitations).
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
-        let actor = ctx.actor()?;
-        ctx.services()?.customers.authorize_read(actor)?;
-        let loader = ctx.data::<Loader<CustomerLoader>>()?;
-        Ok(loader
-            .load_one(self.0.customer_id)
-            .await
-            .map_err(ApiError::from)?
-            .map(Customer::new))
+        link::customer(ctx, Some(self.0.customer_id)).await
+    }
+    /// The survey (batched across a page of invitations).
+    async fn survey(&self, ctx: &Context<'_>) -> ApiResult<Option<Survey>> {
+        link::survey(ctx, Some(self.0.survey_id)).await
     }
     /// Where the invitation stands now.
     async fn status(&self) -> InvitationStatus {
