@@ -33,20 +33,27 @@ pub const WINDOW: Duration = Duration::from_secs(60);
 const SWEEP_AT: usize = 10_000;
 
 /// The public look-up throttle of a deployment: in this process's memory on
-/// SQLite, in the database on PostgreSQL (the same limit and rules).
+/// SQLite; on PostgreSQL in the database (the same limit and rules, for
+/// every process together) behind the same in-process throttle, so that a
+/// process's own surplus guesses wait or are refused in memory and only
+/// what one process may look up reaches the shared count.
 #[derive(Debug)]
 pub enum PublicLimiter {
     InProcess(PublicThrottle),
-    Shared(SharedThrottle),
+    Shared {
+        local: PublicThrottle,
+        shared: SharedThrottle,
+    },
 }
 
 impl PublicLimiter {
     /// The throttle that suits `db`'s engine.
     pub fn for_database(db: &DatabaseConnection) -> Self {
         match db.get_database_backend() {
-            DatabaseBackend::Postgres => {
-                Self::Shared(SharedThrottle::new(db.clone(), MAX_FAILURES as u64, WINDOW))
-            }
+            DatabaseBackend::Postgres => Self::Shared {
+                local: PublicThrottle::default(),
+                shared: SharedThrottle::new(db.clone(), MAX_FAILURES as u64, WINDOW),
+            },
             _ => Self::InProcess(PublicThrottle::default()),
         }
     }
@@ -61,7 +68,7 @@ impl PublicLimiter {
     {
         match self {
             Self::InProcess(throttle) => throttle.guard(addr, op).await,
-            Self::Shared(throttle) => throttle.guard(addr, op).await,
+            Self::Shared { local, shared } => local.guard(addr, shared.guard(addr, op)).await,
         }
     }
 }
