@@ -6,6 +6,7 @@ Environment: RAPPORT_BIN (default: $CARGO_TARGET_DIR or ./target, /debug/rapport
 CHROMIUM_BIN (default: chromium), CHROMEDRIVER_BIN (default: chromedriver).
 """
 
+import base64
 import json
 import os
 import shutil
@@ -75,6 +76,12 @@ def post(base, query, variables=None, token=None):
     request = urllib.request.Request(base + "/graphql", data=body, headers=headers)
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
+
+
+def gid(type_name, key):
+    """The API's global id of record `key` of GraphQL type `type_name`."""
+    raw = f"{type_name}:{key}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def graphql(base, query, variables=None, token=None):

@@ -81,7 +81,7 @@ class FormPageTest(unittest.TestCase):
         if not body.get("errors"):
             return body["data"]["createCustomer"]["customer"]["id"]
         now = now_iso()
-        return str(cls.sql(
+        return harness.gid("Customer", cls.sql(
             "INSERT INTO customers (name, relationship_stage, acquired_at, marketing_consent, created_at, updated_at) "
             "VALUES (?, 'COMMITMENT', ?, 0, ?, ?)",
             (name, now, now, now),
@@ -106,7 +106,7 @@ class FormPageTest(unittest.TestCase):
                 "input": {
                     "title": TITLE,
                     "description": "Two minutes. <i>Thank you!</i>",
-                    "programId": program_id,
+                    "loyaltyProgramId": harness.gid("LoyaltyProgram", program_id),
                     "incentivePoints": 25,
                     "questions": [
                         {"text": "Overall satisfaction <3", "kind": "RATING", "required": True},

@@ -259,10 +259,10 @@ button[disabled] { opacity: 0.6; }
         return;
       }
       if (err.code === "BAD_USER_INPUT") {
-        var match = /^answers\.(\d+)$/.exec(err.field);
+        var match = /^answers\.([A-Za-z0-9_-]+)$/.exec(err.field);
         var fieldset = match && document.getElementById("question-" + match[1]);
         if (fieldset) {
-          var reason = err.message.replace(/^answers\.\d+:\s*/, "");
+          var reason = err.message.replace(/^answers\.[A-Za-z0-9_-]+:\s*/, "");
           document.getElementById("error-" + match[1]).textContent = reason;
           fieldset.classList.add("invalid");
           var first = fieldset.querySelector("input, textarea");
