@@ -196,6 +196,16 @@ pub struct Config {
     #[arg(long, env = "RAPPORT_JOB_TICK", default_value = "5m", value_parser = parse_duration, global = true)]
     pub job_tick: Duration,
 
+    /// How often each process checks the outbox for due e-mails and webhook
+    /// deliveries when none was due at the last check.
+    #[arg(long, env = "RAPPORT_OUTBOX_POLL", default_value = "1s", value_parser = parse_duration, global = true)]
+    pub outbox_poll: Duration,
+
+    /// How long a process holds a message it is delivering; a message whose
+    /// process died mid-delivery is delivered again after it.
+    #[arg(long, env = "RAPPORT_OUTBOX_LEASE", default_value = "2m", value_parser = parse_duration, global = true)]
+    pub outbox_lease: Duration,
+
     /// Serve Prometheus metrics at `/metrics` on the main port
     /// (unauthenticated: expose it only to your monitoring network).
     #[arg(long, env = "RAPPORT_METRICS", default_value_t = false, global = true)]
@@ -301,6 +311,9 @@ impl Config {
         }
         if self.job_tick.is_zero() {
             bail!("RAPPORT_JOB_TICK must be positive");
+        }
+        if self.outbox_poll.is_zero() || self.outbox_lease < Duration::from_secs(1) {
+            bail!("RAPPORT_OUTBOX_POLL must be positive and RAPPORT_OUTBOX_LEASE at least 1s");
         }
         if self.refresh_reuse_interval > MAX_REFRESH_REUSE_INTERVAL {
             bail!("RAPPORT_REFRESH_REUSE_INTERVAL must be at most 5m");

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod feedback_relay;
 pub mod graphql;
 pub mod http;

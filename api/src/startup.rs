@@ -56,6 +56,14 @@ impl Application {
         .await??;
         tokio::spawn(scheduled_jobs(services.db.clone(), config.job_tick));
         tokio::spawn(crate::feedback_relay::relay(services.clone()));
+        tokio::spawn(crate::delivery::run(
+            services.db.clone(),
+            crate::delivery::deliverers(&config),
+            crate::delivery::WorkerSettings {
+                poll: config.outbox_poll,
+                lease: config.outbox_lease,
+            },
+        ));
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("Failed to bind {}", config.bind))?;
         let port = listener.local_addr()?.port();

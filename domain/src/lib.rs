@@ -15,6 +15,7 @@ pub mod keyset;
 pub mod loyalty;
 pub mod metrics;
 pub mod money;
+pub mod outbox;
 pub mod pagination;
 pub(crate) mod sql;
 pub mod users;

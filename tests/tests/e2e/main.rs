@@ -29,6 +29,7 @@ mod metrics;
 mod metrics_endpoint;
 mod mutations;
 mod node;
+mod outbox;
 mod process;
 mod proxies;
 mod scalars;
