@@ -15,6 +15,8 @@ pub struct Model {
     pub factor_key: Option<String>,
     pub options: Option<String>,
     pub max_length: Option<i32>,
+    /// The survey's overall-satisfaction question (at most one per survey).
+    pub overall_satisfaction: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,9 +12,12 @@
 //!   previous-period comparison, aggregated in SQL.
 //! - [`preview`]: a published version's report under a draft's weights,
 //!   beside the published one, from the same aggregates.
+//! - [`drivers`]: derived importance (relative weights of a regression of
+//!   overall satisfaction on the factors) and the importance–performance map.
 //! - [`compute`]: the formulas, in exact decimal arithmetic.
 
 pub mod compute;
+pub mod drivers;
 pub mod factor_sets;
 pub mod presets;
 pub mod preview;
@@ -23,6 +26,7 @@ pub mod report;
 mod types;
 
 pub use compute::{CsiValue, Scale};
+pub use drivers::{Drivers, ImportanceBasis, ImportancePerformance};
 pub use preview::{CsiPreview, PreviewQuery};
 pub use report::{report, CsiReport, Granularity, ReportFilter, ReportQuery};
 pub use types::{
@@ -192,6 +196,32 @@ impl CsiService {
     pub async fn preview(&self, actor: &Actor, query: PreviewQuery) -> DomainResult<CsiPreview> {
         actor.require(Capability::PreviewCsiWeights)?;
         preview::preview(&self.db, query).await
+    }
+
+    /// Derived importance of `report`'s factors over the ratings it read
+    /// (see [`drivers::drivers`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN` without `ReadReports`; database failures.
+    pub async fn drivers(&self, actor: &Actor, report: &CsiReport) -> DomainResult<Drivers> {
+        actor.require(Capability::ReadReports)?;
+        drivers::drivers(&self.db, report).await
+    }
+
+    /// The importance–performance map of `report`; `drivers` must be given
+    /// for the derived basis (see [`drivers::importance_performance`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN` without `ReadReports`.
+    pub fn importance_performance(
+        &self,
+        actor: &Actor,
+        report: &CsiReport,
+        basis: ImportanceBasis,
+        drivers: Option<&Drivers>,
+    ) -> DomainResult<ImportancePerformance> {
+        actor.require(Capability::ReadReports)?;
+        Ok(drivers::importance_performance(report, basis, drivers))
     }
 
     /// The connection, for batch loaders.

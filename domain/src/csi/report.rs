@@ -161,6 +161,10 @@ pub struct CsiReport {
     pub factors: Vec<FactorResult>,
     pub trend: Vec<TrendPoint>,
     pub previous_period: PeriodComparison,
+    /// What the report covers, its filter as applied (tag trimmed): the
+    /// scope of figures computed on demand from the same ratings
+    /// ([`super::drivers`]).
+    pub query: ReportQuery,
 }
 
 /// Sums of one factor's ratings.
@@ -214,7 +218,7 @@ pub(super) enum Rated {
 }
 
 /// Appends the `WHERE` clause selecting the ratings of the report.
-fn push_scope(sql: &mut Sql, rated: Rated, from: NaiveDate, to: NaiveDate, filter: &ReportFilter) {
+pub(super) fn push_scope(sql: &mut Sql, rated: Rated, from: NaiveDate, to: NaiveDate, filter: &ReportFilter) {
     match rated {
         Rated::Version(id) => sql.push(" WHERE r.factor_set_id = ").bind(id),
         Rated::Family(id) => sql
@@ -625,6 +629,10 @@ pub(super) fn build(
         to: query.to,
         granularity: query.granularity,
         factor_set: factor_set.clone(),
+        query: ReportQuery {
+            filter: plan.filter.clone(),
+            ..query.clone()
+        },
     };
     Built {
         report,

@@ -129,6 +129,8 @@ pub struct Question {
     pub max_length: Option<i32>,
     /// For rated kinds: the inclusive `(min, max)` of accepted ratings.
     pub scale: Option<(i32, i32)>,
+    /// The survey's overall-satisfaction measure (see CSI drivers).
+    pub overall_satisfaction: bool,
 }
 
 impl Question {
@@ -162,6 +164,7 @@ impl Question {
             options,
             max_length: m.max_length,
             scale,
+            overall_satisfaction: m.overall_satisfaction,
         })
     }
 }

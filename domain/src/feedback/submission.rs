@@ -584,6 +584,7 @@ mod tests {
                 k if k.is_rated() => Some((1, 5)),
                 _ => None,
             },
+            overall_satisfaction: false,
         }
     }
 

@@ -41,6 +41,9 @@ pub struct NewQuestion {
     pub factor_key: Option<String>,
     pub options: Vec<String>,
     pub max_length: Option<i32>,
+    /// The survey's overall-satisfaction measure (a RATING question; at most
+    /// one per survey), which CSI driver analysis explains by the factors.
+    pub overall_satisfaction: bool,
 }
 
 /// Every field of a survey as written by staff (create, or update merged over
@@ -164,6 +167,7 @@ pub(crate) fn validate(draft: SurveyDraft) -> DomainResult<SurveyDraft> {
         ));
     }
     let mut factor_keys = HashSet::new();
+    let mut overall_seen = false;
     let mut questions = Vec::with_capacity(draft.questions.len());
     for (i, q) in draft.questions.into_iter().enumerate() {
         let field = |name: &str| format!("questions.{i}.{name}");
@@ -246,6 +250,21 @@ pub(crate) fn validate(draft: SurveyDraft) -> DomainResult<SurveyDraft> {
             }
             None
         };
+        if q.overall_satisfaction {
+            if q.kind != QuestionKind::Rating {
+                return Err(DomainError::validation(
+                    field("isOverallSatisfaction"),
+                    "only a RATING question can be the overall satisfaction measure",
+                ));
+            }
+            if overall_seen {
+                return Err(DomainError::validation(
+                    field("isOverallSatisfaction"),
+                    "a survey has at most one overall satisfaction question",
+                ));
+            }
+            overall_seen = true;
+        }
         questions.push(NewQuestion {
             text,
             required: q.required,
@@ -253,6 +272,7 @@ pub(crate) fn validate(draft: SurveyDraft) -> DomainResult<SurveyDraft> {
             factor_key,
             options,
             max_length,
+            overall_satisfaction: q.overall_satisfaction,
         });
     }
     Ok(SurveyDraft {
@@ -327,6 +347,7 @@ async fn insert_questions(
                 .has_options()
                 .then(|| serde_json::to_string(&q.options).unwrap_or_default())),
             max_length: Set(q.max_length),
+            overall_satisfaction: Set(q.overall_satisfaction),
             ..Default::default()
         });
     survey_questions::Entity::insert_many(rows)
@@ -488,6 +509,7 @@ pub(crate) async fn update_survey(
                     factor_key: q.factor_key,
                     options: q.options,
                     max_length: q.max_length,
+                    overall_satisfaction: q.overall_satisfaction,
                 })
                 .collect()
         }),

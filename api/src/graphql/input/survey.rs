@@ -28,6 +28,11 @@ pub struct SurveyQuestionInput {
     pub options: Vec<String>,
     /// For `TEXT`: most characters accepted (1..10000, default 2000).
     pub max_length: Option<i32>,
+    /// Marks this RATING question as the survey's overall satisfaction
+    /// measure, which CSI driver analysis (`CsiReport.drivers`) explains by
+    /// the factor ratings; at most one per survey.
+    #[graphql(default)]
+    pub is_overall_satisfaction: bool,
 }
 
 impl From<SurveyQuestionInput> for NewQuestion {
@@ -39,6 +44,7 @@ impl From<SurveyQuestionInput> for NewQuestion {
             factor_key: q.factor_key,
             options: q.options,
             max_length: q.max_length,
+            overall_satisfaction: q.is_overall_satisfaction,
         }
     }
 }

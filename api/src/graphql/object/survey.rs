@@ -126,6 +126,11 @@ impl SurveyQuestion {
     async fn scale_max(&self) -> Option<i32> {
         self.0.scale.map(|s| s.1)
     }
+    /// Whether this RATING question is the survey's overall satisfaction
+    /// measure (CSI driver analysis).
+    async fn is_overall_satisfaction(&self) -> bool {
+        self.0.overall_satisfaction
+    }
 }
 
 /// A survey (SPEC §4).

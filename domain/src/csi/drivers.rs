@@ -1,0 +1,622 @@
+//! Key-driver analysis of a CSI report: how much each factor explains of the
+//! customers' *overall* satisfaction, derived from the data (Johnson's
+//! relative weights), beside the admin-stated weights; and the
+//! importance–performance map that places each factor in one of four
+//! quadrants.
+//!
+//! **Data.** A survey marks one RATING question as its overall-satisfaction
+//! measure (`survey_questions.overall_satisfaction`). A response counts when
+//! it rated *every* factor of the set and answered the overall question
+//! (listwise deletion): a regression needs all variables of an observation,
+//! and dropping partial responses keeps every sum over the same responses.
+//! Loose ratings (recorded without a survey response) have no overall answer
+//! and never count.
+//!
+//! **Speed.** One SQL statement ([`moments`]) pivots each response's ratings
+//! (`GROUP BY response_id`) over the same rows and filter as the report and
+//! returns only sufficient statistics: `n`, `Σxᵢ`, `Σxᵢxⱼ` for every factor
+//! pair, `Σy`, `Σy²` and `Σxᵢy`. Nothing per response reaches Rust.
+//!
+//! **Method** ([`relative_weights`]). From the integer sums, the centred
+//! cross-products `Cᵢⱼ = n·Σxᵢxⱼ − Σxᵢ·Σxⱼ` are exact (`i128`); the
+//! correlations `rᵢⱼ = Cᵢⱼ / √(Cᵢᵢ·Cⱼⱼ)` follow. With the predictor
+//! correlation matrix `Rxx = V·diag(λ)·Vᵀ` (eigen-decomposition, `nalgebra`),
+//! `Λ = V·diag(√λ)·Vᵀ` relates the factors to their closest orthogonal
+//! counterparts, `β = Λ⁻¹·rxy` regresses the overall rating on those, and
+//! factor `j`'s raw relative weight is `εⱼ = Σₖ Λⱼₖ²·βₖ²`. The weights sum to
+//! `R²` of the linear regression of overall satisfaction on the factors;
+//! `εⱼ / R²` is the factor's derived share.
+//!
+//! Degenerate data answers `None` with a [`DriversReason`], never NaN or an
+//! error.
+
+use std::collections::HashMap;
+
+use nalgebra::{DMatrix, DVector, SymmetricEigen};
+use sea_orm::ConnectionTrait;
+
+use crate::csi::factor_sets::{load, versions_of_families};
+use crate::csi::report::{push_scope, CsiReport, Rated};
+use crate::csi::types::FactorSet;
+use crate::error::DomainResult;
+use crate::sql::Sql;
+
+/// Fewest complete responses for derived importance. Below it the estimates
+/// swing too much from one response to the next to be shown.
+pub const MIN_RESPONSES: i64 = 30;
+
+/// Stated and derived shares "disagree" when they differ by more than this
+/// (absolute share: 0.10 is ten percentage points).
+pub const DISAGREEMENT_MARGIN: f64 = 0.10;
+
+/// The smallest eigenvalue of the factor correlation matrix below which the
+/// factors count as linearly dependent (the matrix's eigenvalues sum to the
+/// number of factors, so this is relative to a scale of about 1).
+const COLLINEARITY_TOLERANCE: f64 = 1e-10;
+
+/// `R²` at or below which nothing is explained and shares are undefined.
+const NOTHING_EXPLAINED: f64 = 1e-12;
+
+/// Why derived importance is not available.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum DriversReason {
+    /// No survey whose ratings the report reads marks an overall
+    /// satisfaction question.
+    NoOverallQuestion,
+    /// Fewer complete responses than [`MIN_RESPONSES`] (or than the number
+    /// of factors + 2).
+    TooFewResponses,
+    /// A factor has the same rating in every complete response.
+    ConstantFactor,
+    /// The overall rating is the same in every complete response.
+    ConstantOverall,
+    /// Some factors are linearly dependent (e.g. two always rated alike).
+    CollinearFactors,
+    /// The factors explain none of the overall rating (`R² = 0`).
+    NothingExplained,
+}
+
+/// A degenerate case: the reason and a sentence for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Degenerate {
+    pub reason: DriversReason,
+    pub message: String,
+}
+
+impl Degenerate {
+    fn new(reason: DriversReason, message: impl Into<String>) -> Self {
+        Self {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+/// Sufficient statistics of complete responses: factor ratings `x` (in the
+/// set's factor order) and the overall rating `y`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Moments {
+    /// Complete responses.
+    pub n: i64,
+    /// `Σxᵢ` per factor.
+    pub sum_x: Vec<i64>,
+    /// `Σxᵢxⱼ`, a full symmetric `p × p` matrix, row-major.
+    pub sum_xx: Vec<i64>,
+    /// `Σy`.
+    pub sum_y: i64,
+    /// `Σy²`.
+    pub sum_yy: i64,
+    /// `Σxᵢy` per factor.
+    pub sum_xy: Vec<i64>,
+}
+
+impl Moments {
+    /// The number of factors.
+    pub fn factors(&self) -> usize {
+        self.sum_x.len()
+    }
+}
+
+/// The result of Johnson's relative weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RelativeWeights {
+    /// Variance of the overall rating explained by the factors together.
+    pub r_squared: f64,
+    /// Each factor's raw relative weight; they sum to `r_squared`.
+    pub raw: Vec<f64>,
+}
+
+impl RelativeWeights {
+    /// Each factor's share of `R²`; the shares sum to 1.
+    pub fn shares(&self) -> Vec<f64> {
+        self.raw.iter().map(|w| w / self.r_squared).collect()
+    }
+}
+
+/// Johnson's relative weights from sufficient statistics; `keys` names the
+/// factors (same order) for messages.
+///
+/// # Errors
+/// A [`Degenerate`] case: too few responses, a constant factor or overall
+/// rating, linearly dependent factors, nothing explained.
+pub fn relative_weights(m: &Moments, keys: &[&str]) -> Result<RelativeWeights, Degenerate> {
+    let p = m.factors();
+    let minimum = MIN_RESPONSES.max(p as i64 + 2);
+    if m.n < minimum {
+        return Err(Degenerate::new(
+            DriversReason::TooFewResponses,
+            format!(
+                "{} complete responses (every factor and the overall question answered); at least {minimum} are needed",
+                m.n
+            ),
+        ));
+    }
+    let n = i128::from(m.n);
+    // Centred cross-products, exact: n·Σab − Σa·Σb = n²·cov(a, b).
+    let c = |sab: i64, sa: i64, sb: i64| n * i128::from(sab) - i128::from(sa) * i128::from(sb);
+    let cxx: Vec<i128> = (0..p * p)
+        .map(|k| c(m.sum_xx[k], m.sum_x[k / p], m.sum_x[k % p]))
+        .collect();
+    let cyy = c(m.sum_yy, m.sum_y, m.sum_y);
+    let cxy: Vec<i128> = (0..p).map(|i| c(m.sum_xy[i], m.sum_x[i], m.sum_y)).collect();
+    if let Some(i) = (0..p).find(|&i| cxx[i * p + i] == 0) {
+        return Err(Degenerate::new(
+            DriversReason::ConstantFactor,
+            format!(
+                "factor {} has the same rating in every complete response, so it cannot explain differences",
+                keys.get(i).copied().unwrap_or("?")
+            ),
+        ));
+    }
+    if cyy == 0 {
+        return Err(Degenerate::new(
+            DriversReason::ConstantOverall,
+            "the overall satisfaction rating is the same in every complete response: there is nothing to explain",
+        ));
+    }
+    let sd: Vec<f64> = (0..p).map(|i| (cxx[i * p + i] as f64).sqrt()).collect();
+    let sd_y = (cyy as f64).sqrt();
+    let rxx = DMatrix::from_fn(p, p, |i, j| {
+        if i == j {
+            1.0
+        } else {
+            cxx[i * p + j] as f64 / (sd[i] * sd[j])
+        }
+    });
+    let rxy = DVector::from_fn(p, |i, _| cxy[i] as f64 / (sd[i] * sd_y));
+
+    // Two factors whose centred ratings are proportional are named.
+    for i in 0..p {
+        for j in i + 1..p {
+            if cxx[i * p + j] * cxx[i * p + j] == cxx[i * p + i] * cxx[j * p + j] {
+                return Err(Degenerate::new(
+                    DriversReason::CollinearFactors,
+                    format!(
+                        "factors {} and {} are perfectly correlated, so their separate effects cannot be told apart",
+                        keys.get(i).copied().unwrap_or("?"),
+                        keys.get(j).copied().unwrap_or("?")
+                    ),
+                ));
+            }
+        }
+    }
+    let eigen = SymmetricEigen::new(rxx);
+    if eigen.eigenvalues.iter().any(|&l| l <= COLLINEARITY_TOLERANCE) {
+        return Err(Degenerate::new(
+            DriversReason::CollinearFactors,
+            "some factors' ratings are linearly dependent (one follows from others), so their separate effects cannot be told apart",
+        ));
+    }
+    let v = &eigen.eigenvectors;
+    let lambda = v * DMatrix::from_diagonal(&eigen.eigenvalues.map(f64::sqrt)) * v.transpose();
+    let lambda_inverse =
+        v * DMatrix::from_diagonal(&eigen.eigenvalues.map(|l| 1.0 / l.sqrt())) * v.transpose();
+    let beta = lambda_inverse * rxy;
+    let raw: Vec<f64> = (0..p)
+        .map(|j| {
+            (0..p)
+                .map(|k| lambda[(j, k)].powi(2) * beta[k].powi(2))
+                .sum()
+        })
+        .collect();
+    let r_squared: f64 = raw.iter().sum();
+    if !r_squared.is_finite() || r_squared <= NOTHING_EXPLAINED {
+        return Err(Degenerate::new(
+            DriversReason::NothingExplained,
+            "the factors explain none of the variation in overall satisfaction",
+        ));
+    }
+    Ok(RelativeWeights { r_squared, raw })
+}
+
+/// One factor's stated and derived importance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DriverFactor {
+    pub key: String,
+    pub label: String,
+    /// `weight / Σ weights` of the report's version.
+    pub stated_share: f64,
+    /// Johnson's raw relative weight (a part of `R²`).
+    pub relative_weight: Option<f64>,
+    /// `relative_weight / R²`; the shares sum to 1.
+    pub derived_share: Option<f64>,
+    /// `|stated_share − derived_share| > DISAGREEMENT_MARGIN`.
+    pub disagrees: Option<bool>,
+}
+
+/// Derived importance of a report's factors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Drivers {
+    /// Complete responses used.
+    pub responses: i64,
+    /// `R²` of overall satisfaction on the factors; `None` with a reason.
+    pub r_squared: Option<f64>,
+    /// Why the figures are `None`.
+    pub unavailable: Option<Degenerate>,
+    /// In the set's factor order.
+    pub factors: Vec<DriverFactor>,
+}
+
+/// Each factor's `weight / Σ weights` as a float.
+fn stated_shares(set: &FactorSet) -> Vec<f64> {
+    set.factors
+        .iter()
+        .map(|f| {
+            let part = f64::try_from(f.share.part).unwrap_or(0.0);
+            let whole = f64::try_from(f.share.whole).unwrap_or(0.0);
+            if whole > 0.0 {
+                part / whole
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+/// Derived importance of the factors of `set` (stated weights) from
+/// `moments` of complete responses — the arithmetic of [`drivers`], without
+/// the database.
+pub fn analyse(set: &FactorSet, moments: &Moments) -> Drivers {
+    let keys: Vec<&str> = set.factors.iter().map(|f| f.key.as_str()).collect();
+    let stated = stated_shares(set);
+    let result = relative_weights(moments, &keys);
+    let (r_squared, raw, shares, unavailable) = match result {
+        Ok(w) => {
+            let shares = w.shares();
+            (Some(w.r_squared), Some(w.raw), Some(shares), None)
+        }
+        Err(why) => (None, None, None, Some(why)),
+    };
+    let factors = set
+        .factors
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let derived = shares.as_ref().map(|s| s[i]);
+            DriverFactor {
+                key: f.key.clone(),
+                label: f.label.clone(),
+                stated_share: stated[i],
+                relative_weight: raw.as_ref().map(|r| r[i]),
+                derived_share: derived,
+                disagrees: derived.map(|d| (stated[i] - d).abs() > DISAGREEMENT_MARGIN),
+            }
+        })
+        .collect();
+    Drivers {
+        responses: moments.n,
+        r_squared,
+        unavailable,
+        factors,
+    }
+}
+
+/// Derived importance for `report`: its version's factors and stated
+/// weights, over the ratings, period and filter the report read.
+///
+/// # Errors
+/// Database failures.
+#[tracing::instrument(skip(db, report), fields(factor_set_id = report.query.factor_set_id))]
+pub async fn drivers(db: &impl ConnectionTrait, report: &CsiReport) -> DomainResult<Drivers> {
+    let set = &report.factor_set;
+    let query = &report.query;
+    // The rated factor ids counting for each of `set`'s factors, by key.
+    let (rated, versions): (Rated, Vec<FactorSet>) = if query.across_family {
+        let versions = versions_of_families(db, &[query.factor_set_id])
+            .await?
+            .remove(&query.factor_set_id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|v| v.published_at.is_some())
+            .collect();
+        (Rated::Family(query.factor_set_id), versions)
+    } else {
+        let version = if query.factor_set_id == set.id {
+            set.clone()
+        } else {
+            load(db, query.factor_set_id).await?
+        };
+        (Rated::Version(query.factor_set_id), vec![version])
+    };
+    let ids: Vec<Vec<i64>> = set
+        .factors
+        .iter()
+        .map(|f| {
+            versions
+                .iter()
+                .filter_map(|v| v.factor(&f.key).map(|r| r.id))
+                .collect()
+        })
+        .collect();
+    let version_ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
+    let overall = overall_questions(db, &version_ids, query.filter.survey_id).await?;
+    if overall.is_empty() {
+        let mut out = analyse(set, &Moments::default());
+        out.unavailable = Some(Degenerate::new(
+            DriversReason::NoOverallQuestion,
+            "no survey of this factor set marks an overall satisfaction question (SurveyQuestionInput.isOverallSatisfaction)",
+        ));
+        return Ok(out);
+    }
+    let moments = if ids.iter().any(Vec::is_empty) {
+        // A factor no rated version has: no response rated every factor.
+        Moments::default()
+    } else {
+        moments(db, rated, report, &ids, &overall).await?
+    };
+    Ok(analyse(set, &moments))
+}
+
+/// The overall-satisfaction questions of the surveys bound to `versions`
+/// (only of `survey_id` when given).
+async fn overall_questions(
+    db: &impl ConnectionTrait,
+    versions: &[i64],
+    survey_id: Option<i64>,
+) -> DomainResult<Vec<i64>> {
+    if versions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT q.id AS id FROM survey_questions q JOIN surveys s ON s.id = q.survey_id \
+         WHERE q.overall_satisfaction AND ",
+    )
+    .id_in("s.factor_set_id", versions);
+    if let Some(survey) = survey_id {
+        sql.push(" AND s.id = ").bind(survey);
+    }
+    sql.push(" ORDER BY q.id");
+    let rows = db.query_all_raw(sql.build()).await?;
+    rows.iter()
+        .map(|row| Ok(row.try_get::<i64>("", "id")?))
+        .collect()
+}
+
+fn literal_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The one aggregate statement: per response the factor ratings pivoted
+/// into columns (`xᵢ`, from the rated factor ids `ids[i]`), joined to the
+/// response's overall answer, summed over complete responses.
+async fn moments(
+    db: &impl ConnectionTrait,
+    rated: Rated,
+    report: &CsiReport,
+    ids: &[Vec<i64>],
+    overall: &[i64],
+) -> DomainResult<Moments> {
+    let p = ids.len();
+    let query = &report.query;
+    let mut columns = vec![
+        "COUNT(*) AS n".to_owned(),
+        "SUM(a.rating) AS sy".to_owned(),
+        "SUM(a.rating * a.rating) AS syy".to_owned(),
+    ];
+    for i in 0..p {
+        columns.push(format!("SUM(x.x{i}) AS s{i}"));
+        columns.push(format!("SUM(x.x{i} * a.rating) AS s{i}_y"));
+        for j in i..p {
+            columns.push(format!("SUM(x.x{i} * x.x{j}) AS s{i}_{j}"));
+        }
+    }
+    let pivots: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, ids)| {
+            format!(
+                "MAX(CASE WHEN r.factor_id IN ({}) THEN r.rating END) AS x{i}",
+                literal_list(ids)
+            )
+        })
+        .collect();
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(&format!(
+        "SELECT {} FROM (SELECT r.response_id AS response_id, {} FROM csi_ratings r",
+        columns.join(", "),
+        pivots.join(", ")
+    ));
+    push_scope(&mut sql, rated, query.from, query.to, &query.filter);
+    sql.push(&format!(
+        " AND r.response_id IS NOT NULL GROUP BY r.response_id) x \
+         JOIN survey_answers a ON a.response_id = x.response_id AND a.question_id IN ({}) \
+         WHERE a.rating IS NOT NULL",
+        literal_list(overall)
+    ));
+    for i in 0..p {
+        sql.push(&format!(" AND x.x{i} IS NOT NULL"));
+    }
+    let row = db.query_one_raw(sql.build()).await?;
+    let Some(row) = row else {
+        return Ok(Moments::default());
+    };
+    let get = |name: &str| -> DomainResult<i64> {
+        Ok(row.try_get::<Option<i64>>("", name)?.unwrap_or(0))
+    };
+    let mut m = Moments {
+        n: get("n")?,
+        sum_x: Vec::with_capacity(p),
+        sum_xx: vec![0; p * p],
+        sum_y: get("sy")?,
+        sum_yy: get("syy")?,
+        sum_xy: Vec::with_capacity(p),
+    };
+    for i in 0..p {
+        m.sum_x.push(get(&format!("s{i}"))?);
+        m.sum_xy.push(get(&format!("s{i}_y"))?);
+        for j in i..p {
+            let s = get(&format!("s{i}_{j}"))?;
+            m.sum_xx[i * p + j] = s;
+            m.sum_xx[j * p + i] = s;
+        }
+    }
+    Ok(m)
+}
+
+/// Where a factor's importance comes from on the importance–performance map.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ImportanceBasis {
+    /// The configured weights' shares.
+    Stated,
+    /// The derived shares ([`drivers`]).
+    Derived,
+}
+
+/// A quadrant of the importance–performance map. "High" means at or above
+/// the cross-hair (the mean over the placed factors).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Quadrant {
+    /// High importance, high performance.
+    KeepUpTheGoodWork,
+    /// High importance, low performance.
+    ConcentrateHere,
+    /// Low importance, low performance.
+    LowPriority,
+    /// Low importance, high performance.
+    PossibleOverkill,
+}
+
+/// One factor on the map.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapPoint {
+    pub key: String,
+    pub label: String,
+    /// The factor's share of importance (stated or derived).
+    pub importance: Option<f64>,
+    /// The factor's mean rating on the set's scale.
+    pub performance: Option<f64>,
+    /// `None` when either coordinate is.
+    pub quadrant: Option<Quadrant>,
+}
+
+/// The importance–performance map of a report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportancePerformance {
+    pub basis: ImportanceBasis,
+    /// Mean importance over the placed factors: the vertical cross-hair.
+    pub importance_crosshair: Option<f64>,
+    /// Mean performance over the placed factors: the horizontal cross-hair.
+    pub performance_crosshair: Option<f64>,
+    /// Why no factor is placed (derived basis without derived importance).
+    pub unavailable: Option<Degenerate>,
+    /// In the set's factor order.
+    pub points: Vec<MapPoint>,
+}
+
+/// The quadrants of `(importance, performance)` points with cross-hairs at
+/// the means over the points that have both; `(crosshairs, quadrants)`.
+pub fn quadrants(
+    points: &[(Option<f64>, Option<f64>)],
+) -> (Option<(f64, f64)>, Vec<Option<Quadrant>>) {
+    let placed: Vec<(f64, f64)> = points
+        .iter()
+        .filter_map(|&(i, p)| Some((i?, p?)))
+        .collect();
+    if placed.is_empty() {
+        return (None, vec![None; points.len()]);
+    }
+    let count = placed.len() as f64;
+    let importance = placed.iter().map(|p| p.0).sum::<f64>() / count;
+    let performance = placed.iter().map(|p| p.1).sum::<f64>() / count;
+    let quadrant = |(i, p): (f64, f64)| match (i >= importance, p >= performance) {
+        (true, true) => Quadrant::KeepUpTheGoodWork,
+        (true, false) => Quadrant::ConcentrateHere,
+        (false, false) => Quadrant::LowPriority,
+        (false, true) => Quadrant::PossibleOverkill,
+    };
+    let out = points
+        .iter()
+        .map(|&(i, p)| Some(quadrant((i?, p?))))
+        .collect();
+    (Some((importance, performance)), out)
+}
+
+/// The importance–performance map of `report`: importance from the stated
+/// weights or from `drivers` (needed for [`ImportanceBasis::Derived`]),
+/// performance the report's factor means.
+pub fn importance_performance(
+    report: &CsiReport,
+    basis: ImportanceBasis,
+    drivers: Option<&Drivers>,
+) -> ImportancePerformance {
+    let set = &report.factor_set;
+    let stated = stated_shares(set);
+    let means: HashMap<&str, Option<f64>> = report
+        .factors
+        .iter()
+        .map(|f| {
+            (
+                f.key.as_str(),
+                f.mean.and_then(|m| f64::try_from(m).ok()),
+            )
+        })
+        .collect();
+    let derived: HashMap<&str, Option<f64>> = drivers
+        .map(|d| {
+            d.factors
+                .iter()
+                .map(|f| (f.key.as_str(), f.derived_share))
+                .collect()
+        })
+        .unwrap_or_default();
+    let coordinates: Vec<(Option<f64>, Option<f64>)> = set
+        .factors
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let importance = match basis {
+                ImportanceBasis::Stated => Some(stated[i]),
+                ImportanceBasis::Derived => derived.get(f.key.as_str()).copied().flatten(),
+            };
+            (importance, means.get(f.key.as_str()).copied().flatten())
+        })
+        .collect();
+    let (crosshairs, placed) = quadrants(&coordinates);
+    let unavailable = match basis {
+        ImportanceBasis::Derived => drivers.and_then(|d| d.unavailable.clone()),
+        ImportanceBasis::Stated => None,
+    };
+    ImportancePerformance {
+        basis,
+        importance_crosshair: crosshairs.map(|c| c.0),
+        performance_crosshair: crosshairs.map(|c| c.1),
+        unavailable,
+        points: set
+            .factors
+            .iter()
+            .zip(coordinates)
+            .zip(placed)
+            .map(|((f, (importance, performance)), quadrant)| MapPoint {
+                key: f.key.clone(),
+                label: f.label.clone(),
+                importance,
+                performance,
+                quadrant,
+            })
+            .collect(),
+    }
+}
