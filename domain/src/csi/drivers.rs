@@ -620,3 +620,214 @@ pub fn importance_performance(
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// Data sets and numpy's expected values (tests/fixtures/csi_drivers).
+    const DATASETS: &str = include_str!("../../../tests/fixtures/csi_drivers/datasets.json");
+
+    /// The sufficient statistics of a data set's complete responses, as the
+    /// SQL statement sums them.
+    fn moments_of(set: &Value) -> Moments {
+        let p = set["keys"].as_array().expect("keys").len();
+        let mut m = Moments {
+            sum_x: vec![0; p],
+            sum_xx: vec![0; p * p],
+            sum_xy: vec![0; p],
+            ..Moments::default()
+        };
+        for response in set["responses"].as_array().expect("responses") {
+            let xs: Option<Vec<i64>> = response["factors"]
+                .as_array()
+                .expect("factors")
+                .iter()
+                .map(Value::as_i64)
+                .collect();
+            let (Some(xs), Some(y)) = (xs, response["overall"].as_i64()) else {
+                continue;
+            };
+            m.n += 1;
+            m.sum_y += y;
+            m.sum_yy += y * y;
+            for i in 0..p {
+                m.sum_x[i] += xs[i];
+                m.sum_xy[i] += xs[i] * y;
+                for j in 0..p {
+                    m.sum_xx[i * p + j] += xs[i] * xs[j];
+                }
+            }
+        }
+        m
+    }
+
+    fn reason_name(reason: DriversReason) -> &'static str {
+        match reason {
+            DriversReason::NoOverallQuestion => "NO_OVERALL_QUESTION",
+            DriversReason::TooFewResponses => "TOO_FEW_RESPONSES",
+            DriversReason::ConstantFactor => "CONSTANT_FACTOR",
+            DriversReason::ConstantOverall => "CONSTANT_OVERALL",
+            DriversReason::CollinearFactors => "COLLINEAR_FACTORS",
+            DriversReason::NothingExplained => "NOTHING_EXPLAINED",
+        }
+    }
+
+    fn close(actual: f64, expected: f64, what: &str) {
+        assert!(
+            (actual - expected).abs() <= 1e-9,
+            "{what}: {actual} vs numpy {expected}"
+        );
+    }
+
+    #[test]
+    fn relative_weights_match_numpy_to_1e_9() {
+        let fixture: Value = serde_json::from_str(DATASETS).expect("fixture");
+        let sets = fixture["datasets"].as_array().expect("datasets");
+        assert_eq!(sets.len(), 8);
+        for set in sets {
+            let name = set["name"].as_str().expect("name");
+            let keys: Vec<&str> = set["keys"]
+                .as_array()
+                .expect("keys")
+                .iter()
+                .map(|k| k.as_str().expect("key"))
+                .collect();
+            let moments = moments_of(set);
+            let expected = &set["expected"];
+            assert_eq!(
+                moments.n,
+                expected["responses"].as_i64().expect("n"),
+                "{name}"
+            );
+            match (relative_weights(&moments, &keys), expected["reason"].as_str()) {
+                (Ok(weights), None) => {
+                    close(
+                        weights.r_squared,
+                        expected["rSquared"].as_f64().expect("r2"),
+                        name,
+                    );
+                    let shares = weights.shares();
+                    for (i, raw) in weights.raw.iter().enumerate() {
+                        close(
+                            *raw,
+                            expected["relativeWeights"][i].as_f64().expect("raw"),
+                            name,
+                        );
+                        close(
+                            shares[i],
+                            expected["shares"][i].as_f64().expect("share"),
+                            name,
+                        );
+                    }
+                    close(shares.iter().sum(), 1.0, name);
+                }
+                (Err(why), Some(reason)) => {
+                    assert_eq!(reason_name(why.reason), reason, "{name}: {}", why.message);
+                }
+                (got, want) => panic!("{name}: got {got:?}, expected {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn one_factor_weighs_its_squared_correlation() {
+        // x = 1..=40, y = x for the first 20 and 41 − x after: r known.
+        let p = 1;
+        let mut m = Moments {
+            sum_x: vec![0; p],
+            sum_xx: vec![0; p],
+            sum_xy: vec![0; p],
+            ..Moments::default()
+        };
+        let (mut xs, mut ys) = (Vec::new(), Vec::new());
+        for i in 0..40_i64 {
+            let x = i % 5 + 1;
+            let y = if i % 3 == 0 { 6 - x } else { x };
+            xs.push(x as f64);
+            ys.push(y as f64);
+            m.n += 1;
+            m.sum_x[0] += x;
+            m.sum_xx[0] += x * x;
+            m.sum_xy[0] += x * y;
+            m.sum_y += y;
+            m.sum_yy += y * y;
+        }
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let (mx, my) = (mean(&xs), mean(&ys));
+        let cov: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+        let vx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+        let vy: f64 = ys.iter().map(|y| (y - my).powi(2)).sum();
+        let r = cov / (vx * vy).sqrt();
+        let weights = relative_weights(&m, &["quality"]).expect("weights");
+        close(weights.r_squared, r * r, "R²");
+        close(weights.raw[0], r * r, "raw");
+        close(weights.shares()[0], 1.0, "share");
+    }
+
+    #[test]
+    fn no_responses_and_too_few_for_many_factors_are_too_few() {
+        let none = relative_weights(&Moments::default(), &[]).expect_err("no data");
+        assert_eq!(none.reason, DriversReason::TooFewResponses);
+        // 40 responses but 40 factors: more than 30, fewer than factors + 2.
+        let p = 40;
+        let m = Moments {
+            n: 40,
+            sum_x: vec![0; p],
+            sum_xx: vec![0; p * p],
+            sum_xy: vec![0; p],
+            ..Moments::default()
+        };
+        let why = relative_weights(&m, &[]).expect_err("too few");
+        assert_eq!(why.reason, DriversReason::TooFewResponses);
+        assert!(why.message.contains("at least 42"), "{}", why.message);
+    }
+
+    #[test]
+    fn perfectly_correlated_factors_are_named() {
+        let fixture: Value = serde_json::from_str(DATASETS).expect("fixture");
+        let set = fixture["datasets"]
+            .as_array()
+            .expect("datasets")
+            .iter()
+            .find(|s| s["name"] == "perfectly_correlated")
+            .expect("set");
+        let why = relative_weights(&moments_of(set), &["quality", "price"]).expect_err("singular");
+        assert!(
+            why.message.contains("quality and price"),
+            "{}",
+            why.message
+        );
+    }
+
+    #[test]
+    fn quadrants_use_cross_hairs_at_the_means() {
+        // importance mean 0.25, performance mean 3.5.
+        let points = [
+            (Some(0.4), Some(4.5)), // high, high
+            (Some(0.3), Some(2.0)), // high, low
+            (Some(0.2), Some(3.0)), // low, low
+            (Some(0.1), Some(4.5)), // low, high
+            (Some(0.9), None),      // not placed, not counted
+        ];
+        let (crosshairs, placed) = quadrants(&points);
+        let (importance, performance) = crosshairs.expect("crosshairs");
+        close(importance, 0.25, "importance cross-hair");
+        close(performance, 3.5, "performance cross-hair");
+        assert_eq!(
+            placed,
+            vec![
+                Some(Quadrant::KeepUpTheGoodWork),
+                Some(Quadrant::ConcentrateHere),
+                Some(Quadrant::LowPriority),
+                Some(Quadrant::PossibleOverkill),
+                None,
+            ]
+        );
+        // On a cross-hair counts as high.
+        let (_, tie) = quadrants(&[(Some(0.5), Some(3.0)), (Some(0.5), Some(3.0))]);
+        assert_eq!(tie, vec![Some(Quadrant::KeepUpTheGoodWork); 2]);
+        assert_eq!(quadrants(&[(None, Some(1.0))]), (None, vec![None]));
+    }
+}
