@@ -46,7 +46,7 @@ for e in engines:
 out.append(f"\n### Load (medians over runs)\n")
 out.append("| server | scenario | concurrency | runs | req/s | p50 ms | p95 ms | p99 ms | errors |")
 out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-names = ["s1_dashboard", "s1_dashboard_latency", "s2_card", "s3_submit", "s4_csi_report", "s6_csi_preview", "s5_metrics"]
+names = ["s1_dashboard", "s1_dashboard_latency", "s2_card", "s3_submit", "s4_csi_report", "s6_csi_preview", "s7_csi_drivers", "s5_metrics"]
 for e in engines + ["postgraphile"]:
     for s in names:
         items = by.get((e, s))

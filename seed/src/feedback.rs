@@ -391,6 +391,12 @@ pub async fn seed(db: &DatabaseConnection) -> DomainResult<()> {
                         .has_options()
                         .then(|| serde_json::to_string(options).unwrap_or_default())),
                     max_length: Set((*kind == QuestionKind::Text).then_some(2_000)),
+                    // A CSI survey's "Overall, …" rating is its overall
+                    // satisfaction measure, for driver analysis.
+                    overall_satisfaction: Set(factor.is_none()
+                        && *kind == QuestionKind::Rating
+                        && survey.factor_set_id.is_some()
+                        && text.starts_with("Overall")),
                     ..Default::default()
                 },
             );

@@ -200,6 +200,17 @@ pub fn relative_weights(m: &Moments, keys: &[&str]) -> Result<RelativeWeights, D
             }
         }
     }
+    johnson(rxx, &rxy)
+}
+
+/// Johnson's relative weights from the factor correlation matrix `rxx` and
+/// the factors' correlations with the overall rating `rxy`.
+///
+/// # Errors
+/// [`DriversReason::CollinearFactors`] when `rxx` is (nearly) singular;
+/// [`DriversReason::NothingExplained`] when `R² = 0`.
+pub fn johnson(rxx: DMatrix<f64>, rxy: &DVector<f64>) -> Result<RelativeWeights, Degenerate> {
+    let p = rxx.nrows();
     let eigen = SymmetricEigen::new(rxx);
     if eigen.eigenvalues.iter().any(|&l| l <= COLLINEARITY_TOLERANCE) {
         return Err(Degenerate::new(
@@ -729,6 +740,20 @@ mod tests {
                 (got, want) => panic!("{name}: got {got:?}, expected {want:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_documented_worked_example() {
+        // docs/csi.md: r(quality, price) = 0.6, with overall 0.7 and 0.5.
+        let rxx = DMatrix::from_row_slice(2, 2, &[1.0, 0.6, 0.6, 1.0]);
+        let rxy = DVector::from_row_slice(&[0.7, 0.5]);
+        let weights = johnson(rxx, &rxy).expect("weights");
+        close(weights.raw[0], 0.37, "quality");
+        close(weights.raw[1], 0.13, "price");
+        close(weights.r_squared, 0.50, "R²");
+        let shares = weights.shares();
+        close(shares[0], 0.74, "quality share");
+        close(shares[1], 0.26, "price share");
     }
 
     #[test]

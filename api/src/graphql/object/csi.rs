@@ -6,6 +6,9 @@ use crate::graphql::scalar::Decimal;
 use async_graphql::{Context, Enum, Object, ID};
 
 use crate::graphql::error::ApiResult;
+use crate::graphql::object::csi_drivers::{
+    self, CsiDrivers, CsiImportanceBasis, CsiImportancePerformance, DriversCell,
+};
 use crate::graphql::loader::csi::CsiVersionsLoader;
 use crate::graphql::scalar::{global_id, Date, NodeType};
 
@@ -212,7 +215,14 @@ impl CsiPresetFactor {
 }
 
 /// The CSI of one factor-set version over a period.
-pub struct CsiReport(pub domain::csi::CsiReport);
+pub struct CsiReport(pub domain::csi::CsiReport, DriversCell);
+
+impl CsiReport {
+    /// The report's object; figures derived on demand are computed once.
+    pub fn new(report: domain::csi::CsiReport) -> Self {
+        Self(report, DriversCell::default())
+    }
+}
 
 #[Object]
 impl CsiReport {
@@ -265,6 +275,23 @@ impl CsiReport {
     /// The same-length period just before `from`, and the change since.
     async fn previous_period(&self) -> CsiPeriodComparison {
         CsiPeriodComparison(self.0.previous_period.clone())
+    }
+    /// Derived importance: how much each factor explains of the overall
+    /// satisfaction rating (Johnson's relative weights), beside its stated
+    /// weight, over the complete responses of this period and filter.
+    /// Computed only when selected, from one aggregate query.
+    async fn drivers(&self, ctx: &Context<'_>) -> ApiResult<CsiDrivers> {
+        Ok(CsiDrivers(self.1.get(ctx, &self.0).await?.clone()))
+    }
+    /// The importance–performance map: each factor's importance (stated or
+    /// derived) against its mean rating, in four quadrants divided at the
+    /// means.
+    async fn importance_performance(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Where importance comes from.")] basis: CsiImportanceBasis,
+    ) -> ApiResult<CsiImportancePerformance> {
+        csi_drivers::importance_performance(ctx, &self.0, &self.1, basis).await
     }
 }
 
@@ -401,12 +428,12 @@ pub struct CsiReportPreview(pub domain::csi::CsiPreview);
 impl CsiReportPreview {
     /// The report of the published version, exactly as `csiReport` answers it.
     async fn published(&self) -> CsiReport {
-        CsiReport(self.0.published.clone())
+        CsiReport::new(self.0.published.clone())
     }
     /// The same ratings under the draft's weights; its `factorSet` is the
     /// draft, and factors added in the draft have no data.
     async fn preview(&self) -> CsiReport {
-        CsiReport(self.0.preview.clone())
+        CsiReport::new(self.0.preview.clone())
     }
     /// Preview index − published index over the period, from the unrounded
     /// indices, rounded once to 4 places; null when either is null.

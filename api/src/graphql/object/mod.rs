@@ -2,6 +2,7 @@
 
 pub mod connection;
 pub mod csi;
+pub mod csi_drivers;
 pub mod customer;
 pub mod invitation;
 pub mod link;

@@ -555,7 +555,7 @@ impl SurveyResults {
         self.0
             .csi
             .clone()
-            .map(crate::graphql::object::csi::CsiReport)
+            .map(crate::graphql::object::csi::CsiReport::new)
     }
     /// The survey's id.
     async fn survey_id(&self) -> ID {
