@@ -158,7 +158,9 @@ pub fn relative_weights(m: &Moments, keys: &[&str]) -> Result<RelativeWeights, D
         .map(|k| c(m.sum_xx[k], m.sum_x[k / p], m.sum_x[k % p]))
         .collect();
     let cyy = c(m.sum_yy, m.sum_y, m.sum_y);
-    let cxy: Vec<i128> = (0..p).map(|i| c(m.sum_xy[i], m.sum_x[i], m.sum_y)).collect();
+    let cxy: Vec<i128> = (0..p)
+        .map(|i| c(m.sum_xy[i], m.sum_x[i], m.sum_y))
+        .collect();
     if let Some(i) = (0..p).find(|&i| cxx[i * p + i] == 0) {
         return Err(Degenerate::new(
             DriversReason::ConstantFactor,
@@ -212,7 +214,11 @@ pub fn relative_weights(m: &Moments, keys: &[&str]) -> Result<RelativeWeights, D
 pub fn johnson(rxx: DMatrix<f64>, rxy: &DVector<f64>) -> Result<RelativeWeights, Degenerate> {
     let p = rxx.nrows();
     let eigen = SymmetricEigen::new(rxx);
-    if eigen.eigenvalues.iter().any(|&l| l <= COLLINEARITY_TOLERANCE) {
+    if eigen
+        .eigenvalues
+        .iter()
+        .any(|&l| l <= COLLINEARITY_TOLERANCE)
+    {
         return Err(Degenerate::new(
             DriversReason::CollinearFactors,
             "some factors' ratings are linearly dependent (one follows from others), so their separate effects cannot be told apart",
@@ -405,10 +411,7 @@ async fn overall_questions(
 }
 
 fn literal_list(ids: &[i64]) -> String {
-    ids.iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// The one aggregate statement: per response the factor ratings pivoted
@@ -543,10 +546,7 @@ pub struct ImportancePerformance {
 pub fn quadrants(
     points: &[(Option<f64>, Option<f64>)],
 ) -> (Option<(f64, f64)>, Vec<Option<Quadrant>>) {
-    let placed: Vec<(f64, f64)> = points
-        .iter()
-        .filter_map(|&(i, p)| Some((i?, p?)))
-        .collect();
+    let placed: Vec<(f64, f64)> = points.iter().filter_map(|&(i, p)| Some((i?, p?))).collect();
     if placed.is_empty() {
         return (None, vec![None; points.len()]);
     }
@@ -579,12 +579,7 @@ pub fn importance_performance(
     let means: HashMap<&str, Option<f64>> = report
         .factors
         .iter()
-        .map(|f| {
-            (
-                f.key.as_str(),
-                f.mean.and_then(|m| f64::try_from(m).ok()),
-            )
-        })
+        .map(|f| (f.key.as_str(), f.mean.and_then(|m| f64::try_from(m).ok())))
         .collect();
     let derived: HashMap<&str, Option<f64>> = drivers
         .map(|d| {
@@ -712,7 +707,10 @@ mod tests {
                 expected["responses"].as_i64().expect("n"),
                 "{name}"
             );
-            match (relative_weights(&moments, &keys), expected["reason"].as_str()) {
+            match (
+                relative_weights(&moments, &keys),
+                expected["reason"].as_str(),
+            ) {
                 (Ok(weights), None) => {
                     close(
                         weights.r_squared,
@@ -819,11 +817,7 @@ mod tests {
             .find(|s| s["name"] == "perfectly_correlated")
             .expect("set");
         let why = relative_weights(&moments_of(set), &["quality", "price"]).expect_err("singular");
-        assert!(
-            why.message.contains("quality and price"),
-            "{}",
-            why.message
-        );
+        assert!(why.message.contains("quality and price"), "{}", why.message);
     }
 
     #[test]

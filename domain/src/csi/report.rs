@@ -218,7 +218,13 @@ pub(super) enum Rated {
 }
 
 /// Appends the `WHERE` clause selecting the ratings of the report.
-pub(super) fn push_scope(sql: &mut Sql, rated: Rated, from: NaiveDate, to: NaiveDate, filter: &ReportFilter) {
+pub(super) fn push_scope(
+    sql: &mut Sql,
+    rated: Rated,
+    from: NaiveDate,
+    to: NaiveDate,
+    filter: &ReportFilter,
+) {
     match rated {
         Rated::Version(id) => sql.push(" WHERE r.factor_set_id = ").bind(id),
         Rated::Family(id) => sql

@@ -246,8 +246,7 @@ async fn drivers_match_numpy(engine: Engine) {
                 for (point, factor) in points.iter().zip(factors) {
                     assert_eq!(point["importance"], factor["derivedShare"]);
                     let high_importance = point["importance"].as_f64().expect("x") >= crosshair;
-                    let high_performance =
-                        point["performance"].as_f64().expect("y") >= performance;
+                    let high_performance = point["performance"].as_f64().expect("y") >= performance;
                     let quadrant = match (high_importance, high_performance) {
                         (true, true) => "KEEP_UP_THE_GOOD_WORK",
                         (true, false) => "CONCENTRATE_HERE",
@@ -316,13 +315,7 @@ async fn no_overall_question_is_a_reason(engine: Engine) {
 async fn overall_question_is_validated(engine: Engine) {
     let app = spawn_app(engine).await;
     let admin = app.login_as(Role::Admin).await;
-    let overall = |kind| {
-        question(
-            "Overall?",
-            kind,
-            json!({ "isOverallSatisfaction": true }),
-        )
-    };
+    let overall = |kind| question("Overall?", kind, json!({ "isOverallSatisfaction": true }));
     let create = |builder: SurveyBuilder| {
         let app = &app;
         let admin = &admin;
@@ -400,8 +393,16 @@ async fn quadrants_on_a_hand_made_set(engine: Engine) {
     let stated = &report["stated"];
     assert_eq!(stated["basis"], "STATED");
     assert_eq!(stated["reason"], Value::Null);
-    close(&stated["importanceCrosshair"], 0.25, "importance cross-hair");
-    close(&stated["performanceCrosshair"], 3.75, "performance cross-hair");
+    close(
+        &stated["importanceCrosshair"],
+        0.25,
+        "importance cross-hair",
+    );
+    close(
+        &stated["performanceCrosshair"],
+        3.75,
+        "performance cross-hair",
+    );
     let points = stated["points"].as_array().expect("points");
     let quadrants: Vec<&Value> = points.iter().map(|p| &p["quadrant"]).collect();
     assert_eq!(
@@ -414,7 +415,9 @@ async fn quadrants_on_a_hand_made_set(engine: Engine) {
         ]
     );
     for (point, (importance, performance)) in
-        points.iter().zip([(0.4, 5.0), (0.3, 2.0), (0.2, 3.0), (0.1, 5.0)])
+        points
+            .iter()
+            .zip([(0.4, 5.0), (0.3, 2.0), (0.2, 3.0), (0.1, 5.0)])
     {
         close(&point["importance"], importance, "importance");
         close(&point["performance"], performance, "performance");

@@ -6,10 +6,10 @@ use crate::graphql::scalar::Decimal;
 use async_graphql::{Context, Enum, Object, ID};
 
 use crate::graphql::error::ApiResult;
+use crate::graphql::loader::csi::CsiVersionsLoader;
 use crate::graphql::object::csi_drivers::{
     self, CsiDrivers, CsiImportanceBasis, CsiImportancePerformance, DriversCell,
 };
-use crate::graphql::loader::csi::CsiVersionsLoader;
 use crate::graphql::scalar::{global_id, Date, NodeType};
 
 /// The lifecycle of a factor-set version.

@@ -118,7 +118,12 @@ impl CsiDrivers {
     }
     /// Per factor, in the set's order.
     async fn factors(&self) -> Vec<CsiDriverFactor> {
-        self.0.factors.iter().cloned().map(CsiDriverFactor).collect()
+        self.0
+            .factors
+            .iter()
+            .cloned()
+            .map(CsiDriverFactor)
+            .collect()
     }
 }
 

@@ -110,7 +110,9 @@ impl CsiQuery {
             granularity: granularity.unwrap_or(Granularity::Month).into(),
             filter: filter.unwrap_or_default().try_into()?,
         };
-        Ok(CsiReport::new(ctx.services()?.csi.report(actor, query).await?))
+        Ok(CsiReport::new(
+            ctx.services()?.csi.report(actor, query).await?,
+        ))
     }
 
     /// What the CSI report of a published version over `[from, to)` would
