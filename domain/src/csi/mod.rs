@@ -15,6 +15,7 @@
 //! - [`compute`]: the formulas, in exact decimal arithmetic.
 
 pub mod compute;
+pub mod confidence;
 pub mod factor_sets;
 pub mod presets;
 pub mod preview;
