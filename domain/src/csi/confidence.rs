@@ -400,8 +400,8 @@ fn beta_inc(a: f64, b: f64, x: f64) -> f64 {
     if x >= 1.0 {
         return 1.0;
     }
-    let front = (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln())
-        .exp();
+    let front =
+        (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln()).exp();
     if x < (a + 1.0) / (a + b + 2.0) {
         front * beta_cf(a, b, x) / a
     } else {
@@ -535,10 +535,7 @@ mod tests {
             welch((1.0, 0.0, 3), (2.0, 0.0, 3)),
             Err(Unavailable::NoVariation)
         );
-        assert_eq!(
-            two_proportions(3, 3, 4, 4),
-            Err(Unavailable::NoVariation)
-        );
+        assert_eq!(two_proportions(3, 3, 4, 4), Err(Unavailable::NoVariation));
         let w = wilson(5, 5).expect("n = 5");
         assert!(w.low.is_finite() && w.high == 100.0);
     }
@@ -591,9 +588,8 @@ mod tests {
             assert_eq!(r.significant, case["significant"].as_bool().expect("bool"));
         }
         for case in data["nps_difference"].as_array().expect("array") {
-            let side = |s: &serde_json::Value| {
-                (i(&s["promoters"]), i(&s["detractors"]), i(&s["n"]))
-            };
+            let side =
+                |s: &serde_json::Value| (i(&s["promoters"]), i(&s["detractors"]), i(&s["n"]));
             let r = nps_difference(side(&case["a"]), side(&case["b"])).expect("defined");
             close(r.p_value, f(&case["p"]));
             assert_eq!(r.significant, case["significant"].as_bool().expect("bool"));

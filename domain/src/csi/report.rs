@@ -303,7 +303,10 @@ fn weight_case(backend: DatabaseBackend, weights: &HashMap<i64, f64>) -> String 
     let mut case = String::from("(CASE r.factor_id");
     for (id, w) in ids {
         // `{:?}` of an f64 always has a decimal point or an exponent.
-        case.push_str(&format!(" WHEN {id} THEN {}", real(backend, &format!("{w:?}"))));
+        case.push_str(&format!(
+            " WHEN {id} THEN {}",
+            real(backend, &format!("{w:?}"))
+        ));
     }
     case.push_str(&format!(" ELSE {} END)", real(backend, "0.0")));
     case
@@ -581,7 +584,14 @@ pub(super) async fn collect(
     plan: &Plan,
     index_weights: Option<&IndexWeights>,
 ) -> DomainResult<Aggregated> {
-    collect_rated(db, Rated::Version(factor_set_id), query, plan, index_weights).await
+    collect_rated(
+        db,
+        Rated::Version(factor_set_id),
+        query,
+        plan,
+        index_weights,
+    )
+    .await
 }
 
 /// [`collect`] over the ratings `rated` selects.
@@ -645,7 +655,12 @@ async fn collect_rated(
             .collect(),
         previous_responses: previous.responses.values().sum(),
         index: current.index,
-        previous_index: index_weights.map(|_| previous.index.values().fold(Moments::default(), add_moments)),
+        previous_index: index_weights.map(|_| {
+            previous
+                .index
+                .values()
+                .fold(Moments::default(), add_moments)
+        }),
     })
 }
 
@@ -885,12 +900,9 @@ pub async fn report(db: &impl ConnectionTrait, query: ReportQuery) -> DomainResu
         return family_report(db, &query, &plan).await;
     }
     let set = load(db, query.factor_set_id).await?;
-    let weights = query.confidence.then(|| {
-        index_weights(
-            &set,
-            set.factors.iter().map(|f| (f.id, f.id)).collect(),
-        )
-    });
+    let weights = query
+        .confidence
+        .then(|| index_weights(&set, set.factors.iter().map(|f| (f.id, f.id)).collect()));
     let data = collect(db, set.id, &query, &plan, weights.as_ref()).await?;
     Ok(build(&query, &plan, &data, &set, &Weighting::own(&set)).report)
 }

@@ -10,6 +10,7 @@ mod authz;
 mod cluster;
 mod cors;
 mod csi;
+mod csi_confidence;
 mod csi_preview;
 mod csi_scale;
 mod csi_versions;
