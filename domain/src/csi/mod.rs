@@ -18,6 +18,7 @@
 
 pub mod compute;
 pub mod drivers;
+pub mod confidence;
 pub mod factor_sets;
 pub mod presets;
 pub mod preview;

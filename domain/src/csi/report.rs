@@ -23,6 +23,7 @@ use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait};
 
 use crate::csi::compute::{self, CsiValue, Priority, Scale};
+use crate::csi::confidence::{self, Confidence, Method, Moments, Significance};
 use crate::csi::factor_sets::{current, load, versions_of_families};
 use crate::csi::types::{Factor, FactorSet};
 use crate::customers::RelationshipType;
@@ -95,6 +96,10 @@ pub struct ReportQuery {
     pub to: NaiveDate,
     pub granularity: Granularity,
     pub filter: ReportFilter,
+    /// Also compute the 95 % intervals of the indices and the significance
+    /// of their changes (one grouped pass per response instead of the
+    /// distinct-response count; see [`aggregate`]).
+    pub confidence: bool,
 }
 
 /// One factor's line in a report.
@@ -115,6 +120,9 @@ pub struct FactorResult {
     pub priority_score: Option<Decimal>,
     /// 1 = improve first. Factors without ratings rank last.
     pub priority: i32,
+    /// 95 % Student t interval of `score` (on 0..=100), from the ratings'
+    /// sum of squares.
+    pub score_confidence: Confidence,
 }
 
 /// One period of the trend series.
@@ -130,6 +138,12 @@ pub struct TrendPoint {
     pub weighted_mean: Option<Decimal>,
     pub response_count: i64,
     pub rating_count: i64,
+    /// 95 % interval of `index` (when the query asked for confidence).
+    pub index_confidence: Option<Confidence>,
+    /// Whether the index changed significantly since the previous trend
+    /// point (Welch's t test); `None` for the first point or without
+    /// confidence.
+    pub change: Option<Significance>,
 }
 
 /// The same-length period just before `from`, and the change since.
@@ -143,6 +157,11 @@ pub struct PeriodComparison {
     /// `index − previous index` of the unrounded indices, rounded once;
     /// `None` when either is `None`.
     pub delta: Option<Decimal>,
+    /// 95 % interval of the previous period's index (with confidence).
+    pub index_confidence: Option<Confidence>,
+    /// Whether the report's index differs significantly from the previous
+    /// period's (Welch's t test; with confidence).
+    pub change: Option<Significance>,
 }
 
 /// A CSI report.
@@ -165,6 +184,8 @@ pub struct CsiReport {
     /// scope of figures computed on demand from the same ratings
     /// ([`super::drivers`]).
     pub query: ReportQuery,
+    /// 95 % interval of `index` (when the query asked for confidence).
+    pub index_confidence: Option<Confidence>,
 }
 
 /// Sums of one factor's ratings.
@@ -172,6 +193,16 @@ pub struct CsiReport {
 pub(super) struct Sums {
     total: i64,
     count: i64,
+    /// Σ rating².
+    squares: i64,
+}
+
+impl Sums {
+    fn add(&mut self, other: Sums) {
+        self.total += other.total;
+        self.count += other.count;
+        self.squares += other.squares;
+    }
 }
 
 /// What the database returns for one date range.
@@ -181,6 +212,9 @@ struct Aggregates {
     by_factor: HashMap<(i64, String), Sums>,
     /// bucket → distinct responses.
     responses: HashMap<String, i64>,
+    /// bucket → moments of the per-response index on the rating scale's
+    /// span (`Σ wᵢ·(xᵢ − min) / Σ wᵢ`), when asked for.
+    index: HashMap<String, Moments>,
 }
 
 /// The SQL expression naming a rating's period, as [`Granularity::label`] does.
@@ -255,6 +289,39 @@ pub(super) fn push_scope(
     }
 }
 
+/// The weights of the per-response index: rated factor id → weight (a
+/// factor missing here counts with weight 0), and the scale's minimum.
+#[derive(Clone, Debug, Default)]
+pub(super) struct IndexWeights {
+    pub(super) weights: HashMap<i64, f64>,
+    pub(super) min: i32,
+}
+
+/// `expr` as a floating-point SQL value.
+fn real(backend: DatabaseBackend, expr: &str) -> String {
+    match backend {
+        DatabaseBackend::Postgres => format!("CAST({expr} AS DOUBLE PRECISION)"),
+        _ => format!("(1.0 * {expr})"),
+    }
+}
+
+/// `CASE r.factor_id WHEN … THEN weight … END` as a floating-point SQL
+/// expression (0 for a factor without a weight).
+fn weight_case(backend: DatabaseBackend, weights: &HashMap<i64, f64>) -> String {
+    let mut ids: Vec<_> = weights.iter().collect();
+    ids.sort_by_key(|(id, _)| **id);
+    let mut case = String::from("(CASE r.factor_id");
+    for (id, w) in ids {
+        // `{:?}` of an f64 always has a decimal point or an exponent.
+        case.push_str(&format!(
+            " WHEN {id} THEN {}",
+            real(backend, &format!("{w:?}"))
+        ));
+    }
+    case.push_str(&format!(" ELSE {} END)", real(backend, "0.0")));
+    case
+}
+
 /// Runs the two aggregate queries over `[from, to)`, grouped by `granularity`
 /// (or not at all, bucket `"all"`).
 async fn aggregate(
@@ -264,6 +331,7 @@ async fn aggregate(
     to: NaiveDate,
     granularity: Option<Granularity>,
     filter: &ReportFilter,
+    index_weights: Option<&IndexWeights>,
 ) -> DomainResult<Aggregates> {
     let backend = db.get_database_backend();
     let bucket = granularity.map(|g| bucket_expr(backend, g));
@@ -272,7 +340,8 @@ async fn aggregate(
     let mut sums = Sql::new(backend);
     sums.push(&format!(
         "SELECT r.factor_id AS factor_id, {select_bucket} AS bucket, \
-         SUM(r.rating) AS total, COUNT(*) AS n FROM csi_ratings r"
+         SUM(r.rating) AS total, COUNT(*) AS n, SUM(r.rating * r.rating) AS squares \
+         FROM csi_ratings r"
     ));
     push_scope(&mut sums, rated, from, to, filter);
     match bucket {
@@ -285,15 +354,38 @@ async fn aggregate(
     // loose set of ratings. Either way all of one response's ratings share
     // `rated_at`, so a response falls in exactly one bucket.
     let mut responses = Sql::new(backend);
-    responses.push(&format!(
-        "SELECT {select_bucket} AS bucket, COUNT(DISTINCT r.response_id) AS responses, \
-         COUNT(DISTINCT CASE WHEN r.response_id IS NULL THEN \
-         COALESCE(CAST(r.customer_id AS TEXT), '') || '@' || CAST(r.rated_at AS TEXT) END) AS loose \
-         FROM csi_ratings r"
-    ));
-    push_scope(&mut responses, rated, from, to, filter);
-    if let Some(expr) = bucket {
-        responses.push(&format!(" GROUP BY {expr}"));
+    if let Some(weights) = index_weights {
+        // One group per response (or loose set: same customer and
+        // `rated_at`), its index on the scale's span; then per bucket the
+        // count, Σ index and Σ index² — the same scan as the distinct count.
+        let weight = weight_case(backend, &weights.weights);
+        responses.push(&format!(
+            "SELECT g.bucket AS bucket, COUNT(*) AS responses, CAST(0 AS BIGINT) AS loose, \
+             COUNT(g.idx) AS indexed, {} AS idx_sum, {} AS idx_squares FROM (\
+             SELECT {select_bucket} AS bucket, \
+             SUM({weight} * (r.rating - {min})) / NULLIF(SUM({weight}), 0) AS idx \
+             FROM csi_ratings r",
+            real(backend, "SUM(g.idx)"),
+            real(backend, "SUM(g.idx * g.idx)"),
+            min = weights.min,
+        ));
+        push_scope(&mut responses, rated, from, to, filter);
+        // A constant bucket ('all') is not a grouping term on PostgreSQL.
+        let by_bucket = bucket.map(|e| format!("{e}, ")).unwrap_or_default();
+        responses.push(&format!(
+            " GROUP BY {by_bucket}r.response_id, r.customer_id, r.rated_at) g GROUP BY g.bucket"
+        ));
+    } else {
+        responses.push(&format!(
+            "SELECT {select_bucket} AS bucket, COUNT(DISTINCT r.response_id) AS responses, \
+             COUNT(DISTINCT CASE WHEN r.response_id IS NULL THEN \
+             COALESCE(CAST(r.customer_id AS TEXT), '') || '@' || CAST(r.rated_at AS TEXT) END) AS loose \
+             FROM csi_ratings r"
+        ));
+        push_scope(&mut responses, rated, from, to, filter);
+        if let Some(expr) = bucket {
+            responses.push(&format!(" GROUP BY {expr}"));
+        }
     }
 
     // Independent scans: on a pool they run side by side.
@@ -307,15 +399,35 @@ async fn aggregate(
         let bucket: String = row.try_get("", "bucket")?;
         let total: i64 = row.try_get("", "total")?;
         let count: i64 = row.try_get("", "n")?;
-        out.by_factor
-            .insert((factor_id, bucket), Sums { total, count });
+        let squares: i64 = row.try_get("", "squares")?;
+        out.by_factor.insert(
+            (factor_id, bucket),
+            Sums {
+                total,
+                count,
+                squares,
+            },
+        );
     }
     for row in response_rows {
         let bucket: Option<String> = row.try_get("", "bucket")?;
         let distinct: i64 = row.try_get("", "responses")?;
         let loose: i64 = row.try_get("", "loose")?;
         if let Some(bucket) = bucket {
-            *out.responses.entry(bucket).or_default() += distinct + loose;
+            *out.responses.entry(bucket.clone()).or_default() += distinct + loose;
+            if index_weights.is_some() {
+                let n: i64 = row.try_get("", "indexed")?;
+                let sum: Option<f64> = row.try_get("", "idx_sum")?;
+                let squares: Option<f64> = row.try_get("", "idx_squares")?;
+                out.index.insert(
+                    bucket,
+                    Moments {
+                        n,
+                        sum: sum.unwrap_or(0.0),
+                        squares: squares.unwrap_or(0.0),
+                    },
+                );
+            }
         }
     }
     Ok(out)
@@ -464,6 +576,10 @@ pub(super) struct Aggregated {
     responses: HashMap<String, i64>,
     previous: HashMap<i64, Sums>,
     previous_responses: i64,
+    /// Per bucket, moments of the per-response index (with confidence).
+    index: HashMap<String, Moments>,
+    /// The previous period's (with confidence).
+    previous_index: Option<Moments>,
 }
 
 /// Runs the report's four grouped queries over the ratings of version
@@ -476,8 +592,16 @@ pub(super) async fn collect(
     factor_set_id: i64,
     query: &ReportQuery,
     plan: &Plan,
+    index_weights: Option<&IndexWeights>,
 ) -> DomainResult<Aggregated> {
-    collect_rated(db, Rated::Version(factor_set_id), query, plan).await
+    collect_rated(
+        db,
+        Rated::Version(factor_set_id),
+        query,
+        plan,
+        index_weights,
+    )
+    .await
 }
 
 /// [`collect`] over the ratings `rated` selects.
@@ -486,6 +610,7 @@ async fn collect_rated(
     rated: Rated,
     query: &ReportQuery,
     plan: &Plan,
+    index_weights: Option<&IndexWeights>,
 ) -> DomainResult<Aggregated> {
     let filter = &plan.filter;
     if let Some(survey_id) = filter.survey_id {
@@ -506,17 +631,24 @@ async fn collect_rated(
             query.to,
             Some(query.granularity),
             filter,
+            index_weights,
         ),
-        aggregate(db, rated, plan.previous_from, query.from, None, filter)
+        aggregate(
+            db,
+            rated,
+            plan.previous_from,
+            query.from,
+            None,
+            filter,
+            index_weights
+        )
     )?;
 
     // Whole-period sums are the sums over the buckets: SUM and COUNT add up.
     let mut totals: HashMap<i64, Sums> = HashMap::new();
     let mut per_bucket: HashMap<String, HashMap<i64, Sums>> = HashMap::new();
     for ((factor_id, bucket), sums) in current.by_factor {
-        let total = totals.entry(factor_id).or_default();
-        total.total += sums.total;
-        total.count += sums.count;
+        totals.entry(factor_id).or_default().add(sums);
         per_bucket
             .entry(bucket)
             .or_default()
@@ -532,7 +664,23 @@ async fn collect_rated(
             .map(|((factor_id, _), sums)| (factor_id, sums))
             .collect(),
         previous_responses: previous.responses.values().sum(),
+        index: current.index,
+        previous_index: index_weights.map(|_| {
+            previous
+                .index
+                .values()
+                .fold(Moments::default(), add_moments)
+        }),
     })
+}
+
+/// Moments of two disjoint samples together.
+fn add_moments(a: Moments, b: &Moments) -> Moments {
+    Moments {
+        n: a.n + b.n,
+        sum: a.sum + b.sum,
+        squares: a.squares + b.squares,
+    }
 }
 
 impl Aggregated {
@@ -544,9 +692,7 @@ impl Aggregated {
             let mut out: HashMap<i64, Sums> = HashMap::new();
             for (id, s) in sums {
                 if let Some(target) = to.get(&id) {
-                    let t = out.entry(*target).or_default();
-                    t.total += s.total;
-                    t.count += s.count;
+                    out.entry(*target).or_default().add(s);
                 }
             }
             out
@@ -561,6 +707,8 @@ impl Aggregated {
             responses: self.responses,
             previous: fold(self.previous, to),
             previous_responses: self.previous_responses,
+            index: self.index,
+            previous_index: self.previous_index,
         }
     }
 }
@@ -587,8 +735,13 @@ pub(super) fn build(
     weighting: &Weighting<'_>,
 ) -> Built {
     let overall = weighting.index(&data.totals);
+    let with_confidence = query.confidence && data.previous_index.is_some();
+    let stats = |value: Option<CsiValue>, moments: Option<&Moments>| {
+        IndexStats::new(weighting.scale, value, moments.copied().unwrap_or_default())
+    };
 
     let mut exact_trend = Vec::with_capacity(plan.periods.len());
+    let mut earlier: Option<IndexStats> = None;
     let trend = plan
         .periods
         .iter()
@@ -597,7 +750,17 @@ pub(super) fn build(
             let value = sums.and_then(|s| weighting.index(s));
             exact_trend.push(value);
             let (index, weighted_mean) = shown(value);
+            let (index_confidence, change) = if with_confidence {
+                let now = stats(value, data.index.get(period.as_str()));
+                let change = earlier.map(|before| now.change_since(&before));
+                earlier = Some(now);
+                (Some(now.confidence()), change)
+            } else {
+                (None, None)
+            };
             TrendPoint {
+                index_confidence,
+                change,
                 rating_count: sums.map_or(0, |s| s.values().map(|x| x.count).sum()),
                 response_count: data.responses.get(period).copied().unwrap_or(0),
                 index,
@@ -611,7 +774,21 @@ pub(super) fn build(
 
     let previous_value = weighting.index(&data.previous);
     let (previous_index, previous_mean) = shown(previous_value);
+    let (index_confidence, previous_confidence, change) = if with_confidence {
+        let whole = data.index.values().fold(Moments::default(), add_moments);
+        let now = stats(overall, Some(&whole));
+        let before = stats(previous_value, data.previous_index.as_ref());
+        (
+            Some(now.confidence()),
+            Some(before.confidence()),
+            Some(now.change_since(&before)),
+        )
+    } else {
+        (None, None, None)
+    };
     let previous_period = PeriodComparison {
+        index_confidence: previous_confidence,
+        change,
         from: plan.previous_from,
         to: query.from,
         index: previous_index,
@@ -624,6 +801,7 @@ pub(super) fn build(
 
     let (index, weighted_mean) = shown(overall);
     let report = CsiReport {
+        index_confidence,
         index,
         weighted_mean,
         response_count: data.responses.values().sum(),
@@ -645,6 +823,55 @@ pub(super) fn build(
         overall,
         trend: exact_trend,
         previous: previous_value,
+    }
+}
+
+/// A period's index with the spread of its responses' indices.
+#[derive(Clone, Copy, Debug)]
+struct IndexStats {
+    /// The report's (unrounded) index.
+    index: Option<f64>,
+    /// Responses with an index.
+    n: i64,
+    /// Sample variance of the per-response indices on 0..=100, or why none.
+    variance: Result<f64, confidence::Unavailable>,
+}
+
+impl IndexStats {
+    /// From the moments of the per-response index on the scale's span.
+    fn new(scale: Scale, value: Option<CsiValue>, moments: Moments) -> Self {
+        let k = 100.0 / f64::from(scale.max - scale.min);
+        let index = value.and_then(|v| rust_decimal::prelude::ToPrimitive::to_f64(&v.index));
+        Self {
+            index,
+            n: moments.n,
+            variance: match index {
+                Some(_) => moments.variance().map(|v| v * k * k),
+                None => Err(confidence::Unavailable::NoResponses),
+            },
+        }
+    }
+
+    /// The 95 % t interval around the index.
+    fn confidence(&self) -> Confidence {
+        let bounds = match (self.index, self.variance) {
+            (Some(index), Ok(variance)) => confidence::mean_interval(index, variance, self.n),
+            (_, Err(reason)) => Err(reason),
+            (None, Ok(_)) => Err(confidence::Unavailable::NoResponses),
+        };
+        Confidence::new(Method::StudentT, self.n, bounds, compute::RESULT_DP)
+    }
+
+    /// Welch's t test of this index against `before`.
+    fn change_since(&self, before: &IndexStats) -> Significance {
+        let side = |s: &IndexStats| match (s.index, s.variance) {
+            (Some(index), Ok(variance)) => Ok((index, variance, s.n)),
+            (_, Err(reason)) => Err(reason),
+            (None, Ok(_)) => Err(confidence::Unavailable::NoResponses),
+        };
+        side(self)
+            .and_then(|a| side(before).and_then(|b| confidence::welch(a, b)))
+            .into()
     }
 }
 
@@ -687,7 +914,10 @@ pub async fn report(db: &impl ConnectionTrait, query: ReportQuery) -> DomainResu
         return family_report(db, &query, &plan).await;
     }
     let set = load(db, query.factor_set_id).await?;
-    let data = collect(db, set.id, &query, &plan).await?;
+    let weights = query
+        .confidence
+        .then(|| index_weights(&set, set.factors.iter().map(|f| (f.id, f.id)).collect()));
+    let data = collect(db, set.id, &query, &plan, weights.as_ref()).await?;
     Ok(build(&query, &plan, &data, &set, &Weighting::own(&set)).report)
 }
 
@@ -724,10 +954,29 @@ async fn family_report(
             }
         }
     }
-    let data = collect_rated(db, Rated::Family(family_id), query, plan)
+    let index = query.confidence.then(|| index_weights(weights, to.clone()));
+    let data = collect_rated(db, Rated::Family(family_id), query, plan, index.as_ref())
         .await?
         .remap(&to);
     Ok(build(query, plan, &data, weights, &Weighting::own(weights)).report)
+}
+
+/// The per-response index weights of `set` for the rated factor ids of
+/// `rated_to_factor` (rated factor id → the id of `set`'s factor it counts for).
+fn index_weights(set: &FactorSet, rated_to_factor: HashMap<i64, i64>) -> IndexWeights {
+    let weight = |id: i64| {
+        set.factors
+            .iter()
+            .find(|f| f.id == id)
+            .and_then(|f| rust_decimal::prelude::ToPrimitive::to_f64(&f.weight))
+    };
+    IndexWeights {
+        weights: rated_to_factor
+            .into_iter()
+            .filter_map(|(rated, target)| weight(target).map(|w| (rated, w)))
+            .collect(),
+        min: set.scale.min,
+    }
 }
 
 /// The version whose weights a family report applies: the current one, or
@@ -793,6 +1042,16 @@ fn check_comparable(weights: &FactorSet, other: &FactorSet) -> DomainResult<()> 
     Ok(())
 }
 
+/// The 95 % t interval of a factor's score (0..=100) from its ratings' sums.
+fn score_confidence(scale: Scale, sums: Sums) -> Confidence {
+    let k = 100.0 / f64::from(scale.max - scale.min);
+    let bounds = confidence::integer_variance(sums.count, sums.total, sums.squares).and_then(|v| {
+        let mean = sums.total as f64 / sums.count as f64;
+        confidence::mean_interval(k * (mean - f64::from(scale.min)), k * k * v, sums.count)
+    });
+    Confidence::new(Method::StudentT, sums.count, bounds, compute::RESULT_DP)
+}
+
 /// Per-factor lines ordered by importance × shortfall.
 ///
 /// Priorities are compared exactly ([`Priority::cmp_exact`]), so equal
@@ -823,6 +1082,7 @@ fn rank(weighting: &Weighting<'_>, totals: &HashMap<i64, Sums>) -> Vec<FactorRes
                     score,
                     priority_score: priority.map(|p| p.rounded()),
                     priority: 0,
+                    score_confidence: score_confidence(scale, sums),
                 },
             )
         })
@@ -890,6 +1150,7 @@ mod tests {
             to,
             granularity: Granularity::Month,
             filter,
+            confidence: false,
         };
         let field = |q: ReportQuery| match validate(&q) {
             Err(DomainError::Validation { field, .. }) => field,

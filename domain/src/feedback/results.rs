@@ -14,6 +14,7 @@ use sea_orm::{
 use super::model::{QuestionKind, Survey, SurveyResponse};
 use super::surveys::load;
 use crate::csi::compute;
+use crate::csi::confidence::{self, Confidence, Method};
 use crate::customers::{SortDirection, SortKey};
 use crate::error::{DomainError, DomainResult};
 use crate::keyset::{
@@ -213,6 +214,11 @@ pub struct SurveyResults {
     pub promoters: i64,
     pub passives: i64,
     pub detractors: i64,
+    /// 95 % Wilson score interval of `csat`, in percent, 2 decimals.
+    pub csat_confidence: Confidence,
+    /// 95 % normal interval of `nps` (multinomial variance), clipped to
+    /// −100..100, 2 decimals.
+    pub nps_confidence: Confidence,
     pub questions: Vec<QuestionResult>,
     /// The CSI report of the survey's factor-set version over its responses
     /// (from the survey's creation to today, by month); `None` without a set.
@@ -450,6 +456,7 @@ async fn survey_csi(
             survey_id: Some(survey.id),
             ..Default::default()
         },
+        confidence: true,
     };
     crate::csi::report::report(db, query).await
 }
@@ -605,6 +612,18 @@ pub(crate) async fn results(
             .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
             .normalize()
         }),
+        csat_confidence: Confidence::new(
+            Method::Wilson,
+            rating_answers,
+            confidence::wilson(satisfied, rating_answers),
+            2,
+        ),
+        nps_confidence: Confidence::new(
+            Method::NpsNormal,
+            nps_answers,
+            confidence::nps_interval(promoters, detractors, nps_answers),
+            2,
+        ),
         promoters,
         passives,
         detractors,

@@ -11,6 +11,7 @@ mod cluster;
 mod cors;
 mod csi;
 mod csi_drivers;
+mod csi_confidence;
 mod csi_preview;
 mod csi_scale;
 mod csi_versions;

@@ -293,6 +293,15 @@ impl CsiReport {
     ) -> ApiResult<CsiImportancePerformance> {
         csi_drivers::importance_performance(ctx, &self.0, &self.1, basis).await
     }
+    /// 95 % Student t interval of `index` from the spread of the responses'
+    /// own indices (`sampleSize`: responses); null in `csiReportPreview`.
+    async fn index_interval(
+        &self,
+    ) -> Option<crate::graphql::object::confidence::ConfidenceInterval> {
+        self.0
+            .index_confidence
+            .map(crate::graphql::object::confidence::ConfidenceInterval)
+    }
 }
 
 /// One factor's line in a CSI report.
@@ -339,6 +348,10 @@ impl CsiFactorResult {
     async fn priority(&self) -> i32 {
         self.0.priority
     }
+    /// 95 % Student t interval of `score` (`sampleSize`: ratings).
+    async fn score_interval(&self) -> crate::graphql::object::confidence::ConfidenceInterval {
+        crate::graphql::object::confidence::ConfidenceInterval(self.0.score_confidence)
+    }
 }
 
 /// One period of a CSI trend.
@@ -374,6 +387,23 @@ impl CsiTrendPoint {
     async fn rating_count(&self) -> i64 {
         self.0.rating_count
     }
+    /// 95 % Student t interval of the period's `index`; null in
+    /// `csiReportPreview`.
+    async fn index_interval(
+        &self,
+    ) -> Option<crate::graphql::object::confidence::ConfidenceInterval> {
+        self.0
+            .index_confidence
+            .map(crate::graphql::object::confidence::ConfidenceInterval)
+    }
+    /// Whether the index differs significantly from the previous trend
+    /// point's (Welch's t test, 95 %); null for the first point and in
+    /// `csiReportPreview`.
+    async fn change(&self) -> Option<crate::graphql::object::confidence::SignificanceTest> {
+        self.0
+            .change
+            .map(crate::graphql::object::confidence::SignificanceTest)
+    }
 }
 
 /// The period before a report's period, for comparison.
@@ -405,6 +435,22 @@ impl CsiPeriodComparison {
     /// 4 places; null when either is null.
     async fn delta(&self) -> Option<Decimal> {
         self.0.delta.map(Into::into)
+    }
+    /// 95 % Student t interval of the previous period's index; null in
+    /// `csiReportPreview`.
+    async fn index_interval(
+        &self,
+    ) -> Option<crate::graphql::object::confidence::ConfidenceInterval> {
+        self.0
+            .index_confidence
+            .map(crate::graphql::object::confidence::ConfidenceInterval)
+    }
+    /// Whether the report's index differs significantly from the previous
+    /// period's (Welch's t test, 95 %); null in `csiReportPreview`.
+    async fn change(&self) -> Option<crate::graphql::object::confidence::SignificanceTest> {
+        self.0
+            .change
+            .map(crate::graphql::object::confidence::SignificanceTest)
     }
 }
 

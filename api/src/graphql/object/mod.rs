@@ -1,5 +1,6 @@
 //! Output objects: thin wrappers over domain types.
 
+pub mod confidence;
 pub mod connection;
 pub mod csi;
 pub mod csi_drivers;

@@ -589,6 +589,16 @@ impl SurveyResults {
     async fn nps(&self) -> Option<Decimal> {
         self.0.nps.map(Into::into)
     }
+    /// 95 % Wilson score interval of `csat`, in percent (2 decimals);
+    /// `sampleSize` is `ratingAnswers`.
+    async fn csat_interval(&self) -> crate::graphql::object::confidence::ConfidenceInterval {
+        crate::graphql::object::confidence::ConfidenceInterval(self.0.csat_confidence)
+    }
+    /// 95 % interval of `nps`: `nps ± 1.96 · 100 · √((p₊ + p₋ − (p₊ − p₋)²) / n)`
+    /// over the n NPS answers, clipped to −100..100 (2 decimals).
+    async fn nps_interval(&self) -> crate::graphql::object::confidence::ConfidenceInterval {
+        crate::graphql::object::confidence::ConfidenceInterval(self.0.nps_confidence)
+    }
     /// NPS answers of 9–10.
     async fn promoters(&self) -> i64 {
         self.0.promoters

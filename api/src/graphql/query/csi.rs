@@ -109,6 +109,7 @@ impl CsiQuery {
             to: to.0,
             granularity: granularity.unwrap_or(Granularity::Month).into(),
             filter: filter.unwrap_or_default().try_into()?,
+            confidence: wants_confidence(ctx),
         };
         Ok(CsiReport::new(
             ctx.services()?.csi.report(actor, query).await?,
@@ -145,6 +146,7 @@ impl CsiQuery {
                 to: to.0,
                 granularity: granularity.unwrap_or(Granularity::Month).into(),
                 filter: filter.unwrap_or_default().try_into()?,
+                confidence: false,
             },
             draft_id: parse_id(NodeType::CsiFactorSet, "draftId", &draft_id)?,
         };
@@ -152,4 +154,16 @@ impl CsiQuery {
             ctx.services()?.csi.preview(actor, query).await?,
         ))
     }
+}
+
+/// Whether the selection asks for an index interval or a change test, which
+/// cost the per-response grouping (see `domain::csi::report`).
+fn wants_confidence(ctx: &Context<'_>) -> bool {
+    let selection = ctx.look_ahead();
+    let (trend, previous) = (selection.field("trend"), selection.field("previousPeriod"));
+    selection.field("indexInterval").exists()
+        || trend.field("indexInterval").exists()
+        || trend.field("change").exists()
+        || previous.field("indexInterval").exists()
+        || previous.field("change").exists()
 }
