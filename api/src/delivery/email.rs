@@ -238,7 +238,10 @@ mod tests {
     fn tls_settings_translate_to_lettre() {
         let cases = [
             ("smtp://h:25?tls=none", "smtp://h:25"),
-            ("smtp://u:p@h:587?tls=starttls", "smtp://u:p@h:587?tls=required"),
+            (
+                "smtp://u:p@h:587?tls=starttls",
+                "smtp://u:p@h:587?tls=required",
+            ),
             ("smtps://u:p@h", "smtps://u:p@h"),
             ("smtp://h?tls=none&x=1", "smtp://h?x=1"),
         ];

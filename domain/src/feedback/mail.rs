@@ -120,7 +120,10 @@ impl ReminderPlan {
 ///
 /// # Errors
 /// Database failures.
-pub async fn reminder_plan(db: &impl ConnectionTrait, survey_id: i64) -> DomainResult<ReminderPlan> {
+pub async fn reminder_plan(
+    db: &impl ConnectionTrait,
+    survey_id: i64,
+) -> DomainResult<ReminderPlan> {
     let mut params = Params::new();
     params.bind("survey", survey_id);
     let statement = params.statement(
@@ -189,7 +192,11 @@ async fn opted_out(db: &impl ConnectionTrait, ids: &[i64]) -> DomainResult<HashS
 
 /// Why `customer` cannot be mailed, if they cannot.
 fn unreachable(customer: &customers::Model, opted_out: bool) -> Option<SkipReason> {
-    if customer.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
+    if customer
+        .email
+        .as_deref()
+        .is_none_or(|e| e.trim().is_empty())
+    {
         Some(SkipReason::NoEmail)
     } else if !customer.marketing_consent {
         Some(SkipReason::NoConsent)
@@ -236,7 +243,9 @@ pub(crate) async fn enqueue(
         let locale = MailLocale::pick(
             [
                 request.locale.as_deref(),
-                locales.get(&invitation.customer_id).and_then(|l| l.as_deref()),
+                locales
+                    .get(&invitation.customer_id)
+                    .and_then(|l| l.as_deref()),
                 survey.locale.as_deref(),
             ]
             .into_iter()
@@ -387,7 +396,8 @@ const EN: Texts = Texts {
     reminder_subject: "Reminder: your opinion on {survey}",
     greeting: "Hello",
     invitation_intro: "we would like to hear what you think. Answering takes a few minutes.",
-    reminder_intro: "you have not answered our survey yet. We would still like to hear what you think.",
+    reminder_intro:
+        "you have not answered our survey yet. We would still like to hear what you think.",
     action: "Answer the survey",
     valid_until: "This personal link works until",
     opt_out: "No more survey e-mails? Unsubscribe",
@@ -397,8 +407,10 @@ const DE: Texts = Texts {
     invitation_subject: "Ihre Meinung zu {survey}",
     reminder_subject: "Erinnerung: Ihre Meinung zu {survey}",
     greeting: "Hallo",
-    invitation_intro: "wir möchten gern wissen, was Sie denken. Die Antwort dauert nur wenige Minuten.",
-    reminder_intro: "Sie haben unsere Umfrage noch nicht beantwortet. Ihre Meinung interessiert uns weiterhin.",
+    invitation_intro:
+        "wir möchten gern wissen, was Sie denken. Die Antwort dauert nur wenige Minuten.",
+    reminder_intro:
+        "Sie haben unsere Umfrage noch nicht beantwortet. Ihre Meinung interessiert uns weiterhin.",
     action: "Zur Umfrage",
     valid_until: "Dieser persönliche Link gilt bis",
     opt_out: "Keine Umfrage-E-Mails mehr? Abmelden",
@@ -420,7 +432,8 @@ const FR: Texts = Texts {
     reminder_subject: "Rappel : votre avis sur {survey}",
     greeting: "Bonjour",
     invitation_intro: "nous aimerions connaître votre avis. Répondre prend quelques minutes.",
-    reminder_intro: "vous n'avez pas encore répondu à notre enquête. Votre avis nous intéresse toujours.",
+    reminder_intro:
+        "vous n'avez pas encore répondu à notre enquête. Votre avis nous intéresse toujours.",
     action: "Répondre à l'enquête",
     valid_until: "Ce lien personnel est valable jusqu'au",
     opt_out: "Plus d'e-mails d'enquête ? Se désabonner",
@@ -431,7 +444,8 @@ const ES: Texts = Texts {
     reminder_subject: "Recordatorio: su opinión sobre {survey}",
     greeting: "Hola",
     invitation_intro: "nos gustaría conocer su opinión. Responder lleva unos minutos.",
-    reminder_intro: "todavía no ha respondido a nuestra encuesta. Su opinión nos sigue interesando.",
+    reminder_intro:
+        "todavía no ha respondido a nuestra encuesta. Su opinión nos sigue interesando.",
     action: "Responder a la encuesta",
     valid_until: "Este enlace personal es válido hasta el",
     opt_out: "¿No quiere más correos de encuestas? Darse de baja",
@@ -491,7 +505,10 @@ impl Payload {
             customer_id: int("customerId")?,
             locale: MailLocale::pick(value.get("locale").and_then(Value::as_str)),
             reminder: value.get("reminder").and_then(Value::as_i64).unwrap_or(0) > 0,
-            token: value.get("token").and_then(Value::as_str).map(str::to_owned),
+            token: value
+                .get("token")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         })
     }
 }
@@ -509,9 +526,6 @@ pub async fn prepare(
     now: DateTime<Utc>,
 ) -> DomainResult<Prepared> {
     let payload = Payload::parse(payload)?;
-    let Some(token) = payload.token.as_deref() else {
-        return Ok(Prepared::NotNeeded("the link is no longer valid"));
-    };
     let Some(invitation) = survey_invitations::Entity::find_by_id(payload.invitation_id)
         .one(db)
         .await?
@@ -547,6 +561,11 @@ pub async fn prepare(
         Some(_) => return Ok(Prepared::NotNeeded("the customer withdrew consent")),
         None => {}
     }
+    // Checked last: a link removed on submission or revocation is reported
+    // by the reason above.
+    let Some(token) = payload.token.as_deref() else {
+        return Ok(Prepared::NotNeeded("the link is no longer valid"));
+    };
     let form_url = format!("{public_url}/s/{token}");
     let unsubscribe_url = format!("{public_url}/unsubscribe/{}", key.token(customer.id));
     let texts = payload.locale.texts();
@@ -822,7 +841,10 @@ mod tests {
 
     #[test]
     fn header_values_stay_on_one_line_and_html_is_escaped() {
-        assert_eq!(one_line("Ann\r\nBcc: x@example.com"), "Ann  Bcc: x@example.com");
+        assert_eq!(
+            one_line("Ann\r\nBcc: x@example.com"),
+            "Ann  Bcc: x@example.com"
+        );
         assert_eq!(
             escape_html("<b>\"A&B\"</b>'"),
             "&lt;b&gt;&quot;A&amp;B&quot;&lt;/b&gt;&#39;"

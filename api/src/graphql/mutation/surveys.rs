@@ -4,13 +4,13 @@ use async_graphql::{Context, Object};
 use domain::feedback::{SurveyDraft, SurveyPatch, MAX_ANSWERS};
 
 use crate::graphql::context::ContextExt;
-use crate::graphql::object::invitation::InvitationDelivery;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::input::survey::{
     answer_error, CloseSurveyInput, CreateSurveyInput, InviteToSurveyInput,
     MarkFeedbackHelpfulInput, PublishSurveyInput, ResolveFollowUpInput, SubmitSurveyResponseInput,
     UpdateSurveyInput,
 };
+use crate::graphql::object::invitation::InvitationDelivery;
 use crate::graphql::object::survey::{
     FollowUp, IssuedInvitation, SkippedInvitation, Survey, SurveyResponse,
 };
