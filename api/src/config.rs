@@ -206,6 +206,29 @@ pub struct Config {
     #[arg(long, env = "RAPPORT_OUTBOX_LEASE", default_value = "2m", value_parser = parse_duration, global = true)]
     pub outbox_lease: Duration,
 
+    /// SMTP server for invitation and reminder e-mails, e.g.
+    /// `smtp://user:pass@mail.example.com:587?tls=starttls`,
+    /// `smtps://user:pass@mail.example.com` (implicit TLS) or
+    /// `smtp://127.0.0.1:2525?tls=none` (no TLS; loopback only). Unset: no
+    /// e-mail is sent and `inviteToSurvey(delivery: EMAIL)` is refused.
+    #[arg(long, env = "RAPPORT_SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<SecretString>,
+
+    /// Sender of e-mails, `address` or `Name <address>`; required with
+    /// `RAPPORT_SMTP_URL`.
+    #[arg(long, env = "RAPPORT_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+
+    /// How long a "day" of `intervalDays` between reminders lasts (tests
+    /// shorten it).
+    #[arg(long, env = "RAPPORT_REMINDER_DAY", default_value = "1d", value_parser = parse_duration, global = true)]
+    pub reminder_day: Duration,
+
+    /// Wait after a failed e-mail attempt, doubled after each further one
+    /// (at most 6 h; 12 attempts in all).
+    #[arg(long, env = "RAPPORT_SMTP_RETRY", default_value = "30s", value_parser = parse_duration, global = true)]
+    pub smtp_retry: Duration,
+
     /// Serve Prometheus metrics at `/metrics` on the main port
     /// (unauthenticated: expose it only to your monitoring network).
     #[arg(long, env = "RAPPORT_METRICS", default_value_t = false, global = true)]
@@ -314,6 +337,12 @@ impl Config {
         }
         if self.outbox_poll.is_zero() || self.outbox_lease < Duration::from_secs(1) {
             bail!("RAPPORT_OUTBOX_POLL must be positive and RAPPORT_OUTBOX_LEASE at least 1s");
+        }
+        if self.smtp_url.is_some() {
+            crate::delivery::email::EmailDeliverer::check(self)?;
+        }
+        if self.reminder_day.is_zero() || self.smtp_retry.is_zero() {
+            bail!("RAPPORT_REMINDER_DAY and RAPPORT_SMTP_RETRY must be positive");
         }
         if self.refresh_reuse_interval > MAX_REFRESH_REUSE_INTERVAL {
             bail!("RAPPORT_REFRESH_REUSE_INTERVAL must be at most 5m");

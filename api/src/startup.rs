@@ -58,7 +58,7 @@ impl Application {
         tokio::spawn(crate::feedback_relay::relay(services.clone()));
         tokio::spawn(crate::delivery::run(
             services.db.clone(),
-            crate::delivery::deliverers(&config),
+            crate::delivery::deliverers(&config, &services)?,
             crate::delivery::WorkerSettings {
                 poll: config.outbox_poll,
                 lease: config.outbox_lease,
@@ -154,7 +154,8 @@ fn services_counted(
     db: DatabaseConnection,
     statements: Arc<AtomicU64>,
 ) -> anyhow::Result<Services> {
-    let jwt = JwtKeys::new(&config.jwt_key()?, config.access_token_ttl);
+    let jwt_key = config.jwt_key()?;
+    let jwt = JwtKeys::new(&jwt_key, config.access_token_ttl);
     let hasher = PasswordHasher::new(std::thread::available_parallelism().map_or(2, |n| n.get()));
     let sessions = SessionSettings {
         refresh_ttl: chrono::Duration::from_std(config.refresh_token_ttl)?,
@@ -162,13 +163,9 @@ fn services_counted(
         successor_key: config.successor_key()?,
     };
     let users = UserService::new(db.clone(), hasher, sessions);
-    Ok(Services::new(
-        db,
-        jwt,
-        users,
-        config.public_url(),
-        statements,
-    ))
+    let mut services = Services::new(db, jwt, users, config.public_url(), statements);
+    services.mail = Arc::new(crate::state::MailSettings::new(config, &jwt_key));
+    Ok(services)
 }
 
 fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Result<Server> {
@@ -224,6 +221,14 @@ fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Re
             .route("/health", web::get().to(http::health::health))
             .route("/ready", web::get().to(http::health::ready))
             .route("/s/{token}", web::get().to(http::form::survey_form))
+            .route(
+                "/unsubscribe/{token}",
+                web::get().to(http::unsubscribe::confirm),
+            )
+            .route(
+                "/unsubscribe/{token}",
+                web::post().to(http::unsubscribe::record),
+            )
             .configure(|cfg| {
                 if graphiql {
                     http::graphiql::routes(cfg);

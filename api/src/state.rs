@@ -37,6 +37,45 @@ pub struct Services {
     /// processes on PostgreSQL).
     pub public_throttle: Arc<PublicLimiter>,
     pub metrics: MetricsService,
+    /// E-mail settings: whether mail can be sent, reminder pacing, the
+    /// opt-out link key.
+    pub mail: Arc<MailSettings>,
+}
+
+/// What the e-mail features need at request time.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// An SMTP server is configured, so `delivery: EMAIL` is accepted.
+    pub enabled: bool,
+    /// The length of a reminder "day".
+    pub reminder_day: std::time::Duration,
+    /// Signs and checks opt-out links.
+    pub opt_out: domain::feedback::mail::OptOutKey,
+}
+
+impl MailSettings {
+    /// The settings of `config`, with the opt-out key derived from the JWT
+    /// key `secret`.
+    pub fn new(config: &crate::config::Config, secret: &[u8]) -> Self {
+        Self {
+            enabled: config.smtp_url.is_some(),
+            reminder_day: config.reminder_day,
+            opt_out: domain::feedback::mail::OptOutKey::derive(secret),
+        }
+    }
+}
+
+impl Default for MailSettings {
+    /// No e-mail; an opt-out key of random bytes (no link verifies).
+    fn default() -> Self {
+        let mut secret = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
+        Self {
+            enabled: false,
+            reminder_day: std::time::Duration::from_secs(86_400),
+            opt_out: domain::feedback::mail::OptOutKey::derive(&secret),
+        }
+    }
 }
 
 /// Responses buffered for slow subscribers before they skip ahead.
@@ -63,6 +102,7 @@ impl Services {
             feedback_events: tokio::sync::broadcast::channel(FEEDBACK_CHANNEL_CAPACITY).0,
             public_throttle: Arc::new(PublicLimiter::for_database(&db)),
             metrics: MetricsService::new(db.clone()),
+            mail: Arc::default(),
             db,
         }
     }

@@ -28,6 +28,7 @@ mod m20261127_230002_csi_superseded_versions;
 mod m20261128_000001_list_filter_indexes;
 mod m20261128_100001_outbox;
 mod m20261128_140001_overall_satisfaction_question;
+mod m20261128_120001_email;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_list_filter_indexes::Migration),
             Box::new(m20261128_100001_outbox::Migration),
             Box::new(m20261128_140001_overall_satisfaction_question::Migration),
+            Box::new(m20261128_120001_email::Migration),
         ]
     }
 }

@@ -7,6 +7,8 @@
 //! (no SMTP server configured, say) are left queued for a process that has
 //! one, or until one is configured.
 
+pub mod email;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -109,6 +111,17 @@ fn log_outcome(message: &Message, outcome: &Outcome) {
 }
 
 /// The deliverers this process's configuration enables, one per channel.
-pub fn deliverers(_config: &crate::config::Config) -> Vec<Arc<dyn Deliverer>> {
-    Vec::new()
+///
+/// # Errors
+/// A configured channel whose settings do not work (an SMTP URL that
+/// does not parse, a sender that is no address).
+pub fn deliverers(
+    config: &crate::config::Config,
+    services: &crate::state::Services,
+) -> anyhow::Result<Vec<Arc<dyn Deliverer>>> {
+    let mut deliverers: Vec<Arc<dyn Deliverer>> = Vec::new();
+    if config.smtp_url.is_some() {
+        deliverers.push(Arc::new(email::EmailDeliverer::new(config, services)?));
+    }
+    Ok(deliverers)
 }

@@ -10,4 +10,5 @@ pub mod health;
 pub mod media;
 pub mod metrics;
 pub mod request_span;
+pub mod unsubscribe;
 pub mod ws;

@@ -149,6 +149,14 @@ pub async fn on_customer_erased(
     if notes.rows_affected > 0 {
         changed.push("follow_ups");
     }
+    let invitations: Vec<i64> = survey_invitations::Entity::find()
+        .filter(survey_invitations::Column::CustomerId.eq(customer_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    super::mail::forget_links(db, &invitations).await?;
     survey_invitations::Entity::update_many()
         .col_expr(survey_invitations::Column::RevokedAt, Expr::value(at))
         .filter(survey_invitations::Column::CustomerId.eq(customer_id))

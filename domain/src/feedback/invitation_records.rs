@@ -226,6 +226,7 @@ pub(crate) async fn revoke(
     if done.rows_affected != 1 {
         return Err(refusal(&row, "revoked"));
     }
+    super::mail::forget_links(txn, &[id]).await?;
     Ok(Invitation::from_row(row, now))
 }
 

@@ -61,6 +61,12 @@ pub enum SkipReason {
     Churned,
     /// The customer already answered this survey.
     AlreadyResponded,
+    /// Delivery by e-mail, and the customer has no e-mail address.
+    NoEmail,
+    /// Delivery by e-mail, and the customer gave no marketing consent.
+    NoConsent,
+    /// Delivery by e-mail, and the customer opted out of survey e-mail.
+    OptedOut,
 }
 
 /// The outcome of one `inviteToSurvey` call.
@@ -188,6 +194,7 @@ struct Invitees {
     skipped: Vec<(i64, SkipReason)>,
     to_issue: Vec<i64>,
     live: HashSet<i64>,
+    found: HashMap<i64, customers::Model>,
 }
 
 async fn sort_invitees(
@@ -243,6 +250,7 @@ async fn sort_invitees(
         skipped,
         to_issue,
         live,
+        found,
     })
 }
 
@@ -253,6 +261,17 @@ pub(super) async fn revoke_live(
     customer_ids: Vec<i64>,
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
+    let revoked: Vec<i64> = survey_invitations::Entity::find()
+        .filter(survey_invitations::Column::SurveyId.eq(survey_id))
+        .filter(survey_invitations::Column::CustomerId.is_in(customer_ids.clone()))
+        .filter(survey_invitations::Column::UsedAt.is_null())
+        .filter(survey_invitations::Column::RevokedAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    super::mail::forget_links(db, &revoked).await?;
     survey_invitations::Entity::update_many()
         .col_expr(survey_invitations::Column::RevokedAt, Expr::value(now))
         .filter(survey_invitations::Column::SurveyId.eq(survey_id))
@@ -365,20 +384,34 @@ pub(crate) fn check_invite(
 }
 
 /// Issues one new token per invitable customer of an ACTIVE survey,
-/// revoking live ones first; says who was skipped and why.
+/// revoking live ones first; says who was skipped and why. With `email`,
+/// only customers who may be mailed are invited, and their invitation
+/// e-mails and reminders are queued in the same transaction.
 pub(crate) async fn invite(
     txn: &impl ConnectionTrait,
     survey_id: i64,
     customer_ids: &[i64],
     expires_at: DateTime<Utc>,
+    email: Option<&super::mail::EmailRequest>,
     now: DateTime<Utc>,
 ) -> DomainResult<InvitationBatch> {
-    check_invitable(&load(txn, survey_id).await?, now)?;
+    let survey = load(txn, survey_id).await?;
+    check_invitable(&survey, now)?;
     let Invitees {
-        skipped,
-        to_issue,
+        mut skipped,
+        mut to_issue,
         live,
+        found,
     } = sort_invitees(txn, survey_id, customer_ids).await?;
+    if email.is_some() {
+        let candidates: Vec<customers::Model> = to_issue
+            .iter()
+            .filter_map(|id| found.get(id).cloned())
+            .collect();
+        let (reachable, unreachable) = super::mail::mailable(txn, &candidates).await?;
+        to_issue = reachable;
+        skipped.extend(unreachable);
+    }
     let mut batch = InvitationBatch {
         skipped,
         ..Default::default()
@@ -393,6 +426,13 @@ pub(crate) async fn invite(
     }
     if !to_issue.is_empty() {
         batch.issued = issue(txn, survey_id, &to_issue, &live, expires_at, now).await?;
+    }
+    if let Some(request) = email {
+        let locales: HashMap<i64, Option<String>> = found
+            .into_iter()
+            .map(|(id, customer)| (id, customer.locale))
+            .collect();
+        super::mail::enqueue(txn, &survey, &batch.issued, &locales, request, now).await?;
     }
     Ok(batch)
 }

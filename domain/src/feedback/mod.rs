@@ -12,11 +12,13 @@
 //! - `results`: responses, helpful marks and aggregated results.
 //! - `follow_ups`: follow-ups opened by dissatisfied responses.
 //! - `customers`: responses per customer and erasure.
+//! - [`mail`]: invitations and reminders by e-mail, and the opt-out.
 
 mod customers;
 mod follow_ups;
 mod invitation_records;
 mod invitations;
+pub mod mail;
 mod model;
 mod results;
 mod submission;
@@ -185,7 +187,8 @@ impl SurveyService {
     /// Invites customers to an ACTIVE survey: one new token per customer,
     /// returned once. Unknown, erased and churned customers and those who
     /// already answered are skipped with a reason; a live invitation is
-    /// revoked and re-issued.
+    /// revoked and re-issued. With `email`, customers who may not be mailed
+    /// ([`mail`]) are skipped too, and the e-mails of the others queued.
     ///
     /// # Errors
     /// `FORBIDDEN`; `NOT_FOUND`; `CONFLICT` unless the survey is ACTIVE;
@@ -197,14 +200,63 @@ impl SurveyService {
         survey_id: i64,
         customer_ids: &[i64],
         expires_at: DateTime<Utc>,
+        email: Option<&mail::EmailRequest>,
     ) -> DomainResult<InvitationBatch> {
         actor.require(Capability::ManageSurveys)?;
         let now = Utc::now();
         invitations::check_invite(customer_ids, expires_at, now)?;
         let txn = begin_write(&self.db).await?;
-        let batch = invitations::invite(&txn, survey_id, customer_ids, expires_at, now).await?;
+        let batch =
+            invitations::invite(&txn, survey_id, customer_ids, expires_at, email, now).await?;
         txn.commit().await?;
         Ok(batch)
+    }
+
+    /// Sets a survey's reminder plan (MANAGER+); invitations already
+    /// e-mailed keep the reminders they were sent with.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `NOT_FOUND`; `BAD_USER_INPUT` naming `count` or
+    /// `intervalDays`.
+    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, survey_id))]
+    pub async fn set_reminder_plan(
+        &self,
+        actor: &Actor,
+        survey_id: i64,
+        plan: mail::ReminderPlan,
+    ) -> DomainResult<(Survey, mail::ReminderPlan)> {
+        actor.require(Capability::ManageSurveys)?;
+        let plan = plan.checked()?;
+        let txn = begin_write(&self.db).await?;
+        let survey = mail::set_reminder_plan(&txn, survey_id, plan, Utc::now()).await?;
+        txn.commit().await?;
+        Ok((survey, plan))
+    }
+
+    /// A survey's reminder plan (readers of surveys).
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; database failures.
+    pub async fn reminder_plan(
+        &self,
+        actor: &Actor,
+        survey_id: i64,
+    ) -> DomainResult<mail::ReminderPlan> {
+        actor.require(Capability::ReadSurveys)?;
+        mail::reminder_plan(&self.db, survey_id).await
+    }
+
+    /// The e-mails of an invitation with their delivery state (MANAGER+).
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; database failures.
+    pub async fn email_deliveries(
+        &self,
+        actor: &Actor,
+        invitation_id: i64,
+    ) -> DomainResult<Vec<mail::EmailDelivery>> {
+        actor.require(Capability::ManageSurveys)?;
+        mail::deliveries(&self.db, invitation_id).await
     }
 
     /// A survey's invitations, newest first, with their status now; never

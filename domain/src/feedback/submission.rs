@@ -527,6 +527,7 @@ pub(crate) async fn record(
     now: DateTime<Utc>,
 ) -> DomainResult<(i64, i64)> {
     claim(txn, submission, now).await?;
+    super::mail::forget_links(txn, &[submission.invitation.id]).await?;
     let response_id = store(txn, submission, now).await?;
     let points_awarded = credit(txn, submission, response_id, now).await?;
     open_follow_up(txn, submission, response_id, now).await?;

@@ -351,6 +351,80 @@ pub async fn for_target(
     rows.iter().map(status_from_row).collect()
 }
 
+/// Rewrites the payloads of the messages of `channel` for `targets` with
+/// `edit`, which says whether it changed one (e.g. removes a link that
+/// must not outlive its use). Pending and settled messages alike.
+///
+/// # Errors
+/// Database failures.
+pub async fn rewrite_payloads(
+    db: &impl ConnectionTrait,
+    channel: Channel,
+    targets: &[String],
+    edit: impl Fn(&mut serde_json::Value) -> bool,
+) -> DomainResult<()> {
+    for target in targets {
+        let mut params = Params::new();
+        params
+            .bind("channel", channel.as_str())
+            .bind("target", target.as_str());
+        let statement = params.statement(
+            db.get_database_backend(),
+            "SELECT id, payload FROM outbox_messages WHERE channel = :channel AND target = :target",
+        )?;
+        for row in db.query_all_raw(statement).await? {
+            let id = parse_id(&row)?;
+            let mut payload = parse_payload(&row)?;
+            if edit(&mut payload) {
+                store_payload(db, id, &payload).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Rewrites the payload of message `id` with `edit` (see
+/// [`rewrite_payloads`]).
+///
+/// # Errors
+/// Database failures.
+pub async fn rewrite_payload(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    edit: impl Fn(&mut serde_json::Value) -> bool,
+) -> DomainResult<()> {
+    let mut params = Params::new();
+    params.bind("id", id.to_string());
+    let statement = params.statement(
+        db.get_database_backend(),
+        "SELECT id, payload FROM outbox_messages WHERE id = :id",
+    )?;
+    if let Some(row) = db.query_one_raw(statement).await? {
+        let mut payload = parse_payload(&row)?;
+        if edit(&mut payload) {
+            store_payload(db, id, &payload).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn store_payload(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    payload: &serde_json::Value,
+) -> DomainResult<()> {
+    let mut params = Params::new();
+    params
+        .bind("id", id.to_string())
+        .bind("payload", payload.to_string());
+    let statement = params.statement(
+        db.get_database_backend(),
+        "UPDATE outbox_messages SET payload = :payload WHERE id = :id",
+    )?;
+    db.execute_raw(statement).await?;
+    Ok(())
+}
+
 /// One message of `channel` by id, when it exists.
 ///
 /// # Errors

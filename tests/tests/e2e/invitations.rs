@@ -210,7 +210,8 @@ async fn staff_list_invitations_with_a_derived_status_and_never_a_token(engine: 
             "sentAt",
             "expiresAt",
             "usedAt",
-            "revokedAt"
+            "revokedAt",
+            "emailDeliveries"
         ]
     );
     let unknown = app

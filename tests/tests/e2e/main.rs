@@ -17,6 +17,7 @@ mod csi_scale;
 mod csi_versions;
 mod customers;
 mod docs;
+mod email;
 mod erasure;
 mod faults;
 mod graphiql;

@@ -50,3 +50,18 @@ pub struct ReissueSurveyInvitationInput {
     /// as the replaced invitation ran from its sending.
     pub expires_at: Option<DateTime>,
 }
+
+/// A survey's reminder e-mails: sent to invitations that were e-mailed and
+/// are still pending.
+#[derive(InputObject)]
+pub struct SetSurveyRemindersInput {
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+    /// The survey.
+    pub survey_id: ID,
+    /// Reminders after the invitation e-mail: 0 (none) to 3.
+    pub count: i32,
+    /// Days between the invitation e-mail and the first reminder, and
+    /// between reminders: 1 to 30.
+    pub interval_days: i32,
+}

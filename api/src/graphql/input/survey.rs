@@ -254,6 +254,13 @@ pub struct InviteToSurveyInput {
     pub customer_ids: Vec<ID>,
     /// When the invitations expire.
     pub expires_at: DateTime,
+    /// How the links reach the customers (default `LINK_ONLY`).
+    #[graphql(default)]
+    pub delivery: crate::graphql::object::invitation::InvitationDelivery,
+    /// The language of the e-mails (`de`, `el-GR`, ...; texts in en, de,
+    /// el, fr and es); default: each customer's locale, else the survey's,
+    /// else English.
+    pub locale: Option<String>,
     /// Echoed in the payload, for the client's own bookkeeping.
     pub client_mutation_id: Option<String>,
 }

@@ -5,11 +5,13 @@ use async_graphql::{Context, Object};
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
 use crate::graphql::input::invitation::{
-    ReissueSurveyInvitationInput, RevokeSurveyInvitationInput,
+    ReissueSurveyInvitationInput, RevokeSurveyInvitationInput, SetSurveyRemindersInput,
 };
 use crate::graphql::object::invitation::{
-    ReissueSurveyInvitationPayload, RevokeSurveyInvitationPayload, SurveyInvitation,
+    ReissueSurveyInvitationPayload, RevokeSurveyInvitationPayload, SetSurveyRemindersPayload,
+    SurveyInvitation,
 };
+use crate::graphql::object::survey::Survey;
 use crate::graphql::scalar::{parse_id, NodeType};
 
 #[derive(Default)]
@@ -58,6 +60,37 @@ impl InvitationMutation {
             token: reissued.token,
             invitation: SurveyInvitation(reissued.invitation),
             previous_invitation: SurveyInvitation(reissued.previous),
+        })
+    }
+
+    /// Sets a survey's reminder e-mails (MANAGER+): `count` reminders,
+    /// `intervalDays` apart, follow each invitation e-mailed from now on,
+    /// while it is pending (not submitted, revoked or expired), the survey
+    /// open and the customer still consenting. Invitations already e-mailed
+    /// keep the reminders they were sent with.
+    async fn set_survey_reminders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The survey and its reminders.")] input: SetSurveyRemindersInput,
+    ) -> ApiResult<SetSurveyRemindersPayload> {
+        let actor = ctx.actor()?;
+        let id = parse_id(NodeType::Survey, "surveyId", &input.survey_id)?;
+        let (survey, plan) = ctx
+            .services()?
+            .surveys
+            .set_reminder_plan(
+                actor,
+                id,
+                domain::feedback::mail::ReminderPlan {
+                    count: input.count,
+                    interval_days: input.interval_days,
+                },
+            )
+            .await?;
+        Ok(SetSurveyRemindersPayload {
+            client_mutation_id: input.client_mutation_id,
+            survey: Survey(survey),
+            reminders: plan.into(),
         })
     }
 }

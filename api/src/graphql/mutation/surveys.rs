@@ -10,6 +10,7 @@ use crate::graphql::input::survey::{
     MarkFeedbackHelpfulInput, PublishSurveyInput, ResolveFollowUpInput, SubmitSurveyResponseInput,
     UpdateSurveyInput,
 };
+use crate::graphql::object::invitation::InvitationDelivery;
 use crate::graphql::object::survey::{
     FollowUp, IssuedInvitation, SkippedInvitation, Survey, SurveyResponse,
 };
@@ -97,7 +98,11 @@ impl SurveyMutation {
     /// Invites customers to an `ACTIVE` survey (MANAGER+). Each invitation's
     /// token is returned once, with its form URL. Re-inviting a customer with a
     /// live invitation revokes it and issues a new one; unknown, erased and
-    /// churned customers and those who already answered are skipped.
+    /// churned customers and those who already answered are skipped. With
+    /// `delivery: EMAIL` the server e-mails each link (and the survey's
+    /// reminders) and skips customers without an e-mail address, marketing
+    /// consent, or who opted out; `CONFLICT` when no SMTP server is
+    /// configured.
     async fn invite_to_survey(
         &self,
         ctx: &Context<'_>,
@@ -118,9 +123,22 @@ impl SurveyMutation {
             .map(|(i, id)| parse_id(NodeType::Customer, &format!("customerIds.{i}"), id))
             .collect::<ApiResult<Vec<_>>>()?;
         let services = ctx.services()?;
+        let email = match input.delivery {
+            InvitationDelivery::LinkOnly => None,
+            InvitationDelivery::Email if !services.mail.enabled => {
+                return Err(domain::error::DomainError::conflict(
+                    "e-mail is not configured on this server (RAPPORT_SMTP_URL)",
+                )
+                .into())
+            }
+            InvitationDelivery::Email => Some(domain::feedback::mail::EmailRequest {
+                locale: input.locale.clone(),
+                day: services.mail.reminder_day,
+            }),
+        };
         let batch = services
             .surveys
-            .invite(actor, survey_id, &ids, input.expires_at.0)
+            .invite(actor, survey_id, &ids, input.expires_at.0, email.as_ref())
             .await?;
         Ok(InviteToSurveyPayload {
             client_mutation_id: input.client_mutation_id,

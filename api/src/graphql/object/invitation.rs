@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 
+use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
 use crate::graphql::object::customer::Customer;
 use crate::graphql::object::link;
@@ -72,6 +73,125 @@ impl SurveyInvitation {
     async fn revoked_at(&self) -> Option<DateTime> {
         self.0.revoked_at.map(Into::into)
     }
+    /// The invitation's e-mails (`delivery: EMAIL`): the invitation e-mail,
+    /// then its reminders; empty for a link handed out by the caller.
+    async fn email_deliveries(&self, ctx: &Context<'_>) -> ApiResult<Vec<EmailDelivery>> {
+        let deliveries = ctx
+            .services()?
+            .surveys
+            .email_deliveries(ctx.actor()?, self.0.id)
+            .await?;
+        Ok(deliveries.into_iter().map(EmailDelivery::from).collect())
+    }
+}
+
+/// How `inviteToSurvey` hands out its links.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[graphql(remote = "domain::feedback::mail::InvitationDelivery")]
+pub enum InvitationDelivery {
+    /// The links are returned in the payload for the caller to deliver.
+    #[default]
+    LinkOnly,
+    /// The server e-mails each customer their link, then the survey's
+    /// reminders.
+    Email,
+}
+
+/// Which e-mail of an invitation.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::feedback::mail::EmailKind")]
+pub enum EmailKind {
+    /// The e-mail with the link, sent when invited.
+    Invitation,
+    /// A reminder, due `intervalDays` after the one before.
+    Reminder,
+}
+
+/// Where an e-mail stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::feedback::mail::EmailState")]
+pub enum EmailDeliveryState {
+    /// Waiting: not yet due, or retried after a failure (see `lastError`).
+    Queued,
+    /// Accepted by the mail server.
+    Sent,
+    /// Given up: refused for good, or every attempt failed (`lastError`).
+    Failed,
+    /// Not sent because it was no longer needed when due: the invitation
+    /// was answered, revoked or expired, the survey closed, or the customer
+    /// opted out, was erased or withdrew consent (`lastError` says which).
+    NotNeeded,
+}
+
+/// One e-mail of an invitation and its delivery.
+pub struct EmailDelivery(domain::feedback::mail::EmailDelivery);
+
+impl From<domain::feedback::mail::EmailDelivery> for EmailDelivery {
+    fn from(delivery: domain::feedback::mail::EmailDelivery) -> Self {
+        Self(delivery)
+    }
+}
+
+#[Object]
+impl EmailDelivery {
+    /// Invitation e-mail or reminder.
+    async fn kind(&self) -> EmailKind {
+        self.0.kind.into()
+    }
+    /// Where it stands.
+    async fn state(&self) -> EmailDeliveryState {
+        self.0.state.into()
+    }
+    /// Attempts so far.
+    async fn attempts(&self) -> i32 {
+        i32::try_from(self.0.attempts).unwrap_or(i32::MAX)
+    }
+    /// Why the last attempt failed, or why it was not needed.
+    async fn last_error(&self) -> Option<&str> {
+        self.0.last_error.as_deref()
+    }
+    /// When it was queued (with the invitation).
+    async fn queued_at(&self) -> DateTime {
+        self.0.created_at.into()
+    }
+    /// When the next attempt is due; null unless `QUEUED`.
+    async fn scheduled_at(&self) -> Option<DateTime> {
+        self.0.scheduled_at.map(Into::into)
+    }
+    /// When the mail server accepted it; null unless `SENT`.
+    async fn sent_at(&self) -> Option<DateTime> {
+        self.0.sent_at.map(Into::into)
+    }
+}
+
+/// A survey's reminder e-mails.
+#[derive(SimpleObject)]
+pub struct SurveyReminders {
+    /// Reminders after the invitation e-mail (0..3).
+    pub count: i32,
+    /// Days between the invitation e-mail and the first reminder, and
+    /// between reminders (1..30).
+    pub interval_days: i32,
+}
+
+impl From<domain::feedback::mail::ReminderPlan> for SurveyReminders {
+    fn from(plan: domain::feedback::mail::ReminderPlan) -> Self {
+        Self {
+            count: plan.count,
+            interval_days: plan.interval_days,
+        }
+    }
+}
+
+/// The result of `setSurveyReminders`.
+#[derive(SimpleObject)]
+pub struct SetSurveyRemindersPayload {
+    /// Echoes the input's `clientMutationId`.
+    pub client_mutation_id: Option<String>,
+    /// The survey.
+    pub survey: Survey,
+    /// The reminders now set.
+    pub reminders: SurveyReminders,
 }
 
 /// The result of `revokeSurveyInvitation`.

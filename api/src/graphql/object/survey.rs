@@ -57,6 +57,12 @@ pub enum InvitationSkipReason {
     Churned,
     /// The customer already answered this survey.
     AlreadyResponded,
+    /// `delivery: EMAIL`, and the customer has no e-mail address.
+    NoEmail,
+    /// `delivery: EMAIL`, and the customer gave no marketing consent.
+    NoConsent,
+    /// `delivery: EMAIL`, and the customer opted out of survey e-mail.
+    OptedOut,
 }
 
 /// Why a follow-up was opened.
@@ -197,6 +203,19 @@ impl Survey {
     /// A response whose CSI (0..100) is below this raises a follow-up; null: never for CSI.
     async fn csi_threshold(&self) -> Option<Decimal> {
         self.0.csi_threshold.map(Into::into)
+    }
+    /// The reminder e-mails that follow an invitation e-mail
+    /// (`setSurveyReminders`); no reminders unless set.
+    async fn reminders(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<crate::graphql::object::invitation::SurveyReminders> {
+        let plan = ctx
+            .services()?
+            .surveys
+            .reminder_plan(ctx.actor()?, self.0.id)
+            .await?;
+        Ok(plan.into())
     }
     /// The questions in order.
     async fn questions(&self) -> Vec<SurveyQuestion> {
