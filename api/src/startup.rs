@@ -58,7 +58,7 @@ impl Application {
         tokio::spawn(crate::feedback_relay::relay(services.clone()));
         tokio::spawn(crate::delivery::run(
             services.db.clone(),
-            crate::delivery::deliverers(&config),
+            crate::delivery::deliverers(&config, &services.db),
             crate::delivery::WorkerSettings {
                 poll: config.outbox_poll,
                 lease: config.outbox_lease,
@@ -162,13 +162,14 @@ fn services_counted(
         successor_key: config.successor_key()?,
     };
     let users = UserService::new(db.clone(), hasher, sessions);
-    Ok(Services::new(
-        db,
-        jwt,
-        users,
-        config.public_url(),
-        statements,
-    ))
+    Ok(
+        Services::new(db, jwt, users, config.public_url(), statements).with_webhook_rules(
+            domain::webhooks::UrlRules {
+                require_https: config.environment == Environment::Production
+                    && !config.webhook_allow_private,
+            },
+        ),
+    )
 }
 
 fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Result<Server> {

@@ -37,6 +37,9 @@ pub struct Services {
     /// processes on PostgreSQL).
     pub public_throttle: Arc<PublicLimiter>,
     pub metrics: MetricsService,
+    /// Webhook endpoints; URLs checked by the configured rules
+    /// (`Services::with_webhook_rules`).
+    pub webhooks: domain::webhooks::WebhookService,
 }
 
 /// Responses buffered for slow subscribers before they skip ahead.
@@ -63,7 +66,18 @@ impl Services {
             feedback_events: tokio::sync::broadcast::channel(FEEDBACK_CHANNEL_CAPACITY).0,
             public_throttle: Arc::new(PublicLimiter::for_database(&db)),
             metrics: MetricsService::new(db.clone()),
+            webhooks: domain::webhooks::WebhookService::new(
+                db.clone(),
+                domain::webhooks::UrlRules::default(),
+            ),
             db,
         }
+    }
+
+    /// The same services, webhook URLs checked by `rules`.
+    #[must_use]
+    pub fn with_webhook_rules(mut self, rules: domain::webhooks::UrlRules) -> Self {
+        self.webhooks = domain::webhooks::WebhookService::new(self.db.clone(), rules);
+        self
     }
 }

@@ -7,6 +7,8 @@
 //! (no SMTP server configured, say) are left queued for a process that has
 //! one, or until one is configured.
 
+pub mod webhook;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -109,6 +111,12 @@ fn log_outcome(message: &Message, outcome: &Outcome) {
 }
 
 /// The deliverers this process's configuration enables, one per channel.
-pub fn deliverers(_config: &crate::config::Config) -> Vec<Arc<dyn Deliverer>> {
-    Vec::new()
+/// Webhooks need no configuration: their deliverer always runs.
+pub fn deliverers(
+    config: &crate::config::Config,
+    db: &DatabaseConnection,
+) -> Vec<Arc<dyn Deliverer>> {
+    let mut deliverers: Vec<Arc<dyn Deliverer>> = Vec::new();
+    deliverers.push(Arc::new(webhook::WebhookDeliverer::new(config, db.clone())));
+    deliverers
 }
