@@ -116,7 +116,7 @@ pub fn deliverers(
     config: &crate::config::Config,
     db: &DatabaseConnection,
 ) -> Vec<Arc<dyn Deliverer>> {
-    let mut deliverers: Vec<Arc<dyn Deliverer>> = Vec::new();
-    deliverers.push(Arc::new(webhook::WebhookDeliverer::new(config, db.clone())));
+    let deliverers: Vec<Arc<dyn Deliverer>> =
+        vec![Arc::new(webhook::WebhookDeliverer::new(config, db.clone()))];
     deliverers
 }

@@ -529,7 +529,7 @@ pub async fn record_attempt(
 fn humanize(period: Duration) -> String {
     let secs = period.as_secs();
     for (unit, size) in [("day", 86_400), ("hour", 3_600), ("minute", 60)] {
-        if secs >= size && secs % size == 0 {
+        if secs >= size && secs / size * size == secs {
             let n = secs / size;
             return format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
         }
