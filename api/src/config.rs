@@ -229,6 +229,34 @@ pub struct Config {
     #[arg(long, env = "RAPPORT_SMTP_RETRY", default_value = "30s", value_parser = parse_duration, global = true)]
     pub smtp_retry: Duration,
 
+    /// Let webhook endpoints be on loopback, private, link-local and other
+    /// non-public addresses (and use plain `http` in production). Off by
+    /// default in every environment: a delivery to such an address is
+    /// refused (docs/webhooks.md, "SSRF").
+    #[arg(
+        long,
+        env = "RAPPORT_WEBHOOK_ALLOW_PRIVATE",
+        value_name = "BOOL",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub webhook_allow_private: bool,
+
+    /// How long one webhook delivery may take (connect, send, response).
+    #[arg(long, env = "RAPPORT_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true)]
+    pub webhook_timeout: Duration,
+
+    /// Wait after a webhook delivery's first failed attempt; doubled after
+    /// each further one, at most 6 h apart, 12 attempts in all.
+    #[arg(long, env = "RAPPORT_WEBHOOK_RETRY_DELAY", default_value = "30s", value_parser = parse_duration, global = true)]
+    pub webhook_retry_delay: Duration,
+
+    /// An endpoint whose deliveries have all failed for this long is
+    /// disabled.
+    #[arg(long, env = "RAPPORT_WEBHOOK_DISABLE_AFTER", default_value = "5d", value_parser = parse_duration, global = true)]
+    pub webhook_disable_after: Duration,
+
     /// Serve Prometheus metrics at `/metrics` on the main port
     /// (unauthenticated: expose it only to your monitoring network).
     #[arg(long, env = "RAPPORT_METRICS", default_value_t = false, global = true)]

@@ -163,7 +163,11 @@ fn services_counted(
         successor_key: config.successor_key()?,
     };
     let users = UserService::new(db.clone(), hasher, sessions);
-    let mut services = Services::new(db, jwt, users, config.public_url(), statements);
+    let mut services = Services::new(db, jwt, users, config.public_url(), statements)
+        .with_webhook_rules(domain::webhooks::UrlRules {
+            require_https: config.environment == Environment::Production
+                && !config.webhook_allow_private,
+        });
     services.mail = Arc::new(crate::state::MailSettings::new(config, &jwt_key));
     Ok(services)
 }

@@ -40,6 +40,9 @@ pub struct Services {
     /// E-mail settings: whether mail can be sent, reminder pacing, the
     /// opt-out link key.
     pub mail: Arc<MailSettings>,
+    /// Webhook endpoints; URLs checked by the configured rules
+    /// (`Services::with_webhook_rules`).
+    pub webhooks: domain::webhooks::WebhookService,
 }
 
 /// What the e-mail features need at request time.
@@ -103,7 +106,18 @@ impl Services {
             public_throttle: Arc::new(PublicLimiter::for_database(&db)),
             metrics: MetricsService::new(db.clone()),
             mail: Arc::default(),
+            webhooks: domain::webhooks::WebhookService::new(
+                db.clone(),
+                domain::webhooks::UrlRules::default(),
+            ),
             db,
         }
+    }
+
+    /// The same services, webhook URLs checked by `rules`.
+    #[must_use]
+    pub fn with_webhook_rules(mut self, rules: domain::webhooks::UrlRules) -> Self {
+        self.webhooks = domain::webhooks::WebhookService::new(self.db.clone(), rules);
+        self
     }
 }

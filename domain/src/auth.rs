@@ -36,7 +36,7 @@ impl Role {
     pub fn can(self, capability: Capability) -> bool {
         use Capability::*;
         match capability {
-            ManageUsers | ConfigureCsi | ConfigureLoyalty => self == Role::Admin,
+            ManageUsers | ConfigureCsi | ConfigureLoyalty | ManageWebhooks => self == Role::Admin,
             ChurnCustomers | EraseCustomers | ManageSurveys | MarkFeedbackHelpful
             | AdjustPoints | EnrollCustomers | ResolveFollowUps | PreviewCsiWeights => {
                 matches!(self, Role::Admin | Role::Manager)
@@ -109,6 +109,8 @@ pub enum Capability {
     ReadReports,
     /// Preview a published CSI report under a draft's weights.
     PreviewCsiWeights,
+    /// Manage webhook endpoints and read their delivery logs.
+    ManageWebhooks,
 }
 
 /// The authenticated staff user on whose behalf an operation runs.
@@ -154,6 +156,7 @@ mod tests {
             (RedeemRewards, [true, true, true]),
             (ReadReports, [true, true, true]),
             (PreviewCsiWeights, [true, true, false]),
+            (ManageWebhooks, [true, false, false]),
         ];
         for (cap, expected) in table {
             for (role, want) in Role::ALL.iter().zip(expected) {

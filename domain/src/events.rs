@@ -10,7 +10,12 @@
 //! | Event | Dispatched by | Subscribers, in order |
 //! |---|---|---|
 //! | [`purchase_recorded`] | `CustomerService::record_purchase` | loyalty (enrolment, earning, referral bonus) |
-//! | [`customer_erased`] | `CustomerService::erase` | loyalty (adjustment notes), feedback (free texts, live invitations) |
+//! | [`customer_erased`] | `CustomerService::erase` | loyalty (adjustment notes), feedback (free texts, live invitations), webhooks |
+//! | [`customer_churned`] | `customers::churn` | webhooks |
+//! | [`response_submitted`] | `feedback::submission::record` | webhooks |
+//! | [`follow_up_created`] | `feedback::submission::record` | webhooks |
+//! | [`points_credited`] | `loyalty::ledger::append` (every credit) | webhooks |
+//! | [`reward_redeemed`] | `loyalty::rewards::redeem` | webhooks |
 
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
@@ -44,5 +49,86 @@ pub(crate) async fn customer_erased(
 ) -> DomainResult<Vec<&'static str>> {
     let mut changed = crate::loyalty::on_customer_erased(db, customer_id).await?;
     changed.extend(crate::feedback::on_customer_erased(db, customer_id, at).await?);
+    crate::webhooks::on_customer_erased(db, customer_id, at).await?;
     Ok(changed)
+}
+
+/// Customer `customer_id` churned at `at` for `reason` (its stored code).
+/// Runs in the churn's transaction.
+///
+/// # Errors
+/// Database failures; the caller's transaction then rolls back.
+pub(crate) async fn customer_churned(
+    db: &impl ConnectionTrait,
+    customer_id: i64,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> DomainResult<()> {
+    crate::webhooks::on_customer_churned(db, customer_id, reason, at).await
+}
+
+/// A survey response was stored. Runs in the submission's transaction.
+///
+/// # Errors
+/// Database failures; the caller's transaction then rolls back.
+pub(crate) async fn response_submitted(
+    db: &impl ConnectionTrait,
+    response: &SubmittedResponse,
+) -> DomainResult<()> {
+    crate::webhooks::on_response_submitted(
+        db,
+        response.response_id,
+        response.survey_id,
+        response.customer_id,
+        response.submitted_at,
+        response.csi,
+        response.points_awarded,
+    )
+    .await
+}
+
+/// What [`response_submitted`] tells.
+pub(crate) struct SubmittedResponse {
+    pub response_id: i64,
+    pub survey_id: i64,
+    pub customer_id: i64,
+    pub submitted_at: DateTime<Utc>,
+    pub csi: Option<rust_decimal::Decimal>,
+    pub points_awarded: i64,
+}
+
+/// A follow-up was opened for response `response_id` of survey
+/// `survey_id`. Runs in the submission's transaction.
+///
+/// # Errors
+/// Database failures; the caller's transaction then rolls back.
+pub(crate) async fn follow_up_created(
+    db: &impl ConnectionTrait,
+    response_id: i64,
+    survey_id: i64,
+) -> DomainResult<()> {
+    crate::webhooks::on_follow_up_created(db, response_id, survey_id).await
+}
+
+/// Points were credited (`entry.delta > 0`). Runs in the crediting
+/// transaction.
+///
+/// # Errors
+/// Database failures; the caller's transaction then rolls back.
+pub(crate) async fn points_credited(
+    db: &impl ConnectionTrait,
+    entry: &entity::ledger_entries::Model,
+) -> DomainResult<()> {
+    crate::webhooks::on_points_credited(db, entry).await
+}
+
+/// A reward was redeemed. Runs in the redemption's transaction.
+///
+/// # Errors
+/// Database failures; the caller's transaction then rolls back.
+pub(crate) async fn reward_redeemed(
+    db: &impl ConnectionTrait,
+    redeemed: &crate::webhooks::Redeemed,
+) -> DomainResult<()> {
+    crate::webhooks::on_reward_redeemed(db, redeemed).await
 }

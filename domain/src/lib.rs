@@ -20,5 +20,6 @@ pub mod pagination;
 pub(crate) mod sql;
 pub mod users;
 pub mod validation;
+pub mod webhooks;
 
 pub use error::{DomainError, DomainResult, FoundExt};

@@ -29,6 +29,7 @@ mod m20261128_000001_list_filter_indexes;
 mod m20261128_100001_outbox;
 mod m20261128_140001_overall_satisfaction_question;
 mod m20261128_120001_email;
+mod m20261128_110001_webhook_endpoints;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_100001_outbox::Migration),
             Box::new(m20261128_140001_overall_satisfaction_question::Migration),
             Box::new(m20261128_120001_email::Migration),
+            Box::new(m20261128_110001_webhook_endpoints::Migration),
         ]
     }
 }

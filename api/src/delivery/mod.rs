@@ -8,6 +8,7 @@
 //! one, or until one is configured.
 
 pub mod email;
+pub mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -119,7 +120,11 @@ pub fn deliverers(
     config: &crate::config::Config,
     services: &crate::state::Services,
 ) -> anyhow::Result<Vec<Arc<dyn Deliverer>>> {
-    let mut deliverers: Vec<Arc<dyn Deliverer>> = Vec::new();
+    // Webhooks need no configuration: their deliverer always runs.
+    let mut deliverers: Vec<Arc<dyn Deliverer>> = vec![Arc::new(webhook::WebhookDeliverer::new(
+        config,
+        services.db.clone(),
+    ))];
     if config.smtp_url.is_some() {
         deliverers.push(Arc::new(email::EmailDeliverer::new(config, services)?));
     }

@@ -100,6 +100,7 @@ pub(crate) async fn churn(
     model.relationship_stage = Set(RelationshipStage::Dissolution.as_str().to_owned());
     model.updated_at = Set(now);
     model.update(txn).await?;
+    crate::events::customer_churned(txn, id, reason.as_str(), at).await?;
     load(txn, id).await
 }
 

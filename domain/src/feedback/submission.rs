@@ -466,32 +466,33 @@ async fn open_follow_up(
     s: &Resolved,
     response_id: i64,
     now: DateTime<Utc>,
-) -> DomainResult<()> {
+) -> DomainResult<bool> {
     let reasons = follow_up_reasons(&s.survey, s.csi.map(|c| c.index), &s.answers);
     if reasons.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let reason = reasons
         .iter()
         .map(|r| r.as_str())
         .collect::<Vec<_>>()
         .join(",");
-    follow_ups::Entity::insert(follow_ups::ActiveModel {
+    let follow_up = follow_ups::ActiveModel {
         response_id: Set(response_id),
         customer_id: Set(s.invitation.customer_id),
         reason: Set(reason),
         status: Set(FollowUpStatus::Open.as_str().to_owned()),
         opened_at: Set(now),
         ..Default::default()
-    })
-    .on_conflict(
-        sea_orm::sea_query::OnConflict::column(follow_ups::Column::ResponseId)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+    };
+    let opened = follow_ups::Entity::insert(follow_up)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(follow_ups::Column::ResponseId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(opened == 1)
 }
 
 /// The stored response as the live feed shows it.
@@ -530,7 +531,22 @@ pub(crate) async fn record(
     super::mail::forget_links(txn, &[submission.invitation.id]).await?;
     let response_id = store(txn, submission, now).await?;
     let points_awarded = credit(txn, submission, response_id, now).await?;
-    open_follow_up(txn, submission, response_id, now).await?;
+    let opened = open_follow_up(txn, submission, response_id, now).await?;
+    crate::events::response_submitted(
+        txn,
+        &crate::events::SubmittedResponse {
+            response_id,
+            survey_id: submission.survey.id,
+            customer_id: submission.invitation.customer_id,
+            submitted_at: now,
+            csi: submission.csi.map(|c| c.index),
+            points_awarded,
+        },
+    )
+    .await?;
+    if opened {
+        crate::events::follow_up_created(txn, response_id, submission.survey.id).await?;
+    }
     Ok((response_id, points_awarded))
 }
 

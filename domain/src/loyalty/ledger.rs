@@ -180,6 +180,9 @@ pub async fn append(
         .one(db)
         .await?
         .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("appended entry vanished")))?;
+    if stored.delta > 0 {
+        crate::events::points_credited(db, &stored).await?;
+    }
     Ok(Some(stored))
 }
 

@@ -301,6 +301,20 @@ pub(crate) async fn redeem(
     }
     .insert(db)
     .await?;
+    crate::events::reward_redeemed(
+        db,
+        &crate::webhooks::Redeemed {
+            redemption_id: redemption.id,
+            membership_id,
+            program_id: membership.program_id,
+            customer_id: membership.customer_id,
+            reward_id: reward.id,
+            ledger_entry_id: entry.id,
+            points: reward.cost_points,
+            redeemed_at: now,
+        },
+    )
+    .await?;
     idempotency::complete(
         db,
         REDEEM_SCOPE,

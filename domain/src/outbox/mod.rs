@@ -425,6 +425,63 @@ async fn store_payload(
     Ok(())
 }
 
+/// The messages of `channel` for `target`, newest first, at most `limit`,
+/// after message `after` in that order (from the newest when `None`).
+///
+/// # Errors
+/// Database failures.
+pub async fn for_target_after(
+    db: &impl ConnectionTrait,
+    channel: Channel,
+    target: &str,
+    after: Option<Uuid>,
+    limit: u64,
+) -> DomainResult<Vec<MessageStatus>> {
+    let Some(after) = after else {
+        return for_target(db, channel, target, limit).await;
+    };
+    let mut params = Params::new();
+    params
+        .bind("channel", channel.as_str())
+        .bind("target", target)
+        .bind("after", after.to_string())
+        .bind("limit", i64::try_from(limit).unwrap_or(i64::MAX));
+    let statement = params.statement(
+        db.get_database_backend(),
+        "SELECT m.id, m.topic, m.target, m.payload, m.attempts, m.created_at, m.available_at, \
+         m.last_attempt_at, m.delivered_at, m.failed_at, m.last_error, m.last_status \
+         FROM outbox_messages m JOIN outbox_messages a ON a.id = :after \
+         WHERE m.channel = :channel AND m.target = :target \
+         AND (m.created_at < a.created_at OR (m.created_at = a.created_at AND m.id < a.id)) \
+         ORDER BY m.created_at DESC, m.id DESC LIMIT :limit",
+    )?;
+    let rows = db.query_all_raw(statement).await?;
+    rows.iter().map(status_from_row).collect()
+}
+
+/// How many messages of `channel` are for `target`.
+///
+/// # Errors
+/// Database failures.
+pub async fn count_for_target(
+    db: &impl ConnectionTrait,
+    channel: Channel,
+    target: &str,
+) -> DomainResult<i64> {
+    let mut params = Params::new();
+    params
+        .bind("channel", channel.as_str())
+        .bind("target", target);
+    let statement = params.statement(
+        db.get_database_backend(),
+        "SELECT COUNT(*) AS n FROM outbox_messages WHERE channel = :channel AND target = :target",
+    )?;
+    match db.query_one_raw(statement).await? {
+        Some(row) => Ok(row.try_get("", "n")?),
+        None => Ok(0),
+    }
+}
+
 /// One message of `channel` by id, when it exists.
 ///
 /// # Errors

@@ -43,6 +43,7 @@ const EXISTING_ID: i64 = 1;
 /// The types whose ids the matrix names.
 const ID_TYPES: &[&str] = &[
     "Customer",
+    "WebhookEndpoint",
     "CsiFactorSet",
     "FollowUp",
     "LoyaltyProgram",
@@ -60,6 +61,9 @@ const MATRIX: &[(&str, &str, &[Caller], &str)] = &[
     // users and roles: ADMIN; `me` for any staff user
     ("Query", "me", STAFF, ""),
     ("Query", "users", ADMINS, ""),
+    // webhooks: ADMIN
+    ("Query", "webhookEndpoints", ADMINS, ""),
+    ("Query", "webhookDelivery", ADMINS, r#"(id: "00000000000000000000000000000001")"#),
     // loyalty configuration: read for all staff
     ("Query", "loyaltyPrograms", STAFF, ""),
     ("Query", "loyaltyProgram", STAFF, r#"(id: "@LoyaltyProgram")"#),
@@ -105,6 +109,12 @@ const MATRIX: &[(&str, &str, &[Caller], &str)] = &[
     ("Mutation", "createUser", ADMINS, r#"(input: { email: "matrix@example.com", password: "a long enough password", role: AGENT })"#),
     ("Mutation", "updateUserRole", ADMINS, r#"(input: { id: "@User", role: ADMIN })"#),
     ("Mutation", "deactivateUser", ADMINS, r#"(input: { id: "@User" })"#),
+    // webhooks: ADMIN
+    ("Mutation", "createWebhookEndpoint", ADMINS, r#"(input: { url: "https://example.com/hook", events: [CUSTOMER_CHURNED] })"#),
+    ("Mutation", "updateWebhookEndpoint", ADMINS, r#"(input: { id: "@WebhookEndpoint", enabled: false })"#),
+    ("Mutation", "rotateWebhookEndpointSecret", ADMINS, r#"(input: { id: "@WebhookEndpoint" })"#),
+    ("Mutation", "deleteWebhookEndpoint", ADMINS, r#"(input: { id: "@WebhookEndpoint" })"#),
+    ("Mutation", "redeliverWebhookMessage", ADMINS, r#"(input: { id: "00000000000000000000000000000001" })"#),
     // loyalty configuration: ADMIN
     ("Mutation", "createLoyaltyProgram", ADMINS, r#"(input: {name: "Matrix", currency: "EUR", pointsPerCurrencyUnit: "1", tiers: [{name: "Base", minLifetimePoints: 0, earnMultiplier: "1"}]})"#),
     ("Mutation", "updateLoyaltyProgram", ADMINS, r#"(input: { id: "@LoyaltyProgram", name: "Renamed" })"#),

@@ -40,3 +40,4 @@ mod schema;
 mod sessions;
 mod storage_faults;
 mod surveys;
+mod webhooks;

@@ -11,7 +11,7 @@ use domain::outbox::{self, Channel, DeliveryState, NewMessage, Outcome, RetryPol
 use sea_orm::TransactionTrait as _;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, Engine};
+use crate::helpers::{spawn_app_with, Engine};
 
 on_both_engines!(
     a_message_exists_only_when_its_transaction_commits,
@@ -34,7 +34,7 @@ fn webhook(n: u32) -> NewMessage {
 const LEASE: Duration = Duration::from_secs(60);
 
 async fn a_message_exists_only_when_its_transaction_commits(engine: Engine) {
-    let app = spawn_app(engine).await;
+    let app = spawn_app_with(engine, &["--outbox-poll", "1h"]).await;
     let db = app.db();
     let txn = db.begin().await.expect("begin");
     outbox::enqueue(&txn, webhook(1)).await.expect("enqueue");
@@ -83,7 +83,7 @@ async fn a_message_exists_only_when_its_transaction_commits(engine: Engine) {
 }
 
 async fn concurrent_claims_hand_each_message_to_one_holder(engine: Engine) {
-    let app = spawn_app(engine).await;
+    let app = spawn_app_with(engine, &["--outbox-poll", "1h"]).await;
     let db = app.db().clone();
     for n in 0..60 {
         outbox::enqueue(&db, webhook(n)).await.expect("enqueue");
@@ -116,7 +116,7 @@ async fn concurrent_claims_hand_each_message_to_one_holder(engine: Engine) {
 }
 
 async fn a_dead_holders_claim_runs_out_and_the_message_comes_back_with_its_id(engine: Engine) {
-    let app = spawn_app(engine).await;
+    let app = spawn_app_with(engine, &["--outbox-poll", "1h"]).await;
     let db = app.db();
     let id = outbox::enqueue(db, webhook(1)).await.expect("enqueue");
     let first = outbox::claim(
@@ -165,7 +165,7 @@ async fn a_dead_holders_claim_runs_out_and_the_message_comes_back_with_its_id(en
 }
 
 async fn failures_back_off_and_are_given_up_after_the_last_attempt(engine: Engine) {
-    let app = spawn_app(engine).await;
+    let app = spawn_app_with(engine, &["--outbox-poll", "1h"]).await;
     let db = app.db();
     let policy = RetryPolicy {
         first_delay: Duration::from_millis(200),
@@ -231,7 +231,7 @@ async fn failures_back_off_and_are_given_up_after_the_last_attempt(engine: Engin
 }
 
 async fn requeue_sends_a_message_again_with_a_fresh_count(engine: Engine) {
-    let app = spawn_app(engine).await;
+    let app = spawn_app_with(engine, &["--outbox-poll", "1h"]).await;
     let db = app.db();
     let id = outbox::enqueue(db, webhook(1)).await.expect("enqueue");
     outbox::claim(db, &[Channel::Webhook], "w", 10, LEASE)

@@ -11,3 +11,4 @@ pub mod survey;
 pub mod metrics;
 
 pub mod user;
+pub mod webhook;

@@ -6,6 +6,9 @@ mod invitations;
 mod loyalty;
 mod surveys;
 mod users;
+mod webhooks;
+
+pub(crate) use webhooks::parse_delivery_id;
 
 use async_graphql::MergedObject;
 
@@ -19,4 +22,5 @@ pub struct Mutation(
     csi::CsiMutation,
     surveys::SurveyMutation,
     invitations::InvitationMutation,
+    webhooks::WebhookMutation,
 );

@@ -12,3 +12,4 @@ pub mod metrics;
 pub mod node;
 pub mod survey;
 pub mod user;
+pub mod webhook;

@@ -13,6 +13,7 @@ use crate::graphql::object::loyalty::{
 };
 use crate::graphql::object::survey::{FollowUp, Survey, SurveyQuestion, SurveyResponse};
 use crate::graphql::object::user::User;
+use crate::graphql::object::webhook::WebhookEndpoint;
 use crate::graphql::scalar::{global_id, NodeType};
 
 /// An object with a global id. `node(id:)` and `nodes(ids:)` fetch any of
@@ -43,6 +44,7 @@ pub enum Node {
     FollowUp(FollowUp),
     SurveyInvitation(SurveyInvitation),
     User(User),
+    WebhookEndpoint(WebhookEndpoint),
 }
 
 /// The type and database key behind an object's global id.
@@ -91,4 +93,5 @@ identified! {
     FollowUp => |f| f.0.id;
     SurveyInvitation => |i| i.0.id;
     User => |u| u.0.id;
+    WebhookEndpoint => |w| w.0.id;
 }

@@ -5,3 +5,4 @@ pub mod customers;
 pub mod loyalty;
 pub mod surveys;
 pub mod users;
+pub mod webhook;

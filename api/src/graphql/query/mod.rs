@@ -8,6 +8,7 @@ mod metrics;
 mod node;
 pub mod surveys;
 mod users;
+mod webhooks;
 
 use async_graphql::MergedObject;
 
@@ -22,5 +23,6 @@ pub struct Query(
     surveys::SurveyQuery,
     invitations::InvitationQuery,
     metrics::MetricsQuery,
+    webhooks::WebhookQuery,
     node::NodeQuery,
 );

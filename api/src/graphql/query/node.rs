@@ -21,6 +21,7 @@ use crate::graphql::object::loyalty::{
 use crate::graphql::object::node::Node;
 use crate::graphql::object::survey::{FollowUp, Survey, SurveyQuestion, SurveyResponse};
 use crate::graphql::object::user::User;
+use crate::graphql::object::webhook::WebhookEndpoint;
 use crate::graphql::scalar::{decode, NodeType};
 
 /// Most ids one `nodes` call takes.
@@ -94,6 +95,10 @@ async fn fetch(ctx: &Context<'_>, actor: &Actor, id: &ID) -> ApiResult<Option<No
         ),
         NodeType::FollowUp => node(surveys.follow_up(actor, key).await, FollowUp),
         NodeType::User => node(services.users.get(actor, key).await, User),
+        NodeType::WebhookEndpoint => node(
+            services.webhooks.get(actor, key).await.found(),
+            WebhookEndpoint,
+        ),
         NodeType::SurveyInvitation => node(
             surveys.invitation(actor, key).await.found(),
             SurveyInvitation,

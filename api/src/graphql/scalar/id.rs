@@ -36,11 +36,12 @@ pub enum NodeType {
     SurveyInvitation,
     FollowUp,
     User,
+    WebhookEndpoint,
 }
 
 impl NodeType {
     /// Every type, for tests and the error-code documentation.
-    pub const ALL: [NodeType; 18] = [
+    pub const ALL: [NodeType; 19] = [
         NodeType::Customer,
         NodeType::Interaction,
         NodeType::Purchase,
@@ -59,6 +60,7 @@ impl NodeType {
         NodeType::SurveyInvitation,
         NodeType::FollowUp,
         NodeType::User,
+        NodeType::WebhookEndpoint,
     ];
 
     /// The GraphQL type name written into the id.
@@ -82,6 +84,7 @@ impl NodeType {
             NodeType::SurveyInvitation => "SurveyInvitation",
             NodeType::FollowUp => "FollowUp",
             NodeType::User => "User",
+            NodeType::WebhookEndpoint => "WebhookEndpoint",
         }
     }
 
