@@ -206,6 +206,10 @@ pub struct Config {
     #[arg(long, env = "RAPPORT_OUTBOX_LEASE", default_value = "2m", value_parser = parse_duration, global = true)]
     pub outbox_lease: Duration,
 
+    /// How long a CSV export's download link (from `createExport`) works.
+    #[arg(long, env = "RAPPORT_EXPORT_LINK_TTL", default_value = "5m", value_parser = parse_duration, global = true)]
+    pub export_link_ttl: Duration,
+
     /// Serve Prometheus metrics at `/metrics` on the main port
     /// (unauthenticated: expose it only to your monitoring network).
     #[arg(long, env = "RAPPORT_METRICS", default_value_t = false, global = true)]
@@ -293,6 +297,19 @@ impl Config {
         Ok(mac.finalize().into_bytes().into())
     }
 
+    /// The key that signs export download links: derived from the JWT key
+    /// (HMAC-SHA256 with a fixed label), like [`Self::successor_key`].
+    ///
+    /// # Errors
+    /// As [`Self::jwt_key`].
+    pub fn export_link_key(&self) -> anyhow::Result<[u8; 32]> {
+        use hmac::Mac as _;
+        let mut mac = <hmac::Hmac<sha2::Sha256>>::new_from_slice(&self.jwt_key()?)
+            .map_err(|e| anyhow::anyhow!("export link key: {e}"))?;
+        mac.update(b"rapport export-link key v1");
+        Ok(mac.finalize().into_bytes().into())
+    }
+
     /// Refuses settings that are unsafe in production.
     ///
     /// # Errors
@@ -314,6 +331,9 @@ impl Config {
         }
         if self.outbox_poll.is_zero() || self.outbox_lease < Duration::from_secs(1) {
             bail!("RAPPORT_OUTBOX_POLL must be positive and RAPPORT_OUTBOX_LEASE at least 1s");
+        }
+        if self.export_link_ttl < Duration::from_secs(1) {
+            bail!("RAPPORT_EXPORT_LINK_TTL must be at least 1s");
         }
         if self.refresh_reuse_interval > MAX_REFRESH_REUSE_INTERVAL {
             bail!("RAPPORT_REFRESH_REUSE_INTERVAL must be at most 5m");

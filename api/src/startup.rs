@@ -18,6 +18,7 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::JwtKeys;
 use crate::config::{Config, Environment};
 use crate::graphql::schema;
+use crate::http::export::ExportLinks;
 use crate::http::ws::{OpenSockets, WsSettings};
 use crate::http::{self, graphql::HttpSettings, request_span::RedactedRootSpan};
 use crate::state::Services;
@@ -168,6 +169,7 @@ fn services_counted(
         users,
         config.public_url(),
         statements,
+        ExportLinks::new(&config.export_link_key()?, config.export_link_ttl)?,
     ))
 }
 
@@ -224,6 +226,7 @@ fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Re
             .route("/health", web::get().to(http::health::health))
             .route("/ready", web::get().to(http::health::ready))
             .route("/s/{token}", web::get().to(http::form::survey_form))
+            .route("/exports/{token}", web::get().to(http::export::download))
             .configure(|cfg| {
                 if graphiql {
                     http::graphiql::routes(cfg);

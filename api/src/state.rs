@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use domain::customers::CustomerService;
+use domain::exports::ExportService;
 use domain::feedback::{SurveyResponse, SurveyService};
 use domain::loyalty::LoyaltyService;
 use domain::metrics::MetricsService;
@@ -13,6 +14,7 @@ use domain::users::UserService;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::JwtKeys;
+use crate::http::export::ExportLinks;
 use crate::throttle::PublicLimiter;
 
 /// Everything resolvers need, cloned cheaply into each request.
@@ -37,6 +39,10 @@ pub struct Services {
     /// processes on PostgreSQL).
     pub public_throttle: Arc<PublicLimiter>,
     pub metrics: MetricsService,
+    /// CSV exports (`createExport`, `GET /exports/{token}`).
+    pub exports: ExportService,
+    /// Signs and checks export download links.
+    pub export_links: ExportLinks,
 }
 
 /// Responses buffered for slow subscribers before they skip ahead.
@@ -50,6 +56,7 @@ impl Services {
         users: UserService,
         public_url: String,
         statements: Arc<AtomicU64>,
+        export_links: ExportLinks,
     ) -> Self {
         Self {
             jwt,
@@ -63,6 +70,8 @@ impl Services {
             feedback_events: tokio::sync::broadcast::channel(FEEDBACK_CHANNEL_CAPACITY).0,
             public_throttle: Arc::new(PublicLimiter::for_database(&db)),
             metrics: MetricsService::new(db.clone()),
+            exports: ExportService::new(db.clone()),
+            export_links,
             db,
         }
     }

@@ -38,7 +38,8 @@ impl Role {
         match capability {
             ManageUsers | ConfigureCsi | ConfigureLoyalty => self == Role::Admin,
             ChurnCustomers | EraseCustomers | ManageSurveys | MarkFeedbackHelpful
-            | AdjustPoints | EnrollCustomers | ResolveFollowUps | PreviewCsiWeights => {
+            | AdjustPoints | EnrollCustomers | ResolveFollowUps | PreviewCsiWeights
+            | ExportData => {
                 matches!(self, Role::Admin | Role::Manager)
             }
             ReadConfiguration | WriteCustomers | ReadCustomers | RecordActivity | RedeemRewards
@@ -109,6 +110,11 @@ pub enum Capability {
     ReadReports,
     /// Preview a published CSI report under a draft's weights.
     PreviewCsiWeights,
+    /// Download whole data sets as CSV (responses, customers, ledger
+    /// entries). Reading a record at a time is open to every role; taking
+    /// the whole set out of the system is a manager's decision (data
+    /// minimisation), so AGENT may not.
+    ExportData,
 }
 
 /// The authenticated staff user on whose behalf an operation runs.
@@ -154,6 +160,7 @@ mod tests {
             (RedeemRewards, [true, true, true]),
             (ReadReports, [true, true, true]),
             (PreviewCsiWeights, [true, true, false]),
+            (ExportData, [true, true, false]),
         ];
         for (cap, expected) in table {
             for (role, want) in Role::ALL.iter().zip(expected) {

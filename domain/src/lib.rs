@@ -9,6 +9,7 @@ pub mod csi;
 pub mod customers;
 pub mod db;
 pub mod error;
+pub mod exports;
 pub(crate) mod events;
 pub mod feedback;
 pub mod keyset;

@@ -2,6 +2,7 @@
 
 mod csi;
 mod customers;
+mod exports;
 mod invitations;
 mod loyalty;
 mod surveys;
@@ -19,4 +20,5 @@ pub struct Mutation(
     csi::CsiMutation,
     surveys::SurveyMutation,
     invitations::InvitationMutation,
+    exports::ExportMutation,
 );

@@ -3,6 +3,7 @@
 pub mod connection;
 pub mod csi;
 pub mod customer;
+pub mod export;
 pub mod invitation;
 pub mod link;
 pub mod loyalty;
