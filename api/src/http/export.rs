@@ -86,7 +86,12 @@ impl ExportLinks {
     }
 
     /// A token for `user_id` to download `spec`, and when it expires.
-    pub fn issue(&self, user_id: i64, spec: &ExportSpec, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
+    pub fn issue(
+        &self,
+        user_id: i64,
+        spec: &ExportSpec,
+        now: DateTime<Utc>,
+    ) -> (String, DateTime<Utc>) {
         let ttl = chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::minutes(5));
         let expires_at = now + ttl;
         let claims = LinkClaims {
@@ -119,7 +124,8 @@ impl ExportLinks {
             .map_err(|_| LinkError::Invalid)?;
         let mut mac = self.mac();
         mac.update(body.as_bytes());
-        mac.verify_slice(&signature).map_err(|_| LinkError::Invalid)?;
+        mac.verify_slice(&signature)
+            .map_err(|_| LinkError::Invalid)?;
         let claims = body
             .strip_prefix(VERSION)
             .and_then(|rest| rest.strip_prefix('.'))
@@ -187,7 +193,10 @@ pub async fn download(path: web::Path<String>, services: web::Data<Services>) ->
             )
         }
         Err(DomainError::NotFound(what)) => {
-            return refuse(StatusCode::NOT_FOUND, &format!("The {what} no longer exists."))
+            return refuse(
+                StatusCode::NOT_FOUND,
+                &format!("The {what} no longer exists."),
+            )
         }
         Err(DomainError::Unavailable(e)) => {
             tracing::warn!(error = %e, "export: database unavailable");

@@ -141,7 +141,10 @@ mod tests {
             ("@cmd", "'@cmd"),
             ("\tx", "'\tx"),
             ("\rx", "\"'\rx\""),
-            ("=HYPERLINK(\"x\",\"y\")", "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\""),
+            (
+                "=HYPERLINK(\"x\",\"y\")",
+                "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\"",
+            ),
             ("Zoë ☕", "Zoë ☕"),
             ("", ""),
         ];
@@ -160,7 +163,10 @@ mod tests {
     fn produced_values_are_not_guarded() {
         assert_eq!(
             render(|l| {
-                l.value(-50).value("2026-01-02").yes_no(true).opt_value(None::<i64>);
+                l.value(-50)
+                    .value("2026-01-02")
+                    .yes_no(true)
+                    .opt_value(None::<i64>);
             }),
             "-50,2026-01-02,yes,\r\n"
         );

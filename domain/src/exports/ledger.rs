@@ -61,8 +61,14 @@ pub(crate) async fn page(
         let reference: String = row.try_get("", "source_key")?;
         let note: Option<String> = row.try_get("", "note")?;
         line.value((page.ids)(Record::LedgerEntry, id))
-            .value((page.ids)(Record::Membership, row.try_get("", "membership_id")?))
-            .value((page.ids)(Record::Customer, row.try_get("", "customer_id")?))
+            .value((page.ids)(
+                Record::Membership,
+                row.try_get("", "membership_id")?,
+            ))
+            .value((page.ids)(
+                Record::Customer,
+                row.try_get("", "customer_id")?,
+            ))
             .value(instant(occurred_at))
             .value(row.try_get::<i64>("", "delta")?)
             .value(row.try_get::<String>("", "reason")?)

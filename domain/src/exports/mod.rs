@@ -142,10 +142,9 @@ impl ExportSpec {
             (ExportKind::SurveyResponses, Some(survey), _, _) => {
                 format!("survey-{survey}-responses.csv")
             }
-            (ExportKind::LedgerEntries, _, Some(program), Some(period)) => format!(
-                "program-{program}-ledger-{}-{}.csv",
-                period.from, period.to
-            ),
+            (ExportKind::LedgerEntries, _, Some(program), Some(period)) => {
+                format!("program-{program}-ledger-{}-{}.csv", period.from, period.to)
+            }
             (ExportKind::Customers, ..) => "customers.csv".to_owned(),
             _ => "export.csv".to_owned(),
         }
@@ -173,7 +172,9 @@ impl ExportService {
     pub async fn authorize(&self, actor: &Actor, spec: &ExportSpec) -> DomainResult<()> {
         actor.require(Capability::ExportData)?;
         if let Some(id) = spec.survey_id {
-            SurveyService::new(self.db.clone()).survey(actor, id).await?;
+            SurveyService::new(self.db.clone())
+                .survey(actor, id)
+                .await?;
         }
         if let Some(id) = spec.program_id {
             LoyaltyService::new(self.db.clone())
@@ -190,7 +191,12 @@ impl ExportService {
     /// # Errors
     /// As [`Self::authorize`]; database failures.
     #[tracing::instrument(skip_all, fields(user_id = actor.user_id, kind = spec.kind.as_str()))]
-    pub async fn open(&self, actor: &Actor, spec: ExportSpec, ids: IdFormat) -> DomainResult<Export> {
+    pub async fn open(
+        &self,
+        actor: &Actor,
+        spec: ExportSpec,
+        ids: IdFormat,
+    ) -> DomainResult<Export> {
         self.authorize(actor, &spec).await?;
         let source = match spec.kind {
             ExportKind::SurveyResponses => {
@@ -202,8 +208,12 @@ impl ExportService {
             }
             ExportKind::Customers => Source::Customers,
             ExportKind::LedgerEntries => Source::Ledger {
-                program_id: spec.program_id.ok_or(DomainError::NotFound("loyalty program"))?,
-                period: spec.period.ok_or(DomainError::validation("from", "is required"))?,
+                program_id: spec
+                    .program_id
+                    .ok_or(DomainError::NotFound("loyalty program"))?,
+                period: spec
+                    .period
+                    .ok_or(DomainError::validation("from", "is required"))?,
             },
         };
         let bound = source.last_id(&self.db).await?;

@@ -4,9 +4,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::csv::Line;
 use super::{instant, Page, Record};
@@ -56,9 +54,8 @@ impl Layout {
                 .iter()
                 .map(|q| format!("Q{}. {}", q.position, q.text)),
         );
-        names.extend(
-            ["CSI", "NPS", "NPS category", "CSAT satisfied", "Helpful"].map(str::to_owned),
-        );
+        names
+            .extend(["CSI", "NPS", "NPS category", "CSAT satisfied", "Helpful"].map(str::to_owned));
         names
     }
 
@@ -99,10 +96,13 @@ impl Layout {
             line.opt_value(response.csi.as_deref())
                 .opt_value(nps)
                 .opt_value(nps.map(nps_category))
-                .opt_value(
-                    rating_of(self.csat_question)
-                        .map(|r| if r >= CSAT_SATISFIED_FROM { "yes" } else { "no" }),
-                )
+                .opt_value(rating_of(self.csat_question).map(|r| {
+                    if r >= CSAT_SATISFIED_FROM {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                }))
                 .yes_no(response.helpful_at.is_some());
             line.end(out);
         }

@@ -16,6 +16,7 @@ mod csi_versions;
 mod customers;
 mod docs;
 mod erasure;
+mod exports;
 mod faults;
 mod graphiql;
 mod hardening;

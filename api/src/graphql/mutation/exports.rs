@@ -30,7 +30,9 @@ impl ExportMutation {
         let services = ctx.services()?;
         let spec = ExportSpec::try_from(&input)?;
         services.exports.authorize(actor, &spec).await?;
-        let (token, expires_at) = services.export_links.issue(actor.user_id, &spec, Utc::now());
+        let (token, expires_at) = services
+            .export_links
+            .issue(actor.user_id, &spec, Utc::now());
         Ok(CreateExportPayload {
             client_mutation_id: input.client_mutation_id,
             url: format!("{}/exports/{token}", services.public_url),
