@@ -257,6 +257,10 @@ pub struct Config {
     #[arg(long, env = "RAPPORT_WEBHOOK_DISABLE_AFTER", default_value = "5d", value_parser = parse_duration, global = true)]
     pub webhook_disable_after: Duration,
 
+    /// How long a CSV export's download link (from `createExport`) works.
+    #[arg(long, env = "RAPPORT_EXPORT_LINK_TTL", default_value = "5m", value_parser = parse_duration, global = true)]
+    pub export_link_ttl: Duration,
+
     /// Serve Prometheus metrics at `/metrics` on the main port
     /// (unauthenticated: expose it only to your monitoring network).
     #[arg(long, env = "RAPPORT_METRICS", default_value_t = false, global = true)]
@@ -344,6 +348,19 @@ impl Config {
         Ok(mac.finalize().into_bytes().into())
     }
 
+    /// The key that signs export download links: derived from the JWT key
+    /// (HMAC-SHA256 with a fixed label), like [`Self::successor_key`].
+    ///
+    /// # Errors
+    /// As [`Self::jwt_key`].
+    pub fn export_link_key(&self) -> anyhow::Result<[u8; 32]> {
+        use hmac::Mac as _;
+        let mut mac = <hmac::Hmac<sha2::Sha256>>::new_from_slice(&self.jwt_key()?)
+            .map_err(|e| anyhow::anyhow!("export link key: {e}"))?;
+        mac.update(b"rapport export-link key v1");
+        Ok(mac.finalize().into_bytes().into())
+    }
+
     /// Refuses settings that are unsafe in production.
     ///
     /// # Errors
@@ -371,6 +388,9 @@ impl Config {
         }
         if self.reminder_day.is_zero() || self.smtp_retry.is_zero() {
             bail!("RAPPORT_REMINDER_DAY and RAPPORT_SMTP_RETRY must be positive");
+        }
+        if self.export_link_ttl < Duration::from_secs(1) {
+            bail!("RAPPORT_EXPORT_LINK_TTL must be at least 1s");
         }
         if self.refresh_reuse_interval > MAX_REFRESH_REUSE_INTERVAL {
             bail!("RAPPORT_REFRESH_REUSE_INTERVAL must be at most 5m");

@@ -18,6 +18,7 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::JwtKeys;
 use crate::config::{Config, Environment};
 use crate::graphql::schema;
+use crate::http::export::ExportLinks;
 use crate::http::ws::{OpenSockets, WsSettings};
 use crate::http::{self, graphql::HttpSettings, request_span::RedactedRootSpan};
 use crate::state::Services;
@@ -163,7 +164,14 @@ fn services_counted(
         successor_key: config.successor_key()?,
     };
     let users = UserService::new(db.clone(), hasher, sessions);
-    let mut services = Services::new(db, jwt, users, config.public_url(), statements)
+    let mut services = Services::new(
+        db,
+        jwt,
+        users,
+        config.public_url(),
+        statements,
+        ExportLinks::new(&config.export_link_key()?, config.export_link_ttl)?,
+    )
         .with_webhook_rules(domain::webhooks::UrlRules {
             require_https: config.environment == Environment::Production
                 && !config.webhook_allow_private,
@@ -233,6 +241,7 @@ fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Re
                 "/unsubscribe/{token}",
                 web::post().to(http::unsubscribe::record),
             )
+            .route("/exports/{token}", web::get().to(http::export::download))
             .configure(|cfg| {
                 if graphiql {
                     http::graphiql::routes(cfg);

@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use domain::customers::CustomerService;
+use domain::exports::ExportService;
 use domain::feedback::{SurveyResponse, SurveyService};
 use domain::loyalty::LoyaltyService;
 use domain::metrics::MetricsService;
@@ -13,6 +14,7 @@ use domain::users::UserService;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::JwtKeys;
+use crate::http::export::ExportLinks;
 use crate::throttle::PublicLimiter;
 
 /// Everything resolvers need, cloned cheaply into each request.
@@ -43,6 +45,10 @@ pub struct Services {
     /// Webhook endpoints; URLs checked by the configured rules
     /// (`Services::with_webhook_rules`).
     pub webhooks: domain::webhooks::WebhookService,
+    /// CSV exports (`createExport`, `GET /exports/{token}`).
+    pub exports: ExportService,
+    /// Signs and checks export download links.
+    pub export_links: ExportLinks,
 }
 
 /// What the e-mail features need at request time.
@@ -92,6 +98,7 @@ impl Services {
         users: UserService,
         public_url: String,
         statements: Arc<AtomicU64>,
+        export_links: ExportLinks,
     ) -> Self {
         Self {
             jwt,
@@ -110,6 +117,8 @@ impl Services {
                 db.clone(),
                 domain::webhooks::UrlRules::default(),
             ),
+            exports: ExportService::new(db.clone()),
+            export_links,
             db,
         }
     }

@@ -38,7 +38,8 @@ impl Role {
         match capability {
             ManageUsers | ConfigureCsi | ConfigureLoyalty | ManageWebhooks => self == Role::Admin,
             ChurnCustomers | EraseCustomers | ManageSurveys | MarkFeedbackHelpful
-            | AdjustPoints | EnrollCustomers | ResolveFollowUps | PreviewCsiWeights => {
+            | AdjustPoints | EnrollCustomers | ResolveFollowUps | PreviewCsiWeights
+            | ExportData => {
                 matches!(self, Role::Admin | Role::Manager)
             }
             ReadConfiguration | WriteCustomers | ReadCustomers | RecordActivity | RedeemRewards
@@ -111,6 +112,11 @@ pub enum Capability {
     PreviewCsiWeights,
     /// Manage webhook endpoints and read their delivery logs.
     ManageWebhooks,
+    /// Download whole data sets as CSV (responses, customers, ledger
+    /// entries). Reading a record at a time is open to every role; taking
+    /// the whole set out of the system is a manager's decision (data
+    /// minimisation), so AGENT may not.
+    ExportData,
 }
 
 /// The authenticated staff user on whose behalf an operation runs.
@@ -157,6 +163,7 @@ mod tests {
             (ReadReports, [true, true, true]),
             (PreviewCsiWeights, [true, true, false]),
             (ManageWebhooks, [true, false, false]),
+            (ExportData, [true, true, false]),
         ];
         for (cap, expected) in table {
             for (role, want) in Role::ALL.iter().zip(expected) {

@@ -10,6 +10,7 @@ pub mod customers;
 pub mod db;
 pub mod error;
 pub(crate) mod events;
+pub mod exports;
 pub mod feedback;
 pub mod keyset;
 pub mod loyalty;

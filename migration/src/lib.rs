@@ -30,6 +30,7 @@ mod m20261128_100001_outbox;
 mod m20261128_140001_overall_satisfaction_question;
 mod m20261128_120001_email;
 mod m20261128_110001_webhook_endpoints;
+mod m20261128_130001_export_indexes;
 
 pub struct Migrator;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_140001_overall_satisfaction_question::Migration),
             Box::new(m20261128_120001_email::Migration),
             Box::new(m20261128_110001_webhook_endpoints::Migration),
+            Box::new(m20261128_130001_export_indexes::Migration),
         ]
     }
 }

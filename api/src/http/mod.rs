@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod cors;
+pub mod export;
 pub mod form;
 pub mod graphiql;
 pub mod graphql;

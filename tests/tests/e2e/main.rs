@@ -19,6 +19,7 @@ mod customers;
 mod docs;
 mod email;
 mod erasure;
+mod exports;
 mod faults;
 mod graphiql;
 mod hardening;

@@ -5,6 +5,8 @@ pub mod customer;
 
 pub mod csi;
 
+pub mod export;
+
 pub mod invitation;
 pub mod survey;
 

@@ -2,6 +2,7 @@
 
 mod csi;
 mod customers;
+mod exports;
 mod invitations;
 mod loyalty;
 mod surveys;
@@ -23,4 +24,5 @@ pub struct Mutation(
     surveys::SurveyMutation,
     invitations::InvitationMutation,
     webhooks::WebhookMutation,
+    exports::ExportMutation,
 );

@@ -5,6 +5,7 @@ pub mod connection;
 pub mod csi;
 pub mod csi_drivers;
 pub mod customer;
+pub mod export;
 pub mod invitation;
 pub mod link;
 pub mod loyalty;
