@@ -72,7 +72,8 @@ impl FormPage {
             if let Some(org) = &branding.org_name {
                 args.set("org", FluentValue::from(org.clone()));
             }
-            let text = |id: &str| escape_html(&catalogue.format(locale, id, &args).unwrap_or_default());
+            let text =
+                |id: &str| escape_html(&catalogue.format(locale, id, &args).unwrap_or_default());
             let mut header = String::new();
             if let Some(logo) = &branding.logo_url {
                 header.push_str(&format!(
@@ -90,13 +91,16 @@ impl FormPage {
             if !header.is_empty() {
                 header = format!("<header class=\"brand\">{header}</header>\n");
             }
-            let footer = branding.privacy_url.as_ref().map_or_else(String::new, |url| {
-                format!(
+            let footer = branding
+                .privacy_url
+                .as_ref()
+                .map_or_else(String::new, |url| {
+                    format!(
                     "<footer><a id=\"privacy\" href=\"{}\" data-i18n=\"privacy\">{}</a></footer>\n",
                     escape_html(url),
                     text("privacy")
                 )
-            });
+                });
             let page = fill(TEMPLATE, |name| match name {
                 "LANG" => Some(locale.to_owned()),
                 "TITLE" => Some(text("page-title")),
@@ -142,8 +146,7 @@ fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> String {
         match after.find("}}").and_then(|end| {
             let name = &after[..end];
             let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c == '_');
-            ok.then(|| value(name).map(|v| (v, end)))
-                .flatten()
+            ok.then(|| value(name).map(|v| (v, end))).flatten()
         }) {
             Some((v, end)) => {
                 out.push_str(&v);
@@ -206,7 +209,8 @@ mod tests {
         assert_eq!(html.matches("<script").count(), 2);
         assert_eq!(html.matches("<script nonce=\"abc\">").count(), 1);
         assert_eq!(
-            html.matches("<script type=\"application/json\" id=\"catalogue\" nonce=\"abc\">").count(),
+            html.matches("<script type=\"application/json\" id=\"catalogue\" nonce=\"abc\">")
+                .count(),
             1
         );
         assert_eq!(html.matches("<style nonce=\"abc\">").count(), 1);
@@ -243,9 +247,15 @@ mod tests {
             "<img class=\"logo\" src=\"https://cdn.example.com/logo.png\" alt=\"&lt;/script&gt;&lt;b&gt;A&amp;B&lt;/b&gt;\">"
         ));
         assert!(html.contains("Gesendet von &lt;/script&gt;&lt;b&gt;A&amp;B&lt;/b&gt;</p>"));
-        assert!(html.contains("<a id=\"privacy\" href=\"/privacy\" data-i18n=\"privacy\">Datenschutzhinweis</a>"));
+        assert!(html.contains(
+            "<a id=\"privacy\" href=\"/privacy\" data-i18n=\"privacy\">Datenschutzhinweis</a>"
+        ));
         assert!(html.contains("--accent: #ffdd00; --accent-text: #000;"));
-        assert_eq!(html.matches("</script>").count(), 2, "the name cannot close a script");
+        assert_eq!(
+            html.matches("</script>").count(),
+            2,
+            "the name cannot close a script"
+        );
         assert!(html.contains("\\u003c/script\\u003e\\u003cb\\u003eA\\u0026B"));
         assert!(!html.contains("<b>"));
     }

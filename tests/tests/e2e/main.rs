@@ -17,6 +17,7 @@ mod customers;
 mod docs;
 mod erasure;
 mod faults;
+mod form_page;
 mod graphiql;
 mod hardening;
 mod http;

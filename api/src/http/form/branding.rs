@@ -115,7 +115,9 @@ pub fn parse_org_name(raw: &str) -> Result<String, String> {
         return Err("the organisation name is empty".to_owned());
     }
     if name.chars().count() > MAX_ORG_NAME {
-        return Err(format!("the organisation name is longer than {MAX_ORG_NAME} characters"));
+        return Err(format!(
+            "the organisation name is longer than {MAX_ORG_NAME} characters"
+        ));
     }
     if name.chars().any(char::is_control) {
         return Err("the organisation name contains a control character".to_owned());
@@ -139,7 +141,10 @@ pub fn parse_url(raw: &str) -> Result<String, String> {
         .chars()
         .any(|c| c.is_control() || c.is_whitespace() || "\"'<>\\`".contains(c))
     {
-        return Err("the URL contains a space, quote, angle bracket, backslash or control character".to_owned());
+        return Err(
+            "the URL contains a space, quote, angle bracket, backslash or control character"
+                .to_owned(),
+        );
     }
     if url.starts_with('/') && !url.starts_with("//") {
         return Ok(url.to_owned());
@@ -155,7 +160,9 @@ pub fn parse_url(raw: &str) -> Result<String, String> {
 /// `https://host[:port]` of an https URL with a plain host name or address;
 /// `None` for anything else (including paths on this server).
 fn origin(url: &str) -> Option<String> {
-    let rest = url.get(..8).filter(|s| s.eq_ignore_ascii_case("https://"))?;
+    let rest = url
+        .get(..8)
+        .filter(|s| s.eq_ignore_ascii_case("https://"))?;
     let after = &url[rest.len()..];
     let authority = after.split(['/', '?', '#']).next().unwrap_or_default();
     let (host, port) = match authority.rsplit_once(':') {
@@ -167,7 +174,8 @@ fn origin(url: &str) -> Option<String> {
         && host
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()));
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()));
     (host_ok && port_ok).then(|| format!("https://{}", authority.to_ascii_lowercase()))
 }
 
@@ -200,7 +208,16 @@ mod tests {
         assert_eq!((yellow.hex.as_str(), yellow.text), ("#ffdd00", "#000"));
         assert_eq!(parse_accent("#000").expect("valid").text, "#fff");
         assert_eq!(parse_accent("#ffffff").expect("valid").text, "#000");
-        for bad in ["", "2457c5", "#2457c", "#12345g", "red", "#2457c5; }", "url(x)", "#1234"] {
+        for bad in [
+            "",
+            "2457c5",
+            "#2457c",
+            "#12345g",
+            "red",
+            "#2457c5; }",
+            "url(x)",
+            "#1234",
+        ] {
             assert!(parse_accent(bad).is_err(), "{bad:?} accepted");
         }
         assert_eq!(Branding::default().accent().hex, DEFAULT_ACCENT);
@@ -244,12 +261,18 @@ mod tests {
         branding.logo_url = Some("/logo.png".to_owned());
         assert_eq!(branding.img_src(), "'self' data:");
         branding.logo_url = Some("https://CDN.example.com:8443/x/logo.png?v=1".to_owned());
-        assert_eq!(branding.img_src(), "'self' data: https://cdn.example.com:8443");
+        assert_eq!(
+            branding.img_src(),
+            "'self' data: https://cdn.example.com:8443"
+        );
     }
 
     #[test]
     fn organisation_names_are_short_plain_text() {
-        assert_eq!(parse_org_name("  Aegean Air  ").as_deref(), Ok("Aegean Air"));
+        assert_eq!(
+            parse_org_name("  Aegean Air  ").as_deref(),
+            Ok("Aegean Air")
+        );
         assert_eq!(parse_org_name("<b>&Co</b>").as_deref(), Ok("<b>&Co</b>"));
         assert!(parse_org_name("  ").is_err());
         assert!(parse_org_name("a\nb").is_err());

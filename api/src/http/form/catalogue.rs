@@ -171,7 +171,10 @@ impl Catalogue {
                     }
                     Value::Object(forms.into_iter().collect())
                 } else {
-                    Value::String(self.template(locale, id, "other").ok_or_else(|| missing(id))?)
+                    Value::String(
+                        self.template(locale, id, "other")
+                            .ok_or_else(|| missing(id))?,
+                    )
                 };
                 messages.insert((*id).to_owned(), value);
             }
@@ -282,11 +285,31 @@ mod tests {
     fn plural_forms_render_for_1_2_5_and_1000_points_in_every_locale() {
         let c = catalogue();
         let cases = [
-            ("en", ["1 point", "2 points", "5 points", "1,000 points"], ["1", "2", "5", "1,000"]),
-            ("de", ["1 Punkt", "2 Punkte", "5 Punkte", "1.000 Punkte"], ["1", "2", "5", "1.000"]),
-            ("el", ["1 πόντο", "2 πόντους", "5 πόντους", "1.000 πόντους"], ["1", "2", "5", "1.000"]),
-            ("fr", ["1 point", "2 points", "5 points", "1\u{202f}000 points"], ["1", "2", "5", "1\u{202f}000"]),
-            ("es", ["1 punto", "2 puntos", "5 puntos", "1000 puntos"], ["1", "2", "5", "1000"]),
+            (
+                "en",
+                ["1 point", "2 points", "5 points", "1,000 points"],
+                ["1", "2", "5", "1,000"],
+            ),
+            (
+                "de",
+                ["1 Punkt", "2 Punkte", "5 Punkte", "1.000 Punkte"],
+                ["1", "2", "5", "1.000"],
+            ),
+            (
+                "el",
+                ["1 πόντο", "2 πόντους", "5 πόντους", "1.000 πόντους"],
+                ["1", "2", "5", "1.000"],
+            ),
+            (
+                "fr",
+                ["1 point", "2 points", "5 points", "1\u{202f}000 points"],
+                ["1", "2", "5", "1\u{202f}000"],
+            ),
+            (
+                "es",
+                ["1 punto", "2 puntos", "5 puntos", "1000 puntos"],
+                ["1", "2", "5", "1000"],
+            ),
         ];
         for (locale, expected, shown) in cases {
             for ((count, want), shown) in [1, 2, 5, 1000].into_iter().zip(expected).zip(shown) {
@@ -307,21 +330,36 @@ mod tests {
             points(&c, "fr", "thanks-points", 0, "0"),
             "Vous avez gagné 0 point."
         );
-        assert_eq!(points(&c, "en", "thanks-points", 0, "0"), "You earned 0 points.");
+        assert_eq!(
+            points(&c, "en", "thanks-points", 0, "0"),
+            "You earned 0 points."
+        );
     }
 
     #[test]
     fn page_templates_keep_placeholders_and_give_each_plural_category_its_variant() {
         let json = catalogue().page_json().expect("renders");
-        assert_eq!(json["en"]["thanks-points"]["one"], "You earned {points} point.");
-        assert_eq!(json["en"]["thanks-points"]["other"], "You earned {points} points.");
+        assert_eq!(
+            json["en"]["thanks-points"]["one"],
+            "You earned {points} point."
+        );
+        assert_eq!(
+            json["en"]["thanks-points"]["other"],
+            "You earned {points} points."
+        );
         // A category the catalogue has no variant for takes the default.
-        assert_eq!(json["en"]["thanks-points"]["few"], "You earned {points} points.");
+        assert_eq!(
+            json["en"]["thanks-points"]["few"],
+            "You earned {points} points."
+        );
         assert_eq!(
             json["fr"]["incentive"]["many"],
             "Répondez à cette enquête pour gagner {points} de points de fidélité."
         );
-        assert_eq!(json["el"]["valid-until"], "Μπορείτε να απαντήσετε έως τις {date}.");
+        assert_eq!(
+            json["el"]["valid-until"],
+            "Μπορείτε να απαντήσετε έως τις {date}."
+        );
         // No Unicode isolation marks around placeholders.
         let text = json.to_string();
         assert!(!text.contains('\u{2068}') && !text.contains('\u{2069}'));
@@ -344,7 +382,10 @@ mod tests {
     #[test]
     fn a_missing_locale_falls_back_to_english() {
         let c = catalogue();
-        assert_eq!(c.template("it", "submit", "other").as_deref(), Some("Send my answers"));
+        assert_eq!(
+            c.template("it", "submit", "other").as_deref(),
+            Some("Send my answers")
+        );
         assert_eq!(c.template("de", "no-such-message", "other"), None);
     }
 }
