@@ -44,7 +44,7 @@ async fn the_page_opens_in_the_browsers_language(engine: Engine) {
     assert!(html.contains("<html lang=\"el\">"), "{html}");
     assert!(html.contains("<title>Έρευνα</title>"));
     assert!(html.contains("Φόρτωση της έρευνας…"));
-    assert_eq!(vary, "Accept-Language");
+    assert!(vary.starts_with("Accept-Language"), "{vary}");
     assert!(csp.contains("img-src 'self' data:;"), "{csp}");
     // Every catalogue travels with the page (the survey's locale decides later).
     for submit in [
