@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::http::client::TrustedProxies;
+use crate::http::form::branding::{self, Accent, Branding};
 
 /// Where the server runs: `production` refuses weak settings and turns off
 /// introspection, field suggestions and (unless `RAPPORT_GRAPHIQL=true`)
@@ -276,9 +277,39 @@ pub struct Config {
         global = true
     )]
     pub graphiql: Option<bool>,
+
+    /// Organisation name on the survey form ("Sent by …"), at most 100
+    /// characters.
+    #[arg(long, env = "RAPPORT_ORG_NAME", value_parser = branding::parse_org_name, global = true)]
+    pub org_name: Option<String>,
+
+    /// Logo on the survey form: an `https://` URL (its origin is allowed as
+    /// an image source) or a path on this server.
+    #[arg(long, env = "RAPPORT_ORG_LOGO_URL", value_parser = branding::parse_url, global = true)]
+    pub org_logo_url: Option<String>,
+
+    /// Accent colour of the survey form, `#rrggbb` or `#rgb` [default:
+    /// #2457c5]; text on it is black or white, whichever contrasts more.
+    #[arg(long, env = "RAPPORT_ORG_ACCENT", value_parser = branding::parse_accent, global = true)]
+    pub org_accent: Option<Accent>,
+
+    /// Privacy notice linked from the survey form: an `https://` URL or a
+    /// path on this server.
+    #[arg(long, env = "RAPPORT_PRIVACY_URL", value_parser = branding::parse_url, global = true)]
+    pub privacy_url: Option<String>,
 }
 
 impl Config {
+    /// The survey form's branding.
+    pub fn branding(&self) -> Branding {
+        Branding {
+            org_name: self.org_name.clone(),
+            logo_url: self.org_logo_url.clone(),
+            accent: self.org_accent.clone(),
+            privacy_url: self.privacy_url.clone(),
+        }
+    }
+
     /// Whether GraphiQL is served: as set, or in development only.
     pub fn graphiql_enabled(&self) -> bool {
         self.graphiql

@@ -199,6 +199,7 @@ fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Re
         max_message_bytes: config.max_body_bytes,
         heartbeat: config.ws_heartbeat,
     });
+    let form_page = web::Data::new(http::form::FormPage::new(&config.branding())?);
     let sockets = web::Data::new(OpenSockets::default());
     let trusted_proxies = web::Data::new(config.trusted_proxies.clone());
     let services = web::Data::new(services);
@@ -220,6 +221,7 @@ fn run(listener: TcpListener, config: &Config, services: Services) -> anyhow::Re
             .app_data(settings.clone())
             .app_data(ws_settings.clone())
             .app_data(sockets.clone())
+            .app_data(form_page.clone())
             .app_data(trusted_proxies.clone())
             .route(
                 "/graphql",

@@ -165,7 +165,7 @@ class FormPageTest(unittest.TestCase):
         d.find_element(By.CSS_SELECTOR, f"input[name='q{self.questions[1]}'][value='9']").find_element(By.XPATH, "..").click()
         d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         error = self.wait(lambda dr: dr.find_element(By.ID, f"error-{self.questions[0]}").text or False)
-        self.assertIn("required", error)
+        self.assertEqual(error, "Please answer this question.")
         self.assertIn("invalid", d.find_element(By.ID, f"question-{self.questions[0]}").get_attribute("class"))
         self.assertEqual(self.response_count(), 0)
 

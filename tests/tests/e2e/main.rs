@@ -21,6 +21,7 @@ mod email;
 mod erasure;
 mod exports;
 mod faults;
+mod form_page;
 mod graphiql;
 mod hardening;
 mod http;

@@ -1,0 +1,42 @@
+# The survey form page's own text (GET /s/{token}), English: the fallback
+# for every other locale. Variables: $org (organisation name), $date (a date
+# formatted by the browser), $points (a number formatted by the browser) and
+# $count (selects the plural form of $points).
+
+page-title = Survey
+loading = Loading the survey…
+noscript = This form needs JavaScript enabled.
+sent-by = Sent by { $org }
+privacy = Privacy notice
+valid-until = You can answer until { $date }.
+incentive =
+    { $count ->
+        [one] Answer this survey to earn { $points } loyalty point.
+       *[other] Answer this survey to earn { $points } loyalty points.
+    }
+required = (required)
+scale-low = Not satisfied
+scale-high = Completely satisfied
+nps-low = Not at all likely
+nps-high = Extremely likely
+submit = Send my answers
+sending = Sending…
+answer-required = Please answer this question.
+answer-invalid = Please check this answer.
+check-question = Please check the highlighted question.
+check-answers = Please check your answers.
+thanks = Thank you for your feedback!
+thanks-points =
+    { $count ->
+        [one] You earned { $points } point.
+       *[other] You earned { $points } points.
+    }
+error-invalid-token = This survey link is not valid. Please check that you opened the whole link from your invitation.
+error-token-expired = This invitation has expired, so the survey can no longer be answered.
+error-already-submitted = You have already answered this survey. Thank you for your feedback!
+error-closed = This survey is closed and no longer accepts answers.
+error-rate-limited = Too many attempts from your network. Please wait a minute and try again.
+error-unavailable = The service is busy right now. Please try again in a moment.
+error-timeout = The service took too long to answer. Please try again.
+error-generic = Something went wrong. Please try again later.
+error-network = Could not reach the server. Please check your connection and try again.

@@ -1,0 +1,295 @@
+(function () {
+  "use strict";
+  // The form page's script: loads the survey for the token in the URL,
+  // renders it, submits the answers. All text is set with textContent.
+  var DATA = JSON.parse(document.getElementById("catalogue").textContent);
+  var CATALOGUES = DATA.catalogues;
+  var statusEl = document.getElementById("status");
+  var titleEl = document.getElementById("title");
+  var form = document.getElementById("form");
+  var parts = location.pathname.split("/s/");
+  var token = parts.length > 1 ? decodeURIComponent(parts[parts.length - 1]) : "";
+  var ERRORS = {
+    INVALID_TOKEN: "error-invalid-token",
+    TOKEN_EXPIRED: "error-token-expired",
+    ALREADY_SUBMITTED: "error-already-submitted",
+    CONFLICT: "error-closed",
+    RATE_LIMITED: "error-rate-limited",
+    SERVICE_UNAVAILABLE: "error-unavailable",
+    TIMEOUT: "error-timeout"
+  };
+
+  // The catalogue in use (the server chose it from Accept-Language; the
+  // survey's locale replaces it once loaded) and the locale numbers and
+  // dates are formatted in.
+  var ui = pick(document.documentElement.lang);
+  var formats = ui;
+
+  function pick(tag) {
+    var lower = String(tag || "").toLowerCase();
+    if (CATALOGUES[lower]) { return lower; }
+    var primary = lower.split("-")[0];
+    return CATALOGUES[primary] ? primary : "en";
+  }
+
+  // Message `id` with `vars` filled in; a plural message picks its form by
+  // vars.count with the locale's plural rules.
+  function t(id, vars) {
+    var entry = CATALOGUES[ui][id];
+    if (entry === undefined) { entry = CATALOGUES.en[id]; }
+    if (typeof entry !== "string") {
+      var category = "other";
+      try { category = new Intl.PluralRules(formats).select(vars.count); } catch (e) { category = "other"; }
+      entry = entry[category] || entry.other;
+    }
+    return entry.replace(/\{([a-z]+)\}/g, function (whole, name) {
+      return vars && vars[name] !== undefined && vars[name] !== null ? String(vars[name]) : whole;
+    });
+  }
+
+  function number(n) {
+    try { return new Intl.NumberFormat(formats).format(n); } catch (e) { return String(n); }
+  }
+
+  function date(iso) {
+    try { return new Intl.DateTimeFormat(formats, { dateStyle: "long" }).format(new Date(iso)); } catch (e) { return iso; }
+  }
+
+  function points(id, n) { return t(id, { count: n, points: number(n) }); }
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    if (attrs) { Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); }); }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  // An element showing catalogue text; marked with the catalogue's language
+  // when the page's language (the survey's) is another one.
+  function uiEl(tag, attrs, text) {
+    var node = el(tag, attrs, text);
+    markLang(node);
+    return node;
+  }
+
+  function markLang(node) {
+    if (pick(document.documentElement.lang) !== ui) { node.setAttribute("lang", ui); } else { node.removeAttribute("lang"); }
+  }
+
+  // Switches the catalogue and re-translates the server-rendered text.
+  function useLocale(tag) {
+    ui = pick(tag);
+    formats = String(tag).toLowerCase().split("-")[0] === ui ? tag : ui;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n]"), function (node) {
+      node.textContent = t(node.getAttribute("data-i18n"), { org: DATA.org });
+      markLang(node);
+    });
+  }
+
+  function showStatus(text, problem) {
+    statusEl.removeAttribute("data-i18n");
+    statusEl.textContent = text;
+    statusEl.className = problem ? "problem" : "";
+    markLang(statusEl);
+  }
+
+  function gql(query, variables) {
+    return fetch("/graphql", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ query: query, variables: variables }),
+      credentials: "omit",
+      referrerPolicy: "no-referrer"
+    }).then(function (r) { return r.json(); });
+  }
+
+  function errorOf(body) {
+    var e = body && body.errors && body.errors[0];
+    if (!e) { return null; }
+    var ext = e.extensions || {};
+    return { code: ext.code || "INTERNAL", field: ext.field || "" };
+  }
+
+  function stop(code) {
+    form.hidden = true;
+    showStatus(t(ERRORS[code] || "error-generic"), code !== "ALREADY_SUBMITTED");
+    statusEl.setAttribute("data-code", code);
+  }
+
+  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description locale incentivePoints expiresAt questions { id position text required kind options maxLength scaleMin scaleMax } } }";
+  var SUBMIT = "mutation Submit($token: String!, $answers: [SurveyAnswerInput!]!) { submitSurveyResponse(input: { token: $token, answers: $answers }) { responseId pointsAwarded csi } }";
+
+  // ---------------------------------------------------------------- kinds
+  // Each question kind: `render(q, fieldset)` adds its controls,
+  // `collect(q)` returns its answer or null. A new kind is one entry.
+
+  function scale(lowId, highId) {
+    return function (q, fieldset) {
+      var n = q.scaleMax - q.scaleMin + 1;
+      var grid = el("div", { "class": "scale" });
+      grid.style.setProperty("--n", String(n));
+      grid.style.setProperty("--half", String(Math.max(1, Math.floor(n / 2))));
+      var low = uiEl("span", { "class": "end low", id: "low-" + q.id }, t(lowId));
+      var high = uiEl("span", { "class": "end high", id: "high-" + q.id }, t(highId));
+      for (var v = q.scaleMin; v <= q.scaleMax; v++) {
+        var label = el("label");
+        var input = el("input", { type: "radio", name: "q" + q.id, value: String(v) });
+        if (v === q.scaleMin) { input.setAttribute("aria-describedby", low.id); }
+        if (v === q.scaleMax) { input.setAttribute("aria-describedby", high.id); }
+        label.appendChild(input);
+        label.appendChild(el("span", null, number(v)));
+        grid.appendChild(label);
+      }
+      grid.appendChild(low);
+      grid.appendChild(high);
+      fieldset.appendChild(grid);
+    };
+  }
+
+  function rating(q) {
+    var checked = form.querySelector("input[name='q" + q.id + "']:checked");
+    return checked ? { questionId: q.id, rating: parseInt(checked.value, 10) } : null;
+  }
+
+  function choices(type) {
+    return function (q, fieldset) {
+      q.options.forEach(function (option, i) {
+        var id = "q" + q.id + "-" + i;
+        var row = el("div", { "class": "option" });
+        var input = el("input", { type: type, name: "q" + q.id, id: id });
+        input.value = option;
+        row.appendChild(input);
+        row.appendChild(el("label", { "for": id }, option));
+        fieldset.appendChild(row);
+      });
+    };
+  }
+
+  function picked(q) {
+    var checked = Array.prototype.slice.call(form.querySelectorAll("input[name='q" + q.id + "']:checked"));
+    return checked.length ? { questionId: q.id, choices: checked.map(function (c) { return c.value; }) } : null;
+  }
+
+  function text(q, fieldset) {
+    var area = el("textarea", { name: "q" + q.id, "aria-labelledby": "legend-" + q.id });
+    if (q.maxLength) { area.setAttribute("maxlength", String(q.maxLength)); }
+    fieldset.appendChild(area);
+  }
+
+  function written(q) {
+    var area = form.querySelector("textarea[name='q" + q.id + "']");
+    return area && area.value.trim() !== "" ? { questionId: q.id, text: area.value } : null;
+  }
+
+  var KINDS = {
+    RATING: { render: scale("scale-low", "scale-high"), collect: rating },
+    CSI_FACTOR: { render: scale("scale-low", "scale-high"), collect: rating },
+    NPS: { render: scale("nps-low", "nps-high"), collect: rating },
+    SINGLE_CHOICE: { render: choices("radio"), collect: picked },
+    MULTIPLE_CHOICE: { render: choices("checkbox"), collect: picked },
+    TEXT: { render: text, collect: written }
+  };
+
+  function kind(q) { return KINDS[q.kind] || KINDS.TEXT; }
+
+  // ---------------------------------------------------------------- page
+
+  function render(inv) {
+    if (inv.locale && /^[A-Za-z0-9-]{1,35}$/.test(inv.locale)) {
+      document.documentElement.lang = inv.locale;
+      useLocale(inv.locale);
+    }
+    titleEl.textContent = inv.title;
+    titleEl.removeAttribute("lang");
+    document.title = inv.title;
+    showStatus("");
+    if (inv.description) { form.appendChild(el("p", { "class": "intro" }, inv.description)); }
+    if (inv.incentivePoints > 0) {
+      form.appendChild(uiEl("p", { "class": "incentive" }, points("incentive", inv.incentivePoints)));
+    }
+    if (inv.expiresAt) {
+      form.appendChild(uiEl("p", { "class": "expires" }, t("valid-until", { date: date(inv.expiresAt) })));
+    }
+    inv.questions.forEach(function (q) {
+      var fieldset = el("fieldset", { id: "question-" + q.id, "data-question": q.id, "data-kind": q.kind, "aria-describedby": "error-" + q.id });
+      var legend = el("legend", { id: "legend-" + q.id }, q.position + ". " + q.text);
+      if (q.required) {
+        legend.appendChild(el("span", { "class": "req", "aria-hidden": "true" }, " *"));
+        legend.appendChild(uiEl("span", { "class": "sr" }, " " + t("required")));
+      }
+      fieldset.appendChild(legend);
+      kind(q).render(q, fieldset);
+      fieldset.appendChild(uiEl("p", { "class": "error", id: "error-" + q.id, role: "alert" }));
+      form.appendChild(fieldset);
+    });
+    var button = uiEl("button", { type: "submit" }, t("submit"));
+    form.appendChild(button);
+    form.hidden = false;
+    form.addEventListener("submit", function (event) { event.preventDefault(); submit(inv, button); });
+  }
+
+  function collect(inv) {
+    var answers = [];
+    inv.questions.forEach(function (q) {
+      var answer = kind(q).collect(q);
+      if (answer) { answers.push(answer); }
+    });
+    return answers;
+  }
+
+  function clearErrors() {
+    Array.prototype.forEach.call(form.querySelectorAll(".error"), function (p) { p.textContent = ""; });
+    Array.prototype.forEach.call(form.querySelectorAll("fieldset.invalid"), function (f) { f.classList.remove("invalid"); });
+  }
+
+  function submit(inv, button) {
+    clearErrors();
+    button.disabled = true;
+    showStatus(t("sending"));
+    var answers = collect(inv);
+    gql(SUBMIT, { token: token, answers: answers }).then(function (body) {
+      button.disabled = false;
+      var err = errorOf(body);
+      if (!err) {
+        var receipt = body.data.submitSurveyResponse;
+        form.hidden = true;
+        var thanks = t("thanks");
+        if (receipt.pointsAwarded > 0) { thanks += " " + points("thanks-points", receipt.pointsAwarded); }
+        showStatus(thanks);
+        statusEl.setAttribute("data-points", String(receipt.pointsAwarded));
+        statusEl.setAttribute("data-code", "SUBMITTED");
+        return;
+      }
+      if (err.code === "BAD_USER_INPUT") {
+        // The server names the question; its English reason is not shown.
+        var match = /^answers\.([A-Za-z0-9_-]+)$/.exec(err.field);
+        var fieldset = match && document.getElementById("question-" + match[1]);
+        if (fieldset) {
+          var answered = answers.some(function (a) { return a.questionId === match[1]; });
+          document.getElementById("error-" + match[1]).textContent = t(answered ? "answer-invalid" : "answer-required");
+          fieldset.classList.add("invalid");
+          var first = fieldset.querySelector("input, textarea");
+          if (first) { first.focus(); }
+          showStatus(t("check-question"), true);
+        } else {
+          showStatus(t("check-answers"), true);
+        }
+        statusEl.setAttribute("data-code", err.code);
+        return;
+      }
+      stop(err.code);
+    }).catch(function () {
+      button.disabled = false;
+      showStatus(t("error-network"), true);
+    });
+  }
+
+  if (!token) { stop("INVALID_TOKEN"); return; }
+  gql(LOAD, { token: token }).then(function (body) {
+    var err = errorOf(body);
+    if (err) { stop(err.code); return; }
+    render(body.data.surveyInvitation);
+  }).catch(function () {
+    showStatus(t("error-network"), true);
+  });
+})();
