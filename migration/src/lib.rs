@@ -27,6 +27,7 @@ mod m20261127_230001_invitations_by_survey;
 mod m20261127_230002_csi_superseded_versions;
 mod m20261128_000001_list_filter_indexes;
 mod m20261128_100001_outbox;
+mod m20261128_160001_survey_translations;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_230001_cross_process_state::Migration),
             Box::new(m20261128_000001_list_filter_indexes::Migration),
             Box::new(m20261128_100001_outbox::Migration),
+            Box::new(m20261128_160001_survey_translations::Migration),
         ]
     }
 }

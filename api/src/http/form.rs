@@ -143,7 +143,7 @@ button[disabled] { opacity: 0.6; }
     statusEl.setAttribute("data-code", code);
   }
 
-  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description locale incentivePoints expiresAt questions { id position text required kind options maxLength scaleMin scaleMax } } }";
+  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description thankYou locale incentivePoints expiresAt questions { id position text required kind options optionLabels maxLength scaleMin scaleMax } } }";
   var SUBMIT = "mutation Submit($token: String!, $answers: [SurveyAnswerInput!]!) { submitSurveyResponse(input: { token: $token, answers: $answers }) { responseId pointsAwarded csi } }";
 
   function scale(q, fieldset) {
@@ -174,7 +174,7 @@ button[disabled] { opacity: 0.6; }
       var input = el("input", { type: type, name: "q" + q.id, id: id });
       input.value = option;
       row.appendChild(input);
-      row.appendChild(el("label", { "for": id }, option));
+      row.appendChild(el("label", { "for": id }, (q.optionLabels && q.optionLabels[i]) || option));
       fieldset.appendChild(row);
     });
   }
@@ -251,7 +251,7 @@ button[disabled] { opacity: 0.6; }
       if (!err) {
         var receipt = body.data.submitSurveyResponse;
         form.hidden = true;
-        var text = "Thank you for your feedback!";
+        var text = inv.thankYou || "Thank you for your feedback!";
         if (receipt.pointsAwarded > 0) { text += " You earned " + receipt.pointsAwarded + " points."; }
         showStatus(text);
         statusEl.setAttribute("data-points", String(receipt.pointsAwarded));

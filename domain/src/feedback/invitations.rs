@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::model::{Survey, SurveyStatus};
 use super::surveys::load;
+use super::translations::{available_locales, localize};
 use crate::error::{DbResultExt, DomainError, DomainResult};
 use entity::{customers, survey_invitations};
 
@@ -188,6 +189,8 @@ struct Invitees {
     skipped: Vec<(i64, SkipReason)>,
     to_issue: Vec<i64>,
     live: HashSet<i64>,
+    /// Each invitee's own locale, as stored on the customer.
+    locales: HashMap<i64, String>,
 }
 
 async fn sort_invitees(
@@ -226,6 +229,10 @@ async fn sort_invitees(
         .collect();
     let mut skipped = Vec::new();
     let mut to_issue = Vec::new();
+    let locales = found
+        .values()
+        .filter_map(|c| Some((c.id, c.locale.clone()?)))
+        .collect();
     for id in ids {
         let reason = match found.get(&id) {
             None => Some(SkipReason::UnknownCustomer),
@@ -243,6 +250,7 @@ async fn sort_invitees(
         skipped,
         to_issue,
         live,
+        locales,
     })
 }
 
@@ -266,11 +274,13 @@ pub(super) async fn revoke_live(
 
 /// Stores one new invitation per customer and returns them with their
 /// tokens (the only time a token is shown); `reissued` for those in `live`.
+#[allow(clippy::too_many_arguments)]
 async fn issue(
     db: &impl ConnectionTrait,
     survey_id: i64,
     customer_ids: &[i64],
     live: &HashSet<i64>,
+    locale_of: impl Fn(i64) -> Option<String>,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> DomainResult<Vec<IssuedInvitation>> {
@@ -286,6 +296,7 @@ async fn issue(
             token_hash: Set(token.hash()),
             expires_at: Set(expires_at),
             created_at: Set(now),
+            locale: Set(locale_of(*customer_id)),
             ..Default::default()
         });
     survey_invitations::Entity::insert_many(rows)
@@ -325,6 +336,7 @@ pub(super) async fn issue_one(
     db: &impl ConnectionTrait,
     survey_id: i64,
     customer_id: i64,
+    locale: Option<String>,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> DomainResult<(i64, String)> {
@@ -335,6 +347,7 @@ pub(super) async fn issue_one(
         token_hash: Set(token.hash()),
         expires_at: Set(expires_at),
         created_at: Set(now),
+        locale: Set(locale),
         ..Default::default()
     }
     .insert(db)
@@ -366,19 +379,49 @@ pub(crate) fn check_invite(
 
 /// Issues one new token per invitable customer of an ACTIVE survey,
 /// revoking live ones first; says who was skipped and why.
+///
+/// Each invitation carries a locale: `locale` when given (one the survey
+/// is available in), else the customer's own locale when the survey is
+/// available in it (or in its language), else none.
 pub(crate) async fn invite(
     txn: &impl ConnectionTrait,
     survey_id: i64,
     customer_ids: &[i64],
+    locale: Option<&str>,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> DomainResult<InvitationBatch> {
-    check_invitable(&load(txn, survey_id).await?, now)?;
+    let survey = load(txn, survey_id).await?;
+    check_invitable(&survey, now)?;
+    let available = available_locales(&survey);
+    let locale = match locale {
+        Some(raw) => {
+            let tag = super::locale::parse("locale", raw)?;
+            if !available.contains(&tag) {
+                return Err(DomainError::validation(
+                    "locale",
+                    format!(
+                        "the survey is not available in {tag}; it is in: {}",
+                        available.join(", ")
+                    ),
+                ));
+            }
+            Some(tag)
+        }
+        None => None,
+    };
     let Invitees {
         skipped,
         to_issue,
         live,
+        locales,
     } = sort_invitees(txn, survey_id, customer_ids).await?;
+    let locale_of = |customer_id: i64| {
+        locale.clone().or_else(|| {
+            let own = locales.get(&customer_id)?;
+            super::locale::best_match(std::slice::from_ref(own), &available)
+        })
+    };
     let mut batch = InvitationBatch {
         skipped,
         ..Default::default()
@@ -392,19 +435,49 @@ pub(crate) async fn invite(
         revoke_live(txn, survey_id, reissue, now).await?;
     }
     if !to_issue.is_empty() {
-        batch.issued = issue(txn, survey_id, &to_issue, &live, expires_at, now).await?;
+        batch.issued = issue(
+            txn, survey_id, &to_issue, &live, locale_of, expires_at, now,
+        )
+        .await?;
     }
     Ok(batch)
 }
 
-/// The survey behind a live token, and when the token expires.
+/// The survey behind a live token, shown in the locale chosen for its
+/// respondent (see [`super::locale`]).
 pub(crate) async fn survey_for_token(
     db: &DatabaseConnection,
     token: &str,
-) -> DomainResult<(Survey, DateTime<Utc>)> {
+    preferences: &[String],
+) -> DomainResult<InvitedSurvey> {
     let token = InvitationToken::parse(token)?;
     let (invitation, survey) = resolve(db, &token, Utc::now()).await?;
-    Ok((survey, invitation.expires_at))
+    let locales = available_locales(&survey);
+    let locale = super::locale::choose(
+        invitation.locale.as_deref(),
+        preferences,
+        survey.locale.as_deref(),
+        &locales,
+    );
+    Ok(InvitedSurvey {
+        survey: localize(survey, locale.as_deref()),
+        locale,
+        locales,
+        expires_at: invitation.expires_at,
+    })
+}
+
+/// A survey as one respondent sees it.
+#[derive(Clone, Debug)]
+pub struct InvitedSurvey {
+    /// The survey with its texts in `locale`.
+    pub survey: Survey,
+    /// The locale shown (none when the survey declares no locale).
+    pub locale: Option<String>,
+    /// Every locale the survey is available in, its default first.
+    pub locales: Vec<String>,
+    /// When the invitation expires.
+    pub expires_at: DateTime<Utc>,
 }
 
 #[cfg(test)]

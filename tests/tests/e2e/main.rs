@@ -37,3 +37,4 @@ mod schema;
 mod sessions;
 mod storage_faults;
 mod surveys;
+mod translations;
