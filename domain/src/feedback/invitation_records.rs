@@ -310,7 +310,8 @@ pub(crate) async fn reissue(
         old.locale.clone(),
         expires_at,
         now,
-    ).await?;
+    )
+    .await?;
     Ok(Reissued {
         invitation: get(txn, new_id, now).await?,
         token,

@@ -435,10 +435,7 @@ pub(crate) async fn invite(
         revoke_live(txn, survey_id, reissue, now).await?;
     }
     if !to_issue.is_empty() {
-        batch.issued = issue(
-            txn, survey_id, &to_issue, &live, locale_of, expires_at, now,
-        )
-        .await?;
+        batch.issued = issue(txn, survey_id, &to_issue, &live, locale_of, expires_at, now).await?;
     }
     Ok(batch)
 }

@@ -127,7 +127,15 @@ mod tests {
         assert_eq!(normalize("zh-hant-tw").as_deref(), Some("zh-Hant-TW"));
         assert_eq!(normalize("es-419").as_deref(), Some("es-419"));
         assert_eq!(normalize(" el ").as_deref(), Some("el"));
-        for bad in ["", "d", "deutsch", "de--AT", "de-AT!", "1e", &"a".repeat(40)] {
+        for bad in [
+            "",
+            "d",
+            "deutsch",
+            "de--AT",
+            "de-AT!",
+            "1e",
+            &"a".repeat(40),
+        ] {
             assert_eq!(normalize(bad), None, "{bad:?}");
         }
     }
@@ -135,9 +143,18 @@ mod tests {
     #[test]
     fn the_best_match_falls_back_by_subtag_then_language() {
         let available = v(&["en", "de", "el", "fr-CA"]);
-        assert_eq!(best_match(&v(&["de-AT"]), &available).as_deref(), Some("de"));
-        assert_eq!(best_match(&v(&["fr"]), &available).as_deref(), Some("fr-CA"));
-        assert_eq!(best_match(&v(&["it", "EL"]), &available).as_deref(), Some("el"));
+        assert_eq!(
+            best_match(&v(&["de-AT"]), &available).as_deref(),
+            Some("de")
+        );
+        assert_eq!(
+            best_match(&v(&["fr"]), &available).as_deref(),
+            Some("fr-CA")
+        );
+        assert_eq!(
+            best_match(&v(&["it", "EL"]), &available).as_deref(),
+            Some("el")
+        );
         assert_eq!(best_match(&v(&["it", "*"]), &available), None);
         assert_eq!(
             choose(Some("el"), &v(&["de"]), Some("en"), &available).as_deref(),

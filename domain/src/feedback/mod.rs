@@ -46,9 +46,6 @@ pub use model::{
     Answer, FollowUp, FollowUpReason, FollowUpStatus, Question, QuestionKind, QuestionTranslation,
     Survey, SurveyResponse, SurveyStatus, SurveyTranslation, NPS_SCALE, RATING_SCALE,
 };
-pub use translations::{
-    available_locales, QuestionTranslationInput, TranslationInput, MAX_TRANSLATIONS,
-};
 pub use results::{
     responses_by_ids, HelpfulBonus, HelpfulMark, QuestionResult, ResponseFilter, ResponseOrder,
     ResponseOrderField, SurveyResults,
@@ -57,6 +54,9 @@ pub use submission::{AnswerInput, Receipt, MAX_ANSWERS};
 pub use surveys::{
     surveys_by_ids, NewQuestion, SurveyDraft, SurveyFilter, SurveyOrder, SurveyOrderField,
     SurveyPatch, DEFAULT_CSI_THRESHOLD, MAX_QUESTIONS,
+};
+pub use translations::{
+    available_locales, QuestionTranslationInput, TranslationInput, MAX_TRANSLATIONS,
 };
 
 /// Surveys, invitations, responses, results and follow-ups.

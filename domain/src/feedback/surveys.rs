@@ -510,7 +510,10 @@ pub(crate) async fn update_survey(
             Expr::value(draft.description.clone()),
         )
         .col_expr(surveys::Column::Locale, Expr::value(draft.locale.clone()))
-        .col_expr(surveys::Column::ThankYou, Expr::value(draft.thank_you.clone()))
+        .col_expr(
+            surveys::Column::ThankYou,
+            Expr::value(draft.thank_you.clone()),
+        )
         .col_expr(surveys::Column::OpensAt, Expr::value(draft.opens_at))
         .col_expr(surveys::Column::ClosesAt, Expr::value(draft.closes_at))
         .col_expr(

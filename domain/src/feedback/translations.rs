@@ -111,7 +111,10 @@ pub(crate) fn check_complete(survey: &Survey, t: &SurveyTranslation) -> DomainRe
         if qt.options.len() != q.options.len() {
             return Err(DomainError::validation(
                 field(format!("questions.{i}.options")),
-                format!("needs one label for each of the {} options", q.options.len()),
+                format!(
+                    "needs one label for each of the {} options",
+                    q.options.len()
+                ),
             ));
         }
     }

@@ -21,9 +21,11 @@ const SURVEY: &str = "query($id: ID!) { survey(id: $id) { status locale locales 
   translations { locale title description thankYou questions { questionId text options question { id } } } } }";
 const SET: &str = "mutation($input: SetSurveyTranslationInput!) { setSurveyTranslation(input: $input) {
   clientMutationId survey { locale locales translations { locale title questions { questionId text options } } } } }";
-const REMOVE: &str = "mutation($input: RemoveSurveyTranslationInput!) { removeSurveyTranslation(input: $input) {
+const REMOVE: &str =
+    "mutation($input: RemoveSurveyTranslationInput!) { removeSurveyTranslation(input: $input) {
   survey { locales } } }";
-const PUBLISH: &str = "mutation($id: ID!) { publishSurvey(input: { id: $id }) { survey { status } } }";
+const PUBLISH: &str =
+    "mutation($id: ID!) { publishSurvey(input: { id: $id }) { survey { status } } }";
 const CLOSE: &str = "mutation($id: ID!) { closeSurvey(input: { id: $id }) { survey { status } } }";
 const INVITE: &str = "mutation($s: ID!, $c: [ID!]!, $e: DateTime!, $l: String) {
   inviteToSurvey(input: { surveyId: $s, customerIds: $c, expiresAt: $e, locale: $l }) { invitations { customerId token } } }";
@@ -31,7 +33,8 @@ const LOOKUP: &str = "query($t: String!) { surveyInvitation(token: $t) {
   title description thankYou locale locales questions { id text options optionLabels } } }";
 const SUBMIT: &str = "mutation($t: String!, $a: [SurveyAnswerInput!]!) {
   submitSurveyResponse(input: { token: $t, answers: $a }) { responseId locale } }";
-const RESPONSE: &str = "query($id: ID!) { node(id: $id) { ... on SurveyResponse { locale answers { choices } } } }";
+const RESPONSE: &str =
+    "query($id: ID!) { node(id: $id) { ... on SurveyResponse { locale answers { choices } } } }";
 
 struct German {
     admin: String,
@@ -48,7 +51,11 @@ async fn german(app: &TestApp) -> German {
         .with("locale", json!("de"))
         .with("description", json!("Drei kurze Fragen."))
         .with("thankYou", json!("Vielen Dank!"))
-        .question(question("Wie zufrieden sind Sie?", QuestionKind::Rating, json!({ "required": true })))
+        .question(question(
+            "Wie zufrieden sind Sie?",
+            QuestionKind::Rating,
+            json!({ "required": true }),
+        ))
         .question(question(
             "Würden Sie wieder buchen?",
             QuestionKind::SingleChoice,
@@ -130,7 +137,11 @@ async fn respondents_see_the_locale_chosen_for_them_and_it_is_recorded(engine: E
     let published = app
         .graphql_as(Some(&s.admin), PUBLISH, json!({ "id": s.survey }))
         .await;
-    assert_eq!(data(&published)["publishSurvey"]["survey"]["status"], "ACTIVE", "{published}");
+    assert_eq!(
+        data(&published)["publishSurvey"]["survey"]["status"],
+        "ACTIVE",
+        "{published}"
+    );
 
     // Staff see every text of the translation, linked to its question.
     let survey = s.read(&app).await;
@@ -179,7 +190,9 @@ async fn respondents_see_the_locale_chosen_for_them_and_it_is_recorded(engine: E
     );
 
     // A customer's own locale is matched to the survey's (en-GB → en).
-    let british = s.token(&app, customer(&app, Some("en-GB")).await, None).await;
+    let british = s
+        .token(&app, customer(&app, Some("en-GB")).await, None)
+        .await;
     let body = app.graphql_in("de", LOOKUP, json!({ "t": british })).await;
     assert_eq!(data(&body)["surveyInvitation"]["locale"], "en");
 
@@ -189,7 +202,11 @@ async fn respondents_see_the_locale_chosen_for_them_and_it_is_recorded(engine: E
         { "questionId": s.q[1], "choices": ["Ja"] }
     ]);
     let submitted = app
-        .graphql_in("en-US;q=0.9, de;q=0.2", SUBMIT, json!({ "t": open, "a": answers }))
+        .graphql_in(
+            "en-US;q=0.9, de;q=0.2",
+            SUBMIT,
+            json!({ "t": open, "a": answers }),
+        )
         .await;
     let receipt = &data(&submitted)["submitSurveyResponse"];
     assert_eq!(receipt["locale"], "en", "{submitted}");
@@ -202,7 +219,11 @@ async fn respondents_see_the_locale_chosen_for_them_and_it_is_recorded(engine: E
     .expect("stored response");
     assert_eq!(stored.locale.as_deref(), Some("en"));
     let read = app
-        .graphql_as(Some(&s.admin), RESPONSE, json!({ "id": receipt["responseId"] }))
+        .graphql_as(
+            Some(&s.admin),
+            RESPONSE,
+            json!({ "id": receipt["responseId"] }),
+        )
         .await;
     assert_eq!(data(&read)["node"]["locale"], "en");
     assert_eq!(data(&read)["node"]["answers"][1]["choices"], json!(["Ja"]));
@@ -282,14 +303,24 @@ async fn publishing_waits_for_complete_translations_and_staff_rules_hold(engine:
     let body = app
         .graphql_as(Some(&s.admin), PUBLISH, json!({ "id": s.survey }))
         .await;
-    assert_eq!(data(&body)["publishSurvey"]["survey"]["status"], "ACTIVE", "{body}");
+    assert_eq!(
+        data(&body)["publishSurvey"]["survey"]["status"],
+        "ACTIVE",
+        "{body}"
+    );
 
     // While ACTIVE a translation may be corrected, but only completely.
     let body = s.set(&app, &s.admin, partial).await;
-    assert_eq!(field(&body), "translations.en-GB.questions.1.text", "{body}");
+    assert_eq!(
+        field(&body),
+        "translations.en-GB.questions.1.text",
+        "{body}"
+    );
     let survey = s.read(&app).await;
     assert_eq!(
-        survey["translations"][0]["questions"].as_array().map(Vec::len),
+        survey["translations"][0]["questions"]
+            .as_array()
+            .map(Vec::len),
         Some(2),
         "the stored translation is unchanged"
     );
@@ -305,7 +336,10 @@ async fn publishing_waits_for_complete_translations_and_staff_rules_hold(engine:
     // Removing: once, then NOT_FOUND.
     let input = json!({ "input": { "surveyId": s.survey, "locale": "en-gb" } });
     let body = app.graphql_as(Some(&s.admin), REMOVE, input.clone()).await;
-    assert_eq!(data(&body)["removeSurveyTranslation"]["survey"]["locales"], json!(["de"]));
+    assert_eq!(
+        data(&body)["removeSurveyTranslation"]["survey"]["locales"],
+        json!(["de"])
+    );
     let body = app.graphql_as(Some(&s.admin), REMOVE, input).await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"));
 
