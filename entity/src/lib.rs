@@ -25,5 +25,6 @@ pub mod survey_answers;
 pub mod survey_invitations;
 pub mod survey_questions;
 pub mod survey_responses;
+pub mod survey_translations;
 pub mod surveys;
 pub mod users;

@@ -16,6 +16,7 @@ pub struct Model {
     pub factor_set_id: Option<i64>,
     pub helpful_at: Option<DateTimeUtc>,
     pub helpful_by: Option<i64>,
+    pub locale: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,6 +31,7 @@ mod m20261128_140001_overall_satisfaction_question;
 mod m20261128_120001_email;
 mod m20261128_110001_webhook_endpoints;
 mod m20261128_130001_export_indexes;
+mod m20261128_160001_survey_translations;
 
 pub struct Migrator;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_120001_email::Migration),
             Box::new(m20261128_110001_webhook_endpoints::Migration),
             Box::new(m20261128_130001_export_indexes::Migration),
+            Box::new(m20261128_160001_survey_translations::Migration),
         ]
     }
 }

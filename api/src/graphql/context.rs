@@ -15,6 +15,18 @@ pub struct RequestId(pub String);
 #[derive(Clone, Debug)]
 pub struct ClientAddr(pub String);
 
+/// The caller's languages from `Accept-Language`, best first (see
+/// `crate::http::language`); used to pick a survey's locale for respondents.
+#[derive(Clone, Debug, Default)]
+pub struct AcceptLanguage(pub Vec<String>);
+
+/// The caller's languages, best first (empty when unknown).
+pub fn preferred_languages(ctx: &Context<'_>) -> Vec<String> {
+    ctx.data_opt::<AcceptLanguage>()
+        .map(|a| a.0.clone())
+        .unwrap_or_default()
+}
+
 /// The data every operation carries, whether it came over HTTP or a
 /// WebSocket: its id, the client address, the actor (re-read from the
 /// database for this operation) and a fresh set of batch loaders scheduled

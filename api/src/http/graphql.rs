@@ -28,7 +28,7 @@ use serde_json::{Map, Value as Json};
 use tracing_actix_web::RequestId as TracingRequestId;
 
 use crate::auth;
-use crate::graphql::context::{operation_data, ClientAddr, RequestId};
+use crate::graphql::context::{operation_data, AcceptLanguage, ClientAddr, RequestId};
 use crate::graphql::error::{code, to_graphql};
 use crate::graphql::extension::{fill_code, Execution};
 use crate::graphql::loader::Rounds;
@@ -395,6 +395,7 @@ async fn run_operation<E: Executor>(
         services,
         &rounds,
     )
+    .data(AcceptLanguage(crate::http::language::preferences(req)))
     .data(execution.clone());
     let run = AssertUnwindSafe(rounds.drive(schema.execute(request))).catch_unwind();
     match tokio::time::timeout(settings.request_timeout, run).await {

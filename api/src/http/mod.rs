@@ -8,6 +8,7 @@ pub mod form;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
+pub mod language;
 pub mod media;
 pub mod metrics;
 pub mod request_span;

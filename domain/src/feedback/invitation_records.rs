@@ -304,7 +304,15 @@ pub(crate) async fn reissue(
     }
     let expires_at = expires_at.unwrap_or_else(|| now + (old.expires_at - old.created_at));
     revoke_live(txn, old.survey_id, vec![old.customer_id], now).await?;
-    let (new_id, token) = issue_one(txn, old.survey_id, old.customer_id, expires_at, now).await?;
+    let (new_id, token) = issue_one(
+        txn,
+        old.survey_id,
+        old.customer_id,
+        old.locale.clone(),
+        expires_at,
+        now,
+    )
+    .await?;
     Ok(Reissued {
         invitation: get(txn, new_id, now).await?,
         token,

@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::model::{Survey, SurveyStatus};
 use super::surveys::load;
+use super::translations::{available_locales, localize};
 use crate::error::{DbResultExt, DomainError, DomainResult};
 use entity::{customers, survey_invitations};
 
@@ -195,6 +196,8 @@ struct Invitees {
     to_issue: Vec<i64>,
     live: HashSet<i64>,
     found: HashMap<i64, customers::Model>,
+    /// Each invitee's own locale, as stored on the customer.
+    locales: HashMap<i64, String>,
 }
 
 async fn sort_invitees(
@@ -233,6 +236,10 @@ async fn sort_invitees(
         .collect();
     let mut skipped = Vec::new();
     let mut to_issue = Vec::new();
+    let locales = found
+        .values()
+        .filter_map(|c| Some((c.id, c.locale.clone()?)))
+        .collect();
     for id in ids {
         let reason = match found.get(&id) {
             None => Some(SkipReason::UnknownCustomer),
@@ -251,6 +258,7 @@ async fn sort_invitees(
         to_issue,
         live,
         found,
+        locales,
     })
 }
 
@@ -285,11 +293,13 @@ pub(super) async fn revoke_live(
 
 /// Stores one new invitation per customer and returns them with their
 /// tokens (the only time a token is shown); `reissued` for those in `live`.
+#[allow(clippy::too_many_arguments)]
 async fn issue(
     db: &impl ConnectionTrait,
     survey_id: i64,
     customer_ids: &[i64],
     live: &HashSet<i64>,
+    locale_of: impl Fn(i64) -> Option<String>,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> DomainResult<Vec<IssuedInvitation>> {
@@ -305,6 +315,7 @@ async fn issue(
             token_hash: Set(token.hash()),
             expires_at: Set(expires_at),
             created_at: Set(now),
+            locale: Set(locale_of(*customer_id)),
             ..Default::default()
         });
     survey_invitations::Entity::insert_many(rows)
@@ -344,6 +355,7 @@ pub(super) async fn issue_one(
     db: &impl ConnectionTrait,
     survey_id: i64,
     customer_id: i64,
+    locale: Option<String>,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> DomainResult<(i64, String)> {
@@ -354,6 +366,7 @@ pub(super) async fn issue_one(
         token_hash: Set(token.hash()),
         expires_at: Set(expires_at),
         created_at: Set(now),
+        locale: Set(locale),
         ..Default::default()
     }
     .insert(db)
@@ -387,21 +400,44 @@ pub(crate) fn check_invite(
 /// revoking live ones first; says who was skipped and why. With `email`,
 /// only customers who may be mailed are invited, and their invitation
 /// e-mails and reminders are queued in the same transaction.
+///
+/// Each invitation carries a locale: `locale` when given (one the survey
+/// is available in), else the customer's own locale when the survey is
+/// available in it (or in its language), else none.
 pub(crate) async fn invite(
     txn: &impl ConnectionTrait,
     survey_id: i64,
     customer_ids: &[i64],
+    locale: Option<&str>,
     expires_at: DateTime<Utc>,
     email: Option<&super::mail::EmailRequest>,
     now: DateTime<Utc>,
 ) -> DomainResult<InvitationBatch> {
     let survey = load(txn, survey_id).await?;
     check_invitable(&survey, now)?;
+    let available = available_locales(&survey);
+    let locale = match locale {
+        Some(raw) => {
+            let tag = super::locale::parse("locale", raw)?;
+            if !available.contains(&tag) {
+                return Err(DomainError::validation(
+                    "locale",
+                    format!(
+                        "the survey is not available in {tag}; it is in: {}",
+                        available.join(", ")
+                    ),
+                ));
+            }
+            Some(tag)
+        }
+        None => None,
+    };
     let Invitees {
         mut skipped,
         mut to_issue,
         live,
         found,
+        locales,
     } = sort_invitees(txn, survey_id, customer_ids).await?;
     if email.is_some() {
         let candidates: Vec<customers::Model> = to_issue
@@ -412,6 +448,12 @@ pub(crate) async fn invite(
         to_issue = reachable;
         skipped.extend(unreachable);
     }
+    let locale_of = |customer_id: i64| {
+        locale.clone().or_else(|| {
+            let own = locales.get(&customer_id)?;
+            super::locale::best_match(std::slice::from_ref(own), &available)
+        })
+    };
     let mut batch = InvitationBatch {
         skipped,
         ..Default::default()
@@ -425,26 +467,53 @@ pub(crate) async fn invite(
         revoke_live(txn, survey_id, reissue, now).await?;
     }
     if !to_issue.is_empty() {
-        batch.issued = issue(txn, survey_id, &to_issue, &live, expires_at, now).await?;
+        batch.issued = issue(txn, survey_id, &to_issue, &live, locale_of, expires_at, now).await?;
     }
     if let Some(request) = email {
-        let locales: HashMap<i64, Option<String>> = found
+        let mail_locales: HashMap<i64, Option<String>> = found
             .into_iter()
             .map(|(id, customer)| (id, customer.locale))
             .collect();
-        super::mail::enqueue(txn, &survey, &batch.issued, &locales, request, now).await?;
+        super::mail::enqueue(txn, &survey, &batch.issued, &mail_locales, request, now).await?;
     }
     Ok(batch)
 }
 
-/// The survey behind a live token, and when the token expires.
+/// The survey behind a live token, shown in the locale chosen for its
+/// respondent (see [`super::locale`]).
 pub(crate) async fn survey_for_token(
     db: &DatabaseConnection,
     token: &str,
-) -> DomainResult<(Survey, DateTime<Utc>)> {
+    preferences: &[String],
+) -> DomainResult<InvitedSurvey> {
     let token = InvitationToken::parse(token)?;
     let (invitation, survey) = resolve(db, &token, Utc::now()).await?;
-    Ok((survey, invitation.expires_at))
+    let locales = available_locales(&survey);
+    let locale = super::locale::choose(
+        invitation.locale.as_deref(),
+        preferences,
+        survey.locale.as_deref(),
+        &locales,
+    );
+    Ok(InvitedSurvey {
+        survey: localize(survey, locale.as_deref()),
+        locale,
+        locales,
+        expires_at: invitation.expires_at,
+    })
+}
+
+/// A survey as one respondent sees it.
+#[derive(Clone, Debug)]
+pub struct InvitedSurvey {
+    /// The survey with its texts in `locale`.
+    pub survey: Survey,
+    /// The locale shown (none when the survey declares no locale).
+    pub locale: Option<String>,
+    /// Every locale the survey is available in, its default first.
+    pub locales: Vec<String>,
+    /// When the invitation expires.
+    pub expires_at: DateTime<Utc>,
 }
 
 #[cfg(test)]

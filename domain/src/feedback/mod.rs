@@ -13,16 +13,20 @@
 //! - `follow_ups`: follow-ups opened by dissatisfied responses.
 //! - `customers`: responses per customer and erasure.
 //! - [`mail`]: invitations and reminders by e-mail, and the opt-out.
+//! - `translations`, `locale`: a survey's texts in further locales and the
+//!   choice of the locale a respondent sees.
 
 mod customers;
 mod follow_ups;
 mod invitation_records;
 mod invitations;
 pub mod mail;
+pub mod locale;
 mod model;
 mod results;
 mod submission;
 mod surveys;
+mod translations;
 
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -37,12 +41,12 @@ pub use customers::{on_customer_erased, responses_for_customers, ResponseDetail}
 pub use follow_ups::{FollowUpFilter, FollowUpOrder, FollowUpOrderField};
 pub use invitation_records::{Invitation, InvitationFilter, InvitationStatus, Reissued};
 pub use invitations::{
-    hash_token, InvitationBatch, InvitationToken, IssuedInvitation, SkipReason,
+    hash_token, InvitationBatch, InvitationToken, InvitedSurvey, IssuedInvitation, SkipReason,
     MAX_INVITES_PER_CALL,
 };
 pub use model::{
-    Answer, FollowUp, FollowUpReason, FollowUpStatus, Question, QuestionKind, Survey,
-    SurveyResponse, SurveyStatus, NPS_SCALE, RATING_SCALE,
+    Answer, FollowUp, FollowUpReason, FollowUpStatus, Question, QuestionKind, QuestionTranslation,
+    Survey, SurveyResponse, SurveyStatus, SurveyTranslation, NPS_SCALE, RATING_SCALE,
 };
 pub use results::{
     responses_by_ids, HelpfulBonus, HelpfulMark, QuestionResult, ResponseFilter, ResponseOrder,
@@ -52,6 +56,9 @@ pub use submission::{AnswerInput, Receipt, MAX_ANSWERS};
 pub use surveys::{
     surveys_by_ids, NewQuestion, SurveyDraft, SurveyFilter, SurveyOrder, SurveyOrderField,
     SurveyPatch, DEFAULT_CSI_THRESHOLD, MAX_QUESTIONS,
+};
+pub use translations::{
+    available_locales, QuestionTranslationInput, TranslationInput, MAX_TRANSLATIONS,
 };
 
 /// Surveys, invitations, responses, results and follow-ups.
@@ -169,10 +176,19 @@ impl SurveyService {
     /// # Errors
     /// `INVALID_TOKEN`, `TOKEN_EXPIRED`, `ALREADY_SUBMITTED`, `CONFLICT` (survey
     /// closed or not open), `BAD_USER_INPUT` naming the question.
+    ///
+    /// The response records the locale chosen as for [`Self::survey_for_token`]
+    /// (`preferences`: the respondent's languages, best first).
     #[tracing::instrument(skip_all, fields(answers = answers.len()))]
-    pub async fn submit(&self, token: &str, answers: Vec<AnswerInput>) -> DomainResult<Receipt> {
+    pub async fn submit(
+        &self,
+        token: &str,
+        answers: Vec<AnswerInput>,
+        preferences: &[String],
+    ) -> DomainResult<Receipt> {
         let now = Utc::now();
-        let resolved = submission::resolve_submission(&self.db, token, answers, now).await?;
+        let resolved =
+            submission::resolve_submission(&self.db, token, answers, preferences, now).await?;
         let txn = begin_write(&self.db).await?;
         let (response_id, points_awarded) = submission::record(&txn, &resolved, now).await?;
         txn.commit().await?;
@@ -199,6 +215,7 @@ impl SurveyService {
         actor: &Actor,
         survey_id: i64,
         customer_ids: &[i64],
+        locale: Option<&str>,
         expires_at: DateTime<Utc>,
         email: Option<&mail::EmailRequest>,
     ) -> DomainResult<InvitationBatch> {
@@ -207,7 +224,8 @@ impl SurveyService {
         invitations::check_invite(customer_ids, expires_at, now)?;
         let txn = begin_write(&self.db).await?;
         let batch =
-            invitations::invite(&txn, survey_id, customer_ids, expires_at, email, now).await?;
+            invitations::invite(&txn, survey_id, customer_ids, locale, expires_at, email, now)
+                .await?;
         txn.commit().await?;
         Ok(batch)
     }
@@ -340,14 +358,61 @@ impl SurveyService {
         Ok(reissued)
     }
 
-    /// The survey as the holder of `token` sees it (public, no staff actor).
+    /// The survey as the holder of `token` sees it (public, no staff actor),
+    /// in the invitation's locale, else the best match of `preferences`
+    /// (the respondent's languages, best first), else the default.
     ///
     /// # Errors
     /// `INVALID_TOKEN`, `TOKEN_EXPIRED`, `ALREADY_SUBMITTED`, or `CONFLICT`
     /// for a closed survey.
     #[tracing::instrument(skip_all)]
-    pub async fn survey_for_token(&self, token: &str) -> DomainResult<(Survey, DateTime<Utc>)> {
-        invitations::survey_for_token(&self.db, token).await
+    pub async fn survey_for_token(
+        &self,
+        token: &str,
+        preferences: &[String],
+    ) -> DomainResult<InvitedSurvey> {
+        invitations::survey_for_token(&self.db, token, preferences).await
+    }
+
+    /// Sets one locale's translation of a DRAFT or ACTIVE survey, replacing
+    /// any earlier one for that locale. On an ACTIVE survey it must be
+    /// complete.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` below MANAGER; `NOT_FOUND`; `CONFLICT` for a CLOSED
+    /// survey; `BAD_USER_INPUT` naming the field (`locale`, `title`,
+    /// `questions.<i>.text`, …, or `translations.<locale>.…` when incomplete).
+    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, survey_id))]
+    pub async fn set_translation(
+        &self,
+        actor: &Actor,
+        survey_id: i64,
+        input: TranslationInput,
+    ) -> DomainResult<Survey> {
+        actor.require(Capability::ManageSurveys)?;
+        let txn = begin_write(&self.db).await?;
+        let survey = translations::set(&txn, survey_id, input).await?;
+        txn.commit().await?;
+        Ok(survey)
+    }
+
+    /// Removes one locale's translation of a DRAFT or ACTIVE survey.
+    ///
+    /// # Errors
+    /// `FORBIDDEN` below MANAGER; `NOT_FOUND` (survey or translation);
+    /// `CONFLICT` for a CLOSED survey; `BAD_USER_INPUT` on `locale`.
+    #[tracing::instrument(skip_all, fields(user_id = actor.user_id, survey_id))]
+    pub async fn remove_translation(
+        &self,
+        actor: &Actor,
+        survey_id: i64,
+        locale: &str,
+    ) -> DomainResult<Survey> {
+        actor.require(Capability::ManageSurveys)?;
+        let txn = begin_write(&self.db).await?;
+        let survey = translations::remove(&txn, survey_id, locale).await?;
+        txn.commit().await?;
+        Ok(survey)
     }
 
     /// Responses matching `filter`, in `order`.

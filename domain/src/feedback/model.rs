@@ -123,8 +123,12 @@ pub struct Question {
     pub kind: QuestionKind,
     /// For `CSI_FACTOR`: the factor's key in the survey's factor set.
     pub factor_key: Option<String>,
-    /// For the choice kinds: the options, in order.
+    /// For the choice kinds: the options, in order; answers send these
+    /// values (the default language's labels), whatever language is shown.
     pub options: Vec<String>,
+    /// The options as shown: `options` in the default locale, their
+    /// translations in another (same order and length).
+    pub option_labels: Vec<String>,
     /// For `TEXT`: the most characters accepted.
     pub max_length: Option<i32>,
     /// For rated kinds: the inclusive `(min, max)` of accepted ratings.
@@ -161,6 +165,7 @@ impl Question {
             required: m.required,
             kind,
             factor_key: m.factor_key,
+            option_labels: options.clone(),
             options,
             max_length: m.max_length,
             scale,
@@ -175,7 +180,10 @@ pub struct Survey {
     pub id: i64,
     pub title: String,
     pub description: Option<String>,
+    /// The default locale: the language the survey is written in.
     pub locale: Option<String>,
+    /// Shown after a response is stored.
+    pub thank_you: Option<String>,
     pub status: SurveyStatus,
     pub opens_at: Option<DateTime<Utc>>,
     pub closes_at: Option<DateTime<Utc>>,
@@ -188,6 +196,30 @@ pub struct Survey {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub questions: Vec<Question>,
+    /// The survey's texts in further locales, by locale.
+    pub translations: Vec<SurveyTranslation>,
+}
+
+/// One question's text and option labels in a translation.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct QuestionTranslation {
+    pub text: String,
+    /// One label per option of the question, in order.
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+/// A survey's texts in one locale other than its default.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SurveyTranslation {
+    /// A normalised BCP 47 language tag.
+    pub locale: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub thank_you: Option<String>,
+    /// By question id.
+    pub questions: std::collections::BTreeMap<i64, QuestionTranslation>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl Survey {
@@ -199,6 +231,7 @@ impl Survey {
         m: surveys::Model,
         questions: Vec<survey_questions::Model>,
         csi_scale: Option<(i32, i32)>,
+        translations: Vec<SurveyTranslation>,
     ) -> DomainResult<Self> {
         let mut questions = questions
             .into_iter()
@@ -210,6 +243,7 @@ impl Survey {
             title: m.title,
             description: m.description,
             locale: m.locale,
+            thank_you: m.thank_you,
             status: SurveyStatus::parse(&m.status)?,
             opens_at: m.opens_at,
             closes_at: m.closes_at,
@@ -221,6 +255,7 @@ impl Survey {
             created_at: m.created_at,
             updated_at: m.updated_at,
             questions,
+            translations,
         })
     }
 
@@ -278,6 +313,8 @@ pub struct SurveyResponse {
     pub factor_set_id: Option<i64>,
     pub helpful_at: Option<DateTime<Utc>>,
     pub helpful_by: Option<i64>,
+    /// The locale the respondent answered in.
+    pub locale: Option<String>,
     pub answers: Vec<Answer>,
 }
 
@@ -300,6 +337,7 @@ impl SurveyResponse {
             factor_set_id: m.factor_set_id,
             helpful_at: m.helpful_at,
             helpful_by: m.helpful_by,
+            locale: m.locale,
             answers: answers
                 .into_iter()
                 .map(Answer::try_from)

@@ -288,6 +288,8 @@ pub(crate) struct Resolved {
     invitation: survey_invitations::Model,
     survey: Survey,
     answers: Vec<CleanAnswer>,
+    /// The locale the respondent answered in.
+    locale: Option<String>,
     /// (factor id, rating) of each rated factor of the survey's set.
     rated: Vec<(i64, i32)>,
     csi: Option<CsiValue>,
@@ -299,6 +301,7 @@ pub(crate) async fn resolve_submission(
     db: &impl ConnectionTrait,
     token: &str,
     answers: Vec<AnswerInput>,
+    preferences: &[String],
     now: DateTime<Utc>,
 ) -> DomainResult<Resolved> {
     if answers.len() > MAX_ANSWERS {
@@ -310,6 +313,12 @@ pub(crate) async fn resolve_submission(
     let token = InvitationToken::parse(token)?;
     let (invitation, survey) = resolve(db, &token, now).await?;
     let clean = validate(&survey, answers)?;
+    let locale = super::locale::choose(
+        invitation.locale.as_deref(),
+        preferences,
+        survey.locale.as_deref(),
+        &super::translations::available_locales(&survey),
+    );
     let factors = match survey.factor_set_id {
         Some(set_id) if clean.iter().any(|a| a.kind == QuestionKind::CsiFactor) => {
             factors(db, set_id).await?
@@ -342,6 +351,7 @@ pub(crate) async fn resolve_submission(
         invitation,
         survey,
         answers: clean,
+        locale,
         rated,
         csi,
     })
@@ -395,6 +405,7 @@ async fn store(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> D
         csi: Set(s.csi.map(|c| c.index.to_string())),
         weighted_mean: Set(s.csi.map(|c| c.weighted_mean.to_string())),
         factor_set_id: Set(s.survey.factor_set_id),
+        locale: Set(s.locale.clone()),
         ..Default::default()
     }
     .insert(db)
@@ -507,6 +518,7 @@ fn stored_response(s: Resolved, response_id: i64, now: DateTime<Utc>) -> SurveyR
         factor_set_id: s.survey.factor_set_id,
         helpful_at: None,
         helpful_by: None,
+        locale: s.locale,
         answers: s
             .answers
             .into_iter()
@@ -595,6 +607,7 @@ mod tests {
             } else {
                 vec![]
             },
+            option_labels: Vec::new(),
             max_length: (kind == QuestionKind::Text).then_some(5),
             scale: match kind {
                 QuestionKind::Nps => Some((0, 10)),
@@ -611,6 +624,7 @@ mod tests {
             title: "t".into(),
             description: None,
             locale: None,
+            thank_you: None,
             status: SurveyStatus::Active,
             opens_at: None,
             closes_at: None,
@@ -629,6 +643,7 @@ mod tests {
                 question(5, QuestionKind::Text, false),
                 question(6, QuestionKind::CsiFactor, false),
             ],
+            translations: Vec::new(),
         }
     }
 

@@ -53,6 +53,7 @@ pub struct SurveyDraft {
     pub title: String,
     pub description: Option<String>,
     pub locale: Option<String>,
+    pub thank_you: Option<String>,
     pub opens_at: Option<DateTime<Utc>>,
     pub closes_at: Option<DateTime<Utc>>,
     pub factor_set_id: Option<i64>,
@@ -70,6 +71,7 @@ pub struct SurveyPatch {
     pub title: Option<String>,
     pub description: Option<Option<String>>,
     pub locale: Option<Option<String>>,
+    pub thank_you: Option<Option<String>>,
     pub opens_at: Option<Option<DateTime<Utc>>>,
     pub closes_at: Option<Option<DateTime<Utc>>>,
     pub factor_set_id: Option<Option<i64>>,
@@ -144,7 +146,10 @@ fn check_points(field: &str, points: i64) -> DomainResult<()> {
 pub(crate) fn validate(draft: SurveyDraft) -> DomainResult<SurveyDraft> {
     let title = required_text("title", &draft.title, 200)?;
     let description = optional_text("description", draft.description.as_deref(), 4_000)?;
-    let locale = optional_text("locale", draft.locale.as_deref(), 35)?;
+    let locale = optional_text("locale", draft.locale.as_deref(), 35)?
+        .map(|l| super::locale::parse("locale", &l))
+        .transpose()?;
+    let thank_you = optional_text("thankYou", draft.thank_you.as_deref(), 4_000)?;
     if let (Some(open), Some(close)) = (draft.opens_at, draft.closes_at) {
         if close <= open {
             return Err(DomainError::validation("closesAt", "must be after opensAt"));
@@ -279,6 +284,7 @@ pub(crate) fn validate(draft: SurveyDraft) -> DomainResult<SurveyDraft> {
         title,
         description,
         locale,
+        thank_you,
         questions,
         ..draft
     })
@@ -366,6 +372,7 @@ pub(crate) async fn hydrate(
     }
     let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
     let set_ids: Vec<i64> = models.iter().filter_map(|m| m.factor_set_id).collect();
+    let mut translations = super::translations::for_surveys(db, &ids).await?;
     let mut questions: HashMap<i64, Vec<survey_questions::Model>> = HashMap::new();
     for q in survey_questions::Entity::find()
         .filter(survey_questions::Column::SurveyId.is_in(ids))
@@ -390,7 +397,8 @@ pub(crate) async fn hydrate(
         .map(|m| {
             let scale = m.factor_set_id.and_then(|id| scales.get(&id).copied());
             let qs = questions.remove(&m.id).unwrap_or_default();
-            Survey::from_rows(m, qs, scale)
+            let ts = translations.remove(&m.id).unwrap_or_default();
+            Survey::from_rows(m, qs, scale, ts)
         })
         .collect()
 }
@@ -454,6 +462,7 @@ pub(crate) async fn create_survey(
         title: Set(draft.title.clone()),
         description: Set(draft.description.clone()),
         locale: Set(draft.locale.clone()),
+        thank_you: Set(draft.thank_you.clone()),
         status: Set(SurveyStatus::Draft.as_str().to_owned()),
         opens_at: Set(draft.opens_at),
         closes_at: Set(draft.closes_at),
@@ -489,6 +498,7 @@ pub(crate) async fn update_survey(
         title: patch.title.unwrap_or(current.title),
         description: patch.description.unwrap_or(current.description),
         locale: patch.locale.unwrap_or(current.locale),
+        thank_you: patch.thank_you.unwrap_or(current.thank_you),
         opens_at: patch.opens_at.unwrap_or(current.opens_at),
         closes_at: patch.closes_at.unwrap_or(current.closes_at),
         factor_set_id: patch.factor_set_id.unwrap_or(current.factor_set_id),
@@ -522,6 +532,10 @@ pub(crate) async fn update_survey(
             Expr::value(draft.description.clone()),
         )
         .col_expr(surveys::Column::Locale, Expr::value(draft.locale.clone()))
+        .col_expr(
+            surveys::Column::ThankYou,
+            Expr::value(draft.thank_you.clone()),
+        )
         .col_expr(surveys::Column::OpensAt, Expr::value(draft.opens_at))
         .col_expr(surveys::Column::ClosesAt, Expr::value(draft.closes_at))
         .col_expr(
@@ -616,6 +630,7 @@ pub(crate) async fn publish_survey(txn: &impl ConnectionTrait, id: i64) -> Domai
             ));
         }
     }
+    super::translations::check_publishable(&survey)?;
     set_status(txn, id, SurveyStatus::Draft, SurveyStatus::Active).await?;
     let survey = load(txn, id).await?;
     Ok(survey)

@@ -268,6 +268,19 @@ impl TestApp {
         response.json().await.expect("JSON body")
     }
 
+    /// POSTs an anonymous GraphQL request with an `Accept-Language` header.
+    pub async fn graphql_in(&self, accept_language: &str, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .header("accept-language", accept_language)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        response.json().await.expect("JSON body")
+    }
+
     /// POSTs an anonymous GraphQL request.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
         self.graphql_as(None, query, variables).await

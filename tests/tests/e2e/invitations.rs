@@ -35,7 +35,7 @@ const REISSUE: &str = "mutation($input: ReissueSurveyInvitationInput!) {
     previousInvitation { id status revokedAt }
   } }";
 /// The look-up the form page at `/s/{token}` sends (api/src/http/form.rs).
-const FORM_LOOKUP: &str = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description locale incentivePoints expiresAt questions { id position text required kind options maxLength scaleMin scaleMax } } }";
+const FORM_LOOKUP: &str = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description thankYou locale incentivePoints expiresAt questions { id position text required kind options optionLabels maxLength scaleMin scaleMax } } }";
 
 async fn list(app: &TestApp, token: &str, f: &Fixture, filter: Value) -> Value {
     app.graphql_as(

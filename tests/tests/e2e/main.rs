@@ -43,3 +43,4 @@ mod sessions;
 mod storage_faults;
 mod surveys;
 mod webhooks;
+mod translations;

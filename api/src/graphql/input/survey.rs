@@ -56,8 +56,11 @@ pub struct CreateSurveyInput {
     pub title: String,
     /// Introduction shown to respondents.
     pub description: Option<String>,
-    /// Language of the questions (BCP 47).
+    /// Language of the questions (BCP 47), the survey's default locale;
+    /// normalised (`de_at` → `de-AT`).
     pub locale: Option<String>,
+    /// Shown to respondents after their answers are stored.
+    pub thank_you: Option<String>,
     /// Responses are accepted from this time.
     pub opens_at: Option<DateTime>,
     /// Responses are accepted until this time.
@@ -103,6 +106,7 @@ impl TryFrom<CreateSurveyInput> for SurveyDraft {
             title: i.title,
             description: i.description,
             locale: i.locale,
+            thank_you: i.thank_you,
             opens_at: i.opens_at.map(Into::into),
             closes_at: i.closes_at.map(Into::into),
             incentive_points: i.incentive_points,
@@ -130,6 +134,8 @@ pub struct UpdateSurveyInput {
     pub description: MaybeUndefined<String>,
     /// New locale.
     pub locale: MaybeUndefined<String>,
+    /// New thank-you text.
+    pub thank_you: MaybeUndefined<String>,
     /// New opening time.
     pub opens_at: MaybeUndefined<DateTime>,
     /// New closing time.
@@ -183,6 +189,7 @@ impl TryFrom<UpdateSurveyInput> for SurveyPatch {
             title: i.title,
             description: patch(i.description),
             locale: patch(i.locale),
+            thank_you: patch(i.thank_you),
             opens_at: patch(i.opens_at.map_value(Into::into)),
             closes_at: patch(i.closes_at.map_value(Into::into)),
             incentive_points: i.incentive_points,
@@ -257,9 +264,11 @@ pub struct InviteToSurveyInput {
     /// How the links reach the customers (default `LINK_ONLY`).
     #[graphql(default)]
     pub delivery: crate::graphql::object::invitation::InvitationDelivery,
-    /// The language of the e-mails (`de`, `el-GR`, ...; texts in en, de,
-    /// el, fr and es); default: each customer's locale, else the survey's,
-    /// else English.
+    /// The language the invitations show the survey in (and the e-mails
+    /// are written in): one of the survey's `locales`. Omitted: each
+    /// customer's own locale when the survey has it (or its language), else
+    /// none (the respondent's browser decides; e-mails then follow the
+    /// customer's locale, else the survey's, else English).
     pub locale: Option<String>,
     /// Echoed in the payload, for the client's own bookkeeping.
     pub client_mutation_id: Option<String>,
@@ -501,4 +510,82 @@ impl From<FollowUpOrder> for domain::feedback::FollowUpOrder {
             direction: o.direction.into(),
         }
     }
+}
+
+/// One question's text and option labels in a translation.
+#[derive(InputObject)]
+pub struct SurveyQuestionTranslationInput {
+    /// The question (`SurveyQuestion.id`).
+    pub question_id: ID,
+    /// The question's text in the translation's locale.
+    pub text: String,
+    /// One label per option of a choice question, in the question's order
+    /// (answers still send the default-language option values).
+    #[graphql(default, validator(max_items = 50))]
+    pub options: Vec<String>,
+}
+
+/// The whole translation of a survey for one locale; replaces any earlier
+/// one for that locale.
+#[derive(InputObject)]
+pub struct SetSurveyTranslationInput {
+    /// The survey (`DRAFT` or `ACTIVE`).
+    pub survey_id: ID,
+    /// A BCP 47 language tag other than the survey's default `locale`
+    /// (normalised: `de_at` → `de-AT`).
+    pub locale: String,
+    /// The title in this locale.
+    pub title: String,
+    /// The introduction (required when the survey has one).
+    pub description: Option<String>,
+    /// The thank-you text (required when the survey has one).
+    pub thank_you: Option<String>,
+    /// The questions' texts (every question is required before publishing).
+    #[graphql(default, validator(max_items = 100))]
+    pub questions: Vec<SurveyQuestionTranslationInput>,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
+}
+
+impl SetSurveyTranslationInput {
+    /// The domain's translation input.
+    ///
+    /// # Errors
+    /// `BAD_USER_INPUT` on a malformed question id.
+    pub fn into_domain(self) -> ApiResult<domain::feedback::TranslationInput> {
+        let questions = self
+            .questions
+            .into_iter()
+            .enumerate()
+            .map(|(i, q)| {
+                Ok(domain::feedback::QuestionTranslationInput {
+                    question_id: parse_id(
+                        NodeType::SurveyQuestion,
+                        &format!("questions.{i}.questionId"),
+                        &q.question_id,
+                    )?,
+                    text: q.text,
+                    options: q.options,
+                })
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok(domain::feedback::TranslationInput {
+            locale: self.locale,
+            title: self.title,
+            description: self.description,
+            thank_you: self.thank_you,
+            questions,
+        })
+    }
+}
+
+/// Which translation to remove.
+#[derive(InputObject)]
+pub struct RemoveSurveyTranslationInput {
+    /// The survey (`DRAFT` or `ACTIVE`).
+    pub survey_id: ID,
+    /// The translation's locale.
+    pub locale: String,
+    /// Echoed in the payload, for the client's own bookkeeping.
+    pub client_mutation_id: Option<String>,
 }

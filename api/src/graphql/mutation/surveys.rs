@@ -3,12 +3,12 @@
 use async_graphql::{Context, Object};
 use domain::feedback::{SurveyDraft, SurveyPatch, MAX_ANSWERS};
 
-use crate::graphql::context::ContextExt;
+use crate::graphql::context::{preferred_languages, ContextExt};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::input::survey::{
     answer_error, CloseSurveyInput, CreateSurveyInput, InviteToSurveyInput,
-    MarkFeedbackHelpfulInput, PublishSurveyInput, ResolveFollowUpInput, SubmitSurveyResponseInput,
-    UpdateSurveyInput,
+    MarkFeedbackHelpfulInput, PublishSurveyInput, RemoveSurveyTranslationInput,
+    ResolveFollowUpInput, SetSurveyTranslationInput, SubmitSurveyResponseInput, UpdateSurveyInput,
 };
 use crate::graphql::object::invitation::InvitationDelivery;
 use crate::graphql::object::survey::{
@@ -16,7 +16,8 @@ use crate::graphql::object::survey::{
 };
 use crate::graphql::payload::surveys::{
     CloseSurveyPayload, CreateSurveyPayload, InviteToSurveyPayload, MarkFeedbackHelpfulPayload,
-    PublishSurveyPayload, ResolveFollowUpPayload, SubmitSurveyResponsePayload, UpdateSurveyPayload,
+    PublishSurveyPayload, RemoveSurveyTranslationPayload, ResolveFollowUpPayload,
+    SetSurveyTranslationPayload, SubmitSurveyResponsePayload, UpdateSurveyPayload,
 };
 use crate::graphql::query::surveys::client_addr;
 use crate::graphql::scalar::{global_id, parse_id, NodeType};
@@ -138,7 +139,14 @@ impl SurveyMutation {
         };
         let batch = services
             .surveys
-            .invite(actor, survey_id, &ids, input.expires_at.0, email.as_ref())
+            .invite(
+                actor,
+                survey_id,
+                &ids,
+                input.locale.as_deref(),
+                input.expires_at.0,
+                email.as_ref(),
+            )
             .await?;
         Ok(InviteToSurveyPayload {
             client_mutation_id: input.client_mutation_id,
@@ -189,11 +197,16 @@ impl SurveyMutation {
             .map(|(i, a)| a.into_domain(i))
             .collect::<ApiResult<Vec<_>>>()?;
         let addr = client_addr(ctx);
+        let languages = preferred_languages(ctx);
         let receipt = services
             .public_throttle
-            .guard(&addr, services.surveys.submit(&input.token, answers))
+            .guard(
+                &addr,
+                services.surveys.submit(&input.token, answers, &languages),
+            )
             .await
             .map_err(answer_error)?;
+        let locale = receipt.response.locale.clone();
         // Committed: tell live dashboards, in every process.
         crate::feedback_relay::publish(services, receipt.response).await;
         Ok(SubmitSurveyResponsePayload {
@@ -201,6 +214,52 @@ impl SurveyMutation {
             response_id: global_id(NodeType::SurveyResponse, receipt.response_id),
             points_awarded: receipt.points_awarded,
             csi: receipt.csi.map(Into::into),
+            locale,
+        })
+    }
+
+    /// Sets a survey's translation for one locale, replacing any earlier one
+    /// (MANAGER+). Allowed while the survey is `DRAFT` (may be incomplete
+    /// until publishing) or `ACTIVE` (must be complete: text corrections
+    /// while a survey runs are normal); `CONFLICT` once `CLOSED`.
+    async fn set_survey_translation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The survey, the locale and its texts.")] input: SetSurveyTranslationInput,
+    ) -> ApiResult<SetSurveyTranslationPayload> {
+        let actor = ctx.actor()?;
+        let survey_id = parse_id(NodeType::Survey, "surveyId", &input.survey_id)?;
+        let client_mutation_id = input.client_mutation_id.clone();
+        let translation = input.into_domain()?;
+        let survey = ctx
+            .services()?
+            .surveys
+            .set_translation(actor, survey_id, translation)
+            .await?;
+        Ok(SetSurveyTranslationPayload {
+            client_mutation_id,
+            survey: Survey(survey),
+        })
+    }
+
+    /// Removes a survey's translation for one locale (MANAGER+); `DRAFT` or
+    /// `ACTIVE` only. Invitations that named it fall back to the
+    /// respondent's browser languages, then the default locale.
+    async fn remove_survey_translation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The survey and the locale.")] input: RemoveSurveyTranslationInput,
+    ) -> ApiResult<RemoveSurveyTranslationPayload> {
+        let actor = ctx.actor()?;
+        let survey_id = parse_id(NodeType::Survey, "surveyId", &input.survey_id)?;
+        let survey = ctx
+            .services()?
+            .surveys
+            .remove_translation(actor, survey_id, &input.locale)
+            .await?;
+        Ok(RemoveSurveyTranslationPayload {
+            client_mutation_id: input.client_mutation_id,
+            survey: Survey(survey),
         })
     }
 

@@ -120,6 +120,12 @@ impl SurveyQuestion {
     async fn options(&self) -> &[String] {
         &self.0.options
     }
+    /// For the choice kinds: the options as shown, in the same order as
+    /// `options` (their translations on `surveyInvitation`; answers still
+    /// send the `options` values).
+    async fn option_labels(&self) -> &[String] {
+        &self.0.option_labels
+    }
     /// For `TEXT`: the most characters accepted.
     async fn max_length(&self) -> Option<i32> {
         self.0.max_length
@@ -156,9 +162,30 @@ impl Survey {
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
-    /// Language of the questions (BCP 47), e.g. `en` or `de-CH`.
+    /// Language of the questions (BCP 47), e.g. `en` or `de-CH`: the
+    /// default locale.
     async fn locale(&self) -> Option<&str> {
         self.0.locale.as_deref()
+    }
+    /// Shown to respondents after their answers are stored.
+    async fn thank_you(&self) -> Option<&str> {
+        self.0.thank_you.as_deref()
+    }
+    /// Every locale respondents can see it in: the default `locale` first,
+    /// then its translations' (empty without a default locale).
+    async fn locales(&self) -> Vec<String> {
+        domain::feedback::available_locales(&self.0)
+    }
+    /// Its texts in further locales, by locale.
+    async fn translations(&self) -> Vec<SurveyTranslation> {
+        self.0
+            .translations
+            .iter()
+            .map(|t| SurveyTranslation {
+                translation: t.clone(),
+                questions: self.0.questions.clone(),
+            })
+            .collect()
     }
     /// `DRAFT` → `ACTIVE` → `CLOSED`.
     async fn status(&self) -> SurveyStatus {
@@ -238,49 +265,130 @@ impl Survey {
 
 /// The survey as the holder of an invitation token sees it (the answer of
 /// the public `surveyInvitation`); staff see invitations as `SurveyInvitation`.
-pub struct InvitedSurvey {
-    pub survey: domain::feedback::Survey,
-    pub expires_at: DateTime,
-}
+/// Its texts are in `locale`.
+pub struct InvitedSurvey(pub domain::feedback::InvitedSurvey);
 
 #[Object]
 impl InvitedSurvey {
     /// Title of the survey.
     async fn title(&self) -> &str {
-        &self.survey.title
+        &self.0.survey.title
     }
     /// Introduction.
     async fn description(&self) -> Option<&str> {
-        self.survey.description.as_deref()
+        self.0.survey.description.as_deref()
     }
-    /// Language of the questions.
+    /// The language shown (BCP 47): the invitation's locale, else the best
+    /// match of `Accept-Language`, else the survey's default; null when
+    /// the survey declares no locale. The response records it.
     async fn locale(&self) -> Option<&str> {
-        self.survey.locale.as_deref()
+        self.0.locale.as_deref()
+    }
+    /// Every locale the survey is available in, its default first.
+    async fn locales(&self) -> &[String] {
+        &self.0.locales
+    }
+    /// Shown after the answers are stored.
+    async fn thank_you(&self) -> Option<&str> {
+        self.0.survey.thank_you.as_deref()
     }
     /// Points credited for a complete response (0 when the survey rewards none).
     async fn incentive_points(&self) -> i64 {
-        if self.survey.program_id.is_some() {
-            self.survey.incentive_points
+        if self.0.survey.program_id.is_some() {
+            self.0.survey.incentive_points
         } else {
             0
         }
     }
     /// The invitation is valid until this time.
     async fn expires_at(&self) -> DateTime {
-        self.expires_at
+        self.0.expires_at.into()
     }
     /// The survey closes at this time, if set.
     async fn closes_at(&self) -> Option<DateTime> {
-        self.survey.closes_at.map(Into::into)
+        self.0.survey.closes_at.map(Into::into)
     }
     /// The questions in order.
     async fn questions(&self) -> Vec<SurveyQuestion> {
-        self.survey
+        self.0
+            .survey
             .questions
             .iter()
             .cloned()
             .map(SurveyQuestion)
             .collect()
+    }
+}
+
+/// A survey's texts in one locale other than its default.
+pub struct SurveyTranslation {
+    translation: domain::feedback::SurveyTranslation,
+    questions: Vec<domain::feedback::Question>,
+}
+
+#[Object]
+impl SurveyTranslation {
+    /// The locale (BCP 47).
+    async fn locale(&self) -> &str {
+        &self.translation.locale
+    }
+    /// The title in this locale.
+    async fn title(&self) -> &str {
+        &self.translation.title
+    }
+    /// The introduction in this locale.
+    async fn description(&self) -> Option<&str> {
+        self.translation.description.as_deref()
+    }
+    /// The thank-you text in this locale.
+    async fn thank_you(&self) -> Option<&str> {
+        self.translation.thank_you.as_deref()
+    }
+    /// The translated questions, in the survey's order (questions not yet
+    /// translated are absent).
+    async fn questions(&self) -> Vec<SurveyQuestionTranslation> {
+        self.questions
+            .iter()
+            .filter_map(|q| {
+                let t = self.translation.questions.get(&q.id)?;
+                Some(SurveyQuestionTranslation {
+                    question: q.clone(),
+                    text: t.text.clone(),
+                    options: t.options.clone(),
+                })
+            })
+            .collect()
+    }
+    /// When this translation was last set.
+    async fn updated_at(&self) -> DateTime {
+        self.translation.updated_at.into()
+    }
+}
+
+/// One question's text and option labels in a translation.
+pub struct SurveyQuestionTranslation {
+    question: domain::feedback::Question,
+    text: String,
+    options: Vec<String>,
+}
+
+#[Object]
+impl SurveyQuestionTranslation {
+    /// The question's global id.
+    async fn question_id(&self) -> ID {
+        global_id(NodeType::SurveyQuestion, self.question.id)
+    }
+    /// The question (in the default locale).
+    async fn question(&self) -> SurveyQuestion {
+        SurveyQuestion(self.question.clone())
+    }
+    /// The question's text in this locale.
+    async fn text(&self) -> &str {
+        &self.text
+    }
+    /// The option labels in this locale, in the question's order.
+    async fn options(&self) -> &[String] {
+        &self.options
     }
 }
 
@@ -464,6 +572,10 @@ impl SurveyResponse {
     /// The factor-set version it was answered under (batched).
     async fn factor_set(&self, ctx: &Context<'_>) -> ApiResult<Option<CsiFactorSet>> {
         link::factor_set(ctx, self.0.factor_set_id).await
+    }
+    /// The locale the respondent answered in (null when the survey declared none).
+    async fn locale(&self) -> Option<&str> {
+        self.0.locale.as_deref()
     }
     /// Whether staff marked it helpful.
     async fn helpful(&self) -> bool {

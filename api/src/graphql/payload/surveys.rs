@@ -66,6 +66,8 @@ pub struct SubmitSurveyResponsePayload {
     pub points_awarded: i64,
     /// The response's CSI (0..100), when it rated CSI factors.
     pub csi: Option<Decimal>,
+    /// The locale the response was recorded in (as `surveyInvitation.locale`).
+    pub locale: Option<String>,
 }
 
 /// The result of `markFeedbackHelpful`.
@@ -84,4 +86,22 @@ pub struct ResolveFollowUpPayload {
     pub client_mutation_id: Option<String>,
     /// The resolved follow-up.
     pub follow_up: FollowUp,
+}
+
+/// The result of `setSurveyTranslation`.
+#[derive(SimpleObject)]
+pub struct SetSurveyTranslationPayload {
+    /// The `clientMutationId` of the input.
+    pub client_mutation_id: Option<String>,
+    /// The survey with its translations.
+    pub survey: Survey,
+}
+
+/// The result of `removeSurveyTranslation`.
+#[derive(SimpleObject)]
+pub struct RemoveSurveyTranslationPayload {
+    /// The `clientMutationId` of the input.
+    pub client_mutation_id: Option<String>,
+    /// The survey with its remaining translations.
+    pub survey: Survey,
 }

@@ -8,7 +8,7 @@ use domain::feedback::ResponseFilter;
 use domain::pagination::PageRequest;
 use domain::FoundExt;
 
-use crate::graphql::context::{ClientAddr, ContextExt};
+use crate::graphql::context::{preferred_languages, ClientAddr, ContextExt};
 use crate::graphql::error::ApiResult;
 use crate::graphql::input::survey::{
     FollowUpFilter, FollowUpOrder, SurveyFilter, SurveyOrder, SurveyResponseFilter,
@@ -75,7 +75,9 @@ impl SurveyQuery {
     /// Public (no staff token): the survey behind an invitation token, as the
     /// respondent sees it. `INVALID_TOKEN`, `TOKEN_EXPIRED`, `ALREADY_SUBMITTED`,
     /// or `CONFLICT` when the survey is closed; `RATE_LIMITED` after repeated
-    /// invalid tokens from one address.
+    /// invalid tokens from one address. Shown in the invitation's locale,
+    /// else the best match of the request's `Accept-Language`, else the
+    /// survey's default locale.
     async fn survey_invitation(
         &self,
         ctx: &Context<'_>,
@@ -83,14 +85,12 @@ impl SurveyQuery {
     ) -> ApiResult<InvitedSurvey> {
         let services = ctx.services()?;
         let addr = client_addr(ctx);
-        let (survey, expires_at) = services
+        let languages = preferred_languages(ctx);
+        let invited = services
             .public_throttle
-            .guard(&addr, services.surveys.survey_for_token(&token))
+            .guard(&addr, services.surveys.survey_for_token(&token, &languages))
             .await?;
-        Ok(InvitedSurvey {
-            survey,
-            expires_at: expires_at.into(),
-        })
+        Ok(InvitedSurvey(invited))
     }
 
     /// Survey responses, newest submitted first unless `orderBy` says

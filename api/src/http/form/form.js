@@ -116,7 +116,7 @@
     statusEl.setAttribute("data-code", code);
   }
 
-  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description locale incentivePoints expiresAt questions { id position text required kind options maxLength scaleMin scaleMax } } }";
+  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description thankYou locale incentivePoints expiresAt questions { id position text required kind options optionLabels maxLength scaleMin scaleMax } } }";
   var SUBMIT = "mutation Submit($token: String!, $answers: [SurveyAnswerInput!]!) { submitSurveyResponse(input: { token: $token, answers: $answers }) { responseId pointsAwarded csi } }";
 
   // ---------------------------------------------------------------- kinds
@@ -159,7 +159,7 @@
         var input = el("input", { type: type, name: "q" + q.id, id: id });
         input.value = option;
         row.appendChild(input);
-        row.appendChild(el("label", { "for": id }, option));
+        row.appendChild(el("label", { "for": id }, (q.optionLabels && q.optionLabels[i]) || option));
         fieldset.appendChild(row);
       });
     };
@@ -253,7 +253,7 @@
       if (!err) {
         var receipt = body.data.submitSurveyResponse;
         form.hidden = true;
-        var thanks = t("thanks");
+        var thanks = inv.thankYou || t("thanks");
         if (receipt.pointsAwarded > 0) { thanks += " " + points("thanks-points", receipt.pointsAwarded); }
         showStatus(thanks);
         statusEl.setAttribute("data-points", String(receipt.pointsAwarded));
