@@ -172,10 +172,10 @@ fn services_counted(
         statements,
         ExportLinks::new(&config.export_link_key()?, config.export_link_ttl)?,
     )
-        .with_webhook_rules(domain::webhooks::UrlRules {
-            require_https: config.environment == Environment::Production
-                && !config.webhook_allow_private,
-        });
+    .with_webhook_rules(domain::webhooks::UrlRules {
+        require_https: config.environment == Environment::Production
+            && !config.webhook_allow_private,
+    });
     services.mail = Arc::new(crate::state::MailSettings::new(config, &jwt_key));
     Ok(services)
 }

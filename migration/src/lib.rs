@@ -27,10 +27,10 @@ mod m20261127_230001_invitations_by_survey;
 mod m20261127_230002_csi_superseded_versions;
 mod m20261128_000001_list_filter_indexes;
 mod m20261128_100001_outbox;
-mod m20261128_140001_overall_satisfaction_question;
-mod m20261128_120001_email;
 mod m20261128_110001_webhook_endpoints;
+mod m20261128_120001_email;
 mod m20261128_130001_export_indexes;
+mod m20261128_140001_overall_satisfaction_question;
 mod m20261128_160001_survey_translations;
 
 pub struct Migrator;

@@ -17,8 +17,8 @@
 //! - [`compute`]: the formulas, in exact decimal arithmetic.
 
 pub mod compute;
-pub mod drivers;
 pub mod confidence;
+pub mod drivers;
 pub mod factor_sets;
 pub mod presets;
 pub mod preview;

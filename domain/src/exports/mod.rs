@@ -204,7 +204,7 @@ impl ExportService {
                 let survey = SurveyService::new(self.db.clone())
                     .survey(actor, survey_id)
                     .await?;
-                Source::Responses(responses::Layout::new(survey))
+                Source::Responses(Box::new(responses::Layout::new(survey)))
             }
             ExportKind::Customers => Source::Customers,
             ExportKind::LedgerEntries => Source::Ledger {
@@ -231,7 +231,7 @@ impl ExportService {
 
 /// What an open export reads.
 enum Source {
-    Responses(responses::Layout),
+    Responses(Box<responses::Layout>),
     Customers,
     Ledger { program_id: i64, period: Period },
 }

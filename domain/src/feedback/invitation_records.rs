@@ -340,6 +340,7 @@ mod tests {
             created_at: now - Duration::days(1),
             used_at: used.map(|s| now - Duration::seconds(s)),
             revoked_at: revoked.map(|s| now - Duration::seconds(s)),
+            locale: None,
         }
     }
 

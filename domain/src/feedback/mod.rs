@@ -20,8 +20,8 @@ mod customers;
 mod follow_ups;
 mod invitation_records;
 mod invitations;
-pub mod mail;
 pub mod locale;
+pub mod mail;
 mod model;
 mod results;
 mod submission;
@@ -223,9 +223,16 @@ impl SurveyService {
         let now = Utc::now();
         invitations::check_invite(customer_ids, expires_at, now)?;
         let txn = begin_write(&self.db).await?;
-        let batch =
-            invitations::invite(&txn, survey_id, customer_ids, locale, expires_at, email, now)
-                .await?;
+        let batch = invitations::invite(
+            &txn,
+            survey_id,
+            customer_ids,
+            locale,
+            expires_at,
+            email,
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(batch)
     }

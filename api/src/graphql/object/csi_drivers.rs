@@ -27,13 +27,12 @@ impl DriversCell {
         ctx: &Context<'_>,
         report: &domain::csi::CsiReport,
     ) -> ApiResult<&Drivers> {
-        Ok(self
-            .0
+        self.0
             .get_or_try_init(|| async {
                 let actor = ctx.actor()?;
                 ApiResult::Ok(ctx.services()?.csi.drivers(actor, report).await?)
             })
-            .await?)
+            .await
     }
 }
 
