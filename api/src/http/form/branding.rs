@@ -179,22 +179,8 @@ fn origin(url: &str) -> Option<String> {
     (host_ok && port_ok).then(|| format!("https://{}", authority.to_ascii_lowercase()))
 }
 
-/// `text` with `&`, `<`, `>`, `"` and `'` escaped for HTML text and
-/// attribute values.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// HTML escaping: the one implementation, shared with the e-mails.
+pub use domain::feedback::mail::escape_html;
 
 #[cfg(test)]
 mod tests {
