@@ -57,8 +57,20 @@ impl Application {
         .await??;
         tokio::spawn(scheduled_jobs(services.db.clone(), config.job_tick));
         tokio::spawn(crate::feedback_relay::relay(services.clone()));
+        // The outbox worker checks for due messages on its own small pool:
+        // its idle polling takes no connection from requests and is not
+        // counted as theirs (`RAPPORT_DEBUG_STATEMENT_COUNT`).
+        let outbox_db = db::connect(
+            &config.database_url,
+            &DbSettings {
+                max_connections: Some(2),
+                ..DbSettings::default()
+            },
+        )
+        .await
+        .context("Failed to connect the outbox worker to the database")?;
         tokio::spawn(crate::delivery::run(
-            services.db.clone(),
+            outbox_db,
             crate::delivery::deliverers(&config, &services)?,
             crate::delivery::WorkerSettings {
                 poll: config.outbox_poll,
