@@ -18,6 +18,11 @@ if [[ -z "$tag" ]]; then
   tag=$(git describe --tags --abbrev=0 --match 'v*' 2>/dev/null || true)
 fi
 if [[ -z "$tag" ]]; then
+  # A clone without tags still has the history: the last release commit
+  # ("Release X.Y.Z: ...") holds the released schema.
+  tag=$(git log --format=%H --grep='^Release [0-9]' -1 2>/dev/null || true)
+fi
+if [[ -z "$tag" ]]; then
   echo "SCHEMA GUARD SKIPPED: this clone has no release tag (v*) to compare with" >&2
   exit 0
 fi
