@@ -26,7 +26,10 @@ fi
 CUSTOMERS=${CUSTOMERS:-1000}
 RESPONSES=${RESPONSES:-20000}
 RUNS=${RUNS:-5}
-SECONDS_PER_RUN=${SECONDS:-10}
+# Bash keeps its own SECONDS (seconds since the shell started, 0 here when the
+# environment does not set it), so 0 means "not set".
+SECONDS_PER_RUN=${SECONDS:-0}
+(( SECONDS_PER_RUN > 0 )) || SECONDS_PER_RUN=10
 CONCURRENCY=${CONCURRENCY:-16}
 ENGINES=${ENGINES:-"sqlite postgres"}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -137,7 +140,7 @@ load() { # engine scenario concurrency query-file variables-json [extra args...]
 }
 
 sql_file() { # engine file -> SQL with the placeholders filled
-  sed -e "s/{SET}/$SET_ID/g;s/{FROM}/${FROM}T00:00:00+00:00/g;s/{TO}/${TO}T00:00:00+00:00/g" \
+  sed -e "s/{SET}/$SET_NUM/g;s/{FROM}/${FROM}T00:00:00+00:00/g;s/{TO}/${TO}T00:00:00+00:00/g" \
       -e "s/{PREV}/${PREV}T00:00:00+00:00/g;s/{FROM_DATE}/$FROM/g;s/{TO_DATE}/$TO/g" \
       "$ROOT/bench/sql/$1/$2"
 }
@@ -176,6 +179,26 @@ raw_sql() { # engine scenario file [throughput]
     [[ -z $ms ]] && { echo "raw SQL failed for $engine $scenario: $report" >&2; return 1; }
     echo "{\"engine\": \"$engine\", \"scenario\": \"raw:$scenario\", \"run\": $run, \"raw_sql_ms\": $ms, \"raw_tps_1\": $tps1, \"raw_tps\": $tpsn, \"raw_clients\": $([[ $engine == postgres ]] && echo "$CONCURRENCY" || echo "$SQLITE_POOL")}" >> "$RESULTS"
   done
+}
+
+answers_for() { # index into the seed's load surveys -> answers JSON rating every question 4
+  jq -c ".load_questions[$1] | map({questionId: (\"SurveyQuestion:\" + (.id | tostring) | @base64 | gsub(\"=\"; \"\") | gsub(\"[+]\"; \"-\") | gsub(\"/\"; \"_\")), rating: 4})" "$SEED"
+}
+
+check_credits() { # survey-id extra-json: responses, FEEDBACK_INCENTIVE credits and duplicates
+  local check responses credits dupes
+  check="SELECT (SELECT COUNT(*) FROM survey_responses WHERE survey_id = $1) || ' ' ||
+    (SELECT COUNT(*) FROM ledger_entries l WHERE l.reason = 'FEEDBACK_INCENTIVE'
+       AND l.source_key IN (SELECT 'response:' || id FROM survey_responses WHERE survey_id = $1)) || ' ' ||
+    (SELECT COUNT(*) FROM (SELECT source_key FROM ledger_entries WHERE reason = 'FEEDBACK_INCENTIVE'
+       GROUP BY membership_id, source_key HAVING COUNT(*) > 1) d);"
+  if [[ $ENGINE == postgres ]]; then
+    read -r responses credits dupes < <(psql -X -At "$PG_URL" -c "$check")
+  else
+    read -r responses credits dupes < <(sqlite3 "$SQLITE_FILE" "$check")
+  fi
+  jq -nc --arg e "$ENGINE" --argjson x "$2" --argjson r "$responses" --argjson c "$credits" --argjson d "$dupes" \
+    '{engine: $e, responses: $r, credits: $c, duplicates: $d} + $x' >> "$RESULTS"
 }
 
 invite_all() { # survey-id answers-json tokens-file: invites every customer
@@ -219,12 +242,13 @@ multi_process() {
         record postgres multi_dashboard "{\"run\": $run, \"concurrency\": $CONCURRENCY, \"processes\": $n}" || true
     done
     survey=$(jq ".load_survey_ids[$index]" "$SEED")
-    answers=$(jq -c ".load_questions[$index] | map({questionId: (.id | tostring), rating: 4})" "$SEED")
+    answers=$(answers_for "$index")
     tokens=$OUT/tokens-multi-$n.jsonl
     invite_all "$survey" "$answers" "$tokens"
     "$LOAD" --url "$urls" --query-file "$Q/s3_submit.graphql" --variables-file "$tokens" \
       --concurrency "$CONCURRENCY" --seconds 120 --json |
       record postgres multi_submit "{\"run\": 1, \"concurrency\": $CONCURRENCY, \"processes\": $n}" || true
+    check_credits "$survey" "{\"scenario\": \"multi_credits\", \"processes\": $n}"
     index=$(( index + 1 ))
     stop_extra
   done
@@ -251,7 +275,8 @@ for ENGINE in $ENGINES; do
     --admin-password "$PASSWORD" > "$OUT/seed-$ENGINE.json"
   seed_s=$(( ($(date +%s%N) - t0) / 1000000 ))
   SEED=$OUT/seed-$ENGINE.json
-  SET_ID=$(gid CsiFactorSet "$(jq .factor_set_id "$SEED")")
+  SET_NUM=$(jq .factor_set_id "$SEED")
+  SET_ID=$(gid CsiFactorSet "$SET_NUM")
   CARD=$(jq .card_customer_id "$SEED")
   echo "{\"engine\": \"$ENGINE\", \"scenario\": \"seed\", \"seed_ms\": $seed_s, \"rows\": $(jq .rows "$SEED")}" >> "$RESULTS"
 
@@ -302,7 +327,7 @@ for ENGINE in $ENGINES; do
   last_c=$(jq .last_customer_id "$SEED")
   for run in $(seq 1 "$runs3"); do
     survey=$(jq ".load_survey_ids[$((run - 1))]" "$SEED")
-    answers=$(jq -c ".load_questions[$((run - 1))] | map({questionId: (\"SurveyQuestion:\" + (.id | tostring) | @base64 | gsub(\"=\"; \"\") | gsub(\"[+]\"; \"-\") | gsub(\"/\"; \"_\")), rating: 4})" "$SEED")
+    answers=$(answers_for "$((run - 1))")
     tokens=$OUT/tokens-$ENGINE-$run.jsonl
     invite_all "$survey" "$answers" "$tokens"
     invited=$(wc -l < "$tokens")
@@ -315,17 +340,7 @@ for ENGINE in $ENGINES; do
       record "$ENGINE" s3_submit "{\"run\": $run, \"concurrency\": $CONCURRENCY, \"invited\": $invited}" || true
     server1=$(cpu_ticks "$SERVER_PID"); pg1=$(cpu_ticks $pg_pids); busy1=$(busy_ticks)
     echo "{\"engine\": \"$ENGINE\", \"scenario\": \"s3_cpu\", \"run\": $run, \"clk_tck\": $CLK_TCK, \"server_ticks\": $((server1 - server0)), \"postgres_ticks\": $((pg1 - pg0)), \"busy_ticks\": $((busy1 - busy0))}" >> "$RESULTS"
-    check="SELECT (SELECT COUNT(*) FROM survey_responses WHERE survey_id = $survey) || ' ' ||
-      (SELECT COUNT(*) FROM ledger_entries l WHERE l.reason = 'FEEDBACK_INCENTIVE'
-         AND l.source_key IN (SELECT 'response:' || id FROM survey_responses WHERE survey_id = $survey)) || ' ' ||
-      (SELECT COUNT(*) FROM (SELECT source_key FROM ledger_entries WHERE reason = 'FEEDBACK_INCENTIVE'
-         GROUP BY membership_id, source_key HAVING COUNT(*) > 1) d);"
-    if [[ $ENGINE == postgres ]]; then
-      read -r responses credits dupes < <(psql -X -At "$PG_URL" -c "$check")
-    else
-      read -r responses credits dupes < <(sqlite3 "$SQLITE_FILE" "$check")
-    fi
-    echo "{\"engine\": \"$ENGINE\", \"scenario\": \"s3_credits\", \"run\": $run, \"responses\": $responses, \"credits\": $credits, \"duplicates\": $dupes}" >> "$RESULTS"
+    check_credits "$survey" "{\"scenario\": \"s3_credits\", \"run\": $run}"
   done
 
   rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status")

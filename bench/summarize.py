@@ -157,15 +157,21 @@ if multi:
     out.append("The load is spread round-robin over the processes. On a machine with few cores")
     out.append("they share the cores with PostgreSQL and the load driver, so the figures show the")
     out.append("overhead of running several processes (LISTEN/NOTIFY, the shared throttle), not scaling.\n")
-    out.append("| scenario | processes | concurrency | runs | req/s | p50 ms | p95 ms | errors |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    out.append("| scenario | processes | concurrency | runs | req/s | p50 ms | p95 ms | errors | responses = credits, no duplicates |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    credits = {c["processes"]: c for c in by.get(("postgres", "multi_credits"), [])}
     for s in ("multi_dashboard", "multi_submit"):
         counts = sorted({r["processes"] for r in by.get(("postgres", s), [])})
         for n in counts:
             items = [r for r in by[("postgres", s)] if r["processes"] == n]
+            check = ""
+            if s == "multi_submit" and n in credits:
+                c = credits[n]
+                ok = c["responses"] == c["credits"] and c["duplicates"] == 0
+                check = f"{verdict(ok)} ({c['responses']} responses, {c['credits']} credits)"
             out.append(
                 f"| {s} | {n} | {items[0].get('concurrency', '')} | {len(items)} | {fmt(med('throughput', items))} | "
-                f"{fmt(med('p50_ms', items), 2)} | {fmt(med('p95_ms', items), 2)} | {sum(r['errors'] for r in items)} |"
+                f"{fmt(med('p50_ms', items), 2)} | {fmt(med('p95_ms', items), 2)} | {sum(r['errors'] for r in items)} | {check} |"
             )
 
 out.append("\n### Other targets\n")
