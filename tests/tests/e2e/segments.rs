@@ -9,14 +9,15 @@
 use chrono::{DateTime, Utc};
 use domain::auth::Role;
 use domain::csi::ratings;
-use entity::{loyalty_tiers, memberships, survey_answers};
+use domain::loyalty::LedgerReason;
+use entity::{loyalty_tiers, survey_answers};
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{json, Value};
 
 use crate::csi::{id_of, response, survey};
 use crate::fixtures::{
-    at, db_key, question, CustomerBuilder, ProgramBuilder, QuestionKind, RelationshipType, Stage,
-    SurveyBuilder, SurveyStatus,
+    append_entry, at, db_key, insert_membership, question, CustomerBuilder, ProgramBuilder,
+    QuestionKind, RelationshipType, Stage, SurveyBuilder, SurveyStatus,
 };
 use crate::helpers::{data, error_code, spawn_app, Engine, TestApp};
 
@@ -105,17 +106,10 @@ async fn arrange(app: &TestApp, set: i64, rated: (i64, i64, i64)) {
             }
             let customer = builder.insert(app.db()).await;
             if let Some(points) = group.points {
-                memberships::ActiveModel {
-                    program_id: Set(club),
-                    customer_id: Set(customer),
-                    balance: Set(points),
-                    lifetime_points: Set(points),
-                    enrolled_at: Set(when),
-                    ..Default::default()
-                }
-                .insert(app.db())
-                .await
-                .expect("membership");
+                // Lifetime points come from the ledger (the database keeps
+                // the membership's sums).
+                let membership = insert_membership(app.db(), club, customer).await;
+                append_entry(app.db(), membership, points, LedgerReason::Adjustment, when).await;
             }
             let csi_response = response(app, csi_survey, customer, when).await;
             ratings::record(
@@ -162,6 +156,15 @@ const SURVEY_SEGMENTS: &str = "query($s: ID!, $by: SegmentBy!, $min: Int) {
     }
   }
 }";
+
+/// Variables without the null ones, so the default threshold is the one of
+/// an omitted `minResponses`.
+fn without_nulls(mut variables: Value) -> Value {
+    if let Some(map) = variables.as_object_mut() {
+        map.retain(|_, v| !v.is_null());
+    }
+    variables
+}
 
 /// `(key, shown figure)` per segment: `None` when suppressed.
 fn figures<'a>(segments: &'a Value, figure: &str) -> Vec<(&'a str, Option<&'a Value>)> {
@@ -235,13 +238,14 @@ async fn csi_and_survey_segments_show_hidden_values_and_suppress_small_ones(engi
             app.graphql_as(
                 Some(admin),
                 CSI_SEGMENTS,
-                json!({ "id": set, "by": by, "min": min, "tag": tag }),
+                without_nulls(json!({ "id": set, "by": by, "min": min, "tag": tag })),
             )
             .await
         }
     };
 
-    // Relationship type: 6, 3, 4 and 5 responses. 5 is shown, 4 and 3 are
+    // Relationship type (by key: `COMMUNITY` sorts before `CO_CREATION`):
+    // 6, 4, 3 and 5 responses. 5 is shown, 4 and 3 are
     // suppressed (two of them, so no complement is needed).
     let body = csi("RELATIONSHIP_TYPE", Value::Null, Value::Null).await;
     let report = &data(&body)["csiReport"];
@@ -252,8 +256,8 @@ async fn csi_and_survey_segments_show_hidden_values_and_suppress_small_ones(engi
         figures(segments, "index"),
         [
             ("AUTOMATED_SERVICE", Some(&json!("84.375"))),
-            ("CO_CREATION", None),
             ("COMMUNITY", None),
+            ("CO_CREATION", None),
             ("SELF_SERVICE", Some(&json!("73.75"))),
         ]
     );
@@ -352,7 +356,7 @@ async fn csi_and_survey_segments_show_hidden_values_and_suppress_small_ones(engi
             app.graphql_as(
                 Some(admin),
                 SURVEY_SEGMENTS,
-                json!({ "s": id, "by": by, "min": min }),
+                without_nulls(json!({ "s": id, "by": by, "min": min })),
             )
             .await
         }
@@ -363,8 +367,8 @@ async fn csi_and_survey_segments_show_hidden_values_and_suppress_small_ones(engi
         figures(segments, "csat"),
         [
             ("AUTOMATED_SERVICE", Some(&json!("100"))),
-            ("CO_CREATION", None),
             ("COMMUNITY", None),
+            ("CO_CREATION", None),
             ("SELF_SERVICE", Some(&json!("80"))),
         ]
     );
@@ -372,8 +376,8 @@ async fn csi_and_survey_segments_show_hidden_values_and_suppress_small_ones(engi
         figures(segments, "nps"),
         [
             ("AUTOMATED_SERVICE", Some(&json!("33.33"))),
-            ("CO_CREATION", None),
             ("COMMUNITY", None),
+            ("CO_CREATION", None),
             ("SELF_SERVICE", Some(&json!("20"))),
         ]
     );

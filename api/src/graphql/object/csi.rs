@@ -306,12 +306,11 @@ impl CsiReport {
         ctx: &Context<'_>,
         #[graphql(desc = "The customer attribute to split by.")] by: SegmentBy,
         #[graphql(
-            default = 5,
-            desc = "Fewest responses a segment needs to show figures; at least 5."
+            desc = "Fewest responses a segment needs to show figures: at least 5, and 5 when omitted."
         )]
-        min_responses: i64,
+        min_responses: Option<i64>,
     ) -> ApiResult<Vec<CsiSegment>> {
-        let threshold = domain::segments::threshold(Some(min_responses), "minResponses")?;
+        let threshold = domain::segments::threshold(min_responses, "minResponses")?;
         let actor = ctx.actor()?;
         Ok(ctx
             .services()?
