@@ -137,7 +137,7 @@ load() { # engine scenario concurrency query-file variables-json [extra args...]
 }
 
 sql_file() { # engine file -> SQL with the placeholders filled
-  sed -e "s/{SET}/$SET_ID/g;s/{FROM}/${FROM}T00:00:00+00:00/g;s/{TO}/${TO}T00:00:00+00:00/g" \
+  sed -e "s/{SET}/$(jq .factor_set_id "$SEED")/g;s/{FROM}/${FROM}T00:00:00+00:00/g;s/{TO}/${TO}T00:00:00+00:00/g" \
       -e "s/{PREV}/${PREV}T00:00:00+00:00/g;s/{FROM_DATE}/$FROM/g;s/{TO_DATE}/$TO/g" \
       "$ROOT/bench/sql/$1/$2"
 }
