@@ -317,6 +317,9 @@ for ENGINE in $ENGINES; do
   load "$ENGINE" s4_csi_report 1 "$Q/s4_csi_report.graphql" "{\"factorSetId\": \"$SET_ID\", \"from\": \"$FROM\", \"to\": \"$TO\"}"
   load "$ENGINE" s6_csi_preview 1 "$Q/s6_csi_preview.graphql" "{\"factorSetId\": \"$SET_ID\", \"draftId\": \"$DRAFT_ID\", \"from\": \"$FROM\", \"to\": \"$TO\"}"
   load "$ENGINE" s7_csi_drivers 1 "$Q/s7_csi_drivers.graphql" "{\"factorSetId\": \"$SET_ID\", \"from\": \"$FROM\", \"to\": \"$TO\"}"
+  # The full report (confidence, drivers, the derived map, segments) beside
+  # s4's plain one in the same run; summarize.py reports the ratio.
+  load "$ENGINE" s8_csi_full 1 "$Q/s8_csi_full.graphql" "{\"factorSetId\": \"$SET_ID\", \"from\": \"$FROM\", \"to\": \"$TO\"}"
   load "$ENGINE" s5_metrics 1 "$Q/s5_metrics.graphql" "{\"from\": \"$FROM\", \"to\": \"$TO\"}"
 
   # Scenario 3: each run answers a fresh survey; every active customer is

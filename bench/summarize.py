@@ -46,7 +46,7 @@ for e in engines:
 out.append(f"\n### Load (medians over runs)\n")
 out.append("| server | scenario | concurrency | runs | req/s | p50 ms | p95 ms | p99 ms | errors |")
 out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-names = ["s1_dashboard", "s1_dashboard_latency", "s2_card", "s3_submit", "s4_csi_report", "s6_csi_preview", "s7_csi_drivers", "s5_metrics"]
+names = ["s1_dashboard", "s1_dashboard_latency", "s2_card", "s3_submit", "s4_csi_report", "s6_csi_preview", "s7_csi_drivers", "s8_csi_full", "s5_metrics"]
 for e in engines + ["postgraphile"]:
     for s in names:
         items = by.get((e, s))
@@ -79,6 +79,16 @@ for e in engines:
         t = f"≤ {target}×" if target else "–"
         v = verdict(ratio <= target) if (ratio and target) else "–"
         out.append(f"| {e} | {s} | {fmt(p50, 2)} | {fmt(raw, 3)} | {fmt(ratio, 2)} | {t} | {v} |")
+
+out.append("\n### The full CSI report against the plain one (p50 at concurrency 1, same run)\n")
+out.append("| engine | s4_csi_report p50 ms | s8_csi_full p50 ms | ratio | target | verdict |")
+out.append("|---|---:|---:|---:|---:|---|")
+for e in engines:
+    plain = med("p50_ms", by.get((e, "s4_csi_report"), []))
+    full = med("p50_ms", by.get((e, "s8_csi_full"), []))
+    ratio = full / plain if plain and full else None
+    v = verdict(ratio <= 1.5) if ratio else "–"
+    out.append(f"| {e} | {fmt(plain, 2)} | {fmt(full, 2)} | {fmt(ratio, 2)} | ≤ 1.5× | {v} |")
 
 out.append("\n### Dashboard throughput as a share of the raw statement's (same run)\n")
 out.append("| engine | raw SQL per s (clients) | server | req/s | share | target | verdict |")

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod money;
 pub mod outbox;
 pub mod pagination;
+pub mod segments;
 pub(crate) mod sql;
 pub mod users;
 pub mod validation;

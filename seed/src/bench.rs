@@ -315,9 +315,11 @@ pub async fn seed(
             "required",
             "kind",
             "factor_key",
+            "overall_satisfaction",
         ],
     );
-    let mut plans: Vec<(i64, Vec<i64>, DateTime<Utc>)> = Vec::new();
+    // (survey, factor questions, overall question, opening time).
+    let mut plans: Vec<(i64, Vec<i64>, i64, DateTime<Utc>)> = Vec::new();
     for s in 0..hist_surveys + sizes.load_surveys {
         survey_id += 1;
         let history = s < hist_surveys;
@@ -365,6 +367,7 @@ pub async fn seed(
                 v(true),
                 v("CSI_FACTOR".to_owned()),
                 v(Some(f.key.clone())),
+                v(false),
             ]);
             qs.push(question_id);
             bench_qs.push(BenchQuestion {
@@ -373,7 +376,21 @@ pub async fn seed(
             });
         }
         if history {
-            plans.push((survey_id, qs, opens));
+            // The overall satisfaction question the key-driver analysis
+            // regresses on (load surveys have none: submissions answer the
+            // factors only).
+            question_id += 1;
+            question_rows.push(vec![
+                v(question_id),
+                v(survey_id),
+                v(factors.len() as i32 + 1),
+                v("Overall, how satisfied are you?".to_owned()),
+                v(true),
+                v("RATING".to_owned()),
+                v(None::<String>),
+                v(true),
+            ]);
+            plans.push((survey_id, qs, question_id, opens));
         } else {
             load_survey_ids.push(survey_id);
             load_questions.push(bench_qs);
@@ -385,7 +402,7 @@ pub async fn seed(
     txn.commit().await?;
 
     let window = Duration::days(730) / hist_surveys.max(1) as i32;
-    for (survey, questions, opens) in plans {
+    for (survey, questions, overall_question, opens) in plans {
         let count = remaining.min(n);
         remaining -= count;
         let mut done = 0u64;
@@ -472,6 +489,21 @@ pub async fn seed(
                     pairs.push((*w, Some(Decimal::from(r))));
                 }
                 let csi = compute::index(scale, &pairs);
+                // Overall satisfaction follows the response's index (1..5),
+                // with deterministic noise from the response id so the random
+                // stream of the other rows stays as it was.
+                let index = csi
+                    .and_then(|c| rust_decimal::prelude::ToPrimitive::to_f64(&c.index))
+                    .unwrap_or(50.0);
+                let noise = ((response_id * 7919) % 13 - 6) as f64 / 10.0;
+                let overall = ((1.0 + index / 25.0 + noise).round() as i32).clamp(1, 5);
+                answer_id += 1;
+                ans.push(vec![
+                    v(answer_id),
+                    v(response_id),
+                    v(overall_question),
+                    v(Some(overall)),
+                ]);
                 resp.push(vec![
                     v(response_id),
                     v(survey),

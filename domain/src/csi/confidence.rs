@@ -595,4 +595,42 @@ mod tests {
             assert_eq!(r.significant, case["significant"].as_bool().expect("bool"));
         }
     }
+
+    /// A survey's monthly CSAT and NPS and the tests of each step, from
+    /// `tests/fixtures/confidence/survey_trend.py` (the textbook formulas,
+    /// standard library only), committed as `survey_trend.json`.
+    #[test]
+    fn survey_trend_tests_match_the_formula_script() {
+        let text = include_str!("../../../tests/fixtures/confidence/survey_trend.json");
+        let data: serde_json::Value = serde_json::from_str(text).expect("json");
+        let f = |v: &serde_json::Value| v.as_f64().expect("number");
+        let i = |v: &serde_json::Value| v.as_i64().expect("integer");
+        let months = data["months"].as_array().expect("months");
+        for m in months {
+            let b = wilson(i(&m["satisfied"]), i(&m["n"])).expect("n ≥ 2");
+            close(b.low, f(&m["csat_low"]));
+            close(b.high, f(&m["csat_high"]));
+            let b =
+                nps_interval(i(&m["promoters"]), i(&m["detractors"]), i(&m["n"])).expect("n ≥ 2");
+            close(b.low, f(&m["nps_low"]));
+            close(b.high, f(&m["nps_high"]));
+        }
+        for pair in months.windows(2) {
+            let (before, now) = (&pair[0], &pair[1]);
+            let r = two_proportions(
+                i(&now["satisfied"]),
+                i(&now["n"]),
+                i(&before["satisfied"]),
+                i(&before["n"]),
+            )
+            .expect("defined");
+            close(r.p_value, f(&now["csat_change"]["p"]));
+            assert_eq!(r.significant, now["csat_change"]["significant"] == true);
+            let side =
+                |m: &serde_json::Value| (i(&m["promoters"]), i(&m["detractors"]), i(&m["n"]));
+            let r = nps_difference(side(now), side(before)).expect("defined");
+            close(r.p_value, f(&now["nps_change"]["p"]));
+            assert_eq!(r.significant, now["nps_change"]["significant"] == true);
+        }
+    }
 }

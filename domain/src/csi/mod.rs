@@ -14,6 +14,7 @@
 //!   beside the published one, from the same aggregates.
 //! - [`drivers`]: derived importance (relative weights of a regression of
 //!   overall satisfaction on the factors) and the importance–performance map.
+//! - [`segments`]: the report per customer segment, small ones suppressed.
 //! - [`compute`]: the formulas, in exact decimal arithmetic.
 
 pub mod compute;
@@ -24,6 +25,7 @@ pub mod presets;
 pub mod preview;
 pub mod ratings;
 pub mod report;
+pub mod segments;
 mod types;
 
 pub use compute::{CsiValue, Scale};
@@ -223,6 +225,24 @@ impl CsiService {
     ) -> DomainResult<ImportancePerformance> {
         actor.require(Capability::ReadReports)?;
         Ok(drivers::importance_performance(report, basis, drivers))
+    }
+
+    /// `report`'s figures per customer segment of `by`, segments with
+    /// fewer than `threshold` responses suppressed (see
+    /// [`segments::segments`]; check the threshold with
+    /// [`crate::segments::threshold`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN` without `ReadReports`; database failures.
+    pub async fn segments(
+        &self,
+        actor: &Actor,
+        report: &CsiReport,
+        by: crate::segments::SegmentBy,
+        threshold: i64,
+    ) -> DomainResult<Vec<segments::CsiSegment>> {
+        actor.require(Capability::ReadReports)?;
+        segments::segments(&self.db, report, by, threshold).await
     }
 
     /// The connection, for batch loaders.

@@ -198,7 +198,21 @@ pub(super) struct Sums {
 }
 
 impl Sums {
-    fn add(&mut self, other: Sums) {
+    /// From `SUM(rating)`, `COUNT(*)` and `SUM(rating²)`.
+    pub(super) fn new(total: i64, count: i64, squares: i64) -> Self {
+        Self {
+            total,
+            count,
+            squares,
+        }
+    }
+
+    /// `(Σ rating, count)`.
+    pub(super) fn total_count(self) -> (i64, i64) {
+        (self.total, self.count)
+    }
+
+    pub(super) fn add(&mut self, other: Sums) {
         self.total += other.total;
         self.count += other.count;
         self.squares += other.squares;
@@ -238,7 +252,16 @@ fn bucket_expr(backend: DatabaseBackend, granularity: Granularity) -> &'static s
     }
 }
 
-fn midnight(date: NaiveDate) -> DateTime<Utc> {
+/// [`bucket_expr`] over another timestamp column (`r.submitted_at`).
+pub(crate) fn bucket_of(
+    backend: DatabaseBackend,
+    granularity: Granularity,
+    column: &str,
+) -> String {
+    bucket_expr(backend, granularity).replace("r.rated_at", column)
+}
+
+pub(crate) fn midnight(date: NaiveDate) -> DateTime<Utc> {
     date.and_time(NaiveTime::MIN).and_utc()
 }
 
@@ -476,7 +499,7 @@ impl<'a> Weighting<'a> {
     }
 
     /// Exact factor means from sums, and the index over them, unrounded.
-    fn index(&self, sums: &HashMap<i64, Sums>) -> Option<CsiValue> {
+    pub(super) fn index(&self, sums: &HashMap<i64, Sums>) -> Option<CsiValue> {
         let pairs: Vec<(Decimal, Option<Decimal>)> = self
             .lines
             .iter()
@@ -510,8 +533,11 @@ fn validate(query: &ReportQuery) -> DomainResult<()> {
     Ok(())
 }
 
-/// The trend periods covering `[from, to)`, clipped to it.
-fn periods(
+/// The trend periods covering `[from, to)`, clipped to it: (label, start, end).
+///
+/// # Errors
+/// `BAD_USER_INPUT` beyond [`MAX_TREND_PERIODS`].
+pub(crate) fn periods(
     from: NaiveDate,
     to: NaiveDate,
     granularity: Granularity,
@@ -1043,7 +1069,7 @@ fn check_comparable(weights: &FactorSet, other: &FactorSet) -> DomainResult<()> 
 }
 
 /// The 95 % t interval of a factor's score (0..=100) from its ratings' sums.
-fn score_confidence(scale: Scale, sums: Sums) -> Confidence {
+pub(super) fn score_confidence(scale: Scale, sums: Sums) -> Confidence {
     let k = 100.0 / f64::from(scale.max - scale.min);
     let bounds = confidence::integer_variance(sums.count, sums.total, sums.squares).and_then(|v| {
         let mean = sums.total as f64 / sums.count as f64;

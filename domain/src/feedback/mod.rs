@@ -10,12 +10,14 @@
 //!   derived status, revoked, re-issued.
 //! - `submission`: the public respondent flow and its incentive.
 //! - `results`: responses, helpful marks and aggregated results.
+//! - `breakdown`: CSAT and NPS per customer segment and per trend period.
 //! - `follow_ups`: follow-ups opened by dissatisfied responses.
 //! - `customers`: responses per customer and erasure.
 //! - [`mail`]: invitations and reminders by e-mail, and the opt-out.
 //! - `translations`, `locale`: a survey's texts in further locales and the
 //!   choice of the locale a respondent sees.
 
+mod breakdown;
 mod customers;
 mod follow_ups;
 mod invitation_records;
@@ -37,6 +39,7 @@ use crate::error::DomainResult;
 use crate::keyset::OrderCursor;
 use crate::pagination::{Page, PageRequest};
 
+pub use breakdown::{AnswerScores, SurveySegment, SurveySegmentFigures, SurveyTrendPoint};
 pub use customers::{on_customer_erased, responses_for_customers, ResponseDetail};
 pub use follow_ups::{FollowUpFilter, FollowUpOrder, FollowUpOrderField};
 pub use invitation_records::{Invitation, InvitationFilter, InvitationStatus, Reissued};
@@ -516,6 +519,39 @@ impl SurveyService {
     pub async fn results(&self, actor: &Actor, survey_id: i64) -> DomainResult<SurveyResults> {
         actor.require(Capability::ReadSurveys)?;
         results::results(&self.db, survey_id).await
+    }
+
+    /// A survey's CSAT and NPS per customer segment of `by`, segments with
+    /// fewer than `threshold` responses suppressed (check it with
+    /// [`crate::segments::threshold`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; database failures.
+    pub async fn segments(
+        &self,
+        actor: &Actor,
+        survey_id: i64,
+        by: crate::segments::SegmentBy,
+        threshold: i64,
+    ) -> DomainResult<Vec<SurveySegment>> {
+        actor.require(Capability::ReadSurveys)?;
+        breakdown::segments(&self.db, survey_id, by, threshold).await
+    }
+
+    /// A survey's CSAT and NPS per trend period, from its first response (or
+    /// creation) to today, with the significance of each step.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `NOT_FOUND`; `BAD_USER_INPUT` on `granularity` beyond
+    /// the most trend periods.
+    pub async fn trend(
+        &self,
+        actor: &Actor,
+        survey_id: i64,
+        granularity: crate::csi::Granularity,
+    ) -> DomainResult<Vec<SurveyTrendPoint>> {
+        actor.require(Capability::ReadSurveys)?;
+        results::trend(&self.db, survey_id, granularity).await
     }
 
     /// Follow-ups matching `filter`, in `order`.

@@ -4,17 +4,18 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
 
+use super::breakdown::{percent, AnswerScores};
 use super::model::{QuestionKind, Survey, SurveyResponse};
 use super::surveys::load;
 use crate::csi::compute;
-use crate::csi::confidence::{self, Confidence, Method};
+use crate::csi::confidence::Confidence;
 use crate::customers::{SortDirection, SortKey};
 use crate::error::{DomainError, DomainResult};
 use crate::keyset::{
@@ -225,14 +226,6 @@ pub struct SurveyResults {
     pub csi: Option<crate::csi::CsiReport>,
 }
 
-fn percent(part: i64, whole: i64) -> Option<Decimal> {
-    (whole > 0).then(|| {
-        (Decimal::from(part) * Decimal::ONE_HUNDRED / Decimal::from(whole))
-            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-            .normalize()
-    })
-}
-
 /// Loads one response with its answers.
 ///
 /// # Errors
@@ -425,13 +418,12 @@ fn tally(survey: &Survey, counts: &AnswerCounts) -> Tally {
     }
 }
 
-/// The CSI report of a survey's own responses, from its first response (or
-/// its creation) to today, by month.
-async fn survey_csi(
+/// The span of a survey's own reports: from its first response (or its
+/// creation, if earlier) to today inclusive, as `[from, to)` dates.
+pub(super) async fn span(
     db: &impl ConnectionTrait,
     survey: &Survey,
-    factor_set_id: i64,
-) -> DomainResult<crate::csi::CsiReport> {
+) -> DomainResult<(chrono::NaiveDate, chrono::NaiveDate)> {
     let today = chrono::Utc::now().date_naive();
     let first_response: Option<chrono::DateTime<chrono::Utc>> = survey_responses::Entity::find()
         .select_only()
@@ -446,11 +438,21 @@ async fn survey_csi(
             Ord::min(first, survey.created_at)
         })
         .date_naive();
+    Ok((Ord::min(start, today), today + chrono::Duration::days(1)))
+}
+
+/// The CSI report of a survey's own responses over its [`span`], by month.
+async fn survey_csi(
+    db: &impl ConnectionTrait,
+    survey: &Survey,
+    factor_set_id: i64,
+) -> DomainResult<crate::csi::CsiReport> {
+    let (from, to) = span(db, survey).await?;
     let query = crate::csi::report::ReportQuery {
         factor_set_id,
         across_family: false,
-        from: Ord::min(start, today),
-        to: today + chrono::Duration::days(1),
+        from,
+        to,
         granularity: crate::csi::report::Granularity::Month,
         filter: crate::csi::report::ReportFilter {
             survey_id: Some(survey.id),
@@ -459,6 +461,17 @@ async fn survey_csi(
         confidence: true,
     };
     crate::csi::report::report(db, query).await
+}
+
+/// A survey's CSAT and NPS per period of `granularity` over its [`span`].
+pub(crate) async fn trend(
+    db: &impl ConnectionTrait,
+    survey_id: i64,
+    granularity: crate::csi::Granularity,
+) -> DomainResult<Vec<super::breakdown::SurveyTrendPoint>> {
+    let survey = load(db, survey_id).await?;
+    let span = span(db, &survey).await?;
+    super::breakdown::trend(db, &survey, span, granularity).await
 }
 
 /// A page of a survey's responses, newest first, filtered.
@@ -594,7 +607,13 @@ pub(crate) async fn results(
         passives,
         detractors,
     } = tally(&survey, &counts);
-    let nps_answers = promoters + passives + detractors;
+    let scores = AnswerScores {
+        rating_answers,
+        satisfied,
+        promoters,
+        passives,
+        detractors,
+    };
     let csi = match survey.factor_set_id {
         Some(factor_set_id) => Some(survey_csi(db, &survey, factor_set_id).await?),
         None => None,
@@ -604,26 +623,11 @@ pub(crate) async fn results(
         invitations_sent,
         responses,
         response_rate: percent(responses, invitations_sent),
-        csat: percent(satisfied, rating_answers),
+        csat: scores.csat(),
         rating_answers,
-        nps: (nps_answers > 0).then(|| {
-            (Decimal::from(promoters - detractors) * Decimal::ONE_HUNDRED
-                / Decimal::from(nps_answers))
-            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-            .normalize()
-        }),
-        csat_confidence: Confidence::new(
-            Method::Wilson,
-            rating_answers,
-            confidence::wilson(satisfied, rating_answers),
-            2,
-        ),
-        nps_confidence: Confidence::new(
-            Method::NpsNormal,
-            nps_answers,
-            confidence::nps_interval(promoters, detractors, nps_answers),
-            2,
-        ),
+        nps: scores.nps(),
+        csat_confidence: scores.csat_confidence(),
+        nps_confidence: scores.nps_confidence(),
         promoters,
         passives,
         detractors,

@@ -39,6 +39,7 @@ mod process;
 mod proxies;
 mod scalars;
 mod schema;
+mod segments;
 mod sessions;
 mod storage_faults;
 mod surveys;

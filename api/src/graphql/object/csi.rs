@@ -5,11 +5,13 @@ use crate::graphql::scalar::DateTime;
 use crate::graphql::scalar::Decimal;
 use async_graphql::{Context, Enum, Object, ID};
 
+use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
 use crate::graphql::loader::csi::CsiVersionsLoader;
 use crate::graphql::object::csi_drivers::{
     self, CsiDrivers, CsiImportanceBasis, CsiImportancePerformance, DriversCell,
 };
+use crate::graphql::object::segment::{CsiSegment, SegmentBy};
 use crate::graphql::scalar::{global_id, Date, NodeType};
 
 /// The lifecycle of a factor-set version.
@@ -292,6 +294,32 @@ impl CsiReport {
         #[graphql(desc = "Where importance comes from.")] basis: CsiImportanceBasis,
     ) -> ApiResult<CsiImportancePerformance> {
         csi_drivers::importance_performance(ctx, &self.0, &self.1, basis).await
+    }
+    /// The report per customer segment (relationship type, stage, loyalty
+    /// tier or tag, current values), over the same ratings, period and
+    /// filter, sorted by key. Segments with fewer than `minResponses`
+    /// responses are suppressed (no figure, no count); when only one is,
+    /// the smallest other one is suppressed with it. Computed only when
+    /// selected, from two grouped queries.
+    async fn segments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer attribute to split by.")] by: SegmentBy,
+        #[graphql(
+            desc = "Fewest responses a segment needs to show figures: at least 5, and 5 when omitted."
+        )]
+        min_responses: Option<i64>,
+    ) -> ApiResult<Vec<CsiSegment>> {
+        let threshold = domain::segments::threshold(min_responses, "minResponses")?;
+        let actor = ctx.actor()?;
+        Ok(ctx
+            .services()?
+            .csi
+            .segments(actor, &self.0, by.into(), threshold)
+            .await?
+            .into_iter()
+            .map(CsiSegment)
+            .collect())
     }
     /// 95 % Student t interval of `index` from the spread of the responses'
     /// own indices (`sampleSize`: responses); null in `csiReportPreview`.

@@ -11,6 +11,7 @@ pub mod link;
 pub mod loyalty;
 pub mod metrics;
 pub mod node;
+pub mod segment;
 pub mod survey;
 pub mod user;
 pub mod webhook;

@@ -9,10 +9,11 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::loader::latest_responses::{LatestResponses, LatestResponsesLoader};
 use crate::graphql::loader::Loader;
-use crate::graphql::object::csi::CsiFactorSet;
+use crate::graphql::object::csi::{CsiFactorSet, Granularity};
 use crate::graphql::object::customer::Customer;
 use crate::graphql::object::link;
 use crate::graphql::object::loyalty::LoyaltyProgram;
+use crate::graphql::object::segment::{SegmentBy, SurveySegment, SurveyTrend};
 use crate::graphql::scalar::{global_id, parse_id, NodeType};
 
 /// A survey's life cycle.
@@ -741,6 +742,53 @@ impl SurveyResults {
     /// NPS answers of 0–6.
     async fn detractors(&self) -> i64 {
         self.0.detractors
+    }
+    /// CSAT and NPS per customer segment (relationship type, stage, loyalty
+    /// tier or tag, current values) over all the survey's responses, sorted
+    /// by key. Segments with fewer than `minResponses` responses are
+    /// suppressed (no figure, no count); when only one is, the smallest
+    /// other one is suppressed with it. One grouped query.
+    async fn segments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer attribute to split by.")] by: SegmentBy,
+        #[graphql(
+            desc = "Fewest responses a segment needs to show figures: at least 5, and 5 when omitted."
+        )]
+        min_responses: Option<i64>,
+    ) -> ApiResult<Vec<SurveySegment>> {
+        let threshold = domain::segments::threshold(min_responses, "minResponses")?;
+        let actor = ctx.actor()?;
+        Ok(ctx
+            .services()?
+            .surveys
+            .segments(actor, self.0.survey_id, by.into(), threshold)
+            .await?
+            .into_iter()
+            .map(SurveySegment)
+            .collect())
+    }
+    /// CSAT and NPS per period of `granularity`, from the survey's first
+    /// response (or creation) to today, empty periods included, each with
+    /// the significance of its change since the period before. One grouped
+    /// query.
+    async fn trend(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Trend period length; MONTH when omitted.")] granularity: Option<
+            Granularity,
+        >,
+    ) -> ApiResult<Vec<SurveyTrend>> {
+        let actor = ctx.actor()?;
+        let granularity = granularity.map_or(domain::csi::Granularity::Month, Into::into);
+        Ok(ctx
+            .services()?
+            .surveys
+            .trend(actor, self.0.survey_id, granularity)
+            .await?
+            .into_iter()
+            .map(SurveyTrend)
+            .collect())
     }
     /// Per-question distributions and means, in question order.
     async fn questions(&self) -> Vec<QuestionResults> {

@@ -1,0 +1,221 @@
+//! `CsiReport.segments`: the report's index and factor scores per customer
+//! segment (relationship type, stage, loyalty tier or tag), over the same
+//! ratings, period and filter as the report, small segments suppressed
+//! (rules in [`crate::segments`]).
+//!
+//! Two grouped statements, run side by side: per (segment, factor) the
+//! `SUM`, `COUNT` and sum of squares of the ratings, and per segment the
+//! distinct responses. The report's weights apply to those sums in Rust,
+//! exactly as for the whole report.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use sea_orm::ConnectionTrait;
+
+use crate::csi::compute;
+use crate::csi::confidence::Confidence;
+use crate::csi::factor_sets::{load, versions_of_families};
+use crate::csi::report::{push_scope, score_confidence, CsiReport, Rated, Sums, Weighting};
+use crate::csi::types::FactorSet;
+use crate::error::DomainResult;
+use crate::segments::{customer_segments, suppress, SegmentBy, SegmentHead};
+use crate::sql::Sql;
+
+/// One factor within a segment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentFactor {
+    pub key: String,
+    pub label: String,
+    pub rating_count: i64,
+    /// Mean rating on the set's scale; `None` without ratings.
+    pub mean: Option<Decimal>,
+    /// The mean on 0..=100; `None` without ratings.
+    pub score: Option<Decimal>,
+    /// 95 % Student t interval of `score`.
+    pub score_confidence: Confidence,
+}
+
+/// The figures of a segment that is shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CsiSegmentFigures {
+    /// Distinct responses of the segment's customers.
+    pub response_count: i64,
+    pub rating_count: i64,
+    /// The index under the report's weights, 4 places.
+    pub index: Option<Decimal>,
+    pub weighted_mean: Option<Decimal>,
+    /// In the set's factor order.
+    pub factors: Vec<SegmentFactor>,
+}
+
+/// One segment of a CSI report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CsiSegment {
+    pub key: String,
+    pub label: String,
+    /// `None` when the segment is suppressed: no figure, no count.
+    pub figures: Option<CsiSegmentFigures>,
+}
+
+/// The report's figures per segment of `by`, sorted by key; segments with
+/// fewer than `threshold` responses are suppressed ([`suppress`]).
+///
+/// # Errors
+/// Database failures.
+#[tracing::instrument(skip(db, report), fields(factor_set_id = report.query.factor_set_id))]
+pub async fn segments(
+    db: &impl ConnectionTrait,
+    report: &CsiReport,
+    by: SegmentBy,
+    threshold: i64,
+) -> DomainResult<Vec<CsiSegment>> {
+    let set = &report.factor_set;
+    let query = &report.query;
+    let (rated, to) = rated_factors(db, report).await?;
+    let backend = db.get_database_backend();
+    let join = format!(
+        " FROM csi_ratings r JOIN ({}) seg ON seg.customer_id = r.customer_id",
+        customer_segments(by)
+    );
+
+    let mut sums = Sql::new(backend);
+    sums.push(&format!(
+        "SELECT seg.seg_key AS seg_key, r.factor_id AS factor_id, SUM(r.rating) AS total, \
+         COUNT(*) AS n, SUM(r.rating * r.rating) AS squares{join}"
+    ));
+    push_scope(&mut sums, rated, query.from, query.to, &query.filter);
+    sums.push(" GROUP BY seg.seg_key, r.factor_id");
+
+    // Responses counted as the report counts them (`report::aggregate`).
+    let mut responses = Sql::new(backend);
+    responses.push(&format!(
+        "SELECT seg.seg_key AS seg_key, MIN(seg.seg_label) AS seg_label, \
+         COUNT(DISTINCT r.response_id) AS responses, \
+         COUNT(DISTINCT CASE WHEN r.response_id IS NULL THEN \
+         CAST(r.customer_id AS TEXT) || '@' || CAST(r.rated_at AS TEXT) END) AS loose{join}"
+    ));
+    push_scope(&mut responses, rated, query.from, query.to, &query.filter);
+    responses.push(" GROUP BY seg.seg_key");
+
+    let (sum_rows, response_rows) = futures::try_join!(
+        db.query_all_raw(sums.build()),
+        db.query_all_raw(responses.build())
+    )?;
+    let mut by_segment: HashMap<String, HashMap<i64, Sums>> = HashMap::new();
+    for row in sum_rows {
+        let key: String = row.try_get("", "seg_key")?;
+        let factor_id: i64 = row.try_get("", "factor_id")?;
+        let sums = Sums::new(
+            row.try_get("", "total")?,
+            row.try_get("", "n")?,
+            row.try_get("", "squares")?,
+        );
+        if let Some(target) = to.get(&factor_id) {
+            by_segment
+                .entry(key)
+                .or_default()
+                .entry(*target)
+                .or_default()
+                .add(sums);
+        }
+    }
+    let mut heads = Vec::new();
+    for row in response_rows {
+        let distinct: i64 = row.try_get("", "responses")?;
+        let loose: i64 = row.try_get("", "loose")?;
+        heads.push(SegmentHead {
+            key: row.try_get("", "seg_key")?,
+            label: row.try_get("", "seg_label")?,
+            responses: distinct + loose,
+        });
+    }
+    let hidden = suppress(&mut heads, threshold);
+    let weighting = Weighting::own(set);
+    Ok(heads
+        .into_iter()
+        .zip(hidden)
+        .map(|(head, hidden)| {
+            let figures = (!hidden).then(|| {
+                let sums = by_segment.remove(&head.key).unwrap_or_default();
+                figures(set, &weighting, &sums, head.responses)
+            });
+            CsiSegment {
+                key: head.key,
+                label: head.label,
+                figures,
+            }
+        })
+        .collect())
+}
+
+fn figures(
+    set: &FactorSet,
+    weighting: &Weighting<'_>,
+    sums: &HashMap<i64, Sums>,
+    responses: i64,
+) -> CsiSegmentFigures {
+    let value = weighting.index(sums);
+    let factors = set
+        .factors
+        .iter()
+        .map(|f| {
+            let s = sums.get(&f.id).copied().unwrap_or_default();
+            let (total, count) = s.total_count();
+            SegmentFactor {
+                key: f.key.clone(),
+                label: f.label.clone(),
+                rating_count: count,
+                mean: compute::mean(total, count),
+                score: (count > 0).then(|| {
+                    compute::factor_score(set.scale, Decimal::from(total) / Decimal::from(count))
+                }),
+                score_confidence: score_confidence(set.scale, s),
+            }
+        })
+        .collect::<Vec<_>>();
+    CsiSegmentFigures {
+        response_count: responses,
+        rating_count: factors.iter().map(|f| f.rating_count).sum(),
+        index: value.map(|v| compute::round(v.index)),
+        weighted_mean: value.map(|v| compute::round(v.weighted_mean)),
+        factors,
+    }
+}
+
+/// The ratings the report read and, per rated factor id, the id of the
+/// report's factor it counts for (by key, for a family report).
+async fn rated_factors(
+    db: &impl ConnectionTrait,
+    report: &CsiReport,
+) -> DomainResult<(Rated, HashMap<i64, i64>)> {
+    let set = &report.factor_set;
+    let query = &report.query;
+    let versions: Vec<FactorSet> = if query.across_family {
+        versions_of_families(db, &[query.factor_set_id])
+            .await?
+            .remove(&query.factor_set_id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|v| v.published_at.is_some())
+            .collect()
+    } else if query.factor_set_id == set.id {
+        vec![set.clone()]
+    } else {
+        vec![load(db, query.factor_set_id).await?]
+    };
+    let mut to = HashMap::new();
+    for version in &versions {
+        for factor in &version.factors {
+            if let Some(target) = set.factor(&factor.key) {
+                to.insert(factor.id, target.id);
+            }
+        }
+    }
+    let rated = if query.across_family {
+        Rated::Family(query.factor_set_id)
+    } else {
+        Rated::Version(query.factor_set_id)
+    };
+    Ok((rated, to))
+}
