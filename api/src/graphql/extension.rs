@@ -1,24 +1,25 @@
-//! The schema extension that holds every request to the limits of
-//! [`crate::graphql::shape`] before async-graphql parses, validates or
-//! executes it, ends an oversized answer with `OPERATION_TOO_COMPLEX`, and
-//! gives every error a code.
+//! What runs around async-graphql's own parse, validation and execution of
+//! every request on every transport (HTTP and WebSocket): the limits of
+//! [`crate::graphql::shape`] before it, and after it the null repair of
+//! [`crate::graphql::nulls`], the ceiling on an answer's size
+//! (`OPERATION_TOO_COMPLEX`) and a code on every error.
 //!
-//! Checked in `prepare_request`, the first hook of every request on every
-//! transport (HTTP and WebSocket): the raw text's bracket nesting, then the
-//! parsed document's shape and cost, then the selected operation's required
-//! variables ([`crate::graphql::variables`]). The parsed document is handed on, so
+//! Before: the raw text's bracket nesting, then the parsed document's shape
+//! and cost, then the selected operation's required variables
+//! ([`crate::graphql::variables`]). The parsed document is handed on, so
 //! the text is parsed once.
+//!
+//! None of it is an async-graphql extension: with any extension registered,
+//! async-graphql resolves every field through its instrumented path (a
+//! schema lookup and a boxed future per field and extension), which
+//! profiles of the customer list showed costing more than everything here.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest, NextRequest,
-};
 use async_graphql::{ErrorExtensions, Request, Response, ServerError, ServerResult, Value};
 
-use crate::graphql::context::RequestId;
 use crate::graphql::error::code;
 use crate::graphql::shape::{self, Refusal, TypeTable};
 use crate::graphql::variables;
@@ -49,7 +50,7 @@ impl Execution {
         self.1.get().map(String::as_str)
     }
 
-    fn start(&self, operation_name: Option<&str>) {
+    pub(crate) fn start(&self, operation_name: Option<&str>) {
         if let Some(name) = operation_name {
             let _ = self.1.set(name.to_owned());
         }
@@ -57,7 +58,7 @@ impl Execution {
     }
 }
 
-/// The extension factory.
+/// The limits and the schema's types they are measured against.
 #[derive(Clone)]
 pub struct Limits {
     types: Arc<TypeTable>,
@@ -75,15 +76,12 @@ impl Limits {
             max_response_bytes,
         })
     }
-}
 
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension(self.clone()))
+    /// The schema's types.
+    pub fn types(&self) -> &TypeTable {
+        &self.types
     }
 }
-
-struct LimitsExtension(Limits);
 
 fn refuse(refusal: Refusal) -> ServerError {
     let (message, code) = match refusal {
@@ -125,16 +123,14 @@ pub fn exceeds(response: &Response, limit: usize) -> bool {
     serde_json::to_writer(&mut ceiling, response).is_err()
 }
 
-#[async_trait::async_trait]
-impl Extension for LimitsExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
+impl Limits {
+    /// Checks `request` against the limits and parses it, or refuses it.
+    ///
+    /// # Errors
+    /// The refusal, as the answer's only error.
+    pub async fn prepare(&self, mut request: Request) -> ServerResult<Request> {
         let measure = {
-            let types = self.0.types.clone();
+            let types = self.types.clone();
             let query = request.query.clone();
             let variables = request.variables.clone();
             let operation = request.operation_name.clone();
@@ -183,43 +179,26 @@ impl Extension for LimitsExtension {
             }
         }
         request.set_parsed_query(doc);
-        next.run(ctx, request).await
+        Ok(request)
     }
 
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        if let Some(execution) = ctx.data_opt::<Execution>() {
-            execution.start(operation_name);
+    /// The answer itself, or `OPERATION_TOO_COMPLEX` in its place when it
+    /// would serialise to more than the ceiling.
+    pub fn bound(&self, response: Response) -> Response {
+        if !exceeds(&response, self.max_response_bytes) {
+            return response;
         }
-        let response = next.run(ctx, operation_name).await;
-        if exceeds(&response, self.0.max_response_bytes) {
-            let limit = self.0.max_response_bytes;
-            let error = async_graphql::Error::new(format!(
-                "The answer is larger than {limit} bytes; ask for smaller pages or fewer fields."
-            ))
-            .extend_with(move |_, e| {
-                e.set("code", code::OPERATION_TOO_COMPLEX);
-                e.set("maxResponseBytes", limit);
-            })
-            .into_server_error(Default::default());
-            let mut error = error;
-            error.locations.clear();
-            return Response::from_errors(vec![error]);
-        }
-        response
-    }
-
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        let request_id = ctx.data_opt::<RequestId>().map(|r| r.0.clone());
-        for error in &mut response.errors {
-            fill_code(error, request_id.as_deref());
-        }
-        response
+        let limit = self.max_response_bytes;
+        let mut error = async_graphql::Error::new(format!(
+            "The answer is larger than {limit} bytes; ask for smaller pages or fewer fields."
+        ))
+        .extend_with(move |_, e| {
+            e.set("code", code::OPERATION_TOO_COMPLEX);
+            e.set("maxResponseBytes", limit);
+        })
+        .into_server_error(Default::default());
+        error.locations.clear();
+        Response::from_errors(vec![error])
     }
 }
 

@@ -6,237 +6,411 @@
 //!
 //! async-graphql 7 leaves a failed field out of its parent object instead
 //! (`{ customerCount customer(id: …) { id } }` answered without a `customer`
-//! key) and never nulls a parent. This extension repairs the answer as
-//! resolution returns, bottom-up: each failing field is recorded with its
-//! path, and the nearest ancestor field whose resolution completes applies
-//! the record to the value it returns (or hands it on to its own parent).
-//! The error itself is reported once, at the field that failed, by
-//! async-graphql. When nothing failed, a field costs one atomic load.
+//! key), answers an object all of whose fields failed as null, and never
+//! nulls a parent. [`propagate`] repairs the finished answer from its
+//! errors' paths: the document says which field each response key is, the
+//! schema says whether each position on the path may be null. It runs only
+//! when an error has a path, so an answer without errors costs nothing (a
+//! per-field schema extension would make async-graphql resolve every field
+//! on its slower, instrumented path).
 //!
 //! Subscriptions get the same repair below their root field; a failure that
 //! would null the root field of an event is left as async-graphql answers it.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, ResolveInfo,
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+    SelectionSet,
 };
-use async_graphql::{Name, QueryPathSegment, Response, ServerResult, Value};
+use async_graphql::{Name, PathSegment, Response, Value};
 
-/// A response path: field response keys and list indices (a response key is
-/// a GraphQL name and never starts with a digit, so indices are the
-/// segments that parse as numbers).
-type Path = Vec<String>;
+use crate::graphql::shape::TypeTable;
 
-/// What a failure asks of the answer.
-#[derive(Debug)]
-enum Fix {
-    /// A nullable field at this path failed: its key holds null.
-    Null(Path),
-    /// A non-null field at this path failed or was nulled: the position
-    /// holding its parent object must be null, or one further up.
-    Bubble(Path),
-}
-
-impl Fix {
-    fn path(&self) -> &Path {
-        match self {
-            Fix::Null(path) | Fix::Bubble(path) => path,
+/// Repairs `response`, the answer to operation `operation` of `query`, so
+/// every failed field's null sits where the specification puts it.
+pub fn propagate(types: &TypeTable, query: &str, operation: Option<&str>, response: &mut Response) {
+    if response.errors.iter().all(|error| error.path.is_empty()) {
+        return;
+    }
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return;
+    };
+    let Some(definition) = find_operation(&doc, operation) else {
+        return;
+    };
+    let (root, lowest) = match definition.ty {
+        OperationType::Query => ("Query", 0),
+        OperationType::Mutation => ("Mutation", 0),
+        // Below the root field only.
+        OperationType::Subscription => ("Subscription", 1),
+    };
+    let mut nulled: Vec<Vec<PathSegment>> = Vec::new();
+    for error in &response.errors {
+        if error.path.is_empty() {
+            continue;
         }
-    }
-}
-
-/// The extension factory (one propagator per request).
-pub struct NullPropagation;
-
-impl ExtensionFactory for NullPropagation {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Propagator::default())
-    }
-}
-
-#[derive(Default)]
-struct Propagator {
-    fixes: Mutex<Vec<Fix>>,
-    /// `fixes.len()`, readable without the lock.
-    pending: AtomicUsize,
-}
-
-impl Propagator {
-    fn push(&self, fix: Fix) {
-        let mut fixes = self.fixes.lock().unwrap_or_else(|e| e.into_inner());
-        fixes.push(fix);
-        self.pending.store(fixes.len(), Ordering::Release);
-    }
-
-    /// Removes and returns the records strictly below `path`.
-    fn take_below(&self, path: &[String]) -> Vec<Fix> {
-        let mut fixes = self.fixes.lock().unwrap_or_else(|e| e.into_inner());
-        let (below, rest): (Vec<Fix>, Vec<Fix>) = fixes.drain(..).partition(|fix| {
-            let p = fix.path();
-            p.len() > path.len() && p.starts_with(path)
-        });
-        *fixes = rest;
-        self.pending.store(fixes.len(), Ordering::Release);
-        below
-    }
-}
-
-/// Whether each level of a GraphQL type is nullable: the field itself, then
-/// its list items, their items, … (`[Customer!]!` → `[false, false]`).
-fn nullable_levels(mut ty: &str) -> Vec<bool> {
-    let mut levels = Vec::new();
-    loop {
-        let (inner, non_null) = match ty.strip_suffix('!') {
-            Some(inner) => (inner, true),
-            None => (ty, false),
+        let Some(nullable) = nullability(
+            types,
+            &doc,
+            root,
+            &definition.selection_set.node,
+            &error.path,
+        ) else {
+            continue;
         };
-        levels.push(!non_null);
-        match inner.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
-            Some(item) => ty = item,
-            None => return levels,
-        }
-    }
-}
-
-/// The value at `indices` inside `value` (list positions only).
-fn at_mut<'v>(value: &'v mut Value, indices: &[String]) -> Option<&'v mut Value> {
-    let mut current = value;
-    for segment in indices {
-        let index: usize = segment.parse().ok()?;
-        current = match current {
-            Value::List(items) => items.get_mut(index)?,
-            _ => return None,
-        };
-    }
-    Some(current)
-}
-
-/// Sets `key` of the object at `target` to null. An object all of whose
-/// fields failed came back as null; it did resolve, so it becomes an object.
-fn insert_null(target: &mut Value, key: &str) {
-    if matches!(target, Value::Null) {
-        *target = Value::Object(Default::default());
-    }
-    if let Value::Object(map) = target {
-        map.insert(Name::new(key), Value::Null);
-    }
-}
-
-/// Applies `fixes` (all below the field at `base`, whose type has the
-/// nullability `levels`) to the field's `value`. Returns whether the field
-/// itself must be null although its type is non-null (the parent's turn).
-fn apply(value: &mut Value, base: usize, levels: &[bool], fixes: Vec<Fix>) -> bool {
-    let (nulls, bubbles): (Vec<Fix>, Vec<Fix>) =
-        fixes.into_iter().partition(|f| matches!(f, Fix::Null(_)));
-    // Keys first: a bubble may then null the object that holds them.
-    for fix in nulls {
-        let rest = &fix.path()[base..];
-        if let Some((key, indices)) = rest.split_last() {
-            if let Some(target) = at_mut(value, indices) {
-                insert_null(target, key);
+        match repair(&mut response.data, &error.path, &nullable, lowest, &nulled) {
+            Repair::Nulled(depth) => nulled.push(error.path[..=depth].to_vec()),
+            Repair::Data => {
+                response.data = Value::Null;
+                return;
             }
+            Repair::Nothing => {}
         }
     }
-    let mut bubble_up = false;
-    for fix in bubbles {
-        let rest = &fix.path()[base..];
-        let indices = &rest[..rest.len().saturating_sub(1)];
-        // The failed field's parent object sits at list depth
-        // `indices.len()` of this field's value; find the nearest nullable
-        // position from there up to the field itself.
-        let mut depth = indices.len();
-        loop {
-            if levels.get(depth).copied().unwrap_or(true) {
-                if let Some(target) = at_mut(value, &indices[..depth]) {
-                    *target = Value::Null;
+}
+
+fn find_operation<'d>(
+    doc: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'d OperationDefinition> {
+    match (&doc.operations, name) {
+        (DocumentOperations::Single(operation), _) => Some(&operation.node),
+        (DocumentOperations::Multiple(operations), Some(name)) => {
+            operations.get(name).map(|operation| &operation.node)
+        }
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next().map(|operation| &operation.node)
+        }
+        _ => None,
+    }
+}
+
+/// A selection set to look in, with the type its fields belong to.
+type Scope<'d> = (&'d SelectionSet, &'d str);
+
+/// Whether each position of `path` may hold null, from the document and the
+/// schema; `None` when the path does not follow the document.
+fn nullability<'d>(
+    types: &'d TypeTable,
+    doc: &'d ExecutableDocument,
+    root: &'d str,
+    selection: &'d SelectionSet,
+    path: &[PathSegment],
+) -> Option<Vec<bool>> {
+    let mut nullable = Vec::with_capacity(path.len());
+    let mut scopes: Vec<Scope<'d>> = vec![(selection, root)];
+    let mut levels: &[bool] = &[];
+    let mut depth = 0;
+    for segment in path {
+        match segment {
+            PathSegment::Field(key) => {
+                let mut found = Vec::new();
+                for &(set, parent) in &scopes {
+                    collect(doc, set, parent, key, &mut found, 0);
                 }
-                break;
+                // Fields answering one key are merged, and validation makes
+                // them agree on their type's shape and nullability, so the
+                // first one speaks for all.
+                let &(field, parent) = found.first()?;
+                let (named, field_levels) = types.output(parent, field.name.node.as_str())?;
+                levels = field_levels;
+                depth = 0;
+                nullable.push(*levels.first()?);
+                scopes = found
+                    .iter()
+                    .map(|(field, _)| (&field.selection_set.node, named))
+                    .collect();
             }
-            if depth == 0 {
-                bubble_up = true;
-                break;
+            PathSegment::Index(_) => {
+                depth += 1;
+                nullable.push(*levels.get(depth)?);
             }
-            depth -= 1;
         }
     }
-    bubble_up
+    Some(nullable)
 }
 
-#[async_trait::async_trait]
-impl Extension for Propagator {
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        let return_type = info.return_type;
-        let path_node = info.path_node;
-        // An abstract type's list item (a `Node` in `nodes`) passes through
-        // here too, under the item's path and with the item type as
-        // non-null; the list field itself decides about its items.
-        if matches!(path_node.segment, QueryPathSegment::Index(_)) {
-            return next.run(ctx, info).await;
-        }
-        let result = next.run(ctx, info).await;
-        let nullable = !return_type.ends_with('!');
-        match result {
-            Err(err) => {
-                let path = path_node.to_string_vec();
-                self.push(if nullable {
-                    Fix::Null(path)
-                } else {
-                    Fix::Bubble(path)
-                });
-                Err(err)
-            }
-            Ok(value) if self.pending.load(Ordering::Acquire) == 0 => Ok(value),
-            Ok(mut value) => {
-                let path = path_node.to_string_vec();
-                let fixes = self.take_below(&path);
-                if fixes.is_empty() {
-                    return Ok(value);
+/// The fields of `set` (with the type each belongs to) that answer `key`,
+/// looking through fragments.
+fn collect<'d>(
+    doc: &'d ExecutableDocument,
+    set: &'d SelectionSet,
+    parent: &'d str,
+    key: &str,
+    found: &mut Vec<(&'d async_graphql::parser::types::Field, &'d str)>,
+    level: u32,
+) {
+    // Documents that ran were validated (no fragment cycles); this only
+    // bounds the walk.
+    if level > crate::graphql::shape::MAX_NESTING {
+        return;
+    }
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => {
+                if field.node.response_key().node.as_str() == key {
+                    found.push((&field.node, parent));
                 }
-                let levels = nullable_levels(return_type);
-                if let Some(inner) = value.as_mut() {
-                    if apply(inner, path.len(), &levels, fixes) {
-                        // Non-null and null: the parent's position takes it.
-                        self.push(Fix::Bubble(path));
-                        return Ok(Some(Value::Null));
+            }
+            Selection::InlineFragment(fragment) => {
+                let on = fragment
+                    .node
+                    .type_condition
+                    .as_ref()
+                    .map_or(parent, |condition| condition.node.on.node.as_str());
+                collect(
+                    doc,
+                    &fragment.node.selection_set.node,
+                    on,
+                    key,
+                    found,
+                    level + 1,
+                );
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = doc.fragments.get(&spread.node.fragment_name.node) {
+                    let on = fragment.node.type_condition.node.on.node.as_str();
+                    collect(
+                        doc,
+                        &fragment.node.selection_set.node,
+                        on,
+                        key,
+                        found,
+                        level + 1,
+                    );
+                }
+            }
+        }
+    }
+}
+
+enum Repair {
+    /// The position at this index of the path now holds null.
+    Nulled(usize),
+    /// No position up to the root may be null: `data` is.
+    Data,
+    /// Already repaired by an earlier error, or not this answer's shape.
+    Nothing,
+}
+
+/// Finds where the failed field's value is missing on `path` and nulls the
+/// nearest nullable position at or above it (not above `lowest`).
+fn repair(
+    data: &mut Value,
+    path: &[PathSegment],
+    nullable: &[bool],
+    lowest: usize,
+    nulled: &[Vec<PathSegment>],
+) -> Repair {
+    // The first position on the path that holds no value is where the
+    // failure is: async-graphql leaves a failed field out.
+    let mut failed = None;
+    {
+        let mut current = &mut *data;
+        for (index, segment) in path.iter().enumerate() {
+            if matches!(current, Value::Null) {
+                if nulled.iter().any(|done| done.as_slice() == &path[..index]) {
+                    return Repair::Nothing;
+                }
+                // An object all of whose fields failed came back as null;
+                // it did resolve, so it becomes an object.
+                *current = Value::Object(Default::default());
+            }
+            let next = match (segment, current) {
+                (PathSegment::Field(key), Value::Object(map)) => {
+                    let key = Name::new(key);
+                    if !map.contains_key(&key) {
+                        failed = Some(index);
+                        break;
                     }
+                    map.get_mut(&key)
                 }
-                Ok(value)
+                (PathSegment::Index(i), Value::List(items)) => {
+                    if *i >= items.len() {
+                        failed = Some(index);
+                        break;
+                    }
+                    items.get_mut(*i)
+                }
+                _ => return Repair::Nothing,
+            };
+            match next {
+                Some(value) => current = value,
+                None => return Repair::Nothing,
             }
         }
     }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        let fixes = self.take_below(&[]);
-        if !fixes.is_empty() && apply(&mut response.data, 0, &[true], fixes) {
-            response.data = Value::Null;
-        }
-        response
+    let Some(failed) = failed else {
+        return Repair::Nothing;
+    };
+    let Some(target) = (lowest..=failed).rev().find(|&depth| nullable[depth]) else {
+        return if lowest == 0 {
+            Repair::Data
+        } else {
+            Repair::Nothing
+        };
+    };
+    // Every position above `failed` holds a value; `target` may be the
+    // missing one itself.
+    let mut current = &mut *data;
+    for segment in &path[..target] {
+        current = match (segment, current) {
+            (PathSegment::Field(key), Value::Object(map)) => match map.get_mut(key.as_str()) {
+                Some(value) => value,
+                None => return Repair::Nothing,
+            },
+            (PathSegment::Index(i), Value::List(items)) => match items.get_mut(*i) {
+                Some(value) => value,
+                None => return Repair::Nothing,
+            },
+            _ => return Repair::Nothing,
+        };
     }
+    match (&path[target], current) {
+        (PathSegment::Field(key), Value::Object(map)) => {
+            map.insert(Name::new(key), Value::Null);
+        }
+        (PathSegment::Index(i), Value::List(items)) => match items.get_mut(*i) {
+            Some(item) => *item = Value::Null,
+            None => return Repair::Nothing,
+        },
+        _ => return Repair::Nothing,
+    }
+    Repair::Nulled(target)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use async_graphql::ServerError;
+    use serde_json::json;
+
+    const SDL: &str = r#"
+        type Query { count: Int! customer(id: ID!): Customer users: [User!]! nodes(ids: [ID!]!): [Node]! }
+        type Subscription { event: Customer! }
+        interface Node { id: ID! }
+        type Customer implements Node { id: ID! name: String! tags: [String!] owner: User }
+        type User implements Node { id: ID! email: String! }
+    "#;
+
+    fn run(query: &str, data: serde_json::Value, paths: &[serde_json::Value]) -> serde_json::Value {
+        let types = TypeTable::from_sdl(SDL).expect("test schema");
+        let mut response = Response::new(Value::from_json(data).expect("data"));
+        for path in paths {
+            let mut error = ServerError::new("failed", None);
+            error.path = serde_json::from_value(path.clone()).expect("path");
+            response.errors.push(error);
+        }
+        propagate(&types, query, None, &mut response);
+        response.data.into_json().expect("json")
+    }
 
     #[test]
-    fn type_levels_read_outside_in() {
-        assert_eq!(nullable_levels("Customer"), [true]);
-        assert_eq!(nullable_levels("Customer!"), [false]);
-        assert_eq!(nullable_levels("[Customer!]!"), [false, false]);
-        assert_eq!(nullable_levels("[Node]!"), [false, true]);
-        assert_eq!(nullable_levels("[[Int!]]"), [true, true, false]);
+    fn a_failed_nullable_field_is_null_beside_its_siblings() {
+        let data = run(
+            "{ count c: customer(id: 1) { id } }",
+            json!({ "count": 2 }),
+            &[json!(["c"])],
+        );
+        assert_eq!(data, json!({ "count": 2, "c": null }));
+    }
+
+    #[test]
+    fn a_failed_non_null_field_nulls_up_to_the_nearest_nullable_position() {
+        let query = "{ count customer(id: 1) { id owner { email } name } }";
+        let data = run(
+            query,
+            json!({ "count": 2, "customer": { "id": "1", "owner": { } } }),
+            &[json!(["customer", "owner", "email"])],
+        );
+        assert_eq!(
+            data,
+            json!({ "count": 2, "customer": { "id": "1", "owner": null } })
+        );
+        let data = run(
+            query,
+            json!({ "count": 2, "customer": { "id": "1" } }),
+            &[json!(["customer", "name"])],
+        );
+        assert_eq!(data, json!({ "count": 2, "customer": null }));
+    }
+
+    #[test]
+    fn without_a_nullable_position_data_is_null() {
+        let data = run(
+            "{ count users { email } }",
+            json!({ "count": 2 }),
+            &[json!(["users"])],
+        );
+        assert_eq!(data, serde_json::Value::Null);
+        // An item of a non-null list of non-null items: the same.
+        let data = run(
+            "{ count users { email } }",
+            json!({ "count": 2, "users": [{ }] }),
+            &[json!(["users", 0, "email"])],
+        );
+        assert_eq!(data, serde_json::Value::Null);
+    }
+
+    #[test]
+    fn list_items_and_fragments_take_their_own_nulls() {
+        let query = "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Customer { name } ...U } } fragment U on User { email }";
+        let data = run(
+            query,
+            json!({ "nodes": [{ "id": "1" }, { "id": "2", "email": "a@b" }, { "id": "3" }] }),
+            &[json!(["nodes", 0, "name"]), json!(["nodes", 2, "email"])],
+        );
+        assert_eq!(
+            data,
+            json!({ "nodes": [null, { "id": "2", "email": "a@b" }, null] })
+        );
+    }
+
+    #[test]
+    fn an_object_whose_only_field_failed_becomes_an_object_with_a_null() {
+        let data = run(
+            "{ customer(id: 1) { owner { id } } }",
+            json!(null),
+            &[json!(["customer"])],
+        );
+        assert_eq!(data, json!({ "customer": null }));
+        let data = run(
+            "{ customer(id: 1) { tags } }",
+            json!({ "customer": null }),
+            &[json!(["customer", "tags"])],
+        );
+        assert_eq!(data, json!({ "customer": { "tags": null } }));
+    }
+
+    #[test]
+    fn errors_below_a_nulled_position_change_nothing_more() {
+        let data = run(
+            "{ customer(id: 1) { id name owner { email } } }",
+            json!({ "customer": { "owner": { } } }),
+            &[
+                json!(["customer", "id"]),
+                json!(["customer", "owner", "email"]),
+            ],
+        );
+        assert_eq!(data, json!({ "customer": null }));
+    }
+
+    #[test]
+    fn a_subscription_root_field_is_left_alone() {
+        let types = TypeTable::from_sdl(SDL).expect("test schema");
+        let mut response =
+            Response::new(Value::from_json(json!({ "event": { "id": "1" } })).expect("data"));
+        let mut error = ServerError::new("failed", None);
+        error.path = serde_json::from_value(json!(["event", "name"])).expect("path");
+        response.errors.push(error);
+        propagate(
+            &types,
+            "subscription { event { id name } }",
+            None,
+            &mut response,
+        );
+        assert_eq!(
+            response.data.into_json().expect("json"),
+            json!({ "event": { "id": "1" } })
+        );
     }
 }

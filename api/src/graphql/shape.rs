@@ -119,6 +119,9 @@ struct FieldInfo {
     list: bool,
     /// `Some(default)` when the field takes `first` or `last`.
     page: Option<Option<u64>>,
+    /// Whether each level of the type is nullable: the field, then its list
+    /// items, their items, … (`[Customer!]!` → `[false, false]`).
+    nullable: Vec<bool>,
 }
 
 /// The schema's object and interface fields, read from its SDL once.
@@ -132,6 +135,14 @@ fn named(ty: &Type) -> (String, bool) {
         BaseType::Named(name) => (name.to_string(), false),
         BaseType::List(inner) => (named(inner).0, true),
     }
+}
+
+fn nullable_levels(ty: &Type) -> Vec<bool> {
+    let mut levels = vec![ty.nullable];
+    if let BaseType::List(inner) = &ty.base {
+        levels.extend(nullable_levels(inner));
+    }
+    levels
 }
 
 fn as_size(value: &Value) -> Option<u64> {
@@ -181,6 +192,7 @@ impl TypeTable {
                         ty: name,
                         list,
                         page,
+                        nullable: nullable_levels(&field.node.ty.node),
                     },
                 );
             }
@@ -191,6 +203,13 @@ impl TypeTable {
 
     fn field(&self, parent: Option<&str>, name: &str) -> Option<&FieldInfo> {
         self.types.get(parent?)?.get(name)
+    }
+
+    /// The named type field `name` of `parent` returns, and whether each
+    /// level of its type is nullable (see [`FieldInfo`]).
+    pub fn output(&self, parent: &str, name: &str) -> Option<(&str, &[bool])> {
+        let field = self.field(Some(parent), name)?;
+        Some((&field.ty, &field.nullable))
     }
 }
 
