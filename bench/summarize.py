@@ -129,6 +129,8 @@ out.append("|---|---:|---:|---:|---:|---|---:|---|")
 for e in engines:
     items = by.get((e, "s3_submit"), [])
     credits = by.get((e, "s3_credits"), [])
+    if not items:
+        continue
     exact = all(c["responses"] == c["credits"] and c["duplicates"] == 0 for c in credits) and credits
     tp = med("throughput", items)
     target = 1000 if e == "postgres" else 500
@@ -184,8 +186,28 @@ if multi:
                 f"{fmt(med('p50_ms', items), 2)} | {fmt(med('p95_ms', items), 2)} | {sum(r['errors'] for r in items)} | {check} |"
             )
 
+exports = [r for e in engines for r in by.get((e, "export"), [])]
+if exports:
+    out.append("\n### Exports: memory while streaming (GET /exports/{token} read by curl)\n")
+    out.append("Peak RSS is the server's VmHWM over the download (reset just before it when the")
+    out.append("kernel allows); records are counted with Python's csv module, header included.\n")
+    out.append("| engine | export | records | expected | complete | MB | seconds | records/s | RSS before (MB) | peak RSS (MB) | sampled peak (MB) | target | verdict |")
+    out.append("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in exports:
+        complete = r["http"] == 200 and r["curl_exit"] == 0 and r["records"] == r["expected_records"]
+        peak = r["vmhwm_kb"] / 1024
+        peak_note = "" if r.get("hwm_reset") else " (since start)"
+        rate = r["records"] / r["seconds"] if r["seconds"] else None
+        out.append(
+            f"| {r['engine']} | {r['kind']} | {r['records']:,} | {r['expected_records']:,} | {'yes' if complete else 'NO'} "
+            f"| {r['bytes'] / 1e6:.1f} | {r['seconds']:.1f} | {fmt(rate, 0)} | {r['rss_before_kb'] / 1024:.1f} "
+            f"| {peak:.1f}{peak_note} | {r['sampled_peak_kb'] / 1024:.1f} | ≤ 64 MB | {verdict(complete and peak <= 64)} |"
+        )
+
 out.append("\n### Other targets\n")
 for e in engines:
+    if not by[(e, "rss")]:
+        continue
     rss = by[(e, "rss")][0]["vmhwm_kb"] / 1024 if by[(e, "rss")] else None
     out.append(f"- {e}: peak RSS {fmt(rss)} MB (target ≤ 64 MB): {verdict(rss is not None and rss <= 64)}")
     st = by[(e, "statements")]

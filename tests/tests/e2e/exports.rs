@@ -1,5 +1,6 @@
-//! CSV exports: exact bytes, role refusals, refused links, and a large
-//! export streamed complete and in order.
+//! CSV exports: exact bytes, role refusals, refused links, a large export
+//! streamed complete and in order, the ledger of a period, and what happens
+//! when the client hangs up or the database fails in the middle.
 
 use chrono::{Duration, Utc};
 use entity::{survey_answers, survey_invitations, survey_responses, users};
@@ -7,8 +8,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use serde_json::{json, Value};
 
 use crate::fixtures::{
-    api_id, at, insert_question, CustomerBuilder, QuestionKind, ResponseBuilder, SurveyBuilder,
-    SurveyStatus,
+    api_id, at, insert_membership, insert_question, CustomerBuilder, ProgramBuilder, QuestionKind,
+    ResponseBuilder, SurveyBuilder, SurveyStatus,
 };
 use crate::helpers::{data, error_code, spawn_app, spawn_app_with, Engine, TestApp};
 use domain::auth::Role;
@@ -82,6 +83,9 @@ on_both_engines!(
     customers_export_guards_cells_and_hides_erased_customers,
     exports_are_refused_to_agents_strangers_and_bad_links,
     a_large_export_streams_every_response_in_order,
+    ledger_export_holds_one_programs_entries_of_the_period,
+    a_client_that_hangs_up_stops_the_reading,
+    a_database_failure_mid_stream_aborts_the_download,
 );
 
 async fn survey_responses_export_is_exact_csv(engine: Engine) {
@@ -387,4 +391,306 @@ async fn a_large_export_streams_every_response_in_order(engine: Engine) {
     assert_eq!(rows.len(), N + 1, "header and every response");
     let ids: Vec<String> = rows[1..].iter().map(|r| r[0].clone()).collect();
     assert_eq!(ids, expected, "every response once, in id order");
+}
+
+async fn ledger_export_holds_one_programs_entries_of_the_period(engine: Engine) {
+    use domain::loyalty::{ledger, LedgerReason, NewEntry};
+    let app = spawn_app(engine).await;
+    let manager = app.login_as(Role::Manager).await;
+    let agent = app.login_as(Role::Agent).await;
+    let db = app.db();
+    let program = ProgramBuilder::new("Club").insert(db).await;
+    let other_program = ProgramBuilder::new("Other club").insert(db).await;
+    let ana = CustomerBuilder::new().name("Ana").insert(db).await;
+    let bo = CustomerBuilder::new().name("Bo").insert(db).await;
+    let ana_m = insert_membership(db, program, ana).await;
+    let bo_m = insert_membership(db, program, bo).await;
+    let bo_elsewhere = insert_membership(db, other_program, bo).await;
+    // (membership, points, reason, reference, occurred at, expires at, note)
+    #[rustfmt::skip]
+    let plan = [
+        (ana_m, 100, LedgerReason::Purchase, "purchase:1", "2026-10-31T23:59:59Z", None, None),
+        (ana_m, 40, LedgerReason::Purchase, "purchase:2", "2026-11-01T00:00:00Z", Some("2027-11-01T00:00:00Z"), None),
+        (bo_elsewhere, 10, LedgerReason::Promotion, "promotion:1", "2026-11-10T00:00:00Z", None, None),
+        (bo_m, 25, LedgerReason::Adjustment, "goodwill:1", "2026-11-15T12:30:00Z", None, Some("=HYPERLINK(\"x\"), sorry")),
+        (ana_m, -50, LedgerReason::Redemption, "redemption:7", "2026-11-30T23:59:59Z", None, None),
+        (bo_m, 5, LedgerReason::Birthday, "birthday:2026", "2026-12-01T00:00:00Z", None, None),
+    ];
+    let mut entries = Vec::new();
+    for (membership, delta, reason, key, occurred, expires, note) in plan {
+        let entry = ledger::append(
+            db,
+            NewEntry {
+                membership_id: membership,
+                delta,
+                reason,
+                source_key: key.to_owned(),
+                occurred_at: at(occurred),
+                expires_at: expires.map(at),
+                actor_id: None,
+                note: note.map(str::to_owned),
+            },
+        )
+        .await
+        .expect("entry")
+        .expect("new entry");
+        entries.push(entry.id);
+    }
+    let input = |program: i64, from: &str, to: &str| json!({ "kind": "LEDGER_ENTRIES", "programId": api_id("LoyaltyProgram", program), "from": from, "to": to });
+
+    // November 2026: `from` inclusive, `to` exclusive; the other programme's
+    // entry is left out; id order.
+    let body = create_export(
+        &app,
+        Some(&manager),
+        input(program, "2026-11-01", "2026-12-01"),
+    )
+    .await;
+    assert_eq!(
+        data(&body)["createExport"]["filename"],
+        format!("program-{program}-ledger-2026-11-01-2026-12-01.csv")
+    );
+    let path = link_path(&body);
+    let (status, headers, csv) = get(&app, &path).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
+    let e = |i: usize| api_id("LedgerEntry", entries[i]);
+    let expected = format!(
+        "\u{feff}Entry ID,Membership ID,Customer ID,Occurred at,Points,Reason,Reference,Expires at,Note\r\n\
+         {e1},{ma},{ca},2026-11-01T00:00:00Z,40,PURCHASE,purchase:2,2027-11-01T00:00:00Z,\r\n\
+         {e3},{mb},{cb},2026-11-15T12:30:00Z,25,ADJUSTMENT,goodwill:1,,\"'=HYPERLINK(\"\"x\"\"), sorry\"\r\n\
+         {e4},{ma},{ca},2026-11-30T23:59:59Z,-50,REDEMPTION,redemption:7,,\r\n",
+        e1 = e(1),
+        e3 = e(3),
+        e4 = e(4),
+        ma = api_id("Membership", ana_m),
+        mb = api_id("Membership", bo_m),
+        ca = api_id("Customer", ana),
+        cb = api_id("Customer", bo),
+    );
+    assert_eq!(String::from_utf8(csv).expect("utf-8"), expected);
+
+    // The bounds move with the period: from the first second of 31 October to
+    // the end of the day before 1 December.
+    let body = create_export(
+        &app,
+        Some(&manager),
+        input(program, "2026-10-31", "2026-12-02"),
+    )
+    .await;
+    let (_, _, csv) = get(&app, &link_path(&body)).await;
+    let ids: Vec<String> = parse_csv(&csv)[1..].iter().map(|r| r[0].clone()).collect();
+    assert_eq!(ids, [e(0), e(1), e(3), e(4), e(5)]);
+    // An empty period: the header only.
+    let body = create_export(
+        &app,
+        Some(&manager),
+        input(program, "2026-11-02", "2026-11-02"),
+    )
+    .await;
+    let (status, _, csv) = get(&app, &link_path(&body)).await;
+    assert_eq!(status, 200);
+    assert_eq!(parse_csv(&csv).len(), 1, "the header only");
+
+    // Refusals.
+    let field = |body: &Value| {
+        body["errors"][0]["extensions"]["field"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    let body = create_export(
+        &app,
+        Some(&agent),
+        input(program, "2026-11-01", "2026-12-01"),
+    )
+    .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "agent: {body}");
+    let body = create_export(
+        &app,
+        Some(&manager),
+        input(other_program + 99, "2026-11-01", "2026-12-01"),
+    )
+    .await;
+    assert_eq!(
+        error_code(&body),
+        Some("NOT_FOUND"),
+        "unknown programme: {body}"
+    );
+    let body = create_export(
+        &app,
+        Some(&manager),
+        input(program, "2026-12-01", "2026-11-01"),
+    )
+    .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert_eq!(field(&body).as_deref(), Some("from"), "{body}");
+    let body = create_export(
+        &app,
+        Some(&manager),
+        json!({ "kind": "LEDGER_ENTRIES", "programId": api_id("LoyaltyProgram", program), "from": "2026-11-01" }),
+    )
+    .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert_eq!(field(&body).as_deref(), Some("to"), "{body}");
+
+    // The manager becomes an agent: the link made before stops working.
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::Role,
+            sea_orm::sea_query::Expr::value("AGENT"),
+        )
+        .filter(users::Column::Role.eq("MANAGER"))
+        .exec(db)
+        .await
+        .expect("demote");
+    let (status, _, text) = get(&app, &path).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        text,
+        b"The user who created this export link may no longer export these data.\n"
+    );
+}
+
+/// Rows of the wide customers export: 30 pages of about 600 bytes a row.
+const WIDE_CUSTOMERS: usize = 30_000;
+
+/// Inserts [`WIDE_CUSTOMERS`] customers with long names, so that the export
+/// (about 18 MB) is far larger than what the sockets between server and
+/// client buffer.
+async fn insert_wide_customers(db: &sea_orm::DatabaseConnection) {
+    let padding = "x".repeat(560);
+    for chunk in (0..WIDE_CUSTOMERS).collect::<Vec<_>>().chunks(500) {
+        let rows = chunk.iter().map(|i| {
+            CustomerBuilder::new()
+                .name(format!("Customer {i} {padding}"))
+                .model()
+        });
+        entity::customers::Entity::insert_many(rows)
+            .exec(db)
+            .await
+            .expect("customers");
+    }
+}
+
+/// Records in a CSV body whose fields hold no line breaks.
+fn lines(csv: &[u8]) -> usize {
+    csv.windows(2).filter(|w| *w == b"\r\n").count()
+}
+
+/// The statement count once it has not moved for a second.
+async fn settled_statements(app: &TestApp) -> u64 {
+    let mut last = app.statements();
+    let mut still = 0;
+    while still < 5 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let now = app.statements();
+        still = if now == last { still + 1 } else { 0 };
+        last = now;
+    }
+    last
+}
+
+/// docs/exports.md: "When the client disconnects, the server stops reading".
+/// A client that hangs up after the first bytes costs a small share of the
+/// statements of a complete download, and the count stops growing.
+async fn a_client_that_hangs_up_stops_the_reading(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let admin = app.login_as(Role::Admin).await;
+    insert_wide_customers(app.db()).await;
+    let body = create_export(&app, Some(&admin), json!({ "kind": "CUSTOMERS" })).await;
+    let path = link_path(&body);
+
+    // A complete download: two statements a page (customers, their tags).
+    let before = settled_statements(&app).await;
+    let (status, _, csv) = get(&app, &path).await;
+    assert_eq!(status, 200);
+    assert_eq!(lines(&csv), WIDE_CUSTOMERS + 1, "header and every customer");
+    let complete = settled_statements(&app).await - before;
+    let pages = WIDE_CUSTOMERS as u64 / domain::exports::PAGE_ROWS;
+    assert!(
+        complete >= 2 * pages,
+        "a complete download reads every page: {complete} statements"
+    );
+
+    // The same link, read up to the first bytes, then the connection closed.
+    let before = settled_statements(&app).await;
+    let mut response = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+    let first = response
+        .chunk()
+        .await
+        .expect("first bytes")
+        .expect("a chunk");
+    assert!(first.starts_with(domain::exports::BOM));
+    drop(response);
+    let abandoned = settled_statements(&app).await - before;
+    eprintln!("{engine:?}: complete download {complete} statements, abandoned {abandoned}");
+    assert!(
+        abandoned * 3 < complete,
+        "reading stopped when the client left: {abandoned} statements against {complete} for the whole file"
+    );
+}
+
+/// docs/exports.md: "A database failure in the middle aborts the response".
+/// The customers table disappears (renamed) while the client is half-way:
+/// the chunked transfer ends without its terminating chunk, so the client
+/// sees a failed download, not a shorter file that looks complete. Once the
+/// table is back, the same link downloads the whole file.
+async fn a_database_failure_mid_stream_aborts_the_download(engine: Engine) {
+    use sea_orm::ConnectionTrait as _;
+    let app = spawn_app(engine).await;
+    let admin = app.login_as(Role::Admin).await;
+    insert_wide_customers(app.db()).await;
+    let body = create_export(&app, Some(&admin), json!({ "kind": "CUSTOMERS" })).await;
+    let path = link_path(&body);
+
+    let mut response = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+    let mut received = response
+        .chunk()
+        .await
+        .expect("first bytes")
+        .expect("a chunk")
+        .to_vec();
+    // The server now waits for the client to read; the table goes away.
+    app.db()
+        .execute_unprepared("ALTER TABLE customers RENAME TO customers_away")
+        .await
+        .expect("rename");
+    let ending = loop {
+        match response.chunk().await {
+            Ok(Some(bytes)) => received.extend_from_slice(&bytes),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    let records = lines(&received);
+    eprintln!("{engine:?}: {records} records, then {ending:?}");
+    assert!(
+        ending.is_err(),
+        "the transfer is aborted, not ended like a complete file ({records} records arrived)"
+    );
+    assert!(records < WIDE_CUSTOMERS + 1, "{records} records");
+
+    app.db()
+        .execute_unprepared("ALTER TABLE customers_away RENAME TO customers")
+        .await
+        .expect("rename back");
+    let (status, _, csv) = get(&app, &path).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        lines(&csv),
+        WIDE_CUSTOMERS + 1,
+        "the whole file once the table is back"
+    );
 }
