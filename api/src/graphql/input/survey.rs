@@ -140,8 +140,7 @@ pub struct CreateSurveyInput {
     pub questions: Vec<SurveyQuestionInput>,
     /// Hidden field keys invitations may carry (at most 20; each 1–64
     /// letters, digits and `_`, starting with a letter), e.g. `orderNumber`.
-    #[graphql(default)]
-    pub hidden_fields: Vec<String>,
+    pub hidden_fields: Option<Vec<String>>,
     /// Echoed in the payload, for the client's own bookkeeping.
     pub client_mutation_id: Option<String>,
 }
@@ -181,7 +180,7 @@ impl TryFrom<CreateSurveyInput> for SurveyDraft {
                 MaybeUndefined::Value(v) => Some(v.0),
             },
             questions: i.questions.into_iter().map(NewQuestion::from).collect(),
-            hidden_fields: i.hidden_fields,
+            hidden_fields: i.hidden_fields.unwrap_or_default(),
         })
     }
 }
@@ -339,8 +338,8 @@ pub struct InviteToSurveyInput {
     /// Hidden field values per customer (kept with the response, never
     /// shown to the respondent); customers not named carry none. A
     /// re-issued invitation keeps its values.
-    #[graphql(default, validator(max_items = 1000))]
-    pub hidden_fields: Vec<RecipientHiddenFieldsInput>,
+    #[graphql(validator(max_items = 1000))]
+    pub hidden_fields: Option<Vec<RecipientHiddenFieldsInput>>,
     /// Echoed in the payload, for the client's own bookkeeping.
     pub client_mutation_id: Option<String>,
 }
@@ -353,6 +352,7 @@ impl InviteToSurveyInput {
     pub fn recipient_fields(&self) -> ApiResult<Vec<RecipientFields>> {
         self.hidden_fields
             .iter()
+            .flatten()
             .enumerate()
             .map(|(i, r)| {
                 Ok(RecipientFields {
