@@ -41,6 +41,11 @@ impl Sql {
         }
     }
 
+    /// The engine the statement is written for.
+    pub(crate) fn backend(&self) -> DbBackend {
+        self.backend
+    }
+
     /// Appends literal SQL.
     pub(crate) fn push(&mut self, sql: &str) -> &mut Self {
         self.text.push_str(sql);

@@ -16,6 +16,8 @@ pub struct Model {
     pub used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
     pub locale: Option<String>,
+    /// Hidden field values for the response, a JSON object.
+    pub hidden_fields: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,8 @@ pub struct Model {
     pub max_length: Option<i32>,
     /// The survey's overall-satisfaction question (at most one per survey).
     pub overall_satisfaction: bool,
+    /// The display condition, JSON (see `domain::feedback::conditions`).
+    pub show_when: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

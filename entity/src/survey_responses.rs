@@ -17,6 +17,8 @@ pub struct Model {
     pub helpful_at: Option<DateTimeUtc>,
     pub helpful_by: Option<i64>,
     pub locale: Option<String>,
+    /// Hidden field values copied from the invitation, a JSON object.
+    pub hidden_fields: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

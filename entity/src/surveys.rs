@@ -22,6 +22,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub thank_you: Option<String>,
+    /// The hidden field keys the survey declares, a JSON array.
+    pub hidden_fields: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -32,6 +32,7 @@ mod m20261128_120001_email;
 mod m20261128_130001_export_indexes;
 mod m20261128_140001_overall_satisfaction_question;
 mod m20261128_160001_survey_translations;
+mod m20261128_170001_conditions_and_hidden_fields;
 
 pub struct Migrator;
 
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_110001_webhook_endpoints::Migration),
             Box::new(m20261128_130001_export_indexes::Migration),
             Box::new(m20261128_160001_survey_translations::Migration),
+            Box::new(m20261128_170001_conditions_and_hidden_fields::Migration),
         ]
     }
 }

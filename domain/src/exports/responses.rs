@@ -1,6 +1,8 @@
 //! The responses of one survey: one record per response, one column per
 //! question, then the response's CSI, its NPS answer and category, whether
-//! its satisfaction rating counts as satisfied (CSAT) and the helpful mark.
+//! its satisfaction rating counts as satisfied (CSAT) and the helpful mark,
+//! and last one column per hidden field the survey declares (`Hidden: <key>`,
+//! guarded like any text customers or staff wrote).
 
 use std::collections::HashMap;
 
@@ -9,6 +11,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use super::csv::Line;
 use super::{instant, Page, Record};
 use crate::error::DomainResult;
+use crate::feedback::hidden_fields::parse_values;
 use crate::feedback::{Answer, QuestionKind, Survey};
 use crate::sql::Sql;
 use entity::{survey_answers, survey_responses};
@@ -56,6 +59,12 @@ impl Layout {
         );
         names
             .extend(["CSI", "NPS", "NPS category", "CSAT satisfied", "Helpful"].map(str::to_owned));
+        names.extend(
+            self.survey
+                .hidden_fields
+                .iter()
+                .map(|key| format!("Hidden: {key}")),
+        );
         names
     }
 
@@ -104,6 +113,15 @@ impl Layout {
                     }
                 }))
                 .yes_no(response.helpful_at.is_some());
+            if !self.survey.hidden_fields.is_empty() {
+                let hidden: HashMap<String, String> =
+                    parse_values(response.hidden_fields.as_deref())?
+                        .into_iter()
+                        .collect();
+                for key in &self.survey.hidden_fields {
+                    line.opt_text(hidden.get(key).map(String::as_str));
+                }
+            }
             line.end(out);
         }
         Ok((responses.len() as u64, ids.last().copied()))

@@ -108,7 +108,9 @@ pub async fn responses_for_customers(
 }
 
 /// Called inside `eraseCustomer`'s transaction: removes the customer's free
-/// texts (TEXT answers, follow-up notes) and revokes their live invitations.
+/// texts (TEXT answers, follow-up notes) and the hidden field values of
+/// their invitations and responses (an order number can identify a person),
+/// and revokes their live invitations.
 /// Ratings, choices, CSI values and ledger credits stay, as anonymous
 /// aggregates. Returns the tables in which it removed free text.
 ///
@@ -120,6 +122,30 @@ pub async fn on_customer_erased(
     at: DateTime<Utc>,
 ) -> DomainResult<Vec<&'static str>> {
     let mut changed = Vec::new();
+    let hidden = survey_responses::Entity::update_many()
+        .col_expr(
+            survey_responses::Column::HiddenFields,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(survey_responses::Column::CustomerId.eq(customer_id))
+        .filter(survey_responses::Column::HiddenFields.is_not_null())
+        .exec(db)
+        .await?;
+    if hidden.rows_affected > 0 {
+        changed.push("survey_responses");
+    }
+    let invited = survey_invitations::Entity::update_many()
+        .col_expr(
+            survey_invitations::Column::HiddenFields,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(survey_invitations::Column::CustomerId.eq(customer_id))
+        .filter(survey_invitations::Column::HiddenFields.is_not_null())
+        .exec(db)
+        .await?;
+    if invited.rows_affected > 0 {
+        changed.push("survey_invitations");
+    }
     let responses = sea_orm::sea_query::Query::select()
         .column(survey_responses::Column::Id)
         .from(survey_responses::Entity)

@@ -309,6 +309,7 @@ pub(crate) async fn reissue(
         old.survey_id,
         old.customer_id,
         old.locale.clone(),
+        old.hidden_fields.clone(),
         expires_at,
         now,
     )
@@ -341,6 +342,7 @@ mod tests {
             used_at: used.map(|s| now - Duration::seconds(s)),
             revoked_at: revoked.map(|s| now - Duration::seconds(s)),
             locale: None,
+            hidden_fields: None,
         }
     }
 

@@ -20,6 +20,7 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
+use super::hidden_fields::RecipientFields;
 use super::model::{Survey, SurveyStatus};
 use super::surveys::load;
 use super::translations::{available_locales, localize};
@@ -300,6 +301,7 @@ async fn issue(
     customer_ids: &[i64],
     live: &HashSet<i64>,
     locale_of: impl Fn(i64) -> Option<String>,
+    hidden_of: &HashMap<i64, String>,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> DomainResult<Vec<IssuedInvitation>> {
@@ -316,6 +318,7 @@ async fn issue(
             expires_at: Set(expires_at),
             created_at: Set(now),
             locale: Set(locale_of(*customer_id)),
+            hidden_fields: Set(hidden_of.get(customer_id).cloned()),
             ..Default::default()
         });
     survey_invitations::Entity::insert_many(rows)
@@ -356,6 +359,7 @@ pub(super) async fn issue_one(
     survey_id: i64,
     customer_id: i64,
     locale: Option<String>,
+    hidden_fields: Option<String>,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> DomainResult<(i64, String)> {
@@ -367,6 +371,7 @@ pub(super) async fn issue_one(
         expires_at: Set(expires_at),
         created_at: Set(now),
         locale: Set(locale),
+        hidden_fields: Set(hidden_fields),
         ..Default::default()
     }
     .insert(db)
@@ -403,18 +408,22 @@ pub(crate) fn check_invite(
 ///
 /// Each invitation carries a locale: `locale` when given (one the survey
 /// is available in), else the customer's own locale when the survey is
-/// available in it (or in its language), else none.
+/// available in it (or in its language), else none; and the hidden field
+/// values `hidden` gives its customer ([`super::hidden_fields`]).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn invite(
     txn: &impl ConnectionTrait,
     survey_id: i64,
     customer_ids: &[i64],
     locale: Option<&str>,
+    hidden: &[RecipientFields],
     expires_at: DateTime<Utc>,
     email: Option<&super::mail::EmailRequest>,
     now: DateTime<Utc>,
 ) -> DomainResult<InvitationBatch> {
     let survey = load(txn, survey_id).await?;
     check_invitable(&survey, now)?;
+    let hidden_of = recipient_fields(&survey, customer_ids, hidden)?;
     let available = available_locales(&survey);
     let locale = match locale {
         Some(raw) => {
@@ -467,7 +476,10 @@ pub(crate) async fn invite(
         revoke_live(txn, survey_id, reissue, now).await?;
     }
     if !to_issue.is_empty() {
-        batch.issued = issue(txn, survey_id, &to_issue, &live, locale_of, expires_at, now).await?;
+        batch.issued = issue(
+            txn, survey_id, &to_issue, &live, locale_of, &hidden_of, expires_at, now,
+        )
+        .await?;
     }
     if let Some(request) = email {
         let mail_locales: HashMap<i64, Option<String>> = found
@@ -477,6 +489,44 @@ pub(crate) async fn invite(
         super::mail::enqueue(txn, &survey, &batch.issued, &mail_locales, request, now).await?;
     }
     Ok(batch)
+}
+
+/// Checks the hidden field values of an invitation call against the
+/// survey's keys and the customers invited; returns each customer's stored
+/// values. Errors name `hiddenFields.<i>.customerId` or
+/// `hiddenFields.<i>.values.<j>.key|value`.
+fn recipient_fields(
+    survey: &Survey,
+    customer_ids: &[i64],
+    hidden: &[RecipientFields],
+) -> DomainResult<HashMap<i64, String>> {
+    let mut out = HashMap::new();
+    for (i, recipient) in hidden.iter().enumerate() {
+        let field = format!("hiddenFields.{i}");
+        if !customer_ids.contains(&recipient.customer_id) {
+            return Err(DomainError::validation(
+                format!("{field}.customerId"),
+                "is not one of the customers invited",
+            ));
+        }
+        let values = super::hidden_fields::check_values(
+            &format!("{field}.values"),
+            &survey.hidden_fields,
+            &recipient.values,
+        )?;
+        let stored = super::hidden_fields::values_to_json(&values);
+        if out
+            .insert(recipient.customer_id, stored.unwrap_or_default())
+            .is_some()
+        {
+            return Err(DomainError::validation(
+                format!("{field}.customerId"),
+                "given more than once",
+            ));
+        }
+    }
+    out.retain(|_, json| !json.is_empty());
+    Ok(out)
 }
 
 /// The survey behind a live token, shown in the locale chosen for its

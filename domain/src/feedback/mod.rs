@@ -14,12 +14,16 @@
 //! - `follow_ups`: follow-ups opened by dissatisfied responses.
 //! - `customers`: responses per customer and erasure.
 //! - [`mail`]: invitations and reminders by e-mail, and the opt-out.
+//! - [`conditions`]: questions shown only when an earlier answer matches.
+//! - [`hidden_fields`]: values an invitation carries into its response.
 //! - `translations`, `locale`: a survey's texts in further locales and the
 //!   choice of the locale a respondent sees.
 
 mod breakdown;
+pub mod conditions;
 mod customers;
 mod follow_ups;
+pub mod hidden_fields;
 mod invitation_records;
 mod invitations;
 pub mod locale;
@@ -40,8 +44,10 @@ use crate::keyset::OrderCursor;
 use crate::pagination::{Page, PageRequest};
 
 pub use breakdown::{AnswerScores, SurveySegment, SurveySegmentFigures, SurveyTrendPoint};
+pub use conditions::{Condition, ConditionInput};
 pub use customers::{on_customer_erased, responses_for_customers, ResponseDetail};
 pub use follow_ups::{FollowUpFilter, FollowUpOrder, FollowUpOrderField};
+pub use hidden_fields::RecipientFields;
 pub use invitation_records::{Invitation, InvitationFilter, InvitationStatus, Reissued};
 pub use invitations::{
     hash_token, InvitationBatch, InvitationToken, InvitedSurvey, IssuedInvitation, SkipReason,
@@ -211,14 +217,18 @@ impl SurveyService {
     ///
     /// # Errors
     /// `FORBIDDEN`; `NOT_FOUND`; `CONFLICT` unless the survey is ACTIVE;
-    /// `BAD_USER_INPUT` on `expiresAt` in the past or too many customers.
+    /// `BAD_USER_INPUT` on `expiresAt` in the past, too many customers, or
+    /// `hiddenFields` (an undeclared key, a value too long, a customer not
+    /// invited).
     #[tracing::instrument(skip_all, fields(user_id = actor.user_id, survey_id, customers = customer_ids.len()))]
+    #[allow(clippy::too_many_arguments)]
     pub async fn invite(
         &self,
         actor: &Actor,
         survey_id: i64,
         customer_ids: &[i64],
         locale: Option<&str>,
+        hidden: &[RecipientFields],
         expires_at: DateTime<Utc>,
         email: Option<&mail::EmailRequest>,
     ) -> DomainResult<InvitationBatch> {
@@ -231,6 +241,7 @@ impl SurveyService {
             survey_id,
             customer_ids,
             locale,
+            hidden,
             expires_at,
             email,
             now,

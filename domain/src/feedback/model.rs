@@ -135,6 +135,8 @@ pub struct Question {
     pub scale: Option<(i32, i32)>,
     /// The survey's overall-satisfaction measure (see CSI drivers).
     pub overall_satisfaction: bool,
+    /// Shown only when this condition on an earlier answer holds.
+    pub show_when: Option<super::conditions::Condition>,
 }
 
 impl Question {
@@ -151,6 +153,10 @@ impl Question {
         let options = match &m.options {
             Some(raw) => serde_json::from_str(raw).map_err(|_| corrupt("options", raw))?,
             None => Vec::new(),
+        };
+        let show_when = match &m.show_when {
+            Some(raw) => Some(serde_json::from_str(raw).map_err(|_| corrupt("condition", raw))?),
+            None => None,
         };
         let scale = match kind {
             QuestionKind::Rating => Some(RATING_SCALE),
@@ -170,6 +176,7 @@ impl Question {
             max_length: m.max_length,
             scale,
             overall_satisfaction: m.overall_satisfaction,
+            show_when,
         })
     }
 }
@@ -198,6 +205,8 @@ pub struct Survey {
     pub questions: Vec<Question>,
     /// The survey's texts in further locales, by locale.
     pub translations: Vec<SurveyTranslation>,
+    /// The hidden field keys it declares ([`super::hidden_fields`]).
+    pub hidden_fields: Vec<String>,
 }
 
 /// One question's text and option labels in a translation.
@@ -238,6 +247,8 @@ impl Survey {
             .map(|q| Question::from_row(q, csi_scale))
             .collect::<DomainResult<Vec<_>>>()?;
         questions.sort_by_key(|q| (q.position, q.id));
+        super::conditions::link(&mut questions);
+        let hidden_fields = super::hidden_fields::parse_keys(m.hidden_fields.as_deref())?;
         Ok(Self {
             id: m.id,
             title: m.title,
@@ -256,6 +267,7 @@ impl Survey {
             updated_at: m.updated_at,
             questions,
             translations,
+            hidden_fields,
         })
     }
 
@@ -315,6 +327,8 @@ pub struct SurveyResponse {
     pub helpful_by: Option<i64>,
     /// The locale the respondent answered in.
     pub locale: Option<String>,
+    /// The hidden field values its invitation carried, in key order.
+    pub hidden_fields: Vec<(String, String)>,
     pub answers: Vec<Answer>,
 }
 
@@ -337,6 +351,7 @@ impl SurveyResponse {
             factor_set_id: m.factor_set_id,
             helpful_at: m.helpful_at,
             helpful_by: m.helpful_by,
+            hidden_fields: super::hidden_fields::parse_values(m.hidden_fields.as_deref())?,
             locale: m.locale,
             answers: answers
                 .into_iter()

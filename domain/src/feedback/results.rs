@@ -70,6 +70,8 @@ pub struct ResponseFilter {
     pub has_comment: Option<bool>,
     /// Case-insensitive substring of a TEXT answer.
     pub text: Option<String>,
+    /// `(key, value)`: the response's hidden field `key` is exactly `value`.
+    pub hidden_field: Option<(String, String)>,
 }
 
 /// The sort field of the response list.
@@ -131,6 +133,9 @@ fn push_response_filter(sql: &mut Sql, filter: &ResponseFilter) -> DomainResult<
     let pattern = contains_pattern("filter.text", filter.text.as_deref(), MAX_SEARCH_LEN)?;
     if let Some(id) = filter.survey_id {
         sql.push(" AND r.survey_id = ").bind(id);
+    }
+    if let Some((key, value)) = &filter.hidden_field {
+        super::hidden_fields::push_filter(sql, key, value)?;
     }
     if let Some(id) = filter.customer_id {
         sql.push(" AND r.customer_id = ").bind(id);

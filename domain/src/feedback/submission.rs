@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
+use super::conditions::{hidden_questions, Given};
 use super::invitations::{resolve, InvitationToken};
 use super::model::{
     Answer, FollowUpReason, FollowUpStatus, Question, QuestionKind, Survey, SurveyResponse,
@@ -174,11 +175,38 @@ fn validate(survey: &Survey, answers: Vec<AnswerInput>) -> DomainResult<Vec<Clea
         }
         clean.push(out);
     }
-    let answered: HashSet<i64> = clean.iter().map(|a| a.question_id).collect();
+    let given: HashMap<i64, Given<'_>> = clean
+        .iter()
+        .map(|a| {
+            let choices = a.choices.as_deref().unwrap_or_default();
+            (
+                a.question_id,
+                Given {
+                    rating: a.rating,
+                    choices,
+                },
+            )
+        })
+        .collect();
+    let hidden = hidden_questions(&survey.questions, &given);
+    if let Some(q) = survey
+        .questions
+        .iter()
+        .find(|q| hidden.contains(&q.id) && given.contains_key(&q.id))
+    {
+        return Err(DomainError::validation(
+            format!("answers.{}", q.id),
+            format!(
+                "question {} is not shown with these answers (its condition on question {} is not met); leave it out",
+                q.position,
+                q.show_when.as_ref().map_or(0, |c| c.position)
+            ),
+        ));
+    }
     if let Some(missing) = survey
         .questions
         .iter()
-        .find(|q| q.required && !answered.contains(&q.id))
+        .find(|q| q.required && !hidden.contains(&q.id) && !given.contains_key(&q.id))
     {
         return Err(DomainError::validation(
             format!("answers.{}", missing.id),
@@ -406,6 +434,7 @@ async fn store(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> D
         weighted_mean: Set(s.csi.map(|c| c.weighted_mean.to_string())),
         factor_set_id: Set(s.survey.factor_set_id),
         locale: Set(s.locale.clone()),
+        hidden_fields: Set(s.invitation.hidden_fields.clone()),
         ..Default::default()
     }
     .insert(db)
@@ -519,6 +548,8 @@ fn stored_response(s: Resolved, response_id: i64, now: DateTime<Utc>) -> SurveyR
         helpful_at: None,
         helpful_by: None,
         locale: s.locale,
+        hidden_fields: super::hidden_fields::parse_values(s.invitation.hidden_fields.as_deref())
+            .unwrap_or_default(),
         answers: s
             .answers
             .into_iter()
@@ -615,6 +646,7 @@ mod tests {
                 _ => None,
             },
             overall_satisfaction: false,
+            show_when: None,
         }
     }
 
@@ -644,6 +676,7 @@ mod tests {
                 question(6, QuestionKind::CsiFactor, false),
             ],
             translations: Vec::new(),
+            hidden_fields: Vec::new(),
         }
     }
 
@@ -765,5 +798,55 @@ mod tests {
         );
         let happy = validate(&s, vec![rating(1, 4), rating(2, 7)]).expect("valid");
         assert!(follow_up_reasons(&s, Some(Decimal::from(60)), &happy).is_empty());
+    }
+
+    #[test]
+    fn conditions_decide_what_is_required_and_allowed() {
+        let mut s = survey();
+        let mut why = question(7, QuestionKind::Text, true);
+        why.show_when = Some(crate::feedback::Condition {
+            position: 3,
+            question_id: 3,
+            any_of: vec!["b".into()],
+            rating_min: None,
+            rating_max: None,
+        });
+        s.questions.push(why);
+        let choose = |c: &str| AnswerInput {
+            question_id: 3,
+            choices: Some(vec![c.to_owned()]),
+            ..Default::default()
+        };
+        let because = AnswerInput {
+            question_id: 7,
+            text: Some("because".into()),
+            ..Default::default()
+        };
+        // Not shown: not required, and refused when answered.
+        assert!(validate(&s, vec![rating(1, 5)]).is_ok());
+        assert!(validate(&s, vec![rating(1, 5), choose("a")]).is_ok());
+        assert_eq!(
+            field_of(validate(
+                &s,
+                vec![rating(1, 5), choose("a"), because.clone()]
+            ))
+            .as_deref(),
+            Some("answers.7")
+        );
+        assert_eq!(
+            field_of(validate(&s, vec![rating(1, 5), because.clone()])).as_deref(),
+            Some("answers.7")
+        );
+        // Shown: required.
+        assert_eq!(
+            field_of(validate(&s, vec![rating(1, 5), choose("b")])).as_deref(),
+            Some("answers.7")
+        );
+        assert_eq!(
+            validate(&s, vec![rating(1, 5), choose("b"), because])
+                .expect("valid")
+                .len(),
+            3
+        );
     }
 }

@@ -10,6 +10,7 @@ use sea_orm::{
     Set,
 };
 
+use super::conditions::{self, ConditionInput};
 use super::model::{Question, QuestionKind, Survey, SurveyStatus};
 use crate::customers::{SortDirection, SortKey};
 use crate::error::{DomainError, DomainResult, FoundExt};
@@ -44,6 +45,9 @@ pub struct NewQuestion {
     /// The survey's overall-satisfaction measure (a RATING question; at most
     /// one per survey), which CSI driver analysis explains by the factors.
     pub overall_satisfaction: bool,
+    /// Shown only when this condition on an earlier question's answer holds
+    /// ([`super::conditions`]).
+    pub show_when: Option<ConditionInput>,
 }
 
 /// Every field of a survey as written by staff (create, or update merged over
@@ -62,6 +66,8 @@ pub struct SurveyDraft {
     pub helpful_bonus_points: i64,
     pub csi_threshold: Option<Decimal>,
     pub questions: Vec<NewQuestion>,
+    /// The hidden field keys invitations may carry ([`super::hidden_fields`]).
+    pub hidden_fields: Vec<String>,
 }
 
 /// Changes to a DRAFT survey; `None` leaves a field as it is, and for nullable
@@ -80,6 +86,8 @@ pub struct SurveyPatch {
     pub helpful_bonus_points: Option<i64>,
     pub csi_threshold: Option<Option<Decimal>>,
     pub questions: Option<Vec<NewQuestion>>,
+    /// Replaces the declared hidden field keys when given.
+    pub hidden_fields: Option<Vec<String>>,
 }
 
 /// Which surveys `surveys` lists; every set field narrows the list.
@@ -270,6 +278,11 @@ pub(crate) fn validate(draft: SurveyDraft) -> DomainResult<SurveyDraft> {
             }
             overall_seen = true;
         }
+        let show_when = q
+            .show_when
+            .map(|c| conditions::check(i, c, &questions))
+            .transpose()?
+            .map(ConditionInput::from);
         questions.push(NewQuestion {
             text,
             required: q.required,
@@ -278,10 +291,13 @@ pub(crate) fn validate(draft: SurveyDraft) -> DomainResult<SurveyDraft> {
             options,
             max_length,
             overall_satisfaction: q.overall_satisfaction,
+            show_when,
         });
     }
+    let hidden_fields = super::hidden_fields::check_keys(draft.hidden_fields)?;
     Ok(SurveyDraft {
         title,
+        hidden_fields,
         description,
         locale,
         thank_you,
@@ -354,6 +370,7 @@ async fn insert_questions(
                 .then(|| serde_json::to_string(&q.options).unwrap_or_default())),
             max_length: Set(q.max_length),
             overall_satisfaction: Set(q.overall_satisfaction),
+            show_when: Set(q.show_when.as_ref().map(conditions::to_json)),
             ..Default::default()
         });
     survey_questions::Entity::insert_many(rows)
@@ -463,6 +480,7 @@ pub(crate) async fn create_survey(
         description: Set(draft.description.clone()),
         locale: Set(draft.locale.clone()),
         thank_you: Set(draft.thank_you.clone()),
+        hidden_fields: Set(super::hidden_fields::keys_to_json(&draft.hidden_fields)),
         status: Set(SurveyStatus::Draft.as_str().to_owned()),
         opens_at: Set(draft.opens_at),
         closes_at: Set(draft.closes_at),
@@ -520,9 +538,11 @@ pub(crate) async fn update_survey(
                     options: q.options,
                     max_length: q.max_length,
                     overall_satisfaction: q.overall_satisfaction,
+                    show_when: q.show_when.map(ConditionInput::from),
                 })
                 .collect()
         }),
+        hidden_fields: patch.hidden_fields.unwrap_or(current.hidden_fields),
     })?;
     check_references(txn, &draft).await?;
     let updated = surveys::Entity::update_many()
@@ -535,6 +555,10 @@ pub(crate) async fn update_survey(
         .col_expr(
             surveys::Column::ThankYou,
             Expr::value(draft.thank_you.clone()),
+        )
+        .col_expr(
+            surveys::Column::HiddenFields,
+            Expr::value(super::hidden_fields::keys_to_json(&draft.hidden_fields)),
         )
         .col_expr(surveys::Column::OpensAt, Expr::value(draft.opens_at))
         .col_expr(surveys::Column::ClosesAt, Expr::value(draft.closes_at))

@@ -8,6 +8,7 @@ pub mod fixtures;
 mod auth;
 mod authz;
 mod cluster;
+mod conditions;
 mod cors;
 mod csi;
 mod csi_confidence;

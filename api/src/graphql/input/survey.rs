@@ -3,7 +3,10 @@
 use crate::graphql::scalar::DateTime;
 use crate::graphql::scalar::Decimal;
 use async_graphql::{Enum, InputObject, MaybeUndefined, ID};
-use domain::feedback::{AnswerInput, NewQuestion, ResponseFilter, SurveyDraft, SurveyPatch};
+use domain::feedback::{
+    AnswerInput, ConditionInput, NewQuestion, RecipientFields, ResponseFilter, SurveyDraft,
+    SurveyPatch,
+};
 use domain::DomainError;
 
 use crate::graphql::error::{ApiError, ApiResult};
@@ -33,6 +36,60 @@ pub struct SurveyQuestionInput {
     /// the factor ratings; at most one per survey.
     #[graphql(default)]
     pub is_overall_satisfaction: bool,
+    /// Show the question only when an earlier question's answer matches
+    /// (omitted: always shown). A required question is required only while
+    /// shown; an answer to a hidden one is refused.
+    pub show_when: Option<QuestionConditionInput>,
+}
+
+/// When a question is shown: test an earlier question's answer, either a
+/// choice question's (`equals` one option or `anyOf` several) or a rated
+/// question's (`ratingMin` and/or `ratingMax`, inclusive).
+#[derive(InputObject)]
+pub struct QuestionConditionInput {
+    /// The 1-based position of an earlier question in this survey.
+    pub question_position: i32,
+    /// For a choice question: shown when this option is chosen.
+    pub equals: Option<String>,
+    /// For a choice question: shown when any of these options is chosen.
+    #[graphql(validator(max_items = 50))]
+    pub any_of: Option<Vec<String>>,
+    /// For a rated question: shown when the rating is at least this.
+    pub rating_min: Option<i32>,
+    /// For a rated question: shown when the rating is at most this.
+    pub rating_max: Option<i32>,
+}
+
+impl From<QuestionConditionInput> for ConditionInput {
+    fn from(c: QuestionConditionInput) -> Self {
+        Self {
+            position: c.question_position,
+            equals: c.equals,
+            any_of: c.any_of,
+            rating_min: c.rating_min,
+            rating_max: c.rating_max,
+        }
+    }
+}
+
+/// A key and its value.
+#[derive(InputObject)]
+pub struct KeyValueInput {
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: String,
+}
+
+/// Hidden field values for one invited customer.
+#[derive(InputObject)]
+pub struct RecipientHiddenFieldsInput {
+    /// One of the customers invited (`customerIds`).
+    pub customer_id: ID,
+    /// Values for keys the survey declares (`Survey.hiddenFields`), each key
+    /// once; a value at most 500 characters.
+    #[graphql(validator(max_items = 20))]
+    pub values: Vec<KeyValueInput>,
 }
 
 impl From<SurveyQuestionInput> for NewQuestion {
@@ -45,6 +102,7 @@ impl From<SurveyQuestionInput> for NewQuestion {
             options: q.options,
             max_length: q.max_length,
             overall_satisfaction: q.is_overall_satisfaction,
+            show_when: q.show_when.map(Into::into),
         }
     }
 }
@@ -80,6 +138,9 @@ pub struct CreateSurveyInput {
     /// The questions, in order (at most 100).
     #[graphql(validator(max_items = 100))]
     pub questions: Vec<SurveyQuestionInput>,
+    /// Hidden field keys invitations may carry (at most 20; each 1–64
+    /// letters, digits and `_`, starting with a letter), e.g. `orderNumber`.
+    pub hidden_fields: Option<Vec<String>>,
     /// Echoed in the payload, for the client's own bookkeeping.
     pub client_mutation_id: Option<String>,
 }
@@ -119,6 +180,7 @@ impl TryFrom<CreateSurveyInput> for SurveyDraft {
                 MaybeUndefined::Value(v) => Some(v.0),
             },
             questions: i.questions.into_iter().map(NewQuestion::from).collect(),
+            hidden_fields: i.hidden_fields.unwrap_or_default(),
         })
     }
 }
@@ -153,6 +215,8 @@ pub struct UpdateSurveyInput {
     /// Replaces every question when given.
     #[graphql(validator(max_items = 100))]
     pub questions: Option<Vec<SurveyQuestionInput>>,
+    /// Replaces the hidden field keys when given.
+    pub hidden_fields: Option<Vec<String>>,
     /// Echoed in the payload, for the client's own bookkeeping.
     pub client_mutation_id: Option<String>,
 }
@@ -198,6 +262,7 @@ impl TryFrom<UpdateSurveyInput> for SurveyPatch {
             questions: i
                 .questions
                 .map(|qs| qs.into_iter().map(NewQuestion::from).collect()),
+            hidden_fields: i.hidden_fields,
         })
     }
 }
@@ -270,8 +335,41 @@ pub struct InviteToSurveyInput {
     /// none (the respondent's browser decides; e-mails then follow the
     /// customer's locale, else the survey's, else English).
     pub locale: Option<String>,
+    /// Hidden field values per customer (kept with the response, never
+    /// shown to the respondent); customers not named carry none. A
+    /// re-issued invitation keeps its values.
+    #[graphql(validator(max_items = 1000))]
+    pub hidden_fields: Option<Vec<RecipientHiddenFieldsInput>>,
     /// Echoed in the payload, for the client's own bookkeeping.
     pub client_mutation_id: Option<String>,
+}
+
+impl InviteToSurveyInput {
+    /// The hidden field values in the domain's terms.
+    ///
+    /// # Errors
+    /// `BAD_USER_INPUT` on `hiddenFields.<i>.customerId` for a malformed id.
+    pub fn recipient_fields(&self) -> ApiResult<Vec<RecipientFields>> {
+        self.hidden_fields
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, r)| {
+                Ok(RecipientFields {
+                    customer_id: parse_id(
+                        NodeType::Customer,
+                        &format!("hiddenFields.{i}.customerId"),
+                        &r.customer_id,
+                    )?,
+                    values: r
+                        .values
+                        .iter()
+                        .map(|kv| (kv.key.clone(), kv.value.clone()))
+                        .collect(),
+                })
+            })
+            .collect()
+    }
 }
 
 /// The answers of one invitation.
@@ -347,6 +445,8 @@ pub struct SurveyResponseFilter {
     /// Case-insensitive substring of a `TEXT` answer (at most 100 characters;
     /// `%` and `_` match themselves).
     pub text: Option<String>,
+    /// Only responses whose hidden field `key` is exactly `value`.
+    pub hidden_field: Option<KeyValueInput>,
 }
 
 impl TryFrom<SurveyResponseFilter> for ResponseFilter {
@@ -367,6 +467,7 @@ impl TryFrom<SurveyResponseFilter> for ResponseFilter {
             helpful: f.helpful,
             has_comment: f.has_comment,
             text: f.text,
+            hidden_field: f.hidden_field.map(|kv| (kv.key, kv.value)),
         })
     }
 }

@@ -123,6 +123,7 @@ impl SurveyMutation {
             .enumerate()
             .map(|(i, id)| parse_id(NodeType::Customer, &format!("customerIds.{i}"), id))
             .collect::<ApiResult<Vec<_>>>()?;
+        let hidden = input.recipient_fields()?;
         let services = ctx.services()?;
         let email = match input.delivery {
             InvitationDelivery::LinkOnly => None,
@@ -144,6 +145,7 @@ impl SurveyMutation {
                 survey_id,
                 &ids,
                 input.locale.as_deref(),
+                &hidden,
                 input.expires_at.0,
                 email.as_ref(),
             )

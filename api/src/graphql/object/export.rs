@@ -9,7 +9,8 @@ use crate::graphql::scalar::DateTime;
 #[graphql(remote = "domain::exports::ExportKind")]
 pub enum ExportKind {
     /// One survey's responses: one column per question, then CSI, NPS, NPS
-    /// category, CSAT satisfied and helpful. Needs `surveyId`.
+    /// category, CSAT satisfied and helpful, then one per hidden field
+    /// (`Hidden: <key>`). Needs `surveyId`.
     SurveyResponses,
     /// Every customer; erased customers without personal data.
     Customers,

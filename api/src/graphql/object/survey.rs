@@ -144,6 +144,53 @@ impl SurveyQuestion {
     async fn is_overall_satisfaction(&self) -> bool {
         self.0.overall_satisfaction
     }
+    /// Shown only when this condition on an earlier question's answer
+    /// holds; null: always shown. A form shows and hides the question as
+    /// the answers change and leaves out the answer of a hidden one
+    /// (`submitSurveyResponse` refuses it).
+    async fn show_when(&self) -> Option<QuestionCondition> {
+        self.0.show_when.clone().map(QuestionCondition)
+    }
+}
+
+/// When a question is shown: the earlier question's answer includes one of
+/// `anyOf` (a choice question), or its rating lies within
+/// `ratingMin`..`ratingMax` (a rated question; either bound may be open).
+/// An unanswered or hidden earlier question hides the question.
+pub struct QuestionCondition(pub domain::feedback::Condition);
+
+#[Object]
+impl QuestionCondition {
+    /// The earlier question tested.
+    async fn question_id(&self) -> ID {
+        global_id(NodeType::SurveyQuestion, self.0.question_id)
+    }
+    /// Its position in the survey.
+    async fn question_position(&self) -> i32 {
+        self.0.position
+    }
+    /// For a choice question: the options (`SurveyQuestion.options` values)
+    /// of which any shows the question; empty for a rated question.
+    async fn any_of(&self) -> &[String] {
+        &self.0.any_of
+    }
+    /// For a rated question: the lowest rating that shows the question.
+    async fn rating_min(&self) -> Option<i32> {
+        self.0.rating_min
+    }
+    /// For a rated question: the highest rating that shows the question.
+    async fn rating_max(&self) -> Option<i32> {
+        self.0.rating_max
+    }
+}
+
+/// A key and its value.
+#[derive(SimpleObject)]
+pub struct KeyValue {
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: String,
 }
 
 /// A survey (SPEC §4).
@@ -187,6 +234,12 @@ impl Survey {
                 questions: self.0.questions.clone(),
             })
             .collect()
+    }
+    /// The hidden field keys it declares: values `inviteToSurvey` may give
+    /// each invitation, kept with the response (`SurveyResponse.hiddenFields`)
+    /// and never shown to the respondent.
+    async fn hidden_fields(&self) -> &[String] {
+        &self.0.hidden_fields
     }
     /// `DRAFT` → `ACTIVE` → `CLOSED`.
     async fn status(&self) -> SurveyStatus {
@@ -577,6 +630,18 @@ impl SurveyResponse {
     /// The locale the respondent answered in (null when the survey declared none).
     async fn locale(&self) -> Option<&str> {
         self.0.locale.as_deref()
+    }
+    /// The hidden field values its invitation carried, by key (cleared when
+    /// the customer is erased).
+    async fn hidden_fields(&self) -> Vec<KeyValue> {
+        self.0
+            .hidden_fields
+            .iter()
+            .map(|(key, value)| KeyValue {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect()
     }
     /// Whether staff marked it helpful.
     async fn helpful(&self) -> bool {

@@ -99,7 +99,7 @@ impl SurveyQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(
-            desc = "Which responses to list (by survey, customer, time, CSI, helpful mark, comment)."
+            desc = "Which responses to list (by survey, customer, time, CSI, helpful mark, comment, hidden field)."
         )]
         filter: Option<SurveyResponseFilter>,
         #[graphql(desc = "Sort order; cursors belong to the order they were issued for.")]

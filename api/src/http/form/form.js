@@ -116,7 +116,7 @@
     statusEl.setAttribute("data-code", code);
   }
 
-  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description thankYou locale incentivePoints expiresAt questions { id position text required kind options optionLabels maxLength scaleMin scaleMax } } }";
+  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description thankYou locale incentivePoints expiresAt questions { id position text required kind options optionLabels maxLength scaleMin scaleMax showWhen { questionId anyOf ratingMin ratingMax } } } }";
   var SUBMIT = "mutation Submit($token: String!, $answers: [SurveyAnswerInput!]!) { submitSurveyResponse(input: { token: $token, answers: $answers }) { responseId pointsAwarded csi } }";
 
   // ---------------------------------------------------------------- kinds
@@ -192,6 +192,40 @@
 
   function kind(q) { return KINDS[q.kind] || KINDS.TEXT; }
 
+  // ---------------------------------------------------------- conditions
+  // A question with `showWhen` is shown only while the earlier question it
+  // names is shown and its answer matches; a hidden question's answer is
+  // not sent (the server refuses it and requires it only when shown).
+
+  function holds(condition, answer) {
+    if (!answer) { return false; }
+    if (condition.anyOf && condition.anyOf.length) {
+      return (answer.choices || []).some(function (c) { return condition.anyOf.indexOf(c) >= 0; });
+    }
+    if (typeof answer.rating !== "number") { return false; }
+    return (condition.ratingMin === null || condition.ratingMin === undefined || answer.rating >= condition.ratingMin) &&
+      (condition.ratingMax === null || condition.ratingMax === undefined || answer.rating <= condition.ratingMax);
+  }
+
+  // The ids of the questions shown with the current answers, in order.
+  function shownQuestions(inv) {
+    var shown = {};
+    var byId = {};
+    inv.questions.forEach(function (q) {
+      byId[q.id] = q;
+      var c = q.showWhen;
+      shown[q.id] = !c || (shown[c.questionId] === true && holds(c, kind(byId[c.questionId]).collect(byId[c.questionId])));
+    });
+    return shown;
+  }
+
+  function refresh(inv) {
+    var shown = shownQuestions(inv);
+    inv.questions.forEach(function (q) {
+      document.getElementById("question-" + q.id).hidden = !shown[q.id];
+    });
+  }
+
   // ---------------------------------------------------------------- page
 
   function render(inv) {
@@ -224,13 +258,17 @@
     });
     var button = uiEl("button", { type: "submit" }, t("submit"));
     form.appendChild(button);
+    refresh(inv);
+    form.addEventListener("change", function () { refresh(inv); });
     form.hidden = false;
     form.addEventListener("submit", function (event) { event.preventDefault(); submit(inv, button); });
   }
 
   function collect(inv) {
     var answers = [];
+    var shown = shownQuestions(inv);
     inv.questions.forEach(function (q) {
+      if (!shown[q.id]) { return; }
       var answer = kind(q).collect(q);
       if (answer) { answers.push(answer); }
     });
