@@ -1,6 +1,10 @@
 //! One schema for the server, the tests and `rapport export-schema`.
 
+use std::sync::Arc;
+
 use async_graphql::{Schema, SchemaBuilder};
+
+use crate::graphql::documents::DocumentCache;
 
 use crate::graphql::extension::Limits;
 use crate::graphql::mutation::Mutation;
@@ -25,8 +29,9 @@ fn bare() -> SchemaBuilder<Query, Mutation, Subscription> {
 /// When the schema's own SDL cannot be read back (a bug).
 pub fn schema_builder(
     max_response_bytes: usize,
+    documents: Arc<DocumentCache>,
 ) -> anyhow::Result<SchemaBuilder<Query, Mutation, Subscription>> {
-    let limits = Limits::new(&bare().finish().sdl(), max_response_bytes)?;
+    let limits = Limits::new(&bare().finish().sdl(), max_response_bytes, documents)?;
     // async-graphql's own recursion check runs after ours (which is one level
     // stricter), so it never refuses; its default of 32 would.
     Ok(bare()
@@ -45,7 +50,7 @@ pub fn build(
     production: bool,
     max_response_bytes: usize,
 ) -> anyhow::Result<AppSchema> {
-    let mut builder = schema_builder(max_response_bytes)?;
+    let mut builder = schema_builder(max_response_bytes, services.documents.clone())?;
     builder = builder.data(services);
     if production {
         builder = builder.disable_introspection().disable_suggestions();
