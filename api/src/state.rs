@@ -49,6 +49,9 @@ pub struct Services {
     pub exports: ExportService,
     /// Signs and checks export download links.
     pub export_links: ExportLinks,
+    /// Parsed documents and persisted query texts, bounded
+    /// (`crate::graphql::documents`).
+    pub documents: Arc<crate::graphql::documents::DocumentCache>,
 }
 
 /// What the e-mail features need at request time.
@@ -119,6 +122,7 @@ impl Services {
             ),
             exports: ExportService::new(db.clone()),
             export_links,
+            documents: Arc::default(),
             db,
         }
     }

@@ -27,6 +27,9 @@ pub mod code {
     /// response ceiling: ask for less.
     pub const OPERATION_TOO_COMPLEX: &str = "OPERATION_TOO_COMPLEX";
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+    /// A persisted query's hash is not known (any more): send the query
+    /// with its hash again (Apollo's Automatic Persisted Queries).
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
     pub const INTERNAL: &str = "INTERNAL";
 }
 

@@ -7,7 +7,8 @@
 //! Before: the raw text's bracket nesting, then the parsed document's shape
 //! and cost, then the selected operation's required variables
 //! ([`crate::graphql::variables`]). The parsed document is handed on, so
-//! the text is parsed once.
+//! the text is parsed once, and kept ([`DocumentCache`]), so a text seen
+//! before is not parsed again; the limits run on every request.
 //!
 //! None of it is an async-graphql extension: with any extension registered,
 //! async-graphql resolves every field through its instrumented path (a
@@ -20,6 +21,7 @@ use std::sync::Arc;
 
 use async_graphql::{ErrorExtensions, Request, Response, ServerError, ServerResult, Value};
 
+use crate::graphql::documents::{self, DocumentCache};
 use crate::graphql::error::code;
 use crate::graphql::shape::{self, Refusal, TypeTable};
 use crate::graphql::variables;
@@ -63,6 +65,7 @@ impl Execution {
 pub struct Limits {
     types: Arc<TypeTable>,
     max_response_bytes: usize,
+    documents: Arc<DocumentCache>,
 }
 
 impl Limits {
@@ -70,10 +73,15 @@ impl Limits {
     ///
     /// # Errors
     /// When `sdl` is not a schema document.
-    pub fn new(sdl: &str, max_response_bytes: usize) -> anyhow::Result<Self> {
+    pub fn new(
+        sdl: &str,
+        max_response_bytes: usize,
+        documents: Arc<DocumentCache>,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             types: Arc::new(TypeTable::from_sdl(sdl)?),
             max_response_bytes,
+            documents,
         })
     }
 
@@ -131,17 +139,27 @@ impl Limits {
     pub async fn prepare(&self, mut request: Request) -> ServerResult<Request> {
         let measure = {
             let types = self.types.clone();
+            let cache = self.documents.clone();
             let query = request.query.clone();
             let variables = request.variables.clone();
             let operation = request.operation_name.clone();
             move || -> ServerResult<_> {
-                if shape::text_nesting_exceeds(&query, 2 * shape::MAX_NESTING) {
-                    return Err(refuse(Refusal::TooComplex(format!(
-                        "The document nests brackets more than {} levels deep.",
-                        2 * shape::MAX_NESTING
-                    ))));
-                }
-                let doc = async_graphql::parser::parse_query(&query).map_err(ServerError::from)?;
+                let key = documents::hash(&query);
+                let doc = match cache.document(&key) {
+                    Some(doc) => (*doc).clone(),
+                    None => {
+                        if shape::text_nesting_exceeds(&query, 2 * shape::MAX_NESTING) {
+                            return Err(refuse(Refusal::TooComplex(format!(
+                                "The document nests brackets more than {} levels deep.",
+                                2 * shape::MAX_NESTING
+                            ))));
+                        }
+                        let doc = async_graphql::parser::parse_query(&query)
+                            .map_err(ServerError::from)?;
+                        cache.store_document(key, &query, Arc::new(doc.clone()));
+                        doc
+                    }
+                };
                 shape::check(
                     &doc,
                     &types,

@@ -2,6 +2,7 @@
 //! mapping. Transport only: rules live in `domain`.
 
 pub mod context;
+pub mod documents;
 pub mod error;
 pub mod extension;
 pub mod input;

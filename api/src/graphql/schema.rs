@@ -50,7 +50,11 @@ pub fn build(
     production: bool,
     max_response_bytes: usize,
 ) -> anyhow::Result<AppSchema> {
-    let limits = Limits::new(&bare().finish().sdl(), max_response_bytes)?;
+    let limits = Limits::new(
+        &bare().finish().sdl(),
+        max_response_bytes,
+        services.documents.clone(),
+    )?;
     let mut builder = schema_builder().data(services);
     if production {
         builder = builder.disable_introspection().disable_suggestions();

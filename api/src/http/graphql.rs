@@ -29,6 +29,7 @@ use tracing_actix_web::RequestId as TracingRequestId;
 
 use crate::auth;
 use crate::graphql::context::{operation_data, AcceptLanguage, ClientAddr, RequestId};
+use crate::graphql::documents::{self, DocumentCache};
 use crate::graphql::error::{code, to_graphql};
 use crate::graphql::extension::{fill_code, Execution};
 use crate::graphql::loader::Rounds;
@@ -95,6 +96,78 @@ fn is_json(req: &HttpRequest) -> bool {
             mime == "application/json" || mime == "application/graphql-response+json"
         })
         .unwrap_or(false)
+}
+
+/// Why a request's `extensions.persistedQuery` could not give a query.
+#[derive(Debug)]
+enum PersistedRefusal {
+    /// Malformed: answered like the other transport errors (400).
+    Malformed(&'static str),
+    /// A request error with a code (`PERSISTED_QUERY_NOT_FOUND`, or
+    /// `BAD_USER_INPUT` when the text does not hash to the given hash).
+    Refused(&'static str, &'static str),
+}
+
+/// Automatic Persisted Queries (Apollo's protocol): with
+/// `extensions.persistedQuery = { version: 1, sha256Hash }`, a request with a
+/// query registers it under its SHA-256 (which must be `sha256Hash`), and a
+/// request without one runs the text registered under `sha256Hash`. Returns
+/// the query to run; `query` itself without a `persistedQuery`.
+fn persisted_query(
+    documents: &DocumentCache,
+    query: Option<String>,
+    persisted: Option<&Json>,
+) -> Result<Option<String>, PersistedRefusal> {
+    let Some(persisted) = persisted.filter(|p| !p.is_null()) else {
+        return Ok(query);
+    };
+    const SHAPE: &str = "extensions.persistedQuery must be { version: 1, sha256Hash }.";
+    if persisted.get("version").and_then(Json::as_i64) != Some(1) {
+        return Err(PersistedRefusal::Malformed(
+            "Only version 1 of persisted queries is supported.",
+        ));
+    }
+    let hash = persisted
+        .get("sha256Hash")
+        .and_then(Json::as_str)
+        .and_then(documents::parse_hash)
+        .ok_or(PersistedRefusal::Malformed(SHAPE))?;
+    match query {
+        Some(query) => {
+            if documents::hash(&query) != hash {
+                return Err(PersistedRefusal::Refused(
+                    "provided sha does not match query",
+                    code::BAD_USER_INPUT,
+                ));
+            }
+            documents.register(hash, &query);
+            Ok(Some(query))
+        }
+        None => match documents.query(&hash) {
+            Some(query) => Ok(Some(query.to_string())),
+            None => Err(PersistedRefusal::Refused(
+                "PersistedQueryNotFound",
+                code::PERSISTED_QUERY_NOT_FOUND,
+            )),
+        },
+    }
+}
+
+fn persisted_refusal(media: MediaType, refusal: PersistedRefusal) -> HttpResponse {
+    match refusal {
+        PersistedRefusal::Malformed(message) => error_response(
+            media,
+            StatusCode::BAD_REQUEST,
+            message,
+            code::BAD_USER_INPUT,
+        ),
+        PersistedRefusal::Refused(message, code) => {
+            let error = async_graphql::Error::new(message)
+                .extend_with(|_, e| e.set("code", code))
+                .into_server_error(Default::default());
+            request_error(media, StatusCode::BAD_REQUEST, &[error])
+        }
+    }
 }
 
 /// The GraphQL request in a POST body's object, or why it is not one:
@@ -184,6 +257,32 @@ pub async fn post<E: Executor>(
             )
         }
     };
+    let mut object = object;
+    let persisted = object
+        .get("extensions")
+        .and_then(|e| e.get("persistedQuery"))
+        .cloned();
+    if persisted.is_some() {
+        let query = match object.remove("query") {
+            Some(Json::String(query)) => Some(query),
+            None | Some(Json::Null) => None,
+            Some(_) => {
+                return error_response(
+                    media,
+                    StatusCode::BAD_REQUEST,
+                    "query must be a string.",
+                    code::BAD_USER_INPUT,
+                )
+            }
+        };
+        match persisted_query(&services.documents, query, persisted.as_ref()) {
+            Ok(Some(query)) => {
+                object.insert("query".to_owned(), Json::String(query));
+            }
+            Ok(None) => {}
+            Err(refusal) => return persisted_refusal(media, refusal),
+        }
+    }
     let request = match request_from_object(object) {
         Ok(request) => request,
         Err(message) => {
@@ -221,15 +320,37 @@ pub async fn get<E: Executor>(
         query: Option<String>,
         operation_name: Option<String>,
         variables: Option<String>,
+        extensions: Option<String>,
     }
     let media = MediaType::negotiate(req.headers());
-    let params = web::Query::<Params>::from_query(req.query_string())
+    let mut params = web::Query::<Params>::from_query(req.query_string())
         .ok()
         .map(|q| q.into_inner());
+    if let Some(params) = params.as_mut() {
+        if let Some(raw) = params.extensions.as_deref() {
+            let Ok(extensions @ Json::Object(_)) = serde_json::from_str::<Json>(raw) else {
+                return error_response(
+                    media,
+                    StatusCode::BAD_REQUEST,
+                    "extensions must be a JSON map.",
+                    code::BAD_USER_INPUT,
+                );
+            };
+            match persisted_query(
+                &services.documents,
+                params.query.take(),
+                extensions.get("persistedQuery"),
+            ) {
+                Ok(query) => params.query = query,
+                Err(refusal) => return persisted_refusal(media, refusal),
+            }
+        }
+    }
     let Some(Params {
         query: Some(query),
         operation_name,
         variables,
+        extensions: _,
     }) = params
     else {
         if !settings.graphiql || !media::accepts_html(req.headers()) {

@@ -36,6 +36,7 @@ mod metrics_endpoint;
 mod mutations;
 mod node;
 mod outbox;
+mod persisted;
 mod process;
 mod proxies;
 mod scalars;
