@@ -61,7 +61,7 @@ struct Inner {
 }
 
 /// The bounded cache; shared by the HTTP transport (persisted queries) and
-/// the schema extension (parsing).
+/// the request gate (parsing, `crate::graphql::extension`).
 pub struct DocumentCache {
     inner: Mutex<Inner>,
     max_entries: usize,

@@ -521,8 +521,8 @@ async fn run_operation<E: Executor>(
     let run = AssertUnwindSafe(rounds.drive(schema.execute(request))).catch_unwind();
     match tokio::time::timeout(settings.request_timeout, run).await {
         Ok(Ok(mut response)) => {
-            // The schema extension cannot see request data in its `request`
-            // hook, so internal errors get their request id here.
+            // The gate fills codes and request ids already; this keeps every
+            // error coded whatever produced it.
             for error in &mut response.errors {
                 fill_code(error, Some(&request_id.0));
             }
