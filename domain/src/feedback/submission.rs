@@ -819,7 +819,7 @@ mod tests {
         };
         let because = AnswerInput {
             question_id: 7,
-            text: Some("because".into()),
+            text: Some("why".into()),
             ..Default::default()
         };
         // Not shown: not required, and refused when answered.
