@@ -76,6 +76,7 @@ pub async fn connect(url: &str, settings: &DbSettings) -> Result<DatabaseConnect
                 // does not linger in the file (docs/SECURITY.md, "Erasure").
                 .pragma("secure_delete", "ON")
         })
+        .map_sqlx_sqlite_pool_opts(|pool| pool.after_release(|conn, _| Box::pin(released(conn))))
         .map_sqlx_postgres_opts(move |opts| {
             opts.options([("statement_timeout", statement_timeout_ms.as_str())])
         });
@@ -100,6 +101,31 @@ pub async fn connect(url: &str, settings: &DbSettings) -> Result<DatabaseConnect
         }
     });
     Ok(db)
+}
+
+/// Whether a SQLite connection coming back to the pool may be used again.
+///
+/// A transaction that failed on a storage fault (disk full, I/O error) can
+/// leave the connection's transaction bookkeeping out of step with SQLite's:
+/// the next "transaction" on it would then run as a savepoint inside a
+/// transaction that still holds the file's write lock, and every other
+/// writer would wait for it. So once the connection's queued commands (such
+/// as the rollback of a dropped transaction) have run, a connection still
+/// inside a transaction is closed instead of reused.
+async fn released(
+    conn: &mut sea_orm::sqlx::SqliteConnection,
+) -> Result<bool, sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::Connection as _;
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    // A dropped transaction's rollback is queued: let it run first.
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!("closing a SQLite connection left inside a transaction");
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// The pool size when none is configured.
