@@ -376,40 +376,38 @@ async fn aggregate(
     // once per (customer, rated_at), which is how `ratings::record` stores a
     // loose set of ratings. Either way all of one response's ratings share
     // `rated_at`, so a response falls in exactly one bucket.
-    let mut responses = Sql::new(backend);
-    if let Some(weights) = index_weights {
-        // One group per response (or loose set: same customer and
-        // `rated_at`), its index on the scale's span; then per bucket the
-        // count, Σ index and Σ index² — the same scan as the distinct count.
-        let weight = weight_case(backend, &weights.weights);
-        responses.push(&format!(
-            "SELECT g.bucket AS bucket, COUNT(*) AS responses, CAST(0 AS BIGINT) AS loose, \
-             COUNT(g.idx) AS indexed, {} AS idx_sum, {} AS idx_squares FROM (\
-             SELECT {select_bucket} AS bucket, \
-             SUM({weight} * (r.rating - {min})) / NULLIF(SUM({weight}), 0) AS idx \
-             FROM csi_ratings r",
-            real(backend, "SUM(g.idx)"),
-            real(backend, "SUM(g.idx * g.idx)"),
-            min = weights.min,
-        ));
-        push_scope(&mut responses, rated, from, to, filter);
-        // A constant bucket ('all') is not a grouping term on PostgreSQL.
-        let by_bucket = bucket.map(|e| format!("{e}, ")).unwrap_or_default();
-        responses.push(&format!(
-            " GROUP BY {by_bucket}r.response_id, r.customer_id, r.rated_at) g GROUP BY g.bucket"
-        ));
-    } else {
-        responses.push(&format!(
-            "SELECT {select_bucket} AS bucket, COUNT(DISTINCT r.response_id) AS responses, \
-             COUNT(DISTINCT CASE WHEN r.response_id IS NULL THEN \
-             COALESCE(CAST(r.customer_id AS TEXT), '') || '@' || CAST(r.rated_at AS TEXT) END) AS loose \
-             FROM csi_ratings r"
-        ));
-        push_scope(&mut responses, rated, from, to, filter);
-        if let Some(expr) = bucket {
-            responses.push(&format!(" GROUP BY {expr}"));
+    //
+    // One group per response (or loose set: same customer and `rated_at`),
+    // then per bucket the count and, when asked, the moments of the
+    // responses' own indices on the scale's span (Σ index, Σ index²). The
+    // groups follow the covering index's order (`idx_csi_ratings_by_response`):
+    // the ratings of one response are adjacent, so they stream out of the
+    // index without a sort. The bucket is a function of `rated_at`.
+    let index_columns = match index_weights {
+        Some(weights) => {
+            let weight = weight_case(backend, &weights.weights);
+            (
+                format!(
+                    ", COUNT(g.idx) AS indexed, {} AS idx_sum, {} AS idx_squares",
+                    real(backend, "SUM(g.idx)"),
+                    real(backend, "SUM(g.idx * g.idx)"),
+                ),
+                format!(
+                    ", SUM({weight} * (r.rating - {min})) / NULLIF(SUM({weight}), 0) AS idx",
+                    min = weights.min
+                ),
+            )
         }
-    }
+        None => (String::new(), String::new()),
+    };
+    let mut responses = Sql::new(backend);
+    responses.push(&format!(
+        "SELECT g.bucket AS bucket, COUNT(*) AS responses{} FROM (\
+         SELECT {select_bucket} AS bucket{} FROM csi_ratings r",
+        index_columns.0, index_columns.1
+    ));
+    push_scope(&mut responses, rated, from, to, filter);
+    responses.push(" GROUP BY r.rated_at, r.response_id, r.customer_id) g GROUP BY g.bucket");
 
     // Independent scans: on a pool they run side by side.
     let (sum_rows, response_rows) = futures::try_join!(
@@ -434,10 +432,9 @@ async fn aggregate(
     }
     for row in response_rows {
         let bucket: Option<String> = row.try_get("", "bucket")?;
-        let distinct: i64 = row.try_get("", "responses")?;
-        let loose: i64 = row.try_get("", "loose")?;
+        let count: i64 = row.try_get("", "responses")?;
         if let Some(bucket) = bucket {
-            *out.responses.entry(bucket.clone()).or_default() += distinct + loose;
+            *out.responses.entry(bucket.clone()).or_default() += count;
             if index_weights.is_some() {
                 let n: i64 = row.try_get("", "indexed")?;
                 let sum: Option<f64> = row.try_get("", "idx_sum")?;

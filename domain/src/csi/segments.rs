@@ -87,16 +87,21 @@ pub async fn segments(
     push_scope(&mut sums, rated, query.from, query.to, &query.filter);
     sums.push(" GROUP BY seg.seg_key, r.factor_id");
 
-    // Responses counted as the report counts them (`report::aggregate`).
+    // Responses counted as the report counts them (`report::aggregate`):
+    // one group per response, or per loose set (customer and `rated_at`),
+    // in the covering index's order so they stream out of it unsorted; then
+    // each response's customer looked up once.
     let mut responses = Sql::new(backend);
-    responses.push(&format!(
+    responses.push(
         "SELECT seg.seg_key AS seg_key, MIN(seg.seg_label) AS seg_label, \
-         COUNT(DISTINCT r.response_id) AS responses, \
-         COUNT(DISTINCT CASE WHEN r.response_id IS NULL THEN \
-         CAST(r.customer_id AS TEXT) || '@' || CAST(r.rated_at AS TEXT) END) AS loose{join}"
-    ));
+         COUNT(*) AS responses FROM (SELECT r.customer_id AS customer_id FROM csi_ratings r",
+    );
     push_scope(&mut responses, rated, query.from, query.to, &query.filter);
-    responses.push(" GROUP BY seg.seg_key");
+    responses.push(&format!(
+        " GROUP BY r.rated_at, r.response_id, r.customer_id) x \
+         JOIN ({}) seg ON seg.customer_id = x.customer_id GROUP BY seg.seg_key",
+        customer_segments(by)
+    ));
 
     let (sum_rows, response_rows) = futures::try_join!(
         db.query_all_raw(sums.build()),
@@ -122,12 +127,10 @@ pub async fn segments(
     }
     let mut heads = Vec::new();
     for row in response_rows {
-        let distinct: i64 = row.try_get("", "responses")?;
-        let loose: i64 = row.try_get("", "loose")?;
         heads.push(SegmentHead {
             key: row.try_get("", "seg_key")?,
             label: row.try_get("", "seg_label")?,
-            responses: distinct + loose,
+            responses: row.try_get("", "responses")?,
         });
     }
     let hidden = suppress(&mut heads, threshold);
