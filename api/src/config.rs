@@ -120,7 +120,7 @@ pub struct Config {
 
     /// Largest GraphQL answer in bytes (JSON); a larger one is replaced by an
     /// `OPERATION_TOO_COMPLEX` error.
-    #[arg(long, env = "RAPPORT_MAX_RESPONSE_BYTES", default_value_t = crate::graphql::extension::DEFAULT_MAX_RESPONSE_BYTES, global = true)]
+    #[arg(long, env = "RAPPORT_MAX_RESPONSE_BYTES", default_value_t = crate::graphql::gate::DEFAULT_MAX_RESPONSE_BYTES, global = true)]
     pub max_response_bytes: usize,
 
     /// Proxies whose forwarding headers are believed: CIDRs or addresses,

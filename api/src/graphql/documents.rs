@@ -61,7 +61,7 @@ struct Inner {
 }
 
 /// The bounded cache; shared by the HTTP transport (persisted queries) and
-/// the request gate (parsing, `crate::graphql::extension`).
+/// the request gate (parsing, `crate::graphql::gate`).
 pub struct DocumentCache {
     inner: Mutex<Inner>,
     max_entries: usize,

@@ -4,7 +4,7 @@
 pub mod context;
 pub mod documents;
 pub mod error;
-pub mod extension;
+pub mod gate;
 pub mod input;
 pub mod loader;
 pub mod mutation;

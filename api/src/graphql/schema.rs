@@ -7,7 +7,7 @@ use async_graphql::futures_util::stream::{self, BoxStream, StreamExt};
 use async_graphql::{Data, Executor, Request, Response, Schema, SchemaBuilder, Value};
 
 use crate::graphql::context::RequestId;
-use crate::graphql::extension::{fill_code, Execution, Limits};
+use crate::graphql::gate::{fill_code, Execution, Limits};
 use crate::graphql::mutation::Mutation;
 use crate::graphql::nulls;
 use crate::graphql::query::Query;
@@ -18,7 +18,7 @@ use crate::state::Services;
 pub type BareSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema as served: async-graphql's, with the limits before each
-/// request and the repairs after it ([`crate::graphql::extension`]).
+/// request and the repairs after it ([`crate::graphql::gate`]).
 #[derive(Clone)]
 pub struct AppSchema {
     schema: BareSchema,

@@ -31,7 +31,7 @@ use crate::auth;
 use crate::graphql::context::{operation_data, AcceptLanguage, ClientAddr, RequestId};
 use crate::graphql::documents::{self, DocumentCache};
 use crate::graphql::error::{code, to_graphql};
-use crate::graphql::extension::{fill_code, Execution};
+use crate::graphql::gate::{fill_code, Execution};
 use crate::graphql::loader::Rounds;
 use crate::http::client::client_addr;
 use crate::http::media::{self, MediaType};

@@ -37,7 +37,7 @@ use tokio::time::Instant;
 use crate::auth;
 use crate::graphql::context::{operation_data, ClientAddr, RequestId};
 use crate::graphql::error::code;
-use crate::graphql::extension::{fill_code, Execution};
+use crate::graphql::gate::{fill_code, Execution};
 use crate::graphql::loader::Rounds;
 use crate::graphql::schema::AppSchema;
 use crate::http::client::client_addr;
