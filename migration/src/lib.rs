@@ -33,6 +33,7 @@ mod m20261128_130001_export_indexes;
 mod m20261128_140001_overall_satisfaction_question;
 mod m20261128_160001_survey_translations;
 mod m20261128_170001_conditions_and_hidden_fields;
+mod m20261128_180001_question_types;
 
 pub struct Migrator;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_130001_export_indexes::Migration),
             Box::new(m20261128_160001_survey_translations::Migration),
             Box::new(m20261128_170001_conditions_and_hidden_fields::Migration),
+            Box::new(m20261128_180001_question_types::Migration),
         ]
     }
 }

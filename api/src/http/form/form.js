@@ -116,34 +116,84 @@
     statusEl.setAttribute("data-code", code);
   }
 
-  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description thankYou locale incentivePoints expiresAt questions { id position text required kind options optionLabels maxLength scaleMin scaleMax showWhen { questionId anyOf ratingMin ratingMax } } } }";
+  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description thankYou locale incentivePoints expiresAt questions { id position text required kind options optionLabels maxLength scaleMin scaleMax minChoices maxChoices rows rowLabels earliestDate latestDate page showWhen { questionId anyOf ratingMin ratingMax } } } }";
   var SUBMIT = "mutation Submit($token: String!, $answers: [SurveyAnswerInput!]!) { submitSurveyResponse(input: { token: $token, answers: $answers }) { responseId pointsAwarded csi } }";
 
   // ---------------------------------------------------------------- kinds
   // Each question kind: `render(q, fieldset)` adds its controls,
   // `collect(q)` returns its answer or null. A new kind is one entry.
 
+  // One row of radio buttons `name` from q.scaleMin to q.scaleMax; the end
+  // labels `ends` ({low, high} elements, or null) sit under the end buttons,
+  // which they describe (`describe` ids when they are shown elsewhere).
+  function buttons(q, name, ends, describe) {
+    var n = q.scaleMax - q.scaleMin + 1;
+    var grid = el("div", { "class": "scale" });
+    grid.style.setProperty("--n", String(n));
+    grid.style.setProperty("--half", String(Math.max(1, Math.floor(n / 2))));
+    for (var v = q.scaleMin; v <= q.scaleMax; v++) {
+      var label = el("label");
+      var input = el("input", { type: "radio", name: name, value: String(v) });
+      if (v === q.scaleMin) { input.setAttribute("aria-describedby", describe.low); }
+      if (v === q.scaleMax) { input.setAttribute("aria-describedby", describe.high); }
+      label.appendChild(input);
+      label.appendChild(el("span", null, number(v)));
+      grid.appendChild(label);
+    }
+    if (ends) {
+      grid.appendChild(ends.low);
+      grid.appendChild(ends.high);
+    }
+    return grid;
+  }
+
+  function endLabels(q, lowId, highId) {
+    return {
+      low: uiEl("span", { "class": "end low", id: "low-" + q.id }, t(lowId)),
+      high: uiEl("span", { "class": "end high", id: "high-" + q.id }, t(highId))
+    };
+  }
+
   function scale(lowId, highId) {
     return function (q, fieldset) {
-      var n = q.scaleMax - q.scaleMin + 1;
-      var grid = el("div", { "class": "scale" });
-      grid.style.setProperty("--n", String(n));
-      grid.style.setProperty("--half", String(Math.max(1, Math.floor(n / 2))));
-      var low = uiEl("span", { "class": "end low", id: "low-" + q.id }, t(lowId));
-      var high = uiEl("span", { "class": "end high", id: "high-" + q.id }, t(highId));
-      for (var v = q.scaleMin; v <= q.scaleMax; v++) {
-        var label = el("label");
-        var input = el("input", { type: "radio", name: "q" + q.id, value: String(v) });
-        if (v === q.scaleMin) { input.setAttribute("aria-describedby", low.id); }
-        if (v === q.scaleMax) { input.setAttribute("aria-describedby", high.id); }
-        label.appendChild(input);
-        label.appendChild(el("span", null, number(v)));
-        grid.appendChild(label);
-      }
-      grid.appendChild(low);
-      grid.appendChild(high);
-      fieldset.appendChild(grid);
+      var ends = endLabels(q, lowId, highId);
+      fieldset.appendChild(buttons(q, "q" + q.id, ends, { low: ends.low.id, high: ends.high.id }));
     };
+  }
+
+  // A matrix: one group per statement, each a row of buttons on the same
+  // scale; the end labels sit under the last row's end buttons and describe
+  // every row's.
+  function matrix(q, fieldset) {
+    var ends = endLabels(q, "scale-low", "scale-high");
+    var ids = { low: ends.low.id, high: ends.high.id };
+    q.rows.forEach(function (row, i) {
+      var group = el("fieldset", { "class": "matrix-row", id: "question-" + q.id + "-row-" + i });
+      group.appendChild(el("legend", null, (q.rowLabels && q.rowLabels[i]) || row));
+      group.appendChild(buttons(q, "q" + q.id + "-r" + i, i === q.rows.length - 1 ? ends : null, ids));
+      fieldset.appendChild(group);
+    });
+  }
+
+  function rated(q) {
+    var ratings = q.rows.map(function (row, i) {
+      var checked = form.querySelector("input[name='q" + q.id + "-r" + i + "']:checked");
+      return checked ? parseInt(checked.value, 10) : null;
+    });
+    var any = ratings.some(function (r) { return r !== null; });
+    return any ? { questionId: q.id, rowRatings: ratings } : null;
+  }
+
+  function day(q, fieldset) {
+    var input = el("input", { type: "date", name: "q" + q.id, "aria-labelledby": "legend-" + q.id });
+    if (q.earliestDate) { input.setAttribute("min", q.earliestDate); }
+    if (q.latestDate) { input.setAttribute("max", q.latestDate); }
+    fieldset.appendChild(input);
+  }
+
+  function dated(q) {
+    var input = form.querySelector("input[name='q" + q.id + "']");
+    return input && input.value ? { questionId: q.id, date: input.value } : null;
   }
 
   function rating(q) {
@@ -187,7 +237,9 @@
     NPS: { render: scale("nps-low", "nps-high"), collect: rating },
     SINGLE_CHOICE: { render: choices("radio"), collect: picked },
     MULTIPLE_CHOICE: { render: choices("checkbox"), collect: picked },
-    TEXT: { render: text, collect: written }
+    TEXT: { render: text, collect: written },
+    MATRIX: { render: matrix, collect: rated },
+    DATE: { render: day, collect: dated }
   };
 
   function kind(q) { return KINDS[q.kind] || KINDS.TEXT; }
