@@ -159,11 +159,8 @@ pub async fn run() -> anyhow::Result<()> {
             if domain::users::UserService::any_exist(&services.db).await? {
                 bail!("the database already has users; seed-demo only fills an empty database");
             }
-            let logins = seed::seed(&services.db, &services.users).await?;
-            print!(
-                "{}",
-                startup::demo_block(&format!("{}/graphiql", config.public_url()), &logins)
-            );
+            let demo = seed::seed_demo(&services.db, &services.users).await?;
+            print!("{}", startup::demo_block(&config.public_url(), &demo));
             Ok(())
         }
     }

@@ -43,13 +43,13 @@ impl Application {
         let services = services_counted(&config, db.clone(), statements)?;
         // Processes started together on one PostgreSQL take turns here: the
         // first migrates (and seeds the demo), the others find it done.
-        let demo_logins = lock::exclusive(&db, lock::MIGRATIONS, async {
+        let demo = lock::exclusive(&db, lock::MIGRATIONS, async {
             Migrator::up(&db, None)
                 .await
                 .context("Failed to run migrations")?;
             if config.demo && !UserService::any_exist(&services.db).await? {
                 return Ok::<_, anyhow::Error>(Some(
-                    seed::seed(&services.db, &services.users).await?,
+                    seed::seed_demo(&services.db, &services.users).await?,
                 ));
             }
             Ok(None)
@@ -80,13 +80,13 @@ impl Application {
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("Failed to bind {}", config.bind))?;
         let port = listener.local_addr()?.port();
-        if let Some(logins) = demo_logins {
+        if let Some(demo) = demo {
             // The configured public URL, else the address actually bound (port 0 → the real port).
             let base = match &config.public_url {
                 Some(url) => url.trim_end_matches('/').to_owned(),
                 None => format!("http://{}", listener.local_addr()?),
             };
-            print!("{}", demo_block(&format!("{base}/graphiql"), &logins));
+            print!("{}", demo_block(&base, &demo));
         }
         let server = run(listener, &config, services.clone())?;
         tracing::info!(address = %config.bind, port, "rapport listening");
@@ -321,18 +321,26 @@ async fn scheduled_jobs(db: DatabaseConnection, tick: std::time::Duration) {
 }
 
 /// The console block printed once after the demo data is loaded: where
-/// GraphiQL is and the three logins. Plain text, no colour codes.
-pub fn demo_block(graphiql_url: &str, logins: &[seed::DemoLogin]) -> String {
+/// GraphiQL is, the three logins and the German survey's open form link
+/// (`base` is the public URL). Plain text, no colour codes.
+pub fn demo_block(base: &str, demo: &seed::Demo) -> String {
     use std::fmt::Write as _;
     let rule = "=".repeat(72);
-    let mut out = format!("\n{rule}\n Rapport demo data loaded\n\n GraphiQL:  {graphiql_url}\n\n Logins (shown once; sign in with the `login` mutation):\n");
-    for login in logins {
+    let mut out = format!("\n{rule}\n Rapport demo data loaded\n\n GraphiQL:  {base}/graphiql\n\n Logins (shown once; sign in with the `login` mutation):\n");
+    for login in &demo.logins {
         let _ = writeln!(
             out,
             "   {:<8} {:<28} {}",
             login.role.as_str(),
             login.email,
             login.password
+        );
+    }
+    if let Some(token) = &demo.german_token {
+        let _ = writeln!(
+            out,
+            "\n German survey \"{}\" (every question type), an open invitation:\n   {base}/s/{token}",
+            demo.german_survey
         );
     }
     let _ = writeln!(

@@ -12,6 +12,10 @@ pub struct Model {
     pub rating: Option<i32>,
     pub choices: Option<String>,
     pub text: Option<String>,
+    /// A MATRIX answer: a JSON array, one rating or null per row.
+    pub row_ratings: Option<String>,
+    /// A DATE answer, `YYYY-MM-DD`.
+    pub date_value: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,10 @@ pub struct Model {
     pub overall_satisfaction: bool,
     /// The display condition, JSON (see `domain::feedback::conditions`).
     pub show_when: Option<String>,
+    /// The kind-specific definition, JSON (see `domain::feedback::model::QuestionSettings`).
+    pub settings: Option<String>,
+    /// The 1-based page of the form that shows it.
+    pub page: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

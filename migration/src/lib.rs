@@ -34,6 +34,7 @@ mod m20261128_140001_overall_satisfaction_question;
 mod m20261128_160001_survey_translations;
 mod m20261128_170001_conditions_and_hidden_fields;
 mod m20261129_090001_csi_report_index_by_response;
+mod m20261128_180001_question_types;
 
 pub struct Migrator;
 
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_160001_survey_translations::Migration),
             Box::new(m20261128_170001_conditions_and_hidden_fields::Migration),
             Box::new(m20261129_090001_csi_report_index_by_response::Migration),
+            Box::new(m20261128_180001_question_types::Migration),
         ]
     }
 }

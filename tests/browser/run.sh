@@ -5,7 +5,8 @@
 # Installs Debian's chromium + chromedriver, node + npm and selenium when
 # missing, axe-core from tests/browser/package-lock.json, builds the `rapport`
 # binary, then runs tests/browser/test_form.py, test_form_a11y.py,
-# test_form_conditions.py, test_cors.py and test_graphiql.py. Called from .ci/run.
+# test_form_conditions.py, test_form_question_types.py, test_cors.py and
+# test_graphiql.py. Called from .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -28,5 +29,6 @@ cargo build -q -p api
 python3 tests/browser/test_form.py
 python3 tests/browser/test_form_a11y.py
 python3 tests/browser/test_form_conditions.py
+python3 tests/browser/test_form_question_types.py
 python3 tests/browser/test_cors.py
 python3 tests/browser/test_graphiql.py

@@ -129,7 +129,8 @@ class GraphiqlTest(unittest.TestCase):
         """Invites a demo customer to an active survey and submits an answer."""
         surveys = graphql(self.base, """query ActiveSurveys {
             surveys(filter: { status: ACTIVE }, first: 10) { edges { node { id questions {
-              id required kind options scaleMin scaleMax } } } } }""", token=token)
+              id required kind options scaleMin scaleMax minChoices rows latestDate
+              showWhen { questionId } } } } } }""", token=token)
         survey = surveys["surveys"]["edges"][0]["node"]
         customers = graphql(self.base, "query SomeCustomers { customers(first: 20) { edges { node { id } } } }",
                             token=token)
@@ -143,10 +144,19 @@ class GraphiqlTest(unittest.TestCase):
         answers = []
         for question in survey["questions"]:
             kind = question["kind"]
+            if question["showWhen"]:
+                continue  # conditional: shown only for some answers; leave it out
             if kind in ("RATING", "CSI_FACTOR", "NPS"):
                 answers.append({"questionId": question["id"], "rating": question["scaleMax"] or 5})
             elif kind in ("SINGLE_CHOICE", "MULTIPLE_CHOICE"):
-                answers.append({"questionId": question["id"], "choices": question["options"][:1]})
+                answers.append({"questionId": question["id"],
+                                "choices": question["options"][:question["minChoices"] or 1]})
+            elif kind == "MATRIX":
+                answers.append({"questionId": question["id"],
+                                "rowRatings": [question["scaleMax"]] * len(question["rows"])})
+            elif kind == "DATE":
+                answers.append({"questionId": question["id"],
+                                "date": question["latestDate"] or datetime.now(timezone.utc).strftime("%Y-%m-%d")})
             elif kind == "TEXT":
                 answers.append({"questionId": question["id"], "text": "Sent while GraphiQL listened."})
         receipt = graphql(self.base, """mutation Submit($token: String!, $answers: [SurveyAnswerInput!]!) {

@@ -1,7 +1,8 @@
 # The survey form page's own text (GET /s/{token}), English: the fallback
 # for every other locale. Variables: $org (organisation name), $date (a date
-# formatted by the browser), $points (a number formatted by the browser) and
-# $count (selects the plural form of $points).
+# formatted by the browser), $points (a number formatted by the browser),
+# $count (selects the plural form of $points), and $page and $pages (numbers
+# formatted by the browser: the page shown and how many there are).
 
 page-title = Survey
 loading = Loading the survey…
@@ -21,6 +22,9 @@ nps-low = Not at all likely
 nps-high = Extremely likely
 submit = Send my answers
 sending = Sending…
+back = Back
+next = Next
+progress = Page { $page } of { $pages }
 answer-required = Please answer this question.
 answer-invalid = Please check this answer.
 check-question = Please check the highlighted question.

@@ -128,8 +128,9 @@ impl Layout {
     }
 }
 
-/// An answer's cell: the rating, the chosen options joined by `; `, or the
-/// text; empty when the question was not answered.
+/// An answer's cell: the rating, the chosen options joined by `; `, a
+/// matrix's row ratings joined by `; ` (empty for an unrated row), the date,
+/// or the text; empty when the question was not answered.
 fn write_answer(line: &mut Line, answer: Option<&Answer>) {
     match answer {
         Some(Answer {
@@ -140,6 +141,19 @@ fn write_answer(line: &mut Line, answer: Option<&Answer>) {
         }
         Some(answer) if !answer.choices.is_empty() => {
             line.text(&answer.choices.join("; "));
+        }
+        Some(answer) if !answer.row_ratings.is_empty() => {
+            let cells: Vec<String> = answer
+                .row_ratings
+                .iter()
+                .map(|r| r.map_or_else(String::new, |r| r.to_string()))
+                .collect();
+            line.text(&cells.join("; "));
+        }
+        Some(Answer {
+            date: Some(date), ..
+        }) => {
+            line.text(&date.format("%Y-%m-%d").to_string());
         }
         Some(answer) => {
             line.opt_text(answer.text.as_deref());

@@ -280,6 +280,8 @@ mod tests {
             max_length: None,
             overall_satisfaction: false,
             show_when: None,
+            settings: Default::default(),
+            page: 1,
         }
     }
 
@@ -409,6 +411,9 @@ mod tests {
             scale: Some(RATING_SCALE),
             overall_satisfaction: false,
             show_when,
+            settings: Default::default(),
+            row_labels: Vec::new(),
+            page: 1,
         };
         let low = |position: i32| Condition {
             position,

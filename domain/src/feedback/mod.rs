@@ -54,17 +54,18 @@ pub use invitations::{
     MAX_INVITES_PER_CALL,
 };
 pub use model::{
-    Answer, FollowUp, FollowUpReason, FollowUpStatus, Question, QuestionKind, QuestionTranslation,
-    Survey, SurveyResponse, SurveyStatus, SurveyTranslation, NPS_SCALE, RATING_SCALE,
+    Answer, FollowUp, FollowUpReason, FollowUpStatus, Question, QuestionKind, QuestionSettings,
+    QuestionTranslation, Survey, SurveyResponse, SurveyStatus, SurveyTranslation, MATRIX_SCALE,
+    NPS_SCALE, RATING_SCALE,
 };
 pub use results::{
-    responses_by_ids, HelpfulBonus, HelpfulMark, QuestionResult, ResponseFilter, ResponseOrder,
-    ResponseOrderField, SurveyResults,
+    responses_by_ids, HelpfulBonus, HelpfulMark, MatrixRowResult, QuestionResult, ResponseFilter,
+    ResponseOrder, ResponseOrderField, SurveyResults,
 };
 pub use submission::{AnswerInput, Receipt, MAX_ANSWERS};
 pub use surveys::{
     surveys_by_ids, NewQuestion, SurveyDraft, SurveyFilter, SurveyOrder, SurveyOrderField,
-    SurveyPatch, DEFAULT_CSI_THRESHOLD, MAX_QUESTIONS,
+    SurveyPatch, DEFAULT_CSI_THRESHOLD, MAX_MATRIX_ROWS, MAX_PAGES, MAX_QUESTIONS, MIN_MATRIX_ROWS,
 };
 pub use translations::{
     available_locales, QuestionTranslationInput, TranslationInput, MAX_TRANSLATIONS,

@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::error::{DomainError, DomainResult};
@@ -63,6 +63,10 @@ pub enum QuestionKind {
     MultipleChoice,
     /// Free text, length-limited.
     Text,
+    /// Several statements (rows), each rated on one 1..5 scale.
+    Matrix,
+    /// A calendar date, optionally within bounds.
+    Date,
 }
 
 impl QuestionKind {
@@ -75,6 +79,8 @@ impl QuestionKind {
             Self::SingleChoice => "SINGLE_CHOICE",
             Self::MultipleChoice => "MULTIPLE_CHOICE",
             Self::Text => "TEXT",
+            Self::Matrix => "MATRIX",
+            Self::Date => "DATE",
         }
     }
 
@@ -90,6 +96,8 @@ impl QuestionKind {
             Self::SingleChoice,
             Self::MultipleChoice,
             Self::Text,
+            Self::Matrix,
+            Self::Date,
         ]
         .into_iter()
         .find(|k| k.as_str() == raw)
@@ -111,6 +119,43 @@ impl QuestionKind {
 pub const RATING_SCALE: (i32, i32) = (1, 5);
 /// The fixed scale of NPS questions.
 pub const NPS_SCALE: (i32, i32) = (0, 10);
+/// The fixed scale each row of a MATRIX question is rated on.
+pub const MATRIX_SCALE: (i32, i32) = (1, 5);
+
+/// The kind-specific part of a question's definition, stored as one JSON
+/// document (`survey_questions.settings`); every field is absent for the
+/// kinds it does not belong to.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuestionSettings {
+    /// `MULTIPLE_CHOICE`: the fewest options an answer must choose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_choices: Option<i32>,
+    /// `MULTIPLE_CHOICE`: the most options an answer may choose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_choices: Option<i32>,
+    /// `MATRIX`: the statements rated, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<String>,
+    /// `DATE`: the earliest date accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earliest: Option<NaiveDate>,
+    /// `DATE`: the latest date accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest: Option<NaiveDate>,
+}
+
+impl QuestionSettings {
+    /// Whether nothing is set (stored as NULL).
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The stored form: `None` when empty.
+    pub fn to_json(&self) -> Option<String> {
+        (!self.is_empty()).then(|| serde_json::to_string(self).unwrap_or_default())
+    }
+}
 
 /// One question of a survey.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,6 +182,13 @@ pub struct Question {
     pub overall_satisfaction: bool,
     /// Shown only when this condition on an earlier answer holds.
     pub show_when: Option<super::conditions::Condition>,
+    /// `MULTIPLE_CHOICE` limits, `MATRIX` rows, `DATE` bounds.
+    pub settings: QuestionSettings,
+    /// For `MATRIX`: the rows as shown: `settings.rows` in the default
+    /// locale, their translations in another (same order and length).
+    pub row_labels: Vec<String>,
+    /// The 1-based page of the form that shows it.
+    pub page: i32,
 }
 
 impl Question {
@@ -158,8 +210,13 @@ impl Question {
             Some(raw) => Some(serde_json::from_str(raw).map_err(|_| corrupt("condition", raw))?),
             None => None,
         };
+        let settings: QuestionSettings = match &m.settings {
+            Some(raw) => serde_json::from_str(raw).map_err(|_| corrupt("settings", raw))?,
+            None => QuestionSettings::default(),
+        };
         let scale = match kind {
             QuestionKind::Rating => Some(RATING_SCALE),
+            QuestionKind::Matrix => Some(MATRIX_SCALE),
             QuestionKind::Nps => Some(NPS_SCALE),
             QuestionKind::CsiFactor => Some(csi_scale.unwrap_or(RATING_SCALE)),
             _ => None,
@@ -177,6 +234,9 @@ impl Question {
             scale,
             overall_satisfaction: m.overall_satisfaction,
             show_when,
+            row_labels: settings.rows.clone(),
+            settings,
+            page: m.page,
         })
     }
 }
@@ -216,6 +276,9 @@ pub struct QuestionTranslation {
     /// One label per option of the question, in order.
     #[serde(default)]
     pub options: Vec<String>,
+    /// One label per row of a MATRIX question, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<String>,
 }
 
 /// A survey's texts in one locale other than its default.
@@ -292,6 +355,10 @@ pub struct Answer {
     pub rating: Option<i32>,
     pub choices: Vec<String>,
     pub text: Option<String>,
+    /// For `MATRIX`: one rating or `None` per row, in row order.
+    pub row_ratings: Vec<Option<i32>>,
+    /// For `DATE`.
+    pub date: Option<NaiveDate>,
 }
 
 impl TryFrom<survey_answers::Model> for Answer {
@@ -302,11 +369,23 @@ impl TryFrom<survey_answers::Model> for Answer {
             Some(raw) => serde_json::from_str(raw).map_err(|_| corrupt("choices", raw))?,
             None => Vec::new(),
         };
+        let row_ratings = match &m.row_ratings {
+            Some(raw) => serde_json::from_str(raw).map_err(|_| corrupt("row ratings", raw))?,
+            None => Vec::new(),
+        };
+        let date = match &m.date_value {
+            Some(raw) => {
+                Some(NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| corrupt("date", raw))?)
+            }
+            None => None,
+        };
         Ok(Self {
             question_id: m.question_id,
             rating: m.rating,
             choices,
             text: m.text,
+            row_ratings,
+            date,
         })
     }
 }

@@ -199,7 +199,27 @@ pub struct QuestionResult {
     /// Mean rating (rated kinds with answers).
     pub mean: Option<Decimal>,
     /// Value → count: every scale value for rated kinds, every option for
-    /// choice kinds (a response may count once per chosen option), none for TEXT.
+    /// choice kinds (a response may count once per chosen option), none for
+    /// TEXT, MATRIX and DATE.
+    pub distribution: Vec<(String, i64)>,
+    /// For `MATRIX`: each row's results, in row order.
+    pub rows: Vec<MatrixRowResult>,
+    /// For `DATE`: the earliest date answered.
+    pub earliest_date: Option<chrono::NaiveDate>,
+    /// For `DATE`: the latest date answered.
+    pub latest_date: Option<chrono::NaiveDate>,
+}
+
+/// Results of one row of a MATRIX question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatrixRowResult {
+    /// The row's statement (default locale).
+    pub row: String,
+    /// Responses that rated the row.
+    pub answers: i64,
+    /// The row's mean rating.
+    pub mean: Option<Decimal>,
+    /// Each scale value (1..5) → count.
     pub distribution: Vec<(String, i64)>,
 }
 
@@ -306,6 +326,10 @@ struct AnswerCounts {
     answered: HashMap<i64, i64>,
     ratings: HashMap<(i64, i32), i64>,
     chosen: HashMap<(i64, String), i64>,
+    /// (question, 0-based row, rating) → count, for MATRIX questions.
+    row_ratings: HashMap<(i64, i64, i32), i64>,
+    /// question → (earliest, latest), for DATE questions.
+    dates: HashMap<i64, (chrono::NaiveDate, chrono::NaiveDate)>,
 }
 
 async fn answer_counts(db: &impl ConnectionTrait, survey: &Survey) -> DomainResult<AnswerCounts> {
@@ -344,11 +368,99 @@ async fn answer_counts(db: &impl ConnectionTrait, survey: &Survey) -> DomainResu
     } else {
         HashMap::new()
     };
+    let row_ratings = if survey
+        .questions
+        .iter()
+        .any(|q| q.kind == QuestionKind::Matrix)
+    {
+        row_rating_counts(db, survey.id).await?
+    } else {
+        HashMap::new()
+    };
+    let dates = date_ranges(db, survey).await?;
     Ok(AnswerCounts {
         answered,
         ratings,
         chosen,
+        row_ratings,
+        dates,
     })
+}
+
+/// The earliest and latest answer of each DATE question (ISO text orders
+/// as the dates do).
+async fn date_ranges(
+    db: &impl ConnectionTrait,
+    survey: &Survey,
+) -> DomainResult<HashMap<i64, (chrono::NaiveDate, chrono::NaiveDate)>> {
+    let ids: Vec<i64> = survey
+        .questions
+        .iter()
+        .filter(|q| q.kind == QuestionKind::Date)
+        .map(|q| q.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = survey_answers::Entity::find()
+        .select_only()
+        .column(survey_answers::Column::QuestionId)
+        .column_as(survey_answers::Column::DateValue.min(), "earliest")
+        .column_as(survey_answers::Column::DateValue.max(), "latest")
+        .filter(survey_answers::Column::QuestionId.is_in(ids))
+        .filter(survey_answers::Column::DateValue.is_not_null())
+        .group_by(survey_answers::Column::QuestionId)
+        .into_tuple::<(i64, String, String)>()
+        .all(db)
+        .await?;
+    let parse = |raw: &str| {
+        chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
+            DomainError::Internal(anyhow::anyhow!("stored date {raw:?} is not understood"))
+        })
+    };
+    rows.into_iter()
+        .map(|(q, earliest, latest)| Ok((q, (parse(&earliest)?, parse(&latest)?))))
+        .collect()
+}
+
+/// Counts each rating of each row of the survey's MATRIX answers, unnesting
+/// the JSON arrays in SQL (unrated rows, JSON `null`, are left out).
+async fn row_rating_counts(
+    db: &impl ConnectionTrait,
+    survey_id: i64,
+) -> DomainResult<HashMap<(i64, i64, i32), i64>> {
+    let backend = db.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push(match backend {
+        DatabaseBackend::Postgres => {
+            "SELECT a.question_id AS question_id, CAST(j.ord - 1 AS BIGINT) AS row_index, \
+               CAST(j.value AS INTEGER) AS rating, COUNT(*) AS n \
+             FROM survey_answers a \
+             CROSS JOIN LATERAL json_array_elements_text(a.row_ratings::json) \
+               WITH ORDINALITY AS j(value, ord) \
+             WHERE a.row_ratings IS NOT NULL AND j.value IS NOT NULL AND a.question_id IN \
+               (SELECT id FROM survey_questions WHERE survey_id = "
+        }
+        _ => {
+            "SELECT a.question_id AS question_id, CAST(j.key AS INTEGER) AS row_index, \
+               CAST(j.value AS INTEGER) AS rating, COUNT(*) AS n \
+             FROM survey_answers a, json_each(a.row_ratings) j \
+             WHERE a.row_ratings IS NOT NULL AND j.type = 'integer' AND a.question_id IN \
+               (SELECT id FROM survey_questions WHERE survey_id = "
+        }
+    })
+    .bind(survey_id)
+    .push(") GROUP BY 1, 2, 3");
+    let rows = db.query_all_raw(sql.build()).await?;
+    let mut counts = HashMap::new();
+    for row in rows {
+        let question: i64 = row.try_get("", "question_id")?;
+        let index: i64 = row.try_get("", "row_index")?;
+        let rating: i32 = row.try_get("", "rating")?;
+        let n: i64 = row.try_get("", "n")?;
+        counts.insert((question, index, rating), n);
+    }
+    Ok(counts)
 }
 
 /// Per-question results and the CSAT and NPS counts of a survey.
@@ -366,6 +478,8 @@ fn tally(survey: &Survey, counts: &AnswerCounts) -> Tally {
         answered,
         ratings,
         chosen,
+        row_ratings,
+        dates,
     } = counts;
     let mut rating_answers = 0;
     let mut satisfied = 0;
@@ -403,7 +517,32 @@ fn tally(survey: &Survey, counts: &AnswerCounts) -> Tally {
                 distribution.push((option.clone(), n));
             }
         }
+        let mut rows = Vec::new();
+        if q.kind == QuestionKind::Matrix {
+            let (min, max) = q.scale.unwrap_or(super::model::MATRIX_SCALE);
+            for (index, row) in q.settings.rows.iter().enumerate() {
+                let index = index as i64;
+                let (mut sum, mut count) = (0i64, 0i64);
+                let mut row_distribution = Vec::new();
+                for value in min..=max {
+                    let n = row_ratings.get(&(q.id, index, value)).copied().unwrap_or(0);
+                    sum += i64::from(value) * n;
+                    count += n;
+                    row_distribution.push((value.to_string(), n));
+                }
+                rows.push(MatrixRowResult {
+                    row: row.clone(),
+                    answers: count,
+                    mean: compute::mean(sum, count),
+                    distribution: row_distribution,
+                });
+            }
+        }
+        let range = dates.get(&q.id);
         questions.push(QuestionResult {
+            rows,
+            earliest_date: range.map(|r| r.0),
+            latest_date: range.map(|r| r.1),
             question_id: q.id,
             position: q.position,
             text: q.text.clone(),

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -19,7 +19,7 @@ use super::conditions::{hidden_questions, Given};
 use super::invitations::{resolve, InvitationToken};
 use super::model::{
     Answer, FollowUpReason, FollowUpStatus, Question, QuestionKind, Survey, SurveyResponse,
-    SurveyStatus,
+    SurveyStatus, MATRIX_SCALE,
 };
 use crate::csi::compute::{self, CsiValue, Scale};
 use crate::error::{DomainError, DomainResult};
@@ -41,6 +41,10 @@ pub struct AnswerInput {
     pub rating: Option<i32>,
     pub choices: Option<Vec<String>>,
     pub text: Option<String>,
+    /// For `MATRIX`: one rating (1..5) or `None` per row, in row order.
+    pub row_ratings: Option<Vec<Option<i32>>>,
+    /// For `DATE`: `YYYY-MM-DD`.
+    pub date: Option<String>,
 }
 
 /// What the respondent gets back.
@@ -62,6 +66,21 @@ struct CleanAnswer {
     rating: Option<i32>,
     choices: Option<Vec<String>>,
     text: Option<String>,
+    row_ratings: Option<Vec<Option<i32>>>,
+    date: Option<NaiveDate>,
+}
+
+/// Parses exactly `YYYY-MM-DD` (a real calendar date).
+fn parse_iso_date(raw: &str) -> Option<NaiveDate> {
+    let bytes = raw.as_bytes();
+    let shaped = bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shaped
+        .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+        .flatten()
 }
 
 fn has_control(s: &str) -> bool {
@@ -93,6 +112,20 @@ fn validate(survey: &Survey, answers: Vec<AnswerInput>) -> DomainResult<Vec<Clea
         }
         let kind = question.kind;
         let wrong_kind = || bad(format!("{label} takes a {} answer", kind_hint(kind)));
+        // Exactly the field of the question's kind may be set.
+        let given = [
+            ("rating", answer.rating.is_some()),
+            ("choices", answer.choices.is_some()),
+            ("text", answer.text.is_some()),
+            ("rowRatings", answer.row_ratings.is_some()),
+            ("date", answer.date.is_some()),
+        ];
+        if given
+            .iter()
+            .any(|(name, set)| *set && *name != kind_hint(kind))
+        {
+            return Err(wrong_kind());
+        }
         let mut out = CleanAnswer {
             question_id: question.id,
             kind,
@@ -100,12 +133,11 @@ fn validate(survey: &Survey, answers: Vec<AnswerInput>) -> DomainResult<Vec<Clea
             rating: None,
             choices: None,
             text: None,
+            row_ratings: None,
+            date: None,
         };
         match kind {
             QuestionKind::Rating | QuestionKind::Nps | QuestionKind::CsiFactor => {
-                if answer.choices.is_some() || answer.text.is_some() {
-                    return Err(wrong_kind());
-                }
                 let Some(rating) = answer.rating else {
                     return Err(wrong_kind());
                 };
@@ -118,9 +150,6 @@ fn validate(survey: &Survey, answers: Vec<AnswerInput>) -> DomainResult<Vec<Clea
                 out.rating = Some(rating);
             }
             QuestionKind::SingleChoice | QuestionKind::MultipleChoice => {
-                if answer.rating.is_some() || answer.text.is_some() {
-                    return Err(wrong_kind());
-                }
                 let Some(choices) = answer.choices else {
                     return Err(wrong_kind());
                 };
@@ -149,12 +178,77 @@ fn validate(survey: &Survey, answers: Vec<AnswerInput>) -> DomainResult<Vec<Clea
                 if choices.is_empty() {
                     continue; // nothing chosen: unanswered (checked below if required)
                 }
+                let chosen = i32::try_from(choices.len()).unwrap_or(i32::MAX);
+                if let Some(min) = question.settings.min_choices.filter(|m| chosen < *m) {
+                    return Err(bad(format!(
+                        "{label}: choose at least {min} options (got {chosen})"
+                    )));
+                }
+                if let Some(max) = question.settings.max_choices.filter(|m| chosen > *m) {
+                    return Err(bad(format!(
+                        "{label}: choose at most {max} options (got {chosen})"
+                    )));
+                }
                 out.choices = Some(choices);
             }
-            QuestionKind::Text => {
-                if answer.rating.is_some() || answer.choices.is_some() {
+            QuestionKind::Matrix => {
+                let Some(ratings) = answer.row_ratings else {
                     return Err(wrong_kind());
+                };
+                let rows = question.settings.rows.len();
+                if ratings.len() != rows {
+                    return Err(bad(format!(
+                        "{label}: give one rating (or null) for each of its {rows} rows"
+                    )));
                 }
+                let (min, max) = question.scale.unwrap_or(MATRIX_SCALE);
+                if let Some(row) = ratings
+                    .iter()
+                    .position(|r| r.is_some_and(|r| !(min..=max).contains(&r)))
+                {
+                    return Err(bad(format!(
+                        "{label}, row {}: the rating must be between {min} and {max}",
+                        row + 1
+                    )));
+                }
+                if ratings.iter().all(Option::is_none) {
+                    continue; // nothing rated: unanswered (checked below if required)
+                }
+                if let Some(row) = ratings.iter().position(Option::is_none) {
+                    if question.required {
+                        return Err(bad(format!(
+                            "{label} is required: rate every row (row {} is not rated)",
+                            row + 1
+                        )));
+                    }
+                }
+                out.row_ratings = Some(ratings);
+            }
+            QuestionKind::Date => {
+                let Some(raw) = answer.date else {
+                    return Err(wrong_kind());
+                };
+                if raw.trim().is_empty() {
+                    continue; // blank: unanswered
+                }
+                let Some(date) = parse_iso_date(&raw) else {
+                    return Err(bad(format!(
+                        "{label}: the date must be a calendar date written YYYY-MM-DD"
+                    )));
+                };
+                if let Some(earliest) = question.settings.earliest.filter(|e| date < *e) {
+                    return Err(bad(format!(
+                        "{label}: the date must be on or after {earliest}"
+                    )));
+                }
+                if let Some(latest) = question.settings.latest.filter(|l| date > *l) {
+                    return Err(bad(format!(
+                        "{label}: the date must be on or before {latest}"
+                    )));
+                }
+                out.date = Some(date);
+            }
+            QuestionKind::Text => {
                 let Some(text) = answer.text else {
                     return Err(wrong_kind());
                 };
@@ -216,11 +310,14 @@ fn validate(survey: &Survey, answers: Vec<AnswerInput>) -> DomainResult<Vec<Clea
     Ok(clean)
 }
 
+/// The `SurveyAnswerInput` field a kind's answers set.
 fn kind_hint(kind: QuestionKind) -> &'static str {
     match kind {
         QuestionKind::Rating | QuestionKind::Nps | QuestionKind::CsiFactor => "rating",
         QuestionKind::SingleChoice | QuestionKind::MultipleChoice => "choices",
         QuestionKind::Text => "text",
+        QuestionKind::Matrix => "rowRatings",
+        QuestionKind::Date => "date",
     }
 }
 
@@ -449,6 +546,11 @@ async fn store(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> D
                 .as_ref()
                 .map(|c| serde_json::to_string(c).unwrap_or_default())),
             text: Set(a.text.clone()),
+            row_ratings: Set(a
+                .row_ratings
+                .as_ref()
+                .map(|r| serde_json::to_string(r).unwrap_or_default())),
+            date_value: Set(a.date.map(|d| d.format("%Y-%m-%d").to_string())),
             ..Default::default()
         });
         survey_answers::Entity::insert_many(rows)
@@ -558,6 +660,8 @@ fn stored_response(s: Resolved, response_id: i64, now: DateTime<Utc>) -> SurveyR
                 rating: a.rating,
                 choices: a.choices.unwrap_or_default(),
                 text: a.text,
+                row_ratings: a.row_ratings.unwrap_or_default(),
+                date: a.date,
             })
             .collect(),
     }
@@ -647,6 +751,9 @@ mod tests {
             },
             overall_satisfaction: false,
             show_when: None,
+            settings: Default::default(),
+            row_labels: Vec::new(),
+            page: 1,
         }
     }
 
@@ -798,6 +905,25 @@ mod tests {
         );
         let happy = validate(&s, vec![rating(1, 4), rating(2, 7)]).expect("valid");
         assert!(follow_up_reasons(&s, Some(Decimal::from(60)), &happy).is_empty());
+    }
+
+    #[test]
+    fn dates_are_exactly_iso_calendar_dates() {
+        assert_eq!(
+            parse_iso_date("2028-02-29"),
+            NaiveDate::from_ymd_opt(2028, 2, 29)
+        );
+        for bad in [
+            "2027-02-29",
+            "2026-5-17",
+            "17.05.2026",
+            "2026-05-17T00:00:00Z",
+            "+2026-05-1",
+            "2026/05/17",
+            "",
+        ] {
+            assert_eq!(parse_iso_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use super::conditions::{self, ConditionInput};
-use super::model::{Question, QuestionKind, Survey, SurveyStatus};
+use super::model::{Question, QuestionKind, QuestionSettings, Survey, SurveyStatus};
 use crate::customers::{SortDirection, SortKey};
 use crate::error::{DomainError, DomainResult, FoundExt};
 use crate::keyset::{self, contains_pattern, time_key, KeyKind, OrderCursor, Ordering};
@@ -24,6 +24,12 @@ use entity::{csi_factor_sets, csi_factors, loyalty_programs, survey_questions, s
 pub const MAX_QUESTIONS: usize = 100;
 /// Most options of one choice question.
 pub const MAX_OPTIONS: usize = 50;
+/// Fewest rows of one MATRIX question.
+pub const MIN_MATRIX_ROWS: usize = 2;
+/// Most rows of one MATRIX question.
+pub const MAX_MATRIX_ROWS: usize = 20;
+/// Most pages of one survey's form.
+pub const MAX_PAGES: i32 = 20;
 /// Longest free-text answer a TEXT question may allow.
 pub const MAX_TEXT_LENGTH: i32 = 10_000;
 /// A TEXT question's limit when none is given.
@@ -48,6 +54,11 @@ pub struct NewQuestion {
     /// Shown only when this condition on an earlier question's answer holds
     /// ([`super::conditions`]).
     pub show_when: Option<ConditionInput>,
+    /// `MULTIPLE_CHOICE` limits, `MATRIX` rows, `DATE` bounds.
+    pub settings: QuestionSettings,
+    /// The 1-based page of the form that shows it (1 when the survey has
+    /// one page); pages never decrease along the questions and skip none.
+    pub page: i32,
 }
 
 /// Every field of a survey as written by staff (create, or update merged over
@@ -278,12 +289,31 @@ pub(crate) fn validate(draft: SurveyDraft) -> DomainResult<SurveyDraft> {
             }
             overall_seen = true;
         }
+        let settings = check_settings(i, q.kind, options.len(), q.settings)?;
+        let last_page = questions.last().map_or(1, |p: &NewQuestion| p.page);
+        if !(1..=MAX_PAGES).contains(&q.page) {
+            return Err(DomainError::validation(
+                field("page"),
+                format!("must be between 1 and {MAX_PAGES}"),
+            ));
+        }
+        if q.page < last_page || q.page > last_page + 1 || (i == 0 && q.page != 1) {
+            return Err(DomainError::validation(
+                field("page"),
+                format!(
+                    "pages start at 1 and follow the questions' order without gaps \
+                     (the question before is on page {last_page})"
+                ),
+            ));
+        }
         let show_when = q
             .show_when
             .map(|c| conditions::check(i, c, &questions))
             .transpose()?
             .map(ConditionInput::from);
         questions.push(NewQuestion {
+            settings,
+            page: q.page,
             text,
             required: q.required,
             kind: q.kind,
@@ -304,6 +334,87 @@ pub(crate) fn validate(draft: SurveyDraft) -> DomainResult<SurveyDraft> {
         questions,
         ..draft
     })
+}
+
+/// Checks the kind-specific definition of the `index`-th question
+/// (`options` choice options): choice limits within 1..options with
+/// min ≤ max, 2..20 unique matrix rows, date bounds in order. Errors name
+/// `questions.<index>.<minChoices|maxChoices|rows[.<j>]|earliestDate|latestDate>`.
+fn check_settings(
+    index: usize,
+    kind: QuestionKind,
+    options: usize,
+    settings: QuestionSettings,
+) -> DomainResult<QuestionSettings> {
+    let field = |name: &str| format!("questions.{index}.{name}");
+    let only = |name: &str, kinds: &str| {
+        DomainError::validation(field(name), format!("only {kinds} questions have {name}"))
+    };
+    let mut out = QuestionSettings::default();
+    if kind == QuestionKind::MultipleChoice {
+        let options = i32::try_from(options).unwrap_or(i32::MAX);
+        for (name, value) in [
+            ("minChoices", settings.min_choices),
+            ("maxChoices", settings.max_choices),
+        ] {
+            if value.is_some_and(|v| !(1..=options).contains(&v)) {
+                return Err(DomainError::validation(
+                    field(name),
+                    format!("must be between 1 and the number of options ({options})"),
+                ));
+            }
+        }
+        if let (Some(min), Some(max)) = (settings.min_choices, settings.max_choices) {
+            if min > max {
+                return Err(DomainError::validation(
+                    field("maxChoices"),
+                    "must be at least minChoices",
+                ));
+            }
+        }
+        out.min_choices = settings.min_choices;
+        out.max_choices = settings.max_choices;
+    } else if settings.min_choices.is_some() {
+        return Err(only("minChoices", "MULTIPLE_CHOICE"));
+    } else if settings.max_choices.is_some() {
+        return Err(only("maxChoices", "MULTIPLE_CHOICE"));
+    }
+    if kind == QuestionKind::Matrix {
+        if !(MIN_MATRIX_ROWS..=MAX_MATRIX_ROWS).contains(&settings.rows.len()) {
+            return Err(DomainError::validation(
+                field("rows"),
+                format!("needs between {MIN_MATRIX_ROWS} and {MAX_MATRIX_ROWS} rows"),
+            ));
+        }
+        let mut seen = HashSet::new();
+        for (j, raw) in settings.rows.iter().enumerate() {
+            let name = format!("questions.{index}.rows.{j}");
+            let row = required_text(&name, raw, 200)?;
+            if !seen.insert(row.clone()) {
+                return Err(DomainError::validation(name, "rows must be unique"));
+            }
+            out.rows.push(row);
+        }
+    } else if !settings.rows.is_empty() {
+        return Err(only("rows", "MATRIX"));
+    }
+    if kind == QuestionKind::Date {
+        if let (Some(earliest), Some(latest)) = (settings.earliest, settings.latest) {
+            if latest < earliest {
+                return Err(DomainError::validation(
+                    field("latestDate"),
+                    "must not be before earliestDate",
+                ));
+            }
+        }
+        out.earliest = settings.earliest;
+        out.latest = settings.latest;
+    } else if settings.earliest.is_some() {
+        return Err(only("earliestDate", "DATE"));
+    } else if settings.latest.is_some() {
+        return Err(only("latestDate", "DATE"));
+    }
+    Ok(out)
 }
 
 /// A survey cannot bind to a version its family has replaced: it stays
@@ -371,6 +482,8 @@ async fn insert_questions(
             max_length: Set(q.max_length),
             overall_satisfaction: Set(q.overall_satisfaction),
             show_when: Set(q.show_when.as_ref().map(conditions::to_json)),
+            settings: Set(q.settings.to_json()),
+            page: Set(q.page),
             ..Default::default()
         });
     survey_questions::Entity::insert_many(rows)
@@ -539,6 +652,8 @@ pub(crate) async fn update_survey(
                     max_length: q.max_length,
                     overall_satisfaction: q.overall_satisfaction,
                     show_when: q.show_when.map(ConditionInput::from),
+                    settings: q.settings,
+                    page: q.page,
                 })
                 .collect()
         }),

@@ -1,5 +1,5 @@
 //! Survey translations: a survey's title, introduction, thank-you text,
-//! question texts and option labels in locales other than its default one,
+//! question texts, option labels and matrix row labels in locales other than its default one,
 //! and the survey as shown in one chosen locale.
 //!
 //! Translations may be set and removed while a survey is DRAFT or ACTIVE
@@ -31,6 +31,8 @@ pub struct QuestionTranslationInput {
     pub question_id: i64,
     pub text: String,
     pub options: Vec<String>,
+    /// One label per row of a MATRIX question.
+    pub rows: Vec<String>,
 }
 
 /// A whole translation for one locale as written by staff; it replaces any
@@ -117,6 +119,15 @@ pub(crate) fn check_complete(survey: &Survey, t: &SurveyTranslation) -> DomainRe
                 ),
             ));
         }
+        if qt.rows.len() != q.settings.rows.len() {
+            return Err(DomainError::validation(
+                field(format!("questions.{i}.rows")),
+                format!(
+                    "needs one label for each of the {} rows",
+                    q.settings.rows.len()
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -197,7 +208,29 @@ fn validate(survey: &Survey, input: TranslationInput) -> DomainResult<SurveyTran
             .enumerate()
             .map(|(j, o)| required_text(&format!("questions.{i}.options.{j}"), o, 200))
             .collect::<DomainResult<Vec<_>>>()?;
-        questions.insert(q.question_id, QuestionTranslation { text, options });
+        if q.rows.len() != question.settings.rows.len() {
+            return Err(DomainError::validation(
+                field("rows"),
+                format!(
+                    "needs one label for each of the question's {} rows",
+                    question.settings.rows.len()
+                ),
+            ));
+        }
+        let rows = q
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(j, r)| required_text(&format!("questions.{i}.rows.{j}"), r, 200))
+            .collect::<DomainResult<Vec<_>>>()?;
+        questions.insert(
+            q.question_id,
+            QuestionTranslation {
+                text,
+                options,
+                rows,
+            },
+        );
     }
     Ok(SurveyTranslation {
         locale,
@@ -295,6 +328,9 @@ pub fn localize(mut survey: Survey, locale: Option<&str>) -> Survey {
             q.text = qt.text.clone();
             if qt.options.len() == q.options.len() {
                 q.option_labels = qt.options.clone();
+            }
+            if qt.rows.len() == q.settings.rows.len() {
+                q.row_labels = qt.rows.clone();
             }
         }
     }

@@ -39,6 +39,7 @@ mod outbox;
 mod persisted;
 mod process;
 mod proxies;
+mod question_types;
 mod scalars;
 mod schema;
 mod segments;

@@ -477,4 +477,47 @@ async fn demo_console_output_is_one_plain_block_when_piped() {
             "role, e-mail, password: {line}"
         );
     }
+    // The German survey's open invitation: its form link, whose survey is
+    // in German and asks every question type over three pages.
+    let link = block
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(&format!("{}/s/", server.address)))
+        .unwrap_or_else(|| panic!("German form link in\n{block}"));
+    assert!(block.contains("German survey"), "{block}");
+    let token = link.rsplit('/').next().expect("token");
+    let body = post(
+        &reqwest::Client::new(),
+        &server.address,
+        "query($t: String!) { surveyInvitation(token: $t) { locale questions { kind page } } }",
+        json!({ "t": token }),
+    )
+    .await;
+    let survey = &body["data"]["surveyInvitation"];
+    assert_eq!(survey["locale"], "de", "{body}");
+    let mut kinds: Vec<&str> = survey["questions"]
+        .as_array()
+        .expect("questions")
+        .iter()
+        .filter_map(|q| q["kind"].as_str())
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        [
+            "DATE",
+            "MATRIX",
+            "MULTIPLE_CHOICE",
+            "NPS",
+            "RATING",
+            "SINGLE_CHOICE",
+            "TEXT"
+        ]
+    );
+    let last_page = survey["questions"]
+        .as_array()
+        .and_then(|qs| qs.last())
+        .map(|q| q["page"].clone());
+    assert_eq!(last_page, Some(json!(3)));
 }

@@ -1,11 +1,11 @@
 //! Inputs of the survey operations, each converted beside its definition.
 
-use crate::graphql::scalar::DateTime;
 use crate::graphql::scalar::Decimal;
+use crate::graphql::scalar::{Date, DateTime};
 use async_graphql::{Enum, InputObject, MaybeUndefined, ID};
 use domain::feedback::{
-    AnswerInput, ConditionInput, NewQuestion, RecipientFields, ResponseFilter, SurveyDraft,
-    SurveyPatch,
+    AnswerInput, ConditionInput, NewQuestion, QuestionSettings, RecipientFields, ResponseFilter,
+    SurveyDraft, SurveyPatch,
 };
 use domain::DomainError;
 
@@ -40,6 +40,23 @@ pub struct SurveyQuestionInput {
     /// (omitted: always shown). A required question is required only while
     /// shown; an answer to a hidden one is refused.
     pub show_when: Option<QuestionConditionInput>,
+    /// For `MULTIPLE_CHOICE`: the fewest options an answer must choose
+    /// (1..options; omitted: one).
+    pub min_choices: Option<i32>,
+    /// For `MULTIPLE_CHOICE`: the most options an answer may choose
+    /// (minChoices..options; omitted: all).
+    pub max_choices: Option<i32>,
+    /// For `MATRIX`: 2..20 distinct statements, each rated 1..5.
+    #[graphql(default, validator(max_items = 50))]
+    pub rows: Vec<String>,
+    /// For `DATE`: the earliest date accepted.
+    pub earliest_date: Option<Date>,
+    /// For `DATE`: the latest date accepted (not before `earliestDate`).
+    pub latest_date: Option<Date>,
+    /// The 1-based page of the form that shows the question (1..20, default
+    /// 1). Pages start at 1 and never decrease or skip along the questions.
+    #[graphql(default = 1)]
+    pub page: i32,
 }
 
 /// When a question is shown: test an earlier question's answer, either a
@@ -103,6 +120,14 @@ impl From<SurveyQuestionInput> for NewQuestion {
             max_length: q.max_length,
             overall_satisfaction: q.is_overall_satisfaction,
             show_when: q.show_when.map(Into::into),
+            settings: QuestionSettings {
+                min_choices: q.min_choices,
+                max_choices: q.max_choices,
+                rows: q.rows,
+                earliest: q.earliest_date.map(Into::into),
+                latest: q.latest_date.map(Into::into),
+            },
+            page: q.page,
         }
     }
 }
@@ -278,6 +303,12 @@ pub struct SurveyAnswerInput {
     pub choices: Option<Vec<String>>,
     /// For `TEXT`.
     pub text: Option<String>,
+    /// For `MATRIX`: one rating (1..5) or null (not rated) per row, in the
+    /// question's `rows` order; a required matrix needs every row rated.
+    #[graphql(validator(max_items = 50))]
+    pub row_ratings: Option<Vec<Option<i32>>>,
+    /// For `DATE`: `YYYY-MM-DD` (an empty string leaves it unanswered).
+    pub date: Option<String>,
 }
 
 impl SurveyAnswerInput {
@@ -295,6 +326,8 @@ impl SurveyAnswerInput {
             rating: self.rating,
             choices: self.choices,
             text: self.text,
+            row_ratings: self.row_ratings,
+            date: self.date,
         })
     }
 }
@@ -624,6 +657,9 @@ pub struct SurveyQuestionTranslationInput {
     /// (answers still send the default-language option values).
     #[graphql(default, validator(max_items = 50))]
     pub options: Vec<String>,
+    /// One label per row of a MATRIX question, in the question's order.
+    #[graphql(default, validator(max_items = 50))]
+    pub rows: Vec<String>,
 }
 
 /// The whole translation of a survey for one locale; replaces any earlier
@@ -667,6 +703,7 @@ impl SetSurveyTranslationInput {
                     )?,
                     text: q.text,
                     options: q.options,
+                    rows: q.rows,
                 })
             })
             .collect::<ApiResult<Vec<_>>>()?;

@@ -1,5 +1,6 @@
 //! Surveys, questions, invitations, responses, results and follow-ups.
 
+use crate::graphql::scalar::Date;
 use crate::graphql::scalar::DateTime;
 use crate::graphql::scalar::Decimal;
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
@@ -44,6 +45,12 @@ pub enum QuestionKind {
     MultipleChoice,
     /// Free text, up to `maxLength` characters.
     Text,
+    /// Several statements (`rows`), each rated on one scale 1..5; answered
+    /// with `rowRatings`.
+    Matrix,
+    /// A calendar date (`YYYY-MM-DD`), optionally within
+    /// `earliestDate`..`latestDate`; answered with `date`.
+    Date,
 }
 
 /// Why a customer was not invited.
@@ -131,11 +138,43 @@ impl SurveyQuestion {
     async fn max_length(&self) -> Option<i32> {
         self.0.max_length
     }
-    /// For rated kinds: the lowest accepted rating.
+    /// For `MULTIPLE_CHOICE`: the fewest options an answer must choose
+    /// (null: one).
+    async fn min_choices(&self) -> Option<i32> {
+        self.0.settings.min_choices
+    }
+    /// For `MULTIPLE_CHOICE`: the most options an answer may choose (null:
+    /// all).
+    async fn max_choices(&self) -> Option<i32> {
+        self.0.settings.max_choices
+    }
+    /// For `MATRIX`: the statements rated, in order (default locale);
+    /// `rowRatings` answers follow this order.
+    async fn rows(&self) -> &[String] {
+        &self.0.settings.rows
+    }
+    /// For `MATRIX`: the rows as shown, in the same order as `rows` (their
+    /// translations on `surveyInvitation`).
+    async fn row_labels(&self) -> &[String] {
+        &self.0.row_labels
+    }
+    /// For `DATE`: the earliest date accepted.
+    async fn earliest_date(&self) -> Option<Date> {
+        self.0.settings.earliest.map(Into::into)
+    }
+    /// For `DATE`: the latest date accepted.
+    async fn latest_date(&self) -> Option<Date> {
+        self.0.settings.latest.map(Into::into)
+    }
+    /// The 1-based page of the form that shows the question.
+    async fn page(&self) -> i32 {
+        self.0.page
+    }
+    /// For rated kinds and `MATRIX` rows: the lowest accepted rating.
     async fn scale_min(&self) -> Option<i32> {
         self.0.scale.map(|s| s.0)
     }
-    /// For rated kinds: the highest accepted rating.
+    /// For rated kinds and `MATRIX` rows: the highest accepted rating.
     async fn scale_max(&self) -> Option<i32> {
         self.0.scale.map(|s| s.1)
     }
@@ -409,6 +448,7 @@ impl SurveyTranslation {
                     question: q.clone(),
                     text: t.text.clone(),
                     options: t.options.clone(),
+                    rows: t.rows.clone(),
                 })
             })
             .collect()
@@ -424,6 +464,7 @@ pub struct SurveyQuestionTranslation {
     question: domain::feedback::Question,
     text: String,
     options: Vec<String>,
+    rows: Vec<String>,
 }
 
 #[Object]
@@ -443,6 +484,10 @@ impl SurveyQuestionTranslation {
     /// The option labels in this locale, in the question's order.
     async fn options(&self) -> &[String] {
         &self.options
+    }
+    /// The MATRIX row labels in this locale, in the question's order.
+    async fn rows(&self) -> &[String] {
+        &self.rows
     }
 }
 
@@ -547,6 +592,15 @@ impl SurveyAnswer {
     /// For `TEXT`: exactly as submitted.
     async fn text(&self) -> Option<&str> {
         self.0.text.as_deref()
+    }
+    /// For `MATRIX`: one rating or null (not rated) per row, in the
+    /// question's row order; empty for other kinds.
+    async fn row_ratings(&self) -> &[Option<i32>] {
+        &self.0.row_ratings
+    }
+    /// For `DATE`.
+    async fn date(&self) -> Option<Date> {
+        self.0.date.map(Into::into)
     }
 }
 
@@ -727,16 +781,55 @@ impl QuestionResults {
         self.0.mean.map(Into::into)
     }
     /// Value → count: every scale value for rated kinds, every option for
-    /// choice kinds (a multiple-choice answer counts once per option); empty for TEXT.
+    /// choice kinds (a multiple-choice answer counts once per option); empty
+    /// for TEXT, MATRIX (see `rows`) and DATE.
     async fn distribution(&self) -> Vec<DistributionBucket> {
-        self.0
-            .distribution
-            .iter()
-            .map(|(value, count)| DistributionBucket {
-                value: value.clone(),
-                count: *count,
-            })
-            .collect()
+        buckets(&self.0.distribution)
+    }
+    /// For `MATRIX`: each row's count, mean and distribution, in row order.
+    async fn rows(&self) -> Vec<MatrixRowResults> {
+        self.0.rows.iter().cloned().map(MatrixRowResults).collect()
+    }
+    /// For `DATE`: the earliest date answered.
+    async fn earliest_date(&self) -> Option<Date> {
+        self.0.earliest_date.map(Into::into)
+    }
+    /// For `DATE`: the latest date answered.
+    async fn latest_date(&self) -> Option<Date> {
+        self.0.latest_date.map(Into::into)
+    }
+}
+
+fn buckets(distribution: &[(String, i64)]) -> Vec<DistributionBucket> {
+    distribution
+        .iter()
+        .map(|(value, count)| DistributionBucket {
+            value: value.clone(),
+            count: *count,
+        })
+        .collect()
+}
+
+/// Results of one row of a MATRIX question.
+pub struct MatrixRowResults(pub domain::feedback::MatrixRowResult);
+
+#[Object]
+impl MatrixRowResults {
+    /// The row's statement (default locale).
+    async fn row(&self) -> &str {
+        &self.0.row
+    }
+    /// Responses that rated this row.
+    async fn answers(&self) -> i64 {
+        self.0.answers
+    }
+    /// The row's mean rating, 4 decimals.
+    async fn mean(&self) -> Option<Decimal> {
+        self.0.mean.map(Into::into)
+    }
+    /// Each scale value (`"1"`…`"5"`) → count.
+    async fn distribution(&self) -> Vec<DistributionBucket> {
+        buckets(&self.0.distribution)
     }
 }
 

@@ -40,6 +40,9 @@ pub const MESSAGES: &[&str] = &[
     "nps-high",
     "submit",
     "sending",
+    "back",
+    "next",
+    "progress",
     "answer-required",
     "answer-invalid",
     "check-question",
@@ -64,7 +67,7 @@ pub const PLURALS: &[&str] = &["incentive", "thanks-points"];
 const CATEGORIES: [&str; 6] = ["zero", "one", "two", "few", "many", "other"];
 
 /// Variables a message may use; the page fills them in.
-const VARIABLES: [&str; 3] = ["org", "date", "points"];
+const VARIABLES: [&str; 5] = ["org", "date", "points", "page", "pages"];
 
 const SOURCES: [(&str, &str); 5] = [
     ("en", include_str!("../../../locales/en/form.ftl")),

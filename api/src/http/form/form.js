@@ -116,34 +116,84 @@
     statusEl.setAttribute("data-code", code);
   }
 
-  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description thankYou locale incentivePoints expiresAt questions { id position text required kind options optionLabels maxLength scaleMin scaleMax showWhen { questionId anyOf ratingMin ratingMax } } } }";
+  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description thankYou locale incentivePoints expiresAt questions { id position text required kind options optionLabels maxLength scaleMin scaleMax minChoices maxChoices rows rowLabels earliestDate latestDate page showWhen { questionId anyOf ratingMin ratingMax } } } }";
   var SUBMIT = "mutation Submit($token: String!, $answers: [SurveyAnswerInput!]!) { submitSurveyResponse(input: { token: $token, answers: $answers }) { responseId pointsAwarded csi } }";
 
   // ---------------------------------------------------------------- kinds
   // Each question kind: `render(q, fieldset)` adds its controls,
   // `collect(q)` returns its answer or null. A new kind is one entry.
 
+  // One row of radio buttons `name` from q.scaleMin to q.scaleMax; the end
+  // labels `ends` ({low, high} elements, or null) sit under the end buttons,
+  // which they describe (`describe` ids when they are shown elsewhere).
+  function buttons(q, name, ends, describe) {
+    var n = q.scaleMax - q.scaleMin + 1;
+    var grid = el("div", { "class": "scale" });
+    grid.style.setProperty("--n", String(n));
+    grid.style.setProperty("--half", String(Math.max(1, Math.floor(n / 2))));
+    for (var v = q.scaleMin; v <= q.scaleMax; v++) {
+      var label = el("label");
+      var input = el("input", { type: "radio", name: name, value: String(v) });
+      if (v === q.scaleMin) { input.setAttribute("aria-describedby", describe.low); }
+      if (v === q.scaleMax) { input.setAttribute("aria-describedby", describe.high); }
+      label.appendChild(input);
+      label.appendChild(el("span", null, number(v)));
+      grid.appendChild(label);
+    }
+    if (ends) {
+      grid.appendChild(ends.low);
+      grid.appendChild(ends.high);
+    }
+    return grid;
+  }
+
+  function endLabels(q, lowId, highId) {
+    return {
+      low: uiEl("span", { "class": "end low", id: "low-" + q.id }, t(lowId)),
+      high: uiEl("span", { "class": "end high", id: "high-" + q.id }, t(highId))
+    };
+  }
+
   function scale(lowId, highId) {
     return function (q, fieldset) {
-      var n = q.scaleMax - q.scaleMin + 1;
-      var grid = el("div", { "class": "scale" });
-      grid.style.setProperty("--n", String(n));
-      grid.style.setProperty("--half", String(Math.max(1, Math.floor(n / 2))));
-      var low = uiEl("span", { "class": "end low", id: "low-" + q.id }, t(lowId));
-      var high = uiEl("span", { "class": "end high", id: "high-" + q.id }, t(highId));
-      for (var v = q.scaleMin; v <= q.scaleMax; v++) {
-        var label = el("label");
-        var input = el("input", { type: "radio", name: "q" + q.id, value: String(v) });
-        if (v === q.scaleMin) { input.setAttribute("aria-describedby", low.id); }
-        if (v === q.scaleMax) { input.setAttribute("aria-describedby", high.id); }
-        label.appendChild(input);
-        label.appendChild(el("span", null, number(v)));
-        grid.appendChild(label);
-      }
-      grid.appendChild(low);
-      grid.appendChild(high);
-      fieldset.appendChild(grid);
+      var ends = endLabels(q, lowId, highId);
+      fieldset.appendChild(buttons(q, "q" + q.id, ends, { low: ends.low.id, high: ends.high.id }));
     };
+  }
+
+  // A matrix: one group per statement, each a row of buttons on the same
+  // scale; the end labels sit under the last row's end buttons and describe
+  // every row's.
+  function matrix(q, fieldset) {
+    var ends = endLabels(q, "scale-low", "scale-high");
+    var ids = { low: ends.low.id, high: ends.high.id };
+    q.rows.forEach(function (row, i) {
+      var group = el("fieldset", { "class": "matrix-row", id: "question-" + q.id + "-row-" + i });
+      group.appendChild(el("legend", null, (q.rowLabels && q.rowLabels[i]) || row));
+      group.appendChild(buttons(q, "q" + q.id + "-r" + i, i === q.rows.length - 1 ? ends : null, ids));
+      fieldset.appendChild(group);
+    });
+  }
+
+  function rated(q) {
+    var ratings = q.rows.map(function (row, i) {
+      var checked = form.querySelector("input[name='q" + q.id + "-r" + i + "']:checked");
+      return checked ? parseInt(checked.value, 10) : null;
+    });
+    var any = ratings.some(function (r) { return r !== null; });
+    return any ? { questionId: q.id, rowRatings: ratings } : null;
+  }
+
+  function day(q, fieldset) {
+    var input = el("input", { type: "date", name: "q" + q.id, "aria-labelledby": "legend-" + q.id });
+    if (q.earliestDate) { input.setAttribute("min", q.earliestDate); }
+    if (q.latestDate) { input.setAttribute("max", q.latestDate); }
+    fieldset.appendChild(input);
+  }
+
+  function dated(q) {
+    var input = form.querySelector("input[name='q" + q.id + "']");
+    return input && input.value ? { questionId: q.id, date: input.value } : null;
   }
 
   function rating(q) {
@@ -187,7 +237,9 @@
     NPS: { render: scale("nps-low", "nps-high"), collect: rating },
     SINGLE_CHOICE: { render: choices("radio"), collect: picked },
     MULTIPLE_CHOICE: { render: choices("checkbox"), collect: picked },
-    TEXT: { render: text, collect: written }
+    TEXT: { render: text, collect: written },
+    MATRIX: { render: matrix, collect: rated },
+    DATE: { render: day, collect: dated }
   };
 
   function kind(q) { return KINDS[q.kind] || KINDS.TEXT; }
@@ -219,11 +271,84 @@
     return shown;
   }
 
+  // ---------------------------------------------------------------- pages
+  // Questions carry a page number; the form shows one page at a time, with
+  // Back and Next, and the submit button on the last page. Pages whose
+  // questions are all hidden by conditions are skipped. Next checks the
+  // page's required questions; the server still checks the whole submission.
+
+  var nav = { page: 1 };
+
+  function pageOf(q) { return q.page || 1; }
+
+  // The page numbers with at least one shown question, in order.
+  function pagesShown(inv, shown) {
+    var pages = [];
+    inv.questions.forEach(function (q) {
+      if (shown[q.id] && pages.indexOf(pageOf(q)) < 0) { pages.push(pageOf(q)); }
+    });
+    return pages.length ? pages : [1];
+  }
+
   function refresh(inv) {
     var shown = shownQuestions(inv);
+    var pages = pagesShown(inv, shown);
+    if (pages.indexOf(nav.page) < 0) {
+      // The page's questions were hidden: stay on the page before it.
+      var before = pages.filter(function (p) { return p < nav.page; });
+      nav.page = before.length ? before[before.length - 1] : pages[0];
+    }
+    var at = pages.indexOf(nav.page);
     inv.questions.forEach(function (q) {
-      document.getElementById("question-" + q.id).hidden = !shown[q.id];
+      document.getElementById("question-" + q.id).hidden = !shown[q.id] || pageOf(q) !== nav.page;
     });
+    nav.progress.hidden = pages.length < 2;
+    nav.progress.textContent = t("progress", { page: number(at + 1), pages: number(pages.length) });
+    nav.progress.setAttribute("data-page", String(at + 1));
+    nav.progress.setAttribute("data-pages", String(pages.length));
+    nav.back.hidden = at === 0;
+    nav.next.hidden = at === pages.length - 1;
+    nav.submit.hidden = !nav.next.hidden;
+    return pages;
+  }
+
+  function go(inv, step) {
+    var pages = refresh(inv);
+    var at = pages.indexOf(nav.page) + step;
+    if (at < 0 || at >= pages.length) { return; }
+    nav.page = pages[at];
+    refresh(inv);
+    showStatus("");
+    nav.progress.focus();
+  }
+
+  // Whether the shown questions of the current page that are required are
+  // answered (a matrix: every row); marks the first that is not.
+  function pageComplete(inv) {
+    clearErrors();
+    var shown = shownQuestions(inv);
+    var missing = inv.questions.filter(function (q) {
+      if (!q.required || !shown[q.id] || pageOf(q) !== nav.page) { return false; }
+      var answer = kind(q).collect(q);
+      return !answer || (answer.rowRatings && answer.rowRatings.indexOf(null) >= 0);
+    });
+    missing.forEach(function (q) { markQuestion(q.id, "answer-required"); });
+    if (missing.length) {
+      focusQuestion(missing[0].id);
+      showStatus(t("check-question"), true);
+      return false;
+    }
+    return true;
+  }
+
+  function markQuestion(id, message) {
+    document.getElementById("error-" + id).textContent = t(message);
+    document.getElementById("question-" + id).classList.add("invalid");
+  }
+
+  function focusQuestion(id) {
+    var first = document.getElementById("question-" + id).querySelector("input, textarea");
+    if (first) { first.focus(); }
   }
 
   // ---------------------------------------------------------------- page
@@ -244,6 +369,8 @@
     if (inv.expiresAt) {
       form.appendChild(uiEl("p", { "class": "expires" }, t("valid-until", { date: date(inv.expiresAt) })));
     }
+    nav.progress = uiEl("p", { "class": "progress", id: "progress", tabindex: "-1" });
+    form.appendChild(nav.progress);
     inv.questions.forEach(function (q) {
       var fieldset = el("fieldset", { id: "question-" + q.id, "data-question": q.id, "data-kind": q.kind, "aria-describedby": "error-" + q.id });
       var legend = el("legend", { id: "legend-" + q.id }, q.position + ". " + q.text);
@@ -256,12 +383,29 @@
       fieldset.appendChild(uiEl("p", { "class": "error", id: "error-" + q.id, role: "alert" }));
       form.appendChild(fieldset);
     });
-    var button = uiEl("button", { type: "submit" }, t("submit"));
-    form.appendChild(button);
+    var bar = el("div", { "class": "nav" });
+    nav.back = uiEl("button", { type: "button", "class": "back" }, t("back"));
+    nav.next = uiEl("button", { type: "button", "class": "next" }, t("next"));
+    nav.submit = uiEl("button", { type: "submit" }, t("submit"));
+    bar.appendChild(nav.back);
+    bar.appendChild(nav.next);
+    bar.appendChild(nav.submit);
+    form.appendChild(bar);
+    nav.page = inv.questions.length ? pageOf(inv.questions[0]) : 1;
     refresh(inv);
     form.addEventListener("change", function () { refresh(inv); });
+    nav.back.addEventListener("click", function () { clearErrors(); go(inv, -1); });
+    nav.next.addEventListener("click", function () { if (pageComplete(inv)) { go(inv, 1); } });
     form.hidden = false;
-    form.addEventListener("submit", function (event) { event.preventDefault(); submit(inv, button); });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      // Enter on a page before the last one moves on, like Next.
+      if (!nav.next.hidden) {
+        if (pageComplete(inv)) { go(inv, 1); }
+        return;
+      }
+      if (pageComplete(inv)) { submit(inv, nav.submit); }
+    });
   }
 
   function collect(inv) {
@@ -301,13 +445,14 @@
       if (err.code === "BAD_USER_INPUT") {
         // The server names the question; its English reason is not shown.
         var match = /^answers\.([A-Za-z0-9_-]+)$/.exec(err.field);
-        var fieldset = match && document.getElementById("question-" + match[1]);
-        if (fieldset) {
+        var named = match && inv.questions.filter(function (q) { return q.id === match[1]; })[0];
+        if (named) {
+          // Show the page of the question the server names.
+          nav.page = pageOf(named);
+          refresh(inv);
           var answered = answers.some(function (a) { return a.questionId === match[1]; });
-          document.getElementById("error-" + match[1]).textContent = t(answered ? "answer-invalid" : "answer-required");
-          fieldset.classList.add("invalid");
-          var first = fieldset.querySelector("input, textarea");
-          if (first) { first.focus(); }
+          markQuestion(match[1], answered ? "answer-invalid" : "answer-required");
+          focusQuestion(match[1]);
           showStatus(t("check-question"), true);
         } else {
           showStatus(t("check-answers"), true);
