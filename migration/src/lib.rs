@@ -33,8 +33,8 @@ mod m20261128_130001_export_indexes;
 mod m20261128_140001_overall_satisfaction_question;
 mod m20261128_160001_survey_translations;
 mod m20261128_170001_conditions_and_hidden_fields;
-mod m20261129_090001_csi_report_index_by_response;
 mod m20261128_180001_question_types;
+mod m20261129_090001_csi_report_index_by_response;
 
 pub struct Migrator;
 
@@ -68,8 +68,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_130001_export_indexes::Migration),
             Box::new(m20261128_160001_survey_translations::Migration),
             Box::new(m20261128_170001_conditions_and_hidden_fields::Migration),
-            Box::new(m20261129_090001_csi_report_index_by_response::Migration),
             Box::new(m20261128_180001_question_types::Migration),
+            Box::new(m20261129_090001_csi_report_index_by_response::Migration),
         ]
     }
 }
