@@ -28,6 +28,11 @@ SECRET = "browser-test-secret-browser-test-secret-0123"
 PASSWORD = "correct horse battery staple"
 LOGIN = "mutation Login($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken } }"
 
+AXE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node_modules", "axe-core", "axe.min.js")
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+OUTPUT = os.environ.get("BROWSER_OUTPUT_DIR", os.path.join(TARGET, "browser"))
+"""Where screenshots go."""
+
 Server = namedtuple("Server", "base process log log_path")
 """One running `rapport serve`: its URL, process, open log file and the log's path."""
 
@@ -164,3 +169,49 @@ class Harness:
                 server.process.kill()
             server.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def axe_source():
+    """axe-core's script (installed by `npm ci`, as run.sh does); makes the
+    screenshot folder too."""
+    if not os.path.exists(AXE_PATH):
+        raise RuntimeError(f"{AXE_PATH} missing: run `npm ci` in tests/browser (run.sh does)")
+    os.makedirs(OUTPUT, exist_ok=True)
+    with open(AXE_PATH, encoding="utf-8") as f:
+        return f.read()
+
+
+def axe_violations(driver, source):
+    """axe-core's WCAG 2.1 AA violations on the current page, one line each."""
+    driver.execute_script(source)
+    return driver.execute_async_script(
+        """
+        var done = arguments[arguments.length - 1];
+        axe.run(document, { runOnly: { type: "tag", values: arguments[0] }, resultTypes: ["violations"] })
+          .then(function (r) {
+            done(r.violations.map(function (v) {
+              return v.id + " (" + v.impact + "): " + v.nodes.map(function (n) {
+                return n.target.join(" ") + " " + n.failureSummary;
+              }).join(" | ");
+            }));
+          })
+          .catch(function (e) { done(["axe failed: " + e]); });
+        """,
+        WCAG_AA,
+    )
+
+
+def set_width(driver, width):
+    """Emulates a viewport `width` pixels wide; returns the page's innerWidth."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+    )
+    return driver.execute_script("return window.innerWidth")
+
+
+def screenshot(driver, name):
+    """The whole page as OUTPUT/<name>.png."""
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+    with open(os.path.join(OUTPUT, f"{name}.png"), "wb") as f:
+        f.write(base64.b64decode(shot["data"]))

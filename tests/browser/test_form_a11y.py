@@ -39,10 +39,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 import harness
 from harness import Harness, create_user, free_port, login, server_env
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUTPUT = os.environ.get("BROWSER_OUTPUT_DIR", os.path.join(harness.TARGET, "browser"))
-AXE_PATH = os.path.join(HERE, "node_modules", "axe-core", "axe.min.js")
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 ORG = "Aegean Feedback & Co"
 WIDTHS = (1280, 390)
 
@@ -121,11 +117,7 @@ def now_iso():
 class FormLanguagesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if not os.path.exists(AXE_PATH):
-            raise RuntimeError(f"{AXE_PATH} missing: run `npm ci` in tests/browser (run.sh does)")
-        with open(AXE_PATH, encoding="utf-8") as f:
-            cls.axe_source = f.read()
-        os.makedirs(OUTPUT, exist_ok=True)
+        cls.axe_source = harness.axe_source()
         cls.harness = Harness("rapport-browser-i18n-")
         cls.addClassCleanup(cls.harness.close)
         cls.tmp = cls.harness.tmp
@@ -215,11 +207,7 @@ class FormLanguagesTest(unittest.TestCase):
         self.driver.execute_cdp_cmd("Emulation.setUserAgentOverride", {"userAgent": ua, "acceptLanguage": lang})
 
     def use_width(self, width):
-        self.driver.execute_cdp_cmd(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
-        )
-        self.assertEqual(self.driver.execute_script("return window.innerWidth"), width)
+        self.assertEqual(harness.set_width(self.driver, width), width)
 
     def wait(self, condition, timeout=15):
         return WebDriverWait(self.driver, timeout).until(condition)
@@ -235,30 +223,10 @@ class FormLanguagesTest(unittest.TestCase):
             self.wait(EC.visibility_of_element_located((By.ID, "form")))
 
     def screenshot(self, name):
-        shot = self.driver.execute_cdp_cmd(
-            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
-        )
-        with open(os.path.join(OUTPUT, f"form-{name}.png"), "wb") as f:
-            f.write(base64.b64decode(shot["data"]))
+        harness.screenshot(self.driver, f"form-{name}")
 
     def axe_violations(self):
-        self.driver.execute_script(self.axe_source)
-        result = self.driver.execute_async_script(
-            """
-            var done = arguments[arguments.length - 1];
-            axe.run(document, { runOnly: { type: "tag", values: arguments[0] }, resultTypes: ["violations"] })
-              .then(function (r) {
-                done(r.violations.map(function (v) {
-                  return v.id + " (" + v.impact + "): " + v.nodes.map(function (n) {
-                    return n.target.join(" ") + " " + n.failureSummary;
-                  }).join(" | ");
-                }));
-              })
-              .catch(function (e) { done(["axe failed: " + e]); });
-            """,
-            WCAG_AA,
-        )
-        return result
+        return harness.axe_violations(self.driver, self.axe_source)
 
     def check_state(self, lang, state):
         """axe at both widths, with a full-page screenshot of each."""

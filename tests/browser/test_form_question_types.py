@@ -25,8 +25,6 @@ Full-page screenshots of every page at both widths go to $BROWSER_OUTPUT_DIR
 in harness.py; axe-core from tests/browser/node_modules (`npm ci`).
 """
 
-import base64
-import os
 import sys
 import unittest
 from datetime import datetime, timedelta, timezone
@@ -38,10 +36,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 import harness
 from harness import Harness, create_user, free_port, login, server_env
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-AXE_PATH = os.path.join(HERE, "node_modules", "axe-core", "axe.min.js")
-OUTPUT = os.environ.get("BROWSER_OUTPUT_DIR", os.path.join(harness.TARGET, "browser"))
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 WIDTHS = (1280, 390)
 
 SURVEYS = {
@@ -113,11 +107,7 @@ STORED = (
 class FormQuestionTypesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if not os.path.exists(AXE_PATH):
-            raise RuntimeError(f"{AXE_PATH} missing: run `npm ci` in tests/browser (run.sh does)")
-        with open(AXE_PATH, encoding="utf-8") as f:
-            cls.axe_source = f.read()
-        os.makedirs(OUTPUT, exist_ok=True)
+        cls.axe_source = harness.axe_source()
         cls.harness = Harness("rapport-question-types-")
         cls.addClassCleanup(cls.harness.close)
         port = free_port()
@@ -181,36 +171,13 @@ class FormQuestionTypesTest(unittest.TestCase):
         return WebDriverWait(self.driver, timeout).until(condition)
 
     def use_width(self, width):
-        self.driver.execute_cdp_cmd(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
-        )
-        self.assertEqual(self.driver.execute_script("return window.innerWidth"), width)
+        self.assertEqual(harness.set_width(self.driver, width), width)
 
     def screenshot(self, name):
-        shot = self.driver.execute_cdp_cmd(
-            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
-        )
-        with open(os.path.join(OUTPUT, f"types-{name}.png"), "wb") as f:
-            f.write(base64.b64decode(shot["data"]))
+        harness.screenshot(self.driver, f"types-{name}")
 
     def axe_violations(self):
-        self.driver.execute_script(self.axe_source)
-        return self.driver.execute_async_script(
-            """
-            var done = arguments[arguments.length - 1];
-            axe.run(document, { runOnly: { type: "tag", values: arguments[0] }, resultTypes: ["violations"] })
-              .then(function (r) {
-                done(r.violations.map(function (v) {
-                  return v.id + " (" + v.impact + "): " + v.nodes.map(function (n) {
-                    return n.target.join(" ") + " " + n.failureSummary;
-                  }).join(" | ");
-                }));
-              })
-              .catch(function (e) { done(["axe failed: " + e]); });
-            """,
-            WCAG_AA,
-        )
+        return harness.axe_violations(self.driver, self.axe_source)
 
     def tops(self, selector):
         return self.driver.execute_script(
