@@ -156,7 +156,7 @@ pub async fn preview(db: &impl ConnectionTrait, query: PreviewQuery) -> DomainRe
         load(db, query.draft_id)
     )?;
     check_pair(&published, &draft)?;
-    let data = collect(db, published.id, report_query, &plan, None).await?;
+    let data = collect(db, &published, report_query, &plan, None).await?;
 
     let before = build(
         report_query,

@@ -1,10 +1,10 @@
 //! `csiReport`: the index of one factor-set version over a period, per-factor
 //! means, scores and priorities, a trend series and the previous period.
 //!
-//! Aggregation happens in SQL: the database returns one row per
-//! (factor, period) with `SUM(rating)` and `COUNT(*)`, and one row per period
-//! with the distinct response count, never individual ratings, so memory does
-//! not grow with the number of responses. Rust then applies SPEC §5's formula
+//! Aggregation happens in SQL: the database returns one row per period with
+//! the response count and, per factor, `SUM(rating)` and `COUNT(*)`
+//! (grouped first per response, [`super::pivot`]), never individual ratings,
+//! so memory does not grow with the number of responses. Rust then applies SPEC §5's formula
 //! to the factor means (`compute::index`).
 //!
 //! A report is per *version*: each version keeps its own weights, and ratings
@@ -25,6 +25,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait};
 use crate::csi::compute::{self, CsiValue, Priority, Scale};
 use crate::csi::confidence::{self, Confidence, Method, Moments, Significance};
 use crate::csi::factor_sets::{current, load, versions_of_families};
+use crate::csi::pivot::{self, Scope};
 use crate::csi::types::{Factor, FactorSet};
 use crate::customers::RelationshipType;
 use crate::error::{DomainError, DomainResult};
@@ -330,7 +331,7 @@ fn real(backend: DatabaseBackend, expr: &str) -> String {
 
 /// `CASE r.factor_id WHEN … THEN weight … END` as a floating-point SQL
 /// expression (0 for a factor without a weight).
-fn weight_case(backend: DatabaseBackend, weights: &HashMap<i64, f64>) -> String {
+pub(super) fn weight_case(backend: DatabaseBackend, weights: &HashMap<i64, f64>) -> String {
     let mut ids: Vec<_> = weights.iter().collect();
     ids.sort_by_key(|(id, _)| **id);
     let mut case = String::from("(CASE r.factor_id");
@@ -345,110 +346,115 @@ fn weight_case(backend: DatabaseBackend, weights: &HashMap<i64, f64>) -> String 
     case
 }
 
-/// Runs the two aggregate queries over `[from, to)`, grouped by `granularity`
-/// (or not at all, bucket `"all"`).
+/// The aggregates of the ratings `rated` selects in `[from, to)`, grouped by
+/// `granularity` (or not at all, bucket `"all"`): one statement over the
+/// per-response table ([`pivot`]) gives each bucket's response count, factor
+/// sums and, when asked, the moments of the responses' own indices. When its
+/// factor sums are not exact (a response rated a factor twice), the exact
+/// per-factor statement runs as well.
+///
+/// A response is a survey response; ratings recorded without one count once
+/// per (customer, rated_at), which is how `ratings::record` stores a loose set
+/// of ratings. Either way all of one response's ratings share `rated_at`, so
+/// a response falls in exactly one bucket.
 async fn aggregate(
     db: &impl ConnectionTrait,
-    rated: Rated,
-    from: NaiveDate,
-    to: NaiveDate,
+    scope: Scope<'_>,
     granularity: Option<Granularity>,
-    filter: &ReportFilter,
+    factor_ids: &[i64],
     index_weights: Option<&IndexWeights>,
 ) -> DomainResult<Aggregates> {
     let backend = db.get_database_backend();
     let bucket = granularity.map(|g| bucket_expr(backend, g));
     let select_bucket = bucket.unwrap_or("'all'");
 
-    let mut sums = Sql::new(backend);
-    sums.push(&format!(
-        "SELECT r.factor_id AS factor_id, {select_bucket} AS bucket, \
-         SUM(r.rating) AS total, COUNT(*) AS n, SUM(r.rating * r.rating) AS squares \
-         FROM csi_ratings r"
+    let index_columns = if index_weights.is_some() {
+        format!(
+            ", COUNT(g.idx) AS indexed, {} AS idx_sum, {} AS idx_squares",
+            real(backend, "SUM(g.idx)"),
+            real(backend, "SUM(g.idx * g.idx)"),
+        )
+    } else {
+        String::new()
+    };
+    let mut responses = Sql::new(backend);
+    responses.push(&format!(
+        "SELECT g.bucket AS bucket, COUNT(*) AS responses, {}{index_columns} FROM (",
+        pivot::sum_columns("g", factor_ids.len())
     ));
-    push_scope(&mut sums, rated, from, to, filter);
+    pivot::push_per_response(
+        &mut responses,
+        &scope,
+        Some(select_bucket),
+        factor_ids,
+        index_weights,
+    );
+    responses.push(") g GROUP BY g.bucket");
+
+    let mut out = Aggregates::default();
+    let mut exact = true;
+    for row in db.query_all_raw(responses.build()).await? {
+        let bucket: Option<String> = row.try_get("", "bucket")?;
+        let Some(bucket) = bucket else { continue };
+        let count: i64 = row.try_get("", "responses")?;
+        *out.responses.entry(bucket.clone()).or_default() += count;
+        match pivot::read_sums(&row, factor_ids)? {
+            Some(sums) => {
+                for (factor_id, sums) in sums {
+                    out.by_factor.insert((factor_id, bucket.clone()), sums);
+                }
+            }
+            None => exact = false,
+        }
+        if index_weights.is_some() {
+            let n: i64 = row.try_get("", "indexed")?;
+            let sum: Option<f64> = row.try_get("", "idx_sum")?;
+            let squares: Option<f64> = row.try_get("", "idx_squares")?;
+            out.index.insert(
+                bucket,
+                Moments {
+                    n,
+                    sum: sum.unwrap_or(0.0),
+                    squares: squares.unwrap_or(0.0),
+                },
+            );
+        }
+    }
+    if !exact {
+        out.by_factor = factor_sums(db, &scope, bucket).await?;
+    }
+    Ok(out)
+}
+
+/// The exact per-factor sums, one row per (factor, bucket): sorts every
+/// rating, so only [`aggregate`]'s fallback.
+async fn factor_sums(
+    db: &impl ConnectionTrait,
+    scope: &Scope<'_>,
+    bucket: Option<&str>,
+) -> DomainResult<HashMap<(i64, String), Sums>> {
+    let mut sums = Sql::new(db.get_database_backend());
+    sums.push(&format!(
+        "SELECT r.factor_id AS factor_id, {} AS bucket, \
+         SUM(r.rating) AS total, COUNT(*) AS n, SUM(r.rating * r.rating) AS squares \
+         FROM csi_ratings r",
+        bucket.unwrap_or("'all'")
+    ));
+    push_scope(&mut sums, scope.rated, scope.from, scope.to, scope.filter);
     match bucket {
         Some(expr) => sums.push(&format!(" GROUP BY r.factor_id, {expr}")),
         None => sums.push(" GROUP BY r.factor_id"),
     };
-
-    // A response is a survey response; ratings recorded without one count
-    // once per (customer, rated_at), which is how `ratings::record` stores a
-    // loose set of ratings. Either way all of one response's ratings share
-    // `rated_at`, so a response falls in exactly one bucket.
-    //
-    // One group per response (or loose set: same customer and `rated_at`),
-    // then per bucket the count and, when asked, the moments of the
-    // responses' own indices on the scale's span (Σ index, Σ index²). The
-    // groups follow the covering index's order (`idx_csi_ratings_by_response`):
-    // the ratings of one response are adjacent, so they stream out of the
-    // index without a sort. The bucket is a function of `rated_at`.
-    let index_columns = match index_weights {
-        Some(weights) => {
-            let weight = weight_case(backend, &weights.weights);
-            (
-                format!(
-                    ", COUNT(g.idx) AS indexed, {} AS idx_sum, {} AS idx_squares",
-                    real(backend, "SUM(g.idx)"),
-                    real(backend, "SUM(g.idx * g.idx)"),
-                ),
-                format!(
-                    ", SUM({weight} * (r.rating - {min})) / NULLIF(SUM({weight}), 0) AS idx",
-                    min = weights.min
-                ),
-            )
-        }
-        None => (String::new(), String::new()),
-    };
-    let mut responses = Sql::new(backend);
-    responses.push(&format!(
-        "SELECT g.bucket AS bucket, COUNT(*) AS responses{} FROM (\
-         SELECT {select_bucket} AS bucket{} FROM csi_ratings r",
-        index_columns.0, index_columns.1
-    ));
-    push_scope(&mut responses, rated, from, to, filter);
-    responses.push(" GROUP BY r.rated_at, r.response_id, r.customer_id) g GROUP BY g.bucket");
-
-    // Independent scans: on a pool they run side by side.
-    let (sum_rows, response_rows) = futures::try_join!(
-        db.query_all_raw(sums.build()),
-        db.query_all_raw(responses.build())
-    )?;
-    let mut out = Aggregates::default();
-    for row in sum_rows {
-        let factor_id: i64 = row.try_get("", "factor_id")?;
-        let bucket: String = row.try_get("", "bucket")?;
-        let total: i64 = row.try_get("", "total")?;
-        let count: i64 = row.try_get("", "n")?;
-        let squares: i64 = row.try_get("", "squares")?;
-        out.by_factor.insert(
-            (factor_id, bucket),
-            Sums {
-                total,
-                count,
-                squares,
-            },
+    let mut out = HashMap::new();
+    for row in db.query_all_raw(sums.build()).await? {
+        out.insert(
+            (row.try_get("", "factor_id")?, row.try_get("", "bucket")?),
+            Sums::new(
+                row.try_get("", "total")?,
+                row.try_get("", "n")?,
+                row.try_get("", "squares")?,
+            ),
         );
-    }
-    for row in response_rows {
-        let bucket: Option<String> = row.try_get("", "bucket")?;
-        let count: i64 = row.try_get("", "responses")?;
-        if let Some(bucket) = bucket {
-            *out.responses.entry(bucket.clone()).or_default() += count;
-            if index_weights.is_some() {
-                let n: i64 = row.try_get("", "indexed")?;
-                let sum: Option<f64> = row.try_get("", "idx_sum")?;
-                let squares: Option<f64> = row.try_get("", "idx_squares")?;
-                out.index.insert(
-                    bucket,
-                    Moments {
-                        n,
-                        sum: sum.unwrap_or(0.0),
-                        squares: squares.unwrap_or(0.0),
-                    },
-                );
-            }
-        }
     }
     Ok(out)
 }
@@ -605,21 +611,23 @@ pub(super) struct Aggregated {
     previous_index: Option<Moments>,
 }
 
-/// Runs the report's four grouped queries over the ratings of version
-/// `factor_set_id` (after checking that a filter's survey exists).
+/// Runs the report's grouped statements over the ratings of version
+/// `factor_set` (after checking that a filter's survey exists).
 ///
 /// # Errors
 /// `NOT_FOUND` for an unknown survey; database failures.
 pub(super) async fn collect(
     db: &impl ConnectionTrait,
-    factor_set_id: i64,
+    factor_set: &FactorSet,
     query: &ReportQuery,
     plan: &Plan,
     index_weights: Option<&IndexWeights>,
 ) -> DomainResult<Aggregated> {
+    let factor_ids: Vec<i64> = factor_set.factors.iter().map(|f| f.id).collect();
     collect_rated(
         db,
-        Rated::Version(factor_set_id),
+        Rated::Version(factor_set.id),
+        &factor_ids,
         query,
         plan,
         index_weights,
@@ -627,10 +635,12 @@ pub(super) async fn collect(
     .await
 }
 
-/// [`collect`] over the ratings `rated` selects.
+/// [`collect`] over the ratings `rated` selects, whose factors are
+/// `factor_ids`.
 async fn collect_rated(
     db: &impl ConnectionTrait,
     rated: Rated,
+    factor_ids: &[i64],
     query: &ReportQuery,
     plan: &Plan,
     index_weights: Option<&IndexWeights>,
@@ -646,23 +656,26 @@ async fn collect_rated(
         }
     }
 
+    let scope = |from, to| Scope {
+        rated,
+        from,
+        to,
+        filter,
+    };
+    // Independent scans: on a pool they run side by side.
     let (current, previous) = futures::try_join!(
         aggregate(
             db,
-            rated,
-            query.from,
-            query.to,
+            scope(query.from, query.to),
             Some(query.granularity),
-            filter,
+            factor_ids,
             index_weights,
         ),
         aggregate(
             db,
-            rated,
-            plan.previous_from,
-            query.from,
+            scope(plan.previous_from, query.from),
             None,
-            filter,
+            factor_ids,
             index_weights
         )
     )?;
@@ -940,7 +953,7 @@ pub async fn report(db: &impl ConnectionTrait, query: ReportQuery) -> DomainResu
     let weights = query
         .confidence
         .then(|| index_weights(&set, set.factors.iter().map(|f| (f.id, f.id)).collect()));
-    let data = collect(db, set.id, &query, &plan, weights.as_ref()).await?;
+    let data = collect(db, &set, &query, &plan, weights.as_ref()).await?;
     Ok(build(&query, &plan, &data, &set, &Weighting::own(&set)).report)
 }
 
@@ -978,9 +991,18 @@ async fn family_report(
         }
     }
     let index = query.confidence.then(|| index_weights(weights, to.clone()));
-    let data = collect_rated(db, Rated::Family(family_id), query, plan, index.as_ref())
-        .await?
-        .remap(&to);
+    let mut rated_ids: Vec<i64> = to.keys().copied().collect();
+    rated_ids.sort_unstable();
+    let data = collect_rated(
+        db,
+        Rated::Family(family_id),
+        &rated_ids,
+        query,
+        plan,
+        index.as_ref(),
+    )
+    .await?
+    .remap(&to);
     Ok(build(query, plan, &data, weights, &Weighting::own(weights)).report)
 }
 

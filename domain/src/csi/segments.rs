@@ -3,9 +3,10 @@
 //! ratings, period and filter as the report, small segments suppressed
 //! (rules in [`crate::segments`]).
 //!
-//! Two grouped statements, run side by side: per (segment, factor) the
-//! `SUM`, `COUNT` and sum of squares of the ratings, and per segment the
-//! distinct responses. The report's weights apply to those sums in Rust,
+//! One grouped statement over the report's per-response table
+//! ([`super::pivot`]), each response joined to its customer's segments: per
+//! segment the responses and, per factor, the `SUM`, `COUNT` and sum of
+//! squares of the ratings. The report's weights apply to those sums in Rust,
 //! exactly as for the whole report.
 
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use sea_orm::ConnectionTrait;
 use crate::csi::compute;
 use crate::csi::confidence::Confidence;
 use crate::csi::factor_sets::{load, versions_of_families};
+use crate::csi::pivot::{self, Scope};
 use crate::csi::report::{push_scope, score_confidence, CsiReport, Rated, Sums, Weighting};
 use crate::csi::types::FactorSet;
 use crate::error::DomainResult;
@@ -73,65 +75,57 @@ pub async fn segments(
     let set = &report.factor_set;
     let query = &report.query;
     let (rated, to) = rated_factors(db, report).await?;
+    let mut factor_ids: Vec<i64> = to.keys().copied().collect();
+    factor_ids.sort_unstable();
     let backend = db.get_database_backend();
-    let join = format!(
-        " FROM csi_ratings r JOIN ({}) seg ON seg.customer_id = r.customer_id",
-        customer_segments(by)
-    );
+    let scope = Scope {
+        rated,
+        from: query.from,
+        to: query.to,
+        filter: &query.filter,
+    };
 
-    let mut sums = Sql::new(backend);
-    sums.push(&format!(
-        "SELECT seg.seg_key AS seg_key, r.factor_id AS factor_id, SUM(r.rating) AS total, \
-         COUNT(*) AS n, SUM(r.rating * r.rating) AS squares{join}"
-    ));
-    push_scope(&mut sums, rated, query.from, query.to, &query.filter);
-    sums.push(" GROUP BY seg.seg_key, r.factor_id");
-
-    // Responses counted as the report counts them (`report::aggregate`):
-    // one group per response, or per loose set (customer and `rated_at`),
-    // in the covering index's order so they stream out of it unsorted; then
-    // each response's customer looked up once.
-    let mut responses = Sql::new(backend);
-    responses.push(
+    // One row per response with its factors pivoted ([`pivot`]), joined to
+    // its customer's segments (several for tags and tiers), summed per
+    // segment.
+    let mut grouped = Sql::new(backend);
+    grouped.push(&format!(
         "SELECT seg.seg_key AS seg_key, MIN(seg.seg_label) AS seg_label, \
-         COUNT(*) AS responses FROM (SELECT r.customer_id AS customer_id FROM csi_ratings r",
-    );
-    push_scope(&mut responses, rated, query.from, query.to, &query.filter);
-    responses.push(&format!(
-        " GROUP BY r.rated_at, r.response_id, r.customer_id) x \
-         JOIN ({}) seg ON seg.customer_id = x.customer_id GROUP BY seg.seg_key",
+         COUNT(*) AS responses, {} FROM (",
+        pivot::sum_columns("x", factor_ids.len())
+    ));
+    pivot::push_per_response(&mut grouped, &scope, None, &factor_ids, None);
+    grouped.push(&format!(
+        ") x JOIN ({}) seg ON seg.customer_id = x.customer_id GROUP BY seg.seg_key",
         customer_segments(by)
     ));
 
-    let (sum_rows, response_rows) = futures::try_join!(
-        db.query_all_raw(sums.build()),
-        db.query_all_raw(responses.build())
-    )?;
-    let mut by_segment: HashMap<String, HashMap<i64, Sums>> = HashMap::new();
-    for row in sum_rows {
-        let key: String = row.try_get("", "seg_key")?;
-        let factor_id: i64 = row.try_get("", "factor_id")?;
-        let sums = Sums::new(
-            row.try_get("", "total")?,
-            row.try_get("", "n")?,
-            row.try_get("", "squares")?,
-        );
-        if let Some(target) = to.get(&factor_id) {
-            by_segment
-                .entry(key)
-                .or_default()
-                .entry(*target)
-                .or_default()
-                .add(sums);
-        }
-    }
+    let mut rated_sums: Vec<(String, HashMap<i64, Sums>)> = Vec::new();
+    let mut exact = true;
     let mut heads = Vec::new();
-    for row in response_rows {
+    for row in db.query_all_raw(grouped.build()).await? {
+        let key: String = row.try_get("", "seg_key")?;
+        match pivot::read_sums(&row, &factor_ids)? {
+            Some(sums) => rated_sums.push((key.clone(), sums)),
+            None => exact = false,
+        }
         heads.push(SegmentHead {
-            key: row.try_get("", "seg_key")?,
+            key,
             label: row.try_get("", "seg_label")?,
             responses: row.try_get("", "responses")?,
         });
+    }
+    if !exact {
+        rated_sums = exact_sums(db, &scope, by).await?;
+    }
+    let mut by_segment: HashMap<String, HashMap<i64, Sums>> = HashMap::new();
+    for (key, sums) in rated_sums {
+        let segment = by_segment.entry(key).or_default();
+        for (factor_id, sums) in sums {
+            if let Some(target) = to.get(&factor_id) {
+                segment.entry(*target).or_default().add(sums);
+            }
+        }
     }
     let hidden = suppress(&mut heads, threshold);
     let weighting = Weighting::own(set);
@@ -150,6 +144,37 @@ pub async fn segments(
             }
         })
         .collect())
+}
+
+/// The exact per-(segment, factor) sums, when a response rated a factor
+/// twice ([`pivot::read_sums`]): looks up a customer per rating and sorts
+/// every rating, so only the fallback.
+async fn exact_sums(
+    db: &impl ConnectionTrait,
+    scope: &Scope<'_>,
+    by: SegmentBy,
+) -> DomainResult<Vec<(String, HashMap<i64, Sums>)>> {
+    let mut sums = Sql::new(db.get_database_backend());
+    sums.push(&format!(
+        "SELECT seg.seg_key AS seg_key, r.factor_id AS factor_id, SUM(r.rating) AS total, \
+         COUNT(*) AS n, SUM(r.rating * r.rating) AS squares \
+         FROM csi_ratings r JOIN ({}) seg ON seg.customer_id = r.customer_id",
+        customer_segments(by)
+    ));
+    push_scope(&mut sums, scope.rated, scope.from, scope.to, scope.filter);
+    sums.push(" GROUP BY seg.seg_key, r.factor_id");
+    let mut out: HashMap<String, HashMap<i64, Sums>> = HashMap::new();
+    for row in db.query_all_raw(sums.build()).await? {
+        out.entry(row.try_get("", "seg_key")?).or_default().insert(
+            row.try_get("", "factor_id")?,
+            Sums::new(
+                row.try_get("", "total")?,
+                row.try_get("", "n")?,
+                row.try_get("", "squares")?,
+            ),
+        );
+    }
+    Ok(out.into_iter().collect())
 }
 
 fn figures(

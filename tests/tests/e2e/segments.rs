@@ -23,6 +23,7 @@ use crate::helpers::{data, error_code, spawn_app, Engine, TestApp};
 
 on_both_engines!(
     csi_and_survey_segments_show_hidden_values_and_suppress_small_ones,
+    a_factor_rated_twice_in_one_response_counts_each_rating,
     survey_trend_tests_each_step_like_the_formula_script,
 );
 
@@ -535,4 +536,146 @@ async fn survey_trend_tests_each_step_like_the_formula_script(engine: Engine) {
     assert_eq!(empty["csatInterval"]["low"], Value::Null);
     assert_eq!(empty["csatChange"]["unavailableReason"], "NO_RESPONSES");
     assert_eq!(empty["npsChange"]["unavailableReason"], "NO_RESPONSES");
+}
+
+/// Reports read each response's ratings pivoted into one column per factor;
+/// a response that rates a factor twice (two loose sets of one customer at
+/// one instant, or a second `ratings::record` for one response) does not fit
+/// that, and the report and its segments fall back to exact per-factor sums:
+/// every rating counts, the response once.
+async fn a_factor_rated_twice_in_one_response_counts_each_rating(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let admin = app.login_as(Role::Admin).await;
+    let body = app
+        .graphql_as(
+            Some(&admin),
+            SET,
+            json!({ "input": { "name": "Twice", "factors": [
+                { "key": "quality", "label": "Quality", "weight": "3" },
+                { "key": "price", "label": "Price", "weight": "1" }
+            ] } }),
+        )
+        .await;
+    let set = data(&body)["createCsiFactorSet"]["factorSet"]["id"].clone();
+    data(
+        &app.graphql_as(Some(&admin), PUBLISH, json!({ "id": set }))
+            .await,
+    );
+    let csi_survey = survey(&app, id_of(&set), SurveyStatus::Active).await;
+    let when = at("2026-03-10T12:00:00Z");
+    // Quality 5, 4, 4, 3, 2 and price 3, 3, 4, 2, 4; the first response
+    // rates quality a second time (1), the last customer also rates price 5
+    // twice in loose sets at one instant.
+    let mut customers = Vec::new();
+    for (k, (quality, price)) in [(5, 3), (4, 3), (4, 4), (3, 2), (2, 4)]
+        .into_iter()
+        .enumerate()
+    {
+        let customer = CustomerBuilder::new()
+            .name(format!("Customer {k}"))
+            .stage(Stage::Commitment)
+            .insert(app.db())
+            .await;
+        customers.push(customer);
+        let answered = response(&app, csi_survey, customer, when).await;
+        ratings::record(
+            app.db(),
+            id_of(&set),
+            Some(answered),
+            Some(customer),
+            when,
+            &[("quality", quality), ("price", price)],
+        )
+        .await
+        .expect("ratings recorded");
+        if k == 0 {
+            ratings::record(
+                app.db(),
+                id_of(&set),
+                Some(answered),
+                Some(customer),
+                when,
+                &[("quality", 1)],
+            )
+            .await
+            .expect("second rating recorded");
+        }
+    }
+    let loose = at("2026-03-12T08:00:00Z");
+    for _ in 0..2 {
+        ratings::record(
+            app.db(),
+            id_of(&set),
+            None,
+            Some(customers[4]),
+            loose,
+            &[("price", 5)],
+        )
+        .await
+        .expect("loose rating recorded");
+    }
+
+    let body = app
+        .graphql_as(
+            Some(&admin),
+            "query($id: ID!) {
+              csiReport(factorSetId: $id, from: \"2026-03-01\", to: \"2026-04-01\") {
+                responseCount ratingCount index
+                factors { key ratingCount mean }
+                trend { period responseCount ratingCount }
+                segments(by: STAGE) { key responseCount ratingCount index factors { key ratingCount mean } }
+              }
+            }",
+            json!({ "id": set }),
+        )
+        .await;
+    let report = &data(&body)["csiReport"];
+    // Quality: 5, 1, 4, 4, 3, 2 → 19 / 6; price: 3, 3, 4, 2, 4, 5, 5 → 26 / 7.
+    // Index: 100 · (3 · (19/6 − 1)/4 + 1 · (26/7 − 1)/4) / 4
+    //      = 100 · (3 · 13/24 + 19/28) / 4 = 57.5892857… → 57.5893.
+    assert_eq!(report["responseCount"], 6, "{report}");
+    assert_eq!(report["ratingCount"], 13, "{report}");
+    assert_eq!(report["index"], "57.5893", "{report}");
+    let factor = |factors: &Value, key: &str| {
+        factors
+            .as_array()
+            .expect("factors")
+            .iter()
+            .find(|f| f["key"] == key)
+            .map(|f| (f["ratingCount"].clone(), f["mean"].clone()))
+            .expect("factor")
+    };
+    assert_eq!(
+        factor(&report["factors"], "quality"),
+        (json!(6), json!("3.1667"))
+    );
+    assert_eq!(
+        factor(&report["factors"], "price"),
+        (json!(7), json!("3.7143"))
+    );
+    let march = report["trend"]
+        .as_array()
+        .expect("trend")
+        .iter()
+        .find(|p| p["period"] == "2026-03")
+        .expect("March");
+    assert_eq!(
+        (&march["responseCount"], &march["ratingCount"]),
+        (&json!(6), &json!(13))
+    );
+    let segments = report["segments"].as_array().expect("segments");
+    assert_eq!(segments.len(), 1, "{report}");
+    let commitment = &segments[0];
+    assert_eq!(commitment["key"], "COMMITMENT");
+    assert_eq!(commitment["responseCount"], 6);
+    assert_eq!(commitment["ratingCount"], 13);
+    assert_eq!(commitment["index"], "57.5893");
+    assert_eq!(
+        factor(&commitment["factors"], "quality"),
+        (json!(6), json!("3.1667"))
+    );
+    assert_eq!(
+        factor(&commitment["factors"], "price"),
+        (json!(7), json!("3.7143"))
+    );
 }

@@ -300,7 +300,7 @@ impl CsiReport {
     /// filter, sorted by key. Segments with fewer than `minResponses`
     /// responses are suppressed (no figure, no count); when only one is,
     /// the smallest other one is suppressed with it. Computed only when
-    /// selected, from two grouped queries.
+    /// selected, from one grouped query.
     async fn segments(
         &self,
         ctx: &Context<'_>,
