@@ -9,7 +9,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, SqlErr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, SqlErr, TryInsertResult,
+};
 
 use crate::error::{DomainError, DomainResult};
 use entity::{ledger_entries, loyalty_programs, memberships};
@@ -143,47 +145,51 @@ pub async fn append(
             });
         }
     }
+    let stored = insert_entry(db, entry).await?;
+    if let Some(stored) = &stored {
+        if stored.delta > 0 {
+            crate::events::points_credited(db, stored).await?;
+        }
+    }
+    Ok(stored)
+}
+
+/// Inserts `entry` unless its `(membership, reason, source)` is taken, in
+/// one statement that returns the stored row (`RETURNING`); `None` when it
+/// was taken.
+async fn insert_entry(
+    db: &impl ConnectionTrait,
+    entry: NewEntry,
+) -> DomainResult<Option<ledger_entries::Model>> {
     let inserted = ledger_entries::Entity::insert(ledger_entries::ActiveModel {
         membership_id: Set(entry.membership_id),
         delta: Set(entry.delta),
         reason: Set(entry.reason.as_str().to_owned()),
-        source_key: Set(entry.source_key.clone()),
+        source_key: Set(entry.source_key),
         occurred_at: Set(entry.occurred_at),
         expires_at: Set(entry.expires_at),
         actor_id: Set(entry.actor_id),
-        note: Set(entry.note.clone()),
+        note: Set(entry.note),
         created_at: Set(Utc::now()),
         ..Default::default()
     })
-    .on_conflict(
-        OnConflict::columns([
-            ledger_entries::Column::MembershipId,
-            ledger_entries::Column::Reason,
-            ledger_entries::Column::SourceKey,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await
-    .map_err(|err| match err.sql_err() {
-        Some(SqlErr::ForeignKeyConstraintViolation(_)) => DomainError::NotFound("membership"),
-        _ => DomainError::from(err),
-    })?;
-    if inserted == 0 {
-        return Ok(None);
+    .on_conflict_do_nothing_on([
+        ledger_entries::Column::MembershipId,
+        ledger_entries::Column::Reason,
+        ledger_entries::Column::SourceKey,
+    ])
+    .exec_with_returning(db)
+    .await;
+    match inserted {
+        Ok(TryInsertResult::Inserted(stored)) => Ok(Some(stored)),
+        Ok(TryInsertResult::Empty | TryInsertResult::Conflicted) => Ok(None),
+        // `RETURNING` gave no row: the `ON CONFLICT` did nothing.
+        Err(DbErr::RecordNotFound(_)) => Ok(None),
+        Err(err) => Err(match err.sql_err() {
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => DomainError::NotFound("membership"),
+            _ => DomainError::from(err),
+        }),
     }
-    let stored = ledger_entries::Entity::find()
-        .filter(ledger_entries::Column::MembershipId.eq(entry.membership_id))
-        .filter(ledger_entries::Column::Reason.eq(entry.reason.as_str()))
-        .filter(ledger_entries::Column::SourceKey.eq(entry.source_key))
-        .one(db)
-        .await?
-        .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("appended entry vanished")))?;
-    if stored.delta > 0 {
-        crate::events::points_credited(db, &stored).await?;
-    }
-    Ok(Some(stored))
 }
 
 /// Loads a programme.
@@ -317,6 +323,110 @@ pub async fn credit_for_source(
     )
     .await?;
     Ok(if appended.is_some() { points } else { 0 })
+}
+
+/// What crediting a customer in a programme needs that can be read before
+/// the write transaction: the programme's expiry rule and the customer's
+/// membership, when they have one (memberships are never deleted, so an id
+/// read earlier stays valid).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CreditTarget {
+    pub program_id: i64,
+    pub points_expire_after_days: Option<i32>,
+    pub membership_id: Option<i64>,
+}
+
+/// [`credit_for_source`] with the programme and membership read beforehand
+/// ([`CreditTarget`]): in the transaction it costs one statement, the
+/// ledger insert, for a member (two for a customer it enrols). `announce`
+/// publishes the `loyalty.points.credited` event; pass `false` only when no
+/// webhook endpoint is enabled.
+///
+/// # Errors
+/// Database failures.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn credit_target_for_source(
+    db: &impl ConnectionTrait,
+    target: &CreditTarget,
+    customer_id: i64,
+    points: i64,
+    reason: LedgerReason,
+    source_key: &str,
+    occurred_at: DateTime<Utc>,
+    announce: bool,
+) -> DomainResult<i64> {
+    if points <= 0 {
+        return Ok(0);
+    }
+    if points > MAX_ENTRY_POINTS {
+        return Err(DomainError::validation(
+            "points",
+            format!("must be non-zero and at most {MAX_ENTRY_POINTS} in magnitude"),
+        ));
+    }
+    let membership_id = match target.membership_id {
+        Some(id) => id,
+        None => enrol(db, target.program_id, customer_id, occurred_at).await?,
+    };
+    let stored = insert_entry(
+        db,
+        NewEntry {
+            membership_id,
+            delta: points,
+            reason,
+            source_key: source_key.to_owned(),
+            occurred_at,
+            expires_at: target
+                .points_expire_after_days
+                .map(|days| occurred_at + Duration::days(i64::from(days))),
+            actor_id: None,
+            note: None,
+        },
+    )
+    .await?;
+    let Some(stored) = stored else {
+        return Ok(0);
+    };
+    if announce {
+        crate::events::points_credited(db, &stored).await?;
+    }
+    Ok(points)
+}
+
+/// The id of the customer's membership of the programme, created (empty)
+/// by an insert that returns it; a lost insert race reads the winner's row.
+async fn enrol(
+    db: &impl ConnectionTrait,
+    program_id: i64,
+    customer_id: i64,
+    at: DateTime<Utc>,
+) -> DomainResult<i64> {
+    let inserted = memberships::Entity::insert(memberships::ActiveModel {
+        program_id: Set(program_id),
+        customer_id: Set(customer_id),
+        balance: Set(0),
+        lifetime_points: Set(0),
+        enrolled_at: Set(at),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([
+        memberships::Column::ProgramId,
+        memberships::Column::CustomerId,
+    ])
+    .exec_with_returning_keys(db)
+    .await;
+    match inserted {
+        Ok(TryInsertResult::Inserted(ids)) if !ids.is_empty() => return Ok(ids[0]),
+        Ok(_) | Err(DbErr::RecordNotFound(_)) => {}
+        Err(err) => return Err(err.into()),
+    }
+    memberships::Entity::find()
+        .filter(memberships::Column::ProgramId.eq(program_id))
+        .filter(memberships::Column::CustomerId.eq(customer_id))
+        .one(db)
+        .await?
+        .map(|m| m.id)
+        .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("membership vanished")))
 }
 
 /// Whether any membership was credited for `(reason, source_key)`.

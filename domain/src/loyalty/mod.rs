@@ -33,6 +33,7 @@ pub use earning::{points_credited_for, promotion_first_pages, NewPromotion, Poin
 pub use history::{LedgerFilter, LedgerOrder, LedgerOrderField};
 pub use idempotency::IdempotencyKey;
 pub use ledger::{credit_for_source, credited_for_source, LedgerReason, NewEntry};
+pub(crate) use ledger::{credit_target_for_source, CreditTarget};
 pub use model::{
     Adjustment, BirthdayRun, ExpiringPoints, ExpiryRun, LedgerEntry, LedgerSource, Membership,
     Program, Promotion, Redemption, Reward, Tier,

@@ -41,6 +41,7 @@ on_both_engines!(
     latest_responses_are_each_customers_newest_for_one_or_several,
     pages_cost_a_constant_number_of_statements,
     customer_cards_show_latest_responses_in_constant_statements,
+    a_submission_costs_a_fixed_number_of_statements,
 );
 
 // ---------------------------------------------------------------- arrange
@@ -1729,4 +1730,81 @@ async fn customer_cards_show_latest_responses_in_constant_statements(engine: Eng
         )
         .await;
     assert_eq!(error_code(&bad), Some("BAD_USER_INPUT"));
+}
+
+/// The statements of one `submitSurveyResponse` (everything the request
+/// sends, reads before the write transaction included), for a customer who
+/// is already a member of the survey's programme and for one enrolled by
+/// the credit. The count does not grow with the number of answers or rated
+/// factors: answers and CSI ratings are one multi-row insert each.
+async fn a_submission_costs_a_fixed_number_of_statements(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let f = fixture(&app).await;
+    let cost = |token: String, answers: Value| {
+        let app = &app;
+        async move {
+            let before = app.statements();
+            let body = submit(app, &token, answers).await;
+            assert_eq!(data(&body)["submitSurveyResponse"]["pointsAwarded"], 50);
+            app.statements() - before
+        }
+    };
+    // A member already: the programme's membership exists.
+    let member = insert_customer(&app, "Member").await;
+    entity::memberships::ActiveModel {
+        program_id: Set(f.program_id),
+        customer_id: Set(member),
+        balance: Set(0),
+        lifetime_points: Set(0),
+        enrolled_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(app.db())
+    .await
+    .expect("membership");
+    let token = f.invite(&app, member).await;
+    let full = cost(token, f.good_answers()).await;
+    // Fewer answers, one rated factor: the same statements.
+    let other = insert_customer(&app, "Brief").await;
+    entity::memberships::ActiveModel {
+        program_id: Set(f.program_id),
+        customer_id: Set(other),
+        balance: Set(0),
+        lifetime_points: Set(0),
+        enrolled_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(app.db())
+    .await
+    .expect("membership");
+    let token = f.invite(&app, other).await;
+    let brief = cost(
+        token,
+        json!([
+            { "questionId": f.q[0], "rating": 4 },
+            { "questionId": f.q[2], "rating": 5 }
+        ]),
+    )
+    .await;
+    // Not yet a member: the credit enrols the customer.
+    let newcomer = insert_customer(&app, "Newcomer").await;
+    let token = f.invite(&app, newcomer).await;
+    let enrolling = cost(token, f.good_answers()).await;
+    // Seven reads before the write transaction (invitation, survey,
+    // translations, questions, factor-set scale, factors, and the programme,
+    // membership, e-mails and webhooks in one), then five statements in it
+    // (claim, response, answers, CSI ratings, ledger entry), one more to
+    // enrol a newcomer. PostgreSQL adds the shared look-up throttle (its row
+    // written, counted and deleted) and the notice to live dashboards.
+    let shared = match engine {
+        Engine::Sqlite => 0,
+        Engine::Postgres => 4,
+    };
+    assert_eq!(
+        (full, brief, enrolling),
+        (12 + shared, 12 + shared, 13 + shared),
+        "statements per submission"
+    );
+    assert_eq!(balance(&app, f.program_id, member).await, 50);
+    assert_eq!(balance(&app, f.program_id, newcomer).await, 50);
 }
