@@ -53,6 +53,14 @@ pub struct SurveyQuestionInput {
     pub earliest_date: Option<Date>,
     /// For `DATE`: the latest date accepted (not before `earliestDate`).
     pub latest_date: Option<Date>,
+    /// For `RATING`, `CSI_FACTOR`, `NPS` and `MATRIX`: the text under the
+    /// lowest button, e.g. "Not at all" (at most 100 characters; omitted:
+    /// the form's own text). Translated with `setSurveyTranslation`.
+    pub min_label: Option<String>,
+    /// For `RATING`, `CSI_FACTOR`, `NPS` and `MATRIX`: the text under the
+    /// highest button (at most 100 characters; omitted: the form's own
+    /// text). Translated with `setSurveyTranslation`.
+    pub max_label: Option<String>,
     /// The 1-based page of the form that shows the question (1..20, default
     /// 1). Pages start at 1 and never decrease or skip along the questions.
     #[graphql(default = 1)]
@@ -126,6 +134,8 @@ impl From<SurveyQuestionInput> for NewQuestion {
                 rows: q.rows,
                 earliest: q.earliest_date.map(Into::into),
                 latest: q.latest_date.map(Into::into),
+                min_label: q.min_label,
+                max_label: q.max_label,
             },
             page: q.page,
         }
@@ -660,6 +670,14 @@ pub struct SurveyQuestionTranslationInput {
     /// One label per row of a MATRIX question, in the question's order.
     #[graphql(default, validator(max_items = 50))]
     pub rows: Vec<String>,
+    /// The scale's lowest end label in this locale (required before
+    /// publishing when the question has a `minLabel`; refused when it has
+    /// none).
+    pub min_label: Option<String>,
+    /// The scale's highest end label in this locale (required before
+    /// publishing when the question has a `maxLabel`; refused when it has
+    /// none).
+    pub max_label: Option<String>,
 }
 
 /// The whole translation of a survey for one locale; replaces any earlier
@@ -704,6 +722,8 @@ impl SetSurveyTranslationInput {
                     text: q.text,
                     options: q.options,
                     rows: q.rows,
+                    min_label: q.min_label,
+                    max_label: q.max_label,
                 })
             })
             .collect::<ApiResult<Vec<_>>>()?;

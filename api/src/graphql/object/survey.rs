@@ -166,6 +166,18 @@ impl SurveyQuestion {
     async fn latest_date(&self) -> Option<Date> {
         self.0.settings.latest.map(Into::into)
     }
+    /// For `RATING`, `CSI_FACTOR`, `NPS` and `MATRIX`: the text under the
+    /// lowest button (its translation on `surveyInvitation`); null: the
+    /// form shows its own text.
+    async fn min_label(&self) -> Option<&str> {
+        self.0.settings.min_label.as_deref()
+    }
+    /// For `RATING`, `CSI_FACTOR`, `NPS` and `MATRIX`: the text under the
+    /// highest button (its translation on `surveyInvitation`); null: the
+    /// form shows its own text.
+    async fn max_label(&self) -> Option<&str> {
+        self.0.settings.max_label.as_deref()
+    }
     /// The 1-based page of the form that shows the question.
     async fn page(&self) -> i32 {
         self.0.page
@@ -449,6 +461,8 @@ impl SurveyTranslation {
                     text: t.text.clone(),
                     options: t.options.clone(),
                     rows: t.rows.clone(),
+                    min_label: t.min_label.clone(),
+                    max_label: t.max_label.clone(),
                 })
             })
             .collect()
@@ -465,6 +479,8 @@ pub struct SurveyQuestionTranslation {
     text: String,
     options: Vec<String>,
     rows: Vec<String>,
+    min_label: Option<String>,
+    max_label: Option<String>,
 }
 
 #[Object]
@@ -488,6 +504,14 @@ impl SurveyQuestionTranslation {
     /// The MATRIX row labels in this locale, in the question's order.
     async fn rows(&self) -> &[String] {
         &self.rows
+    }
+    /// The scale's lowest end label in this locale.
+    async fn min_label(&self) -> Option<&str> {
+        self.min_label.as_deref()
+    }
+    /// The scale's highest end label in this locale.
+    async fn max_label(&self) -> Option<&str> {
+        self.max_label.as_deref()
     }
 }
 

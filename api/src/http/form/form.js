@@ -116,7 +116,7 @@
     statusEl.setAttribute("data-code", code);
   }
 
-  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description thankYou locale incentivePoints expiresAt questions { id position text required kind options optionLabels maxLength scaleMin scaleMax minChoices maxChoices rows rowLabels earliestDate latestDate page showWhen { questionId anyOf ratingMin ratingMax } } } }";
+  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description thankYou locale incentivePoints expiresAt questions { id position text required kind options optionLabels maxLength scaleMin scaleMax minChoices maxChoices rows rowLabels earliestDate latestDate minLabel maxLabel page showWhen { questionId anyOf ratingMin ratingMax } } } }";
   var SUBMIT = "mutation Submit($token: String!, $answers: [SurveyAnswerInput!]!) { submitSurveyResponse(input: { token: $token, answers: $answers }) { responseId pointsAwarded csi } }";
 
   // ---------------------------------------------------------------- kinds
@@ -147,11 +147,15 @@
     return grid;
   }
 
+  // The question's own end labels (survey text, in the survey's language),
+  // else the catalogue's `lowId` and `highId`.
   function endLabels(q, lowId, highId) {
-    return {
-      low: uiEl("span", { "class": "end low", id: "low-" + q.id }, t(lowId)),
-      high: uiEl("span", { "class": "end high", id: "high-" + q.id }, t(highId))
-    };
+    function end(which, own, id) {
+      var attrs = { "class": "end " + which, id: which + "-" + q.id };
+      if (own) { return el("span", attrs, own); }
+      return uiEl("span", attrs, t(id));
+    }
+    return { low: end("low", q.minLabel, lowId), high: end("high", q.maxLabel, highId) };
   }
 
   function scale(lowId, highId) {
