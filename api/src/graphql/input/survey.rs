@@ -68,8 +68,10 @@ pub struct SurveyQuestionInput {
 }
 
 /// When a question is shown: test an earlier question's answer, either a
-/// choice question's (`equals` one option or `anyOf` several) or a rated
-/// question's (`ratingMin` and/or `ratingMax`, inclusive).
+/// choice question's (`equals` one option or `anyOf` several), a rated
+/// question's (`ratingMin` and/or `ratingMax`, inclusive), one row of a
+/// matrix question's (`matrixRow` with `ratingMin` and/or `ratingMax`) or a
+/// date question's (`dateAfter` and/or `dateBefore`, exclusive).
 #[derive(InputObject)]
 pub struct QuestionConditionInput {
     /// The 1-based position of an earlier question in this survey.
@@ -83,6 +85,14 @@ pub struct QuestionConditionInput {
     pub rating_min: Option<i32>,
     /// For a rated question: shown when the rating is at most this.
     pub rating_max: Option<i32>,
+    /// For a MATRIX question: the 1-based number of the row whose rating
+    /// `ratingMin`/`ratingMax` test (required for a matrix).
+    pub matrix_row: Option<i32>,
+    /// For a DATE question: shown when the date answered is after this day.
+    pub date_after: Option<Date>,
+    /// For a DATE question: shown when the date answered is before this day
+    /// (with `dateAfter`: at least two days later).
+    pub date_before: Option<Date>,
 }
 
 impl From<QuestionConditionInput> for ConditionInput {
@@ -93,6 +103,9 @@ impl From<QuestionConditionInput> for ConditionInput {
             any_of: c.any_of,
             rating_min: c.rating_min,
             rating_max: c.rating_max,
+            matrix_row: c.matrix_row,
+            date_after: c.date_after.map(Into::into),
+            date_before: c.date_before.map(Into::into),
         }
     }
 }

@@ -205,9 +205,11 @@ impl SurveyQuestion {
 }
 
 /// When a question is shown: the earlier question's answer includes one of
-/// `anyOf` (a choice question), or its rating lies within
-/// `ratingMin`..`ratingMax` (a rated question; either bound may be open).
-/// An unanswered or hidden earlier question hides the question.
+/// `anyOf` (a choice question), its rating lies within
+/// `ratingMin`..`ratingMax` (a rated question; either bound may be open),
+/// the rating of its row `matrixRow` does (a matrix question), or its date is
+/// after `dateAfter` and before `dateBefore` (a date question; either may be
+/// open). An unanswered or hidden earlier question hides the question.
 pub struct QuestionCondition(pub domain::feedback::Condition);
 
 #[Object]
@@ -232,6 +234,18 @@ impl QuestionCondition {
     /// For a rated question: the highest rating that shows the question.
     async fn rating_max(&self) -> Option<i32> {
         self.0.rating_max
+    }
+    /// For a matrix question: the 1-based row whose rating is tested.
+    async fn matrix_row(&self) -> Option<i32> {
+        self.0.matrix_row
+    }
+    /// For a date question: the question is shown for dates after this day.
+    async fn date_after(&self) -> Option<Date> {
+        self.0.date_after.map(Into::into)
+    }
+    /// For a date question: the question is shown for dates before this day.
+    async fn date_before(&self) -> Option<Date> {
+        self.0.date_before.map(Into::into)
     }
 }
 

@@ -116,7 +116,7 @@
     statusEl.setAttribute("data-code", code);
   }
 
-  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description thankYou locale incentivePoints expiresAt questions { id position text required kind options optionLabels maxLength scaleMin scaleMax minChoices maxChoices rows rowLabels earliestDate latestDate minLabel maxLabel page showWhen { questionId anyOf ratingMin ratingMax } } } }";
+  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description thankYou locale incentivePoints expiresAt questions { id position text required kind options optionLabels maxLength scaleMin scaleMax minChoices maxChoices rows rowLabels earliestDate latestDate minLabel maxLabel page showWhen { questionId anyOf ratingMin ratingMax matrixRow dateAfter dateBefore } } } }";
   var SUBMIT = "mutation Submit($token: String!, $answers: [SurveyAnswerInput!]!) { submitSurveyResponse(input: { token: $token, answers: $answers }) { responseId pointsAwarded csi } }";
 
   // ---------------------------------------------------------------- kinds
@@ -289,14 +289,23 @@
   // names is shown and its answer matches; a hidden question's answer is
   // not sent (the server refuses it and requires it only when shown).
 
+  function set(value) { return value !== null && value !== undefined; }
+
   function holds(condition, answer) {
     if (!answer) { return false; }
     if (condition.anyOf && condition.anyOf.length) {
       return (answer.choices || []).some(function (c) { return condition.anyOf.indexOf(c) >= 0; });
     }
-    if (typeof answer.rating !== "number") { return false; }
-    return (condition.ratingMin === null || condition.ratingMin === undefined || answer.rating >= condition.ratingMin) &&
-      (condition.ratingMax === null || condition.ratingMax === undefined || answer.rating <= condition.ratingMax);
+    if (set(condition.dateAfter) || set(condition.dateBefore)) {
+      // YYYY-MM-DD strings compare like the days they name.
+      return typeof answer.date === "string" &&
+        (!set(condition.dateAfter) || answer.date > condition.dateAfter) &&
+        (!set(condition.dateBefore) || answer.date < condition.dateBefore);
+    }
+    var rating = set(condition.matrixRow) ? (answer.rowRatings || [])[condition.matrixRow - 1] : answer.rating;
+    if (typeof rating !== "number") { return false; }
+    return (!set(condition.ratingMin) || rating >= condition.ratingMin) &&
+      (!set(condition.ratingMax) || rating <= condition.ratingMax);
   }
 
   // The ids of the questions shown with the current answers, in order.
