@@ -1,4 +1,5 @@
-//! A German demo survey with every question type (rating, NPS, single and
+//! A German demo survey with every question type (rating, NPS, two CSI
+//! factors of its own published factor set "Einkaufserlebnis", single and
 //! multiple choice, matrix, date, free text, a conditional question) over
 //! three pages, written through the survey service like any staff survey:
 //! published, five customers invited, four answers submitted, and one
@@ -8,15 +9,21 @@ use chrono::{Duration, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use domain::auth::Actor;
+use domain::csi::{CsiService, FactorInput, FactorSetInput};
 use domain::error::DomainResult;
 use domain::feedback::{
     AnswerInput, ConditionInput, NewQuestion, QuestionKind, QuestionSettings, SurveyDraft,
     SurveyService,
 };
 use entity::{customers, loyalty_programs};
+use rust_decimal::Decimal;
 
 /// The German survey's title.
 pub const TITLE: &str = "Wie war Ihr Einkauf bei uns?";
+/// The name of the German survey's CSI factor set.
+pub const FACTOR_SET_NAME: &str = "Einkaufserlebnis";
+/// Its factors: key, label and weight in hundredths.
+const FACTORS: [(&str, &str, i64); 2] = [("beratung", "Beratung", 60), ("auswahl", "Auswahl", 40)];
 
 fn question(text: &str, kind: QuestionKind, required: bool, page: i32) -> NewQuestion {
     NewQuestion {
@@ -47,7 +54,7 @@ fn questions() -> Vec<NewQuestion> {
     );
     choice.options = strings(&["Im Geschäft", "Im Online-Shop", "Am Telefon"]);
     let mut several = question(
-        "Was war Ihnen beim Einkauf wichtig? (höchstens zwei)",
+        "Was war Ihnen beim Einkauf wichtig?",
         QuestionKind::MultipleChoice,
         false,
         2,
@@ -75,6 +82,11 @@ fn questions() -> Vec<NewQuestion> {
         false,
         3,
     );
+    let factor = |text: &str, key: &str| {
+        let mut q = question(text, QuestionKind::CsiFactor, false, 1);
+        q.factor_key = Some(key.to_owned());
+        q
+    };
     better.show_when = Some(ConditionInput {
         position: 1,
         rating_max: Some(3),
@@ -93,6 +105,8 @@ fn questions() -> Vec<NewQuestion> {
             false,
             1,
         ),
+        factor("Wie zufrieden waren Sie mit der Beratung?", FACTORS[0].0),
+        factor("Wie zufrieden waren Sie mit der Auswahl?", FACTORS[1].0),
         choice,
         several,
         matrix,
@@ -107,11 +121,13 @@ fn questions() -> Vec<NewQuestion> {
     ]
 }
 
-/// Four sample answers: rating, NPS, shop, what mattered, matrix rows,
-/// days ago, and a suggestion (asked only at a rating of 3 or less).
+/// Four sample answers: rating, NPS, the two factor ratings, shop, what
+/// mattered, matrix rows, days ago, and a suggestion (asked only at a rating
+/// of 3 or less).
 type Sample<'a> = (
     i32,
     i32,
+    [i32; 2],
     &'a str,
     &'a [&'a str],
     [i32; 3],
@@ -120,10 +136,20 @@ type Sample<'a> = (
 );
 
 const SAMPLES: [Sample<'static>; 4] = [
-    (5, 10, "Im Geschäft", &["Beratung"], [5, 4, 4], 3, None),
+    (
+        5,
+        10,
+        [5, 4],
+        "Im Geschäft",
+        &["Beratung"],
+        [5, 4, 4],
+        3,
+        None,
+    ),
     (
         4,
         8,
+        [4, 4],
         "Im Online-Shop",
         &["Preis", "Lieferzeit"],
         [4, 4, 3],
@@ -133,6 +159,7 @@ const SAMPLES: [Sample<'static>; 4] = [
     (
         2,
         4,
+        [2, 3],
         "Im Online-Shop",
         &["Lieferzeit"],
         [3, 2, 1],
@@ -142,6 +169,7 @@ const SAMPLES: [Sample<'static>; 4] = [
     (
         5,
         9,
+        [5, 5],
         "Am Telefon",
         &["Beratung", "Auswahl"],
         [5, 5, 4],
@@ -171,6 +199,26 @@ pub async fn seed(db: &DatabaseConnection, admin: &Actor) -> DomainResult<Option
         .into_tuple::<i64>()
         .all(db)
         .await?;
+    let csi = CsiService::new(db.clone());
+    let set = csi
+        .create(
+            admin,
+            FactorSetInput {
+                name: FACTOR_SET_NAME.to_owned(),
+                scale_min: None,
+                scale_max: None,
+                factors: FACTORS
+                    .iter()
+                    .map(|(key, label, weight)| FactorInput {
+                        key: (*key).to_owned(),
+                        label: (*label).to_owned(),
+                        weight: Decimal::new(*weight, 2),
+                    })
+                    .collect(),
+            },
+        )
+        .await?;
+    let set = csi.publish(admin, set.id).await?;
     let survey = service
         .create_survey(
             admin,
@@ -186,7 +234,7 @@ pub async fn seed(db: &DatabaseConnection, admin: &Actor) -> DomainResult<Option
                 ),
                 opens_at: None,
                 closes_at: None,
-                factor_set_id: None,
+                factor_set_id: Some(set.id),
                 program_id: program.as_ref().map(|p| p.id),
                 incentive_points: if program.is_some() { 50 } else { 0 },
                 helpful_bonus_points: 0,
@@ -214,7 +262,7 @@ pub async fn seed(db: &DatabaseConnection, admin: &Actor) -> DomainResult<Option
     let ids: Vec<i64> = survey.questions.iter().map(|q| q.id).collect();
     let today = Utc::now().date_naive();
     let mut tokens = batch.issued.into_iter().map(|i| i.token);
-    for (rating, nps, shop, mattered, rows, days_ago, suggestion) in SAMPLES {
+    for (rating, nps, factors, shop, mattered, rows, days_ago, suggestion) in SAMPLES {
         let Some(token) = tokens.next() else { break };
         let mut answers = vec![
             AnswerInput {
@@ -229,21 +277,31 @@ pub async fn seed(db: &DatabaseConnection, admin: &Actor) -> DomainResult<Option
             },
             AnswerInput {
                 question_id: ids[2],
-                choices: Some(strings(&[shop])),
+                rating: Some(factors[0]),
                 ..AnswerInput::default()
             },
             AnswerInput {
                 question_id: ids[3],
-                choices: Some(strings(mattered)),
+                rating: Some(factors[1]),
                 ..AnswerInput::default()
             },
             AnswerInput {
                 question_id: ids[4],
-                row_ratings: Some(rows.iter().map(|r| Some(*r)).collect()),
+                choices: Some(strings(&[shop])),
                 ..AnswerInput::default()
             },
             AnswerInput {
                 question_id: ids[5],
+                choices: Some(strings(mattered)),
+                ..AnswerInput::default()
+            },
+            AnswerInput {
+                question_id: ids[6],
+                row_ratings: Some(rows.iter().map(|r| Some(*r)).collect()),
+                ..AnswerInput::default()
+            },
+            AnswerInput {
+                question_id: ids[7],
                 date: Some(
                     (today - Duration::days(days_ago))
                         .format("%Y-%m-%d")
@@ -254,7 +312,7 @@ pub async fn seed(db: &DatabaseConnection, admin: &Actor) -> DomainResult<Option
         ];
         if let Some(text) = suggestion {
             answers.push(AnswerInput {
-                question_id: ids[6],
+                question_id: ids[8],
                 text: Some(text.to_owned()),
                 ..AnswerInput::default()
             });

@@ -13,6 +13,10 @@ declares the hidden field `orderNumber`, and each invitation carries one.
 - a respondent who types an answer, then switches to "No", submits without
   it: the form does not send a hidden question's answer (the server would
   refuse it) and the response has none;
+- on a second survey, a question shown when a matrix's second row is rated
+  at most 2 and one shown for a date in June to August 2026 appear and
+  disappear as the row's rating and the date change, and the shown answers
+  are stored;
 - no script error or CSP violation is logged by the browser.
 
 Screenshots (before and after the condition) go to $BROWSER_OUTPUT_DIR
@@ -68,6 +72,27 @@ class FormConditionsTest(unittest.TestCase):
         cls.survey_id = survey["id"]
         cls.questions = [q["id"] for q in survey["questions"]]
         cls.gql("mutation($id: ID!) { publishSurvey(input: { id: $id }) { survey { status } } }", {"id": cls.survey_id})
+        rated = cls.gql(
+            "mutation($input: CreateSurveyInput!) { createSurvey(input: $input) { survey { id questions { id } } } }",
+            {
+                "input": {
+                    "title": "Your visit",
+                    "questions": [
+                        {"text": "How do you rate …", "kind": "MATRIX", "required": True,
+                         "rows": ["the staff", "the price"]},
+                        {"text": "What was wrong with the price?", "kind": "TEXT", "required": True,
+                         "showWhen": {"questionPosition": 1, "matrixRow": 2, "ratingMax": 2}},
+                        {"text": "When did you visit?", "kind": "DATE"},
+                        {"text": "How was the summer?", "kind": "TEXT", "required": True,
+                         "showWhen": {"questionPosition": 3, "dateAfter": "2026-05-31",
+                                      "dateBefore": "2026-09-01"}},
+                    ],
+                }
+            },
+        )["createSurvey"]["survey"]
+        cls.rated_id = rated["id"]
+        cls.rated = [q["id"] for q in rated["questions"]]
+        cls.gql("mutation($id: ID!) { publishSurvey(input: { id: $id }) { survey { status } } }", {"id": cls.rated_id})
         cls.driver = cls.harness.browser(["--window-size=412,915"])
 
     @classmethod
@@ -161,6 +186,62 @@ class FormConditionsTest(unittest.TestCase):
             sorted(a["questionId"] for a in response["answers"]),
             sorted([self.questions[0], self.questions[2]]),
         )
+        self.assert_no_browser_errors()
+
+    def test_matrix_row_and_date_conditions_follow_the_answers(self):
+        d = self.driver
+        customer = self.gql(
+            "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } } }",
+            {"input": {"name": "Cem Example"}},
+        )["createCustomer"]["customer"]["id"]
+        expires = (datetime.now(timezone.utc) + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        url = self.gql(
+            "mutation($s: ID!, $c: [ID!]!, $e: DateTime!) { inviteToSurvey(input: "
+            "{ surveyId: $s, customerIds: $c, expiresAt: $e }) { invitations { formUrl } } }",
+            {"s": self.rated_id, "c": [customer], "e": expires},
+        )["inviteToSurvey"]["invitations"][0]["formUrl"]
+        self.open_form(url)
+        q = self.rated
+        price = lambda: d.find_element(By.ID, f"question-{q[1]}")
+        summer = lambda: d.find_element(By.ID, f"question-{q[3]}")
+
+        def rate_row(row, value):
+            d.find_element(By.CSS_SELECTOR, f"input[name='q{q[0]}-r{row}'][value='{value}']") \
+                .find_element(By.XPATH, "..").click()
+
+        def visit(day):
+            d.execute_script(
+                "arguments[0].value = arguments[1];"
+                " arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
+                d.find_element(By.CSS_SELECTOR, f"input[name='q{q[2]}']"), day,
+            )
+
+        self.assertFalse(price().is_displayed() or summer().is_displayed())
+        rate_row(0, 1)
+        self.assertFalse(price().is_displayed(), "row 1 is not the row tested")
+        rate_row(1, 2)
+        self.wait(lambda dr: price().is_displayed())
+        rate_row(1, 4)
+        self.wait(lambda dr: not price().is_displayed())
+        rate_row(1, 1)
+        self.wait(lambda dr: price().is_displayed())
+        visit("2026-07-01")
+        self.wait(lambda dr: summer().is_displayed())
+        visit("2026-09-01")
+        self.wait(lambda dr: not summer().is_displayed())
+        visit("2026-08-31")
+        self.wait(lambda dr: summer().is_displayed())
+        self.screenshot("matrix-date")
+        d.find_element(By.CSS_SELECTOR, f"textarea[name='q{q[1]}']").send_keys("Too dear")
+        d.find_element(By.CSS_SELECTOR, f"textarea[name='q{q[3]}']").send_keys("Sunny")
+        self.submit()
+
+        nodes = self.gql(RESPONSES, {"s": self.rated_id})["surveyResponses"]["nodes"]
+        response = next(n for n in nodes if n["customerId"] == customer)
+        answers = {a["questionId"]: a for a in response["answers"]}
+        self.assertEqual(sorted(answers), sorted(q))
+        self.assertEqual(answers[q[1]]["text"], "Too dear")
+        self.assertEqual(answers[q[3]]["text"], "Sunny")
         self.assert_no_browser_errors()
 
     def assert_no_browser_errors(self):

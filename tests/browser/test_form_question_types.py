@@ -3,18 +3,26 @@
 form page (`GET /s/{token}`) in headless Chromium, for an English, a German
 and a Greek survey at 1280 px and 390 px.
 
-Each survey has three pages: (1) a required RATING and an NPS question;
-(2) SINGLE_CHOICE, MULTIPLE_CHOICE with minChoices 2 / maxChoices 3, and a
-required MATRIX of three statements (translated labels in the survey's own
-language); (3) a required DATE within 2026 and a TEXT question.
+Each survey has three pages: (1) a required RATING with its own scale end
+labels, an NPS question (the catalogue's end labels) and a CSI_FACTOR
+question of a published factor set on a 1..7 scale; (2) SINGLE_CHOICE,
+MULTIPLE_CHOICE with minChoices 2 / maxChoices 3, and a required MATRIX of
+three statements (translated labels in the survey's own language); (3) a
+required DATE within 2026 and a TEXT question.
 
 For each language the test checks, at both widths:
 - one page is shown at a time, with the catalogue's progress text
   ("Page 1 of 3", "Seite 1 von 3", "Σελίδα 1 από 3"), Back and Next;
+- the RATING's own end labels sit under its end buttons, the NPS row shows
+  the catalogue's;
 - Next refuses a page whose required question is unanswered (the
   catalogue's error next to it) and nothing is stored;
+- the multiple choice shows its limits ("Choose 2 to 3 options", "Wählen
+  Sie 2 bis 3 Optionen", …) as a hint that describes the group, and Next
+  refuses one or four options with that text as the question's error
+  (role=alert) and its check boxes marked aria-invalid;
 - the NPS row's eleven buttons share one line (equal bounding-rect tops),
-  each matrix statement's five buttons share one line, and nothing scrolls
+  as do the CSI factor's seven, each matrix statement's five buttons share one line, and nothing scrolls
   sideways at 390 px;
 - axe-core (WCAG 2.1 AA) finds no violation on any page, nor on the thanks;
 - the form is filled by clicks (the date through its input's value) and
@@ -44,12 +52,16 @@ SURVEYS = {
         "questions": [
             "How satisfied are you overall?",
             "How likely are you to recommend us?",
+            "How clean was your room?",
             "How did you book?",
             "What mattered most? (two or three)",
             "How do you rate …",
             "When did you arrive?",
             "Anything else?",
         ],
+        "ends": ("Very poor", "Excellent"),
+        "nps_low": "Not at all likely",
+        "hint": "Choose 2 to 3 options.",
         "options": [["Online", "By phone", "At the desk"], ["Price", "Location", "Staff", "Breakfast"]],
         "rows": ["the room", "the breakfast", "the staff"],
         "progress": ["Page 1 of 3", "Page 2 of 3", "Page 3 of 3"],
@@ -63,12 +75,16 @@ SURVEYS = {
         "questions": [
             "Wie zufrieden sind Sie insgesamt?",
             "Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen?",
+            "Wie sauber war Ihr Zimmer?",
             "Wie haben Sie gebucht?",
             "Was war Ihnen am wichtigsten? (zwei oder drei)",
             "Wie bewerten Sie …",
             "Wann sind Sie angereist?",
             "Möchten Sie uns noch etwas sagen?",
         ],
+        "ends": ("Sehr schlecht", "Ausgezeichnet"),
+        "nps_low": "Überhaupt nicht wahrscheinlich",
+        "hint": "Wählen Sie 2 bis 3 Optionen.",
         "options": [["Online", "Telefonisch", "An der Rezeption"], ["Preis", "Lage", "Personal", "Frühstück"]],
         "rows": ["das Zimmer", "das Frühstück", "das Personal"],
         "progress": ["Seite 1 von 3", "Seite 2 von 3", "Seite 3 von 3"],
@@ -82,12 +98,16 @@ SURVEYS = {
         "questions": [
             "Πόσο ικανοποιημένοι είστε συνολικά;",
             "Πόσο πιθανό είναι να μας συστήσετε;",
+            "Πόσο καθαρό ήταν το δωμάτιό σας;",
             "Πώς κάνατε την κράτηση;",
             "Τι μετρούσε περισσότερο; (δύο ή τρία)",
             "Πώς αξιολογείτε …",
             "Πότε φτάσατε;",
             "Θέλετε να μας πείτε κάτι άλλο;",
         ],
+        "ends": ("Πολύ κακή", "Εξαιρετική"),
+        "nps_low": "Καθόλου πιθανό",
+        "hint": "Επιλέξτε από 2 έως 3 απαντήσεις.",
         "options": [["Διαδικτυακά", "Τηλεφωνικά", "Στη ρεσεψιόν"], ["Τιμή", "Τοποθεσία", "Προσωπικό", "Πρωινό"]],
         "rows": ["το δωμάτιο", "το πρωινό", "το προσωπικό"],
         "progress": ["Σελίδα 1 από 3", "Σελίδα 2 από 3", "Σελίδα 3 από 3"],
@@ -116,6 +136,7 @@ class FormQuestionTypesTest(unittest.TestCase):
         create_user(env, "admin@example.com")
         cls.harness.serve(env, ["--public-url", cls.base], port=port)
         cls.token = login(cls.base, "admin@example.com")
+        cls.factor_set = cls.published_factor_set()
         cls.surveys = {lang: cls.create_survey(lang) for lang in SURVEYS}
         cls.driver = cls.harness.browser(["--window-size=1280,900", "--hide-scrollbars"])
         cls.driver.set_script_timeout(60)
@@ -123,6 +144,24 @@ class FormQuestionTypesTest(unittest.TestCase):
     @classmethod
     def gql(cls, query, variables):
         return harness.graphql(cls.base, query, variables, cls.token)
+
+    @classmethod
+    def published_factor_set(cls):
+        """A published CSI factor set on a 1..7 scale; returns its id."""
+        created = cls.gql(
+            "mutation($input: CreateCsiFactorSetInput!) { createCsiFactorSet(input: $input) "
+            "{ factorSet { id } } }",
+            {"input": {"name": "Hotel stay", "scaleMin": 1, "scaleMax": 7, "factors": [
+                {"key": "cleanliness", "label": "Cleanliness", "weight": "0.6"},
+                {"key": "staff", "label": "Staff", "weight": "0.4"},
+            ]}},
+        )["createCsiFactorSet"]["factorSet"]["id"]
+        published = cls.gql(
+            "mutation($id: ID!) { publishCsiFactorSet(input: { id: $id }) { factorSet { id status } } }",
+            {"id": created},
+        )["publishCsiFactorSet"]["factorSet"]
+        assert published["status"] == "PUBLISHED", published
+        return published["id"]
 
     @classmethod
     def create_survey(cls, lang):
@@ -133,20 +172,26 @@ class FormQuestionTypesTest(unittest.TestCase):
             {"input": {
                 "title": spec["title"],
                 "locale": lang,
+                "factorSetId": cls.factor_set,
                 "questions": [
-                    {"text": q[0], "kind": "RATING", "required": True},
+                    {"text": q[0], "kind": "RATING", "required": True,
+                     "minLabel": spec["ends"][0], "maxLabel": spec["ends"][1]},
                     {"text": q[1], "kind": "NPS"},
-                    {"text": q[2], "kind": "SINGLE_CHOICE", "options": spec["options"][0], "page": 2},
-                    {"text": q[3], "kind": "MULTIPLE_CHOICE", "options": spec["options"][1],
+                    {"text": q[2], "kind": "CSI_FACTOR", "factorKey": "cleanliness"},
+                    {"text": q[3], "kind": "SINGLE_CHOICE", "options": spec["options"][0], "page": 2},
+                    {"text": q[4], "kind": "MULTIPLE_CHOICE", "options": spec["options"][1],
                      "minChoices": 2, "maxChoices": 3, "page": 2},
-                    {"text": q[4], "kind": "MATRIX", "rows": spec["rows"], "required": True, "page": 2},
-                    {"text": q[5], "kind": "DATE", "required": True, "earliestDate": "2026-01-01",
+                    {"text": q[5], "kind": "MATRIX", "rows": spec["rows"], "required": True, "page": 2},
+                    {"text": q[6], "kind": "DATE", "required": True, "earliestDate": "2026-01-01",
                      "latestDate": "2026-12-31", "page": 3},
-                    {"text": q[6], "kind": "TEXT", "maxLength": 500, "page": 3},
+                    {"text": q[7], "kind": "TEXT", "maxLength": 500, "page": 3},
                 ],
             }},
         )["createSurvey"]["survey"]
-        cls.gql("mutation($id: ID!) { publishSurvey(input: { id: $id }) { survey { status } } }", {"id": survey["id"]})
+        published = cls.gql(
+            "mutation($id: ID!) { publishSurvey(input: { id: $id }) { survey { status } } }", {"id": survey["id"]}
+        )["publishSurvey"]["survey"]
+        assert published["status"] == "ACTIVE", published
         return {"id": survey["id"], "questions": [x["id"] for x in survey["questions"]]}
 
     def invite(self, lang):
@@ -198,9 +243,12 @@ class FormQuestionTypesTest(unittest.TestCase):
                 nps = self.tops(f"#question-{q[1]} .scale label")
                 self.assertEqual(len(nps), 11)
                 self.assertEqual(len(set(nps)), 1, f"{lang} at {width} px: the NPS row on one line: {nps}")
+                factor = self.tops(f"#question-{q[2]} .scale label")
+                self.assertEqual(len(factor), 7)
+                self.assertEqual(len(set(factor)), 1, f"{lang} at {width} px: the factor row on one line")
             if page == 2:
                 for i in range(3):
-                    row = self.tops(f"#question-{q[4]}-row-{i} .scale label")
+                    row = self.tops(f"#question-{q[5]}-row-{i} .scale label")
                     self.assertEqual(len(row), 5)
                     self.assertEqual(len(set(row)), 1, f"{lang} at {width} px: matrix row {i} on one line")
             self.screenshot(f"{lang}-{page}-{width}")
@@ -245,15 +293,25 @@ class FormQuestionTypesTest(unittest.TestCase):
 
         # Page 1: only its questions, Next but no Back or submit.
         self.assertEqual(self.progress(), spec["progress"][0])
-        self.assertTrue(self.visible(q[0]) and self.visible(q[1]))
-        self.assertFalse(any(self.visible(x) for x in q[2:]))
+        self.assertTrue(all(self.visible(x) for x in q[:3]))
+        self.assertFalse(any(self.visible(x) for x in q[3:]))
         self.assertFalse(self.button("button.back").is_displayed())
         self.assertFalse(self.button("button[type=submit]").is_displayed())
         self.assertEqual(self.button("button.next").text, spec["next"])
+        # The rating's own end labels, in the survey's language, describe
+        # its end buttons; the NPS row keeps the catalogue's.
+        self.assertEqual(
+            (d.find_element(By.ID, f"low-{q[0]}").text, d.find_element(By.ID, f"high-{q[0]}").text),
+            spec["ends"],
+        )
+        lowest = d.find_element(By.CSS_SELECTOR, f"input[name='q{q[0]}'][value='1']")
+        self.assertEqual(lowest.get_attribute("aria-describedby"), f"low-{q[0]}")
+        self.assertEqual(d.find_element(By.ID, f"low-{q[1]}").text, spec["nps_low"])
         self.check_page(lang, 1)
         # Next with the required rating unanswered: the error, still page 1.
         self.use_width(390)
         self.click_value(f"q{q[1]}", 10)
+        self.click_value(f"q{q[2]}", 6)
         self.button("button.next").click()
         self.wait(lambda dr: dr.find_element(By.ID, f"error-{q[0]}").text == spec["required"])
         self.assertEqual(self.progress(), spec["progress"][0])
@@ -263,22 +321,48 @@ class FormQuestionTypesTest(unittest.TestCase):
 
         # Page 2: choices and the matrix; the matrix is required row by row.
         self.wait(lambda dr: self.progress() == spec["progress"][1])
-        self.assertTrue(self.visible(q[4]) and not self.visible(q[0]))
+        self.assertTrue(self.visible(q[5]) and not self.visible(q[0]))
         self.assertEqual(self.button("button.back").text, spec["back"])
         self.assertEqual(
-            [e.text for e in d.find_elements(By.CSS_SELECTOR, f"#question-{q[4]} fieldset.matrix-row legend")],
+            [e.text for e in d.find_elements(By.CSS_SELECTOR, f"#question-{q[5]} fieldset.matrix-row legend")],
             spec["rows"],
         )
+        # The multiple choice's limits are shown and describe its group.
+        self.assertEqual(d.find_element(By.ID, f"hint-{q[4]}").text, spec["hint"])
+        group = d.find_element(By.ID, f"question-{q[4]}")
+        self.assertEqual(group.get_attribute("aria-describedby"), f"hint-{q[4]} error-{q[4]}")
         self.check_page(lang, 2)
         self.use_width(390)
-        self.click_label(q[2], spec["options"][0][1])
-        self.click_label(q[3], spec["options"][1][0])
-        self.click_label(q[3], spec["options"][1][2])
-        self.click_value(f"q{q[4]}-r0", 5)
-        self.click_value(f"q{q[4]}-r2", 3)
+        self.click_label(q[3], spec["options"][0][1])
+        self.click_label(q[4], spec["options"][1][0])
+        self.click_value(f"q{q[5]}-r0", 5)
+        self.click_value(f"q{q[5]}-r2", 3)
+        checkboxes = d.find_elements(By.CSS_SELECTOR, f"input[name='q{q[4]}']")
+
+        def refused_for_limits():
+            """Next stays on page 2 with the limits as the choice's error."""
+            self.button("button.next").click()
+            self.wait(lambda dr: dr.find_element(By.ID, f"error-{q[5]}").text == spec["required"])
+            error = d.find_element(By.ID, f"error-{q[4]}")
+            self.assertEqual(error.text, spec["hint"])
+            self.assertEqual(error.get_attribute("role"), "alert")
+            self.assertEqual([c.get_attribute("aria-invalid") for c in checkboxes], ["true"] * 4)
+            self.assertEqual(self.progress(), spec["progress"][1])
+
+        # One option is too few, four too many.
+        refused_for_limits()
+        self.assertEqual(self.axe_violations(), [], f"{lang} page 2 with errors")
+        for option in spec["options"][1][1:]:
+            self.click_label(q[4], option)
+        refused_for_limits()
+        self.assertEqual(self.stored(lang), [])
+        for option in (spec["options"][1][1], spec["options"][1][3]):
+            self.click_label(q[4], option)
         self.button("button.next").click()
-        self.wait(lambda dr: dr.find_element(By.ID, f"error-{q[4]}").text == spec["required"])
-        self.click_value(f"q{q[4]}-r1", 4)
+        self.wait(lambda dr: dr.find_element(By.ID, f"error-{q[4]}").text == "")
+        self.assertEqual(d.find_element(By.ID, f"error-{q[5]}").text, spec["required"])
+        self.assertEqual([c.get_attribute("aria-invalid") for c in checkboxes], [None] * 4)
+        self.click_value(f"q{q[5]}-r1", 4)
         # Back keeps the answers; Next again.
         self.button("button.back").click()
         self.wait(lambda dr: self.progress() == spec["progress"][0])
@@ -291,13 +375,13 @@ class FormQuestionTypesTest(unittest.TestCase):
         self.wait(lambda dr: self.progress() == spec["progress"][2])
         self.assertFalse(self.button("button.next").is_displayed())
         self.assertEqual(self.button("button[type=submit]").text, spec["submit"])
-        date = d.find_element(By.CSS_SELECTOR, f"input[name='q{q[5]}']")
+        date = d.find_element(By.CSS_SELECTOR, f"input[name='q{q[6]}']")
         self.assertEqual((date.get_attribute("min"), date.get_attribute("max")), ("2026-01-01", "2026-12-31"))
         self.check_page(lang, 3)
         self.use_width(390)
-        d.find_element(By.CSS_SELECTOR, f"textarea[name='q{q[6]}']").send_keys(f"ok {lang}")
+        d.find_element(By.CSS_SELECTOR, f"textarea[name='q{q[7]}']").send_keys(f"ok {lang}")
         self.button("button[type=submit]").click()
-        self.wait(lambda dr: dr.find_element(By.ID, f"error-{q[5]}").text == spec["required"])
+        self.wait(lambda dr: dr.find_element(By.ID, f"error-{q[6]}").text == spec["required"])
         self.assertEqual(self.stored(lang), [])
         d.execute_script(
             "arguments[0].value = '2026-05-17';"
@@ -316,12 +400,12 @@ class FormQuestionTypesTest(unittest.TestCase):
         answers = stored[0]
         self.assertEqual(answers[q[0]]["rating"], 4)
         self.assertEqual(answers[q[1]]["rating"], 10)
-        self.assertEqual(answers[q[2]]["choices"], [spec["options"][0][1]])
-        self.assertEqual(answers[q[3]]["choices"], [spec["options"][1][0], spec["options"][1][2]])
-        self.assertEqual(answers[q[4]]["rowRatings"], [5, 4, 3])
-        self.assertEqual(answers[q[5]]["date"], "2026-05-17")
-        self.assertEqual(answers[q[6]]["text"], f"ok {lang}")
-
+        self.assertEqual(answers[q[2]]["rating"], 6)
+        self.assertEqual(answers[q[3]]["choices"], [spec["options"][0][1]])
+        self.assertEqual(answers[q[4]]["choices"], [spec["options"][1][0], spec["options"][1][2]])
+        self.assertEqual(answers[q[5]]["rowRatings"], [5, 4, 3])
+        self.assertEqual(answers[q[6]]["date"], "2026-05-17")
+        self.assertEqual(answers[q[7]]["text"], f"ok {lang}")
 
 if __name__ == "__main__":
     sys.exit(0 if unittest.main(exit=False, verbosity=2).result.wasSuccessful() else 1)

@@ -23,6 +23,22 @@ next = Weiter
 progress = Seite { $page } von { $pages }
 answer-required = Bitte beantworten Sie diese Frage.
 answer-invalid = Bitte prüfen Sie diese Antwort.
+choose-at-least =
+    { $count ->
+        [one] Wählen Sie mindestens { $min } Option.
+       *[other] Wählen Sie mindestens { $min } Optionen.
+    }
+choose-at-most =
+    { $count ->
+        [one] Wählen Sie höchstens { $max } Option.
+       *[other] Wählen Sie höchstens { $max } Optionen.
+    }
+choose-between = Wählen Sie { $min } bis { $max } Optionen.
+choose-exactly =
+    { $count ->
+        [one] Wählen Sie genau { $min } Option.
+       *[other] Wählen Sie genau { $min } Optionen.
+    }
 check-question = Bitte prüfen Sie die markierte Frage.
 check-answers = Bitte prüfen Sie Ihre Antworten.
 thanks = Vielen Dank für Ihr Feedback!

@@ -1,8 +1,10 @@
 # The survey form page's own text (GET /s/{token}), English: the fallback
 # for every other locale. Variables: $org (organisation name), $date (a date
 # formatted by the browser), $points (a number formatted by the browser),
-# $count (selects the plural form of $points), and $page and $pages (numbers
-# formatted by the browser: the page shown and how many there are).
+# $count (selects the plural form of $points, or of $min or $max), $page and
+# $pages (numbers formatted by the browser: the page shown and how many there
+# are), and $min and $max (numbers formatted by the browser: the fewest and
+# most options a multiple-choice question takes).
 
 page-title = Survey
 loading = Loading the survey…
@@ -27,6 +29,22 @@ next = Next
 progress = Page { $page } of { $pages }
 answer-required = Please answer this question.
 answer-invalid = Please check this answer.
+choose-at-least =
+    { $count ->
+        [one] Choose at least { $min } option.
+       *[other] Choose at least { $min } options.
+    }
+choose-at-most =
+    { $count ->
+        [one] Choose up to { $max } option.
+       *[other] Choose up to { $max } options.
+    }
+choose-between = Choose { $min } to { $max } options.
+choose-exactly =
+    { $count ->
+        [one] Choose exactly { $min } option.
+       *[other] Choose exactly { $min } options.
+    }
 check-question = Please check the highlighted question.
 check-answers = Please check your answers.
 thanks = Thank you for your feedback!

@@ -24,6 +24,22 @@ next = Siguiente
 progress = Página { $page } de { $pages }
 answer-required = Responda a esta pregunta.
 answer-invalid = Revise esta respuesta.
+choose-at-least =
+    { $count ->
+        [one] Elija al menos { $min } opción.
+       *[other] Elija al menos { $min } opciones.
+    }
+choose-at-most =
+    { $count ->
+        [one] Elija hasta { $max } opción.
+       *[other] Elija hasta { $max } opciones.
+    }
+choose-between = Elija entre { $min } y { $max } opciones.
+choose-exactly =
+    { $count ->
+        [one] Elija exactamente { $min } opción.
+       *[other] Elija exactamente { $min } opciones.
+    }
 check-question = Revise la pregunta señalada.
 check-answers = Revise sus respuestas.
 thanks = ¡Gracias por su opinión!

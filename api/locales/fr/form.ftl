@@ -24,6 +24,22 @@ next = Suivant
 progress = Page { $page } sur { $pages }
 answer-required = Veuillez répondre à cette question.
 answer-invalid = Veuillez vérifier cette réponse.
+choose-at-least =
+    { $count ->
+        [one] Choisissez au moins { $min } option.
+       *[other] Choisissez au moins { $min } options.
+    }
+choose-at-most =
+    { $count ->
+        [one] Choisissez jusqu’à { $max } option.
+       *[other] Choisissez jusqu’à { $max } options.
+    }
+choose-between = Choisissez de { $min } à { $max } options.
+choose-exactly =
+    { $count ->
+        [one] Choisissez exactement { $min } option.
+       *[other] Choisissez exactement { $min } options.
+    }
 check-question = Veuillez vérifier la question signalée.
 check-answers = Veuillez vérifier vos réponses.
 thanks = Merci pour votre avis !

@@ -1,6 +1,7 @@
 //! Conditional display: a question shown only when an earlier question's
-//! answer matches a condition (one of some options, or a rating within a
-//! range).
+//! answer matches a condition (one of some options, a rating within a range,
+//! one matrix row's rating within a range, or a date after and/or before
+//! given days).
 //!
 //! A condition names an earlier question by its position, checked when the
 //! survey is written. At submission ([`hidden_questions`]) a question whose
@@ -11,9 +12,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::model::{Question, QuestionKind, NPS_SCALE, RATING_SCALE};
+use super::model::{Question, QuestionKind, MATRIX_SCALE, NPS_SCALE, RATING_SCALE};
 use super::surveys::{NewQuestion, MAX_OPTIONS};
 use crate::error::{DomainError, DomainResult};
 
@@ -35,6 +37,16 @@ pub struct Condition {
     /// For a rated question: shown when the rating is at most this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating_max: Option<i32>,
+    /// For a MATRIX question: the 1-based row whose rating
+    /// `rating_min`..`rating_max` test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix_row: Option<i32>,
+    /// For a DATE question: shown when the date is after this day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_after: Option<NaiveDate>,
+    /// For a DATE question: shown when the date is before this day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_before: Option<NaiveDate>,
 }
 
 /// A condition as staff write it.
@@ -47,6 +59,10 @@ pub struct ConditionInput {
     pub any_of: Option<Vec<String>>,
     pub rating_min: Option<i32>,
     pub rating_max: Option<i32>,
+    /// For a MATRIX question: the 1-based row tested.
+    pub matrix_row: Option<i32>,
+    pub date_after: Option<NaiveDate>,
+    pub date_before: Option<NaiveDate>,
 }
 
 impl From<Condition> for ConditionInput {
@@ -57,6 +73,9 @@ impl From<Condition> for ConditionInput {
             any_of: (!c.any_of.is_empty()).then_some(c.any_of),
             rating_min: c.rating_min,
             rating_max: c.rating_max,
+            matrix_row: c.matrix_row,
+            date_after: c.date_after,
+            date_before: c.date_before,
         }
     }
 }
@@ -93,6 +112,24 @@ pub(crate) fn check(
     let label = format!("question {}", input.position);
     let has_choices = input.equals.is_some() || input.any_of.is_some();
     let has_ratings = input.rating_min.is_some() || input.rating_max.is_some();
+    let has_dates = input.date_after.is_some() || input.date_before.is_some();
+    if input.matrix_row.is_some() && target.kind != QuestionKind::Matrix {
+        return Err(DomainError::validation(
+            field("matrixRow"),
+            format!("{label} is not a MATRIX question"),
+        ));
+    }
+    if has_dates && target.kind != QuestionKind::Date {
+        let name = if input.date_after.is_some() {
+            "dateAfter"
+        } else {
+            "dateBefore"
+        };
+        return Err(DomainError::validation(
+            field(name),
+            format!("{label} is not a DATE question"),
+        ));
+    }
     if input.equals.is_some() && input.any_of.is_some() {
         return Err(DomainError::validation(
             field(""),
@@ -105,6 +142,9 @@ pub(crate) fn check(
         any_of: Vec::new(),
         rating_min: None,
         rating_max: None,
+        matrix_row: None,
+        date_after: None,
+        date_before: None,
     };
     if target.kind.has_options() {
         if has_ratings {
@@ -135,12 +175,25 @@ pub(crate) fn check(
                 condition.any_of.push(value);
             }
         }
-    } else if target.kind.is_rated() {
+    } else if target.kind.is_rated() || target.kind == QuestionKind::Matrix {
         if has_choices {
             return Err(DomainError::validation(
                 field("anyOf"),
                 format!("{label} is rated: test it with ratingMin and ratingMax"),
             ));
+        }
+        if target.kind == QuestionKind::Matrix {
+            let rows = target.settings.rows.len();
+            let row = input
+                .matrix_row
+                .filter(|r| usize::try_from(*r).is_ok_and(|r| (1..=rows).contains(&r)));
+            if row.is_none() {
+                return Err(DomainError::validation(
+                    field("matrixRow"),
+                    format!("name a row of {label}, by number (1..{rows})"),
+                ));
+            }
+            condition.matrix_row = row;
         }
         if !has_ratings {
             return Err(DomainError::validation(
@@ -161,6 +214,7 @@ pub(crate) fn check(
         let scale = match target.kind {
             QuestionKind::Rating => Some(RATING_SCALE),
             QuestionKind::Nps => Some(NPS_SCALE),
+            QuestionKind::Matrix => Some(MATRIX_SCALE),
             _ => None,
         };
         if let Some((lo, hi)) = scale {
@@ -178,11 +232,35 @@ pub(crate) fn check(
         }
         condition.rating_min = input.rating_min;
         condition.rating_max = input.rating_max;
+    } else if target.kind == QuestionKind::Date {
+        if has_choices || has_ratings {
+            let name = if has_choices { "anyOf" } else { "ratingMin" };
+            return Err(DomainError::validation(
+                field(name),
+                format!("{label} is a date: test it with dateAfter and dateBefore"),
+            ));
+        }
+        if !has_dates {
+            return Err(DomainError::validation(
+                field("dateAfter"),
+                "give dateAfter, dateBefore or both",
+            ));
+        }
+        if let (Some(after), Some(before)) = (input.date_after, input.date_before) {
+            if after.succ_opt().is_none_or(|next| before <= next) {
+                return Err(DomainError::validation(
+                    field("dateBefore"),
+                    "must leave at least one day after dateAfter",
+                ));
+            }
+        }
+        condition.date_after = input.date_after;
+        condition.date_before = input.date_before;
     } else {
         return Err(DomainError::validation(
             field("questionPosition"),
             format!(
-                "{label} is a {} question; a condition can test a choice or rated question",
+                "{label} is a {} question; a condition can test a choice, rated, matrix or date question",
                 target.kind.as_str()
             ),
         ));
@@ -204,6 +282,9 @@ pub(crate) fn to_json(checked: &ConditionInput) -> String {
             .collect(),
         rating_min: checked.rating_min,
         rating_max: checked.rating_max,
+        matrix_row: checked.matrix_row,
+        date_after: checked.date_after,
+        date_before: checked.date_before,
     };
     serde_json::to_string(&condition).unwrap_or_default()
 }
@@ -224,6 +305,9 @@ pub(crate) fn link(questions: &mut [Question]) {
 pub(crate) struct Given<'a> {
     pub rating: Option<i32>,
     pub choices: &'a [String],
+    /// A MATRIX answer's ratings, one per row.
+    pub row_ratings: &'a [Option<i32>],
+    pub date: Option<NaiveDate>,
 }
 
 impl Condition {
@@ -236,7 +320,19 @@ impl Condition {
         if !self.any_of.is_empty() {
             return given.choices.iter().any(|c| self.any_of.contains(c));
         }
-        given.rating.is_some_and(|r| {
+        if self.date_after.is_some() || self.date_before.is_some() {
+            return given.date.is_some_and(|d| {
+                self.date_after.is_none_or(|after| after < d)
+                    && self.date_before.is_none_or(|before| d < before)
+            });
+        }
+        let rating = match self.matrix_row {
+            Some(row) => usize::try_from(row - 1)
+                .ok()
+                .and_then(|i| given.row_ratings.get(i).copied().flatten()),
+            None => given.rating,
+        };
+        rating.is_some_and(|r| {
             self.rating_min.is_none_or(|min| min <= r) && self.rating_max.is_none_or(|max| r <= max)
         })
     }
@@ -421,6 +517,9 @@ mod tests {
             any_of: Vec::new(),
             rating_min: None,
             rating_max: Some(2),
+            matrix_row: None,
+            date_after: None,
+            date_before: None,
         };
         let questions = vec![
             question(1, None),
@@ -430,6 +529,8 @@ mod tests {
         let rated = |r: i32| Given {
             rating: Some(r),
             choices: &[],
+            row_ratings: &[],
+            date: None,
         };
         let happy = HashMap::from([(1, rated(5))]);
         assert_eq!(hidden_questions(&questions, &happy), HashSet::from([2, 3]));
@@ -437,5 +538,149 @@ mod tests {
         assert_eq!(hidden_questions(&questions, &unhappy), HashSet::from([3]));
         let both = HashMap::from([(1, rated(1)), (2, rated(2))]);
         assert!(hidden_questions(&questions, &both).is_empty());
+    }
+
+    fn day(raw: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(raw, "%Y-%m-%d").expect("a date")
+    }
+
+    #[test]
+    fn matrix_and_date_conditions_name_a_row_or_days() {
+        let mut matrix = new_question(QuestionKind::Matrix, &[]);
+        matrix.settings.rows = vec!["Staff".into(), "Price".into()];
+        let earlier = vec![
+            matrix,
+            new_question(QuestionKind::Date, &[]),
+            new_question(QuestionKind::Rating, &[]),
+        ];
+        let on = |position: i32| ConditionInput {
+            position,
+            ..Default::default()
+        };
+        let cases = [
+            (
+                "a matrix without a row",
+                ConditionInput {
+                    rating_max: Some(2),
+                    ..on(1)
+                },
+                "questions.3.showWhen.matrixRow",
+            ),
+            (
+                "row 3 of two",
+                ConditionInput {
+                    matrix_row: Some(3),
+                    rating_max: Some(2),
+                    ..on(1)
+                },
+                "questions.3.showWhen.matrixRow",
+            ),
+            (
+                "a matrix row without ratings",
+                ConditionInput {
+                    matrix_row: Some(2),
+                    ..on(1)
+                },
+                "questions.3.showWhen.ratingMin",
+            ),
+            (
+                "a matrix rating off the scale",
+                ConditionInput {
+                    matrix_row: Some(2),
+                    rating_min: Some(0),
+                    ..on(1)
+                },
+                "questions.3.showWhen.ratingMin",
+            ),
+            (
+                "a row on a rating",
+                ConditionInput {
+                    matrix_row: Some(1),
+                    rating_min: Some(4),
+                    ..on(3)
+                },
+                "questions.3.showWhen.matrixRow",
+            ),
+            (
+                "a date without days",
+                on(2),
+                "questions.3.showWhen.dateAfter",
+            ),
+            (
+                "ratings on a date",
+                ConditionInput {
+                    rating_min: Some(1),
+                    ..on(2)
+                },
+                "questions.3.showWhen.ratingMin",
+            ),
+            (
+                "no day between",
+                ConditionInput {
+                    date_after: Some(day("2026-03-01")),
+                    date_before: Some(day("2026-03-02")),
+                    ..on(2)
+                },
+                "questions.3.showWhen.dateBefore",
+            ),
+            (
+                "days on a rating",
+                ConditionInput {
+                    date_before: Some(day("2026-03-02")),
+                    ..on(3)
+                },
+                "questions.3.showWhen.dateBefore",
+            ),
+        ];
+        for (why, input, field) in cases {
+            assert_eq!(
+                field_of(check(3, input, &earlier)).as_deref(),
+                Some(field),
+                "{why}"
+            );
+        }
+        let row = check(
+            3,
+            ConditionInput {
+                matrix_row: Some(2),
+                rating_max: Some(2),
+                ..on(1)
+            },
+            &earlier,
+        )
+        .expect("valid");
+        let given = |row_ratings: &'static [Option<i32>], date: Option<NaiveDate>| Given {
+            rating: None,
+            choices: &[],
+            row_ratings,
+            date,
+        };
+        assert!(row.holds(Some(given(&[Some(5), Some(2)], None))));
+        assert!(!row.holds(Some(given(&[Some(1), Some(3)], None))));
+        assert!(!row.holds(Some(given(&[Some(1), None], None))));
+        assert!(!row.holds(None));
+        let march = check(
+            3,
+            ConditionInput {
+                date_after: Some(day("2026-02-28")),
+                date_before: Some(day("2026-04-01")),
+                ..on(2)
+            },
+            &earlier,
+        )
+        .expect("valid");
+        for (raw, shown) in [
+            ("2026-02-28", false),
+            ("2026-03-01", true),
+            ("2026-03-31", true),
+            ("2026-04-01", false),
+        ] {
+            assert_eq!(
+                march.holds(Some(given(&[], Some(day(raw))))),
+                shown,
+                "{raw}"
+            );
+        }
+        assert!(!march.holds(Some(given(&[], None))));
     }
 }

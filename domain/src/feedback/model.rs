@@ -113,6 +113,11 @@ impl QuestionKind {
     pub fn has_options(self) -> bool {
         matches!(self, Self::SingleChoice | Self::MultipleChoice)
     }
+
+    /// Whether the question is answered on a row of buttons with end labels.
+    pub fn has_scale(self) -> bool {
+        self.is_rated() || self == Self::Matrix
+    }
 }
 
 /// The fixed scale of RATING questions.
@@ -143,6 +148,13 @@ pub struct QuestionSettings {
     /// `DATE`: the latest date accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest: Option<NaiveDate>,
+    /// Scale kinds (`RATING`, `CSI_FACTOR`, `NPS`, `MATRIX`): the text under
+    /// the lowest button (the form's own text when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_label: Option<String>,
+    /// Scale kinds: the text under the highest button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_label: Option<String>,
 }
 
 impl QuestionSettings {
@@ -182,7 +194,9 @@ pub struct Question {
     pub overall_satisfaction: bool,
     /// Shown only when this condition on an earlier answer holds.
     pub show_when: Option<super::conditions::Condition>,
-    /// `MULTIPLE_CHOICE` limits, `MATRIX` rows, `DATE` bounds.
+    /// `MULTIPLE_CHOICE` limits, `MATRIX` rows, `DATE` bounds, scale end
+    /// labels (in the locale shown: [`super::translations::localize`]
+    /// replaces them).
     pub settings: QuestionSettings,
     /// For `MATRIX`: the rows as shown: `settings.rows` in the default
     /// locale, their translations in another (same order and length).
@@ -279,6 +293,12 @@ pub struct QuestionTranslation {
     /// One label per row of a MATRIX question, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<String>,
+    /// The scale's lowest end label, when the question has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_label: Option<String>,
+    /// The scale's highest end label, when the question has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_label: Option<String>,
 }
 
 /// A survey's texts in one locale other than its default.

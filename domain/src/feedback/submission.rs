@@ -290,6 +290,8 @@ fn validate(survey: &Survey, answers: Vec<AnswerInput>) -> DomainResult<Vec<Clea
                 Given {
                     rating: a.rating,
                     choices,
+                    row_ratings: a.row_ratings.as_deref().unwrap_or_default(),
+                    date: a.date,
                 },
             )
         })
@@ -1033,6 +1035,9 @@ mod tests {
             any_of: vec!["b".into()],
             rating_min: None,
             rating_max: None,
+            matrix_row: None,
+            date_after: None,
+            date_before: None,
         });
         s.questions.push(why);
         let choose = |c: &str| AnswerInput {

@@ -30,6 +30,8 @@ pub const MIN_MATRIX_ROWS: usize = 2;
 pub const MAX_MATRIX_ROWS: usize = 20;
 /// Most pages of one survey's form.
 pub const MAX_PAGES: i32 = 20;
+/// Longest scale end label (`minLabel`, `maxLabel`).
+pub const MAX_SCALE_LABEL: usize = 100;
 /// Longest free-text answer a TEXT question may allow.
 pub const MAX_TEXT_LENGTH: i32 = 10_000;
 /// A TEXT question's limit when none is given.
@@ -338,8 +340,9 @@ pub(crate) fn validate(draft: SurveyDraft) -> DomainResult<SurveyDraft> {
 
 /// Checks the kind-specific definition of the `index`-th question
 /// (`options` choice options): choice limits within 1..options with
-/// min ≤ max, 2..20 unique matrix rows, date bounds in order. Errors name
-/// `questions.<index>.<minChoices|maxChoices|rows[.<j>]|earliestDate|latestDate>`.
+/// min ≤ max, 2..20 unique matrix rows, date bounds in order, scale end
+/// labels only on scale kinds. Errors name `questions.<index>.<minChoices|
+/// maxChoices|rows[.<j>]|earliestDate|latestDate|minLabel|maxLabel>`.
 fn check_settings(
     index: usize,
     kind: QuestionKind,
@@ -413,6 +416,16 @@ fn check_settings(
         return Err(only("earliestDate", "DATE"));
     } else if settings.latest.is_some() {
         return Err(only("latestDate", "DATE"));
+    }
+    for (name, value, slot) in [
+        ("minLabel", settings.min_label, &mut out.min_label),
+        ("maxLabel", settings.max_label, &mut out.max_label),
+    ] {
+        if kind.has_scale() {
+            *slot = optional_text(&field(name), value.as_deref(), MAX_SCALE_LABEL)?;
+        } else if value.is_some_and(|v| !v.trim().is_empty()) {
+            return Err(only(name, "RATING, CSI_FACTOR, NPS and MATRIX"));
+        }
     }
     Ok(out)
 }

@@ -1,5 +1,6 @@
 //! Survey translations: a survey's title, introduction, thank-you text,
-//! question texts, option labels and matrix row labels in locales other than its default one,
+//! question texts, option labels, matrix row labels and scale end labels in locales other than
+//! its default one,
 //! and the survey as shown in one chosen locale.
 //!
 //! Translations may be set and removed while a survey is DRAFT or ACTIVE
@@ -17,7 +18,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::locale;
 use super::model::{QuestionTranslation, Survey, SurveyStatus, SurveyTranslation};
-use super::surveys::load;
+use super::surveys::{load, MAX_SCALE_LABEL};
 use crate::error::{DomainError, DomainResult};
 use crate::validation::{optional_text, required_text};
 use entity::survey_translations;
@@ -33,6 +34,10 @@ pub struct QuestionTranslationInput {
     pub options: Vec<String>,
     /// One label per row of a MATRIX question.
     pub rows: Vec<String>,
+    /// The scale's lowest end label (only when the question has one).
+    pub min_label: Option<String>,
+    /// The scale's highest end label (only when the question has one).
+    pub max_label: Option<String>,
 }
 
 /// A whole translation for one locale as written by staff; it replaces any
@@ -127,6 +132,12 @@ pub(crate) fn check_complete(survey: &Survey, t: &SurveyTranslation) -> DomainRe
                     q.settings.rows.len()
                 ),
             ));
+        }
+        if q.settings.min_label.is_some() && qt.min_label.is_none() {
+            return Err(missing(format!("questions.{i}.minLabel")));
+        }
+        if q.settings.max_label.is_some() && qt.max_label.is_none() {
+            return Err(missing(format!("questions.{i}.maxLabel")));
         }
     }
     Ok(())
@@ -223,12 +234,34 @@ fn validate(survey: &Survey, input: TranslationInput) -> DomainResult<SurveyTran
             .enumerate()
             .map(|(j, r)| required_text(&format!("questions.{i}.rows.{j}"), r, 200))
             .collect::<DomainResult<Vec<_>>>()?;
+        let label = |name: &str, raw: Option<&str>, has: bool| {
+            let label = optional_text(&field(name), raw, MAX_SCALE_LABEL)?;
+            if label.is_some() && !has {
+                return Err(DomainError::validation(
+                    field(name),
+                    format!("the question has no {name} to translate"),
+                ));
+            }
+            Ok(label)
+        };
+        let min_label = label(
+            "minLabel",
+            q.min_label.as_deref(),
+            question.settings.min_label.is_some(),
+        )?;
+        let max_label = label(
+            "maxLabel",
+            q.max_label.as_deref(),
+            question.settings.max_label.is_some(),
+        )?;
         questions.insert(
             q.question_id,
             QuestionTranslation {
                 text,
                 options,
                 rows,
+                min_label,
+                max_label,
             },
         );
     }
@@ -314,7 +347,7 @@ pub(crate) async fn remove(
 
 /// `survey` with its texts in `locale` (unchanged for the default locale or
 /// none); option values stay those of the default language, the labels
-/// change.
+/// change, and so do the scale end labels in `settings`.
 pub fn localize(mut survey: Survey, locale: Option<&str>) -> Survey {
     let Some(t) = locale.and_then(|l| survey.translations.iter().find(|t| t.locale == l)) else {
         return survey;
@@ -331,6 +364,12 @@ pub fn localize(mut survey: Survey, locale: Option<&str>) -> Survey {
             }
             if qt.rows.len() == q.settings.rows.len() {
                 q.row_labels = qt.rows.clone();
+            }
+            if q.settings.min_label.is_some() && qt.min_label.is_some() {
+                q.settings.min_label = qt.min_label.clone();
+            }
+            if q.settings.max_label.is_some() && qt.max_label.is_some() {
+                q.settings.max_label = qt.max_label.clone();
             }
         }
     }

@@ -1,5 +1,6 @@
 //! Conditional questions and hidden fields (issue 19 §3): conditions checked
-//! when a survey is written, a question required only while shown and its
+//! when a survey is written (on choices, ratings, a matrix row's rating and
+//! dates), a question required only while shown and its
 //! answer refused while hidden, the condition on the public query; hidden
 //! field keys declared and bounded, values per invitation stored with the
 //! response, filtered, exported (guarded) and cleared by erasure, never on
@@ -17,6 +18,7 @@ on_both_engines!(
     conditions_and_hidden_field_keys_are_checked_when_a_survey_is_written,
     a_question_is_required_only_while_shown_and_refused_while_hidden,
     hidden_fields_are_stored_filtered_exported_and_erased,
+    matrix_row_and_date_conditions_decide_what_is_shown,
 );
 
 const READ: &str = "query($id: ID!) { survey(id: $id) { hiddenFields
@@ -506,4 +508,209 @@ async fn hidden_fields_are_stored_filtered_exported_and_erased(engine: Engine) {
         .await
         .expect("count");
     assert_eq!(kept, 0);
+}
+
+/// 1 a required MATRIX "Staff", "Price"; 2 "What was wrong with the price?"
+/// (TEXT, required, shown when row 2 is rated at most 2); 3 "When did you
+/// visit?" (DATE); 4 "How was the summer?" (TEXT, required, shown for a
+/// visit in June, July or August 2026).
+fn matrix_and_date_questions() -> Vec<Value> {
+    vec![
+        question(
+            "How do you rate …",
+            QuestionKind::Matrix,
+            json!({ "required": true, "rows": ["Staff", "Price"] }),
+        ),
+        question(
+            "What was wrong with the price?",
+            QuestionKind::Text,
+            json!({ "required": true,
+                    "showWhen": { "questionPosition": 1, "matrixRow": 2, "ratingMax": 2 } }),
+        ),
+        question("When did you visit?", QuestionKind::Date, Value::Null),
+        question(
+            "How was the summer?",
+            QuestionKind::Text,
+            json!({ "required": true, "showWhen": { "questionPosition": 3,
+                    "dateAfter": "2026-05-31", "dateBefore": "2026-09-01" } }),
+        ),
+    ]
+}
+
+async fn matrix_row_and_date_conditions_decide_what_is_shown(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let admin = app.login_as(Role::Admin).await;
+    let with_condition = |index: usize, condition: Value| {
+        let mut qs = matrix_and_date_questions();
+        qs[index]["showWhen"] = condition;
+        qs
+    };
+    let cases = [
+        (
+            "a matrix without a row",
+            with_condition(1, json!({ "questionPosition": 1, "ratingMax": 2 })),
+            "questions.1.showWhen.matrixRow",
+        ),
+        (
+            "row 3 of two",
+            with_condition(
+                1,
+                json!({ "questionPosition": 1, "matrixRow": 3, "ratingMax": 2 }),
+            ),
+            "questions.1.showWhen.matrixRow",
+        ),
+        (
+            "a matrix rating off the scale",
+            with_condition(
+                1,
+                json!({ "questionPosition": 1, "matrixRow": 1, "ratingMax": 6 }),
+            ),
+            "questions.1.showWhen.ratingMax",
+        ),
+        (
+            "options on a matrix",
+            with_condition(
+                1,
+                json!({ "questionPosition": 1, "matrixRow": 1, "equals": "Staff" }),
+            ),
+            "questions.1.showWhen.anyOf",
+        ),
+        (
+            "a date without days",
+            with_condition(3, json!({ "questionPosition": 3 })),
+            "questions.3.showWhen.dateAfter",
+        ),
+        (
+            "no day between",
+            with_condition(
+                3,
+                json!({ "questionPosition": 3, "dateAfter": "2026-06-01", "dateBefore": "2026-06-02" }),
+            ),
+            "questions.3.showWhen.dateBefore",
+        ),
+        (
+            "a row of a date",
+            with_condition(
+                3,
+                json!({ "questionPosition": 3, "matrixRow": 1, "dateAfter": "2026-06-01" }),
+            ),
+            "questions.3.showWhen.matrixRow",
+        ),
+        (
+            "days on a matrix",
+            with_condition(
+                3,
+                json!({ "questionPosition": 1, "dateBefore": "2026-06-01" }),
+            ),
+            "questions.3.showWhen.dateBefore",
+        ),
+        (
+            "ratings on a date",
+            with_condition(3, json!({ "questionPosition": 3, "ratingMin": 1 })),
+            "questions.3.showWhen.ratingMin",
+        ),
+    ];
+    for (why, qs, expected) in cases {
+        let body = create_raw(&app, &admin, qs, json!({})).await;
+        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{why}: {body}");
+        assert_eq!(field(&body), expected, "{why}");
+    }
+    assert_eq!(
+        entity::surveys::Entity::find()
+            .count(app.db())
+            .await
+            .expect("count"),
+        0,
+        "no refused survey was stored"
+    );
+
+    let survey = builder(matrix_and_date_questions())
+        .publish(&app, &admin)
+        .await;
+    let q = survey.questions;
+    let s = Published {
+        admin,
+        survey: survey.id,
+        q: q.clone(),
+    };
+    let (_, token) = s.token(&app, None).await;
+    let lookup = app
+        .graphql_as(
+            None,
+            "query($t: String!) { surveyInvitation(token: $t) { questions {
+               showWhen { questionId ratingMin ratingMax matrixRow dateAfter dateBefore } } } }",
+            json!({ "t": token }),
+        )
+        .await;
+    let shown = &data(&lookup)["surveyInvitation"]["questions"];
+    assert_eq!(
+        shown[1]["showWhen"],
+        json!({ "questionId": q[0], "ratingMin": null, "ratingMax": 2, "matrixRow": 2,
+                "dateAfter": null, "dateBefore": null })
+    );
+    assert_eq!(
+        shown[3]["showWhen"],
+        json!({ "questionId": q[2], "ratingMin": null, "ratingMax": null, "matrixRow": null,
+                "dateAfter": "2026-05-31", "dateBefore": "2026-09-01" })
+    );
+
+    let rows = |staff: i32, price: Option<i32>| json!({ "questionId": q[0], "rowRatings": [staff, price] });
+    let visit = |day: &str| json!({ "questionId": q[2], "date": day });
+    let cases = [
+        ("a low price without its reason", vec![rows(5, Some(1))], 1),
+        (
+            "a reason for a good price",
+            vec![rows(1, Some(3)), s.text(1, "too dear")],
+            1,
+        ),
+        (
+            "a summer visit without its answer",
+            vec![rows(4, Some(4)), visit("2026-06-01")],
+            3,
+        ),
+        (
+            "a September visit with a summer answer",
+            vec![rows(4, Some(4)), visit("2026-09-01"), s.text(3, "hot")],
+            3,
+        ),
+        (
+            "the last day of May",
+            vec![rows(4, Some(4)), visit("2026-05-31"), s.text(3, "hot")],
+            3,
+        ),
+    ];
+    for (why, answers, question) in cases {
+        let body = submit(&app, &token, answers).await;
+        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{why}: {body}");
+        assert_eq!(field(&body), format!("answers.{}", q[question]), "{why}");
+    }
+    assert_eq!(
+        entity::survey_responses::Entity::find()
+            .count(app.db())
+            .await
+            .expect("count"),
+        0,
+        "no refused response was stored"
+    );
+    let ok = submit(
+        &app,
+        &token,
+        vec![
+            rows(4, Some(2)),
+            s.text(1, "too dear"),
+            visit("2026-08-31"),
+            s.text(3, "sunny"),
+        ],
+    )
+    .await;
+    assert!(
+        data(&ok)["submitSurveyResponse"]["responseId"].is_string(),
+        "{ok}"
+    );
+    let (_, second) = s.token(&app, None).await;
+    let ok = submit(&app, &second, vec![rows(3, Some(3)), visit("2026-09-01")]).await;
+    assert!(
+        data(&ok)["submitSurveyResponse"]["responseId"].is_string(),
+        "{ok}"
+    );
 }

@@ -506,6 +506,7 @@ async fn demo_console_output_is_one_plain_block_when_piped() {
     assert_eq!(
         kinds,
         [
+            "CSI_FACTOR",
             "DATE",
             "MATRIX",
             "MULTIPLE_CHOICE",
@@ -520,4 +521,48 @@ async fn demo_console_output_is_one_plain_block_when_piped() {
         .and_then(|qs| qs.last())
         .map(|q| q["page"].clone());
     assert_eq!(last_page, Some(json!(3)));
+
+    // Its CSI factors belong to a PUBLISHED factor set of its own.
+    let admin = block
+        .lines()
+        .find(|l| l.contains("admin@demo.rapport.dev"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .expect("admin password");
+    let client = reqwest::Client::new();
+    let login = post(
+        &client,
+        &server.address,
+        "mutation($p: String!) { login(input: { email: \"admin@demo.rapport.dev\", password: $p }) { accessToken } }",
+        json!({ "p": admin }),
+    )
+    .await;
+    let access = login["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login: {login}"));
+    let body = gql(
+        &client,
+        &server.address,
+        Some(access),
+        "{ surveys(filter: { text: \"Wie war Ihr Einkauf\" }, first: 5) { nodes { status
+           questions { kind factorKey } factorSet { name status factors { key } } } } }",
+        json!({}),
+    )
+    .await
+    .expect("answered");
+    let german = &body["data"]["surveys"]["nodes"][0];
+    assert_eq!(german["status"], "ACTIVE", "{body}");
+    assert_eq!(german["factorSet"]["name"], "Einkaufserlebnis");
+    assert_eq!(german["factorSet"]["status"], "PUBLISHED");
+    let keys: Vec<&Value> = german["questions"]
+        .as_array()
+        .expect("questions")
+        .iter()
+        .filter(|q| q["kind"] == "CSI_FACTOR")
+        .map(|q| &q["factorKey"])
+        .collect();
+    assert_eq!(keys, [&json!("beratung"), &json!("auswahl")]);
+    assert_eq!(
+        german["factorSet"]["factors"],
+        json!([{ "key": "beratung" }, { "key": "auswahl" }])
+    );
 }

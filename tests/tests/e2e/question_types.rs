@@ -176,13 +176,13 @@ async fn question_definitions_are_checked_when_a_survey_is_written(engine: Engin
         ),
         ("page 0", with(0, "page", json!(0)), "questions.0.page"),
         (
-            "a condition on a matrix",
+            "a condition on a matrix without a row",
             with(
                 4,
                 "showWhen",
                 json!({ "questionPosition": 2, "ratingMin": 1 }),
             ),
-            "questions.4.showWhen.questionPosition",
+            "questions.4.showWhen.matrixRow",
         ),
     ];
     for (why, qs, expected) in cases {

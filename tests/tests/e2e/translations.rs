@@ -1,12 +1,13 @@
 //! Multilingual surveys (issue 19 §1): translations set by staff, the
 //! locale chosen for a respondent (invitation, `Accept-Language` with
 //! q-values, the customer's locale, the default), publishing refused while a
-//! locale lacks a text, and the locale recorded on the response while the
-//! answers keep the default language's option values.
+//! locale lacks a text (scale end labels included), and the locale recorded
+//! on the response while the answers keep the default language's option
+//! values.
 
 use chrono::{Duration as Days, Utc};
 use domain::auth::Role;
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{json, Value};
 
 use crate::fixtures::{api_id, db_key, question, CustomerBuilder, QuestionKind, SurveyBuilder};
@@ -15,6 +16,7 @@ use crate::helpers::{data, error_code, spawn_app, Engine, TestApp};
 on_both_engines!(
     respondents_see_the_locale_chosen_for_them_and_it_is_recorded,
     publishing_waits_for_complete_translations_and_staff_rules_hold,
+    scale_end_labels_are_survey_texts_translated_like_the_others,
 );
 
 const SURVEY: &str = "query($id: ID!) { survey(id: $id) { status locale locales thankYou
@@ -348,4 +350,273 @@ async fn publishing_waits_for_complete_translations_and_staff_rules_hold(engine:
         .await;
     let body = s.set(&app, &s.admin, s.english()).await;
     assert_eq!(error_code(&body), Some("CONFLICT"));
+}
+
+const LABELS: &str = "query($id: ID!) { survey(id: $id) { status
+  questions { kind minLabel maxLabel }
+  translations { locale questions { minLabel maxLabel } } } }";
+const LABELS_SHOWN: &str = "query($t: String!) { surveyInvitation(token: $t) {
+  locale questions { kind minLabel maxLabel } } }";
+
+/// A German survey with end labels: a RATING with both, an NPS with only
+/// the low one, a MATRIX with both and a TEXT question (none).
+fn labelled() -> SurveyBuilder {
+    SurveyBuilder::new("Ihr Besuch")
+        .with("locale", json!("de"))
+        .question(question(
+            "Wie zufrieden sind Sie?",
+            QuestionKind::Rating,
+            json!({ "minLabel": "Gar nicht", "maxLabel": " Sehr " }),
+        ))
+        .question(question(
+            "Würden Sie uns empfehlen?",
+            QuestionKind::Nps,
+            json!({ "minLabel": "Niemals" }),
+        ))
+        .question(question(
+            "Wie bewerten Sie …",
+            QuestionKind::Matrix,
+            json!({ "rows": ["den Preis", "den Service"],
+                    "minLabel": "Schlecht", "maxLabel": "Sehr gut" }),
+        ))
+        .question(question("Was noch?", QuestionKind::Text, Value::Null))
+}
+
+fn labelled_english(survey: &str, q: &[String]) -> Value {
+    json!({
+        "surveyId": survey,
+        "locale": "en",
+        "title": "Your visit",
+        "questions": [
+            { "questionId": q[0], "text": "How satisfied are you?",
+              "minLabel": "Not at all", "maxLabel": "Very" },
+            { "questionId": q[1], "text": "Would you recommend us?", "minLabel": "Never" },
+            { "questionId": q[2], "text": "How do you rate …",
+              "rows": ["the price", "the service"], "minLabel": "Poor", "maxLabel": "Very good" },
+            { "questionId": q[3], "text": "Anything else?" }
+        ]
+    })
+}
+
+async fn read_labels(app: &TestApp, admin: &str, survey: &str) -> Value {
+    let body = app
+        .graphql_as(Some(admin), LABELS, json!({ "id": survey }))
+        .await;
+    data(&body)["survey"].clone()
+}
+
+async fn invite_token(app: &TestApp, admin: &str, survey: &str, locale: Option<&str>) -> String {
+    let customer = customer(app, None).await;
+    let body = app
+        .graphql_as(
+            Some(admin),
+            INVITE,
+            json!({ "s": survey, "c": [api_id("Customer", customer)],
+                    "e": Utc::now() + Days::days(7), "l": locale }),
+        )
+        .await;
+    data(&body)["inviteToSurvey"]["invitations"][0]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("token: {body}"))
+        .to_owned()
+}
+
+async fn scale_end_labels_are_survey_texts_translated_like_the_others(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let admin = app.login_as(Role::Admin).await;
+    let field = |body: &Value| body["errors"][0]["extensions"]["field"].clone();
+    let count = || async {
+        entity::surveys::Entity::find()
+            .count(app.db())
+            .await
+            .expect("count surveys")
+    };
+
+    // End labels belong to the scale kinds, and are short.
+    let refused = [
+        (
+            "a label on a TEXT question",
+            3,
+            "minLabel",
+            json!("Wenig"),
+            "questions.3.minLabel",
+        ),
+        (
+            "a label on a choice question",
+            3,
+            "maxLabel",
+            json!("Viel"),
+            "questions.3.maxLabel",
+        ),
+        (
+            "a label of 101 characters",
+            0,
+            "maxLabel",
+            json!("x".repeat(101)),
+            "questions.0.maxLabel",
+        ),
+        (
+            "a control character",
+            1,
+            "minLabel",
+            json!("Nie\u{7}"),
+            "questions.1.minLabel",
+        ),
+    ];
+    for (why, index, name, value, expected) in refused {
+        let mut input = labelled().input();
+        input["questions"][index][name] = value;
+        if why.contains("choice") {
+            input["questions"][index]["kind"] = json!("SINGLE_CHOICE");
+            input["questions"][index]["options"] = json!(["Ja", "Nein"]);
+        }
+        let body = app
+            .graphql_as(
+                Some(&admin),
+                SurveyBuilder::CREATE,
+                json!({ "input": input }),
+            )
+            .await;
+        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{why}: {body}");
+        assert_eq!(field(&body), expected, "{why}");
+    }
+    assert_eq!(count().await, 0, "no refused survey was stored");
+
+    let created = labelled().create(&app, &admin).await;
+    let (survey, q) = (created.id, created.questions);
+    let stored = read_labels(&app, &admin, &survey).await;
+    assert_eq!(
+        stored["questions"],
+        json!([
+            { "kind": "RATING", "minLabel": "Gar nicht", "maxLabel": "Sehr" },
+            { "kind": "NPS", "minLabel": "Niemals", "maxLabel": null },
+            { "kind": "MATRIX", "minLabel": "Schlecht", "maxLabel": "Sehr gut" },
+            { "kind": "TEXT", "minLabel": null, "maxLabel": null }
+        ])
+    );
+
+    // A translation cannot invent a label the question lacks; the refusal
+    // changes nothing.
+    let mut invented = labelled_english(&survey, &q);
+    invented["questions"][1]["maxLabel"] = json!("Always");
+    let body = app
+        .graphql_as(Some(&admin), SET, json!({ "input": invented }))
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert_eq!(field(&body), "questions.1.maxLabel");
+    assert_eq!(
+        read_labels(&app, &admin, &survey).await["translations"],
+        json!([])
+    );
+
+    // A draft translation lacking a label is kept, but publishing names it.
+    let mut partial = labelled_english(&survey, &q);
+    partial["questions"][2]["maxLabel"] = Value::Null;
+    let body = app
+        .graphql_as(Some(&admin), SET, json!({ "input": partial.clone() }))
+        .await;
+    assert_eq!(
+        data(&body)["setSurveyTranslation"]["survey"]["locales"],
+        json!(["de", "en"]),
+        "{body}"
+    );
+    let body = app
+        .graphql_as(Some(&admin), PUBLISH, json!({ "id": survey }))
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert_eq!(field(&body), "translations.en.questions.2.maxLabel");
+    let mut no_low = labelled_english(&survey, &q);
+    no_low["questions"][1]["minLabel"] = json!("  ");
+    app.graphql_as(Some(&admin), SET, json!({ "input": no_low }))
+        .await;
+    let body = app
+        .graphql_as(Some(&admin), PUBLISH, json!({ "id": survey }))
+        .await;
+    assert_eq!(
+        field(&body),
+        "translations.en.questions.1.minLabel",
+        "{body}"
+    );
+    let unchanged = read_labels(&app, &admin, &survey).await;
+    assert_eq!(unchanged["status"], "DRAFT");
+    assert_eq!(unchanged["questions"], stored["questions"]);
+
+    // Complete: published; staff see the translated labels.
+    app.graphql_as(
+        Some(&admin),
+        SET,
+        json!({ "input": labelled_english(&survey, &q) }),
+    )
+    .await;
+    let body = app
+        .graphql_as(Some(&admin), PUBLISH, json!({ "id": survey }))
+        .await;
+    assert_eq!(
+        data(&body)["publishSurvey"]["survey"]["status"],
+        "ACTIVE",
+        "{body}"
+    );
+    let published = read_labels(&app, &admin, &survey).await;
+    assert_eq!(
+        published["translations"][0]["questions"],
+        json!([
+            { "minLabel": "Not at all", "maxLabel": "Very" },
+            { "minLabel": "Never", "maxLabel": null },
+            { "minLabel": "Poor", "maxLabel": "Very good" },
+            { "minLabel": null, "maxLabel": null }
+        ])
+    );
+
+    // Respondents see the labels of the locale chosen for them.
+    let english = invite_token(&app, &admin, &survey, Some("en")).await;
+    let body = app
+        .graphql_in("de", LABELS_SHOWN, json!({ "t": english }))
+        .await;
+    let seen = &data(&body)["surveyInvitation"];
+    assert_eq!(seen["locale"], "en");
+    assert_eq!(
+        seen["questions"],
+        json!([
+            { "kind": "RATING", "minLabel": "Not at all", "maxLabel": "Very" },
+            { "kind": "NPS", "minLabel": "Never", "maxLabel": null },
+            { "kind": "MATRIX", "minLabel": "Poor", "maxLabel": "Very good" },
+            { "kind": "TEXT", "minLabel": null, "maxLabel": null }
+        ])
+    );
+    let open = invite_token(&app, &admin, &survey, None).await;
+    for (header, locale, low) in [
+        ("en-GB", "en", "Not at all"),
+        ("fr, de;q=0.5", "de", "Gar nicht"),
+    ] {
+        let body = app
+            .graphql_in(header, LABELS_SHOWN, json!({ "t": open }))
+            .await;
+        let seen = &data(&body)["surveyInvitation"];
+        assert_eq!(seen["locale"], locale, "{header}: {body}");
+        assert_eq!(seen["questions"][0]["minLabel"], low, "{header}");
+        assert_eq!(seen["questions"][3]["minLabel"], Value::Null, "{header}");
+    }
+
+    // While ACTIVE a correction must keep every label; a refused one
+    // leaves the stored translation as it was.
+    let body = app
+        .graphql_as(Some(&admin), SET, json!({ "input": partial }))
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert_eq!(field(&body), "translations.en.questions.2.maxLabel");
+    assert_eq!(
+        read_labels(&app, &admin, &survey).await["translations"],
+        published["translations"]
+    );
+    let mut corrected = labelled_english(&survey, &q);
+    corrected["questions"][0]["maxLabel"] = json!("Completely");
+    app.graphql_as(Some(&admin), SET, json!({ "input": corrected }))
+        .await;
+    let body = app
+        .graphql_as(Some(&admin), LABELS_SHOWN, json!({ "t": english }))
+        .await;
+    assert_eq!(
+        data(&body)["surveyInvitation"]["questions"][0]["maxLabel"],
+        "Completely"
+    );
 }

@@ -53,6 +53,14 @@ pub struct SurveyQuestionInput {
     pub earliest_date: Option<Date>,
     /// For `DATE`: the latest date accepted (not before `earliestDate`).
     pub latest_date: Option<Date>,
+    /// For `RATING`, `CSI_FACTOR`, `NPS` and `MATRIX`: the text under the
+    /// lowest button, e.g. "Not at all" (at most 100 characters; omitted:
+    /// the form's own text). Translated with `setSurveyTranslation`.
+    pub min_label: Option<String>,
+    /// For `RATING`, `CSI_FACTOR`, `NPS` and `MATRIX`: the text under the
+    /// highest button (at most 100 characters; omitted: the form's own
+    /// text). Translated with `setSurveyTranslation`.
+    pub max_label: Option<String>,
     /// The 1-based page of the form that shows the question (1..20, default
     /// 1). Pages start at 1 and never decrease or skip along the questions.
     #[graphql(default = 1)]
@@ -60,8 +68,10 @@ pub struct SurveyQuestionInput {
 }
 
 /// When a question is shown: test an earlier question's answer, either a
-/// choice question's (`equals` one option or `anyOf` several) or a rated
-/// question's (`ratingMin` and/or `ratingMax`, inclusive).
+/// choice question's (`equals` one option or `anyOf` several), a rated
+/// question's (`ratingMin` and/or `ratingMax`, inclusive), one row of a
+/// matrix question's (`matrixRow` with `ratingMin` and/or `ratingMax`) or a
+/// date question's (`dateAfter` and/or `dateBefore`, exclusive).
 #[derive(InputObject)]
 pub struct QuestionConditionInput {
     /// The 1-based position of an earlier question in this survey.
@@ -75,6 +85,14 @@ pub struct QuestionConditionInput {
     pub rating_min: Option<i32>,
     /// For a rated question: shown when the rating is at most this.
     pub rating_max: Option<i32>,
+    /// For a MATRIX question: the 1-based number of the row whose rating
+    /// `ratingMin`/`ratingMax` test (required for a matrix).
+    pub matrix_row: Option<i32>,
+    /// For a DATE question: shown when the date answered is after this day.
+    pub date_after: Option<Date>,
+    /// For a DATE question: shown when the date answered is before this day
+    /// (with `dateAfter`: at least two days later).
+    pub date_before: Option<Date>,
 }
 
 impl From<QuestionConditionInput> for ConditionInput {
@@ -85,6 +103,9 @@ impl From<QuestionConditionInput> for ConditionInput {
             any_of: c.any_of,
             rating_min: c.rating_min,
             rating_max: c.rating_max,
+            matrix_row: c.matrix_row,
+            date_after: c.date_after.map(Into::into),
+            date_before: c.date_before.map(Into::into),
         }
     }
 }
@@ -126,6 +147,8 @@ impl From<SurveyQuestionInput> for NewQuestion {
                 rows: q.rows,
                 earliest: q.earliest_date.map(Into::into),
                 latest: q.latest_date.map(Into::into),
+                min_label: q.min_label,
+                max_label: q.max_label,
             },
             page: q.page,
         }
@@ -660,6 +683,14 @@ pub struct SurveyQuestionTranslationInput {
     /// One label per row of a MATRIX question, in the question's order.
     #[graphql(default, validator(max_items = 50))]
     pub rows: Vec<String>,
+    /// The scale's lowest end label in this locale (required before
+    /// publishing when the question has a `minLabel`; refused when it has
+    /// none).
+    pub min_label: Option<String>,
+    /// The scale's highest end label in this locale (required before
+    /// publishing when the question has a `maxLabel`; refused when it has
+    /// none).
+    pub max_label: Option<String>,
 }
 
 /// The whole translation of a survey for one locale; replaces any earlier
@@ -704,6 +735,8 @@ impl SetSurveyTranslationInput {
                     text: q.text,
                     options: q.options,
                     rows: q.rows,
+                    min_label: q.min_label,
+                    max_label: q.max_label,
                 })
             })
             .collect::<ApiResult<Vec<_>>>()?;

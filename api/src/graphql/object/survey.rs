@@ -166,6 +166,18 @@ impl SurveyQuestion {
     async fn latest_date(&self) -> Option<Date> {
         self.0.settings.latest.map(Into::into)
     }
+    /// For `RATING`, `CSI_FACTOR`, `NPS` and `MATRIX`: the text under the
+    /// lowest button (its translation on `surveyInvitation`); null: the
+    /// form shows its own text.
+    async fn min_label(&self) -> Option<&str> {
+        self.0.settings.min_label.as_deref()
+    }
+    /// For `RATING`, `CSI_FACTOR`, `NPS` and `MATRIX`: the text under the
+    /// highest button (its translation on `surveyInvitation`); null: the
+    /// form shows its own text.
+    async fn max_label(&self) -> Option<&str> {
+        self.0.settings.max_label.as_deref()
+    }
     /// The 1-based page of the form that shows the question.
     async fn page(&self) -> i32 {
         self.0.page
@@ -193,9 +205,11 @@ impl SurveyQuestion {
 }
 
 /// When a question is shown: the earlier question's answer includes one of
-/// `anyOf` (a choice question), or its rating lies within
-/// `ratingMin`..`ratingMax` (a rated question; either bound may be open).
-/// An unanswered or hidden earlier question hides the question.
+/// `anyOf` (a choice question), its rating lies within
+/// `ratingMin`..`ratingMax` (a rated question; either bound may be open),
+/// the rating of its row `matrixRow` does (a matrix question), or its date is
+/// after `dateAfter` and before `dateBefore` (a date question; either may be
+/// open). An unanswered or hidden earlier question hides the question.
 pub struct QuestionCondition(pub domain::feedback::Condition);
 
 #[Object]
@@ -220,6 +234,18 @@ impl QuestionCondition {
     /// For a rated question: the highest rating that shows the question.
     async fn rating_max(&self) -> Option<i32> {
         self.0.rating_max
+    }
+    /// For a matrix question: the 1-based row whose rating is tested.
+    async fn matrix_row(&self) -> Option<i32> {
+        self.0.matrix_row
+    }
+    /// For a date question: the question is shown for dates after this day.
+    async fn date_after(&self) -> Option<Date> {
+        self.0.date_after.map(Into::into)
+    }
+    /// For a date question: the question is shown for dates before this day.
+    async fn date_before(&self) -> Option<Date> {
+        self.0.date_before.map(Into::into)
     }
 }
 
@@ -449,6 +475,8 @@ impl SurveyTranslation {
                     text: t.text.clone(),
                     options: t.options.clone(),
                     rows: t.rows.clone(),
+                    min_label: t.min_label.clone(),
+                    max_label: t.max_label.clone(),
                 })
             })
             .collect()
@@ -465,6 +493,8 @@ pub struct SurveyQuestionTranslation {
     text: String,
     options: Vec<String>,
     rows: Vec<String>,
+    min_label: Option<String>,
+    max_label: Option<String>,
 }
 
 #[Object]
@@ -488,6 +518,14 @@ impl SurveyQuestionTranslation {
     /// The MATRIX row labels in this locale, in the question's order.
     async fn rows(&self) -> &[String] {
         &self.rows
+    }
+    /// The scale's lowest end label in this locale.
+    async fn min_label(&self) -> Option<&str> {
+        self.min_label.as_deref()
+    }
+    /// The scale's highest end label in this locale.
+    async fn max_label(&self) -> Option<&str> {
+        self.max_label.as_deref()
     }
 }
 

@@ -45,6 +45,10 @@ pub const MESSAGES: &[&str] = &[
     "progress",
     "answer-required",
     "answer-invalid",
+    "choose-at-least",
+    "choose-at-most",
+    "choose-between",
+    "choose-exactly",
     "check-question",
     "check-answers",
     "thanks",
@@ -61,13 +65,19 @@ pub const MESSAGES: &[&str] = &[
 ];
 
 /// The messages whose text depends on the number `$count`.
-pub const PLURALS: &[&str] = &["incentive", "thanks-points"];
+pub const PLURALS: &[&str] = &[
+    "incentive",
+    "thanks-points",
+    "choose-at-least",
+    "choose-at-most",
+    "choose-exactly",
+];
 
 /// CLDR plural categories.
 const CATEGORIES: [&str; 6] = ["zero", "one", "two", "few", "many", "other"];
 
 /// Variables a message may use; the page fills them in.
-const VARIABLES: [&str; 5] = ["org", "date", "points", "page", "pages"];
+const VARIABLES: [&str; 7] = ["org", "date", "points", "page", "pages", "min", "max"];
 
 const SOURCES: [(&str, &str); 5] = [
     ("en", include_str!("../../../locales/en/form.ftl")),
@@ -336,6 +346,54 @@ mod tests {
         assert_eq!(
             points(&c, "en", "thanks-points", 0, "0"),
             "You earned 0 points."
+        );
+    }
+
+    #[test]
+    fn choice_limit_hints_take_the_plural_of_the_number_they_name() {
+        let c = catalogue();
+        let hint = |locale: &str, id: &str, count: i64| {
+            let mut args = FluentArgs::new();
+            args.set("count", FluentValue::from(count));
+            args.set("min", FluentValue::from(count.to_string()));
+            args.set("max", FluentValue::from(count.to_string()));
+            c.format(locale, id, &args).expect("renders")
+        };
+        assert_eq!(
+            hint("en", "choose-at-least", 2),
+            "Choose at least 2 options."
+        );
+        assert_eq!(hint("en", "choose-at-most", 1), "Choose up to 1 option.");
+        assert_eq!(hint("en", "choose-exactly", 3), "Choose exactly 3 options.");
+        assert_eq!(
+            hint("de", "choose-at-most", 3),
+            "Wählen Sie höchstens 3 Optionen."
+        );
+        assert_eq!(
+            hint("de", "choose-exactly", 1),
+            "Wählen Sie genau 1 Option."
+        );
+        assert_eq!(
+            hint("el", "choose-at-least", 2),
+            "Επιλέξτε τουλάχιστον 2 απαντήσεις."
+        );
+        assert_eq!(
+            hint("fr", "choose-at-most", 1),
+            "Choisissez jusqu’à 1 option."
+        );
+        assert_eq!(hint("es", "choose-at-least", 1), "Elija al menos 1 opción.");
+        let json = c.page_json().expect("renders");
+        assert_eq!(
+            json["en"]["choose-between"],
+            "Choose {min} to {max} options."
+        );
+        assert_eq!(
+            json["de"]["choose-at-least"]["one"],
+            "Wählen Sie mindestens {min} Option."
+        );
+        assert_eq!(
+            json["el"]["choose-at-most"]["other"],
+            "Επιλέξτε έως {max} απαντήσεις."
         );
     }
 

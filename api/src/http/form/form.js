@@ -116,7 +116,7 @@
     statusEl.setAttribute("data-code", code);
   }
 
-  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description thankYou locale incentivePoints expiresAt questions { id position text required kind options optionLabels maxLength scaleMin scaleMax minChoices maxChoices rows rowLabels earliestDate latestDate page showWhen { questionId anyOf ratingMin ratingMax } } } }";
+  var LOAD = "query Invitation($token: String!) { surveyInvitation(token: $token) { title description thankYou locale incentivePoints expiresAt questions { id position text required kind options optionLabels maxLength scaleMin scaleMax minChoices maxChoices rows rowLabels earliestDate latestDate minLabel maxLabel page showWhen { questionId anyOf ratingMin ratingMax matrixRow dateAfter dateBefore } } } }";
   var SUBMIT = "mutation Submit($token: String!, $answers: [SurveyAnswerInput!]!) { submitSurveyResponse(input: { token: $token, answers: $answers }) { responseId pointsAwarded csi } }";
 
   // ---------------------------------------------------------------- kinds
@@ -147,11 +147,15 @@
     return grid;
   }
 
+  // The question's own end labels (survey text, in the survey's language),
+  // else the catalogue's `lowId` and `highId`.
   function endLabels(q, lowId, highId) {
-    return {
-      low: uiEl("span", { "class": "end low", id: "low-" + q.id }, t(lowId)),
-      high: uiEl("span", { "class": "end high", id: "high-" + q.id }, t(highId))
-    };
+    function end(which, own, id) {
+      var attrs = { "class": "end " + which, id: which + "-" + q.id };
+      if (own) { return el("span", attrs, own); }
+      return uiEl("span", attrs, t(id));
+    }
+    return { low: end("low", q.minLabel, lowId), high: end("high", q.maxLabel, highId) };
   }
 
   function scale(lowId, highId) {
@@ -215,6 +219,42 @@
     };
   }
 
+  // A MULTIPLE_CHOICE question's limits as one sentence, or "" when any
+  // number of options will do (minChoices unset or 1, maxChoices unset or
+  // all of them).
+  function limitHint(q) {
+    var min = q.minChoices > 1 ? q.minChoices : null;
+    var max = q.maxChoices && q.maxChoices < q.options.length ? q.maxChoices : null;
+    if (q.minChoices && q.minChoices === q.maxChoices) {
+      return t("choose-exactly", { count: q.minChoices, min: number(q.minChoices) });
+    }
+    if (min && max) { return t("choose-between", { count: max, min: number(min), max: number(max) }); }
+    if (min) { return t("choose-at-least", { count: min, min: number(min) }); }
+    if (max) { return t("choose-at-most", { count: max, max: number(max) }); }
+    return "";
+  }
+
+  // Check boxes with the question's limits shown above them; the hint also
+  // describes the group.
+  function several(q, fieldset) {
+    var hint = limitHint(q);
+    if (hint) {
+      fieldset.appendChild(uiEl("p", { "class": "hint", id: "hint-" + q.id }, hint));
+      fieldset.setAttribute("aria-describedby", "hint-" + q.id + " " + fieldset.getAttribute("aria-describedby"));
+    }
+    choices("checkbox")(q, fieldset);
+  }
+
+  // Whether an answered MULTIPLE_CHOICE question has fewer or more options
+  // chosen than it takes (unanswered is the required check's business).
+  function outOfLimits(q) {
+    if (q.kind !== "MULTIPLE_CHOICE") { return false; }
+    var answer = picked(q);
+    if (!answer) { return false; }
+    var n = answer.choices.length;
+    return (q.minChoices && n < q.minChoices) || (q.maxChoices && n > q.maxChoices) ? true : false;
+  }
+
   function picked(q) {
     var checked = Array.prototype.slice.call(form.querySelectorAll("input[name='q" + q.id + "']:checked"));
     return checked.length ? { questionId: q.id, choices: checked.map(function (c) { return c.value; }) } : null;
@@ -236,7 +276,7 @@
     CSI_FACTOR: { render: scale("scale-low", "scale-high"), collect: rating },
     NPS: { render: scale("nps-low", "nps-high"), collect: rating },
     SINGLE_CHOICE: { render: choices("radio"), collect: picked },
-    MULTIPLE_CHOICE: { render: choices("checkbox"), collect: picked },
+    MULTIPLE_CHOICE: { render: several, collect: picked },
     TEXT: { render: text, collect: written },
     MATRIX: { render: matrix, collect: rated },
     DATE: { render: day, collect: dated }
@@ -249,14 +289,23 @@
   // names is shown and its answer matches; a hidden question's answer is
   // not sent (the server refuses it and requires it only when shown).
 
+  function set(value) { return value !== null && value !== undefined; }
+
   function holds(condition, answer) {
     if (!answer) { return false; }
     if (condition.anyOf && condition.anyOf.length) {
       return (answer.choices || []).some(function (c) { return condition.anyOf.indexOf(c) >= 0; });
     }
-    if (typeof answer.rating !== "number") { return false; }
-    return (condition.ratingMin === null || condition.ratingMin === undefined || answer.rating >= condition.ratingMin) &&
-      (condition.ratingMax === null || condition.ratingMax === undefined || answer.rating <= condition.ratingMax);
+    if (set(condition.dateAfter) || set(condition.dateBefore)) {
+      // YYYY-MM-DD strings compare like the days they name.
+      return typeof answer.date === "string" &&
+        (!set(condition.dateAfter) || answer.date > condition.dateAfter) &&
+        (!set(condition.dateBefore) || answer.date < condition.dateBefore);
+    }
+    var rating = set(condition.matrixRow) ? (answer.rowRatings || [])[condition.matrixRow - 1] : answer.rating;
+    if (typeof rating !== "number") { return false; }
+    return (!set(condition.ratingMin) || rating >= condition.ratingMin) &&
+      (!set(condition.ratingMax) || rating <= condition.ratingMax);
   }
 
   // The ids of the questions shown with the current answers, in order.
@@ -323,27 +372,42 @@
   }
 
   // Whether the shown questions of the current page that are required are
-  // answered (a matrix: every row); marks the first that is not.
+  // answered (a matrix: every row) and every multiple choice is within its
+  // limits; marks those that are not and focuses the first.
   function pageComplete(inv) {
     clearErrors();
     var shown = shownQuestions(inv);
-    var missing = inv.questions.filter(function (q) {
-      if (!q.required || !shown[q.id] || pageOf(q) !== nav.page) { return false; }
+    var bad = inv.questions.filter(function (q) {
+      if (!shown[q.id] || pageOf(q) !== nav.page) { return false; }
+      if (outOfLimits(q)) {
+        markQuestion(q.id, null, limitHint(q));
+        return true;
+      }
+      if (!q.required) { return false; }
       var answer = kind(q).collect(q);
-      return !answer || (answer.rowRatings && answer.rowRatings.indexOf(null) >= 0);
+      if (!answer || (answer.rowRatings && answer.rowRatings.indexOf(null) >= 0)) {
+        markQuestion(q.id, "answer-required");
+        return true;
+      }
+      return false;
     });
-    missing.forEach(function (q) { markQuestion(q.id, "answer-required"); });
-    if (missing.length) {
-      focusQuestion(missing[0].id);
+    if (bad.length) {
+      focusQuestion(bad[0].id);
       showStatus(t("check-question"), true);
       return false;
     }
     return true;
   }
 
-  function markQuestion(id, message) {
-    document.getElementById("error-" + id).textContent = t(message);
-    document.getElementById("question-" + id).classList.add("invalid");
+  // Shows catalogue message `message` (or `text`) as the question's error
+  // and marks its inputs invalid.
+  function markQuestion(id, message, text) {
+    var question = document.getElementById("question-" + id);
+    document.getElementById("error-" + id).textContent = message ? t(message) : text;
+    question.classList.add("invalid");
+    Array.prototype.forEach.call(question.querySelectorAll("input, textarea"), function (input) {
+      input.setAttribute("aria-invalid", "true");
+    });
   }
 
   function focusQuestion(id) {
@@ -422,6 +486,7 @@
   function clearErrors() {
     Array.prototype.forEach.call(form.querySelectorAll(".error"), function (p) { p.textContent = ""; });
     Array.prototype.forEach.call(form.querySelectorAll("fieldset.invalid"), function (f) { f.classList.remove("invalid"); });
+    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (i) { i.removeAttribute("aria-invalid"); });
   }
 
   function submit(inv, button) {
