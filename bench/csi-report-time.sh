@@ -3,7 +3,8 @@
 # through HTTP, one request at a time, on an already seeded database: one
 # warm-up request each, then N timed ones (curl's time_total, seconds).
 # Used for before/after comparisons of two server binaries on one data set
-# (BENCHMARKS.md, "Round 6").
+# (BENCHMARKS.md, "Round 6" and "Round 7"). Last line: the server's peak
+# resident memory (VmHWM) after these requests.
 #
 #   bench/csi-report-time.sh <database-url> <rapport-binary> <label> <N> <seed-json>
 #
@@ -36,3 +37,4 @@ for Q in s4_csi_report s8_csi_full; do
   done
   echo "$LABEL $Q$TIMES"
 done
+echo "$LABEL peak_rss_kb $(awk '/^VmHWM/ {print $2}' "/proc/$PID/status")"
