@@ -8,9 +8,10 @@
 //! make debits race-free — the database, not a read-then-write, decides.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, SqlErr, TryInsertResult,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select, Set, SqlErr,
+    TryInsertResult,
 };
 
 use crate::error::{DomainError, DomainResult};
@@ -224,36 +225,21 @@ pub async fn ensure_membership(
     customer_id: i64,
     at: DateTime<Utc>,
 ) -> DomainResult<memberships::Model> {
-    let find = || {
-        memberships::Entity::find()
-            .filter(memberships::Column::ProgramId.eq(program_id))
-            .filter(memberships::Column::CustomerId.eq(customer_id))
-    };
-    if let Some(existing) = find().one(db).await? {
+    if let Some(existing) = membership_of(program_id, customer_id).one(db).await? {
         return Ok(existing);
     }
-    memberships::Entity::insert(memberships::ActiveModel {
-        program_id: Set(program_id),
-        customer_id: Set(customer_id),
-        balance: Set(0),
-        lifetime_points: Set(0),
-        enrolled_at: Set(at),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([
-            memberships::Column::ProgramId,
-            memberships::Column::CustomerId,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    find()
+    let id = enrol(db, program_id, customer_id, at).await?;
+    memberships::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("membership vanished")))
+}
+
+/// The query for the customer's membership of the programme.
+fn membership_of(program_id: i64, customer_id: i64) -> Select<memberships::Entity> {
+    memberships::Entity::find()
+        .filter(memberships::Column::ProgramId.eq(program_id))
+        .filter(memberships::Column::CustomerId.eq(customer_id))
 }
 
 /// Blanks the notes of customer `customer_id`'s manual adjustments (in every
@@ -420,9 +406,7 @@ async fn enrol(
         Ok(_) | Err(DbErr::RecordNotFound(_)) => {}
         Err(err) => return Err(err.into()),
     }
-    memberships::Entity::find()
-        .filter(memberships::Column::ProgramId.eq(program_id))
-        .filter(memberships::Column::CustomerId.eq(customer_id))
+    membership_of(program_id, customer_id)
         .one(db)
         .await?
         .map(|m| m.id)

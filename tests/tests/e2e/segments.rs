@@ -82,6 +82,27 @@ const GROUPS: &[Group] = &[
 /// Stores the groups' customers, their club memberships, their CSI ratings
 /// (through responses to a survey of `set`) and their answers to `rated`
 /// (RATING, NPS questions).
+/// A published factor set `name` of quality (weight 3) and price (weight 1)
+/// on 1..5; its id.
+async fn quality_and_price(app: &TestApp, admin: &str, name: &str) -> Value {
+    let body = app
+        .graphql_as(
+            Some(admin),
+            SET,
+            json!({ "input": { "name": name, "factors": [
+                { "key": "quality", "label": "Quality", "weight": "3" },
+                { "key": "price", "label": "Price", "weight": "1" }
+            ] } }),
+        )
+        .await;
+    let set = data(&body)["createCsiFactorSet"]["factorSet"]["id"].clone();
+    data(
+        &app.graphql_as(Some(admin), PUBLISH, json!({ "id": set }))
+            .await,
+    );
+    set
+}
+
 async fn arrange(app: &TestApp, set: i64, rated: (i64, i64, i64)) {
     let club = ProgramBuilder::new("Club").insert(app.db()).await;
     let tier = |name: &str, min: i64| loyalty_tiers::ActiveModel {
@@ -194,21 +215,7 @@ fn figures<'a>(segments: &'a Value, figure: &str) -> Vec<(&'a str, Option<&'a Va
 async fn csi_and_survey_segments_show_hidden_values_and_suppress_small_ones(engine: Engine) {
     let app = spawn_app(engine).await;
     let admin = app.login_as(Role::Admin).await;
-    let body = app
-        .graphql_as(
-            Some(&admin),
-            SET,
-            json!({ "input": { "name": "Segments", "factors": [
-                { "key": "quality", "label": "Quality", "weight": "3" },
-                { "key": "price", "label": "Price", "weight": "1" }
-            ] } }),
-        )
-        .await;
-    let set = data(&body)["createCsiFactorSet"]["factorSet"]["id"].clone();
-    data(
-        &app.graphql_as(Some(&admin), PUBLISH, json!({ "id": set }))
-            .await,
-    );
+    let set = quality_and_price(&app, &admin, "Segments").await;
     let rated = SurveyBuilder::new("Segments survey")
         .question(question(
             "How satisfied are you?",
@@ -546,21 +553,7 @@ async fn survey_trend_tests_each_step_like_the_formula_script(engine: Engine) {
 async fn a_factor_rated_twice_in_one_response_counts_each_rating(engine: Engine) {
     let app = spawn_app(engine).await;
     let admin = app.login_as(Role::Admin).await;
-    let body = app
-        .graphql_as(
-            Some(&admin),
-            SET,
-            json!({ "input": { "name": "Twice", "factors": [
-                { "key": "quality", "label": "Quality", "weight": "3" },
-                { "key": "price", "label": "Price", "weight": "1" }
-            ] } }),
-        )
-        .await;
-    let set = data(&body)["createCsiFactorSet"]["factorSet"]["id"].clone();
-    data(
-        &app.graphql_as(Some(&admin), PUBLISH, json!({ "id": set }))
-            .await,
-    );
+    let set = quality_and_price(&app, &admin, "Twice").await;
     let csi_survey = survey(&app, id_of(&set), SurveyStatus::Active).await;
     let when = at("2026-03-10T12:00:00Z");
     // Quality 5, 4, 4, 3, 2 and price 3, 3, 4, 2, 4; the first response

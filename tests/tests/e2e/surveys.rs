@@ -1749,34 +1749,30 @@ async fn a_submission_costs_a_fixed_number_of_statements(engine: Engine) {
             app.statements() - before
         }
     };
-    // A member already: the programme's membership exists.
-    let member = insert_customer(&app, "Member").await;
-    entity::memberships::ActiveModel {
-        program_id: Set(f.program_id),
-        customer_id: Set(member),
-        balance: Set(0),
-        lifetime_points: Set(0),
-        enrolled_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(app.db())
-    .await
-    .expect("membership");
+    // Members already: the programme's membership exists.
+    let member_named = |name: &'static str| {
+        let (app, program_id) = (&app, f.program_id);
+        async move {
+            let customer = insert_customer(app, name).await;
+            entity::memberships::ActiveModel {
+                program_id: Set(program_id),
+                customer_id: Set(customer),
+                balance: Set(0),
+                lifetime_points: Set(0),
+                enrolled_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(app.db())
+            .await
+            .expect("membership");
+            customer
+        }
+    };
+    let member = member_named("Member").await;
     let token = f.invite(&app, member).await;
     let full = cost(token, f.good_answers()).await;
     // Fewer answers, one rated factor: the same statements.
-    let other = insert_customer(&app, "Brief").await;
-    entity::memberships::ActiveModel {
-        program_id: Set(f.program_id),
-        customer_id: Set(other),
-        balance: Set(0),
-        lifetime_points: Set(0),
-        enrolled_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(app.db())
-    .await
-    .expect("membership");
+    let other = member_named("Brief").await;
     let token = f.invite(&app, other).await;
     let brief = cost(
         token,
