@@ -87,6 +87,16 @@ pub(crate) fn customer_segments(by: SegmentBy) -> &'static str {
     }
 }
 
+/// The `customers` column holding `by`'s segment when a customer has at
+/// most one (its key and label both); `None` for tiers and tags.
+pub(crate) fn customer_column(by: SegmentBy) -> Option<&'static str> {
+    match by {
+        SegmentBy::RelationshipType => Some("relationship_type"),
+        SegmentBy::Stage => Some("relationship_stage"),
+        SegmentBy::Tier | SegmentBy::Tag => None,
+    }
+}
+
 /// One segment before suppression: its key, label and response count.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SegmentHead {

@@ -246,12 +246,14 @@ pub async fn seed(
         .one(db)
         .await?
         .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("the demo made no programme")))?;
+    // The four-factor airline set, by name: the demo's other published sets
+    // (ACSI, the German shop set) would change the rating count per response.
     let set = csi_factor_sets::Entity::find()
         .filter(csi_factor_sets::Column::Status.eq("PUBLISHED"))
-        .order_by_desc(csi_factor_sets::Column::Id)
+        .filter(csi_factor_sets::Column::Name.eq(crate::csi::AIRLINE_SET_NAME))
         .one(db)
         .await?
-        .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("no published factor set")))?;
+        .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("no published airline set")))?;
     let factors = csi_factors::Entity::find()
         .filter(csi_factors::Column::FactorSetId.eq(set.id))
         .order_by_asc(csi_factors::Column::Position)

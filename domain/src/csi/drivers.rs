@@ -12,10 +12,12 @@
 //! Loose ratings (recorded without a survey response) have no overall answer
 //! and never count.
 //!
-//! **Speed.** One SQL statement ([`moments`]) pivots each response's ratings
-//! (`GROUP BY rated_at, response_id`) over the same rows and filter as the report and
-//! returns only sufficient statistics: `n`, `Σxᵢ`, `Σxᵢxⱼ` for every factor
-//! pair, `Σy`, `Σy²` and `Σxᵢy`. Nothing per response reaches Rust.
+//! **Speed.** The report's own pass over the ratings ([`super::pass`]),
+//! when the report was asked for drivers, or else one pass of their own,
+//! pivots each response's ratings over the same rows and filter as the
+//! report and returns only sufficient statistics: `n`, `Σxᵢ`, `Σxᵢxⱼ` for
+//! every factor pair, `Σy`, `Σy²` and `Σxᵢy`. Nothing per response reaches
+//! Rust.
 //!
 //! **Method** ([`relative_weights`]). From the integer sums, the centred
 //! cross-products `Cᵢⱼ = n·Σxᵢxⱼ − Σxᵢ·Σxⱼ` are exact (`i128`); the
@@ -36,7 +38,9 @@ use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use sea_orm::ConnectionTrait;
 
 use crate::csi::factor_sets::{load, versions_of_families};
-use crate::csi::report::{push_scope, CsiReport, Rated};
+use crate::csi::pass::{self, DriverColumns, Pass};
+use crate::csi::pivot::Scope;
+use crate::csi::report::{CsiReport, Rated, ReportQuery};
 use crate::csi::types::FactorSet;
 use crate::error::DomainResult;
 use crate::sql::Sql;
@@ -114,6 +118,21 @@ impl Moments {
     /// The number of factors.
     pub fn factors(&self) -> usize {
         self.sum_x.len()
+    }
+
+    /// Adds the statistics of another, disjoint sample of the same factors.
+    pub(super) fn add(&mut self, other: &Moments) {
+        let add = |a: &mut Vec<i64>, b: &[i64]| {
+            for (a, b) in a.iter_mut().zip(b) {
+                *a += b;
+            }
+        };
+        self.n += other.n;
+        self.sum_y += other.sum_y;
+        self.sum_yy += other.sum_yy;
+        add(&mut self.sum_x, &other.sum_x);
+        add(&mut self.sum_xx, &other.sum_xx);
+        add(&mut self.sum_xy, &other.sum_xy);
     }
 }
 
@@ -329,7 +348,10 @@ pub fn analyse(set: &FactorSet, moments: &Moments) -> Drivers {
 }
 
 /// Derived importance for `report`: its version's factors and stated
-/// weights, over the ratings, period and filter the report read.
+/// weights, over the ratings, period and filter the report read. The sums
+/// come from the report's own pass when it read them
+/// ([`super::report::ReportQuery::drivers`]), otherwise from one pass of
+/// their own.
 ///
 /// # Errors
 /// Database failures.
@@ -337,7 +359,71 @@ pub fn analyse(set: &FactorSet, moments: &Moments) -> Drivers {
 pub async fn drivers(db: &impl ConnectionTrait, report: &CsiReport) -> DomainResult<Drivers> {
     let set = &report.factor_set;
     let query = &report.query;
-    // The rated factor ids counting for each of `set`'s factors, by key.
+    let inputs = inputs(db, set, query).await?;
+    if inputs.overall.is_empty() {
+        let mut out = analyse(set, &Moments::default());
+        out.unavailable = Some(Degenerate::new(
+            DriversReason::NoOverallQuestion,
+            "no survey of this factor set marks an overall satisfaction question (SurveyQuestionInput.isOverallSatisfaction)",
+        ));
+        return Ok(out);
+    }
+    let moments = if inputs.ids.iter().any(Vec::is_empty) {
+        // A factor no rated version has: no response rated every factor.
+        Moments::default()
+    } else if let Some(moments) = &report.along.drivers {
+        moments.clone()
+    } else {
+        moments(db, &inputs, query).await?
+    };
+    Ok(analyse(set, &moments))
+}
+
+/// What derived importance reads: whose ratings, per factor of the
+/// reported set the rated factor ids counting for it (by key), and the
+/// overall-satisfaction questions.
+pub(super) struct Inputs {
+    rated: Rated,
+    ids: Vec<Vec<i64>>,
+    overall: Vec<i64>,
+}
+
+impl Inputs {
+    /// The pass columns of [`Self::ids`] among a pass's `factor_ids`;
+    /// `None` when there is nothing to read (no overall question, a factor
+    /// no rated version has, an id the pass lacks).
+    pub(super) fn columns(&self, factor_ids: &[i64]) -> Option<DriverColumns<'_>> {
+        if self.overall.is_empty() {
+            return None;
+        }
+        let keys = self
+            .ids
+            .iter()
+            .map(|ids| {
+                let columns: Option<Vec<usize>> = ids
+                    .iter()
+                    .map(|id| factor_ids.iter().position(|f| f == id))
+                    .collect();
+                columns.filter(|c| !c.is_empty())
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(DriverColumns {
+            overall: &self.overall,
+            keys,
+        })
+    }
+}
+
+/// The [`Inputs`] of a report of `set` (the version whose factors and
+/// weights apply) answering `query`.
+///
+/// # Errors
+/// Database failures.
+pub(super) async fn inputs(
+    db: &impl ConnectionTrait,
+    set: &FactorSet,
+    query: &ReportQuery,
+) -> DomainResult<Inputs> {
     let (rated, versions): (Rated, Vec<FactorSet>) = if query.across_family {
         let versions = versions_of_families(db, &[query.factor_set_id])
             .await?
@@ -367,21 +453,11 @@ pub async fn drivers(db: &impl ConnectionTrait, report: &CsiReport) -> DomainRes
         .collect();
     let version_ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
     let overall = overall_questions(db, &version_ids, query.filter.survey_id).await?;
-    if overall.is_empty() {
-        let mut out = analyse(set, &Moments::default());
-        out.unavailable = Some(Degenerate::new(
-            DriversReason::NoOverallQuestion,
-            "no survey of this factor set marks an overall satisfaction question (SurveyQuestionInput.isOverallSatisfaction)",
-        ));
-        return Ok(out);
-    }
-    let moments = if ids.iter().any(Vec::is_empty) {
-        // A factor no rated version has: no response rated every factor.
-        Moments::default()
-    } else {
-        moments(db, rated, report, &ids, &overall).await?
-    };
-    Ok(analyse(set, &moments))
+    Ok(Inputs {
+        rated,
+        ids,
+        overall,
+    })
 }
 
 /// The overall-satisfaction questions of the surveys bound to `versions`
@@ -410,95 +486,43 @@ async fn overall_questions(
         .collect()
 }
 
-fn literal_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-}
-
-/// The one aggregate statement: per response the factor ratings pivoted
-/// into columns (`xᵢ`, from the rated factor ids `ids[i]`), joined to the
-/// response's overall answer, summed over complete responses.
+/// The sums of complete responses in one pass of their own ([`pass`]).
 async fn moments(
     db: &impl ConnectionTrait,
-    rated: Rated,
-    report: &CsiReport,
-    ids: &[Vec<i64>],
-    overall: &[i64],
+    inputs: &Inputs,
+    query: &ReportQuery,
 ) -> DomainResult<Moments> {
-    let p = ids.len();
-    let query = &report.query;
-    let mut columns = vec![
-        "COUNT(*) AS n".to_owned(),
-        "SUM(a.rating) AS sy".to_owned(),
-        "SUM(a.rating * a.rating) AS syy".to_owned(),
-    ];
-    for i in 0..p {
-        columns.push(format!("SUM(x.x{i}) AS s{i}"));
-        columns.push(format!("SUM(x.x{i} * a.rating) AS s{i}_y"));
-        for j in i..p {
-            columns.push(format!("SUM(x.x{i} * x.x{j}) AS s{i}_{j}"));
-        }
-    }
-    let pivots: Vec<String> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, ids)| {
-            let whens: String = ids
-                .iter()
-                .map(|id| format!(" WHEN {id} THEN r.rating"))
-                .collect();
-            format!("MAX(CASE r.factor_id{whens} END) AS x{i}")
-        })
-        .collect();
-    let mut sql = Sql::new(db.get_database_backend());
-    sql.push(&format!(
-        "SELECT {} FROM (SELECT r.response_id AS response_id, {} FROM csi_ratings r",
-        columns.join(", "),
-        pivots.join(", ")
-    ));
-    push_scope(&mut sql, rated, query.from, query.to, &query.filter);
-    // Grouped in the covering index's order (`idx_csi_ratings_by_response`), so
-    // the responses stream out of it without a sort. On SQLite the unary `+`
-    // keeps the question list out of the answer index's key: it then reads
-    // the few answers of each response instead of probing once per overall
-    // question (one per survey of the set).
-    let question = match db.get_database_backend() {
-        sea_orm::DatabaseBackend::Sqlite => "+a.question_id",
-        _ => "a.question_id",
-    };
-    sql.push(&format!(
-        " AND r.response_id IS NOT NULL GROUP BY r.rated_at, r.response_id) x \
-         JOIN survey_answers a ON a.response_id = x.response_id AND {question} IN ({}) \
-         WHERE a.rating IS NOT NULL",
-        literal_list(overall)
-    ));
-    for i in 0..p {
-        sql.push(&format!(" AND x.x{i} IS NOT NULL"));
-    }
-    let row = db.query_one_raw(sql.build()).await?;
-    let Some(row) = row else {
-        return Ok(Moments::default());
-    };
-    let get = |name: &str| -> DomainResult<i64> {
-        Ok(row.try_get::<Option<i64>>("", name)?.unwrap_or(0))
-    };
-    let mut m = Moments {
-        n: get("n")?,
-        sum_x: Vec::with_capacity(p),
+    let mut factor_ids: Vec<i64> = inputs.ids.iter().flatten().copied().collect();
+    factor_ids.sort_unstable();
+    factor_ids.dedup();
+    let p = inputs.ids.len();
+    let mut total = Moments {
+        sum_x: vec![0; p],
         sum_xx: vec![0; p * p],
-        sum_y: get("sy")?,
-        sum_yy: get("syy")?,
-        sum_xy: Vec::with_capacity(p),
+        sum_xy: vec![0; p],
+        ..Moments::default()
     };
-    for i in 0..p {
-        m.sum_x.push(get(&format!("s{i}"))?);
-        m.sum_xy.push(get(&format!("s{i}_y"))?);
-        for j in i..p {
-            let s = get(&format!("s{i}_{j}"))?;
-            m.sum_xx[i * p + j] = s;
-            m.sum_xx[j * p + i] = s;
-        }
+    let groups = pass::run(
+        db,
+        &Pass {
+            scope: Scope {
+                rated: inputs.rated,
+                from: query.from,
+                to: query.to,
+                filter: &query.filter,
+            },
+            factor_ids: &factor_ids,
+            bucket: None,
+            index: None,
+            segment: None,
+            drivers: inputs.columns(&factor_ids),
+        },
+    )
+    .await?;
+    for group in groups {
+        total.add(&group.drivers);
     }
-    Ok(m)
+    Ok(total)
 }
 
 /// Where a factor's importance comes from on the importance–performance map.

@@ -21,6 +21,7 @@ pub mod compute;
 pub mod confidence;
 pub mod drivers;
 pub mod factor_sets;
+mod pass;
 mod pivot;
 pub mod presets;
 pub mod preview;

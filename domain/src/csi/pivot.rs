@@ -1,33 +1,30 @@
 //! Per-response rows: the ratings of each response pivoted into one column
-//! per factor, the one derived table the report's and the segments' grouped
-//! statements read.
+//! per factor, the one derived table every grouped statement of a report
+//! reads ([`super::pass`]).
 //!
 //! A report over 1 000 000 responses reads 4 000 000 ratings. Grouping them by
 //! factor (`GROUP BY factor_id, bucket`) sorts every rating, because the
 //! covering index (`idx_csi_ratings_by_response`) keeps one response's ratings
 //! together, not one factor's. Grouping them by response follows the index,
 //! so the groups stream out of it; each group carries its factors' ratings as
-//! columns `x0, x1, …` (`SUM(CASE factor_id WHEN … THEN rating END)`), and an
-//! outer statement sums those columns per bucket or segment.
+//! columns `x0, x1, …` (`SUM(CASE factor_id WHEN … THEN rating END)`), and
+//! outer statements sum those columns per bucket or segment.
 //!
 //! The pivoted sums equal the per-factor ones whenever no response rates a
 //! factor twice and every rating's factor is one of the columns: then a
 //! column's `COUNT`, `SUM` and `SUM(x²)` over the responses are the factor's
-//! rating count, sum and sum of squares. The outer statement also sums each
-//! response's own rating count, and [`read_sums`] compares: when they differ
-//! (a factor rated twice in one response, or a rating of a factor outside the
-//! list), it answers `None` and the caller runs the exact per-factor statement
-//! instead. Submissions store one rating per factor, so that is the rare path.
+//! rating count, sum and sum of squares. Each row also carries the
+//! response's own rating count (`ratings`), so the outer statement can tell
+//! when they differ (a factor rated twice in one response, or a rating of a
+//! factor outside the list); the caller then runs the exact per-factor
+//! statement instead. Submissions store one rating per factor, so that is
+//! the rare path.
 
-use std::collections::HashMap;
-
-use sea_orm::QueryResult;
-
-use crate::csi::report::{push_scope, IndexWeights, Rated, ReportFilter, Sums};
-use crate::error::DomainResult;
+use crate::csi::report::{push_scope, IndexWeights, Rated, ReportFilter};
 use crate::sql::Sql;
 
 /// Which ratings a per-response table reads.
+#[derive(Clone, Copy)]
 pub(super) struct Scope<'a> {
     pub(super) rated: Rated,
     pub(super) from: chrono::NaiveDate,
@@ -37,7 +34,7 @@ pub(super) struct Scope<'a> {
 
 /// Appends the per-response derived table (no alias): one row per response
 /// (or loose set of ratings: same customer and `rated_at`) with
-/// `customer_id`, its rating count `ratings`, one column `xᵢ` per factor of
+/// `response_id` (null for a loose set), `customer_id`, its rating count `ratings`, one column `xᵢ` per factor of
 /// `factor_ids` and, when given, `bucket` (an expression of `r.rated_at`) and
 /// the response's own index `idx` under `index`'s weights
 /// (`Σ wᵢ·(xᵢ − min) / Σ wᵢ`, null when no rated factor has a weight).
@@ -48,7 +45,9 @@ pub(super) fn push_per_response(
     factor_ids: &[i64],
     index: Option<&IndexWeights>,
 ) {
-    let mut columns = String::from("SELECT r.customer_id AS customer_id, COUNT(*) AS ratings");
+    let mut columns = String::from(
+        "SELECT r.response_id AS response_id, r.customer_id AS customer_id, COUNT(*) AS ratings",
+    );
     if let Some(bucket) = bucket {
         columns.push_str(&format!(", {bucket} AS bucket"));
     }
@@ -68,44 +67,4 @@ pub(super) fn push_per_response(
     push_scope(sql, scope.rated, scope.from, scope.to, scope.filter);
     // The covering index's order: one response's ratings are adjacent.
     sql.push(" GROUP BY r.rated_at, r.response_id, r.customer_id");
-}
-
-/// The outer columns summing a per-response table `g` over a group:
-/// `ratings` and, per factor `i`, `tᵢ` (Σ rating), `nᵢ` (ratings) and `qᵢ`
-/// (Σ rating²).
-pub(super) fn sum_columns(table: &str, factors: usize) -> String {
-    let mut columns = format!("CAST(SUM({table}.ratings) AS BIGINT) AS ratings");
-    for i in 0..factors {
-        columns.push_str(&format!(
-            ", CAST(SUM({table}.x{i}) AS BIGINT) AS t{i}, COUNT({table}.x{i}) AS n{i}, \
-             CAST(SUM({table}.x{i} * {table}.x{i}) AS BIGINT) AS q{i}"
-        ));
-    }
-    columns
-}
-
-/// The per-factor sums of one row of [`sum_columns`], keyed by factor id
-/// (factors without ratings left out); `None` when they are not exact: some
-/// response rated a factor twice or rated a factor outside `factor_ids`.
-pub(super) fn read_sums(
-    row: &QueryResult,
-    factor_ids: &[i64],
-) -> DomainResult<Option<HashMap<i64, Sums>>> {
-    let ratings: Option<i64> = row.try_get("", "ratings")?;
-    let mut out = HashMap::with_capacity(factor_ids.len());
-    let mut counted = 0;
-    for (i, id) in factor_ids.iter().enumerate() {
-        let count: i64 = row.try_get("", &format!("n{i}"))?;
-        if count == 0 {
-            continue;
-        }
-        counted += count;
-        let total: Option<i64> = row.try_get("", &format!("t{i}"))?;
-        let squares: Option<i64> = row.try_get("", &format!("q{i}"))?;
-        out.insert(
-            *id,
-            Sums::new(total.unwrap_or(0), count, squares.unwrap_or(0)),
-        );
-    }
-    Ok((counted == ratings.unwrap_or(0)).then_some(out))
 }

@@ -24,11 +24,14 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait};
 
 use crate::csi::compute::{self, CsiValue, Priority, Scale};
 use crate::csi::confidence::{self, Confidence, Method, Moments, Significance};
+use crate::csi::drivers;
 use crate::csi::factor_sets::{current, load, versions_of_families};
+use crate::csi::pass::{self, DriverColumns, Pass, SegmentJoin};
 use crate::csi::pivot::{self, Scope};
 use crate::csi::types::{Factor, FactorSet};
 use crate::customers::RelationshipType;
 use crate::error::{DomainError, DomainResult};
+use crate::segments::{SegmentBy, SegmentHead};
 use crate::sql::Sql;
 use entity::surveys;
 
@@ -101,6 +104,13 @@ pub struct ReportQuery {
     /// of their changes (one grouped pass per response instead of the
     /// distinct-response count; see [`aggregate`]).
     pub confidence: bool,
+    /// Also read derived importance's sums in the report's own pass over
+    /// the ratings ([`super::drivers::drivers`] then runs no statement).
+    pub drivers: bool,
+    /// Also read the figures per segment of this attribute in the same
+    /// pass, when it is one column of the customer (stage, relationship
+    /// type); [`super::segments::segments`] then runs no statement for it.
+    pub segments: Option<SegmentBy>,
 }
 
 /// One factor's line in a report.
@@ -187,10 +197,28 @@ pub struct CsiReport {
     pub query: ReportQuery,
     /// 95 % interval of `index` (when the query asked for confidence).
     pub index_confidence: Option<Confidence>,
+    /// What the report's pass read for other fields.
+    pub along: Along,
 }
 
+/// Sums the report's pass read for derived importance and segments
+/// (`ReportQuery::drivers`, `ReportQuery::segments`); `None` when not asked
+/// for, or when the pass could not give them exactly.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Along {
+    /// Sufficient statistics of the complete responses, in the order of the
+    /// set's factors.
+    pub(super) drivers: Option<drivers::Moments>,
+    /// The attribute, and per segment its head and the sums per rated
+    /// factor id.
+    pub(super) segments: Option<(SegmentBy, Vec<SegmentSums>)>,
+}
+
+/// A segment's head and its sums per rated factor id.
+pub(super) type SegmentSums = (SegmentHead, HashMap<i64, Sums>);
+
 /// Sums of one factor's ratings.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Sums {
     total: i64,
     count: i64,
@@ -230,6 +258,7 @@ struct Aggregates {
     /// bucket → moments of the per-response index on the rating scale's
     /// span (`Σ wᵢ·(xᵢ − min) / Σ wᵢ`), when asked for.
     index: HashMap<String, Moments>,
+    along: Along,
 }
 
 /// The SQL expression naming a rating's period, as [`Granularity::label`] does.
@@ -322,7 +351,7 @@ pub(super) struct IndexWeights {
 }
 
 /// `expr` as a floating-point SQL value.
-fn real(backend: DatabaseBackend, expr: &str) -> String {
+pub(super) fn real(backend: DatabaseBackend, expr: &str) -> String {
     match backend {
         DatabaseBackend::Postgres => format!("CAST({expr} AS DOUBLE PRECISION)"),
         _ => format!("(1.0 * {expr})"),
@@ -346,12 +375,21 @@ pub(super) fn weight_case(backend: DatabaseBackend, weights: &HashMap<i64, f64>)
     case
 }
 
+/// What else a report's pass reads, besides the report's own sums.
+#[derive(Default)]
+struct Also<'a> {
+    /// The segment column and the attribute it stands for.
+    segment: Option<(SegmentBy, &'static str)>,
+    drivers: Option<DriverColumns<'a>>,
+}
+
 /// The aggregates of the ratings `rated` selects in `[from, to)`, grouped by
-/// `granularity` (or not at all, bucket `"all"`): one statement over the
-/// per-response table ([`pivot`]) gives each bucket's response count, factor
-/// sums and, when asked, the moments of the responses' own indices. When its
-/// factor sums are not exact (a response rated a factor twice), the exact
-/// per-factor statement runs as well.
+/// `granularity` (or not at all, bucket `"all"`): one pass ([`pass`]) gives
+/// each bucket's response count, factor sums and, when asked, the moments of
+/// the responses' own indices, the sums per segment and derived importance's
+/// sums. When its factor sums are not exact (a response rated a factor
+/// twice), the exact per-factor statements run as well, and the segments are
+/// left to their own statement.
 ///
 /// A response is a survey response; ratings recorded without one count once
 /// per (customer, rated_at), which is how `ratings::record` stores a loose set
@@ -363,65 +401,128 @@ async fn aggregate(
     granularity: Option<Granularity>,
     factor_ids: &[i64],
     index_weights: Option<&IndexWeights>,
+    also: Also<'_>,
 ) -> DomainResult<Aggregates> {
     let backend = db.get_database_backend();
     let bucket = granularity.map(|g| bucket_expr(backend, g));
-    let select_bucket = bucket.unwrap_or("'all'");
-
-    let index_columns = if index_weights.is_some() {
-        format!(
-            ", COUNT(g.idx) AS indexed, {} AS idx_sum, {} AS idx_squares",
-            real(backend, "SUM(g.idx)"),
-            real(backend, "SUM(g.idx * g.idx)"),
-        )
-    } else {
-        String::new()
-    };
-    let mut responses = Sql::new(backend);
-    responses.push(&format!(
-        "SELECT g.bucket AS bucket, COUNT(*) AS responses, {}{index_columns} FROM (",
-        pivot::sum_columns("g", factor_ids.len())
-    ));
-    pivot::push_per_response(
-        &mut responses,
-        &scope,
-        Some(select_bucket),
-        factor_ids,
-        index_weights,
-    );
-    responses.push(") g GROUP BY g.bucket");
+    let drivers_asked = also.drivers.is_some();
+    let groups = pass::run(
+        db,
+        &Pass {
+            scope,
+            factor_ids,
+            bucket,
+            index: index_weights,
+            segment: also.segment.map(|(_, column)| SegmentJoin::Column(column)),
+            drivers: also.drivers,
+        },
+    )
+    .await?;
 
     let mut out = Aggregates::default();
     let mut exact = true;
-    for row in db.query_all_raw(responses.build()).await? {
-        let bucket: Option<String> = row.try_get("", "bucket")?;
-        let Some(bucket) = bucket else { continue };
-        let count: i64 = row.try_get("", "responses")?;
-        *out.responses.entry(bucket.clone()).or_default() += count;
-        match pivot::read_sums(&row, factor_ids)? {
-            Some(sums) => {
-                for (factor_id, sums) in sums {
-                    out.by_factor.insert((factor_id, bucket.clone()), sums);
-                }
-            }
-            None => exact = false,
-        }
+    let mut segments: Vec<SegmentSums> = Vec::new();
+    let mut drivers: Option<drivers::Moments> = None;
+    for group in groups {
+        *out.responses.entry(group.bucket.clone()).or_default() += group.responses;
         if index_weights.is_some() {
-            let n: i64 = row.try_get("", "indexed")?;
-            let sum: Option<f64> = row.try_get("", "idx_sum")?;
-            let squares: Option<f64> = row.try_get("", "idx_squares")?;
-            out.index.insert(
-                bucket,
-                Moments {
-                    n,
-                    sum: sum.unwrap_or(0.0),
-                    squares: squares.unwrap_or(0.0),
-                },
-            );
+            let moments = out.index.entry(group.bucket.clone()).or_default();
+            *moments = add_moments(*moments, &group.index);
+        }
+        match drivers.as_mut() {
+            Some(total) => total.add(&group.drivers),
+            None => drivers = Some(group.drivers),
+        }
+        let Some(sums) = group.sums else {
+            exact = false;
+            continue;
+        };
+        if let Some((key, label)) = group.segment {
+            let at = match segments.iter().position(|(head, _)| head.key == key) {
+                Some(at) => at,
+                None => {
+                    segments.push((
+                        SegmentHead {
+                            key,
+                            label,
+                            responses: 0,
+                        },
+                        HashMap::new(),
+                    ));
+                    segments.len() - 1
+                }
+            };
+            let (head, by_factor) = &mut segments[at];
+            head.responses += group.responses;
+            for (factor_id, s) in &sums {
+                by_factor.entry(*factor_id).or_default().add(*s);
+            }
+        }
+        for (factor_id, s) in sums {
+            out.by_factor
+                .entry((factor_id, group.bucket.clone()))
+                .or_default()
+                .add(s);
         }
     }
-    if !exact {
+    if exact {
+        out.along = Along {
+            drivers: drivers.filter(|_| drivers_asked),
+            segments: also.segment.map(|(by, _)| (by, segments)),
+        };
+    } else {
         out.by_factor = factor_sums(db, &scope, bucket).await?;
+        if let Some(weights) = index_weights {
+            out.index = index_moments(db, &scope, bucket, factor_ids, weights).await?;
+        }
+        // Derived importance reads survey responses, which rate each factor
+        // once, so its sums stand.
+        out.along.drivers = drivers.filter(|_| drivers_asked);
+    }
+    Ok(out)
+}
+
+/// The exact moments of the responses' own indices per bucket, from each
+/// response's ratings weighted one by one: [`aggregate`]'s fallback.
+async fn index_moments(
+    db: &impl ConnectionTrait,
+    scope: &Scope<'_>,
+    bucket: Option<&str>,
+    factor_ids: &[i64],
+    weights: &IndexWeights,
+) -> DomainResult<HashMap<String, Moments>> {
+    let backend = db.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push(&format!(
+        "SELECT {} AS bucket, COUNT(g.idx) AS indexed, {} AS idx_sum, {} AS idx_squares FROM (",
+        if bucket.is_some() {
+            "g.bucket"
+        } else {
+            "'all'"
+        },
+        real(backend, "SUM(g.idx)"),
+        real(backend, "SUM(g.idx * g.idx)"),
+    ));
+    pivot::push_per_response(&mut sql, scope, bucket, factor_ids, Some(weights));
+    sql.push(if bucket.is_some() {
+        ") g GROUP BY g.bucket"
+    } else {
+        ") g"
+    });
+    let mut out = HashMap::new();
+    for row in db.query_all_raw(sql.build()).await? {
+        let bucket: Option<String> = row.try_get("", "bucket")?;
+        let Some(bucket) = bucket else { continue };
+        let sum: Option<f64> = row.try_get("", "idx_sum")?;
+        let squares: Option<f64> = row.try_get("", "idx_squares")?;
+        out.insert(
+            bucket,
+            Moments {
+                n: row.try_get("", "indexed")?,
+                sum: sum.unwrap_or(0.0),
+                squares: squares.unwrap_or(0.0),
+            },
+        );
     }
     Ok(out)
 }
@@ -609,6 +710,7 @@ pub(super) struct Aggregated {
     index: HashMap<String, Moments>,
     /// The previous period's (with confidence).
     previous_index: Option<Moments>,
+    along: Along,
 }
 
 /// Runs the report's grouped statements over the ratings of version
@@ -626,8 +728,8 @@ pub(super) async fn collect(
     let factor_ids: Vec<i64> = factor_set.factors.iter().map(|f| f.id).collect();
     collect_rated(
         db,
-        Rated::Version(factor_set.id),
-        &factor_ids,
+        (Rated::Version(factor_set.id), &factor_ids),
+        factor_set,
         query,
         plan,
         index_weights,
@@ -636,11 +738,11 @@ pub(super) async fn collect(
 }
 
 /// [`collect`] over the ratings `rated` selects, whose factors are
-/// `factor_ids`.
+/// `factor_ids`, for a report under `weights`' factors.
 async fn collect_rated(
     db: &impl ConnectionTrait,
-    rated: Rated,
-    factor_ids: &[i64],
+    (rated, factor_ids): (Rated, &[i64]),
+    weights: &FactorSet,
     query: &ReportQuery,
     plan: &Plan,
     index_weights: Option<&IndexWeights>,
@@ -662,6 +764,16 @@ async fn collect_rated(
         to,
         filter,
     };
+    let inputs = match query.drivers {
+        true => Some(drivers::inputs(db, weights, query).await?),
+        false => None,
+    };
+    let also = Also {
+        segment: query
+            .segments
+            .and_then(|by| crate::segments::customer_column(by).map(|column| (by, column))),
+        drivers: inputs.as_ref().and_then(|i| i.columns(factor_ids)),
+    };
     // Independent scans: on a pool they run side by side.
     let (current, previous) = futures::try_join!(
         aggregate(
@@ -670,13 +782,15 @@ async fn collect_rated(
             Some(query.granularity),
             factor_ids,
             index_weights,
+            also,
         ),
         aggregate(
             db,
             scope(plan.previous_from, query.from),
             None,
             factor_ids,
-            index_weights
+            index_weights,
+            Also::default(),
         )
     )?;
 
@@ -707,6 +821,7 @@ async fn collect_rated(
                 .values()
                 .fold(Moments::default(), add_moments)
         }),
+        along: current.along,
     })
 }
 
@@ -745,6 +860,7 @@ impl Aggregated {
             previous_responses: self.previous_responses,
             index: self.index,
             previous_index: self.previous_index,
+            along: self.along,
         }
     }
 }
@@ -853,6 +969,7 @@ pub(super) fn build(
             filter: plan.filter.clone(),
             ..query.clone()
         },
+        along: data.along.clone(),
     };
     Built {
         report,
@@ -995,8 +1112,8 @@ async fn family_report(
     rated_ids.sort_unstable();
     let data = collect_rated(
         db,
-        Rated::Family(family_id),
-        &rated_ids,
+        (Rated::Family(family_id), &rated_ids),
+        weights,
         query,
         plan,
         index.as_ref(),
@@ -1196,6 +1313,8 @@ mod tests {
             granularity: Granularity::Month,
             filter,
             confidence: false,
+            drivers: false,
+            segments: None,
         };
         let field = |q: ReportQuery| match validate(&q) {
             Err(DomainError::Validation { field, .. }) => field,

@@ -3,11 +3,15 @@
 //! ratings, period and filter as the report, small segments suppressed
 //! (rules in [`crate::segments`]).
 //!
-//! One grouped statement over the report's per-response table
-//! ([`super::pivot`]), each response joined to its customer's segments: per
-//! segment the responses and, per factor, the `SUM`, `COUNT` and sum of
-//! squares of the ratings. The report's weights apply to those sums in Rust,
-//! exactly as for the whole report.
+//! Per segment the responses and, per factor, the `SUM`, `COUNT` and sum of
+//! squares of the ratings, from one pass over the report's per-response
+//! rows ([`super::pass`]), each response joined to its customer's segments.
+//! For a segment attribute that is one column of the customer (stage,
+//! relationship type) the report's own pass reads them, when the report was
+//! asked for them ([`super::report::ReportQuery::segments`]); otherwise
+//! (tags, tiers: several per customer) they take a pass of their own. The
+//! report's weights apply to those sums in Rust, exactly as for the whole
+//! report.
 
 use std::collections::HashMap;
 
@@ -17,7 +21,8 @@ use sea_orm::ConnectionTrait;
 use crate::csi::compute;
 use crate::csi::confidence::Confidence;
 use crate::csi::factor_sets::{load, versions_of_families};
-use crate::csi::pivot::{self, Scope};
+use crate::csi::pass::{self, Pass, SegmentJoin};
+use crate::csi::pivot::Scope;
 use crate::csi::report::{push_scope, score_confidence, CsiReport, Rated, Sums, Weighting};
 use crate::csi::types::FactorSet;
 use crate::error::DomainResult;
@@ -75,52 +80,21 @@ pub async fn segments(
     let set = &report.factor_set;
     let query = &report.query;
     let (rated, to) = rated_factors(db, report).await?;
-    let mut factor_ids: Vec<i64> = to.keys().copied().collect();
-    factor_ids.sort_unstable();
-    let backend = db.get_database_backend();
-    let scope = Scope {
-        rated,
-        from: query.from,
-        to: query.to,
-        filter: &query.filter,
-    };
-
-    // One row per response with its factors pivoted ([`pivot`]), joined to
-    // its customer's segments (several for tags and tiers), summed per
-    // segment.
-    let mut grouped = Sql::new(backend);
-    grouped.push(&format!(
-        "SELECT seg.seg_key AS seg_key, MIN(seg.seg_label) AS seg_label, \
-         COUNT(*) AS responses, {} FROM (",
-        pivot::sum_columns("x", factor_ids.len())
-    ));
-    pivot::push_per_response(&mut grouped, &scope, None, &factor_ids, None);
-    grouped.push(&format!(
-        ") x JOIN ({}) seg ON seg.customer_id = x.customer_id GROUP BY seg.seg_key",
-        customer_segments(by)
-    ));
-
-    let mut rated_sums: Vec<(String, HashMap<i64, Sums>)> = Vec::new();
-    let mut exact = true;
-    let mut heads = Vec::new();
-    for row in db.query_all_raw(grouped.build()).await? {
-        let key: String = row.try_get("", "seg_key")?;
-        match pivot::read_sums(&row, &factor_ids)? {
-            Some(sums) => rated_sums.push((key.clone(), sums)),
-            None => exact = false,
+    let (mut heads, rated_sums) = match &report.along.segments {
+        Some((read, segments)) if *read == by => segments.iter().cloned().unzip(),
+        _ => {
+            let scope = Scope {
+                rated,
+                from: query.from,
+                to: query.to,
+                filter: &query.filter,
+            };
+            own_pass(db, scope, &to, by).await?
         }
-        heads.push(SegmentHead {
-            key,
-            label: row.try_get("", "seg_label")?,
-            responses: row.try_get("", "responses")?,
-        });
-    }
-    if !exact {
-        rated_sums = exact_sums(db, &scope, by).await?;
-    }
+    };
     let mut by_segment: HashMap<String, HashMap<i64, Sums>> = HashMap::new();
-    for (key, sums) in rated_sums {
-        let segment = by_segment.entry(key).or_default();
+    for (head, sums) in heads.iter().zip(rated_sums) {
+        let segment = by_segment.entry(head.key.clone()).or_default();
         for (factor_id, sums) in sums {
             if let Some(target) = to.get(&factor_id) {
                 segment.entry(*target).or_default().add(sums);
@@ -146,6 +120,57 @@ pub async fn segments(
         .collect())
 }
 
+/// The heads and sums per rated factor id of `by`'s segments in one pass
+/// of their own ([`pass`]), each response joined to its customer's segments
+/// (several for tags and tiers); the exact statement when the pass's sums
+/// are not exact.
+async fn own_pass(
+    db: &impl ConnectionTrait,
+    scope: Scope<'_>,
+    to: &HashMap<i64, i64>,
+    by: SegmentBy,
+) -> DomainResult<(Vec<SegmentHead>, Vec<HashMap<i64, Sums>>)> {
+    let mut factor_ids: Vec<i64> = to.keys().copied().collect();
+    factor_ids.sort_unstable();
+    let groups = pass::run(
+        db,
+        &Pass {
+            scope,
+            factor_ids: &factor_ids,
+            bucket: None,
+            index: None,
+            segment: Some(SegmentJoin::Table(customer_segments(by))),
+            drivers: None,
+        },
+    )
+    .await?;
+    let mut heads = Vec::with_capacity(groups.len());
+    let mut sums = Vec::with_capacity(groups.len());
+    let mut exact = true;
+    for group in groups {
+        let Some((key, label)) = group.segment else {
+            continue;
+        };
+        match group.sums {
+            Some(s) => sums.push(s),
+            None => exact = false,
+        }
+        heads.push(SegmentHead {
+            key,
+            label,
+            responses: group.responses,
+        });
+    }
+    if !exact {
+        let mut exact = exact_sums(db, &scope, by).await?;
+        sums = heads
+            .iter()
+            .map(|head| exact.remove(&head.key).unwrap_or_default())
+            .collect();
+    }
+    Ok((heads, sums))
+}
+
 /// The exact per-(segment, factor) sums, when a response rated a factor
 /// twice ([`pivot::read_sums`]): looks up a customer per rating and sorts
 /// every rating, so only the fallback.
@@ -153,7 +178,7 @@ async fn exact_sums(
     db: &impl ConnectionTrait,
     scope: &Scope<'_>,
     by: SegmentBy,
-) -> DomainResult<Vec<(String, HashMap<i64, Sums>)>> {
+) -> DomainResult<HashMap<String, HashMap<i64, Sums>>> {
     let mut sums = Sql::new(db.get_database_backend());
     sums.push(&format!(
         "SELECT seg.seg_key AS seg_key, r.factor_id AS factor_id, SUM(r.rating) AS total, \
@@ -174,7 +199,7 @@ async fn exact_sums(
             ),
         );
     }
-    Ok(out.into_iter().collect())
+    Ok(out)
 }
 
 fn figures(

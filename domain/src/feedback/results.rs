@@ -603,6 +603,8 @@ async fn survey_csi(
             ..Default::default()
         },
         confidence: true,
+        drivers: false,
+        segments: None,
     };
     crate::csi::report::report(db, query).await
 }

@@ -286,6 +286,29 @@ async fn drivers_match_numpy(engine: Engine) {
                 .await;
             let family = &data(&body)["csiReport"]["drivers"];
             assert_eq!(family, drivers, "family report");
+            // A report read without asking for drivers (the published side
+            // of a preview) gives them from a pass of their own: the same.
+            let body = app
+                .graphql_as(
+                    Some(&admin),
+                    "mutation($id: ID!) { reviseCsiFactorSet(input: { id: $id }) { factorSet { id } } }",
+                    json!({ "id": id }),
+                )
+                .await;
+            let draft = &data(&body)["reviseCsiFactorSet"]["factorSet"]["id"];
+            let body = app
+                .graphql_as(
+                    Some(&admin),
+                    "query($id: ID!, $draft: ID!) {
+                      csiReportPreview(factorSetId: $id, draftId: $draft, from: \"2026-01-01\", to: \"2026-07-01\") {
+                        published { drivers { responseCount minimumResponses rSquared reason message disagreementMargin
+                          factors { key label statedShare relativeWeight derivedShare disagrees } } }
+                      } }",
+                    json!({ "id": id, "draft": draft }),
+                )
+                .await;
+            let own_pass = &data(&body)["csiReportPreview"]["published"]["drivers"];
+            assert_eq!(own_pass, drivers, "drivers in a pass of their own");
         }
     }
 }

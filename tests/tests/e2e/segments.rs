@@ -412,7 +412,42 @@ async fn csi_and_survey_segments_show_hidden_values_and_suppress_small_ones(engi
     let body = survey_segments("TAG", json!(3)).await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
     assert_eq!(body["errors"][0]["extensions"]["field"], "minResponses");
+
+    // The report's own pass reads the first `segments` selection when it is
+    // one column of the customer; a second selection takes a pass of its
+    // own. Both give the same figures, whichever comes first.
+    for by in ["STAGE", "RELATIONSHIP_TYPE"] {
+        let both = |first: &str, second: &str| {
+            format!(
+                "query($id: ID!) {{
+                  csiReport(factorSetId: $id, from: \"2026-03-01\", to: \"2026-04-01\") {{
+                    first: segments(by: {first}) {{ {SEGMENT_FIELDS} }}
+                    second: segments(by: {second}) {{ {SEGMENT_FIELDS} }}
+                  }}
+                }}"
+            )
+        };
+        let in_the_pass = app
+            .graphql_as(Some(&admin), &both(by, "TAG"), json!({ "id": set }))
+            .await;
+        let own_pass = app
+            .graphql_as(Some(&admin), &both("TAG", by), json!({ "id": set }))
+            .await;
+        let (a, b) = (
+            &data(&in_the_pass)["csiReport"],
+            &data(&own_pass)["csiReport"],
+        );
+        assert_eq!(a["first"], b["second"], "{by}");
+        assert_eq!(a["second"], b["first"], "TAG beside {by}");
+        assert!(
+            a["first"].as_array().is_some_and(|s| s.len() >= 2),
+            "{by}: {a}"
+        );
+    }
 }
+
+const SEGMENT_FIELDS: &str = "key label suppressed responseCount ratingCount index weightedMean \
+    factors { key ratingCount mean score scoreInterval { low high sampleSize } }";
 
 fn trend_fixture() -> Value {
     serde_json::from_str(include_str!("../../fixtures/confidence/survey_trend.json"))
@@ -613,7 +648,7 @@ async fn a_factor_rated_twice_in_one_response_counts_each_rating(engine: Engine)
             Some(&admin),
             "query($id: ID!) {
               csiReport(factorSetId: $id, from: \"2026-03-01\", to: \"2026-04-01\") {
-                responseCount ratingCount index
+                responseCount ratingCount index indexInterval { sampleSize }
                 factors { key ratingCount mean }
                 trend { period responseCount ratingCount }
                 segments(by: STAGE) { key responseCount ratingCount index factors { key ratingCount mean } }
@@ -629,6 +664,8 @@ async fn a_factor_rated_twice_in_one_response_counts_each_rating(engine: Engine)
     assert_eq!(report["responseCount"], 6, "{report}");
     assert_eq!(report["ratingCount"], 13, "{report}");
     assert_eq!(report["index"], "57.5893", "{report}");
+    // Every response's own index counts once.
+    assert_eq!(report["indexInterval"]["sampleSize"], 6, "{report}");
     let factor = |factors: &Value, key: &str| {
         factors
             .as_array()

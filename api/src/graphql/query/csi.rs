@@ -12,6 +12,7 @@ use crate::graphql::object::connection::{counted, CountedConnection};
 use crate::graphql::object::csi::{
     CsiFactorSet, CsiFactorSetStatus, CsiPreset, CsiReport, CsiReportPreview, Granularity,
 };
+use crate::graphql::object::segment::SegmentBy;
 use crate::graphql::scalar::{parse_id, Date, NodeType};
 
 #[derive(Default)]
@@ -110,6 +111,8 @@ impl CsiQuery {
             granularity: granularity.unwrap_or(Granularity::Month).into(),
             filter: filter.unwrap_or_default().try_into()?,
             confidence: wants_confidence(ctx),
+            drivers: wants_drivers(ctx),
+            segments: wants_segments(ctx),
         };
         Ok(CsiReport::new(
             ctx.services()?.csi.report(actor, query).await?,
@@ -147,6 +150,8 @@ impl CsiQuery {
                 granularity: granularity.unwrap_or(Granularity::Month).into(),
                 filter: filter.unwrap_or_default().try_into()?,
                 confidence: false,
+                drivers: false,
+                segments: None,
             },
             draft_id: parse_id(NodeType::CsiFactorSet, "draftId", &draft_id)?,
         };
@@ -158,6 +163,42 @@ impl CsiQuery {
 
 /// Whether the selection asks for an index interval or a change test, which
 /// cost the per-response grouping (see `domain::csi::report`).
+/// Whether the selection reads derived importance (`drivers`, or the
+/// importance–performance map on the derived basis, which may be spelled by
+/// a variable): then the report's own pass reads its sums.
+fn wants_drivers(ctx: &Context<'_>) -> bool {
+    let selection = ctx.look_ahead();
+    selection.field("drivers").exists()
+        || selection
+            .field("importancePerformance")
+            .selection_fields()
+            .iter()
+            .any(|field| {
+                field.arguments().map_or(true, |arguments| {
+                    arguments.iter().any(|(name, value)| {
+                        name.as_str() == "basis"
+                            && *value
+                                != async_graphql::Value::Enum(async_graphql::Name::new("STATED"))
+                    })
+                })
+            })
+}
+
+/// The segment attribute of the first `segments` selection, which the
+/// report's own pass then reads (when it is one column of the customer).
+fn wants_segments(ctx: &Context<'_>) -> Option<domain::segments::SegmentBy> {
+    ctx.look_ahead()
+        .field("segments")
+        .selection_fields()
+        .iter()
+        .find_map(|field| {
+            let arguments = field.arguments().ok()?;
+            let (_, value) = arguments.iter().find(|(name, _)| name.as_str() == "by")?;
+            let by = <SegmentBy as async_graphql::InputType>::parse(Some(value.clone())).ok()?;
+            Some(by.into())
+        })
+}
+
 fn wants_confidence(ctx: &Context<'_>) -> bool {
     let selection = ctx.look_ahead();
     let (trend, previous) = (selection.field("trend"), selection.field("previousPeriod"));
