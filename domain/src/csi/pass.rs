@@ -53,6 +53,7 @@ pub(super) enum SegmentJoin {
 /// The derived-importance inputs: the overall-satisfaction questions and,
 /// per factor of the reported set, the pass columns of the rated factor ids
 /// that count for it.
+#[derive(Clone)]
 pub(super) struct DriverColumns<'a> {
     pub(super) overall: &'a [i64],
     pub(super) keys: Vec<Vec<usize>>,

@@ -261,6 +261,87 @@ struct Aggregates {
     along: Along,
 }
 
+impl Aggregates {
+    /// The aggregates of disjoint slices of one period together: every sum
+    /// adds up; segments and derived importance only when every slice has
+    /// them.
+    fn merge(parts: Vec<Aggregates>) -> Aggregates {
+        let mut out = Aggregates::default();
+        let mut drivers: Option<Option<drivers::Moments>> = None;
+        let mut segments: Option<Option<(SegmentBy, Vec<SegmentSums>)>> = None;
+        for part in parts {
+            for (key, sums) in part.by_factor {
+                out.by_factor.entry(key).or_default().add(sums);
+            }
+            for (bucket, n) in part.responses {
+                *out.responses.entry(bucket).or_default() += n;
+            }
+            for (bucket, moments) in part.index {
+                let total = out.index.entry(bucket).or_default();
+                *total = add_moments(*total, &moments);
+            }
+            drivers = Some(match (drivers, part.along.drivers) {
+                (None, first) => first,
+                (Some(Some(mut total)), Some(m)) => {
+                    total.add(&m);
+                    Some(total)
+                }
+                _ => None,
+            });
+            segments = Some(match (segments, part.along.segments) {
+                (None, first) => first,
+                (Some(Some((by, mut total))), Some((_, more))) => {
+                    for (head, sums) in more {
+                        match total.iter_mut().find(|(h, _)| h.key == head.key) {
+                            Some((h, s)) => {
+                                h.responses += head.responses;
+                                for (id, x) in sums {
+                                    s.entry(id).or_default().add(x);
+                                }
+                            }
+                            None => total.push((head, sums)),
+                        }
+                    }
+                    Some((by, total))
+                }
+                _ => None,
+            });
+        }
+        out.along = Along {
+            drivers: drivers.flatten(),
+            segments: segments.flatten(),
+        };
+        out
+    }
+}
+
+/// The report's period `[from, to)` cut into consecutive whole-day slices,
+/// one per core (at most [`MAX_SLICES`]), read side by side: every figure
+/// is a sum, so the slices' sums add up. A period shorter than the slices
+/// leaves some empty.
+fn slices(from: NaiveDate, to: NaiveDate) -> Vec<(NaiveDate, NaiveDate)> {
+    let count = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, MAX_SLICES);
+    let days = (to - from).num_days().max(0);
+    let mut start = from;
+    (1..=count)
+        .map(|i| {
+            let end = if i == count {
+                to.max(from)
+            } else {
+                from + chrono::Duration::days(days * i as i64 / count as i64)
+            };
+            let slice = (start, end);
+            start = end;
+            slice
+        })
+        .collect()
+}
+
+/// Most slices one report's period is read in.
+pub const MAX_SLICES: usize = 4;
+
 /// The SQL expression naming a rating's period, as [`Granularity::label`] does.
 /// SQLite stores timestamps as RFC 3339 text in UTC; PostgreSQL as TIMESTAMPTZ.
 fn bucket_expr(backend: DatabaseBackend, granularity: Granularity) -> &'static str {
@@ -376,7 +457,7 @@ pub(super) fn weight_case(backend: DatabaseBackend, weights: &HashMap<i64, f64>)
 }
 
 /// What else a report's pass reads, besides the report's own sums.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Also<'a> {
     /// The segment column and the attribute it stands for.
     segment: Option<(SegmentBy, &'static str)>,
@@ -774,16 +855,22 @@ async fn collect_rated(
             .and_then(|by| crate::segments::customer_column(by).map(|column| (by, column))),
         drivers: inputs.as_ref().and_then(|i| i.columns(factor_ids)),
     };
-    // Independent scans: on a pool they run side by side.
+    // Independent scans: on a pool they run side by side, the report's
+    // period in slices.
+    let current = futures::future::try_join_all(slices(query.from, query.to).into_iter().map(
+        |(from, to)| {
+            aggregate(
+                db,
+                scope(from, to),
+                Some(query.granularity),
+                factor_ids,
+                index_weights,
+                also.clone(),
+            )
+        },
+    ));
     let (current, previous) = futures::try_join!(
-        aggregate(
-            db,
-            scope(query.from, query.to),
-            Some(query.granularity),
-            factor_ids,
-            index_weights,
-            also,
-        ),
+        async { Ok(Aggregates::merge(current.await?)) },
         aggregate(
             db,
             scope(plan.previous_from, query.from),
@@ -1276,6 +1363,23 @@ mod tests {
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    #[test]
+    fn slices_cover_the_period_without_gaps() {
+        let (from, to) = (date(2024, 11, 1), date(2026, 11, 1));
+        let parts = slices(from, to);
+        assert!((1..=MAX_SLICES).contains(&parts.len()));
+        assert_eq!(parts[0].0, from);
+        assert_eq!(parts[parts.len() - 1].1, to);
+        for pair in parts.windows(2) {
+            assert_eq!(pair[0].1, pair[1].0, "consecutive");
+            assert!(pair[0].0 <= pair[0].1);
+        }
+        // A one-day period: one slice holds it, the others are empty.
+        let day = slices(from, date(2024, 11, 2));
+        assert_eq!(day.iter().filter(|(a, b)| a < b).count(), 1);
+        assert_eq!(day[day.len() - 1].1, date(2024, 11, 2));
     }
 
     #[test]
