@@ -3,8 +3,9 @@
 # through HTTP, one request at a time, on an already seeded database: one
 # warm-up request each, then N timed ones (curl's time_total, seconds).
 # Used for before/after comparisons of two server binaries on one data set
-# (BENCHMARKS.md, "Round 6" and "Round 7"). Last line: the server's peak
-# resident memory (VmHWM) after these requests.
+# (BENCHMARKS.md, rounds 6 to 8). After each query's times, the server's CPU
+# seconds (user + system, all threads) per timed request. Last line: the
+# server's peak resident memory (VmHWM) after these requests.
 #
 #   bench/csi-report-time.sh <database-url> <rapport-binary> <label> <N> <seed-json>
 #
@@ -22,6 +23,8 @@ PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 600); do curl -s -o /dev/null "http://127.0.0.1:$PORT/health" && break; sleep 0.5; done
 post() { curl -s "$@" "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json'; }
+# The server's user + system CPU time so far, in clock ticks (all threads).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 TOKEN=$(post -d '{"query":"mutation { login(input: {email: \"bench@rapport.dev\", password: \"bench-password-1\"}) { accessToken } }"}' | jq -r .data.login.accessToken)
 SET_ID=$(printf 'CsiFactorSet:%s' "$(jq .factor_set_id "$SEED")" | base64 -w0 | tr '+/' '-_' | tr -d '=')
 for Q in s4_csi_report s8_csi_full; do
@@ -32,9 +35,11 @@ for Q in s4_csi_report s8_csi_full; do
     exit 1
   fi
   TIMES=""
+  CPU_BEFORE=$(cpu_ticks)
   for _ in $(seq "$N"); do
     TIMES="$TIMES $(post -o /dev/null -w '%{time_total}' -H "authorization: Bearer $TOKEN" -d "$BODY")"
   done
   echo "$LABEL $Q$TIMES"
+  echo "$LABEL ${Q}_cpu_s_per_request $(echo "$(cpu_ticks) $CPU_BEFORE $N $(getconf CLK_TCK)" | awk '{printf "%.2f", ($1 - $2) / $3 / $4}')"
 done
 echo "$LABEL peak_rss_kb $(awk '/^VmHWM/ {print $2}' "/proc/$PID/status")"

@@ -28,7 +28,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ConnectionTrait, DatabaseBackend};
+use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult};
 
 use crate::csi::confidence::Moments;
 use crate::csi::drivers;
@@ -213,16 +213,9 @@ pub(super) async fn run(db: &impl ConnectionTrait, pass: &Pass<'_>) -> DomainRes
                 );
             }
         }
-        let index = if pass.index.is_some() {
-            Moments {
-                n: get("indexed")?,
-                sum: row.try_get::<Option<f64>>("", "idx_sum")?.unwrap_or(0.0),
-                squares: row
-                    .try_get::<Option<f64>>("", "idx_squares")?
-                    .unwrap_or(0.0),
-            }
-        } else {
-            Moments::default()
+        let index = match pass.index {
+            Some(_) => index_moments(&row)?,
+            None => Moments::default(),
         };
         let mut m = drivers::Moments {
             sum_x: vec![0; keys],
@@ -257,6 +250,18 @@ pub(super) async fn run(db: &impl ConnectionTrait, pass: &Pass<'_>) -> DomainRes
         });
     }
     Ok(out)
+}
+
+/// The moments of the responses' own indices in a row's `indexed`,
+/// `idx_sum` and `idx_squares`.
+pub(super) fn index_moments(row: &QueryResult) -> DomainResult<Moments> {
+    Ok(Moments {
+        n: row.try_get::<Option<i64>>("", "indexed")?.unwrap_or(0),
+        sum: row.try_get::<Option<f64>>("", "idx_sum")?.unwrap_or(0.0),
+        squares: row
+            .try_get::<Option<f64>>("", "idx_squares")?
+            .unwrap_or(0.0),
+    })
 }
 
 /// Level 3's columns: each cell's count `n` times what it holds.

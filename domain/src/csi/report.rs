@@ -594,16 +594,7 @@ async fn index_moments(
     for row in db.query_all_raw(sql.build()).await? {
         let bucket: Option<String> = row.try_get("", "bucket")?;
         let Some(bucket) = bucket else { continue };
-        let sum: Option<f64> = row.try_get("", "idx_sum")?;
-        let squares: Option<f64> = row.try_get("", "idx_squares")?;
-        out.insert(
-            bucket,
-            Moments {
-                n: row.try_get("", "indexed")?,
-                sum: sum.unwrap_or(0.0),
-                squares: squares.unwrap_or(0.0),
-            },
-        );
+        out.insert(bucket, pass::index_moments(&row)?);
     }
     Ok(out)
 }
