@@ -35,6 +35,7 @@ mod m20261128_160001_survey_translations;
 mod m20261128_170001_conditions_and_hidden_fields;
 mod m20261128_180001_question_types;
 mod m20261129_090001_csi_report_index_by_response;
+mod m20261130_090001_answers_by_response_with_rating;
 
 pub struct Migrator;
 
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_170001_conditions_and_hidden_fields::Migration),
             Box::new(m20261128_180001_question_types::Migration),
             Box::new(m20261129_090001_csi_report_index_by_response::Migration),
+            Box::new(m20261130_090001_answers_by_response_with_rating::Migration),
         ]
     }
 }

@@ -120,6 +120,16 @@ impl Moments {
         self.sum_x.len()
     }
 
+    /// The statistics of no response, for `p` factors.
+    pub(super) fn zero(p: usize) -> Self {
+        Self {
+            sum_x: vec![0; p],
+            sum_xx: vec![0; p * p],
+            sum_xy: vec![0; p],
+            ..Self::default()
+        }
+    }
+
     /// Adds the statistics of another, disjoint sample of the same factors.
     pub(super) fn add(&mut self, other: &Moments) {
         let add = |a: &mut Vec<i64>, b: &[i64]| {
@@ -496,12 +506,7 @@ async fn moments(
     factor_ids.sort_unstable();
     factor_ids.dedup();
     let p = inputs.ids.len();
-    let mut total = Moments {
-        sum_x: vec![0; p],
-        sum_xx: vec![0; p * p],
-        sum_xy: vec![0; p],
-        ..Moments::default()
-    };
+    let mut total = Moments::zero(p);
     let groups = pass::run(
         db,
         &Pass {

@@ -217,12 +217,7 @@ pub(super) async fn run(db: &impl ConnectionTrait, pass: &Pass<'_>) -> DomainRes
             Some(_) => index_moments(&row)?,
             None => Moments::default(),
         };
-        let mut m = drivers::Moments {
-            sum_x: vec![0; keys],
-            sum_xx: vec![0; keys * keys],
-            sum_xy: vec![0; keys],
-            ..Default::default()
-        };
+        let mut m = drivers::Moments::zero(keys);
         if pass.drivers.is_some() {
             m.n = get("dn")?;
             m.sum_y = get("dy")?;

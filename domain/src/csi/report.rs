@@ -486,7 +486,11 @@ async fn aggregate(
 ) -> DomainResult<Aggregates> {
     let backend = db.get_database_backend();
     let bucket = granularity.map(|g| bucket_expr(backend, g));
-    let drivers_asked = also.drivers.is_some();
+    // Zero when asked for, so a slice without responses still answers.
+    let mut drivers = also
+        .drivers
+        .as_ref()
+        .map(|d| drivers::Moments::zero(d.keys.len()));
     let groups = pass::run(
         db,
         &Pass {
@@ -503,16 +507,14 @@ async fn aggregate(
     let mut out = Aggregates::default();
     let mut exact = true;
     let mut segments: Vec<SegmentSums> = Vec::new();
-    let mut drivers: Option<drivers::Moments> = None;
     for group in groups {
         *out.responses.entry(group.bucket.clone()).or_default() += group.responses;
         if index_weights.is_some() {
             let moments = out.index.entry(group.bucket.clone()).or_default();
             *moments = add_moments(*moments, &group.index);
         }
-        match drivers.as_mut() {
-            Some(total) => total.add(&group.drivers),
-            None => drivers = Some(group.drivers),
+        if let Some(total) = drivers.as_mut() {
+            total.add(&group.drivers);
         }
         let Some(sums) = group.sums else {
             exact = false;
@@ -548,7 +550,7 @@ async fn aggregate(
     }
     if exact {
         out.along = Along {
-            drivers: drivers.filter(|_| drivers_asked),
+            drivers,
             segments: also.segment.map(|(by, _)| (by, segments)),
         };
     } else {
@@ -558,7 +560,7 @@ async fn aggregate(
         }
         // Derived importance reads survey responses, which rate each factor
         // once, so its sums stand.
-        out.along.drivers = drivers.filter(|_| drivers_asked);
+        out.along.drivers = drivers;
     }
     Ok(out)
 }
