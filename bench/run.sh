@@ -14,7 +14,8 @@
 # dashboard and submissions with the load spread over that many server
 # processes on this machine; off when empty), EXPORT (1 = also the CSV
 # exports, last, with the server's memory while it streams them),
-# EXPORT_ONLY (1 = seed, then only the exports), SCENARIOS (e.g.
+# EXPORT_ONLY (1 = seed, then only the exports), RAPPORT_BIN (the server
+# binary; default the one this script builds), SCENARIOS (e.g.
 # "s4_csi_report s8_csi_full": only these load scenarios, raw SQL
 # statements and, when listed, s3_submit and postgraphile; all when empty).
 # Needs: cargo, curl, jq, python3, psql, pgbench, sqlite3, npx.
@@ -63,7 +64,9 @@ PROFILE=${PROFILE:-release} # PROFILE=dev only to smoke-test this script
 echo "== building ($PROFILE)" >&2
 cargo build --profile "$PROFILE" -q -p api -p bench
 BIN_DIR=$CARGO_TARGET_DIR/$([[ $PROFILE == dev ]] && echo debug || echo "$PROFILE")
-RAPPORT=$BIN_DIR/rapport
+# RAPPORT_BIN: another server binary to measure (e.g. an older release
+# build, for a before/after comparison with the same load generator).
+RAPPORT=${RAPPORT_BIN:-$BIN_DIR/rapport}
 LOAD=$BIN_DIR/rapport-load
 Q=$ROOT/bench/queries
 
