@@ -292,15 +292,7 @@ impl Aggregates {
                 (None, first) => first,
                 (Some(Some((by, mut total))), Some((_, more))) => {
                     for (head, sums) in more {
-                        match total.iter_mut().find(|(h, _)| h.key == head.key) {
-                            Some((h, s)) => {
-                                h.responses += head.responses;
-                                for (id, x) in sums {
-                                    s.entry(id).or_default().add(x);
-                                }
-                            }
-                            None => total.push((head, sums)),
-                        }
+                        add_segment(&mut total, head, sums);
                     }
                     Some((by, total))
                 }
@@ -312,6 +304,20 @@ impl Aggregates {
             segments: segments.flatten(),
         };
         out
+    }
+}
+
+/// Adds one segment's responses and sums to `segments`, to its entry when
+/// it has one.
+fn add_segment(segments: &mut Vec<SegmentSums>, head: SegmentHead, sums: HashMap<i64, Sums>) {
+    match segments.iter_mut().find(|(h, _)| h.key == head.key) {
+        Some((h, total)) => {
+            h.responses += head.responses;
+            for (id, s) in sums {
+                total.entry(id).or_default().add(s);
+            }
+        }
+        None => segments.push((head, sums)),
     }
 }
 
@@ -521,25 +527,12 @@ async fn aggregate(
             continue;
         };
         if let Some((key, label)) = group.segment {
-            let at = match segments.iter().position(|(head, _)| head.key == key) {
-                Some(at) => at,
-                None => {
-                    segments.push((
-                        SegmentHead {
-                            key,
-                            label,
-                            responses: 0,
-                        },
-                        HashMap::new(),
-                    ));
-                    segments.len() - 1
-                }
+            let head = SegmentHead {
+                key,
+                label,
+                responses: group.responses,
             };
-            let (head, by_factor) = &mut segments[at];
-            head.responses += group.responses;
-            for (factor_id, s) in &sums {
-                by_factor.entry(*factor_id).or_default().add(*s);
-            }
+            add_segment(&mut segments, head, sums.clone());
         }
         for (factor_id, s) in sums {
             out.by_factor
