@@ -206,6 +206,55 @@ fn id_list(ids: &[i64], open: char, close: char) -> String {
     list
 }
 
+/// Appends a correlated subquery giving the rows `from` writes (a
+/// `FROM … WHERE …` tail, with any bound values) as JSON text: an array
+/// holding, per row and in `order`, the array of `items` (`[]` when there are
+/// none). One statement can thus carry a page of parents with a short list
+/// per parent; [`json_rows`] reads it.
+pub(crate) fn push_json_rows(sql: &mut Sql, items: &str, from: impl FnOnce(&mut Sql), order: &str) {
+    match sql.backend() {
+        DbBackend::Postgres => sql.push(&format!(
+            "(SELECT COALESCE(json_agg(json_build_array({items}) ORDER BY {order}), '[]')::text "
+        )),
+        _ => sql.push(&format!(
+            "(SELECT json_group_array(json_array({items}) ORDER BY {order}) "
+        )),
+    };
+    from(sql);
+    sql.push(")");
+}
+
+/// Reads a [`push_json_rows`] column into one `T` per row (a tuple of its items).
+///
+/// # Errors
+/// `INTERNAL` when the text is not the JSON the column writes.
+pub(crate) fn json_rows<T: serde::de::DeserializeOwned>(text: Option<&str>) -> DomainResult<Vec<T>> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(text).map_err(|e| {
+            DomainError::Internal(anyhow::anyhow!("unreadable JSON rows column: {e}"))
+        }),
+    }
+}
+
+/// A stored timestamp as a JSON column renders it: RFC 3339 (PostgreSQL's
+/// JSON and the way timestamps are written on SQLite), or SQLite's
+/// `YYYY-MM-DD HH:MM:SS[.f]` in UTC.
+///
+/// # Errors
+/// `INTERNAL` for any other text.
+pub(crate) fn json_time(text: &str) -> DomainResult<chrono::DateTime<chrono::Utc>> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    if let Ok(at) = chrono::DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%:z") {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+        .map(|at| at.and_utc())
+        .map_err(|_| DomainError::Internal(anyhow::anyhow!("unreadable stored time {text:?}")))
+}
+
 /// Seconds since the Unix epoch of a timestamp expression, as an integer.
 pub(crate) fn epoch_seconds(backend: DbBackend, expr: &str) -> String {
     match backend {
@@ -335,6 +384,25 @@ mod tests {
         assert!(values.is_empty());
         assert!(params.render(DbBackend::Sqlite, "x = :missing").is_err());
         assert!(params.render(DbBackend::Sqlite, "x = ':missing'").is_ok());
+    }
+
+    #[test]
+    fn stored_times_read_in_each_engine_s_json_form() {
+        let expected = chrono::DateTime::parse_from_rfc3339("2026-11-28T17:36:25.5Z")
+            .expect("valid")
+            .with_timezone(&chrono::Utc);
+        for text in [
+            "2026-11-28T17:36:25.5+00:00",
+            "2026-11-28T18:36:25.5+01:00",
+            "2026-11-28 17:36:25.5",
+            "2026-11-28 17:36:25.500+00:00",
+        ] {
+            assert_eq!(json_time(text).expect(text), expected, "{text}");
+        }
+        assert!(json_time("yesterday").is_err());
+        let rows: Vec<(String, i64)> = json_rows(Some(r#"[["EUR",3]]"#)).expect("rows");
+        assert_eq!(rows, vec![("EUR".to_owned(), 3)]);
+        assert!(json_rows::<(String, i64)>(None).expect("none").is_empty());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QueryResult,
 };
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +16,7 @@ use super::types::{Customer, RelationshipStage, RelationshipType, Tag};
 use crate::error::{DomainError, DomainResult};
 use crate::money::Currency;
 use crate::pagination::{Direction, Page, PageRequest};
-use crate::sql::Sql;
+use crate::sql::{json_rows, push_json_rows, Sql};
 
 /// Longest search text accepted.
 const MAX_SEARCH_LEN: usize = 100;
@@ -101,13 +102,24 @@ fn order_tag(order: &CustomerOrder, currency: Option<Currency>) -> String {
     )
 }
 
-/// One filtered, ordered page.
-pub(crate) async fn list(
+/// Columns read with every customer of a page: correlated subqueries on
+/// `page.id` (the page's row), so the page and its columns are one statement.
+pub(crate) trait PageColumns {
+    type Row;
+    /// Appends `, <expression> AS <name>` for each column.
+    fn push(&self, sql: &mut Sql);
+    /// Reads one customer's columns.
+    fn read(&self, row: &QueryResult) -> DomainResult<Self::Row>;
+}
+
+/// One filtered, ordered page, each customer with its `columns`.
+pub(crate) async fn list<C: PageColumns>(
     db: &impl ConnectionTrait,
     page: PageRequest<CustomerCursor>,
     filter: &CustomerFilter,
     order: &CustomerOrder,
-) -> DomainResult<Page<Customer>> {
+    columns: &C,
+) -> DomainResult<Page<(Customer, C::Row)>> {
     let backend = db.get_database_backend();
     let currency = match order.field {
         CustomerOrderField::TotalRevenue => Some(Currency::parse(
@@ -146,8 +158,10 @@ pub(crate) async fn list(
         }
     };
 
+    // The page is cut first (materialised), then each of its rows gets its
+    // tags and columns: the subqueries run for the page's rows only.
     let mut sql = Sql::new(backend);
-    sql.push("SELECT c.*, ");
+    sql.push("WITH page AS MATERIALIZED (SELECT c.*, ");
     key_sql(&mut sql);
     sql.push(" AS sort_key FROM customers c WHERE 1 = 1");
     push_filter(&mut sql, filter)?;
@@ -175,6 +189,18 @@ pub(crate) async fn list(
     let dir = if ascending { "ASC" } else { "DESC" };
     sql.push(&format!(" ORDER BY sort_key {dir}, c.id {dir} LIMIT "))
         .bind_count(page.limit.saturating_add(1));
+    sql.push(") SELECT page.*, ");
+    push_json_rows(
+        &mut sql,
+        "t.tag",
+        |sql| {
+            sql.push("FROM customer_tags t WHERE t.customer_id = page.id");
+        },
+        "t.tag",
+    );
+    sql.push(" AS customer_tags");
+    columns.push(&mut sql);
+    sql.push(&format!(" FROM page ORDER BY sort_key {dir}, id {dir}"));
 
     let rows = db.query_all_raw(sql.build()).await?;
     let mut fetched = Vec::with_capacity(rows.len());
@@ -185,24 +211,25 @@ pub(crate) async fn list(
             CustomerOrderField::AcquiredAt => SortKey::Text(model.acquired_at.to_rfc3339()),
             CustomerOrderField::TotalRevenue => SortKey::Int(row.try_get::<i64>("", "sort_key")?),
         };
-        fetched.push((key, model));
+        let tags: Vec<(String,)> =
+            json_rows(row.try_get::<Option<String>>("", "customer_tags")?.as_deref())?;
+        let extra = columns.read(&row)?;
+        fetched.push((key, model, tags, extra));
     }
     let had_cursor = page.cursor.is_some();
-    let page = Page::from_rows(page.direction, page.limit, had_cursor, fetched, |(k, m)| {
+    let page = Page::from_rows(page.direction, page.limit, had_cursor, fetched, |(k, m, ..)| {
         CustomerCursor {
             o: tag.clone(),
             k: k.clone(),
             id: m.id,
         }
     });
-    let ids: Vec<i64> = page.items.iter().map(|(_, (_, m))| m.id).collect();
-    let mut tags = tags_for(db, &ids).await?;
     let items = page
         .items
         .into_iter()
-        .map(|(cursor, (_, m))| {
-            let t = tags.remove(&m.id).unwrap_or_default();
-            Customer::from_model(m, t).map(|c| (cursor, c))
+        .map(|(cursor, (_, m, tags, extra))| {
+            let tags = tags.into_iter().map(|(t,)| t).collect();
+            Customer::from_model(m, tags).map(|c| (cursor, (c, extra)))
         })
         .collect::<DomainResult<Vec<_>>>()?;
     Ok(Page {

@@ -9,6 +9,7 @@
 //! - `churn`: relationship stage, churn and reactivation.
 //! - `activity`: touchpoints, purchases and costs.
 //! - `list`: filtered, ordered pages of customers.
+//! - `cards`: the parts of each card read with a page ([`CardParts`]).
 //! - [`batch`]: the batch functions behind the API's loaders.
 //! - `birthdays`: upcoming birthdays.
 //! - `privacy`: export and erasure.
@@ -20,6 +21,7 @@
 mod activity;
 pub mod batch;
 pub(crate) mod birthdays;
+mod cards;
 mod churn;
 mod list;
 mod privacy;
@@ -28,6 +30,7 @@ mod types;
 
 pub use crate::money::{Currency, Money};
 pub use activity::{NewCost, NewInteraction, NewPurchase};
+pub use cards::{CardParts, Cards};
 pub use batch::{
     churn_events_for, customers_by_ids, interaction_counts_for, interactions_page,
     interactions_page_for, purchase_counts_for, purchase_stats_for, purchases_by_ids,
@@ -133,19 +136,44 @@ impl CustomerService {
             .transpose()
     }
 
-    /// A page of customers, filtered and ordered.
+    /// A page of customers, filtered and ordered, with the `parts` of each
+    /// card read in the same statement (the memberships' programmes in two
+    /// more).
     ///
     /// # Errors
-    /// `FORBIDDEN`; `BAD_USER_INPUT` on a bad filter or a cursor from another order.
+    /// `FORBIDDEN` (survey read access for responses); `BAD_USER_INPUT` on a
+    /// bad filter or a cursor from another order.
     pub async fn list(
         &self,
         actor: &Actor,
         page: PageRequest<CustomerCursor>,
         filter: CustomerFilter,
         order: CustomerOrder,
-    ) -> DomainResult<Page<Customer>> {
+        parts: CardParts,
+    ) -> DomainResult<(Page<Customer>, Cards)> {
         actor.require(Capability::ReadCustomers)?;
-        list::list(&self.db, page, &filter, &order).await
+        if parts.latest_responses.is_some() {
+            actor.require(Capability::ReadSurveys)?;
+        }
+        let page = list::list(&self.db, page, &filter, &order, &parts).await?;
+        let mut rows = Vec::with_capacity(page.items.len());
+        let items = page
+            .items
+            .into_iter()
+            .map(|(cursor, (customer, row))| {
+                rows.push((customer.id, row));
+                (cursor, customer)
+            })
+            .collect();
+        let cards = cards::gather(&self.db, &parts, rows).await?;
+        Ok((
+            Page {
+                items,
+                has_previous_page: page.has_previous_page,
+                has_next_page: page.has_next_page,
+            },
+            cards,
+        ))
     }
 
     /// How many customers match `filter`.

@@ -86,17 +86,7 @@ pub async fn responses_for_customers(
     if rows.is_empty() {
         return Ok(out);
     }
-    let mut answers: HashMap<i64, Vec<survey_answers::Model>> = HashMap::new();
-    if detail == ResponseDetail::WithAnswers {
-        for a in survey_answers::Entity::find()
-            .filter(survey_answers::Column::ResponseId.is_in(rows.iter().map(|r| r.id)))
-            .order_by_asc(survey_answers::Column::Id)
-            .all(db)
-            .await?
-        {
-            answers.entry(a.response_id).or_default().push(a);
-        }
-    }
+    let mut answers = answers_of(db, detail, rows.iter().map(|r| r.id)).await?;
     for row in rows {
         let a = answers.remove(&row.id).unwrap_or_default();
         let customer = row.customer_id;
@@ -105,6 +95,110 @@ pub async fn responses_for_customers(
             .push(SurveyResponse::from_rows(row, a)?);
     }
     Ok(out)
+}
+
+/// The answers of the responses `ids`, by response, in one statement when
+/// `detail` asks for them (none otherwise).
+async fn answers_of(
+    db: &impl ConnectionTrait,
+    detail: ResponseDetail,
+    ids: impl Iterator<Item = i64>,
+) -> DomainResult<HashMap<i64, Vec<survey_answers::Model>>> {
+    let mut answers: HashMap<i64, Vec<survey_answers::Model>> = HashMap::new();
+    let ids: Vec<i64> = ids.collect();
+    if detail == ResponseDetail::WithAnswers && !ids.is_empty() {
+        for a in survey_answers::Entity::find()
+            .filter(survey_answers::Column::ResponseId.is_in(ids))
+            .order_by_asc(survey_answers::Column::Id)
+            .all(db)
+            .await?
+        {
+            answers.entry(a.response_id).or_default().push(a);
+        }
+    }
+    Ok(answers)
+}
+
+/// Appends a customer's newest `limit` responses (without answers) as a
+/// [`crate::sql::push_json_rows`] column on the customer id expression
+/// `customer_id`, newest first, over the `(customer_id, id)` index.
+pub(crate) fn push_latest_responses_column(sql: &mut Sql, customer_id: &str, limit: u64) {
+    crate::sql::push_json_rows(
+        sql,
+        "r.id, r.survey_id, r.invitation_id, r.customer_id, r.submitted_at, r.csi, \
+         r.weighted_mean, r.factor_set_id, r.helpful_at, r.helpful_by, r.locale, r.hidden_fields",
+        |sql| {
+            sql.push(&format!(
+                "FROM (SELECT * FROM survey_responses WHERE customer_id = {customer_id} \
+                 ORDER BY id DESC LIMIT "
+            ))
+            .bind_count(limit)
+            .push(") r");
+        },
+        "r.id DESC",
+    );
+}
+
+/// The rows of a [`push_latest_responses_column`] column.
+pub(crate) type LatestResponseRow = (
+    i64,
+    i64,
+    i64,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Responses from [`push_latest_responses_column`] rows, in their order,
+/// with their answers when `detail` asks for them (one statement for all).
+///
+/// # Errors
+/// Database failures; `INTERNAL` on unreadable stored values.
+pub(crate) async fn responses_from_rows(
+    db: &impl ConnectionTrait,
+    rows: Vec<LatestResponseRow>,
+    detail: ResponseDetail,
+) -> DomainResult<Vec<SurveyResponse>> {
+    let mut answers = answers_of(db, detail, rows.iter().map(|r| r.0)).await?;
+    rows.into_iter()
+        .map(|row| {
+            let (
+                id,
+                survey_id,
+                invitation_id,
+                customer_id,
+                submitted_at,
+                csi,
+                weighted_mean,
+                factor_set_id,
+                helpful_at,
+                helpful_by,
+                locale,
+                hidden_fields,
+            ) = row;
+            let model = survey_responses::Model {
+                id,
+                survey_id,
+                invitation_id,
+                customer_id,
+                submitted_at: crate::sql::json_time(&submitted_at)?,
+                csi,
+                weighted_mean,
+                factor_set_id,
+                helpful_at: helpful_at.as_deref().map(crate::sql::json_time).transpose()?,
+                helpful_by,
+                locale,
+                hidden_fields,
+            };
+            SurveyResponse::from_rows(model, answers.remove(&id).unwrap_or_default())
+        })
+        .collect()
 }
 
 /// Called inside `eraseCustomer`'s transaction: removes the customer's free

@@ -21,7 +21,7 @@
 
 mod breakdown;
 pub mod conditions;
-mod customers;
+pub(crate) mod customers;
 mod follow_ups;
 pub mod hidden_fields;
 mod invitation_records;

@@ -496,6 +496,50 @@ pub async fn memberships_for_customers(
     Ok(out)
 }
 
+/// Appends a customer's memberships as a [`crate::sql::push_json_rows`]
+/// column on the customer id expression `customer_id` (a customer card read
+/// with its page).
+pub(crate) fn push_memberships_column(sql: &mut crate::sql::Sql, customer_id: &str) {
+    crate::sql::push_json_rows(
+        sql,
+        "m.id, m.program_id, m.customer_id, m.balance, m.lifetime_points, m.enrolled_at",
+        |sql| {
+            sql.push(&format!(
+                "FROM memberships m WHERE m.customer_id = {customer_id}"
+            ));
+        },
+        "m.program_id",
+    );
+}
+
+/// The rows of a [`push_memberships_column`] column.
+pub(crate) type MembershipRow = (i64, i64, i64, i64, i64, String);
+
+/// Memberships from [`push_memberships_column`] rows, with their programmes (two
+/// statements for the programmes of all of them).
+///
+/// # Errors
+/// Database failures; `INTERNAL` on unreadable rows.
+pub(crate) async fn memberships_from_rows(
+    db: &impl ConnectionTrait,
+    rows: Vec<MembershipRow>,
+) -> DomainResult<Vec<Membership>> {
+    let rows = rows
+        .into_iter()
+        .map(|(id, program_id, customer_id, balance, lifetime_points, enrolled_at)| {
+            Ok(memberships::Model {
+                id,
+                program_id,
+                customer_id,
+                balance,
+                lifetime_points,
+                enrolled_at: crate::sql::json_time(&enrolled_at)?,
+            })
+        })
+        .collect::<DomainResult<Vec<_>>>()?;
+    with_programs(db, rows).await
+}
+
 /// Memberships of a programme, by id (a page of up to 100).
 ///
 /// # Errors

@@ -7,6 +7,7 @@ pub mod fixtures;
 
 mod auth;
 mod authz;
+mod cards;
 mod cluster;
 mod conditions;
 mod cors;

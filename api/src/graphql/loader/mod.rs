@@ -16,6 +16,7 @@
 //! [`attach`], and run it under their own [`Rounds`]. These are the only
 //! loaders: async-graphql's `dataloader` feature is not enabled.
 
+pub mod cards;
 pub mod churn_events;
 pub mod csi;
 pub mod customer;
@@ -175,6 +176,9 @@ pub struct Loader<L: BatchLoad> {
     batch_fn: Arc<L>,
     rounds: Rounds,
     waiting: Arc<Mutex<Option<Waiting<L>>>>,
+    /// Values already read by a resolver higher up (a page read with the
+    /// parts of its rows' cards), answered without a batch.
+    primed: Arc<Mutex<HashMap<L::Key, L::Value>>>,
 }
 
 impl<L: BatchLoad> Clone for Loader<L> {
@@ -185,6 +189,7 @@ impl<L: BatchLoad> Clone for Loader<L> {
             batch_fn: self.batch_fn.clone(),
             rounds: self.rounds.clone(),
             waiting: self.waiting.clone(),
+            primed: self.primed.clone(),
         }
     }
 }
@@ -195,12 +200,30 @@ impl<L: BatchLoad> Loader<L> {
             batch_fn: Arc::new(batch_fn),
             rounds: rounds.clone(),
             waiting: Arc::new(Mutex::new(None)),
+            primed: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
-    /// The value of `key`, fetched together with every other key asked for
-    /// in the same round.
+    /// Records values read elsewhere in this request, so that asking for
+    /// their keys costs no batch.
+    pub fn prime(&self, values: impl IntoIterator<Item = (L::Key, L::Value)>) {
+        self.primed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(values);
+    }
+
+    /// The value of `key`: a primed one, or fetched together with every
+    /// other key asked for in the same round.
     pub async fn load_one(&self, key: L::Key) -> Result<Option<L::Value>, Arc<DomainError>> {
+        if let Some(value) = self
+            .primed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(Some(value.clone()));
+        }
         let (sender, answer) = oneshot::channel();
         {
             let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
@@ -376,6 +399,20 @@ mod tests {
         assert_eq!(resolved.load(Ordering::Relaxed), 1600);
         assert_eq!(lists[1][2], (42 * 2 + 10_000) * 2);
         assert_eq!(*batches.lock().expect("not poisoned"), vec![1600, 1600]);
+    }
+
+    #[tokio::test]
+    async fn primed_keys_are_answered_without_a_batch() {
+        let batches = Arc::new(Mutex::new(Vec::new()));
+        let rounds = Rounds::default();
+        let loader = Loader::new(Doubler(batches.clone()), &rounds);
+        loader.prime([(1, 100), (2, 200)]);
+        let values = rounds
+            .drive(join_all([1, 2, 3].map(|k| loader.load_one(k))))
+            .await;
+        let values: Vec<_> = values.into_iter().map(|v| v.expect("batch")).collect();
+        assert_eq!(values, vec![Some(100), Some(200), Some(6)]);
+        assert_eq!(*batches.lock().expect("not poisoned"), vec![1]);
     }
 
     #[tokio::test]

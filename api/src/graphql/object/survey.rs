@@ -1065,7 +1065,7 @@ impl FollowUp {
 }
 
 /// Most responses `Customer.latestSurveyResponses` returns.
-const MAX_LATEST_RESPONSES: i32 = 20;
+pub(crate) const MAX_LATEST_RESPONSES: i32 = 20;
 
 /// The feedback area's part of `Customer`: their latest responses and CSI.
 pub struct CustomerFeedback(pub i64);

@@ -8,6 +8,7 @@ use domain::FoundExt;
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
 use crate::graphql::input::customer::{CustomerFilter, CustomerOrder};
+use crate::graphql::loader::cards;
 use crate::graphql::object::connection::{counted, CountedConnection};
 use crate::graphql::object::customer::{Customer, UpcomingBirthday};
 use crate::graphql::scalar::{parse_id, NodeType};
@@ -35,15 +36,18 @@ impl CustomerQuery {
         let services = ctx.services()?;
         let filter: domain::customers::CustomerFilter = filter.unwrap_or_default().into();
         let page = PageRequest::<CustomerCursor>::parse(first, after, last, before)?;
-        let page = services
+        let selected = cards::parts_selected(ctx)?;
+        let (page, cards) = services
             .customers
             .list(
                 actor,
                 page,
                 filter.clone(),
                 order_by.map(Into::into).unwrap_or_default(),
+                selected.parts,
             )
             .await?;
+        cards::prime(ctx, &selected, cards)?;
         let (customers, actor) = (services.customers.clone(), actor.clone());
         Ok(counted(page, Customer::new, move || {
             let (customers, actor, filter) = (customers.clone(), actor.clone(), filter.clone());

@@ -1,0 +1,134 @@
+//! The parts of a customer card read with a page of customers.
+//!
+//! A list of customers looks ahead at what its nodes select and asks the
+//! domain for those parts in the page's own statement ([`parts_selected`]);
+//! the values then prime the loaders the card's resolvers read
+//! ([`prime`]), so those resolvers answer without a batch. Parts not
+//! covered here, and selections with other arguments (another `first`,
+//! `answers`), go through the loaders as before; authorisation stays in
+//! each field's resolver.
+
+use async_graphql::context::SelectionField;
+use async_graphql::Context;
+use domain::customers::{CardParts, Cards};
+use domain::feedback::ResponseDetail;
+
+use super::latest_responses::{LatestResponses, LatestResponsesLoader};
+use super::loyalty::MembershipsByCustomer;
+use super::purchase_stats::PurchaseStatsLoader;
+use super::Loader;
+use crate::graphql::context::ContextExt;
+use crate::graphql::error::ApiResult;
+use crate::graphql::object::survey::MAX_LATEST_RESPONSES;
+
+/// The `Customer` fields answered by the purchase figures.
+const PURCHASE_STATS_FIELDS: [&str; 4] =
+    ["totalRevenue", "purchaseCount", "isRepeatCustomer", "isLoyal"];
+
+/// What a page's selection asks of its cards: the parts to read, and the
+/// page sizes of the latest-responses selections to answer from them.
+pub struct Selected {
+    pub parts: CardParts,
+    latest_limits: Vec<u64>,
+}
+
+/// The card parts the connection's nodes (`edges { node }` and `nodes`)
+/// select and the actor may read.
+pub fn parts_selected(ctx: &Context<'_>) -> ApiResult<Selected> {
+    let connection = ctx.look_ahead();
+    let nodes = [connection.field("edges").field("node"), connection.field("nodes")];
+    let selects = |name: &str| nodes.iter().any(|node| node.field(name).exists());
+    let actor = ctx.actor()?;
+    let services = ctx.services()?;
+    let mut parts = CardParts {
+        purchase_stats: PURCHASE_STATS_FIELDS.iter().any(|name| selects(name)),
+        ..CardParts::default()
+    };
+    if selects("memberships") && services.loyalty.authorize_member_read(actor).is_ok() {
+        parts.memberships = true;
+    }
+    let mut latest_limits = Vec::new();
+    if services.surveys.authorize_response_read(actor).is_ok() {
+        for node in &nodes {
+            latest_limits.extend(
+                node.field("latestSurveyResponses")
+                    .selection_fields()
+                    .iter()
+                    .filter_map(latest_responses_limit),
+            );
+        }
+        if selects("csi") {
+            latest_limits.push(MAX_LATEST_RESPONSES as u64);
+        }
+        if let Some(limit) = latest_limits.iter().max() {
+            let answers = nodes
+                .iter()
+                .any(|node| node.field("latestSurveyResponses").field("answers").exists());
+            let detail = if answers {
+                ResponseDetail::WithAnswers
+            } else {
+                ResponseDetail::Summary
+            };
+            parts.latest_responses = Some((*limit, detail));
+        }
+    }
+    Ok(Selected {
+        parts,
+        latest_limits,
+    })
+}
+
+/// The `first` of a `latestSurveyResponses` selection when it is valid
+/// (1..=20; an invalid one is refused by the field itself).
+fn latest_responses_limit(field: &SelectionField<'_>) -> Option<u64> {
+    let arguments = field.arguments().ok()?;
+    let first = match arguments.iter().find(|(name, _)| name.as_str() == "first") {
+        Some((_, async_graphql::Value::Number(n))) => n.as_i64()?,
+        Some(_) => return None,
+        None => 1,
+    };
+    (1..=i64::from(MAX_LATEST_RESPONSES))
+        .contains(&first)
+        .then(|| u64::try_from(first).ok())
+        .flatten()
+}
+
+/// Hands the parts read with the page to the loaders of this request.
+pub fn prime(ctx: &Context<'_>, selected: &Selected, cards: Cards) -> ApiResult<()> {
+    let parts = selected.parts;
+    if parts.purchase_stats {
+        ctx.data::<Loader<PurchaseStatsLoader>>()?
+            .prime(cards.purchase_stats);
+    }
+    if parts.memberships {
+        ctx.data::<Loader<MembershipsByCustomer>>()?
+            .prime(cards.memberships);
+    }
+    if let Some((_, detail)) = parts.latest_responses {
+        // Each selection's page size is a prefix of the longest one read;
+        // with answers read, both kinds of key are answered.
+        let details: &[ResponseDetail] = match detail {
+            ResponseDetail::WithAnswers => &[ResponseDetail::Summary, ResponseDetail::WithAnswers],
+            ResponseDetail::Summary => &[ResponseDetail::Summary],
+        };
+        let loader = ctx.data::<Loader<LatestResponsesLoader>>()?;
+        for (customer_id, responses) in &cards.latest_responses {
+            for limit in &selected.latest_limits {
+                let prefix: Vec<_> = responses
+                    .iter()
+                    .take(usize::try_from(*limit).unwrap_or(usize::MAX))
+                    .cloned()
+                    .collect();
+                loader.prime(details.iter().map(|detail| {
+                    let key = LatestResponses {
+                        customer_id: *customer_id,
+                        limit: *limit,
+                        detail: *detail,
+                    };
+                    (key, prefix.clone())
+                }));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! A page of customers with the parts of their card a screen shows —
+//! purchase figures, loyalty memberships, latest survey responses — read in
+//! the page's own statement: each part is a correlated subquery per customer
+//! returning JSON (`sql::push_json_rows`). The caller names the parts it
+//! needs (the API reads them from the GraphQL selection); the rest of a card
+//! is read on demand by the batch functions of each area.
+
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, QueryResult};
+
+use super::list::PageColumns;
+use super::types::{CurrencyAmount, PurchaseStats};
+use crate::error::DomainResult;
+use crate::feedback::customers::{
+    push_latest_responses_column, responses_from_rows, LatestResponseRow,
+};
+use crate::feedback::{ResponseDetail, SurveyResponse};
+use crate::loyalty::programs::{memberships_from_rows, push_memberships_column, MembershipRow};
+use crate::loyalty::Membership;
+use crate::money::stored_to_decimal;
+use crate::sql::{json_rows, push_json_rows, Sql};
+
+/// Which parts of each customer's card to read with a page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CardParts {
+    /// Purchase count and revenue per currency.
+    pub purchase_stats: bool,
+    /// Loyalty memberships with their programmes.
+    pub memberships: bool,
+    /// The newest `n` survey responses, with or without their answers.
+    pub latest_responses: Option<(u64, ResponseDetail)>,
+}
+
+/// The parts read with a page, keyed by customer id: every customer of the
+/// page has an entry in each part that was asked for.
+#[derive(Debug, Default)]
+pub struct Cards {
+    pub purchase_stats: HashMap<i64, PurchaseStats>,
+    pub memberships: HashMap<i64, Vec<Membership>>,
+    pub latest_responses: HashMap<i64, Vec<SurveyResponse>>,
+}
+
+/// One customer's parts as read from the page's row.
+pub(crate) struct CardRow {
+    purchase_stats: Option<PurchaseStats>,
+    memberships: Option<Vec<MembershipRow>>,
+    latest_responses: Option<Vec<LatestResponseRow>>,
+}
+
+/// The row of the page statement (`page.id` is the customer's id).
+const CUSTOMER_ID: &str = "page.id";
+
+impl PageColumns for CardParts {
+    type Row = CardRow;
+
+    fn push(&self, sql: &mut Sql) {
+        if self.purchase_stats {
+            sql.push(", ");
+            push_json_rows(
+                sql,
+                "p.currency, p.n, p.total",
+                |sql| {
+                    sql.push(&format!(
+                        "FROM (SELECT currency, COUNT(*) AS n, \
+                         CAST(SUM(amount_minor) AS BIGINT) AS total FROM purchases \
+                         WHERE customer_id = {CUSTOMER_ID} GROUP BY currency) p"
+                    ));
+                },
+                "p.currency",
+            );
+            sql.push(" AS card_purchase_stats");
+        }
+        if self.memberships {
+            sql.push(", ");
+            push_memberships_column(sql, CUSTOMER_ID);
+            sql.push(" AS card_memberships");
+        }
+        if let Some((limit, _)) = self.latest_responses {
+            sql.push(", ");
+            push_latest_responses_column(sql, CUSTOMER_ID, limit);
+            sql.push(" AS card_latest_responses");
+        }
+    }
+
+    fn read(&self, row: &QueryResult) -> DomainResult<CardRow> {
+        let column = |name: &str| -> DomainResult<Option<String>> {
+            Ok(row.try_get::<Option<String>>("", name)?)
+        };
+        let purchase_stats = if self.purchase_stats {
+            let rows: Vec<(String, i64, i64)> =
+                json_rows(column("card_purchase_stats")?.as_deref())?;
+            let mut stats = PurchaseStats::default();
+            for (currency, n, total) in rows {
+                stats.count += n;
+                stats.revenue.push(CurrencyAmount {
+                    amount: stored_to_decimal(total, &currency)?,
+                    currency,
+                });
+            }
+            Some(stats)
+        } else {
+            None
+        };
+        let memberships = if self.memberships {
+            Some(json_rows(column("card_memberships")?.as_deref())?)
+        } else {
+            None
+        };
+        let latest_responses = match self.latest_responses {
+            Some(_) => Some(json_rows(column("card_latest_responses")?.as_deref())?),
+            None => None,
+        };
+        Ok(CardRow {
+            purchase_stats,
+            memberships,
+            latest_responses,
+        })
+    }
+}
+
+/// Gathers a page's card rows into [`Cards`], reading the memberships'
+/// programmes (two statements for the whole page) and, when asked, the
+/// responses' answers (one).
+pub(crate) async fn gather(
+    db: &impl ConnectionTrait,
+    parts: &CardParts,
+    rows: Vec<(i64, CardRow)>,
+) -> DomainResult<Cards> {
+    let mut cards = Cards::default();
+    let mut memberships = Vec::new();
+    let mut responses = Vec::new();
+    for (id, row) in rows {
+        if let Some(stats) = row.purchase_stats {
+            cards.purchase_stats.insert(id, stats);
+        }
+        if let Some(list) = row.memberships {
+            cards.memberships.insert(id, Vec::new());
+            memberships.extend(list);
+        }
+        if let Some(list) = row.latest_responses {
+            cards.latest_responses.insert(id, Vec::new());
+            responses.extend(list);
+        }
+    }
+    if let Some((_, detail)) = parts.latest_responses {
+        for response in responses_from_rows(db, responses, detail).await? {
+            cards
+                .latest_responses
+                .entry(response.customer_id)
+                .or_default()
+                .push(response);
+        }
+    }
+    if !memberships.is_empty() {
+        for membership in memberships_from_rows(db, memberships).await? {
+            cards
+                .memberships
+                .entry(membership.customer_id)
+                .or_default()
+                .push(membership);
+        }
+    }
+    Ok(cards)
+}
