@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use sea_orm::{ConnectionTrait, QueryResult};
 
 use super::list::PageColumns;
+use crate::auth::{Actor, Capability};
 use super::types::{CurrencyAmount, PurchaseStats};
 use crate::error::DomainResult;
 use crate::feedback::customers::{
@@ -30,6 +31,20 @@ pub struct CardParts {
     pub memberships: bool,
     /// The newest `n` survey responses, with or without their answers.
     pub latest_responses: Option<(u64, ResponseDetail)>,
+}
+
+impl CardParts {
+    /// Checks that `actor` may read customers and every part asked for.
+    ///
+    /// # Errors
+    /// `FORBIDDEN`.
+    pub(crate) fn authorize(&self, actor: &Actor) -> DomainResult<()> {
+        actor.require(Capability::ReadCustomers)?;
+        if self.latest_responses.is_some() {
+            actor.require(Capability::ReadSurveys)?;
+        }
+        Ok(())
+    }
 }
 
 /// The parts read with a page, keyed by customer id: every customer of the

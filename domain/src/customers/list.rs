@@ -189,9 +189,66 @@ pub(crate) async fn list<C: PageColumns>(
     let dir = if ascending { "ASC" } else { "DESC" };
     sql.push(&format!(" ORDER BY sort_key {dir}, c.id {dir} LIMIT "))
         .bind_count(page.limit.saturating_add(1));
-    sql.push(") SELECT page.*, ");
+    sql.push(")");
+    push_select_from_page(&mut sql, columns);
+    sql.push(&format!(" ORDER BY sort_key {dir}, id {dir}"));
+
+    let rows = db.query_all_raw(sql.build()).await?;
+    let mut fetched = Vec::with_capacity(rows.len());
+    for row in rows {
+        let key = match order.field {
+            CustomerOrderField::Name => SortKey::Text(row.try_get::<String>("", "sort_key")?),
+            CustomerOrderField::AcquiredAt => SortKey::Text(
+                row.try_get::<DateTime<Utc>>("", "acquired_at")?
+                    .to_rfc3339(),
+            ),
+            CustomerOrderField::TotalRevenue => SortKey::Int(row.try_get::<i64>("", "sort_key")?),
+        };
+        fetched.push((key, read_from_page(&row, columns)?));
+    }
+    let had_cursor = page.cursor.is_some();
+    let page = Page::from_rows(page.direction, page.limit, had_cursor, fetched, |(k, (c, _))| {
+        CustomerCursor {
+            o: tag.clone(),
+            k: k.clone(),
+            id: c.id,
+        }
+    });
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|(cursor, (_, row))| (cursor, row))
+            .collect(),
+        has_previous_page: page.has_previous_page,
+        has_next_page: page.has_next_page,
+    })
+}
+
+/// One customer with its `columns`, in one statement; `None` when there is
+/// no such customer.
+pub(crate) async fn one<C: PageColumns>(
+    db: &impl ConnectionTrait,
+    id: i64,
+    columns: &C,
+) -> DomainResult<Option<(Customer, C::Row)>> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("WITH page AS MATERIALIZED (SELECT c.* FROM customers c WHERE c.id = ")
+        .bind(id)
+        .push(")");
+    push_select_from_page(&mut sql, columns);
+    match db.query_one_raw(sql.build()).await? {
+        Some(row) => Ok(Some(read_from_page(&row, columns)?)),
+        None => Ok(None),
+    }
+}
+
+/// The select over the `page` of customers: each row with its tags and
+/// `columns`.
+fn push_select_from_page<C: PageColumns>(sql: &mut Sql, columns: &C) {
+    sql.push(" SELECT page.*, ");
     push_json_rows(
-        &mut sql,
+        sql,
         "t.tag",
         |sql| {
             sql.push("FROM customer_tags t WHERE t.customer_id = page.id");
@@ -199,44 +256,17 @@ pub(crate) async fn list<C: PageColumns>(
         "t.tag",
     );
     sql.push(" AS customer_tags");
-    columns.push(&mut sql);
-    sql.push(&format!(" FROM page ORDER BY sort_key {dir}, id {dir}"));
+    columns.push(sql);
+    sql.push(" FROM page");
+}
 
-    let rows = db.query_all_raw(sql.build()).await?;
-    let mut fetched = Vec::with_capacity(rows.len());
-    for row in rows {
-        let model = customers::Model::from_query_result(&row, "")?;
-        let key = match order.field {
-            CustomerOrderField::Name => SortKey::Text(row.try_get::<String>("", "sort_key")?),
-            CustomerOrderField::AcquiredAt => SortKey::Text(model.acquired_at.to_rfc3339()),
-            CustomerOrderField::TotalRevenue => SortKey::Int(row.try_get::<i64>("", "sort_key")?),
-        };
-        let tags: Vec<(String,)> =
-            json_rows(row.try_get::<Option<String>>("", "customer_tags")?.as_deref())?;
-        let extra = columns.read(&row)?;
-        fetched.push((key, model, tags, extra));
-    }
-    let had_cursor = page.cursor.is_some();
-    let page = Page::from_rows(page.direction, page.limit, had_cursor, fetched, |(k, m, ..)| {
-        CustomerCursor {
-            o: tag.clone(),
-            k: k.clone(),
-            id: m.id,
-        }
-    });
-    let items = page
-        .items
-        .into_iter()
-        .map(|(cursor, (_, m, tags, extra))| {
-            let tags = tags.into_iter().map(|(t,)| t).collect();
-            Customer::from_model(m, tags).map(|c| (cursor, (c, extra)))
-        })
-        .collect::<DomainResult<Vec<_>>>()?;
-    Ok(Page {
-        items,
-        has_previous_page: page.has_previous_page,
-        has_next_page: page.has_next_page,
-    })
+/// A row of [`push_select_from_page`].
+fn read_from_page<C: PageColumns>(row: &QueryResult, columns: &C) -> DomainResult<(Customer, C::Row)> {
+    let model = customers::Model::from_query_result(row, "")?;
+    let tags: Vec<(String,)> =
+        json_rows(row.try_get::<Option<String>>("", "customer_tags")?.as_deref())?;
+    let customer = Customer::from_model(model, tags.into_iter().map(|(t,)| t).collect())?;
+    Ok((customer, columns.read(row)?))
 }
 
 /// How many customers match a filter.

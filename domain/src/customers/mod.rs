@@ -151,10 +151,7 @@ impl CustomerService {
         order: CustomerOrder,
         parts: CardParts,
     ) -> DomainResult<(Page<Customer>, Cards)> {
-        actor.require(Capability::ReadCustomers)?;
-        if parts.latest_responses.is_some() {
-            actor.require(Capability::ReadSurveys)?;
-        }
+        parts.authorize(actor)?;
         let page = list::list(&self.db, page, &filter, &order, &parts).await?;
         let mut rows = Vec::with_capacity(page.items.len());
         let items = page
@@ -174,6 +171,26 @@ impl CustomerService {
             },
             cards,
         ))
+    }
+
+    /// One customer with the `parts` of their card, read in one statement
+    /// (the memberships' programmes and the answers in more, as for
+    /// [`Self::list`]).
+    ///
+    /// # Errors
+    /// `FORBIDDEN`; `NOT_FOUND`.
+    pub async fn card(
+        &self,
+        actor: &Actor,
+        id: i64,
+        parts: CardParts,
+    ) -> DomainResult<(Customer, Cards)> {
+        parts.authorize(actor)?;
+        let (customer, row) = list::one(&self.db, id, &parts)
+            .await?
+            .ok_or(crate::error::DomainError::NotFound("customer"))?;
+        let cards = cards::gather(&self.db, &parts, vec![(customer.id, row)]).await?;
+        Ok((customer, cards))
     }
 
     /// How many customers match `filter`.

@@ -116,14 +116,23 @@ async fn a_page_reads_its_cards_in_its_own_statement(engine: Engine) {
     assert_eq!((small, large), (4, 4), "statements per page");
     assert_eq!(edges.len(), 6);
 
-    // Each node equals the same card read alone (through the loaders).
+    // Each node equals the same card read alone in one statement
+    // (`customer`), and read through the loaders field by field (`node`).
     let card_query = format!("query($id: ID!) {{ customer(id: $id) {{ {CARD} }} }}");
+    let node_query = format!("query($id: ID!) {{ node(id: $id) {{ ... on Customer {{ {CARD} }} }} }}");
     for edge in &edges {
         let node = &edge["node"];
+        let before = app.statements();
         let body = app
             .graphql_as(Some(&agent), &card_query, json!({ "id": node["id"] }))
             .await;
         assert_eq!(&data(&body)["customer"], node, "page and card differ");
+        let card_cost = app.statements() - before;
+        assert!(card_cost <= 4, "a card costs {card_cost} statements");
+        let body = app
+            .graphql_as(Some(&agent), &node_query, json!({ "id": node["id"] }))
+            .await;
+        assert_eq!(&data(&body)["node"], node, "page and loaders differ");
     }
 
     // And the figures are the seeded ones (newest first: Card 5 .. Card 0).
@@ -165,7 +174,7 @@ async fn card_parts_follow_aliases_arguments_and_fragments(engine: Engine) {
     let query = "query { customers(first: 6, filter: { text: \"card \" }) { \
         nodes { ...Card one: latestSurveyResponses { csi } \
                 all: latestSurveyResponses(first: 20) { csi answers { questionId } } } } } \
-        fragment Card on Customer { name totalRevenue { amount } memberships { tier { name } } }";
+        fragment Card on Customer { id name totalRevenue { amount } memberships { tier { name } } }";
     let body = app.graphql_as(Some(&agent), query, json!({})).await;
     let nodes = data(&body)["customers"]["nodes"]
         .as_array()
@@ -183,6 +192,21 @@ async fn card_parts_follow_aliases_arguments_and_fragments(engine: Engine) {
     );
     assert_eq!(card3["totalRevenue"], json!([{ "amount": "62.97" }, { "amount": "5.00" }]));
     assert_eq!(card3["memberships"], json!([{ "tier": { "name": "Silver" } }]));
+    // The same selection on one customer.
+    let id = nodes[0]["id"].clone();
+    let one = app
+        .graphql_as(
+            Some(&agent),
+            "query($id: ID!) { customer(id: $id) { ...Card one: latestSurveyResponses { csi } \
+                all: latestSurveyResponses(first: 20) { csi answers { questionId } } } } \
+             fragment Card on Customer { id name totalRevenue { amount } memberships { tier { name } } }",
+            json!({ "id": id.clone() }),
+        )
+        .await;
+    let got = data(&one)["customer"].clone();
+    for field in ["id", "name", "one", "all", "totalRevenue", "memberships"] {
+        assert_eq!(got[field], nodes[0][field], "{field}");
+    }
     // A page size out of range is still refused by the field, not read.
     let body = app
         .graphql_as(

@@ -1,7 +1,8 @@
 //! The parts of a customer card read with a page of customers.
 //!
-//! A list of customers looks ahead at what its nodes select and asks the
-//! domain for those parts in the page's own statement ([`parts_selected`]);
+//! A list of customers (or one customer) looks ahead at what its nodes
+//! select and asks the domain for those parts in the page's own statement
+//! ([`selected_by_nodes`], [`selected_by_customer`]);
 //! the values then prime the loaders the card's resolvers read
 //! ([`prime`]), so those resolvers answer without a batch. Parts not
 //! covered here, and selections with other arguments (another `first`,
@@ -9,7 +10,7 @@
 //! each field's resolver.
 
 use async_graphql::context::SelectionField;
-use async_graphql::Context;
+use async_graphql::{Context, Lookahead};
 use domain::customers::{CardParts, Cards};
 use domain::feedback::ResponseDetail;
 
@@ -32,11 +33,23 @@ pub struct Selected {
     latest_limits: Vec<u64>,
 }
 
-/// The card parts the connection's nodes (`edges { node }` and `nodes`)
+/// The card parts a connection's nodes (`edges { node }` and `nodes`)
 /// select and the actor may read.
-pub fn parts_selected(ctx: &Context<'_>) -> ApiResult<Selected> {
+pub fn selected_by_nodes(ctx: &Context<'_>) -> ApiResult<Selected> {
     let connection = ctx.look_ahead();
-    let nodes = [connection.field("edges").field("node"), connection.field("nodes")];
+    selected(
+        ctx,
+        &[connection.field("edges").field("node"), connection.field("nodes")],
+    )
+}
+
+/// The card parts a single customer's selection names and the actor may
+/// read.
+pub fn selected_by_customer(ctx: &Context<'_>) -> ApiResult<Selected> {
+    selected(ctx, &[ctx.look_ahead()])
+}
+
+fn selected(ctx: &Context<'_>, nodes: &[Lookahead<'_>]) -> ApiResult<Selected> {
     let selects = |name: &str| nodes.iter().any(|node| node.field(name).exists());
     let actor = ctx.actor()?;
     let services = ctx.services()?;
@@ -49,7 +62,7 @@ pub fn parts_selected(ctx: &Context<'_>) -> ApiResult<Selected> {
     }
     let mut latest_limits = Vec::new();
     if services.surveys.authorize_response_read(actor).is_ok() {
-        for node in &nodes {
+        for node in nodes {
             latest_limits.extend(
                 node.field("latestSurveyResponses")
                     .selection_fields()

@@ -36,7 +36,7 @@ impl CustomerQuery {
         let services = ctx.services()?;
         let filter: domain::customers::CustomerFilter = filter.unwrap_or_default().into();
         let page = PageRequest::<CustomerCursor>::parse(first, after, last, before)?;
-        let selected = cards::parts_selected(ctx)?;
+        let selected = cards::selected_by_nodes(ctx)?;
         let (page, cards) = services
             .customers
             .list(
@@ -78,8 +78,20 @@ impl CustomerQuery {
     ) -> ApiResult<Option<Customer>> {
         let actor = ctx.actor()?;
         let id = parse_id(NodeType::Customer, "id", &id)?;
-        let customer = ctx.services()?.customers.get(actor, id).await.found()?;
-        Ok(customer.map(Customer::new))
+        let selected = cards::selected_by_customer(ctx)?;
+        let card = ctx
+            .services()?
+            .customers
+            .card(actor, id, selected.parts)
+            .await
+            .found()?;
+        Ok(match card {
+            Some((customer, cards)) => {
+                cards::prime(ctx, &selected, cards)?;
+                Some(Customer::new(customer))
+            }
+            None => None,
+        })
     }
 
     /// Customers whose birthday falls within the next `days` days (today
