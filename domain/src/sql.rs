@@ -228,7 +228,9 @@ pub(crate) fn push_json_rows(sql: &mut Sql, items: &str, from: impl FnOnce(&mut 
 ///
 /// # Errors
 /// `INTERNAL` when the text is not the JSON the column writes.
-pub(crate) fn json_rows<T: serde::de::DeserializeOwned>(text: Option<&str>) -> DomainResult<Vec<T>> {
+pub(crate) fn json_rows<T: serde::de::DeserializeOwned>(
+    text: Option<&str>,
+) -> DomainResult<Vec<T>> {
     match text {
         None => Ok(Vec::new()),
         Some(text) => serde_json::from_str(text).map_err(|e| {

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use sea_orm::{ConnectionTrait, QueryResult};
 
 use super::list::PageColumns;
-use crate::auth::{Actor, Capability};
 use super::types::{CurrencyAmount, PurchaseStats};
+use crate::auth::{Actor, Capability};
 use crate::error::DomainResult;
 use crate::feedback::customers::{
     push_latest_responses_column, responses_from_rows, LatestResponseRow,
@@ -135,7 +135,7 @@ impl PageColumns for CardParts {
 }
 
 /// Gathers a page's card rows into [`Cards`], reading the memberships'
-/// programmes (two statements for the whole page) and, when asked, the
+/// programmes (one statement for the whole page) and, when asked, the
 /// responses' answers (one).
 pub(crate) async fn gather(
     db: &impl ConnectionTrait,

@@ -207,13 +207,17 @@ pub(crate) async fn list<C: PageColumns>(
         fetched.push((key, read_from_page(&row, columns)?));
     }
     let had_cursor = page.cursor.is_some();
-    let page = Page::from_rows(page.direction, page.limit, had_cursor, fetched, |(k, (c, _))| {
-        CustomerCursor {
+    let page = Page::from_rows(
+        page.direction,
+        page.limit,
+        had_cursor,
+        fetched,
+        |(k, (c, _))| CustomerCursor {
             o: tag.clone(),
             k: k.clone(),
             id: c.id,
-        }
-    });
+        },
+    );
     Ok(Page {
         items: page
             .items
@@ -261,10 +265,15 @@ fn push_select_from_page<C: PageColumns>(sql: &mut Sql, columns: &C) {
 }
 
 /// A row of [`push_select_from_page`].
-fn read_from_page<C: PageColumns>(row: &QueryResult, columns: &C) -> DomainResult<(Customer, C::Row)> {
+fn read_from_page<C: PageColumns>(
+    row: &QueryResult,
+    columns: &C,
+) -> DomainResult<(Customer, C::Row)> {
     let model = customers::Model::from_query_result(row, "")?;
-    let tags: Vec<(String,)> =
-        json_rows(row.try_get::<Option<String>>("", "customer_tags")?.as_deref())?;
+    let tags: Vec<(String,)> = json_rows(
+        row.try_get::<Option<String>>("", "customer_tags")?
+            .as_deref(),
+    )?;
     let customer = Customer::from_model(model, tags.into_iter().map(|(t,)| t).collect())?;
     Ok((customer, columns.read(row)?))
 }

@@ -30,13 +30,13 @@ mod types;
 
 pub use crate::money::{Currency, Money};
 pub use activity::{NewCost, NewInteraction, NewPurchase};
-pub use cards::{CardParts, Cards};
 pub use batch::{
     churn_events_for, customers_by_ids, interaction_counts_for, interactions_page,
     interactions_page_for, purchase_counts_for, purchase_stats_for, purchases_by_ids,
     purchases_page, purchases_page_for, referral_counts_for, referrals_page, referrals_page_for,
     TimeCursor,
 };
+pub use cards::{CardParts, Cards};
 pub use list::{
     CustomerCursor, CustomerFilter, CustomerOrder, CustomerOrderField, SortDirection, SortKey,
 };

@@ -191,7 +191,10 @@ pub(crate) async fn responses_from_rows(
                 csi,
                 weighted_mean,
                 factor_set_id,
-                helpful_at: helpful_at.as_deref().map(crate::sql::json_time).transpose()?,
+                helpful_at: helpful_at
+                    .as_deref()
+                    .map(crate::sql::json_time)
+                    .transpose()?,
                 helpful_by,
                 locale,
                 hidden_fields,

@@ -198,7 +198,7 @@ impl NewProgram {
     }
 }
 
-/// Loads programmes with their tiers (two statements).
+/// Loads programmes with their tiers (one statement).
 ///
 /// # Errors
 /// Database failures.
@@ -206,29 +206,54 @@ pub(crate) async fn load_programs(
     db: &impl ConnectionTrait,
     ids: Option<&[i64]>,
 ) -> DomainResult<Vec<Program>> {
-    let mut query = loyalty_programs::Entity::find().order_by_asc(loyalty_programs::Column::Id);
-    let mut tiers = loyalty_tiers::Entity::find();
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT p.*, ");
+    crate::sql::push_json_rows(
+        &mut sql,
+        "t.id, t.program_id, t.name, t.min_lifetime_points, t.earn_multiplier",
+        |sql| {
+            sql.push("FROM loyalty_tiers t WHERE t.program_id = p.id");
+        },
+        "t.min_lifetime_points, t.id",
+    );
+    sql.push(" AS program_tiers FROM loyalty_programs p");
     if let Some(ids) = ids {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        query = query.filter(loyalty_programs::Column::Id.is_in(ids.iter().copied()));
-        tiers = tiers.filter(loyalty_tiers::Column::ProgramId.is_in(ids.iter().copied()));
+        sql.push(" WHERE ").id_in("p.id", ids);
     }
-    let rows = query.all(db).await?;
-    let mut by_program: HashMap<i64, Vec<loyalty_tiers::Model>> = HashMap::new();
-    for tier in tiers.all(db).await? {
-        by_program.entry(tier.program_id).or_default().push(tier);
-    }
-    rows.into_iter()
-        .map(|p| {
-            let tiers = by_program.remove(&p.id).unwrap_or_default();
-            Program::from_rows(p, tiers)
+    sql.push(" ORDER BY p.id");
+    db.query_all_raw(sql.build())
+        .await?
+        .iter()
+        .map(|row| {
+            let program =
+                <loyalty_programs::Model as sea_orm::FromQueryResult>::from_query_result(row, "")?;
+            let tiers: Vec<(i64, i64, String, i64, String)> = crate::sql::json_rows(
+                row.try_get::<Option<String>>("", "program_tiers")?
+                    .as_deref(),
+            )?;
+            let tiers = tiers
+                .into_iter()
+                .map(
+                    |(id, program_id, name, min_lifetime_points, earn_multiplier)| {
+                        loyalty_tiers::Model {
+                            id,
+                            program_id,
+                            name,
+                            min_lifetime_points,
+                            earn_multiplier,
+                        }
+                    },
+                )
+                .collect();
+            Program::from_rows(program, tiers)
         })
         .collect()
 }
 
-/// Programmes by id with their tiers (two statements): the batch function
+/// Programmes by id with their tiers (one statement): the batch function
 /// behind links to a programme. Missing ids are absent from the map.
 ///
 /// # Errors
@@ -419,7 +444,7 @@ pub(crate) async fn enroll(
     Ok(membership.id)
 }
 
-/// Builds memberships from rows, loading their programmes (two statements).
+/// Builds memberships from rows, loading their programmes (one statement).
 async fn with_programs(
     db: &impl ConnectionTrait,
     rows: Vec<memberships::Model>,
@@ -515,8 +540,8 @@ pub(crate) fn push_memberships_column(sql: &mut crate::sql::Sql, customer_id: &s
 /// The rows of a [`push_memberships_column`] column.
 pub(crate) type MembershipRow = (i64, i64, i64, i64, i64, String);
 
-/// Memberships from [`push_memberships_column`] rows, with their programmes (two
-/// statements for the programmes of all of them).
+/// Memberships from [`push_memberships_column`] rows, with their programmes
+/// (one statement for the programmes of all of them).
 ///
 /// # Errors
 /// Database failures; `INTERNAL` on unreadable rows.
@@ -526,16 +551,18 @@ pub(crate) async fn memberships_from_rows(
 ) -> DomainResult<Vec<Membership>> {
     let rows = rows
         .into_iter()
-        .map(|(id, program_id, customer_id, balance, lifetime_points, enrolled_at)| {
-            Ok(memberships::Model {
-                id,
-                program_id,
-                customer_id,
-                balance,
-                lifetime_points,
-                enrolled_at: crate::sql::json_time(&enrolled_at)?,
-            })
-        })
+        .map(
+            |(id, program_id, customer_id, balance, lifetime_points, enrolled_at)| {
+                Ok(memberships::Model {
+                    id,
+                    program_id,
+                    customer_id,
+                    balance,
+                    lifetime_points,
+                    enrolled_at: crate::sql::json_time(&enrolled_at)?,
+                })
+            },
+        )
         .collect::<DomainResult<Vec<_>>>()?;
     with_programs(db, rows).await
 }

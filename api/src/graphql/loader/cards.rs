@@ -23,8 +23,12 @@ use crate::graphql::error::ApiResult;
 use crate::graphql::object::survey::MAX_LATEST_RESPONSES;
 
 /// The `Customer` fields answered by the purchase figures.
-const PURCHASE_STATS_FIELDS: [&str; 4] =
-    ["totalRevenue", "purchaseCount", "isRepeatCustomer", "isLoyal"];
+const PURCHASE_STATS_FIELDS: [&str; 4] = [
+    "totalRevenue",
+    "purchaseCount",
+    "isRepeatCustomer",
+    "isLoyal",
+];
 
 /// What a page's selection asks of its cards: the parts to read, and the
 /// page sizes of the latest-responses selections to answer from them.
@@ -39,7 +43,10 @@ pub fn selected_by_nodes(ctx: &Context<'_>) -> ApiResult<Selected> {
     let connection = ctx.look_ahead();
     selected(
         ctx,
-        &[connection.field("edges").field("node"), connection.field("nodes")],
+        &[
+            connection.field("edges").field("node"),
+            connection.field("nodes"),
+        ],
     )
 }
 
@@ -74,9 +81,11 @@ fn selected(ctx: &Context<'_>, nodes: &[Lookahead<'_>]) -> ApiResult<Selected> {
             latest_limits.push(MAX_LATEST_RESPONSES as u64);
         }
         if let Some(limit) = latest_limits.iter().max() {
-            let answers = nodes
-                .iter()
-                .any(|node| node.field("latestSurveyResponses").field("answers").exists());
+            let answers = nodes.iter().any(|node| {
+                node.field("latestSurveyResponses")
+                    .field("answers")
+                    .exists()
+            });
             let detail = if answers {
                 ResponseDetail::WithAnswers
             } else {

@@ -13,7 +13,7 @@ use domain::loyalty::{
 use domain::pagination::Page;
 use domain::DomainError;
 
-/// Loads every membership of a batch of customers in three statements, over
+/// Loads every membership of a batch of customers in two statements, over
 /// `domain::loyalty::memberships_for_customers`.
 pub struct MembershipsByCustomer(pub LoyaltyService);
 
