@@ -29,7 +29,7 @@ QUERY=${QUERY:-s1_dashboard}
 VARIABLES=${VARIABLES:-'{"first": 50}'}
 OUT=${OUT:-$ROOT/target/bench}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-PG_URL=${PG_ADMIN_URL%/*}/rapport_bench
+PG_URL=${PG_ADMIN_URL%/*}/rapport_bench?sslmode=disable # as bench/run.sh
 PORT=${PORT:-18090}
 URL=http://127.0.0.1:$PORT/graphql
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release

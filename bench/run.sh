@@ -40,7 +40,10 @@ CONCURRENCY=${CONCURRENCY:-16}
 ENGINES=${ENGINES:-"sqlite postgres"}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PG_DB=${PG_DB:-rapport_bench}
-PG_URL=${PG_ADMIN_URL%/*}/$PG_DB
+# Plain TCP for every client on the loopback link (Rapport, pgbench, psql,
+# PostGraphile): sqlx and libpq would otherwise negotiate TLS with a server
+# that offers it (sslmode=prefer), which node-postgres never does.
+PG_URL=${PG_ADMIN_URL%/*}/$PG_DB?sslmode=disable
 POSTGRAPHILE=${POSTGRAPHILE:-1}
 OUT=${OUT:-$ROOT/target/bench}
 PORT=${PORT:-18080}

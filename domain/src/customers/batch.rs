@@ -22,7 +22,7 @@ use super::types::{ChurnEvent, CurrencyAmount, Customer, Interaction, Purchase, 
 use crate::error::DomainResult;
 use crate::money::stored_to_decimal;
 use crate::pagination::{Direction, Page, PageRequest};
-use crate::sql::Sql;
+use crate::sql::{json_time, Sql};
 
 /// A position in a newest-first list: the time and the id.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -197,6 +197,138 @@ fn group_pages<T>(
             )
         })
         .collect()
+}
+
+/// Appends the newest `limit + 1` rows of a customer's `table`
+/// (`interactions` or `purchases`) as a [`crate::sql::push_json_rows`]
+/// column on the customer id expression `customer_id`, newest first by
+/// `occurred_at` and id, over the `(customer_id, occurred_at)` index.
+pub(crate) fn push_first_rows_column(
+    sql: &mut Sql,
+    table: FirstRowsTable,
+    customer_id: &str,
+    limit: u64,
+) {
+    let (items, name) = match table {
+        // `helped` as 0/1: PostgreSQL's JSON has booleans, SQLite's integers.
+        FirstRowsTable::Interactions => (
+            "x.id, x.customer_id, x.channel, x.occurred_at, x.summary, \
+             CASE WHEN x.helped THEN 1 ELSE 0 END, x.recorded_by, x.created_at",
+            "interactions",
+        ),
+        FirstRowsTable::Purchases => (
+            "x.id, x.customer_id, x.amount_minor, x.currency, x.occurred_at, x.external_ref, \
+             x.created_at",
+            "purchases",
+        ),
+    };
+    crate::sql::push_json_rows(
+        sql,
+        items,
+        |sql| {
+            sql.push(&format!(
+                "FROM (SELECT * FROM {name} WHERE customer_id = {customer_id} \
+                 ORDER BY occurred_at DESC, id DESC LIMIT "
+            ))
+            .bind_count(limit.saturating_add(1))
+            .push(") x");
+        },
+        "x.occurred_at DESC, x.id DESC",
+    );
+}
+
+/// The tables [`push_first_rows_column`] reads.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum FirstRowsTable {
+    Interactions,
+    Purchases,
+}
+
+/// The rows of a [`push_first_rows_column`] column of interactions.
+pub(crate) type InteractionRow = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    i64,
+    Option<i64>,
+    String,
+);
+/// The rows of a [`push_first_rows_column`] column of purchases.
+pub(crate) type PurchaseRow = (i64, i64, i64, String, String, String, String);
+
+/// A first page of interactions from [`push_first_rows_column`] rows.
+///
+/// # Errors
+/// `INTERNAL` on unreadable stored values.
+pub(crate) fn interactions_from_rows(
+    rows: Vec<InteractionRow>,
+    limit: u64,
+) -> DomainResult<Page<Interaction>> {
+    let rows = rows
+        .into_iter()
+        .map(
+            |(id, customer_id, channel, occurred_at, summary, helped, recorded_by, created_at)| {
+                Interaction::try_from(interactions::Model {
+                    id,
+                    customer_id,
+                    channel,
+                    occurred_at: json_time(&occurred_at)?,
+                    summary,
+                    helped: helped != 0,
+                    recorded_by,
+                    created_at: json_time(&created_at)?,
+                })
+            },
+        )
+        .collect::<DomainResult<Vec<_>>>()?;
+    Ok(Page::from_rows(
+        Direction::Forward,
+        limit,
+        false,
+        rows,
+        |i| TimeCursor {
+            t: i.occurred_at,
+            id: i.id,
+        },
+    ))
+}
+
+/// A first page of purchases from [`push_first_rows_column`] rows.
+///
+/// # Errors
+/// `INTERNAL` on unreadable stored values.
+pub(crate) fn purchases_from_rows(
+    rows: Vec<PurchaseRow>,
+    limit: u64,
+) -> DomainResult<Page<Purchase>> {
+    let rows = rows
+        .into_iter()
+        .map(
+            |(id, customer_id, amount_minor, currency, occurred_at, external_ref, created_at)| {
+                Purchase::try_from(purchases::Model {
+                    id,
+                    customer_id,
+                    amount_minor,
+                    currency,
+                    occurred_at: json_time(&occurred_at)?,
+                    external_ref,
+                    created_at: json_time(&created_at)?,
+                })
+            },
+        )
+        .collect::<DomainResult<Vec<_>>>()?;
+    Ok(Page::from_rows(
+        Direction::Forward,
+        limit,
+        false,
+        rows,
+        |p| TimeCursor {
+            t: p.occurred_at,
+            id: p.id,
+        },
+    ))
 }
 
 /// The first page (newest first) of each customer's interactions.

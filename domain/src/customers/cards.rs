@@ -1,5 +1,6 @@
 //! A page of customers with the parts of their card a screen shows —
-//! purchase figures, loyalty memberships, latest survey responses — read in
+//! purchase figures, loyalty memberships, latest survey responses, the first
+//! page of interactions and of purchases — read in
 //! the page's own statement: each part is a correlated subquery per customer
 //! returning JSON (`sql::push_json_rows`). The caller names the parts it
 //! needs (the API reads them from the GraphQL selection); the rest of a card
@@ -9,8 +10,11 @@ use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, QueryResult};
 
+use super::batch::{
+    interactions_from_rows, purchases_from_rows, push_first_rows_column, FirstRowsTable,
+};
 use super::list::PageColumns;
-use super::types::{CurrencyAmount, PurchaseStats};
+use super::types::{CurrencyAmount, Interaction, Purchase, PurchaseStats};
 use crate::auth::{Actor, Capability};
 use crate::error::DomainResult;
 use crate::feedback::customers::{
@@ -20,6 +24,7 @@ use crate::feedback::{ResponseDetail, SurveyResponse};
 use crate::loyalty::programs::{memberships_from_rows, push_memberships_column, MembershipRow};
 use crate::loyalty::Membership;
 use crate::money::stored_to_decimal;
+use crate::pagination::Page;
 use crate::sql::{json_rows, push_json_rows, Sql};
 
 /// Which parts of each customer's card to read with a page.
@@ -31,6 +36,10 @@ pub struct CardParts {
     pub memberships: bool,
     /// The newest `n` survey responses, with or without their answers.
     pub latest_responses: Option<(u64, ResponseDetail)>,
+    /// The first page of `n` interactions, newest first.
+    pub interactions: Option<u64>,
+    /// The first page of `n` purchases, newest first.
+    pub purchases: Option<u64>,
 }
 
 impl CardParts {
@@ -54,6 +63,8 @@ pub struct Cards {
     pub purchase_stats: HashMap<i64, PurchaseStats>,
     pub memberships: HashMap<i64, Vec<Membership>>,
     pub latest_responses: HashMap<i64, Vec<SurveyResponse>>,
+    pub interactions: HashMap<i64, Page<Interaction>>,
+    pub purchases: HashMap<i64, Page<Purchase>>,
 }
 
 /// One customer's parts as read from the page's row.
@@ -61,6 +72,8 @@ pub(crate) struct CardRow {
     purchase_stats: Option<PurchaseStats>,
     memberships: Option<Vec<MembershipRow>>,
     latest_responses: Option<Vec<LatestResponseRow>>,
+    interactions: Option<Page<Interaction>>,
+    purchases: Option<Page<Purchase>>,
 }
 
 /// The row of the page statement (`page.id` is the customer's id).
@@ -96,6 +109,16 @@ impl PageColumns for CardParts {
             push_latest_responses_column(sql, CUSTOMER_ID, limit);
             sql.push(" AS card_latest_responses");
         }
+        if let Some(limit) = self.interactions {
+            sql.push(", ");
+            push_first_rows_column(sql, FirstRowsTable::Interactions, CUSTOMER_ID, limit);
+            sql.push(" AS card_interactions");
+        }
+        if let Some(limit) = self.purchases {
+            sql.push(", ");
+            push_first_rows_column(sql, FirstRowsTable::Purchases, CUSTOMER_ID, limit);
+            sql.push(" AS card_purchases");
+        }
     }
 
     fn read(&self, row: &QueryResult) -> DomainResult<CardRow> {
@@ -126,10 +149,26 @@ impl PageColumns for CardParts {
             Some(_) => Some(json_rows(column("card_latest_responses")?.as_deref())?),
             None => None,
         };
+        let interactions = match self.interactions {
+            Some(limit) => Some(interactions_from_rows(
+                json_rows(column("card_interactions")?.as_deref())?,
+                limit,
+            )?),
+            None => None,
+        };
+        let purchases = match self.purchases {
+            Some(limit) => Some(purchases_from_rows(
+                json_rows(column("card_purchases")?.as_deref())?,
+                limit,
+            )?),
+            None => None,
+        };
         Ok(CardRow {
             purchase_stats,
             memberships,
             latest_responses,
+            interactions,
+            purchases,
         })
     }
 }
@@ -156,6 +195,12 @@ pub(crate) async fn gather(
         if let Some(list) = row.latest_responses {
             cards.latest_responses.insert(id, Vec::new());
             responses.extend(list);
+        }
+        if let Some(page) = row.interactions {
+            cards.interactions.insert(id, page);
+        }
+        if let Some(page) = row.purchases {
+            cards.purchases.insert(id, page);
         }
     }
     if let Some((_, detail)) = parts.latest_responses {

@@ -6,6 +6,7 @@
 use chrono::{Duration, Utc};
 use domain::auth::Role;
 use domain::loyalty::LedgerReason;
+use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{json, Value};
 
 use crate::fixtures::{
@@ -24,7 +25,11 @@ on_both_engines!(
 const CARD: &str = "id name tags totalRevenue { currency amount } purchaseCount isRepeatCustomer \
     isLoyal csi memberships { balance lifetimePoints tier { name } nextTier { name } \
     pointsToNextTier enrolledAt loyaltyProgram { name } } \
-    latestSurveyResponses(first: 2) { id csi submittedAt helpfulAt customerId }";
+    latestSurveyResponses(first: 2) { id csi submittedAt helpfulAt customerId } \
+    interactions(first: 3) { edges { cursor node { id channel occurredAt summary helped } } \
+    pageInfo { hasNextPage endCursor } } \
+    purchases { edges { cursor node { id amount currency externalRef occurredAt } } \
+    pageInfo { hasNextPage } }";
 
 /// Six customers with tags, purchases in two currencies, memberships in two
 /// programmes with tiers, and 0–3 responses each; the oldest customer has
@@ -54,6 +59,18 @@ async fn seed(app: &TestApp) {
             continue;
         }
         for k in 0..i {
+            entity::interactions::ActiveModel {
+                customer_id: Set(customer),
+                channel: Set(["EMAIL", "PHONE", "CHAT"][usize::try_from(k % 3).expect("small")].to_owned()),
+                occurred_at: Set(Utc::now() - Duration::hours(k)),
+                summary: Set((k % 2 == 0).then(|| format!("Talk {k}"))),
+                helped: Set(k % 2 == 1),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(db)
+            .await
+            .expect("interaction");
             PurchaseBuilder::new(customer)
                 .minor(1_999 + k * 100)
                 .insert(db)
@@ -164,6 +181,27 @@ async fn a_page_reads_its_cards_in_its_own_statement(engine: Engine) {
     assert_eq!(latest[1]["csi"], "73.5");
     assert!(latest[1]["helpfulAt"].is_string(), "{latest:?}");
     assert_eq!(card(3)["csi"], "83.5");
+    let interactions = &card(4)["interactions"];
+    assert_eq!(interactions["edges"].as_array().map(Vec::len), Some(3));
+    assert_eq!(interactions["pageInfo"]["hasNextPage"], true);
+    assert_eq!(interactions["edges"][0]["node"]["summary"], "Talk 0");
+    assert_eq!(interactions["edges"][1]["node"]["helped"], true);
+    assert_eq!(card(3)["interactions"]["pageInfo"]["hasNextPage"], false);
+    assert_eq!(card(5)["purchases"]["edges"].as_array().map(Vec::len), Some(5));
+    assert_eq!(card(5)["purchases"]["pageInfo"]["hasNextPage"], false);
+    // The next page after the page's cursor is read as before.
+    let next = app
+        .graphql_as(
+            Some(&agent),
+            "query($id: ID!, $after: String) { customer(id: $id) { interactions(first: 3, after: $after) \
+             { edges { node { summary } } pageInfo { hasNextPage } } } }",
+            json!({ "id": card(4)["id"], "after": interactions["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    assert_eq!(
+        data(&next)["customer"]["interactions"],
+        json!({ "edges": [{ "node": { "summary": null } }], "pageInfo": { "hasNextPage": false } })
+    );
 }
 
 async fn card_parts_follow_aliases_arguments_and_fragments(engine: Engine) {

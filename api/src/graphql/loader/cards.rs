@@ -4,22 +4,27 @@
 //! select and asks the domain for those parts in the page's own statement
 //! ([`selected_by_nodes`], [`selected_by_customer`]);
 //! the values then prime the loaders the card's resolvers read
-//! ([`prime`]), so those resolvers answer without a batch. Parts not
-//! covered here, and selections with other arguments (another `first`,
-//! `answers`), go through the loaders as before; authorisation stays in
-//! each field's resolver.
+//! ([`prime`]), so those resolvers answer without a batch. What is not
+//! covered here (`totalCount`, pages after a cursor, a second alias with
+//! another page size, referrals, churn history) goes through the loaders as
+//! before; authorisation stays in each field's resolver.
+
+use std::collections::HashMap;
 
 use async_graphql::context::SelectionField;
-use async_graphql::{Context, Lookahead};
+use async_graphql::{Context, Lookahead, Value};
 use domain::customers::{CardParts, Cards};
 use domain::feedback::ResponseDetail;
+use domain::pagination::Page;
 
+use super::first_page::{FirstPage, InteractionsPageLoader, PurchasesPageLoader};
 use super::latest_responses::{LatestResponses, LatestResponsesLoader};
 use super::loyalty::MembershipsByCustomer;
 use super::purchase_stats::PurchaseStatsLoader;
 use super::Loader;
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::ApiResult;
+use crate::graphql::object::customer::nested_request;
 use crate::graphql::object::survey::MAX_LATEST_RESPONSES;
 
 /// The `Customer` fields answered by the purchase figures.
@@ -94,10 +99,41 @@ fn selected(ctx: &Context<'_>, nodes: &[Lookahead<'_>]) -> ApiResult<Selected> {
             parts.latest_responses = Some((*limit, detail));
         }
     }
+    parts.interactions = nodes
+        .iter()
+        .find_map(|node| first_page_limit(node, "interactions"));
+    parts.purchases = nodes
+        .iter()
+        .find_map(|node| first_page_limit(node, "purchases"));
     Ok(Selected {
         parts,
         latest_limits,
     })
+}
+
+/// The page size of the first selection of the nested connection `name`
+/// when it asks for a plain first page (no cursor, no `last`) of a valid
+/// size: the page its loader would read.
+fn first_page_limit(node: &Lookahead<'_>, name: &str) -> Option<u64> {
+    let selections = node.field(name).selection_fields();
+    let arguments = selections.first()?.arguments().ok()?;
+    let argument = |key: &str| {
+        arguments
+            .iter()
+            .find(|(name, _)| name.as_str() == key)
+            .map(|(_, value)| value.clone())
+    };
+    let first = match argument("first") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(i32::try_from(n.as_i64()?).ok()?),
+        Some(_) => return None,
+    };
+    let absent = |key: &str| matches!(argument(key), None | Some(Value::Null));
+    if !(absent("after") && absent("last") && absent("before")) {
+        return None;
+    }
+    let (request, plain) = nested_request(first, None, None, None).ok()?;
+    plain.then_some(request.limit)
 }
 
 /// The `first` of a `latestSurveyResponses` selection when it is valid
@@ -126,6 +162,14 @@ pub fn prime(ctx: &Context<'_>, selected: &Selected, cards: Cards) -> ApiResult<
         ctx.data::<Loader<MembershipsByCustomer>>()?
             .prime(cards.memberships);
     }
+    if parts.interactions.is_some() {
+        ctx.data::<Loader<InteractionsPageLoader>>()?
+            .prime(first_pages(parts.interactions, cards.interactions));
+    }
+    if parts.purchases.is_some() {
+        ctx.data::<Loader<PurchasesPageLoader>>()?
+            .prime(first_pages(parts.purchases, cards.purchases));
+    }
     if let Some((_, detail)) = parts.latest_responses {
         // Each selection's page size is a prefix of the longest one read;
         // with answers read, both kinds of key are answered.
@@ -153,4 +197,14 @@ pub fn prime(ctx: &Context<'_>, selected: &Selected, cards: Cards) -> ApiResult<
         }
     }
     Ok(())
+}
+
+/// A part's first pages keyed as its first-page loader keys them.
+fn first_pages<T>(
+    limit: Option<u64>,
+    pages: HashMap<i64, Page<T>>,
+) -> impl Iterator<Item = (FirstPage, Page<T>)> {
+    pages.into_iter().filter_map(move |(parent_id, page)| {
+        limit.map(|limit| (FirstPage { parent_id, limit }, page))
+    })
 }

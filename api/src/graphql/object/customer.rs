@@ -130,7 +130,7 @@ const NESTED_DEFAULT: i32 = 10;
 
 /// A nested page request: a plain first page goes through the batching
 /// loader; anything with a cursor or `last` is read directly.
-fn nested_request(
+pub(crate) fn nested_request(
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
