@@ -61,7 +61,9 @@ async fn seed(app: &TestApp) {
         for k in 0..i {
             entity::interactions::ActiveModel {
                 customer_id: Set(customer),
-                channel: Set(["EMAIL", "PHONE", "CHAT"][usize::try_from(k % 3).expect("small")].to_owned()),
+                channel: Set(
+                    ["EMAIL", "PHONE", "CHAT"][usize::try_from(k % 3).expect("small")].to_owned(),
+                ),
                 occurred_at: Set(Utc::now() - Duration::hours(k)),
                 summary: Set((k % 2 == 0).then(|| format!("Talk {k}"))),
                 helped: Set(k % 2 == 1),
@@ -187,7 +189,10 @@ async fn a_page_reads_its_cards_in_its_own_statement(engine: Engine) {
     assert_eq!(interactions["edges"][0]["node"]["summary"], "Talk 0");
     assert_eq!(interactions["edges"][1]["node"]["helped"], true);
     assert_eq!(card(3)["interactions"]["pageInfo"]["hasNextPage"], false);
-    assert_eq!(card(5)["purchases"]["edges"].as_array().map(Vec::len), Some(5));
+    assert_eq!(
+        card(5)["purchases"]["edges"].as_array().map(Vec::len),
+        Some(5)
+    );
     assert_eq!(card(5)["purchases"]["pageInfo"]["hasNextPage"], false);
     // The next page after the page's cursor is read as before.
     let next = app
