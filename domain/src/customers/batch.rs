@@ -288,10 +288,7 @@ pub(crate) fn interactions_from_rows(
         limit,
         false,
         rows,
-        |i| TimeCursor {
-            t: i.occurred_at,
-            id: i.id,
-        },
+        interaction_cursor,
     ))
 }
 
@@ -324,11 +321,24 @@ pub(crate) fn purchases_from_rows(
         limit,
         false,
         rows,
-        |p| TimeCursor {
-            t: p.occurred_at,
-            id: p.id,
-        },
+        purchase_cursor,
     ))
+}
+
+/// An interaction's position in its customer's list (newest first).
+fn interaction_cursor(i: &Interaction) -> TimeCursor {
+    TimeCursor {
+        t: i.occurred_at,
+        id: i.id,
+    }
+}
+
+/// A purchase's position in its customer's list (newest first).
+fn purchase_cursor(p: &Purchase) -> TimeCursor {
+    TimeCursor {
+        t: p.occurred_at,
+        id: p.id,
+    }
 }
 
 /// The first page (newest first) of each customer's interactions.
@@ -354,10 +364,7 @@ pub async fn interactions_page_for(
         limit,
         rows,
         |i| i.customer_id,
-        |i| TimeCursor {
-            t: i.occurred_at,
-            id: i.id,
-        },
+        interaction_cursor,
     ))
 }
 
@@ -384,10 +391,7 @@ pub async fn purchases_page_for(
         limit,
         rows,
         |p| p.customer_id,
-        |p| TimeCursor {
-            t: p.occurred_at,
-            id: p.id,
-        },
+        purchase_cursor,
     ))
 }
 
@@ -542,10 +546,7 @@ pub async fn interactions_page(
         page.limit,
         page.cursor.is_some(),
         rows,
-        |i| TimeCursor {
-            t: i.occurred_at,
-            id: i.id,
-        },
+        interaction_cursor,
     ))
 }
 
@@ -576,10 +577,7 @@ pub async fn purchases_page(
         page.limit,
         page.cursor.is_some(),
         rows,
-        |p| TimeCursor {
-            t: p.occurred_at,
-            id: p.id,
-        },
+        purchase_cursor,
     ))
 }
 
