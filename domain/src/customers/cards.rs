@@ -1,10 +1,10 @@
 //! A page of customers with the parts of their card a screen shows —
 //! purchase figures, loyalty memberships, latest survey responses, the first
-//! page of interactions and of purchases — read in
-//! the page's own statement: each part is a correlated subquery per customer
-//! returning JSON (`sql::push_json_rows`). The caller names the parts it
-//! needs (the API reads them from the GraphQL selection); the rest of a card
-//! is read on demand by the batch functions of each area.
+//! page of interactions and of purchases — read in the page's own statement:
+//! each part is a correlated subquery per customer returning JSON
+//! (`sql::push_json_rows`). The caller names the parts it needs (the API
+//! reads them from the GraphQL selection); the rest of a card is read on
+//! demand by the batch functions of each area.
 
 use std::collections::HashMap;
 
