@@ -246,7 +246,7 @@ impl<T> Page<T> {
     }
 
     /// Maps every item, keeping cursors and page flags.
-    pub fn map<U>(self, f: impl Fn(T) -> U) -> Page<U> {
+    pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(|(c, t)| (c, f(t))).collect(),
             has_previous_page: self.has_previous_page,

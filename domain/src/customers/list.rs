@@ -218,15 +218,7 @@ pub(crate) async fn list<C: PageColumns>(
             id: c.id,
         },
     );
-    Ok(Page {
-        items: page
-            .items
-            .into_iter()
-            .map(|(cursor, (_, row))| (cursor, row))
-            .collect(),
-        has_previous_page: page.has_previous_page,
-        has_next_page: page.has_next_page,
-    })
+    Ok(page.map(|(_, row)| row))
 }
 
 /// One customer with its `columns`, in one statement; `None` when there is

@@ -137,8 +137,8 @@ impl CustomerService {
     }
 
     /// A page of customers, filtered and ordered, with the `parts` of each
-    /// card read in the same statement (the memberships' programmes in two
-    /// more).
+    /// card read in the same statement (the memberships' programmes and the
+    /// responses' answers in one more each).
     ///
     /// # Errors
     /// `FORBIDDEN` (survey read access for responses); `BAD_USER_INPUT` on a
@@ -154,23 +154,12 @@ impl CustomerService {
         parts.authorize(actor)?;
         let page = list::list(&self.db, page, &filter, &order, &parts).await?;
         let mut rows = Vec::with_capacity(page.items.len());
-        let items = page
-            .items
-            .into_iter()
-            .map(|(cursor, (customer, row))| {
-                rows.push((customer.id, row));
-                (cursor, customer)
-            })
-            .collect();
+        let page = page.map(|(customer, row)| {
+            rows.push((customer.id, row));
+            customer
+        });
         let cards = cards::gather(&self.db, &parts, rows).await?;
-        Ok((
-            Page {
-                items,
-                has_previous_page: page.has_previous_page,
-                has_next_page: page.has_next_page,
-            },
-            cards,
-        ))
+        Ok((page, cards))
     }
 
     /// One customer with the `parts` of their card, read in one statement
