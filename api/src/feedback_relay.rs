@@ -2,12 +2,14 @@
 //! of every process.
 //!
 //! On SQLite (one process per file) the submitting process puts the
-//! response straight into its own channel. On PostgreSQL it announces the
-//! id with `NOTIFY` (`domain::cluster::notify`); every process, the
-//! submitting one included, runs [`relay`], which hears the id, reads the
-//! row once and hands it to its own subscribers. A lost listening
-//! connection is re-established by itself; responses stored during the gap
-//! are not delivered (docs/DEPLOY.md says so), and the sockets stay open.
+//! response straight into its own channel. On PostgreSQL the statement that
+//! stores the response also announces its id with `NOTIFY`
+//! (`domain::cluster::notify`), heard when the transaction commits; every
+//! process, the submitting one included, runs [`relay`], which hears the
+//! id, reads the row once and hands it to its own subscribers. A lost
+//! listening connection is re-established by itself; responses stored
+//! during the gap are not delivered (docs/DEPLOY.md says so), and the
+//! sockets stay open.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,14 +22,11 @@ use crate::state::Services;
 /// Pause before retrying a listener that could not connect at all.
 const CONNECT_RETRY: Duration = Duration::from_secs(1);
 
-/// Tells live dashboards of a committed response. Never fails the
-/// submission: a lost announcement only means a dashboard misses it.
-pub async fn publish(services: &Services, response: SurveyResponse) {
-    if notify::crosses_processes(&services.db) {
-        if let Err(error) = notify::announce_feedback(&services.db, response.id).await {
-            tracing::warn!(error = %error, response_id = response.id, "response not announced to live dashboards");
-        }
-    } else {
+/// Tells this process's live dashboards of a committed response (SQLite);
+/// on PostgreSQL the response was announced as it was stored, and [`relay`]
+/// delivers it.
+pub fn publish(services: &Services, response: SurveyResponse) {
+    if !notify::crosses_processes(&services.db) {
         // No subscriber is not an error.
         let _ = services.feedback_events.send(Arc::new(response));
     }

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use sea_orm::sqlx::postgres::{PgListener, PgPoolOptions};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
+use sea_orm::{DatabaseBackend, DatabaseConnection};
 
 use super::driver_error;
 use crate::error::DomainResult;
@@ -25,21 +25,17 @@ pub fn crosses_processes(db: &DatabaseConnection) -> bool {
     db.get_database_backend() == DatabaseBackend::Postgres
 }
 
-/// Announces a stored response to every process listening (PostgreSQL).
+/// The expression that announces a stored response to every process
+/// listening, for the `RETURNING` list of the statement that inserts it
+/// (`id` names the new row's id); `None` on SQLite, where the submitting
+/// process tells its own subscribers.
 ///
-/// # Errors
-/// Database failures (the response stays stored; only live dashboards miss it).
-pub async fn announce_feedback(db: &DatabaseConnection, response_id: i64) -> DomainResult<()> {
-    if !crosses_processes(db) {
-        return Ok(());
-    }
-    db.execute_raw(Statement::from_sql_and_values(
-        DatabaseBackend::Postgres,
-        "SELECT pg_notify($1, $2)",
-        [FEEDBACK_CHANNEL.into(), response_id.to_string().into()],
-    ))
-    .await?;
-    Ok(())
+/// `NOTIFY` is transactional: listeners hear the id once the transaction
+/// commits, and never when it rolls back, so a dashboard reads only
+/// committed responses; and announcing costs no statement of its own.
+pub(crate) fn announce_feedback_expr(backend: DatabaseBackend) -> Option<String> {
+    (backend == DatabaseBackend::Postgres)
+        .then(|| format!("pg_notify('{FEEDBACK_CHANNEL}', CAST(id AS TEXT))"))
 }
 
 /// What the listener heard.

@@ -15,17 +15,18 @@ use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    FromQueryResult, IdenStatic, Iterable, QueryFilter, QueryResult, Set,
 };
 use sha2::{Digest, Sha256};
 
 use super::hidden_fields::RecipientFields;
 use super::model::{Survey, SurveyStatus};
-use super::surveys::load;
+use super::surveys::{hydrate, load};
 use super::translations::{available_locales, localize};
 use crate::error::{DbResultExt, DomainError, DomainResult};
-use entity::{customers, survey_invitations};
+use crate::sql::Params;
+use entity::{customers, survey_invitations, surveys};
 
 /// Most customers one `inviteToSurvey` call may name.
 pub const MAX_INVITES_PER_CALL: usize = 1_000;
@@ -146,11 +147,36 @@ pub(crate) async fn resolve(
     token: &InvitationToken,
     now: DateTime<Utc>,
 ) -> DomainResult<(survey_invitations::Model, Survey)> {
-    let invitation = survey_invitations::Entity::find()
-        .filter(survey_invitations::Column::TokenHash.eq(token.hash()))
-        .one(db)
+    let (invitation, survey, _) = resolve_with(db, token, now, "", Params::new()).await?;
+    Ok((invitation, survey))
+}
+
+/// [`resolve`], with more columns read in the same statement: `columns`
+/// (each starting with `, `) may name the invitation as `i` and its survey
+/// as `s`, and the `:name` parameters bound in `params`. Returns the row
+/// too, to read them from.
+///
+/// The invitation and its survey row are read in one statement; the
+/// survey's questions, translations and scale in three more.
+pub(crate) async fn resolve_with(
+    db: &impl ConnectionTrait,
+    token: &InvitationToken,
+    now: DateTime<Utc>,
+    columns: &str,
+    mut params: Params,
+) -> DomainResult<(survey_invitations::Model, Survey, QueryResult)> {
+    params.bind("token_hash", token.hash());
+    let text = format!(
+        "SELECT {}, {}{columns} FROM survey_invitations i \
+         JOIN surveys s ON s.id = i.survey_id WHERE i.token_hash = :token_hash",
+        prefixed_columns::<survey_invitations::Entity>("i"),
+        prefixed_columns::<surveys::Entity>("s"),
+    );
+    let row = db
+        .query_one_raw(params.statement(db.get_database_backend(), &text)?)
         .await?
         .ok_or(DomainError::InvalidToken)?;
+    let invitation = survey_invitations::Model::from_query_result(&row, "i_")?;
     // Erasing a customer revokes their live invitations in the same
     // transaction, so a revoked token also covers an erased customer (and
     // the claim in `submit` checks the customer again).
@@ -163,7 +189,11 @@ pub(crate) async fn resolve(
     if invitation.expires_at <= now {
         return Err(DomainError::TokenExpired);
     }
-    let survey = load(db, invitation.survey_id).await?;
+    let model = surveys::Model::from_query_result(&row, "s_")?;
+    let survey = hydrate(db, vec![model])
+        .await?
+        .pop()
+        .ok_or(DomainError::NotFound("survey"))?;
     if !survey.is_open_at(now) {
         let reason = match survey.status {
             SurveyStatus::Active if survey.opens_at.is_some_and(|t| now < t) => {
@@ -173,7 +203,19 @@ pub(crate) async fn resolve(
         };
         return Err(DomainError::conflict(reason));
     }
-    Ok((invitation, survey))
+    Ok((invitation, survey, row))
+}
+
+/// Every column of `E` as `alias.column AS alias_column`, for reading
+/// several tables' models from one row (`Model::from_query_result(row, "alias_")`).
+fn prefixed_columns<E: EntityTrait>(alias: &str) -> String {
+    E::Column::iter()
+        .map(|c| {
+            let name = c.as_str();
+            format!("{alias}.{name} AS {alias}_{name}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Fails unless `survey` takes invitations at `now`: ACTIVE and not past its

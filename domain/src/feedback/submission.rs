@@ -24,10 +24,12 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryResult, QueryTrait, Set,
+};
 
 use super::conditions::{hidden_questions, Given};
-use super::invitations::{resolve, InvitationToken};
+use super::invitations::{resolve_with, InvitationToken};
 use super::model::{
     Answer, FollowUpReason, FollowUpStatus, Question, QuestionKind, Survey, SurveyResponse,
     SurveyStatus, MATRIX_SCALE,
@@ -37,8 +39,8 @@ use crate::error::{DomainError, DomainResult};
 use crate::loyalty::{self, LedgerReason};
 use crate::sql::Params;
 use entity::{
-    csi_factors, csi_ratings, customers, follow_ups, survey_answers, survey_invitations,
-    survey_responses, surveys,
+    csi_ratings, customers, follow_ups, survey_answers, survey_invitations, survey_responses,
+    surveys,
 };
 
 /// Most answers one submission may carry.
@@ -342,25 +344,6 @@ struct Factor {
     weight: Decimal,
 }
 
-async fn factors(db: &impl ConnectionTrait, set_id: i64) -> DomainResult<Vec<Factor>> {
-    csi_factors::Entity::find()
-        .filter(csi_factors::Column::FactorSetId.eq(set_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|f| {
-            let weight = Decimal::from_str(&f.weight).map_err(|_| {
-                DomainError::Internal(anyhow::anyhow!("factor {} has a bad weight", f.id))
-            })?;
-            Ok(Factor {
-                id: f.id,
-                key: f.key,
-                weight,
-            })
-        })
-        .collect()
-}
-
 /// The reasons a response needs a follow-up, if any.
 fn follow_up_reasons(
     survey: &Survey,
@@ -452,7 +435,9 @@ struct Context {
     webhooks: bool,
 }
 
-/// Reads the [`Context`] of a submission in one statement:
+/// The columns [`context`] reads, in the statement that reads the
+/// invitation and its survey (`i` and `s`, see
+/// [`super::invitations::resolve_with`]):
 ///
 /// - the programme's expiry rule and the customer's membership: a
 ///   programme's rule may change at any time, and either order is right;
@@ -465,33 +450,38 @@ struct Context {
 /// - whether any webhook endpoint is enabled; when one is, the transaction
 ///   reads the subscribers of each event as before. An endpoint enabled
 ///   while the submission runs may miss it, as it would had it been enabled
-///   a moment later.
-async fn context(
-    db: &impl ConnectionTrait,
-    survey: &Survey,
-    invitation: &survey_invitations::Model,
-) -> DomainResult<Context> {
-    let program = survey.program_id.filter(|_| survey.incentive_points > 0);
+///   a moment later;
+/// - the factors of the survey's set (frozen once published), as JSON rows.
+fn context_columns(backend: DbBackend) -> (String, Params) {
+    let mut factors = crate::sql::Sql::new(backend);
+    crate::sql::push_json_rows(
+        &mut factors,
+        "f.id, f.key, f.weight",
+        |sql| {
+            sql.push("FROM csi_factors f WHERE f.factor_set_id = s.factor_set_id");
+        },
+        "f.id",
+    );
+    let factors = factors.build().sql;
     let mut params = Params::new();
     params
-        .bind("program", program)
-        .bind("customer", invitation.customer_id)
         .bind("email", crate::outbox::Channel::Email.as_str())
-        .bind("invitation", invitation.id.to_string())
         .bind("enabled", true);
-    let statement = params.statement(
-        db.get_database_backend(),
-        "SELECT \
-           (SELECT COUNT(*) FROM loyalty_programs WHERE id = :program) AS programs, \
-           (SELECT points_expire_after_days FROM loyalty_programs WHERE id = :program) AS expire_days, \
-           (SELECT id FROM memberships WHERE program_id = :program AND customer_id = :customer) AS membership_id, \
-           (SELECT COUNT(*) FROM outbox_messages WHERE channel = :email AND target = :invitation) AS mails, \
-           (SELECT COUNT(*) FROM webhook_endpoints WHERE enabled = :enabled) AS endpoints",
-    )?;
-    let row = db
-        .query_one_raw(statement)
-        .await?
-        .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("context returned no row")))?;
+    let text = format!(
+        ", (SELECT COUNT(*) FROM loyalty_programs p WHERE p.id = s.program_id) AS programs, \
+         (SELECT p.points_expire_after_days FROM loyalty_programs p WHERE p.id = s.program_id) AS expire_days, \
+         (SELECT m.id FROM memberships m WHERE m.program_id = s.program_id AND m.customer_id = i.customer_id) AS membership_id, \
+         (SELECT COUNT(*) FROM outbox_messages o WHERE o.channel = :email AND o.target = CAST(i.id AS TEXT)) AS mails, \
+         (SELECT COUNT(*) FROM webhook_endpoints w WHERE w.enabled = :enabled) AS endpoints, \
+         {factors} AS factors"
+    );
+    (text, params)
+}
+
+/// The [`Context`] of a submission from the [`context_columns`] of its row,
+/// and the factors of its survey's set.
+fn context(row: &QueryResult, survey: &Survey) -> DomainResult<(Context, Vec<Factor>)> {
+    let program = survey.program_id.filter(|_| survey.incentive_points > 0);
     let programs: i64 = row.try_get("", "programs")?;
     let credit = program.filter(|_| programs > 0).map(|program_id| {
         Ok::<_, DomainError>(loyalty::CreditTarget {
@@ -500,12 +490,23 @@ async fn context(
             membership_id: row.try_get("", "membership_id")?,
         })
     });
-    Ok(Context {
+    let context = Context {
         credit: credit.transpose()?,
         program_missing: program.is_some() && programs == 0,
         mailed: row.try_get::<i64>("", "mails")? > 0,
         webhooks: row.try_get::<i64>("", "endpoints")? > 0,
+    };
+    let factors = crate::sql::json_rows::<(i64, String, String)>(
+        row.try_get::<Option<String>>("", "factors")?.as_deref(),
+    )?
+    .into_iter()
+    .map(|(id, key, weight)| {
+        let weight = Decimal::from_str(&weight)
+            .map_err(|_| DomainError::Internal(anyhow::anyhow!("factor {id} has a bad weight")))?;
+        Ok(Factor { id, key, weight })
     })
+    .collect::<DomainResult<_>>()?;
+    Ok((context, factors))
 }
 
 /// Resolve: reads the invitation and its survey, validates the answers and
@@ -524,7 +525,9 @@ pub(crate) async fn resolve_submission(
         ));
     }
     let token = InvitationToken::parse(token)?;
-    let (invitation, survey) = resolve(db, &token, now).await?;
+    let (columns, params) = context_columns(db.get_database_backend());
+    let (invitation, survey, row) = resolve_with(db, &token, now, &columns, params).await?;
+    let (context, factors) = context(&row, &survey)?;
     let clean = validate(&survey, answers)?;
     let locale = super::locale::choose(
         invitation.locale.as_deref(),
@@ -532,12 +535,6 @@ pub(crate) async fn resolve_submission(
         survey.locale.as_deref(),
         &super::translations::available_locales(&survey),
     );
-    let factors = match survey.factor_set_id {
-        Some(set_id) if clean.iter().any(|a| a.kind == QuestionKind::CsiFactor) => {
-            factors(db, set_id).await?
-        }
-        _ => Vec::new(),
-    };
     let by_key: HashMap<&str, &Factor> = factors.iter().map(|f| (f.key.as_str(), f)).collect();
     let rated: Vec<(&Factor, i32)> = clean
         .iter()
@@ -560,7 +557,6 @@ pub(crate) async fn resolve_submission(
         .collect();
     let csi = compute::index(scale, &pairs);
     let rated = rated.iter().map(|(f, r)| (f.id, *r)).collect();
-    let context = context(db, &survey, &invitation).await?;
     Ok(Resolved {
         invitation,
         survey,
@@ -611,6 +607,10 @@ async fn claim(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> D
 
 /// Store: the response, its answers and its CSI ratings. Returns the new
 /// response's id.
+///
+/// On PostgreSQL the response's insert also announces it to the live
+/// dashboards of every process (heard once the transaction commits; see
+/// [`crate::cluster::notify::announce_feedback_expr`]).
 async fn store(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> DomainResult<i64> {
     let response = survey_responses::ActiveModel {
         survey_id: Set(s.survey.id),
@@ -623,12 +623,22 @@ async fn store(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> D
         locale: Set(s.locale.clone()),
         hidden_fields: Set(s.invitation.hidden_fields.clone()),
         ..Default::default()
+    };
+    let backend = db.get_database_backend();
+    let mut insert = survey_responses::Entity::insert(response).into_query();
+    let mut returning = vec![Expr::col(survey_responses::Column::Id)];
+    if let Some(announce) = crate::cluster::notify::announce_feedback_expr(backend) {
+        returning.push(Expr::cust(announce));
     }
-    .insert(db)
-    .await?;
+    insert.returning(Query::returning().exprs(returning));
+    let response_id: i64 = db
+        .query_one_raw(backend.build(&insert))
+        .await?
+        .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("insert returned no id")))?
+        .try_get_by_index(0)?;
     if !s.answers.is_empty() {
         let rows = s.answers.iter().map(|a| survey_answers::ActiveModel {
-            response_id: Set(response.id),
+            response_id: Set(response_id),
             question_id: Set(a.question_id),
             rating: Set(a.rating),
             choices: Set(a
@@ -654,7 +664,7 @@ async fn store(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> D
             .map(|(factor_id, rating)| csi_ratings::ActiveModel {
                 factor_set_id: Set(set_id),
                 factor_id: Set(*factor_id),
-                response_id: Set(Some(response.id)),
+                response_id: Set(Some(response_id)),
                 customer_id: Set(Some(s.invitation.customer_id)),
                 rating: Set(*rating),
                 rated_at: Set(now),
@@ -664,7 +674,7 @@ async fn store(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> D
             .exec_without_returning(db)
             .await?;
     }
-    Ok(response.id)
+    Ok(response_id)
 }
 
 /// Credit: the survey's incentive, once per response (none without a

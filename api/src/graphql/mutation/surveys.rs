@@ -209,8 +209,8 @@ impl SurveyMutation {
             .await
             .map_err(answer_error)?;
         let locale = receipt.response.locale.clone();
-        // Committed: tell live dashboards, in every process.
-        crate::feedback_relay::publish(services, receipt.response).await;
+        // Committed: tell live dashboards (on PostgreSQL, every process heard it at commit).
+        crate::feedback_relay::publish(services, receipt.response);
         Ok(SubmitSurveyResponsePayload {
             client_mutation_id: input.client_mutation_id,
             response_id: global_id(NodeType::SurveyResponse, receipt.response_id),
