@@ -89,7 +89,7 @@ for engine in $ENGINES; do
   done
   n=$(wc -l < "$tokens")
   pg_pids=()
-  [[ $engine == postgres ]] && mapfile -t pg_pids < <(pgrep -x postgres || pgrep -f 'postgres:' || true)
+  if [[ $engine == postgres ]]; then mapfile -t pg_pids < <(pgrep -x postgres || pgrep -f 'postgres:' || true); fi
   name=flame-submit-$LABEL-$engine
   s0=$(ticks "$SERVER_PID"); p0=$(ticks "${pg_pids[@]}"); b0=$(busy)
   "$BIN/rapport-load" --url "$URL" --query-file bench/queries/s3_submit.graphql --variables-file "$tokens" \
@@ -102,7 +102,7 @@ for engine in $ENGINES; do
   all_pid=$!
   wait "$load_pid"
   kill -INT "$perf_pid" "$all_pid"; wait "$perf_pid" "$all_pid" 2>/dev/null || true
-  [[ $engine == postgres ]] && mapfile -t pg_pids < <(pgrep -x postgres || pgrep -f 'postgres:' || true)
+  if [[ $engine == postgres ]]; then mapfile -t pg_pids < <(pgrep -x postgres || pgrep -f 'postgres:' || true); fi
   s1=$(ticks "$SERVER_PID"); p1=$(ticks "${pg_pids[@]}"); b1=$(busy)
   throughput=$(jq -r .throughput "$OUT/$name.load.json")
   errors=$(jq -r .errors "$OUT/$name.load.json")
@@ -125,6 +125,6 @@ for engine in $ENGINES; do
   } | tee -a "$cpu_file"
   [[ ${KEEP:-0} == 1 ]] || rm -f "$OUT/$name.perf" "$OUT/$name-all.perf"
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
-  [[ $engine == postgres ]] && psql -X -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $PG_DB"
+  if [[ $engine == postgres ]]; then psql -X -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $PG_DB"; fi
 done
 echo "$cpu_file" >&2

@@ -7,15 +7,18 @@
 //! exactly one sees a row change and goes on to store the response and credit
 //! the incentive; the rest answer `ALREADY_SUBMITTED`.
 //!
-//! Everything that can be read is read before the transaction (the
-//! invitation, the survey and its questions, the factors, and in one
-//! statement the programme, the membership, the invitation's e-mails and
-//! whether any webhook endpoint is enabled), so that on SQLite the single
-//! writer's turn, and on PostgreSQL the row locks, last as few round trips
-//! as possible. For a member of the survey's programme, without e-mails,
-//! webhooks or a follow-up due, the transaction is five statements: the
-//! claim, the response, its answers (one multi-row insert), its CSI ratings
-//! (one multi-row insert) and the ledger entry (an insert returning the
+//! Everything that can be read is read before the transaction, in four
+//! statements: the invitation with its survey row, the survey's factors,
+//! the programme, the membership, whether the invitation has e-mails and
+//! whether any webhook endpoint is enabled in one
+//! ([`super::invitations::resolve_with`]), then the survey's translations,
+//! questions and scale. So on SQLite the single writer's turn, and on
+//! PostgreSQL the row locks, last as few round trips as possible. For a
+//! member of the survey's programme, without e-mails, webhooks or a
+//! follow-up due, the transaction is three round trips: the claim; the
+//! response with its answers and CSI ratings (one statement on PostgreSQL,
+//! whose insert also announces the response to live dashboards; one batch
+//! on SQLite; see [`store`]); and the ledger entry (an insert returning the
 //! row).
 
 use std::collections::{HashMap, HashSet};
@@ -605,13 +608,24 @@ async fn claim(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> D
     Ok(())
 }
 
-/// Store: the response, its answers and its CSI ratings. Returns the new
-/// response's id.
+/// Store: the response, its answers and its CSI ratings, in one round
+/// trip. Returns the new response's id.
 ///
-/// On PostgreSQL the response's insert also announces it to the live
-/// dashboards of every process (heard once the transaction commits; see
-/// [`crate::cluster::notify::announce_feedback_expr`]).
+/// The answers and ratings name their response by a subquery: on
+/// PostgreSQL one statement inserts all three, the answers and ratings in
+/// common table expressions reading the new response's id from the first
+/// (`r`), whose insert also announces the response to the live dashboards of
+/// every process (heard once the transaction commits; see
+/// [`crate::cluster::notify::announce_feedback_expr`]). On SQLite the three
+/// inserts and a read of the id go in one batch to the connection's thread,
+/// the rows finding their response by its invitation (unique, and claimed
+/// by this transaction).
 async fn store(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> DomainResult<i64> {
+    use sea_orm::sea_query::{
+        Alias, CommonTableExpression, IntoIden, SubQueryStatement, WithClause,
+    };
+
+    let backend = db.get_database_backend();
     let response = survey_responses::ActiveModel {
         survey_id: Set(s.survey.id),
         invitation_id: Set(s.invitation.id),
@@ -624,56 +638,127 @@ async fn store(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> D
         hidden_fields: Set(s.invitation.hidden_fields.clone()),
         ..Default::default()
     };
-    let backend = db.get_database_backend();
-    let mut insert = survey_responses::Entity::insert(response).into_query();
-    let mut returning = vec![Expr::col(survey_responses::Column::Id)];
-    if let Some(announce) = crate::cluster::notify::announce_feedback_expr(backend) {
-        returning.push(Expr::cust(announce));
+    let postgres = backend == DbBackend::Postgres;
+    let mut response = survey_responses::Entity::insert(response).into_query();
+    if postgres {
+        // Read by the other expressions as `r`. On SQLite a returned row
+        // would end the batch: its first row is its result.
+        response.returning_col(survey_responses::Column::Id);
     }
-    insert.returning(Query::returning().exprs(returning));
+    let the_response = Query::select()
+        .column(survey_responses::Column::Id)
+        .from(if postgres {
+            Alias::new("r").into_iden()
+        } else {
+            survey_responses::Entity.into_iden()
+        })
+        .and_where_option(
+            (!postgres).then(|| survey_responses::Column::InvitationId.eq(s.invitation.id)),
+        )
+        .to_owned();
+    let response_id = || {
+        Expr::SubQuery(
+            None,
+            Box::new(SubQueryStatement::SelectStatement(the_response.clone())),
+        )
+    };
+    let answers = (!s.answers.is_empty()).then(|| {
+        let mut insert = Query::insert();
+        insert.into_table(survey_answers::Entity).columns([
+            survey_answers::Column::ResponseId,
+            survey_answers::Column::QuestionId,
+            survey_answers::Column::Rating,
+            survey_answers::Column::Choices,
+            survey_answers::Column::Text,
+            survey_answers::Column::RowRatings,
+            survey_answers::Column::DateValue,
+        ]);
+        for a in &s.answers {
+            let json = |v: Option<String>| Expr::val(v);
+            insert.values_panic([
+                response_id(),
+                Expr::val(a.question_id),
+                Expr::val(a.rating),
+                json(
+                    a.choices
+                        .as_ref()
+                        .map(|c| serde_json::to_string(c).unwrap_or_default()),
+                ),
+                Expr::val(a.text.clone()),
+                json(
+                    a.row_ratings
+                        .as_ref()
+                        .map(|r| serde_json::to_string(r).unwrap_or_default()),
+                ),
+                Expr::val(a.date.map(|d| d.format("%Y-%m-%d").to_string())),
+            ]);
+        }
+        insert
+    });
+    let ratings = match (s.survey.factor_set_id, s.rated.is_empty()) {
+        (Some(set_id), false) => {
+            let mut insert = Query::insert();
+            insert.into_table(csi_ratings::Entity).columns([
+                csi_ratings::Column::FactorSetId,
+                csi_ratings::Column::FactorId,
+                csi_ratings::Column::ResponseId,
+                csi_ratings::Column::CustomerId,
+                csi_ratings::Column::Rating,
+                csi_ratings::Column::RatedAt,
+            ]);
+            for (factor_id, rating) in &s.rated {
+                insert.values_panic([
+                    Expr::val(set_id),
+                    Expr::val(*factor_id),
+                    response_id(),
+                    Expr::val(s.invitation.customer_id),
+                    Expr::val(*rating),
+                    Expr::val(now),
+                ]);
+            }
+            Some(insert)
+        }
+        _ => None,
+    };
+    let statement = if postgres {
+        let mut with = WithClause::new();
+        let cte = |name: &str, insert| {
+            CommonTableExpression::new()
+                .query(insert)
+                .table_name(Alias::new(name))
+                .to_owned()
+        };
+        with.cte(cte("r", response));
+        if let Some(answers) = answers {
+            with.cte(cte("a", answers));
+        }
+        if let Some(ratings) = ratings {
+            with.cte(cte("c", ratings));
+        }
+        let mut result = the_response.clone();
+        if let Some(announce) = crate::cluster::notify::announce_feedback_expr(backend) {
+            result.expr(Expr::cust(announce));
+        }
+        backend.build(&with.query(result))
+    } else {
+        let parts = [Some(response), answers, ratings]
+            .into_iter()
+            .flatten()
+            .map(|insert| backend.build(&insert))
+            .chain(std::iter::once(backend.build(&the_response)));
+        let (mut sql, mut values) = (String::new(), Vec::new());
+        for part in parts {
+            sql.push_str(&part.sql);
+            sql.push_str(";\n");
+            values.extend(part.values.map(|v| v.0).unwrap_or_default());
+        }
+        sea_orm::Statement::from_sql_and_values(backend, sql, values)
+    };
     let response_id: i64 = db
-        .query_one_raw(backend.build(&insert))
+        .query_one_raw(statement)
         .await?
-        .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("insert returned no id")))?
+        .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("the response was not stored")))?
         .try_get_by_index(0)?;
-    if !s.answers.is_empty() {
-        let rows = s.answers.iter().map(|a| survey_answers::ActiveModel {
-            response_id: Set(response_id),
-            question_id: Set(a.question_id),
-            rating: Set(a.rating),
-            choices: Set(a
-                .choices
-                .as_ref()
-                .map(|c| serde_json::to_string(c).unwrap_or_default())),
-            text: Set(a.text.clone()),
-            row_ratings: Set(a
-                .row_ratings
-                .as_ref()
-                .map(|r| serde_json::to_string(r).unwrap_or_default())),
-            date_value: Set(a.date.map(|d| d.format("%Y-%m-%d").to_string())),
-            ..Default::default()
-        });
-        survey_answers::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await?;
-    }
-    if let (Some(set_id), false) = (s.survey.factor_set_id, s.rated.is_empty()) {
-        let rows = s
-            .rated
-            .iter()
-            .map(|(factor_id, rating)| csi_ratings::ActiveModel {
-                factor_set_id: Set(set_id),
-                factor_id: Set(*factor_id),
-                response_id: Set(Some(response_id)),
-                customer_id: Set(Some(s.invitation.customer_id)),
-                rating: Set(*rating),
-                rated_at: Set(now),
-                ..Default::default()
-            });
-        csi_ratings::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await?;
-    }
     Ok(response_id)
 }
 
