@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::hidden_fields::RecipientFields;
 use super::model::{Survey, SurveyStatus};
-use super::surveys::{hydrate, load};
+use super::surveys::{from_columns, load, parts_columns};
 use super::translations::{available_locales, localize};
 use crate::error::{DbResultExt, DomainError, DomainResult};
 use crate::sql::Params;
@@ -156,8 +156,8 @@ pub(crate) async fn resolve(
 /// as `s`, and the `:name` parameters bound in `params`. Returns the row
 /// too, to read them from.
 ///
-/// The invitation and its survey row are read in one statement; the
-/// survey's questions, translations and scale in three more.
+/// One statement reads the invitation and its survey with its questions,
+/// translations and scale ([`parts_columns`]).
 pub(crate) async fn resolve_with(
     db: &impl ConnectionTrait,
     token: &InvitationToken,
@@ -167,10 +167,11 @@ pub(crate) async fn resolve_with(
 ) -> DomainResult<(survey_invitations::Model, Survey, QueryResult)> {
     params.bind("token_hash", token.hash());
     let text = format!(
-        "SELECT {}, {}{columns} FROM survey_invitations i \
+        "SELECT {}, {}{}{columns} FROM survey_invitations i \
          JOIN surveys s ON s.id = i.survey_id WHERE i.token_hash = :token_hash",
         prefixed_columns::<survey_invitations::Entity>("i"),
         prefixed_columns::<surveys::Entity>("s"),
+        parts_columns(db.get_database_backend()),
     );
     let row = db
         .query_one_raw(params.statement(db.get_database_backend(), &text)?)
@@ -189,11 +190,7 @@ pub(crate) async fn resolve_with(
     if invitation.expires_at <= now {
         return Err(DomainError::TokenExpired);
     }
-    let model = surveys::Model::from_query_result(&row, "s_")?;
-    let survey = hydrate(db, vec![model])
-        .await?
-        .pop()
-        .ok_or(DomainError::NotFound("survey"))?;
+    let survey = from_columns(&row)?;
     if !survey.is_open_at(now) {
         let reason = match survey.status {
             SurveyStatus::Active if survey.opens_at.is_some_and(|t| now < t) => {

@@ -7,14 +7,13 @@
 //! exactly one sees a row change and goes on to store the response and credit
 //! the incentive; the rest answer `ALREADY_SUBMITTED`.
 //!
-//! Everything that can be read is read before the transaction, in four
-//! statements: the invitation with its survey row, the survey's factors,
-//! the programme, the membership, whether the invitation has e-mails and
-//! whether any webhook endpoint is enabled in one
-//! ([`super::invitations::resolve_with`]), then the survey's translations,
-//! questions and scale. So on SQLite the single writer's turn, and on
-//! PostgreSQL the row locks, last as few round trips as possible. For a
-//! member of the survey's programme, without e-mails, webhooks or a
+//! Everything that can be read is read before the transaction, in one
+//! statement: the invitation with its survey, the survey's questions,
+//! translations, scale and factors, the programme, the membership, whether
+//! the invitation has e-mails and whether any webhook endpoint is enabled
+//! ([`super::invitations::resolve_with`]). So on SQLite the single
+//! writer's turn, and on PostgreSQL the row locks, last as few round trips
+//! as possible. For a member of the survey's programme, without e-mails, webhooks or a
 //! follow-up due, the transaction is three round trips: the claim; the
 //! response with its answers and CSI ratings (one statement on PostgreSQL,
 //! whose insert also announces the response to live dashboards; one batch

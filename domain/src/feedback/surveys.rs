@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    FromQueryResult, QueryFilter, QueryResult, Set,
 };
 
 use super::conditions::{self, ConditionInput};
@@ -16,9 +16,11 @@ use crate::customers::{SortDirection, SortKey};
 use crate::error::{DomainError, DomainResult, FoundExt};
 use crate::keyset::{self, contains_pattern, time_key, KeyKind, OrderCursor, Ordering};
 use crate::pagination::{Page, PageRequest};
-use crate::sql::Sql;
+use crate::sql::{json_rows, json_time, push_json_rows, Sql};
 use crate::validation::{optional_text, required_text};
-use entity::{csi_factor_sets, csi_factors, loyalty_programs, survey_questions, surveys};
+use entity::{
+    csi_factor_sets, csi_factors, loyalty_programs, survey_questions, survey_translations, surveys,
+};
 
 /// Most questions in one survey.
 pub const MAX_QUESTIONS: usize = 100;
@@ -557,6 +559,118 @@ pub(crate) async fn question(db: &impl ConnectionTrait, id: i64) -> DomainResult
     // The survey gives the question its scale; read it the one way surveys are read.
     let survey = load(db, row.survey_id).await.found()?;
     Ok(survey.and_then(|s| s.questions.into_iter().find(|q| q.id == id)))
+}
+
+/// Columns (each starting with `, `) that read the questions, translations
+/// and CSI scale of the survey row aliased `s`, as JSON rows, in the
+/// statement that reads that row: [`from_columns`] builds the survey from
+/// them, as [`hydrate`] does from three more statements.
+pub(crate) fn parts_columns(backend: DbBackend) -> String {
+    let mut sql = Sql::new(backend);
+    sql.push(", ");
+    push_json_rows(
+        &mut sql,
+        "q.id, q.survey_id, q.position, q.text, CAST(q.required AS INTEGER), q.kind, \
+         q.factor_key, q.options, q.max_length, CAST(q.overall_satisfaction AS INTEGER), \
+         q.show_when, q.settings, q.page",
+        |sql| {
+            sql.push("FROM survey_questions q WHERE q.survey_id = s.id");
+        },
+        "q.position, q.id",
+    );
+    sql.push(" AS s_questions, ");
+    push_json_rows(
+        &mut sql,
+        "t.locale, t.title, t.description, t.thank_you, t.questions, t.updated_at",
+        |sql| {
+            sql.push("FROM survey_translations t WHERE t.survey_id = s.id");
+        },
+        "t.locale",
+    );
+    sql.push(
+        " AS s_translations, \
+         (SELECT fs.scale_min FROM csi_factor_sets fs WHERE fs.id = s.factor_set_id) AS s_scale_min, \
+         (SELECT fs.scale_max FROM csi_factor_sets fs WHERE fs.id = s.factor_set_id) AS s_scale_max",
+    );
+    sql.build().sql
+}
+
+/// A question as [`parts_columns`] reads it.
+type QuestionRow = (
+    i64,
+    i64,
+    i32,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i32>,
+    i64,
+    Option<String>,
+    Option<String>,
+    i32,
+);
+
+/// The survey of a row holding its columns (prefixed `s_`) and its
+/// [`parts_columns`].
+///
+/// # Errors
+/// `INTERNAL` when a stored part is not what was written.
+pub(crate) fn from_columns(row: &QueryResult) -> DomainResult<Survey> {
+    let model = surveys::Model::from_query_result(row, "s_")?;
+    let questions =
+        json_rows::<QuestionRow>(row.try_get::<Option<String>>("", "s_questions")?.as_deref())?
+            .into_iter()
+            .map(|q| survey_questions::Model {
+                id: q.0,
+                survey_id: q.1,
+                position: q.2,
+                text: q.3,
+                required: q.4 != 0,
+                kind: q.5,
+                factor_key: q.6,
+                options: q.7,
+                max_length: q.8,
+                overall_satisfaction: q.9 != 0,
+                show_when: q.10,
+                settings: q.11,
+                page: q.12,
+            })
+            .collect();
+    type TranslationRow = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+    );
+    let translations = json_rows::<TranslationRow>(
+        row.try_get::<Option<String>>("", "s_translations")?
+            .as_deref(),
+    )?
+    .into_iter()
+    .map(|t| {
+        super::translations::from_row(survey_translations::Model {
+            survey_id: model.id,
+            locale: t.0,
+            title: t.1,
+            description: t.2,
+            thank_you: t.3,
+            questions: t.4,
+            updated_at: json_time(&t.5)?,
+        })
+    })
+    .collect::<DomainResult<Vec<_>>>()?;
+    let scale = match (
+        row.try_get::<Option<i32>>("", "s_scale_min")?,
+        row.try_get::<Option<i32>>("", "s_scale_max")?,
+    ) {
+        (Some(min), Some(max)) => Some((min, max)),
+        _ => None,
+    };
+    Survey::from_rows(model, questions, scale, translations)
 }
 
 pub(crate) async fn load(db: &impl ConnectionTrait, id: i64) -> DomainResult<Survey> {

@@ -65,28 +65,34 @@ pub(crate) async fn for_surveys(
         .all(db)
         .await?;
     for row in rows {
-        let questions: BTreeMap<i64, QuestionTranslation> = serde_json::from_str(&row.questions)
-            .map_err(|_| {
-                DomainError::Internal(anyhow::anyhow!(
-                    "stored translation of survey {} is not understood",
-                    row.survey_id
-                ))
-            })?;
-        out.entry(row.survey_id)
-            .or_default()
-            .push(SurveyTranslation {
-                locale: row.locale,
-                title: row.title,
-                description: row.description,
-                thank_you: row.thank_you,
-                questions,
-                updated_at: row.updated_at,
-            });
+        out.entry(row.survey_id).or_default().push(from_row(row)?);
     }
     for list in out.values_mut() {
         list.sort_by(|a, b| a.locale.cmp(&b.locale));
     }
     Ok(out)
+}
+
+/// A stored translation.
+///
+/// # Errors
+/// `INTERNAL` when its question texts are not the JSON written for them.
+pub(crate) fn from_row(row: survey_translations::Model) -> DomainResult<SurveyTranslation> {
+    let questions: BTreeMap<i64, QuestionTranslation> = serde_json::from_str(&row.questions)
+        .map_err(|_| {
+            DomainError::Internal(anyhow::anyhow!(
+                "stored translation of survey {} is not understood",
+                row.survey_id
+            ))
+        })?;
+    Ok(SurveyTranslation {
+        locale: row.locale,
+        title: row.title,
+        description: row.description,
+        thank_you: row.thank_you,
+        questions,
+        updated_at: row.updated_at,
+    })
 }
 
 /// The locales a survey can be shown in: its default first, then its

@@ -1786,10 +1786,10 @@ async fn a_submission_costs_a_fixed_number_of_statements(engine: Engine) {
     let newcomer = insert_customer(&app, "Newcomer").await;
     let token = f.invite(&app, newcomer).await;
     let enrolling = cost(token, f.good_answers()).await;
-    // Four reads before the write transaction (the invitation with its
-    // survey row, the factors, the programme, membership, e-mails and
-    // webhooks in one; then the survey's translations, questions and
-    // factor-set scale), then three statements in it: the claim; the
+    // One read before the write transaction (the invitation with its
+    // survey, the survey's questions, translations, factor-set scale and
+    // factors, the programme, membership, e-mails and webhooks), then three
+    // statements in it: the claim; the
     // response with its answers and CSI ratings (one statement on
     // PostgreSQL, one batch on SQLite, which also announces the response to
     // live dashboards on PostgreSQL); the ledger entry. One more enrols a
@@ -1801,7 +1801,7 @@ async fn a_submission_costs_a_fixed_number_of_statements(engine: Engine) {
     };
     assert_eq!(
         (full, brief, enrolling),
-        (7 + shared, 7 + shared, 8 + shared),
+        (4 + shared, 4 + shared, 5 + shared),
         "statements per submission"
     );
     assert_eq!(balance(&app, f.program_id, member).await, 50);
