@@ -36,6 +36,7 @@ mod m20261128_170001_conditions_and_hidden_fields;
 mod m20261128_180001_question_types;
 mod m20261129_090001_csi_report_index_by_response;
 mod m20261130_090001_answers_by_response_with_rating;
+mod m20261130_100001_lookup_attempts_unlogged;
 
 pub struct Migrator;
 
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_180001_question_types::Migration),
             Box::new(m20261129_090001_csi_report_index_by_response::Migration),
             Box::new(m20261130_090001_answers_by_response_with_rating::Migration),
+            Box::new(m20261130_100001_lookup_attempts_unlogged::Migration),
         ]
     }
 }
