@@ -119,9 +119,9 @@ for engine in $ENGINES; do
     < "$OUT/$name.folded" > "$RESULTS_DIR/$name.svg"
   {
     echo "  by process:"
-    perf report -q -i "$OUT/$name-all.perf" --sort comm --stdio 2> /dev/null | head -8
+    perf report -q -i "$OUT/$name-all.perf" --sort comm --stdio 2> /dev/null | head -8 || true
     echo "  by function (top 25, whole machine):"
-    perf report -q -i "$OUT/$name-all.perf" --sort comm,dso,sym --stdio 2> /dev/null | head -25
+    perf report -q -i "$OUT/$name-all.perf" --sort comm,dso,sym --stdio 2> /dev/null | head -25 || true
   } | tee -a "$cpu_file"
   [[ ${KEEP:-0} == 1 ]] || rm -f "$OUT/$name.perf" "$OUT/$name-all.perf"
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
