@@ -37,20 +37,13 @@ mkdir -p "$OUT"
 SERVER_PID=
 trap '[[ -n $SERVER_PID ]] && kill $SERVER_PID 2>/dev/null; true' EXIT
 
-gid() { printf '%s:%s' "$1" "$2" | base64 -w0 | tr '+/' '-_' | tr -d '='; }
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+
 gql() { # token query variables-json
   jq -n --arg q "$2" --argjson v "$3" '{query: $q, variables: $v}' |
     curl -sS -H 'content-type: application/json' -H "authorization: Bearer $1" --data-binary @- "$URL"
 }
-ticks() { # pid... -> user+system clock ticks so far
-  local sum=0 p t
-  for p in "$@"; do
-    t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || continue
-    sum=$(( sum + ${t:-0} ))
-  done
-  echo "$sum"
-}
-busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
 
 cpu_file=$RESULTS_DIR/flame-submit-$LABEL-cpu.txt
 : > "$cpu_file"
@@ -91,7 +84,7 @@ for engine in $ENGINES; do
   pg_pids=()
   if [[ $engine == postgres ]]; then mapfile -t pg_pids < <(pgrep -x postgres || pgrep -f 'postgres:' || true); fi
   name=flame-submit-$LABEL-$engine
-  s0=$(ticks "$SERVER_PID"); p0=$(ticks "${pg_pids[@]}"); b0=$(busy)
+  s0=$(cpu_ticks "$SERVER_PID"); p0=$(cpu_ticks "${pg_pids[@]}"); b0=$(busy_ticks)
   "$BIN/rapport-load" --url "$URL" --query-file bench/queries/s3_submit.graphql --variables-file "$tokens" \
     --concurrency "$CONCURRENCY" --seconds 300 --json > "$OUT/$name.load.json" &
   load_pid=$!
@@ -103,7 +96,7 @@ for engine in $ENGINES; do
   wait "$load_pid"
   kill -INT "$perf_pid" "$all_pid"; wait "$perf_pid" "$all_pid" 2>/dev/null || true
   if [[ $engine == postgres ]]; then mapfile -t pg_pids < <(pgrep -x postgres || pgrep -f 'postgres:' || true); fi
-  s1=$(ticks "$SERVER_PID"); p1=$(ticks "${pg_pids[@]}"); b1=$(busy)
+  s1=$(cpu_ticks "$SERVER_PID"); p1=$(cpu_ticks "${pg_pids[@]}"); b1=$(busy_ticks)
   throughput=$(jq -r .throughput "$OUT/$name.load.json")
   errors=$(jq -r .errors "$OUT/$name.load.json")
   hz=$(getconf CLK_TCK)

@@ -79,11 +79,8 @@ record() { # engine scenario extra-json < rapport-load json line
   echo "$line" | jq -c --arg e "$1" --arg s "$2" --argjson x "$3" '. + {engine: $e, scenario: $s} + $x' >> "$RESULTS"
 }
 
-# Rapport's global id of record $2 of GraphQL type $1: base64url, unpadded,
-# of "<type>:<key>" (PostGraphile keeps its own numeric keys).
-gid() { # type key
-  printf '%s:%s' "$1" "$2" | base64 -w0 | tr '+/' '-_' | tr -d '='
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 gql() { # token query-file variables-json [header-dump-file]
   local auth=() dump=/dev/null
@@ -93,15 +90,6 @@ gql() { # token query-file variables-json [header-dump-file]
     curl -sS -D "$dump" -H 'content-type: application/json' "${auth[@]}" --data-binary @- "$URL"
 }
 
-cpu_ticks() { # pid... -> user+system clock ticks the live processes used so far
-  local sum=0 p t
-  for p in "$@"; do
-    t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || continue
-    sum=$(( sum + ${t:-0} ))
-  done
-  echo "$sum"
-}
-busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
 CLK_TCK=$(getconf CLK_TCK)
 # The server's SQLite pool by default: 2 connections per core, 4 to 16
 # (domain::db::default_max_connections).
