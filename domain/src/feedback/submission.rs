@@ -13,12 +13,12 @@
 //! the invitation has e-mails and whether any webhook endpoint is enabled
 //! ([`super::invitations::resolve_with`]). So on SQLite the single
 //! writer's turn, and on PostgreSQL the row locks, last as few round trips
-//! as possible. For a member of the survey's programme, without e-mails, webhooks or a
-//! follow-up due, the transaction is three round trips: the claim; the
-//! response with its answers and CSI ratings (one statement on PostgreSQL,
-//! whose insert also announces the response to live dashboards; one batch
-//! on SQLite; see [`store`]); and the ledger entry (an insert returning the
-//! row).
+//! as possible. For a member of the survey's programme, without e-mails,
+//! webhooks or a follow-up due, the transaction is three round trips: the
+//! claim; the response with its answers and CSI ratings (one statement on
+//! PostgreSQL, whose insert also announces the response to live
+//! dashboards; one batch on SQLite; see [`store`]); and the ledger entry
+//! (an insert returning the row).
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
@@ -673,18 +673,17 @@ async fn store(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> D
             survey_answers::Column::DateValue,
         ]);
         for a in &s.answers {
-            let json = |v: Option<String>| Expr::val(v);
             insert.values_panic([
                 response_id(),
                 Expr::val(a.question_id),
                 Expr::val(a.rating),
-                json(
+                Expr::val(
                     a.choices
                         .as_ref()
                         .map(|c| serde_json::to_string(c).unwrap_or_default()),
                 ),
                 Expr::val(a.text.clone()),
-                json(
+                Expr::val(
                     a.row_ratings
                         .as_ref()
                         .map(|r| serde_json::to_string(r).unwrap_or_default()),
