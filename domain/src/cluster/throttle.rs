@@ -39,8 +39,9 @@ pub const STALE_IN_FLIGHT: Duration = Duration::from_secs(60);
 /// How long a request waits for look-ups in flight to make room before it
 /// is refused with `RATE_LIMITED`.
 const MAX_WAIT: Duration = Duration::from_secs(5);
-/// One begin in this many also sweeps every client's expired rows.
-const SWEEP_ONE_IN: u32 = 64;
+/// How often each process sweeps every client's expired rows: the first
+/// look-up this long after the last sweep (or the start) does it.
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// Refused clients remembered before the expired ones are forgotten.
 const FORGET_AT: usize = 10_000;
 
@@ -52,6 +53,8 @@ pub struct SharedThrottle {
     window: Duration,
     /// Clients the database refused, until when (see the module comment).
     refused_until: Arc<Mutex<HashMap<String, Instant>>>,
+    /// When this process last swept (see [`SWEEP_EVERY`]).
+    swept_at: Arc<Mutex<Instant>>,
 }
 
 fn millis(d: Duration) -> i64 {
@@ -66,6 +69,7 @@ impl SharedThrottle {
             max_failures,
             window,
             refused_until: Arc::default(),
+            swept_at: Arc::new(Mutex::new(Instant::now())),
         }
     }
 
@@ -117,7 +121,7 @@ impl SharedThrottle {
     /// Writes this look-up's row and waits until it is within the limit.
     async fn begin(&self, key: &str) -> DomainResult<i64> {
         let started = std::time::Instant::now();
-        if rand::random_ratio(1, SWEEP_ONE_IN) {
+        if self.sweep_due() {
             self.sweep().await?;
         }
         loop {
@@ -194,6 +198,17 @@ impl SharedThrottle {
             u64::try_from(total).unwrap_or(0),
             oldest,
         ))
+    }
+
+    /// Whether this look-up sweeps: the first one [`SWEEP_EVERY`] after the
+    /// last sweep.
+    fn sweep_due(&self) -> bool {
+        let mut swept_at = self.swept_at.lock().unwrap_or_else(|e| e.into_inner());
+        let due = swept_at.elapsed() >= SWEEP_EVERY;
+        if due {
+            *swept_at = Instant::now();
+        }
+        due
     }
 
     /// Deletes every client's rows that no longer count. A failure is
