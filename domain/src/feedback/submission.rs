@@ -3,9 +3,10 @@
 //! Validation happens before any write, so a bad submission stores nothing and
 //! leaves the token usable. A good one runs in one write transaction whose
 //! first statement marks the invitation used with a conditional UPDATE
-//! (`used_at IS NULL`): of any number of concurrent submissions of one token,
-//! exactly one sees a row change and goes on to store the response and credit
-//! the incentive; the rest answer `ALREADY_SUBMITTED`.
+//! (`used_at IS NULL`), on which every later write depends: of any number of
+//! concurrent submissions of one token, exactly one changes the row, stores
+//! its response and credits the incentive; the rest store nothing and answer
+//! `ALREADY_SUBMITTED`.
 //!
 //! Everything that can be read is read before the transaction, in one
 //! statement: the invitation with its survey, the survey's questions,
@@ -14,8 +15,8 @@
 //! ([`super::invitations::resolve_with`]). So on SQLite the single
 //! writer's turn, and on PostgreSQL the row locks, last as few round trips
 //! as possible. For a member of the survey's programme, without e-mails,
-//! webhooks or a follow-up due, the transaction is three round trips: the
-//! claim; the response with its answers and CSI ratings (one statement on
+//! webhooks or a follow-up due, the transaction is two round trips: the
+//! claim with the response, its answers and CSI ratings (one statement on
 //! PostgreSQL, whose insert also announces the response to live
 //! dashboards; one batch on SQLite; see [`store`]); and the ledger entry
 //! (an insert returning the row).
@@ -25,7 +26,10 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{
+    Alias, CommonTableExpression, DynIden, Expr, InsertStatement, IntoIden, Query, SelectStatement,
+    SubQueryStatement, UpdateStatement, Value, ValueTuple, WithClause,
+};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryResult, QueryTrait, Set,
 };
@@ -570,11 +574,11 @@ pub(crate) async fn resolve_submission(
     })
 }
 
-/// Claim: the first statement of the transaction marks the invitation used.
-/// Only one submission can, and only while the survey is still active and
-/// the customer not erased (either may have changed since the reads).
-async fn claim(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> DomainResult<()> {
-    let claimed = survey_invitations::Entity::update_many()
+/// Claim: marks the invitation used. Only one submission can, and only
+/// while the survey is still active and the customer not erased (either may
+/// have changed since the reads).
+fn claim(s: &Resolved, now: DateTime<Utc>) -> UpdateStatement {
+    survey_invitations::Entity::update_many()
         .col_expr(survey_invitations::Column::UsedAt, Expr::value(now))
         .filter(survey_invitations::Column::Id.eq(s.invitation.id))
         .filter(survey_invitations::Column::UsedAt.is_null())
@@ -599,165 +603,233 @@ async fn claim(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> D
                     .to_owned(),
             ),
         )
-        .exec(db)
-        .await?;
-    if claimed.rows_affected != 1 {
-        return Err(why_unclaimed(db, &s.invitation).await);
-    }
-    Ok(())
+        .into_query()
 }
 
-/// Store: the response, its answers and its CSI ratings, in one round
-/// trip. Returns the new response's id.
+/// Claim and store: marks the invitation used (see [`claim`]) and stores
+/// the response with its answers and CSI ratings, in one round trip.
+/// Returns the new response's id, or `None` when the claim matched no row
+/// and so nothing was stored.
 ///
-/// The answers and ratings name their response by a subquery: on
-/// PostgreSQL one statement inserts all three, the answers and ratings in
-/// common table expressions reading the new response's id from the first
-/// (`r`), whose insert also announces the response to the live dashboards of
-/// every process (heard once the transaction commits; see
-/// [`crate::cluster::notify::announce_feedback_expr`]). On SQLite the three
-/// inserts and a read of the id go in one batch to the connection's thread,
-/// the rows finding their response by its invitation (unique, and claimed
-/// by this transaction).
-async fn store(db: &impl ConnectionTrait, s: &Resolved, now: DateTime<Utc>) -> DomainResult<i64> {
-    use sea_orm::sea_query::{
-        Alias, CommonTableExpression, IntoIden, SubQueryStatement, WithClause,
-    };
+/// Each step reads the one before it, so nothing is stored unless the claim
+/// changed its row:
+/// - PostgreSQL: one statement of common table expressions. `k` is the
+///   claim, returning the invitation's id; `r` the response, inserted from
+///   `k` and returning its id; `a` and `c` the answers and ratings, each row
+///   joined to `r`. The final `SELECT id, pg_notify(…) FROM r` also
+///   announces the response to the live dashboards of every process (heard
+///   once the transaction commits; see
+///   [`crate::cluster::notify::announce_feedback_expr`]).
+/// - SQLite: one batch to the connection's thread, each insert guarded by
+///   `changes() > 0`, the rows the statement before it changed (every step
+///   changes at least one when the claim did). The answers and ratings find
+///   their response by its invitation (unique, and claimed here). No
+///   statement before the last may return a row: the first row ends the
+///   batch.
+async fn store(
+    db: &impl ConnectionTrait,
+    s: &Resolved,
+    now: DateTime<Utc>,
+) -> DomainResult<Option<i64>> {
+    use csi_ratings::Column as C;
+    use sea_orm::sea_query::ExprTrait as _;
+    use survey_answers::Column as A;
+    use survey_responses::Column as R;
 
     let backend = db.get_database_backend();
-    let response = survey_responses::ActiveModel {
-        survey_id: Set(s.survey.id),
-        invitation_id: Set(s.invitation.id),
-        customer_id: Set(s.invitation.customer_id),
-        submitted_at: Set(now),
-        csi: Set(s.csi.map(|c| c.index.to_string())),
-        weighted_mean: Set(s.csi.map(|c| c.weighted_mean.to_string())),
-        factor_set_id: Set(s.survey.factor_set_id),
-        locale: Set(s.locale.clone()),
-        hidden_fields: Set(s.invitation.hidden_fields.clone()),
-        ..Default::default()
-    };
     let postgres = backend == DbBackend::Postgres;
-    let mut response = survey_responses::Entity::insert(response).into_query();
-    if postgres {
-        // Read by the other expressions as `r`. On SQLite a returned row
-        // would end the batch: its first row is its result.
-        response.returning_col(survey_responses::Column::Id);
-    }
-    let the_response = Query::select()
-        .column(survey_responses::Column::Id)
-        .from(if postgres {
-            Alias::new("r").into_iden()
+    let (k, r, v) = (Alias::new("k"), Alias::new("r"), Alias::new("v"));
+    // What makes a step wait on the one before it.
+    let after = |select: &mut SelectStatement, step: &Alias| {
+        if postgres {
+            select.from(step.clone());
         } else {
-            survey_responses::Entity.into_iden()
-        })
-        .and_where_option(
-            (!postgres).then(|| survey_responses::Column::InvitationId.eq(s.invitation.id)),
-        )
-        .to_owned();
-    let response_id = || {
-        Expr::SubQuery(
-            None,
-            Box::new(SubQueryStatement::SelectStatement(the_response.clone())),
-        )
+            select.and_where(Expr::cust("changes() > 0"));
+        }
     };
-    let answers = (!s.answers.is_empty()).then(|| {
-        let mut insert = Query::insert();
-        insert.into_table(survey_answers::Entity).columns([
-            survey_answers::Column::ResponseId,
-            survey_answers::Column::QuestionId,
-            survey_answers::Column::Rating,
-            survey_answers::Column::Choices,
-            survey_answers::Column::Text,
-            survey_answers::Column::RowRatings,
-            survey_answers::Column::DateValue,
-        ]);
-        for a in &s.answers {
-            insert.values_panic([
-                response_id(),
-                Expr::val(a.question_id),
-                Expr::val(a.rating),
-                Expr::val(
+    // The response's rows (`columns` names the response's column first):
+    // `SELECT r.id, v.column1, … FROM r, (VALUES …) AS v`.
+    let of_response = |table: DynIden, columns: Vec<DynIden>, rows: Vec<Vec<Value>>| {
+        let mut select = Query::select();
+        select.column((r.clone(), R::Id));
+        for i in 1..columns.len() {
+            select.column((v.clone(), Alias::new(format!("column{i}"))));
+        }
+        if postgres {
+            select.from(r.clone());
+        } else {
+            select
+                .from_as(survey_responses::Entity, r.clone())
+                .and_where(Expr::col((r.clone(), R::InvitationId)).eq(s.invitation.id));
+            after(&mut select, &r);
+        }
+        select.from_values(rows.into_iter().map(ValueTuple::Many), v.clone());
+        insert_select(table, columns, select)
+    };
+
+    let mut claim = claim(s, now);
+    let mut values = Query::select();
+    values.exprs([
+        Expr::val(s.survey.id),
+        Expr::val(s.invitation.id),
+        Expr::val(s.invitation.customer_id),
+        Expr::val(now),
+        Expr::val(s.csi.map(|c| c.index.to_string())),
+        Expr::val(s.csi.map(|c| c.weighted_mean.to_string())),
+        Expr::val(s.survey.factor_set_id),
+        Expr::val(s.locale.clone()),
+        Expr::val(s.invitation.hidden_fields.clone()),
+    ]);
+    after(&mut values, &k);
+    let mut response = insert_select(
+        survey_responses::Entity.into_iden(),
+        [
+            R::SurveyId,
+            R::InvitationId,
+            R::CustomerId,
+            R::SubmittedAt,
+            R::Csi,
+            R::WeightedMean,
+            R::FactorSetId,
+            R::Locale,
+            R::HiddenFields,
+        ]
+        .into_iter()
+        .map(IntoIden::into_iden)
+        .collect(),
+        values,
+    )?;
+    if postgres {
+        claim.returning_col(survey_invitations::Column::Id);
+        response.returning_col(R::Id);
+    }
+    let answers = (!s.answers.is_empty())
+        .then(|| {
+            let rows = s.answers.iter().map(|a| {
+                vec![
+                    a.question_id.into(),
+                    a.rating.into(),
                     a.choices
                         .as_ref()
-                        .map(|c| serde_json::to_string(c).unwrap_or_default()),
-                ),
-                Expr::val(a.text.clone()),
-                Expr::val(
+                        .map(|c| serde_json::to_string(c).unwrap_or_default())
+                        .into(),
+                    a.text.clone().into(),
                     a.row_ratings
                         .as_ref()
-                        .map(|r| serde_json::to_string(r).unwrap_or_default()),
-                ),
-                Expr::val(a.date.map(|d| d.format("%Y-%m-%d").to_string())),
-            ]);
-        }
-        insert
-    });
+                        .map(|r| serde_json::to_string(r).unwrap_or_default())
+                        .into(),
+                    a.date.map(|d| d.format("%Y-%m-%d").to_string()).into(),
+                ]
+            });
+            of_response(
+                survey_answers::Entity.into_iden(),
+                [
+                    A::ResponseId,
+                    A::QuestionId,
+                    A::Rating,
+                    A::Choices,
+                    A::Text,
+                    A::RowRatings,
+                    A::DateValue,
+                ]
+                .into_iter()
+                .map(IntoIden::into_iden)
+                .collect(),
+                rows.collect(),
+            )
+        })
+        .transpose()?;
     let ratings = match (s.survey.factor_set_id, s.rated.is_empty()) {
         (Some(set_id), false) => {
-            let mut insert = Query::insert();
-            insert.into_table(csi_ratings::Entity).columns([
-                csi_ratings::Column::FactorSetId,
-                csi_ratings::Column::FactorId,
-                csi_ratings::Column::ResponseId,
-                csi_ratings::Column::CustomerId,
-                csi_ratings::Column::Rating,
-                csi_ratings::Column::RatedAt,
-            ]);
-            for (factor_id, rating) in &s.rated {
-                insert.values_panic([
-                    Expr::val(set_id),
-                    Expr::val(*factor_id),
-                    response_id(),
-                    Expr::val(s.invitation.customer_id),
-                    Expr::val(*rating),
-                    Expr::val(now),
-                ]);
-            }
-            Some(insert)
+            let rows = s.rated.iter().map(|(factor_id, rating)| {
+                vec![
+                    set_id.into(),
+                    (*factor_id).into(),
+                    s.invitation.customer_id.into(),
+                    (*rating).into(),
+                    now.into(),
+                ]
+            });
+            Some(of_response(
+                csi_ratings::Entity.into_iden(),
+                [
+                    C::ResponseId,
+                    C::FactorSetId,
+                    C::FactorId,
+                    C::CustomerId,
+                    C::Rating,
+                    C::RatedAt,
+                ]
+                .into_iter()
+                .map(IntoIden::into_iden)
+                .collect(),
+                rows.collect(),
+            )?)
         }
         _ => None,
     };
+    let mut result = Query::select();
+    result.column(R::Id);
     let statement = if postgres {
-        let mut with = WithClause::new();
-        let cte = |name: &str, insert| {
-            CommonTableExpression::new()
-                .query(insert)
-                .table_name(Alias::new(name))
-                .to_owned()
-        };
-        with.cte(cte("r", response));
-        if let Some(answers) = answers {
-            with.cte(cte("a", answers));
-        }
-        if let Some(ratings) = ratings {
-            with.cte(cte("c", ratings));
-        }
-        let mut result = the_response.clone();
+        result.from(r.clone());
         if let Some(announce) = crate::cluster::notify::announce_feedback_expr(backend) {
             result.expr(Expr::cust(announce));
         }
+        let mut with = WithClause::new();
+        let steps = [
+            Some((k, SubQueryStatement::from(claim))),
+            Some((r, response.into())),
+            answers.map(|a| (Alias::new("a"), a.into())),
+            ratings.map(|c| (Alias::new("c"), c.into())),
+        ];
+        for (name, step) in steps.into_iter().flatten() {
+            with.cte(
+                CommonTableExpression::new()
+                    .query(step)
+                    .table_name(name)
+                    .to_owned(),
+            );
+        }
         backend.build(&with.query(result))
     } else {
-        let parts = [Some(response), answers, ratings]
-            .into_iter()
-            .flatten()
-            .map(|insert| backend.build(&insert))
-            .chain(std::iter::once(backend.build(&the_response)));
+        result
+            .from(survey_responses::Entity)
+            .and_where(R::InvitationId.eq(s.invitation.id));
+        after(&mut result, &r);
+        let steps = [
+            Some(backend.build(&claim)),
+            Some(backend.build(&response)),
+            answers.map(|a| backend.build(&a)),
+            ratings.map(|c| backend.build(&c)),
+            Some(backend.build(&result)),
+        ];
         let (mut sql, mut values) = (String::new(), Vec::new());
-        for part in parts {
-            sql.push_str(&part.sql);
+        for step in steps.into_iter().flatten() {
+            sql.push_str(&step.sql);
             sql.push_str(";\n");
-            values.extend(part.values.map(|v| v.0).unwrap_or_default());
+            values.extend(step.values.map(|v| v.0).unwrap_or_default());
         }
         sea_orm::Statement::from_sql_and_values(backend, sql, values)
     };
-    let response_id: i64 = db
-        .query_one_raw(statement)
-        .await?
-        .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("the response was not stored")))?
-        .try_get_by_index(0)?;
-    Ok(response_id)
+    match db.query_one_raw(statement).await? {
+        Some(row) => Ok(Some(row.try_get_by_index(0)?)),
+        None => Ok(None),
+    }
+}
+
+/// `INSERT INTO table (columns) SELECT …`.
+fn insert_select(
+    table: DynIden,
+    columns: Vec<DynIden>,
+    select: SelectStatement,
+) -> DomainResult<InsertStatement> {
+    let mut insert = Query::insert();
+    insert
+        .into_table(table)
+        .columns(columns)
+        .select_from(select)
+        .map_err(|e| DomainError::Internal(e.into()))?;
+    Ok(insert)
 }
 
 /// Credit: the survey's incentive, once per response (none without a
@@ -861,11 +933,12 @@ pub(crate) async fn record(
     submission: &Resolved,
     now: DateTime<Utc>,
 ) -> DomainResult<(i64, i64)> {
-    claim(txn, submission, now).await?;
+    let Some(response_id) = store(txn, submission, now).await? else {
+        return Err(why_unclaimed(txn, &submission.invitation).await);
+    };
     if submission.context.mailed {
         super::mail::forget_links(txn, &[submission.invitation.id]).await?;
     }
-    let response_id = store(txn, submission, now).await?;
     let points_awarded = credit(txn, submission, response_id, now).await?;
     let opened = open_follow_up(txn, submission, response_id, now).await?;
     if !submission.context.webhooks {
