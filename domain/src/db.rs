@@ -42,6 +42,9 @@ impl Default for DbSettings {
     }
 }
 
+/// How long a pooled connection may sit idle before it is pinged on checkout.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
 /// Opens a pool on a SQLite or PostgreSQL URL.
 ///
 /// SQLite runs in WAL mode with foreign keys on, a busy timeout and
@@ -64,6 +67,11 @@ pub async fn connect(url: &str, settings: &DbSettings) -> Result<DatabaseConnect
         .acquire_timeout(settings.acquire_timeout)
         .connect_timeout(settings.acquire_timeout)
         .idle_timeout(Duration::from_secs(300))
+        // A pooled connection is checked with a ping only after it sat idle
+        // (when a server restart or a dropped socket can have broken it):
+        // the pool's default pings on every checkout, one more round trip
+        // for each statement outside a transaction.
+        .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(move |opts| {
             opts.journal_mode(SqliteJournalMode::Wal)

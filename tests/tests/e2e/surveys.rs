@@ -477,7 +477,9 @@ async fn one_token_submitted_concurrently_credits_points_once(engine: Engine) {
         "codes: {:?}",
         bodies.iter().map(error_code).collect::<Vec<_>>()
     );
+    // The 99 that lost the claim attached nothing to the winner's response.
     assert_eq!(count::<entity::survey_responses::Entity>(&app).await, 1);
+    assert_eq!(count::<entity::survey_answers::Entity>(&app).await, 9);
     assert_eq!(count::<entity::ledger_entries::Entity>(&app).await, 1);
     assert_eq!(count::<entity::csi_ratings::Entity>(&app).await, 4);
     assert_eq!(balance(&app, f.program_id, customer).await, 50);
