@@ -693,10 +693,7 @@ async fn store(
             R::FactorSetId,
             R::Locale,
             R::HiddenFields,
-        ]
-        .into_iter()
-        .map(IntoIden::into_iden)
-        .collect(),
+        ],
         values,
     )?;
     if postgres {
@@ -818,9 +815,9 @@ async fn store(
 }
 
 /// `INSERT INTO table (columns) SELECT …`.
-fn insert_select(
+fn insert_select<C: IntoIden>(
     table: DynIden,
-    columns: Vec<DynIden>,
+    columns: impl IntoIterator<Item = C>,
     select: SelectStatement,
 ) -> DomainResult<InsertStatement> {
     let mut insert = Query::insert();
